@@ -1,0 +1,313 @@
+"""Claims and sources: the plain inputs of the statistical core.
+
+A *claim* is one figure a source gave for the quantity in question:
+
+* ``point``     -- "1,500 soldiers are there" (``value``; optional ``sd`` or ``ci_low``/``ci_high``);
+* ``at_least``  -- "at least 1,500" (``value`` is the lower bound);
+* ``at_most``   -- "up to 10,000" (``value`` is the upper bound);
+* ``range``     -- "between 10,000 and 12,000" (``low``, ``high``).
+
+A *hedge* says how loosely the figure was stated; it multiplies the source's spread and, for the
+speculative hedges, raises the chance that the claim is simply wrong (see ``HEDGES``).
+
+Claims that share an ``origin`` are one piece of evidence however many outlets repeat them. A
+claim without an ``origin`` belongs to its source's own evidence unit: two figures from the same
+source on the same question are not independent confirmations of each other.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal, get_args
+
+from models.errors import InvalidClaimError, InvalidSourceError
+
+ClaimKind = Literal["point", "at_least", "at_most", "range"]
+CLAIM_KINDS: Final[tuple[str, ...]] = get_args(ClaimKind)
+
+Hedge = Literal["exact", "none", "about", "could_be", "rumour"]
+HEDGE_NAMES: Final[tuple[str, ...]] = get_args(Hedge)
+
+SourceType = Literal[
+    "intelligence_agency",
+    "government",
+    "head_of_state",
+    "military",
+    "wire_service",
+    "media_outlet",
+    "anonymous",
+    "expert",
+    "other",
+]
+SOURCE_TYPES: Final[tuple[str, ...]] = get_args(SourceType)
+
+Scale = Literal["log", "linear"]
+
+
+@dataclass(frozen=True, slots=True)
+class HedgeEffect:
+    """How a hedge changes a claim's likelihood.
+
+    Attributes
+    ----------
+    spread_factor : float
+        Multiplies the source's spread σ_s for this claim.
+    wrong_factor : float
+        Multiplies the odds (1 − c)/c that the claim is wrong.
+    description : str
+        The wording the hedge stands for, for documentation and explanations.
+    """
+
+    spread_factor: float
+    wrong_factor: float
+    description: str
+
+
+#: The hedge vocabulary. ``exact`` halves the spread ("exactly 1,500", an official count);
+#: ``none`` is a plain statement; ``about`` ("about", "around", "roughly", "some") widens it by half;
+#: ``could_be`` ("could be closer to 12,000", "may reach") is speculative: wider and twice the odds
+#: of being wrong; ``rumour`` ("reportedly", unconfirmed chatter) is wider still with triple odds.
+HEDGES: Final[dict[str, HedgeEffect]] = {
+    "exact": HedgeEffect(0.5, 1.0, "stated as an exact figure"),
+    "none": HedgeEffect(1.0, 1.0, "stated plainly"),
+    "about": HedgeEffect(1.5, 1.0, "stated as an approximate figure"),
+    "could_be": HedgeEffect(2.0, 2.0, "stated as a possibility"),
+    "rumour": HedgeEffect(2.5, 3.0, "reported as unconfirmed"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One numeric claim about the quantity in question.
+
+    Parameters
+    ----------
+    source : str
+        Id of the source that made the claim.
+    kind : {"point", "at_least", "at_most", "range"}
+        What the figure asserts.
+    value : float or None
+        The figure (point) or the bound (``at_least``/``at_most``).
+    low, high : float or None
+        The ends of a ``range`` claim.
+    sd : float or None
+        The claim's own standard deviation (point claims only), in the quantity's units.
+    ci_low, ci_high : float or None
+        The claim's own confidence interval (point claims only); ``ci_level`` gives its level.
+    ci_level : float
+        Level of ``ci_low``/``ci_high``, in (0, 1).
+    hedge : str
+        One of ``HEDGES``.
+    origin : str or None
+        Shared provenance: claims with the same origin are one piece of evidence.
+    as_of : datetime.date or None
+        When the figure was true according to the source (echoed, not yet modelled).
+    """
+
+    source: str
+    kind: ClaimKind
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    sd: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = 0.95
+    hedge: Hedge = "none"
+    origin: str | None = None
+    as_of: date | None = None
+
+    @property
+    def evidence_unit(self) -> str:
+        """Key of the piece of evidence this claim belongs to (its origin, else its source)."""
+        return f"origin:{self.origin}" if self.origin is not None else f"source:{self.source}"
+
+    def numbers(self) -> tuple[float, ...]:
+        """Every figure the claim states, for scale checks."""
+        values = (self.value, self.low, self.high, self.ci_low, self.ci_high)
+        return tuple(v for v in values if v is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A source of claims.
+
+    Parameters
+    ----------
+    id : str
+        Stable identifier, unique within a request.
+    name : str or None
+        Display name used in explanations (falls back to ``id``).
+    type : str
+        One of ``SOURCE_TYPES``.
+    reliability : str, float or None
+        Admiralty/NATO grade ``"A"``–``"F"`` or a credibility in (0, 1). ``None`` and ``"F"``
+        both mean "cannot be judged" (see :mod:`models.credibility`).
+    """
+
+    id: str
+    name: str | None = None
+    type: SourceType = "other"
+    reliability: str | float | None = None
+
+    @property
+    def label(self) -> str:
+        """The name to print for this source."""
+        return self.name or self.id
+
+
+def _is_finite_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _require_number(claim_index: int, name: str, x: float | None) -> float:
+    path = f"claims.{claim_index}.{name}"
+    if x is None:
+        raise InvalidClaimError(f"Missing {name} for this claim kind.", field=path)
+    if not _is_finite_number(x):
+        raise InvalidClaimError(f"Invalid {name} {x!r}; must be a finite number.", field=path)
+    return float(x)
+
+
+def validate_claim(claim: Claim, index: int) -> None:
+    """Check that ``claim`` carries exactly what its kind needs.
+
+    Parameters
+    ----------
+    claim : Claim
+        The claim to check.
+    index : int
+        Its position in the request, used in field paths (``claims.3.low``).
+
+    Raises
+    ------
+    InvalidClaimError
+        With ``field`` naming the offending attribute.
+    """
+    path = f"claims.{index}"
+    if claim.kind not in CLAIM_KINDS:
+        raise InvalidClaimError(
+            f"Invalid kind {claim.kind!r}; must be one of {', '.join(CLAIM_KINDS)}.",
+            field=f"{path}.kind",
+        )
+    if claim.hedge not in HEDGES:
+        raise InvalidClaimError(
+            f"Invalid hedge {claim.hedge!r}; must be one of {', '.join(HEDGES)}.",
+            field=f"{path}.hedge",
+        )
+    if claim.kind == "range":
+        low = _require_number(index, "low", claim.low)
+        high = _require_number(index, "high", claim.high)
+        if low > high:
+            raise InvalidClaimError(
+                f"Invalid range: low {low!r} is above high {high!r}.", field=f"{path}.low"
+            )
+        for name in ("value", "sd", "ci_low", "ci_high"):
+            if getattr(claim, name) is not None:
+                raise InvalidClaimError(
+                    f"A range claim takes low and high, not {name}.", field=f"{path}.{name}"
+                )
+        return
+    value = _require_number(index, "value", claim.value)
+    for name in ("low", "high"):
+        if getattr(claim, name) is not None:
+            raise InvalidClaimError(
+                f"A {claim.kind} claim takes value, not {name}.", field=f"{path}.{name}"
+            )
+    if claim.kind != "point":
+        for name in ("sd", "ci_low", "ci_high"):
+            if getattr(claim, name) is not None:
+                raise InvalidClaimError(
+                    f"Only point claims carry their own uncertainty; {claim.kind} got {name}.",
+                    field=f"{path}.{name}",
+                )
+        return
+    if claim.sd is not None:
+        sd = _require_number(index, "sd", claim.sd)
+        if sd <= 0:
+            raise InvalidClaimError(f"Invalid sd {sd!r}; must be positive.", field=f"{path}.sd")
+        if claim.ci_low is not None or claim.ci_high is not None:
+            raise InvalidClaimError(
+                "Give either sd or ci_low/ci_high, not both.", field=f"{path}.ci_low"
+            )
+    if (claim.ci_low is None) != (claim.ci_high is None):
+        missing = "ci_high" if claim.ci_high is None else "ci_low"
+        raise InvalidClaimError(
+            "ci_low and ci_high must be given together.", field=f"{path}.{missing}"
+        )
+    if claim.ci_low is not None:
+        lo = _require_number(index, "ci_low", claim.ci_low)
+        hi = _require_number(index, "ci_high", claim.ci_high)
+        if not lo < hi:
+            raise InvalidClaimError(
+                f"Invalid confidence interval: ci_low {lo!r} must be below ci_high {hi!r}.",
+                field=f"{path}.ci_low",
+            )
+        if not lo <= value <= hi:
+            raise InvalidClaimError(
+                f"The value {value!r} lies outside its own interval [{lo!r}, {hi!r}].",
+                field=f"{path}.value",
+            )
+        if not (_is_finite_number(claim.ci_level) and 0.0 < claim.ci_level < 1.0):
+            raise InvalidClaimError(
+                f"Invalid ci_level {claim.ci_level!r}; must lie in (0, 1).",
+                field=f"{path}.ci_level",
+            )
+
+
+def validate_sources(sources: tuple[Source, ...]) -> dict[str, Source]:
+    """Index sources by id, refusing duplicates and empty ids.
+
+    Raises
+    ------
+    InvalidSourceError
+        On a duplicate or empty id.
+    """
+    by_id: dict[str, Source] = {}
+    for i, source in enumerate(sources):
+        if not source.id:
+            raise InvalidSourceError("A source id must not be empty.", field=f"sources.{i}.id")
+        if source.id in by_id:
+            raise InvalidSourceError(
+                f"Duplicate source id {source.id!r}.", field=f"sources.{i}.id"
+            )
+        if source.type not in SOURCE_TYPES:
+            raise InvalidSourceError(
+                f"Invalid type {source.type!r}; must be one of {', '.join(SOURCE_TYPES)}.",
+                field=f"sources.{i}.type",
+            )
+        by_id[source.id] = source
+    return by_id
+
+
+def validate_scale(claims: tuple[Claim, ...], scale: str) -> Scale:
+    """Resolve ``scale`` ("auto", "log" or "linear") against the claims' values.
+
+    ``auto`` picks the log scale when every stated number is positive (counts span orders of
+    magnitude and errors are multiplicative), else linear.
+
+    Raises
+    ------
+    InvalidClaimError
+        When ``scale == "log"`` and a claim states a non-positive number.
+    """
+    if scale not in ("auto", "log", "linear"):
+        raise InvalidClaimError(
+            f"Invalid scale {scale!r}; must be one of auto, log, linear.", field="scale"
+        )
+    if scale == "linear":
+        return "linear"
+    for i, claim in enumerate(claims):
+        for name in ("value", "low", "high", "ci_low", "ci_high"):
+            x = getattr(claim, name)
+            if x is not None and x <= 0:
+                if scale == "log":
+                    raise InvalidClaimError(
+                        f"Invalid {name} {x!r} on the log scale; values must be positive "
+                        "(use scale 'linear' for quantities that can be zero or negative).",
+                        field=f"claims.{i}.{name}",
+                    )
+                return "linear"
+    return "log"

@@ -1,0 +1,179 @@
+"""From a source's reliability grade to the parameters of its claims' likelihood.
+
+Symbols
+-------
+c_s : credibility, the probability that a claim of source s is *right* -- drawn from the
+      truth with the source's ordinary spread -- rather than *wrong* (unrelated to the truth).
+σ_s : spread of a right claim on the working scale (log units on the log scale, so 0.2 means
+      "typically within about ±20 %"; a fraction of the claims' typical magnitude on the linear
+      scale).
+β_s : systematic bias on the working scale (0 for a grade; learned from track records later).
+
+The Admiralty/NATO grades (STANAG 2022 / AJP-2.1) are qualitative: A completely reliable,
+B usually reliable, C fairly reliable, D not usually reliable, E unreliable, F reliability cannot
+be judged. We read "usually", "fairly", "not usually" as the share of a source's figures that turn
+out valid (c_s) and give each grade the spread of a figure that is valid:
+
+=====  =====  =====  ===========================================
+grade  c_s    σ_s    reading
+=====  =====  =====  ===========================================
+A      0.95   0.10   valid 19 times in 20, within about ±10 %
+B      0.85   0.20   valid most of the time, within about ±20 %
+C      0.70   0.35   valid more often than not, within about ±35 %
+D      0.50   0.55   valid half the time, within about a factor 1.7
+E      0.30   0.80   mostly invalid, within about a factor 2.2
+=====  =====  =====  ===========================================
+
+``F`` (and an omitted reliability) means the grade is unknown, which is *more* uncertainty than
+an average source: its likelihood is the equal mixture of the A–E likelihoods, so the claim may
+turn out to be as good as an A or as bad as an E, and its tails are heavier than C's. A number
+r in (0, 1) is read as c_s = r, with σ_s interpolated log-linearly in the table (held constant
+beyond A and E). ``bench/calibrate_grades.py`` checks by simulation that intervals built with
+this table cover the truth at their nominal rate when sources behave as their grades say,
+including unknown-grade sources drawn at random from A–E.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+
+from models.errors import InvalidSourceError
+
+GRADE_TABLE: Final[dict[str, tuple[float, float]]] = {
+    "A": (0.95, 0.10),
+    "B": (0.85, 0.20),
+    "C": (0.70, 0.35),
+    "D": (0.50, 0.55),
+    "E": (0.30, 0.80),
+}
+UNKNOWN_GRADE: Final = "F"
+GRADES: Final[tuple[str, ...]] = (*GRADE_TABLE, UNKNOWN_GRADE)
+
+ProfileOrigin = Literal["grade", "number", "unknown", "learned"]
+
+
+@dataclass(frozen=True, slots=True)
+class CredibilityComponent:
+    """One hypothesis about how good a source is.
+
+    Attributes
+    ----------
+    weight : float
+        Prior probability π_k of this hypothesis (the components of a profile sum to 1).
+    c : float
+        Probability that a claim is right under this hypothesis, in (0, 1).
+    sigma : float
+        Spread σ of a right claim on the working scale, > 0.
+    bias : float
+        Systematic offset β of the source's figures on the working scale.
+    """
+
+    weight: float
+    c: float
+    sigma: float
+    bias: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProfile:
+    """Everything the likelihood needs to know about a source.
+
+    Attributes
+    ----------
+    components : tuple of CredibilityComponent
+        A finite mixture over hypotheses; one component for a graded source.
+    origin : {"grade", "number", "unknown", "learned"}
+        Where the profile came from.
+    grade : str or None
+        The grade it was built from, if any.
+    """
+
+    components: tuple[CredibilityComponent, ...]
+    origin: ProfileOrigin
+    grade: str | None = None
+
+    @property
+    def credibility(self) -> float:
+        """Prior probability that a claim is right, Σ_k π_k c_k."""
+        return float(sum(k.weight * k.c for k in self.components))
+
+    @property
+    def spread(self) -> float:
+        """Typical spread of a right claim, exp(Σ_k π_k log σ_k)."""
+        return float(math.exp(sum(k.weight * math.log(k.sigma) for k in self.components)))
+
+
+def _spread_for(c: float) -> float:
+    # Interpolate log σ against c through the grade table; np.interp wants increasing x.
+    cs = np.array([v[0] for v in reversed(GRADE_TABLE.values())])
+    log_sigmas = np.log([v[1] for v in reversed(GRADE_TABLE.values())])
+    return float(np.exp(np.interp(c, cs, log_sigmas)))
+
+
+def profile_from_grade(grade: str) -> SourceProfile:
+    """Profile of a source graded ``A``–``F`` (``F``: the A–E mixture)."""
+    key = grade.upper()
+    if key in GRADE_TABLE:
+        c, sigma = GRADE_TABLE[key]
+        return SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
+    if key == UNKNOWN_GRADE:
+        return unknown_profile()
+    raise InvalidSourceError(
+        f"Invalid reliability {grade!r}; must be a grade A-F or a number in (0, 1)."
+    )
+
+
+def unknown_profile() -> SourceProfile:
+    """Profile of a source whose reliability cannot be judged: the A–E mixture."""
+    share = 1.0 / len(GRADE_TABLE)
+    components = tuple(CredibilityComponent(share, c, s) for c, s in GRADE_TABLE.values())
+    return SourceProfile(components, "unknown", UNKNOWN_GRADE)
+
+
+def profile_from_number(c: float) -> SourceProfile:
+    """Profile of a source with a numeric credibility c in (0, 1)."""
+    if isinstance(c, bool) or not (math.isfinite(c) and 0.0 < c < 1.0):
+        raise InvalidSourceError(
+            f"Invalid reliability {c!r}; must be a grade A-F or a number in (0, 1)."
+        )
+    return SourceProfile((CredibilityComponent(1.0, float(c), _spread_for(c)),), "number")
+
+
+def profile_for(reliability: str | float | None) -> SourceProfile:
+    """Profile for a reliability given as a grade, a number, or ``None`` (unknown).
+
+    Raises
+    ------
+    InvalidSourceError
+        For anything else.
+    """
+    if reliability is None:
+        return unknown_profile()
+    if isinstance(reliability, str):
+        return profile_from_grade(reliability)
+    if isinstance(reliability, int | float) and not isinstance(reliability, bool):
+        return profile_from_number(float(reliability))
+    raise InvalidSourceError(
+        f"Invalid reliability {reliability!r}; must be a grade A-F or a number in (0, 1)."
+    )
+
+
+def learned_profile(c: float, sigma: float, bias: float = 0.0) -> SourceProfile:
+    """Profile from a learned track record (credibility, spread and bias).
+
+    Raises
+    ------
+    InvalidSourceError
+        When c is outside (0, 1) or sigma is not positive.
+    """
+    if not (math.isfinite(c) and 0.0 < c < 1.0):
+        raise InvalidSourceError(f"Invalid learned credibility {c!r}; must lie in (0, 1).")
+    if not (math.isfinite(sigma) and sigma > 0.0):
+        raise InvalidSourceError(f"Invalid learned spread {sigma!r}; must be positive.")
+    if not math.isfinite(bias):
+        raise InvalidSourceError(f"Invalid learned bias {bias!r}; must be finite.")
+    return SourceProfile((CredibilityComponent(1.0, c, sigma, bias),), "learned")

@@ -1,0 +1,187 @@
+"""Frozen result objects shared by every estimator.
+
+All numbers are on the quantity's own scale (soldiers, not log-soldiers) unless a name says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Method = Literal["robust", "random_effects", "fixed_effect"]
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A central interval: ``low`` and ``high`` at probability ``level``."""
+
+    level: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """The reconciled value.
+
+    Attributes
+    ----------
+    value : float
+        Posterior median (robust) or pooled mean (fixed/random effects).
+    intervals : tuple of Interval
+        One per requested level, in request order: equal-tailed credible intervals (robust) or
+        confidence intervals (pooling).
+    se : float or None
+        Standard error of the pooled mean on the working scale (pooling methods only).
+    """
+
+    value: float
+    intervals: tuple[Interval, ...]
+    se: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAssessment:
+    """What one claim did to the estimate.
+
+    Attributes
+    ----------
+    index : int
+        Position of the claim in the request.
+    source : str
+        The claim's source id.
+    weight : float
+        The claim's share of the evidence; the weights of all claims sum to 1.
+    influence : float
+        ``estimate_without - estimate``: how far (in the quantity's units) the estimate moves
+        when this claim's evidence is removed.
+    estimate_without : float or None
+        The estimate without this claim (``None`` when it was the only evidence).
+    outlier : bool
+        Whether the claim is judged inconsistent with the rest.
+    p_wrong : float or None
+        Robust model: posterior probability that the claim is wrong.
+    residual : float or None
+        Pooling methods: externally studentized residual.
+    """
+
+    index: int
+    source: str
+    weight: float
+    influence: float
+    estimate_without: float | None
+    outlier: bool
+    p_wrong: float | None = None
+    residual: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Two claims that cannot both be right within their sources' spreads."""
+
+    a: int
+    b: int
+    compatibility: float
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """How much the claims disagree.
+
+    Attributes
+    ----------
+    detected : bool
+        True when at least one pair conflicts or a claim is an outlier.
+    conflicts : tuple of Conflict
+        Pairs of claim indices whose compatibility is below the threshold.
+    clusters : tuple of tuple of int
+        Groups of mutually compatible claims (connected components of the compatibility graph),
+        largest first.
+    outliers : tuple of int
+        Indices of outlying claims.
+    modes : int
+        Number of separated modes of the posterior (robust model), 1 for pooling.
+    i2 : float or None
+        Share of the spread of point claims beyond what their stated uncertainty explains.
+    """
+
+    detected: bool
+    conflicts: tuple[Conflict, ...] = ()
+    clusters: tuple[tuple[int, ...], ...] = ()
+    outliers: tuple[int, ...] = ()
+    modes: int = 1
+    i2: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """Legal but suspicious input: a machine-readable ``code`` and a sentence."""
+
+    code: str
+    message: str
+    claims: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Heterogeneity:
+    """Between-claim heterogeneity of a pooling fit.
+
+    ``i2`` follows metafor's τ²-based definition, I² = τ² / (τ² + s²) with s² the "typical"
+    within-claim variance of Higgins & Thompson (2002); ``q`` is Cochran's Q.
+    """
+
+    tau2: float
+    tau: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    convention: str
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionInterval:
+    """Where the true value of a new, similar claim's target is expected to fall."""
+
+    level: float
+    low: float
+    high: float
+    convention: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUse:
+    """The credibility a source was used with."""
+
+    id: str
+    credibility: float
+    spread: float
+    origin: str
+    grade: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Posterior:
+    """The posterior density of the quantity on a grid (robust model), for plots."""
+
+    values: tuple[float, ...]
+    density: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """Everything a reconcile call returns."""
+
+    method: Method
+    scale: Literal["log", "linear"]
+    estimate: Estimate
+    claims: tuple[ClaimAssessment, ...]
+    disagreement: Disagreement
+    warnings: tuple[Warning, ...]
+    explanation: str
+    sources: tuple[SourceUse, ...] = ()
+    heterogeneity: Heterogeneity | None = None
+    prediction: PredictionInterval | None = None
+    posterior: Posterior | None = field(default=None, repr=False)
