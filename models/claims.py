@@ -2,7 +2,8 @@
 
 A *claim* is one figure a source gave for the quantity in question:
 
-* ``point``     -- "1,500 soldiers are there" (``value``; optional ``sd`` or ``ci_low``/``ci_high``);
+* ``point``     -- "1,500 soldiers are there" (``value``; optional ``sd``, or ``ci_low`` and
+  ``ci_high``);
 * ``at_least``  -- "at least 1,500" (``value`` is the lower bound);
 * ``at_most``   -- "up to 10,000" (``value`` is the upper bound);
 * ``range``     -- "between 10,000 and 12,000" (``low``, ``high``).
@@ -66,9 +67,9 @@ class HedgeEffect:
 
 
 #: The hedge vocabulary. ``exact`` halves the spread ("exactly 1,500", an official count);
-#: ``none`` is a plain statement; ``about`` ("about", "around", "roughly", "some") widens it by half;
-#: ``could_be`` ("could be closer to 12,000", "may reach") is speculative: wider and twice the odds
-#: of being wrong; ``rumour`` ("reportedly", unconfirmed chatter) is wider still with triple odds.
+#: ``none`` is a plain statement; ``about`` ("about", "around", "roughly", "some") widens it by
+#: half; ``could_be`` ("could be closer to 12,000", "may reach") is speculative: twice the spread
+#: and twice the odds of being wrong; ``rumour`` ("reportedly", unconfirmed chatter) is wider still with triple odds.
 HEDGES: Final[dict[str, HedgeEffect]] = {
     "exact": HedgeEffect(0.5, 1.0, "stated as an exact figure"),
     "none": HedgeEffect(1.0, 1.0, "stated plainly"),

@@ -1,0 +1,458 @@
+"""Reconcile claims about one quantity: the core's single entry point.
+
+``method`` chooses the estimator:
+
+* ``robust`` -- the credibility-weighted mixture model of :mod:`models.robust`; handles points,
+  bounds, ranges, hedges, echoes and sources of any grade.
+* ``random_effects`` / ``fixed_effect`` -- classic inverse-variance pooling of point claims that
+  carry their own standard errors (:mod:`models.pooling`); credibility does not enter.
+* ``auto`` -- ``random_effects`` when every claim is a point with its own uncertainty and no
+  source has a reliability rating (a meta-analysis); ``robust`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy.stats import norm
+
+from models.claims import Claim, Source, validate_claim, validate_scale, validate_sources
+from models.credibility import SourceProfile, profile_for
+from models.encode import WorkingScale, claim_sd, encode, working_scale
+from models.errors import (
+    InvalidClaimError,
+    InvalidParameterError,
+    InvalidSourceError,
+)
+from models.explain import describe_claim, explain, fmt
+from models.pooling import FixedEffect, PoolingFit, RandomEffects
+from models.result import (
+    ClaimAssessment,
+    Conflict,
+    Disagreement,
+    Estimate,
+    Heterogeneity,
+    Interval,
+    Posterior,
+    PredictionInterval,
+    ReconcileResult,
+    SourceUse,
+    Warning,
+)
+from models.robust import RobustEstimator, RobustFit, conflicts_and_clusters
+
+METHODS = ("auto", "robust", "random_effects", "fixed_effect")
+#: Pairwise conflicts are listed for at most this many claims (the check is O(n²)).
+MAX_PAIRWISE = 200
+#: At most this many conflicting pairs are reported.
+MAX_CONFLICTS = 50
+#: The posterior is returned at this many points, enough for a smooth plot.
+POSTERIOR_POINTS = 201
+
+_DEFAULT_ESTIMATOR = RobustEstimator()
+
+
+def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    if len(levels) == 0:
+        raise InvalidParameterError("At least one interval level is required.", "levels")
+    out = []
+    for j, q in enumerate(levels):
+        if isinstance(q, bool) or not isinstance(q, int | float):
+            raise InvalidParameterError(f"Invalid level {q!r}; must be a number.", f"levels.{j}")
+        if not (math.isfinite(q) and 0.0 < q < 1.0):
+            raise InvalidParameterError(f"Invalid level {q!r}; must lie in (0, 1).", f"levels.{j}")
+        out.append(float(q))
+    return tuple(out)
+
+
+def _units(claims: Sequence[Claim]) -> np.ndarray:
+    keys: dict[str, int] = {}
+    return np.array([keys.setdefault(c.evidence_unit, len(keys)) for c in claims], dtype=np.int64)
+
+
+def _source_uses(
+    sources: Sequence[Source], profiles: Mapping[str, SourceProfile]
+) -> tuple[SourceUse, ...]:
+    return tuple(
+        SourceUse(s.id, profiles[s.id].credibility, profiles[s.id].spread, profiles[s.id].origin,
+                  profiles[s.id].grade)
+        for s in sources
+    )
+
+
+def _resolve_method(method: str, claims: Sequence[Claim], sources: Sequence[Source],
+                    overrides: Mapping[str, SourceProfile]) -> str:
+    if method not in METHODS:
+        raise InvalidParameterError(
+            f"Invalid method {method!r}; must be one of {', '.join(METHODS)}.", "method"
+        )
+    if method != "auto":
+        return method
+    all_se = all(
+        c.kind == "point" and (c.sd is not None or c.ci_low is not None) for c in claims
+    )
+    rated = any(s.reliability is not None for s in sources) or bool(overrides)
+    return "random_effects" if all_se and not rated and len(claims) >= 2 else "robust"
+
+
+def _warnings_common(
+    claims: Sequence[Claim], sources: Mapping[str, Source], units: np.ndarray
+) -> list[Warning]:
+    out: list[Warning] = []
+    n_units = int(units.max()) + 1
+    if len(claims) == 1:
+        out.append(Warning("single_claim", "The estimate rests on a single claim.", (0,)))
+    elif n_units == 1:
+        origin = claims[0].origin
+        what = (f"the origin {origin!r}" if origin is not None
+                else f"the source {claims[0].source!r}")
+        out.append(Warning(
+            "single_origin",
+            f"All {len(claims)} claims trace back to {what}, so they count as one piece of "
+            "evidence.",
+            tuple(range(len(claims))),
+        ))
+    lows = [(i, c.value) for i, c in enumerate(claims) if c.kind == "at_least"]
+    highs = [(i, c.value) for i, c in enumerate(claims) if c.kind == "at_most"]
+    if lows and highs:
+        i_lo, lo = max(lows, key=lambda t: t[1] or 0.0)
+        i_hi, hi = min(highs, key=lambda t: t[1] or 0.0)
+        if lo is not None and hi is not None and lo > hi:
+            out.append(Warning(
+                "contradictory_bounds",
+                f"{sources[claims[i_lo].source].label} says at least {fmt(lo)} but "
+                f"{sources[claims[i_hi].source].label} says at most {fmt(hi)}.",
+                (i_lo, i_hi),
+            ))
+    return out
+
+
+def reconcile(
+    claims: Sequence[Claim],
+    sources: Sequence[Source],
+    *,
+    scale: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    method: str = "auto",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    question: str | None = None,
+    unit: str | None = None,
+    profiles: Mapping[str, SourceProfile] | None = None,
+    estimator: RobustEstimator | None = None,
+) -> ReconcileResult:
+    """Reconcile ``claims`` made by ``sources`` into one estimate with ranges and reasons.
+
+    Parameters
+    ----------
+    claims : sequence of Claim
+        At least one claim; each names a source in ``sources``.
+    sources : sequence of Source
+        Unique ids.
+    scale : {"auto", "log", "linear"}
+        ``auto`` = log when every figure is positive.
+    levels : sequence of float
+        Interval levels in (0, 1), reported in this order.
+    method : {"auto", "robust", "random_effects", "fixed_effect"}
+    tau2_method : {"DL", "PM", "REML"}
+        τ² estimator for ``random_effects``.
+    ci_method : {"z", "knha"}
+        Confidence intervals of the pooling methods.
+    question, unit : str or None
+        Used in the explanation.
+    profiles : mapping of source id to SourceProfile, optional
+        Credibility to use instead of the sources' stated reliability (e.g. learned).
+    estimator : RobustEstimator, optional
+        Hyper-parameters of the robust model.
+
+    Returns
+    -------
+    ReconcileResult
+
+    Raises
+    ------
+    ReconcileError
+        With ``field`` naming the offending input.
+    """
+    if len(claims) == 0:
+        raise InvalidClaimError("At least one claim is required.", "claims")
+    if len(sources) == 0:
+        raise InvalidSourceError("At least one source is required.", "sources")
+    checked_levels = _check_levels(levels)
+    by_id = validate_sources(tuple(sources))
+    for i, claim in enumerate(claims):
+        validate_claim(claim, i)
+        if claim.source not in by_id:
+            raise InvalidClaimError(
+                f"Unknown source {claim.source!r}; it is not among the request's sources.",
+                f"claims.{i}.source",
+            )
+    resolved_scale = validate_scale(tuple(claims), scale)
+    overrides = dict(profiles or {})
+    all_profiles: dict[str, SourceProfile] = {}
+    for j, source in enumerate(sources):
+        if source.id in overrides:
+            all_profiles[source.id] = overrides[source.id]
+            continue
+        try:
+            all_profiles[source.id] = profile_for(source.reliability)
+        except InvalidSourceError as exc:
+            raise InvalidSourceError(exc.message, f"sources.{j}.reliability") from exc
+    chosen = _resolve_method(method, claims, sources, overrides)
+    ws = working_scale(claims, resolved_scale)
+    units = _units(claims)
+    warnings = _warnings_common(claims, by_id, units)
+    if chosen == "robust":
+        return _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
+                       warnings, question, unit, estimator or _DEFAULT_ESTIMATOR)
+    return _pooled(claims, by_id, sources, all_profiles, ws, units, checked_levels, warnings,
+                   question, unit, chosen, tau2_method, ci_method)
+
+
+def _robust(
+    claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
+    profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
+    levels: tuple[float, ...], warnings: list[Warning], question: str | None, unit: str | None,
+    estimator: RobustEstimator,
+) -> ReconcileResult:
+    enc = encode(claims, profiles, ws)
+    fit = estimator.fit(enc, units, levels)
+    value = ws.backward(fit.median)
+    intervals = tuple(
+        Interval(q, ws.backward(fit.quantiles[q][0]), ws.backward(fit.quantiles[q][1]))
+        for q in levels
+    )
+    estimate = Estimate(value, intervals, None)
+    assessments = []
+    for i, claim in enumerate(claims):
+        without = fit.median_without[i]
+        est_without = None if math.isnan(without) else ws.backward(float(without))
+        assessments.append(ClaimAssessment(
+            index=i,
+            source=claim.source,
+            weight=float(fit.weights[i]),
+            influence=0.0 if est_without is None else est_without - value,
+            estimate_without=est_without,
+            outlier=bool(fit.outlier[i]),
+            p_wrong=float(fit.p_wrong[i]),
+        ))
+    disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, ws=ws)
+    warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
+    explanation = explain(
+        question=question, unit=unit, method="robust", estimate=estimate, claims=claims,
+        sources=by_id, assessments=assessments, disagreement=disagreement,
+    )
+    return ReconcileResult(
+        method="robust",
+        scale=ws.scale,
+        estimate=estimate,
+        claims=tuple(assessments),
+        disagreement=disagreement,
+        warnings=tuple(warnings),
+        explanation=explanation,
+        sources=_source_uses(sources, profiles),
+        posterior=_posterior(fit, ws),
+    )
+
+
+def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
+    pick = np.linspace(0, fit.theta.shape[0] - 1, POSTERIOR_POINTS).round().astype(int)
+    theta = fit.theta[pick]
+    with np.errstate(over="ignore"):
+        values = np.exp(theta) if ws.scale == "log" else ws.centre + ws.unit * theta
+    keep = np.isfinite(values)
+    return Posterior(tuple(values[keep].tolist()), tuple(fit.density[pick][keep].tolist()))
+
+
+def _i2_points(enc_sigma: np.ndarray, theta_pts: np.ndarray) -> float | None:
+    """Higgins–Thompson I² = max(0, (Q − df)/Q) over point claims, Q with 1/σ² weights."""
+    if theta_pts.shape[0] < 2:
+        return None
+    w = 1.0 / enc_sigma**2
+    mean = float(w @ theta_pts / w.sum())
+    q = float(w @ (theta_pts - mean) ** 2)
+    df = theta_pts.shape[0] - 1
+    return 0.0 if q <= df else (q - df) / q
+
+
+def _robust_disagreement(
+    fit: RobustFit, *, enc_units: np.ndarray, claims: Sequence[Claim], ws: WorkingScale
+) -> Disagreement:
+    n = len(claims)
+    if n <= MAX_PAIRWISE:
+        pairs, clusters = conflicts_and_clusters(fit.plausible, enc_units)
+    else:
+        pairs, clusters = [], [list(range(n))]
+    conflicts = []
+    for a, b in pairs[:MAX_CONFLICTS]:
+        lo_a, hi_a = fit.plausible[a]
+        lo_b, hi_b = fit.plausible[b]
+        gap = max(lo_b - hi_a, lo_a - hi_b)
+        # Compatibility reported as exp(−gap²/2) in units of the wider plausible set's
+        # half-width: 1 would mean touching sets; it is only a ranking aid.
+        width = max(
+            (hi_a - lo_a) if math.isfinite(hi_a - lo_a) else 0.0,
+            (hi_b - lo_b) if math.isfinite(hi_b - lo_b) else 0.0,
+            1e-12,
+        )
+        conflicts.append(Conflict(int(a), int(b), float(math.exp(-0.5 * (2 * gap / width) ** 2))))
+    points = [i for i, c in enumerate(claims) if c.kind == "point"]
+    first_unit: dict[int, int] = {}
+    for i in points:
+        first_unit.setdefault(int(enc_units[i]), i)
+    reps = sorted(first_unit.values())
+    i2 = None
+    if len(reps) >= 2:
+        theta_pts = np.array([ws.forward(float(claims[i].value or 0.0)) for i in reps])
+        sigma = np.array([_typical_sigma(fit, i) for i in reps])
+        i2 = _i2_points(sigma, theta_pts)
+    outliers = tuple(int(i) for i in np.flatnonzero(fit.outlier))
+    detected = bool(conflicts) or bool(outliers) or fit.modes > 1
+    return Disagreement(
+        detected=detected,
+        conflicts=tuple(conflicts),
+        clusters=tuple(tuple(c) for c in clusters),
+        outliers=outliers,
+        modes=fit.modes,
+        i2=i2,
+    )
+
+
+def _typical_sigma(fit: RobustFit, i: int) -> float:
+    # Half-width of the plausible set at exp(−2) is 2σ for a Gaussian claim.
+    lo, hi = fit.plausible[i]
+    return max(float(hi - lo) / 4.0, 1e-12)
+
+
+def _robust_warnings(
+    claims: Sequence[Claim], by_id: dict[str, Source], fit: RobustFit,
+    profiles: Mapping[str, SourceProfile],
+) -> list[Warning]:
+    out: list[Warning] = []
+    kinds = {c.kind for c in claims}
+    if kinds == {"at_least"}:
+        out.append(Warning(
+            "open_above",
+            "Every claim is a lower bound, so the top of the range reflects only the model's "
+            "weak prior.",
+            tuple(range(len(claims))),
+        ))
+    if kinds == {"at_most"}:
+        out.append(Warning(
+            "open_below",
+            "Every claim is an upper bound, so the bottom of the range reflects only the model's "
+            "weak prior.",
+            tuple(range(len(claims))),
+        ))
+    if fit.modes > 1:
+        out.append(Warning(
+            "multimodal",
+            f"The evidence supports {fit.modes} separate values; the median lies between them "
+            "and the range spans them.",
+        ))
+    unknown = [i for i, c in enumerate(claims) if profiles[c.source].origin == "unknown"]
+    if unknown:
+        names = sorted({by_id[claims[i].source].label for i in unknown})
+        out.append(Warning(
+            "unknown_reliability",
+            f"The reliability of {', '.join(names)} cannot be judged (grade F or none given); "
+            "their claims are weighed as anything from very reliable to unreliable.",
+            tuple(unknown),
+        ))
+    for i in np.flatnonzero(fit.outlier).tolist():
+        out.append(Warning(
+            "outlier",
+            f"{by_id[claims[i].source].label}'s {describe_claim(claims[i])} is probably wrong "
+            f"(probability {fit.p_wrong[i]:.0%}) and counts for little.",
+            (int(i),),
+        ))
+    return out
+
+
+def _pooled(
+    claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
+    profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
+    levels: tuple[float, ...], warnings: list[Warning], question: str | None, unit: str | None,
+    method: str, tau2_method: str, ci_method: str,
+) -> ReconcileResult:
+    for i, claim in enumerate(claims):
+        if claim.kind != "point" or (claim.sd is None and claim.ci_low is None):
+            raise InvalidClaimError(
+                f"Method {method} needs every claim to be a point with its own sd or "
+                "ci_low/ci_high.",
+                f"claims.{i}.sd" if claim.kind == "point" else f"claims.{i}.kind",
+            )
+    y_claim = np.array([ws.forward(float(c.value or 0.0)) for c in claims])
+    v_claim = np.array([claim_sd(c, ws) ** 2 for c in claims])
+    # One observation per evidence unit: echoes of one study are one study.
+    n_units = int(units.max()) + 1
+    counts = np.bincount(units, minlength=n_units).astype(float)
+    y = np.bincount(units, weights=y_claim, minlength=n_units) / counts
+    v = np.bincount(units, weights=v_claim, minlength=n_units) / counts
+    model = (
+        RandomEffects(tau2_method=tau2_method, ci_method=ci_method)
+        if method == "random_effects" else FixedEffect(ci_method=ci_method)
+    )
+    fit: PoolingFit = model.fit(y, v)
+    value = ws.backward(fit.mu)
+    intervals = tuple(
+        Interval(q, ws.backward(fit.interval(q)[0]), ws.backward(fit.interval(q)[1]))
+        for q in levels
+    )
+    estimate = Estimate(value, intervals, fit.se)
+    if n_units >= 2:
+        mu_loo, _ = fit.leave_one_out()
+        resid = fit.studentized_residuals()
+    else:
+        mu_loo = np.full(1, np.nan)
+        resid = np.full(1, np.nan)
+    crit = float(norm.ppf(0.975))
+    assessments = []
+    for i, claim in enumerate(claims):
+        u = int(units[i])
+        share = float(fit.weights[u]) / counts[u]
+        if counts[u] > 1:
+            without_theta = fit.mu  # the rest of its unit still carries the same evidence
+        else:
+            without_theta = float(mu_loo[u])
+        est_without = None if math.isnan(without_theta) else ws.backward(without_theta)
+        r = float(resid[u])
+        assessments.append(ClaimAssessment(
+            index=i, source=claim.source, weight=share,
+            influence=0.0 if est_without is None else est_without - value,
+            estimate_without=est_without,
+            outlier=bool(math.isfinite(r) and abs(r) > crit),
+            residual=r if math.isfinite(r) else None,
+        ))
+    het = Heterogeneity(
+        tau2=fit.tau2, tau=math.sqrt(fit.tau2), i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df,
+        q_pvalue=fit.q_pvalue,
+        convention=(
+            "Cochran's Q with fixed-effect weights; I² = τ²/(τ² + s²) with s² the typical "
+            "within-claim variance (metafor's definition); τ² on the working scale."
+        ),
+    )
+    top = max(levels)
+    p_lo, p_hi = fit.prediction_interval(top)
+    prediction = PredictionInterval(
+        top, ws.backward(p_lo), ws.backward(p_hi),
+        "metafor: mu ± crit·sqrt(se² + τ²), crit from the normal (z) or t with k−1 df (knha)",
+    )
+    outliers = tuple(a.index for a in assessments if a.outlier)
+    detected = bool(outliers) or (fit.q_df > 0 and fit.q_pvalue < 0.10)
+    disagreement = Disagreement(
+        detected=detected, conflicts=(), clusters=(tuple(range(len(claims))),),
+        outliers=outliers, modes=1, i2=fit.i2,
+    )
+    explanation = explain(
+        question=question, unit=unit, method=method, estimate=estimate, claims=claims,
+        sources=by_id, assessments=assessments, disagreement=disagreement,
+    )
+    return ReconcileResult(
+        method="random_effects" if method == "random_effects" else "fixed_effect",
+        scale=ws.scale, estimate=estimate, claims=tuple(assessments),
+        disagreement=disagreement, warnings=tuple(warnings), explanation=explanation,
+        sources=_source_uses(sources, profiles), heterogeneity=het, prediction=prediction,
+    )

@@ -1,0 +1,427 @@
+"""Robust credibility-weighted reconciliation on a 1-D grid.
+
+Symbols
+-------
+θ       : the true value on the working scale (its log on the log scale).
+ℓ_i(θ)  : log-likelihood of claim i (see :mod:`models.likelihood`).
+u(i)    : the evidence unit of claim i (its origin, else its source); k_u claims share unit u.
+p(θ)    : the posterior, p(θ) ∝ π(θ) Π_i L_i(θ)^{1/k_u(i)}.
+w_i     : claim i's weight, its share of the evidence.
+
+Notes
+-----
+Posterior. Claims of one evidence unit enter with the power 1/k_u (a geometric mean of their
+likelihoods), so k outlets repeating one figure count exactly once. The prior π is a weakly
+informative Normal centred on the median of the claims' figures, with standard deviation
+max(τ₀, span of the figures), so it only matters where no claim speaks (an open-ended bound).
+
+Grid. The posterior is evaluated on a coarse grid spanning the figures and the prior's tails,
+then on a fine uniform grid over the region where the coarse log-posterior is within 30 nats of
+its maximum (the Cauchy "wrong" tails keep every claim's neighbourhood in that region, which also
+serves the leave-one-out posteriors). Quantiles come from the trapezoidal CDF by linear
+interpolation.
+
+Weight. w_i is the sensitivity of the estimate (the posterior median m) to the claim's figure:
+moving claim i's figure(s) by δ on the working scale moves m by w_i·δ. With s_i = −ℓ_i'/k_u (the
+score of a shift of the claim), w_i = −(∫_{θ≤m} p s_i dθ − ½ E_p[s_i]) / p(m). Because every
+likelihood is a location family, shifting all claims and the prior together shifts m one for one,
+so Σ_i w_i + w_prior = 1: w_i is a share of the evidence comparable across kinds. A binding bound
+has weight, a slack one has none, a precise credible figure has most; for Gaussian claims it is
+the familiar inverse-variance share. Negative shares (possible when a figure's own mode sits
+beyond another claim's bound, or between two modes) are set to 0 and the claims' shares
+renormalised to sum to 1.
+
+Outliers. p_wrong,i is the posterior probability that claim i came from its "wrong" part. A claim
+is an outlier when p_wrong,i ≥ 1/2 and the data raised its odds of being wrong at least three-fold
+(a Bayes factor ≥ 3, "substantial" on Jeffreys' scale), so a low-credibility source that agrees
+with the others is not flagged merely for being low-credibility.
+
+Conflicts. Taken at its word (its right part only), claim i makes θ plausible where its
+normalised likelihood is at least t = exp(−2); for two Gaussian claims this means within
+2(σ_i + σ_j) of each other. Two claims conflict when their plausible sets do not meet; clusters are
+the connected components of the "plausible sets meet" graph.
+
+References
+----------
+Hogg, D. W., Bovy, J. & Lang, D. (2010). Data analysis recipes: Fitting a model to data.
+arXiv:1008.4686.
+Box, G. E. P. & Tiao, G. C. (1968). A Bayesian approach to some outlier problems.
+Biometrika 55(1), 119-129. doi:10.1093/biomet/55.1.119.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import find_peaks
+
+from models.errors import InvalidParameterError
+from models.likelihood import (
+    KIND_AT_LEAST,
+    KIND_AT_MOST,
+    KIND_POINT,
+    EncodedClaims,
+    FloatArray,
+    IntArray,
+    log_likelihood_parts,
+    log_right_normalised,
+)
+
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class RobustFit:
+    """Result of :meth:`RobustEstimator.fit`, on the working scale.
+
+    Attributes
+    ----------
+    theta : (G,) float
+        The fine grid.
+    density : (G,) float
+        Posterior density on the grid (integrates to 1 by the trapezoidal rule).
+    median : float
+        Posterior median of θ.
+    quantiles : dict of float to (float, float)
+        Equal-tailed interval per requested level.
+    weights : (n,) float
+        Each claim's share of the evidence, summing to 1.
+    prior_share : float
+        The prior's raw share of the evidence, Σ_i w_i + prior_share = 1 before clipping.
+    median_without : (n,) float
+        Posterior median without each claim (nan when it was the only evidence).
+    p_wrong : (n,) float
+        Posterior probability that each claim is wrong.
+    prior_p_wrong : (n,) float
+        Prior probability that each claim is wrong.
+    outlier : (n,) bool
+    plausible : (n, 2) float
+        Each claim's plausible set [low, high] taken at its word (±inf when open).
+    modes : int
+        Number of separated posterior modes.
+    """
+
+    theta: FloatArray
+    density: FloatArray
+    median: float
+    quantiles: dict[float, tuple[float, float]]
+    weights: FloatArray
+    prior_share: float
+    median_without: FloatArray
+    p_wrong: FloatArray
+    prior_p_wrong: FloatArray
+    outlier: BoolArray
+    plausible: FloatArray
+    modes: int
+
+
+def _check_level(level: float) -> float:
+    if isinstance(level, bool) or not (math.isfinite(level) and 0.0 < level < 1.0):
+        raise InvalidParameterError(f"Invalid level {level!r}; must lie in (0, 1).", "levels")
+    return float(level)
+
+
+def _cdf(theta: FloatArray, density: FloatArray) -> FloatArray:
+    """Trapezoidal CDF along the last axis, normalised to end at 1."""
+    step = np.diff(theta)
+    areas = 0.5 * (density[..., 1:] + density[..., :-1]) * step
+    cdf = np.concatenate([np.zeros(density.shape[:-1] + (1,)), np.cumsum(areas, axis=-1)], axis=-1)
+    total = cdf[..., -1:]
+    return np.asarray(cdf / np.where(total > 0, total, 1.0), dtype=np.float64)
+
+
+def _quantile(theta: FloatArray, cdf: FloatArray, q: float) -> float:
+    return float(np.interp(q, cdf, theta))
+
+
+def _row_quantiles(theta: FloatArray, cdf: FloatArray, q: float) -> FloatArray:
+    """q-quantile of each row of a (m, G) CDF on the shared grid θ, vectorised."""
+    above = cdf >= q
+    j = np.clip(np.argmax(above, axis=1), 1, theta.shape[0] - 1)
+    rows = np.arange(cdf.shape[0])
+    c0 = cdf[rows, j - 1]
+    c1 = cdf[rows, j]
+    frac = np.where(c1 > c0, (q - c0) / np.where(c1 > c0, c1 - c0, 1.0), 0.0)
+    return np.asarray(theta[j - 1] + frac * (theta[j] - theta[j - 1]), dtype=np.float64)
+
+
+def _normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
+    """exp(log p) normalised to unit trapezoidal area along the last axis."""
+    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
+    step = np.diff(theta)
+    area = (0.5 * (shifted[..., 1:] + shifted[..., :-1]) * step).sum(axis=-1, keepdims=True)
+    return np.asarray(shifted / area, dtype=np.float64)
+
+
+class RobustEstimator:
+    """Posterior of θ under the claim mixture likelihoods, evaluated on a grid.
+
+    Parameters
+    ----------
+    grid_size : int
+        Points of the fine grid (≥ 64).
+    coarse_size : int
+        Points of the coarse grid that locates the posterior (≥ 32).
+    prior_scale : float
+        τ₀, the smallest standard deviation of the prior, in working units (> 0).
+    compatibility : float
+        Threshold t in (0, 1) on a claim's normalised likelihood defining its plausible set.
+    outlier_bayes_factor : float
+        Minimum increase of the odds of being wrong for an outlier (≥ 1).
+
+    Notes
+    -----
+    The estimator keeps no state: :meth:`fit` returns a new :class:`RobustFit`, so one instance
+    can serve concurrent requests.
+    """
+
+    def __init__(
+        self,
+        grid_size: int = 512,
+        coarse_size: int = 128,
+        prior_scale: float = 2.5,
+        compatibility: float = math.exp(-2.0),
+        outlier_bayes_factor: float = 3.0,
+    ) -> None:
+        if grid_size < 64:
+            raise InvalidParameterError(f"Invalid grid_size {grid_size}; must be at least 64.")
+        if coarse_size < 32:
+            raise InvalidParameterError(
+                f"Invalid coarse_size {coarse_size}; must be at least 32."
+            )
+        if not (math.isfinite(prior_scale) and prior_scale > 0):
+            raise InvalidParameterError(f"Invalid prior_scale {prior_scale}; must be positive.")
+        if not 0.0 < compatibility < 1.0:
+            raise InvalidParameterError(
+                f"Invalid compatibility {compatibility}; must lie in (0, 1)."
+            )
+        if not outlier_bayes_factor >= 1.0:
+            raise InvalidParameterError(
+                f"Invalid outlier_bayes_factor {outlier_bayes_factor}; must be at least 1."
+            )
+        self.grid_size = grid_size
+        self.coarse_size = coarse_size
+        self.prior_scale = prior_scale
+        self.compatibility = compatibility
+        self.outlier_bayes_factor = outlier_bayes_factor
+
+    # -- pieces -------------------------------------------------------------------------------
+
+    @staticmethod
+    def anchors(enc: EncodedClaims) -> FloatArray:
+        """Every finite figure of every claim, shifted by the mean bias (for grid placement)."""
+        mean_bias = enc.per_claim_mean(enc.bias)
+        ends = np.concatenate([enc.a - mean_bias, enc.b - mean_bias])
+        return np.asarray(ends[np.isfinite(ends)], dtype=np.float64)
+
+    def prior(self, enc: EncodedClaims) -> tuple[float, float]:
+        """Centre and standard deviation of the weakly informative Normal prior."""
+        anchors = self.anchors(enc)
+        centre = float(np.median(anchors))
+        span = float(anchors.max() - anchors.min())
+        return centre, max(self.prior_scale, span)
+
+    @staticmethod
+    def _tempering(units: IntArray) -> FloatArray:
+        counts = np.bincount(units)
+        return np.asarray(1.0 / counts[units], dtype=np.float64)
+
+    def _log_posterior(
+        self, enc: EncodedClaims, temper: FloatArray, theta: FloatArray, prior: tuple[float, float]
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        log_right, log_wrong = log_likelihood_parts(enc, theta)
+        ell = np.logaddexp(log_right, log_wrong)
+        centre, scale = prior
+        log_prior = -0.5 * ((theta - centre) / scale) ** 2
+        log_post = log_prior + temper @ ell
+        return log_post, ell, log_wrong, log_prior
+
+    def _fine_grid(
+        self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float]
+    ) -> FloatArray:
+        centre, scale = prior
+        anchors = self.anchors(enc)
+        lo = min(float(anchors.min()), centre) - 5.0 * scale
+        hi = max(float(anchors.max()), centre) + 5.0 * scale
+        coarse = np.linspace(lo, hi, self.coarse_size)
+        log_post, _, _, _ = self._log_posterior(enc, temper, coarse, prior)
+        keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
+        step = coarse[1] - coarse[0]
+        point_rows = enc.kind == KIND_POINT
+        inner = anchors if not point_rows.any() else np.concatenate(
+            [anchors, enc.a[point_rows]]
+        )
+        fine_lo = min(coarse[keep[0]] - step, float(np.min(inner)))
+        fine_hi = max(coarse[keep[-1]] + step, float(np.max(inner)))
+        # Widen a degenerate region (all figures equal, posterior narrower than a coarse step).
+        if fine_hi - fine_lo < 2 * step:
+            fine_lo, fine_hi = fine_lo - step, fine_hi + step
+        return np.linspace(fine_lo, fine_hi, self.grid_size)
+
+    def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
+        """[low, high] of each claim's plausible set, from a local grid per claim."""
+        sig_max = enc.per_claim_max(enc.sigma)
+        mean_bias = enc.per_claim_mean(enc.bias)
+        left = np.where(np.isfinite(enc.a), enc.a, enc.b) - mean_bias - 6.0 * sig_max
+        right = np.where(np.isfinite(enc.b), enc.b, enc.a) - mean_bias + 6.0 * sig_max
+        m = 129
+        frac = np.linspace(0.0, 1.0, m)
+        local = left[:, None] + (right - left)[:, None] * frac[None, :]
+        log_norm = log_right_normalised(enc, local)
+        ok = log_norm >= math.log(self.compatibility)
+        first = np.argmax(ok, axis=1)
+        last = m - 1 - np.argmax(ok[:, ::-1], axis=1)
+        rows = np.arange(enc.n)
+        low = local[rows, first]
+        high = local[rows, last]
+        low = np.where((enc.kind == KIND_AT_MOST) & (first == 0), -np.inf, low)
+        high = np.where((enc.kind == KIND_AT_LEAST) & (last == m - 1), np.inf, high)
+        return np.column_stack([low, high])
+
+    @staticmethod
+    def _count_modes(theta: FloatArray, density: FloatArray) -> int:
+        padded = np.concatenate([[0.0], density, [0.0]])
+        peaks, _ = find_peaks(padded, prominence=0.1 * float(density.max()))
+        if peaks.size <= 1:
+            return max(1, int(peaks.size))
+        # A mode counts when the mass of its basin (between neighbouring valleys) is ≥ 5 %.
+        cdf = _cdf(theta, density)
+        idx = peaks - 1
+        valleys = [0]
+        for left, right in zip(idx[:-1], idx[1:], strict=True):
+            valleys.append(int(left + np.argmin(density[left : right + 1])))
+        valleys.append(theta.shape[0] - 1)
+        masses = np.diff(cdf[valleys])
+        return max(1, int(np.sum(masses >= 0.05)))
+
+    # -- fit -----------------------------------------------------------------------------------
+
+    def fit(self, enc: EncodedClaims, units: IntArray, levels: Sequence[float]) -> RobustFit:
+        """Posterior summaries of θ given the encoded claims.
+
+        Parameters
+        ----------
+        enc : EncodedClaims
+            n ≥ 1 claims on the working scale.
+        units : (n,) int
+            Evidence unit of each claim, coded 0..U−1.
+        levels : sequence of float
+            Interval levels in (0, 1).
+
+        Returns
+        -------
+        RobustFit
+        """
+        checked = [_check_level(q) for q in levels]
+        temper = self._tempering(units)
+        prior = self.prior(enc)
+        theta = self._fine_grid(enc, temper, prior)
+        log_post, ell, log_wrong, log_prior = self._log_posterior(enc, temper, theta, prior)
+        density = _normalise_log(log_post, theta)
+        cdf = _cdf(theta, density)
+        median = _quantile(theta, cdf, 0.5)
+        quantiles = {
+            q: (_quantile(theta, cdf, (1 - q) / 2), _quantile(theta, cdf, (1 + q) / 2))
+            for q in checked
+        }
+        step = theta[1] - theta[0]
+        mass = density * step  # Riemann weights; adequate for moments on a fine uniform grid.
+        mass = mass / mass.sum()
+
+        # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
+        # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m).
+        score = -temper[:, None] * np.gradient(ell, theta, axis=1)
+        left = (theta <= median).astype(np.float64)
+        dens_m = float(np.interp(median, theta, density))
+        raw = -(((score * mass) @ left) - 0.5 * (score @ mass)) / (dens_m * step)
+        prior_score = -np.gradient(log_prior, theta)
+        prior_share = float(-(((prior_score * mass) @ left) - 0.5 * (prior_score @ mass))
+                            / (dens_m * step))
+        positive = np.clip(raw, 0.0, None)
+        total = positive.sum()
+        weights = positive / total if total > 0 else np.full(enc.n, 1.0 / enc.n)
+
+        # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
+        counts = np.bincount(units)[units].astype(np.float64)
+        log_loo = log_post[None, :] - temper[:, None] * ell
+        if counts.max() > 1:
+            unit_sum = np.zeros((int(units.max()) + 1, theta.shape[0]))
+            np.add.at(unit_sum, units, ell)
+            rest = unit_sum[units] - ell
+            with np.errstate(divide="ignore", invalid="ignore"):
+                regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
+            log_loo += regain[:, None] * rest
+        loo_cdf = _cdf(theta, _normalise_log(log_loo, theta))
+        median_without = _row_quantiles(theta, loo_cdf, 0.5)
+        if units.max() == 0 and np.all(counts == 1):
+            median_without = np.full(enc.n, np.nan)
+
+        p_wrong = np.exp(log_wrong - ell) @ mass
+        prior_p_wrong = np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_1mc))
+        with np.errstate(divide="ignore"):
+            post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
+            prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
+        outlier = (p_wrong >= 0.5) & (post_odds >= self.outlier_bayes_factor * prior_odds)
+
+        return RobustFit(
+            theta=theta,
+            density=density,
+            median=median,
+            quantiles=quantiles,
+            weights=weights,
+            prior_share=prior_share,
+            median_without=median_without,
+            p_wrong=np.clip(p_wrong, 0.0, 1.0),
+            prior_p_wrong=prior_p_wrong,
+            outlier=outlier,
+            plausible=self._plausible_sets(enc),
+            modes=self._count_modes(theta, density),
+        )
+
+
+def conflicts_and_clusters(
+    plausible: FloatArray, units: IntArray
+) -> tuple[list[tuple[int, int]], list[list[int]]]:
+    """Pairs of claims whose plausible sets do not meet, and the compatible clusters.
+
+    Parameters
+    ----------
+    plausible : (n, 2) float
+        [low, high] per claim.
+    units : (n,) int
+        Evidence units; claims of one unit are never reported against each other.
+
+    Returns
+    -------
+    conflicts : list of (i, j) with i < j
+    clusters : list of lists of claim indices, largest first
+
+    Notes
+    -----
+    Intervals on a line meet pairwise-transitively only through chains, so clusters are found by
+    one sweep over the intervals sorted by their low end (O(n log n)); conflicts are listed
+    pairwise (O(n²) in the worst case, so callers cap n).
+    """
+    order = np.argsort(plausible[:, 0], kind="stable")
+    clusters: list[list[int]] = []
+    reach = -np.inf
+    for i in order:
+        lo, hi = plausible[i]
+        if not clusters or lo > reach:
+            clusters.append([int(i)])
+            reach = hi
+        else:
+            clusters[-1].append(int(i))
+            reach = max(reach, hi)
+    clusters = [sorted(c) for c in clusters]
+    clusters.sort(key=lambda c: (-len(c), c[0]))
+    lo = plausible[:, 0]
+    hi = plausible[:, 1]
+    apart = (lo[:, None] > hi[None, :]) | (lo[None, :] > hi[:, None])
+    apart &= units[:, None] != units[None, :]
+    ii, jj = np.nonzero(np.triu(apart, k=1))
+    return list(zip(ii.tolist(), jj.tolist(), strict=True)), clusters
