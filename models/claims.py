@@ -69,7 +69,8 @@ class HedgeEffect:
 #: The hedge vocabulary. ``exact`` halves the spread ("exactly 1,500", an official count);
 #: ``none`` is a plain statement; ``about`` ("about", "around", "roughly", "some") widens it by
 #: half; ``could_be`` ("could be closer to 12,000", "may reach") is speculative: twice the spread
-#: and twice the odds of being wrong; ``rumour`` ("reportedly", unconfirmed chatter) is wider still with triple odds.
+#: and twice the odds of being wrong; ``rumour`` ("reportedly", unconfirmed chatter) is wider
+#: still, with triple odds.
 HEDGES: Final[dict[str, HedgeEffect]] = {
     "exact": HedgeEffect(0.5, 1.0, "stated as an exact figure"),
     "none": HedgeEffect(1.0, 1.0, "stated plainly"),

@@ -68,11 +68,13 @@ def working_scale(claims: Sequence[Claim], scale: Scale) -> WorkingScale:
     if scale == "log":
         return WorkingScale("log")
     figures = np.array([x for c in claims for x in (c.value, c.low, c.high) if x is not None])
-    centre = float(np.median(figures))
-    magnitude = float(np.median(np.abs(figures)))
-    span = float(figures.max() - figures.min())
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Figures near ±1.8e308 overflow the span; that case is refused just below.
+        centre = float(np.median(figures))
+        magnitude = float(np.median(np.abs(figures)))
+        span = float(figures.max() - figures.min())
     unit = magnitude if magnitude > 0 else (span if span > 0 else 1.0)
-    if not (math.isfinite(unit) and math.isfinite(centre)):
+    if not (math.isfinite(unit) and math.isfinite(centre) and math.isfinite(span)):
         raise NumericalRangeError(
             "The figures are too large to compare on the linear scale; restate them in a larger "
             "unit.",

@@ -96,8 +96,8 @@ class Disagreement:
     conflicts : tuple of Conflict
         Pairs of claim indices whose compatibility is below the threshold.
     clusters : tuple of tuple of int
-        Groups of mutually compatible claims (connected components of the compatibility graph),
-        largest first.
+        Maximal groups of claims that can all be right at once (their plausible sets share a
+        value), largest first; a loose bound may belong to several.
     outliers : tuple of int
         Indices of outlying claims.
     modes : int

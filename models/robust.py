@@ -12,7 +12,7 @@ Notes
 -----
 Posterior. Claims of one evidence unit enter with the power 1/k_u (a geometric mean of their
 likelihoods), so k outlets repeating one figure count exactly once. The prior π is a weakly
-informative Normal centred on the median of the claims' figures, with standard deviation
+informative Normal centred on the mid-range of the claims' figures, with standard deviation
 max(τ₀, span of the figures), so it only matters where no claim speaks (an open-ended bound).
 
 Grid. The posterior is evaluated on a coarse grid spanning the figures and the prior's tails,
@@ -34,12 +34,14 @@ renormalised to sum to 1.
 Outliers. p_wrong,i is the posterior probability that claim i came from its "wrong" part. A claim
 is an outlier when p_wrong,i ≥ 1/2 and the data raised its odds of being wrong at least three-fold
 (a Bayes factor ≥ 3, "substantial" on Jeffreys' scale), so a low-credibility source that agrees
-with the others is not flagged merely for being low-credibility.
+with the others is not flagged merely for being low-credibility -- and when its plausible set
+(below) misses the estimate while another claim's holds it: when two camps disagree and the
+estimate falls between them, neither is "the outlier"; the disagreement is reported instead.
 
 Conflicts. Taken at its word (its right part only), claim i makes θ plausible where its
 normalised likelihood is at least t = exp(−2); for two Gaussian claims this means within
 2(σ_i + σ_j) of each other. Two claims conflict when their plausible sets do not meet; clusters are
-the connected components of the "plausible sets meet" graph.
+the maximal groups of claims that can all be right at once.
 
 References
 ----------
@@ -221,9 +223,10 @@ class RobustEstimator:
     def prior(self, enc: EncodedClaims) -> tuple[float, float]:
         """Centre and standard deviation of the weakly informative Normal prior."""
         anchors = self.anchors(enc)
-        centre = float(np.median(anchors))
-        span = float(anchors.max() - anchors.min())
-        return centre, max(self.prior_scale, span)
+        # The mid-range, unlike the median of the figures, does not move when one figure is
+        # echoed by many outlets, and it shifts and scales with the figures.
+        low, high = float(anchors.min()), float(anchors.max())
+        return 0.5 * (low + high), max(self.prior_scale, high - low)
 
     @staticmethod
     def _tempering(units: IntArray) -> FloatArray:
@@ -365,7 +368,16 @@ class RobustEstimator:
         with np.errstate(divide="ignore"):
             post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
             prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
-        outlier = (p_wrong >= 0.5) & (post_odds >= self.outlier_bayes_factor * prior_odds)
+        plausible = self._plausible_sets(enc)
+        # Only a claim standing apart from a core that holds the estimate is an outlier: when
+        # two camps disagree and the median falls between them, neither camp is "the outlier".
+        holds = (plausible[:, 0] <= median) & (median <= plausible[:, 1])
+        outlier = (
+            (p_wrong >= 0.5)
+            & (post_odds >= self.outlier_bayes_factor * prior_odds)
+            & ~holds
+            & bool(holds.any())
+        )
 
         return RobustFit(
             theta=theta,
@@ -378,7 +390,7 @@ class RobustEstimator:
             p_wrong=np.clip(p_wrong, 0.0, 1.0),
             prior_p_wrong=prior_p_wrong,
             outlier=outlier,
-            plausible=self._plausible_sets(enc),
+            plausible=plausible,
             modes=self._count_modes(theta, density),
         )
 
@@ -386,7 +398,7 @@ class RobustEstimator:
 def conflicts_and_clusters(
     plausible: FloatArray, units: IntArray
 ) -> tuple[list[tuple[int, int]], list[list[int]]]:
-    """Pairs of claims whose plausible sets do not meet, and the compatible clusters.
+    """Pairs of claims whose plausible sets do not meet, and the groups that can all be right.
 
     Parameters
     ----------
@@ -399,25 +411,33 @@ def conflicts_and_clusters(
     -------
     conflicts : list of (i, j) with i < j
     clusters : list of lists of claim indices, largest first
+        The maximal groups of claims whose plausible sets share a common value, i.e. claims that
+        can all be right at once. A claim (a loose bound, say) may sit in several groups.
 
     Notes
     -----
-    Intervals on a line meet pairwise-transitively only through chains, so clusters are found by
-    one sweep over the intervals sorted by their low end (O(n log n)); conflicts are listed
-    pairwise (O(n²) in the worst case, so callers cap n).
+    On a line, sets that meet pairwise share a common point (Helly's theorem in one dimension),
+    so the maximal groups are the sets of intervals open just before some interval closes: one
+    sweep over the sorted end points finds them.
     """
-    order = np.argsort(plausible[:, 0], kind="stable")
+    n = plausible.shape[0]
+    # Starts sort before ends at equal positions, so touching sets count as meeting.
+    events = sorted(
+        [(float(plausible[i, 0]), 0, i) for i in range(n)]
+        + [(float(plausible[i, 1]), 1, i) for i in range(n)]
+    )
+    active: set[int] = set()
+    grew = False
     clusters: list[list[int]] = []
-    reach = -np.inf
-    for i in order:
-        lo, hi = plausible[i]
-        if not clusters or lo > reach:
-            clusters.append([int(i)])
-            reach = hi
-        else:
-            clusters[-1].append(int(i))
-            reach = max(reach, hi)
-    clusters = [sorted(c) for c in clusters]
+    for _, is_end, i in events:
+        if not is_end:
+            active.add(i)
+            grew = True
+            continue
+        if grew:
+            clusters.append(sorted(active))
+            grew = False
+        active.discard(i)
     clusters.sort(key=lambda c: (-len(c), c[0]))
     lo = plausible[:, 0]
     hi = plausible[:, 1]

@@ -1,0 +1,331 @@
+"""The robust model: the founding case, robustness promises, and invariances (hypothesis)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.claims import Claim, Source
+from models.reconcile import reconcile
+from models.robust import RobustEstimator, conflicts_and_clusters
+from tests.tolerances import EQUIVARIANCE_RTOL, INVARIANCE_RTOL, QUADRATURE_RTOL
+
+TROOP_SOURCES = [
+    Source("nis", "South Korea NIS", "intelligence_agency", "B"),
+    Source("zelensky", "Volodymyr Zelensky", "head_of_state", "C"),
+    Source("anon-media", "Sources to South Korean media", "anonymous", "F"),
+]
+TROOP_CLAIMS = [
+    Claim("nis", "point", 1500),
+    Claim("zelensky", "at_most", 10000),
+    Claim("anon-media", "point", 12000, hedge="about"),
+]
+
+
+def interval(result, level):  # type: ignore[no-untyped-def]
+    return next(iv for iv in result.estimate.intervals if iv.level == level)
+
+
+def test_troop_case_meets_the_founding_promises() -> None:
+    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, levels=(0.5, 0.9))
+    assert r.method == "robust" and r.scale == "log"
+    assert 1500 <= r.estimate.value <= 12000
+    iv90 = interval(r, 0.9)
+    assert iv90.low <= 1500 <= iv90.high
+    assert iv90.high > 5000, "the other sources must not be ignored"
+    nis, _, anon = r.claims
+    assert nis.weight > anon.weight
+    assert r.disagreement.detected
+    for name in ("South Korea NIS", "Sources to South Korean media"):
+        assert name in r.explanation
+    assert math.isclose(sum(c.weight for c in r.claims), 1.0, rel_tol=1e-12)
+
+
+def test_total_deployment_reading_treats_nis_as_lower_bound() -> None:
+    claims = [
+        Claim("nis", "at_least", 1500),
+        Claim("zelensky", "at_most", 10000),
+        Claim("anon-media", "point", 12000, hedge="about"),
+    ]
+    r = reconcile(claims, TROOP_SOURCES, levels=(0.9,))
+    assert r.estimate.value > 1500
+    assert interval(r, 0.9).low >= 1500 * 0.8
+
+
+def test_wild_low_credibility_figure_does_not_drag_the_estimate() -> None:
+    sources = [Source("a", reliability="B"), Source("b", reliability="B"),
+               Source("wild", reliability="E")]
+    base = [Claim("a", "point", 1000), Claim("b", "point", 1100)]
+    without = reconcile(base, sources[:2]).estimate.value
+    with_wild = reconcile([*base, Claim("wild", "point", 1e7)], sources)
+    assert abs(math.log(with_wild.estimate.value / without)) < 0.05
+    assert with_wild.claims[2].outlier
+    assert with_wild.claims[2].weight < 0.05
+    assert 2 in with_wild.disagreement.outliers
+
+
+def test_two_reliable_bounds_pin_the_range() -> None:
+    sources = [Source("lo", reliability="A"), Source("hi", reliability="A")]
+    claims = [Claim("lo", "at_least", 1000), Claim("hi", "at_most", 2000)]
+    r = reconcile(claims, sources, levels=(0.5, 0.9))
+    iv = interval(r, 0.9)
+    # A-grade bounds are soft by σ_A = 0.1 on the log scale: allow that much beyond each bound.
+    assert 1000 * math.exp(-0.1) <= iv.low and iv.high <= 2000 * math.exp(0.1)
+    assert 1000 < r.estimate.value < 2000
+    assert not r.disagreement.detected
+
+
+def test_contradictory_bounds_give_finite_numbers_and_a_warning() -> None:
+    sources = [Source("lo", reliability="A"), Source("hi", reliability="A")]
+    claims = [Claim("lo", "at_least", 10000), Claim("hi", "at_most", 100)]
+    r = reconcile(claims, sources)
+    assert all(math.isfinite(x) for iv in r.estimate.intervals for x in (iv.low, iv.high))
+    assert "contradictory_bounds" in {w.code for w in r.warnings}
+    assert r.disagreement.detected
+
+
+def test_single_claim_and_single_origin_are_warned() -> None:
+    one = reconcile([Claim("nis", "point", 1500)], TROOP_SOURCES)
+    assert "single_claim" in {w.code for w in one.warnings}
+    assert one.claims[0].weight == 1.0 and one.claims[0].estimate_without is None
+    echo = reconcile(
+        [Claim(s.id, "point", 1500, origin="yonhap") for s in TROOP_SOURCES], TROOP_SOURCES
+    )
+    assert "single_origin" in {w.code for w in echo.warnings}
+
+
+def test_unknown_grade_is_more_uncertain_than_average() -> None:
+    def width(grade: str | None) -> float:
+        r = reconcile([Claim("s", "point", 1000)], [Source("s", reliability=grade)],
+                      levels=(0.9,))
+        return interval(r, 0.9).high / interval(r, 0.9).low
+
+    assert width("F") > width("C")
+    assert width(None) == width("F")
+    assert width("A") < width("B") < width("C") < width("D") < width("E")
+
+
+def test_hedges_widen_in_order() -> None:
+    def width(hedge: str) -> float:
+        claim = Claim("s", "point", 1000, hedge=hedge)  # type: ignore[arg-type]
+        r = reconcile([claim], [Source("s", reliability="B")], levels=(0.9,))
+        return interval(r, 0.9).high / interval(r, 0.9).low
+
+    widths = [width(h) for h in ("exact", "none", "about", "could_be", "rumour")]
+    assert widths == sorted(widths) and len(set(widths)) == 5
+
+
+def test_gaussian_limit_matches_closed_form() -> None:
+    # With credibility → 1 the mixture loses its "wrong" part and two point claims give the
+    # inverse-variance Normal posterior (the prior, sd ≥ 2.5, is negligible against σ = 0.1).
+    sources = [Source("a", reliability=0.999999), Source("b", reliability=0.999999)]
+    r = reconcile([Claim("a", "point", 1000), Claim("b", "point", 1050)], sources,
+                  levels=(0.5, 0.9))
+    centre = 0.5 * (math.log(1000) + math.log(1050))
+    sd = 0.1 / math.sqrt(2)
+    assert math.log(r.estimate.value) == pytest.approx(centre, abs=QUADRATURE_RTOL * sd)
+    for iv, z in zip(r.estimate.intervals, (0.6744897501960817, 1.6448536269514722),
+                     strict=True):
+        assert math.log(iv.high) - math.log(iv.low) == pytest.approx(2 * z * sd,
+                                                                     rel=QUADRATURE_RTOL)
+    assert r.claims[0].weight == pytest.approx(0.5, abs=1e-3)
+
+
+def _independent_troop_posterior() -> tuple[float, float, float]:
+    """Median and 90 % interval of the troop posterior by adaptive quadrature (scipy.integrate),
+    with the likelihood written out again from the model's definition, not from our code."""
+    from scipy import integrate, optimize, stats
+
+    grades = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
+              "E": (0.30, 0.80)}
+
+    def mix(c: float, s: float, right, wrong) -> float:  # type: ignore[no-untyped-def]
+        return c * right(s) + (1 - c) * wrong(max(1.0, 2 * s))
+
+    def nis(t: float) -> float:  # point 1500, grade B
+        x = math.log(1500)
+        return mix(*grades["B"], lambda s: stats.norm.pdf(x, t, s),
+                   lambda s: stats.cauchy.pdf(x, t, s))
+
+    def zel(t: float) -> float:  # at_most 10000, grade C
+        u = math.log(10000)
+        return mix(*grades["C"], lambda s: stats.norm.cdf(u, t, s),
+                   lambda s: stats.cauchy.cdf(u, t, s))
+
+    def anon(t: float) -> float:  # point 12000 "about" (spread ×1.5), grade F = mixture A–E
+        x = math.log(12000)
+        return sum(0.2 * mix(c, 1.5 * s, lambda q: stats.norm.pdf(x, t, q),
+                             lambda q: stats.cauchy.pdf(x, t, q)) for c, s in grades.values())
+
+    anchors = [math.log(1500), math.log(10000), math.log(12000)]
+    centre, scale = 0.5 * (min(anchors) + max(anchors)), max(2.5, max(anchors) - min(anchors))
+
+    def post(t: float) -> float:
+        return float(stats.norm.pdf(t, centre, scale) * nis(t) * zel(t) * anon(t))
+
+    lo, hi = centre - 12 * scale, centre + 12 * scale
+    pts = [math.log(1500), math.log(10000), math.log(12000)]
+    total = integrate.quad(post, lo, hi, points=pts, limit=500, epsabs=0, epsrel=1e-10)[0]
+
+    def cdf(t: float) -> float:
+        inner = [p for p in pts if lo < p < t]
+        return integrate.quad(post, lo, t, points=inner or None, limit=500, epsabs=0,
+                              epsrel=1e-10)[0] / total
+
+    def q(p: float) -> float:
+        return math.exp(optimize.brentq(lambda t: cdf(t) - p, lo + 1, hi - 1, xtol=1e-10))
+
+    return q(0.5), q(0.05), q(0.95)
+
+
+def test_grid_posterior_matches_independent_quadrature() -> None:
+    median, low, high = _independent_troop_posterior()
+    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, levels=(0.9,))
+    assert r.estimate.value == pytest.approx(median, rel=QUADRATURE_RTOL)
+    assert r.estimate.intervals[0].low == pytest.approx(low, rel=QUADRATURE_RTOL)
+    assert r.estimate.intervals[0].high == pytest.approx(high, rel=QUADRATURE_RTOL)
+
+
+def test_linear_scale_handles_negative_values() -> None:
+    sources = [Source("a", reliability="B"), Source("b", reliability="B")]
+    r = reconcile([Claim("a", "point", -2.0), Claim("b", "point", -2.2)], sources)
+    assert r.scale == "linear"
+    assert -2.2 <= r.estimate.value <= -2.0
+
+
+def test_conflicts_and_clusters_sweep() -> None:
+    plausible = np.array([[0.0, 1.0], [-np.inf, 5.0], [3.0, 4.0], [10.0, np.inf]])
+    conflicts, clusters = conflicts_and_clusters(plausible, np.arange(4))
+    assert conflicts == [(0, 2), (0, 3), (1, 3), (2, 3)]
+    assert sorted(clusters) == [[0, 1], [1, 2], [3]]
+
+
+def test_estimator_validates_hyperparameters() -> None:
+    with pytest.raises(ValueError, match="grid_size"):
+        RobustEstimator(grid_size=3)
+    with pytest.raises(ValueError, match="compatibility"):
+        RobustEstimator(compatibility=1.5)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+GRADES = st.sampled_from(["A", "B", "C", "D", "E", "F", None])
+
+
+@st.composite
+def claim_sets(draw: st.DrawFn) -> tuple[list[Claim], list[Source]]:
+    n = draw(st.integers(1, 7))
+    sources = [Source(f"s{i}", reliability=draw(GRADES)) for i in range(n)]
+    claims = []
+    for i in range(n):
+        kind = draw(st.sampled_from(["point", "point", "at_least", "at_most", "range"]))
+        x = draw(st.floats(10.0, 1e6))
+        if kind == "range":
+            width = draw(st.floats(1.0, 3.0))
+            claims.append(Claim(f"s{i}", "range", low=x, high=x * width))
+        else:
+            claims.append(Claim(f"s{i}", kind, x))  # type: ignore[arg-type]
+    return claims, sources
+
+
+@settings(max_examples=60, deadline=None)
+@given(claim_sets(), st.randoms(use_true_random=False))
+def test_claim_order_does_not_matter(data: tuple[list[Claim], list[Source]], rnd) -> None:  # type: ignore[no-untyped-def]
+    claims, sources = data
+    r1 = reconcile(claims, sources, levels=(0.5, 0.9))
+    order = list(range(len(claims)))
+    rnd.shuffle(order)
+    r2 = reconcile([claims[i] for i in order], sources[::-1], levels=(0.5, 0.9))
+    assert r2.estimate.value == pytest.approx(r1.estimate.value, rel=INVARIANCE_RTOL)
+    for a, b in zip(r1.estimate.intervals, r2.estimate.intervals, strict=True):
+        assert (b.low, b.high) == pytest.approx((a.low, a.high), rel=INVARIANCE_RTOL)
+    for new_pos, old in enumerate(order):
+        assert r2.claims[new_pos].weight == pytest.approx(r1.claims[old].weight, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(claim_sets(), st.floats(1e-3, 1e3))
+def test_scaling_all_values_scales_estimate_and_range(
+    data: tuple[list[Claim], list[Source]], k: float
+) -> None:
+    claims, sources = data
+    scaled = [
+        replace(c, value=None if c.value is None else c.value * k,
+                low=None if c.low is None else c.low * k,
+                high=None if c.high is None else c.high * k)
+        for c in claims
+    ]
+    r1 = reconcile(claims, sources, levels=(0.9,))
+    r2 = reconcile(scaled, sources, levels=(0.9,))
+    assert r2.estimate.value == pytest.approx(k * r1.estimate.value, rel=EQUIVARIANCE_RTOL)
+    iv1, iv2 = r1.estimate.intervals[0], r2.estimate.intervals[0]
+    assert iv2.low == pytest.approx(k * iv1.low, rel=EQUIVARIANCE_RTOL)
+    assert iv2.high == pytest.approx(k * iv1.high, rel=EQUIVARIANCE_RTOL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(claim_sets())
+def test_outputs_are_finite_nested_and_contain_the_estimate(
+    data: tuple[list[Claim], list[Source]]
+) -> None:
+    claims, sources = data
+    r = reconcile(claims, sources, levels=(0.5, 0.8, 0.95))
+    ivs = r.estimate.intervals
+    assert all(math.isfinite(x) for iv in ivs for x in (iv.low, iv.high))
+    for inner, outer in zip(ivs, ivs[1:], strict=False):
+        assert outer.low <= inner.low <= r.estimate.value <= inner.high <= outer.high
+    weights = [c.weight for c in r.claims]
+    assert all(0.0 <= w <= 1.0 for w in weights)
+    assert sum(weights) == pytest.approx(1.0, abs=1e-9)
+    assert all(0.0 <= (c.p_wrong or 0.0) <= 1.0 for c in r.claims)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(100, 1e5), st.floats(1.5, 20), st.floats(0.05, 0.9), st.floats(0.05, 0.9))
+def test_more_credibility_pulls_the_estimate_towards_the_source(
+    x: float, ratio: float, c_low: float, c_gain: float
+) -> None:
+    c_high = min(0.99, c_low + c_gain)
+    claims = [Claim("anchor", "point", x), Claim("other", "point", x * ratio)]
+
+    def estimate(c_other: float) -> float:
+        sources = [Source("anchor", reliability="C"), Source("other", reliability=c_other)]
+        return reconcile(claims, sources).estimate.value
+
+    assert estimate(c_high) >= estimate(c_low) * (1 - 1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(claim_sets(), st.integers(1, 4))
+def test_echoes_of_one_origin_count_once(
+    data: tuple[list[Claim], list[Source]], copies: int
+) -> None:
+    claims, sources = data
+    tagged = [replace(c, origin=f"o{i}") for i, c in enumerate(claims)]
+    echoes = [replace(tagged[0], source=f"echo{j}") for j in range(copies)]
+    echo_sources = [replace(sources[0], id=f"echo{j}") for j in range(copies)]
+    r1 = reconcile(tagged, sources, levels=(0.9,))
+    r2 = reconcile(tagged + echoes, sources + echo_sources, levels=(0.9,))
+    assert r2.estimate.value == pytest.approx(r1.estimate.value, rel=INVARIANCE_RTOL)
+    assert r2.estimate.intervals[0].high == pytest.approx(
+        r1.estimate.intervals[0].high, rel=INVARIANCE_RTOL
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(100, 1e5), st.floats(0.2, 5.0), st.sampled_from(["A", "B", "C"]))
+def test_adding_a_credible_claim_moves_the_estimate_towards_it(
+    x: float, ratio: float, grade: str
+) -> None:
+    base_sources = [Source("a", reliability="C"), Source("b", reliability="C")]
+    base = [Claim("a", "point", x), Claim("b", "point", x * 1.1)]
+    before = reconcile(base, base_sources).estimate.value
+    target = x * ratio
+    after = reconcile([*base, Claim("new", "point", target)],
+                      [*base_sources, Source("new", reliability=grade)]).estimate.value
+    assert abs(math.log(after / target)) <= abs(math.log(before / target)) + 1e-9

@@ -1,0 +1,16 @@
+"""Tolerances used across the suite, declared once with their reasons."""
+
+#: Metafor parity: metafor's reference values are stored with ≥ 8 significant digits and the
+#: estimators are deterministic closed forms or converged iterations (tol 1e-10).
+METAFOR_RTOL = 1e-6
+
+#: Exact invariances of the robust model (claim order, echoes): only summation order changes.
+INVARIANCE_RTOL = 1e-9
+
+#: Equivariance under rescaling: the grid moves with the figures, but the coarse pass that
+#: places the fine grid can shift its ends by a grid step, which moves quantiles by O(h²)
+#: with h ≈ 1/500 of the posterior's extent.
+EQUIVARIANCE_RTOL = 1e-4
+
+#: Grid quadrature against a closed form (Gaussian claims, 512-point grid).
+QUADRATURE_RTOL = 5e-3
