@@ -207,7 +207,10 @@ def reconcile(
     if chosen == "robust":
         return _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
                        warnings, question, unit, estimator or _DEFAULT_ESTIMATOR)
-    return _pooled(claims, by_id, sources, all_profiles, ws, units, checked_levels, warnings,
+    # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so that se
+    # and τ² come out in the quantity's units (log units on the log scale).
+    raw = WorkingScale(resolved_scale)
+    return _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels, warnings,
                    question, unit, chosen, tau2_method, ci_method)
 
 
@@ -412,7 +415,7 @@ def _pooled(
     assessments = []
     for i, claim in enumerate(claims):
         u = int(units[i])
-        share = float(fit.weights[u]) / counts[u]
+        share = float(fit.weights[u]) / float(counts[u])
         if counts[u] > 1:
             without_theta = fit.mu  # the rest of its unit still carries the same evidence
         else:
