@@ -104,6 +104,8 @@ class SourceProfile:
     @property
     def spread(self) -> float:
         """Typical spread of a right claim, exp(Σ_k π_k log σ_k)."""
+        if len(self.components) == 1:
+            return self.components[0].sigma
         return float(math.exp(sum(k.weight * math.log(k.sigma) for k in self.components)))
 
 

@@ -1,0 +1,81 @@
+"""Triangulate's HTTP service: a Flask app around :func:`models.reconcile.reconcile`.
+
+Importing this package is cheap; :func:`create_app` builds everything (and is when the
+statistical core, numpy and scipy get imported).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["create_app"]
+
+API_DESCRIPTION = (
+    "Takes numeric claims about one quantity from sources of unequal credibility and returns "
+    "a credibility-weighted estimate with ranges and explanations. Every error is an RFC 9457 "
+    "problem document (application/problem+json)."
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Flask config overriding the environment, e.g. ``{"TESTING": True, "MAX_CLAIMS": 3}``.
+        Settings of :data:`service.config.SETTINGS` are validated like environment values.
+
+    Returns
+    -------
+    flask.Flask
+        The app, with the ``reconcile`` and ``health`` blueprints, ``/openapi.json`` and the
+        offline Swagger UI at ``/docs``.
+
+    Raises
+    ------
+    service.config.ConfigError
+        When a setting (from the environment or ``config``) is invalid.
+    """
+    # Imported here so that `import service` stays light (gunicorn's config, the CLI's --help).
+    from flask import Flask
+
+    from service import api as smorest
+    from service.blueprints import docs, health, reconcile
+    from service.config import check_override, load_settings
+
+    settings = load_settings(os.environ)
+    overrides = {key: check_override(key, value) for key, value in (config or {}).items()}
+
+    app = Flask(__name__)
+    app.json = smorest.StrictJSONProvider(app)
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="Triangulate",
+        API_VERSION="1",
+        # 3.0.3 rather than 3.1: the bundled Swagger UI (4.x) renders 3.0 documents only.
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS_URL,
+        # No validator badge: Swagger UI would otherwise call validator.swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
+        API_SPEC_OPTIONS={"info": {"description": API_DESCRIPTION}},
+    )
+    app.config.update(overrides)
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+    api = smorest.Api()
+    api.init_app(app)
+    smorest.register_openapi_extras(api)
+    api.register_blueprint(reconcile.blp)
+    api.register_blueprint(health.blp)
+    app.register_blueprint(docs.blp)
+    smorest.document_limits(api, app)
+    return app

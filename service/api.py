@@ -1,0 +1,243 @@
+"""flask-smorest glue: the Api and Blueprint classes, the JSON body parser, OpenAPI extras.
+
+* :class:`Api` replaces flask-smorest's plain-JSON error handler with :mod:`service.errors` and
+  documents every error response as ``application/problem+json`` under names that do not
+  depend on the Python version (``http.HTTPStatus(422).name`` changed in Python 3.13).
+* :class:`Blueprint` parses bodies with :class:`JSONBodyParser`: 415 for a non-JSON content
+  type, 400 for an empty or malformed body, and 422 problems for schema errors.
+* :class:`StrictJSONProvider` never writes ``NaN`` (not JSON) into a response.
+* :func:`register_openapi_extras` teaches apispec the custom fields (the reliability union as
+  ``oneOf``, exclusive bounds), and :func:`document_limits` writes the configured list limits
+  into the document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Final, NoReturn, TypeVar
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from service.errors import (
+    PROBLEM_MIMETYPE,
+    MalformedJSON,
+    NotJSON,
+    ProblemSchema,
+    phrase,
+    register_error_handlers,
+)
+from service.fields import GRADE_CHOICES, Reliability
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "Api",
+    "Blueprint",
+    "JSONBodyParser",
+    "StrictJSONProvider",
+    "document_limits",
+    "register_openapi_extras",
+]
+
+#: Component responses for errors, by status: (component name, description).
+ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
+    400: ("MalformedJSON", "The body is empty or not valid JSON."),
+    404: ("NotFound", "No such resource."),
+    405: ("MethodNotAllowed", "The method is not allowed; see the Allow header."),
+    413: ("ContentTooLarge", "The body is larger than MAX_CONTENT_LENGTH bytes."),
+    415: ("UnsupportedMediaType", "The body is not sent as application/json."),
+    422: (
+        "ValidationError",
+        "The body does not match the schema, or the statistical core refused it; `errors` "
+        "maps each bad field's dotted path to its messages.",
+    ),
+    500: ("InternalServerError", "Unexpected server error (logged; no details are returned)."),
+}
+DEFAULT_ERROR: Final = "DefaultError"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinities instead of emitting invalid JSON."""
+
+    sort_keys = False  # keep the documented field order
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedJSON(f"The request body is not valid JSON: duplicate key {key!r}.")
+        result[key] = value
+    return result
+
+
+class JSONBodyParser(FlaskParser):
+    """webargs parser that answers bad bodies with problems instead of webargs' defaults.
+
+    The JSON literals ``NaN`` and ``Infinity`` (and overflowing numbers such as ``1e400``) are
+    parsed, as Python's ``json`` does, so that the schema can refuse them naming the field.
+    A duplicate key is refused: which of the two values counts would otherwise be a guess.
+    """
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not req.mimetype or not _is_json_mimetype(req.mimetype):
+            shown = req.mimetype or "no Content-Type"
+            raise NotJSON(f"Send the body as application/json; got {shown}.")
+        raw = req.get_data(cache=True)
+        if not raw.strip():
+            raise MalformedJSON("The request body is empty; expected a JSON object.")
+        try:
+            return json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
+        except json.JSONDecodeError as exc:
+            raise MalformedJSON(
+                f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                f"column {exc.colno}."
+            ) from None
+        except UnicodeDecodeError:
+            raise MalformedJSON("The request body is not valid UTF-8.") from None
+        except (ValueError, RecursionError) as exc:
+            # int() refuses integer literals of more than 4300 digits with a ValueError, and a
+            # deeply nested body exhausts the recursion limit: both are the client's doing.
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise MalformedJSON(f"The request body cannot be parsed: {reason}.") from None
+
+    def _handle_invalid_json_error(self, error: Exception, req: Request, *args: Any,
+                                   **kwargs: Any) -> NoReturn:
+        # Unreachable with _raw_load_json above; kept so webargs never answers on its own.
+        raise MalformedJSON("The request body is not valid JSON.")
+
+
+def _is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """flask-smorest Blueprint with the strict JSON parser and stable error references."""
+
+    ARGUMENTS_PARSER = JSONBodyParser()
+
+    # flask-smorest is untyped; these typed pass-throughs keep views type-checked.
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``route``."""
+        decorator: Callable[[F], F] = super().route(rule, **options)
+        return decorator
+
+    def response(self, status_code: int, schema: Any = None, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``response``."""
+        decorator: Callable[[F], F] = super().response(status_code, schema, **kwargs)
+        return decorator
+
+    def arguments(self, schema: Any, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's, but the 422 it documents refers to our problem response."""
+        decorate = super().arguments(schema, **kwargs)
+
+        def decorator(func: F) -> F:
+            wrapped: F = decorate(func)
+            responses = getattr(wrapped, "_apidoc")["arguments"]["responses"]  # noqa: B009
+            for status in list(responses):
+                responses[status] = ERROR_RESPONSES[int(status)][0]
+            return wrapped
+
+        return decorator
+
+    def problems(self, *statuses: int) -> Callable[[F], F]:
+        """Document the problem responses ``statuses`` of a view."""
+
+        def decorator(func: F) -> F:
+            for status in statuses:
+                func = self.alt_response(status, ERROR_RESPONSES[status][0])(func)
+            return func
+
+        return decorator
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest Api whose errors are RFC 9457 problems, in the app and in the document."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = DEFAULT_ERROR
+
+    def _register_error_handlers(self) -> None:
+        register_error_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        def register(name: str, description: str) -> None:
+            response: dict[str, Any] = {"description": description, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(name, response, lazy=True)
+
+        for status, (name, description) in ERROR_RESPONSES.items():
+            register(name, f"{phrase(status)}: {description}")
+        register(DEFAULT_ERROR, "Any other error, as an RFC 9457 problem document.")
+
+
+# --- OpenAPI extras ---------------------------------------------------------------------------
+
+
+def _reliability_oneof(self: Any, field: ma.fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: the reliability union as ``oneOf`` grade / number."""
+    if not isinstance(field, Reliability):
+        return {}
+    return {
+        "oneOf": [
+            {"type": "string", "enum": list(GRADE_CHOICES), "description": "Admiralty grade."},
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "exclusiveMinimum": True,
+                "exclusiveMaximum": True,
+                "description": "Credibility strictly between 0 and 1.",
+            },
+        ]
+    }
+
+
+def _exclusive_bounds(self: Any, field: ma.fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: OpenAPI 3.0 ``exclusiveMinimum``/``exclusiveMaximum`` flags.
+
+    apispec writes a Range's bounds but not whether they are inclusive, so ``levels`` in (0, 1)
+    would read as [0, 1].
+    """
+    result: dict[str, Any] = {}
+    for validator in field.validators:
+        if isinstance(validator, ma.validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                result["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                result["exclusiveMaximum"] = True
+    return result
+
+
+def register_openapi_extras(api: Api) -> None:
+    """Register the attribute functions above with ``api``'s marshmallow plugin."""
+    converter = api.ma_plugin.converter
+    converter.add_attribute_function(_reliability_oneof)
+    converter.add_attribute_function(_exclusive_bounds)
+
+
+def document_limits(api: Api, app: Flask) -> None:
+    """Write the configured MAX_SOURCES / MAX_CLAIMS as ``maxItems`` of the request lists.
+
+    The validators read the limits per request (:class:`service.schemas.ConfiguredMaxItems`);
+    this makes the document say the same for the app it describes.
+    """
+    schemas = api.spec.components.schemas
+    request = schemas.get("ReconcileRequest")
+    if request is None:
+        return
+    for name, setting in (("sources", "MAX_SOURCES"), ("claims", "MAX_CLAIMS")):
+        request["properties"][name]["maxItems"] = int(app.config[setting])
