@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
+from scipy.special import ndtr
 
 from models.errors import InvalidSourceError
 
@@ -51,6 +52,8 @@ GRADE_TABLE: Final[dict[str, tuple[float, float]]] = {
     "E": (0.30, 0.80),
 }
 UNKNOWN_GRADE: Final = "F"
+#: Tolerance of :meth:`SourceProfile.hit_rate`: ±0.25 on the log scale, about ±25 %.
+HIT_TOLERANCE: Final = 0.25
 GRADES: Final[tuple[str, ...]] = (*GRADE_TABLE, UNKNOWN_GRADE)
 
 ProfileOrigin = Literal["grade", "number", "unknown", "learned"]
@@ -100,6 +103,22 @@ class SourceProfile:
     def credibility(self) -> float:
         """Prior probability that a claim is right, Σ_k π_k c_k."""
         return float(sum(k.weight * k.c for k in self.components))
+
+    def hit_rate(self, tolerance: float = HIT_TOLERANCE) -> float:
+        """Probability that a claim lands within ±``tolerance`` (working units) of the truth.
+
+        Σ_k π_k [c_k P(|N(β_k, σ_k²)| < d) + (1 − c_k) P(|Cauchy(0, σ_w)| < d)], with
+        σ_w = max(1, 2σ_k). Unlike c_k alone it folds spread and bias into one number that a
+        track record measures directly (the share of figures within ±d), so a prior and a
+        learned profile are comparable. On the log scale d = 0.25 means "within about 25 %".
+        """
+        d = tolerance
+        total = 0.0
+        for k in self.components:
+            right = float(ndtr((d - k.bias) / k.sigma) - ndtr((-d - k.bias) / k.sigma))
+            wrong = 2.0 * math.atan(d / max(1.0, 2.0 * k.sigma)) / math.pi
+            total += k.weight * (k.c * right + (1.0 - k.c) * wrong)
+        return total
 
     @property
     def spread(self) -> float:

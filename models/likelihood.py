@@ -123,7 +123,7 @@ class EncodedClaims:
         return np.asarray(out, dtype=np.float64)
 
 
-def _log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
+def log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
     """log(Φ(hi) − Φ(lo)) for lo ≤ hi, accurate in both tails."""
     # In the upper tail use the survival form, Φ(−lo) − Φ(−hi), to avoid cancellation near 1.
     upper = (lo + hi) > 0
@@ -136,7 +136,7 @@ def _log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
     return np.where(np.isnan(out), -np.inf, out)
 
 
-def _log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
+def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
     """log P(lo ≤ X ≤ hi) for standard Cauchy X.
 
     arctan(hi) − arctan(lo) = atan2(hi − lo, 1 + lo·hi) has no cancellation in either tail.
@@ -166,7 +166,7 @@ def _right_kernel(
         return np.asarray(log_ndtr((shift - a) / sig), dtype=np.float64)
     if kind == KIND_AT_MOST:
         return np.asarray(log_ndtr((b - shift) / sig), dtype=np.float64)
-    return _log_normal_interval((a - shift) / sig, (b - shift) / sig)
+    return log_normal_interval((a - shift) / sig, (b - shift) / sig)
 
 
 def _wrong_kernel(
@@ -181,7 +181,7 @@ def _wrong_kernel(
         return np.asarray(np.log(np.arctan2(1.0, (a - shift) / sig_w)) - _LOG_PI)
     if kind == KIND_AT_MOST:
         return np.asarray(np.log(np.arctan2(1.0, (shift - b) / sig_w)) - _LOG_PI)
-    return _log_cauchy_interval((a - shift) / sig_w, (b - shift) / sig_w)
+    return log_cauchy_interval((a - shift) / sig_w, (b - shift) / sig_w)
 
 
 def _row_kernels(
