@@ -29,6 +29,7 @@ a smoothed box. All sums are done in log space.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +50,25 @@ _LOG_PI = np.log(np.pi)
 
 
 @dataclass(frozen=True, slots=True)
+class KindGroup:
+    """The rows of one claim kind with their parameters as (rows, 1) columns.
+
+    Gathered once per fit so that each grid evaluation costs a handful of array operations per
+    kind, whatever the number of claims.
+    """
+
+    code: int
+    rows: IntArray
+    a: FloatArray
+    b: FloatArray
+    bias: FloatArray
+    sigma: FloatArray
+    sigma_w: FloatArray
+    log_right: FloatArray  # log π + log c
+    log_wrong: FloatArray  # log π + log(1 − c)
+
+
+@dataclass(frozen=True)
 class EncodedClaims:
     """Claims on the working scale, flattened to one row per (claim, credibility hypothesis).
 
@@ -92,6 +112,37 @@ class EncodedClaims:
     def n(self) -> int:
         return int(self.kind.shape[0])
 
+    def subset(self, claims: IntArray) -> EncodedClaims:
+        """The claims ``claims`` (increasing indices) with all their rows."""
+        keep = np.isin(self.owner, claims)
+        renumber = np.full(self.n, -1, dtype=np.int64)
+        renumber[claims] = np.arange(claims.shape[0])
+        owner = renumber[self.owner[keep]]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).astype(np.int64)
+        return EncodedClaims(
+            self.kind[claims], self.a[claims], self.b[claims], owner, starts,
+            self.log_pi[keep], self.log_c[keep], self.log_1mc[keep], self.sigma[keep],
+            self.sigma_w[keep], self.bias[keep],
+        )
+
+    @cached_property
+    def groups(self) -> tuple[KindGroup, ...]:
+        """Rows split by kind (at most four groups)."""
+        rows_kind = self.kind[self.owner]
+        out = []
+        for code in (KIND_POINT, KIND_AT_LEAST, KIND_AT_MOST, KIND_RANGE):
+            rows = np.flatnonzero(rows_kind == code)
+            if rows.size:
+                own = self.owner[rows]
+                out.append(KindGroup(
+                    code, rows, self.a[own][:, None], self.b[own][:, None],
+                    self.bias[rows][:, None], self.sigma[rows][:, None],
+                    self.sigma_w[rows][:, None],
+                    (self.log_pi[rows] + self.log_c[rows])[:, None],
+                    (self.log_pi[rows] + self.log_1mc[rows])[:, None],
+                ))
+        return tuple(out)
+
     def per_claim_max(self, row_values: FloatArray) -> FloatArray:
         """Maximum of a per-row quantity over each claim's rows."""
         return np.asarray(np.maximum.reduceat(row_values, self.starts), dtype=np.float64)
@@ -102,38 +153,48 @@ class EncodedClaims:
             np.add.reduceat(np.exp(self.log_pi) * row_values, self.starts), dtype=np.float64
         )
 
+    @cached_property
+    def _multi(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """Claims with several hypotheses: (claims, their rows, local starts, rows per claim)."""
+        counts = np.diff(np.r_[self.starts, self.owner.shape[0]])
+        multi = np.flatnonzero(counts > 1)
+        rows = np.flatnonzero(counts[self.owner] > 1)
+        own = self.owner[rows]
+        local = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]) if rows.size else rows
+        return multi, rows, local, counts[multi]
+
     def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
         """log Σ exp over each claim's rows, along the first axis."""
-        counts = np.diff(np.r_[self.starts, self.owner.shape[0]])
-        out = row_values[self.starts].copy()
-        multi = np.flatnonzero(counts > 1)
+        out = row_values[self.starts]
+        multi, rows, local, counts = self._multi
         if multi.size == 0:
             return np.asarray(out, dtype=np.float64)
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
-        rows = np.flatnonzero(counts[self.owner] > 1)
         block = row_values[rows]
-        local_starts = np.flatnonzero(np.r_[True, self.owner[rows][1:] != self.owner[rows][:-1]])
-        peak = np.maximum.reduceat(block, local_starts, axis=0)
+        peak = np.maximum.reduceat(block, local, axis=0)
         safe = np.where(np.isfinite(peak), peak, 0.0)
-        spread = np.repeat(safe, counts[multi], axis=0)
-        with np.errstate(divide="ignore"):
-            summed = np.log(np.add.reduceat(np.exp(block - spread), local_starts, axis=0))
+        summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)), local,
+                                        axis=0))
         out[multi] = summed + safe
         return np.asarray(out, dtype=np.float64)
 
 
 def log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """log(Φ(hi) − Φ(lo)) for lo ≤ hi, accurate in both tails."""
-    # In the upper tail use the survival form, Φ(−lo) − Φ(−hi), to avoid cancellation near 1.
+    """log(Φ(hi) − Φ(lo)) for lo < hi (either end may be infinite, not both), both tails accurate.
+
+    In the upper tail the survival form Φ(−lo) − Φ(−hi) avoids cancellation near 1; the
+    difference is then l₁ + log(1 − e^{l₂ − l₁}) with l₂ ≤ l₁, never a difference of logs.
+    """
     upper = (lo + hi) > 0
-    first = np.where(upper, -lo, hi)
-    second = np.where(upper, -hi, lo)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l1 = log_ndtr(first)
-        l2 = log_ndtr(second)
-        out = l1 + np.log1p(-np.exp(np.minimum(l2 - l1, 0.0)))
-    return np.where(np.isnan(out), -np.inf, out)
+    l1 = log_ndtr(np.where(upper, -lo, hi))
+    l2 = log_ndtr(np.where(upper, -hi, lo))
+    return np.asarray(l1 + np.log1p(-np.exp(l2 - l1)), dtype=np.float64)
+
+
+def _log_cauchy_finite(lo: FloatArray, hi: FloatArray) -> FloatArray:
+    """log P(lo ≤ X ≤ hi) for standard Cauchy X and finite lo < hi (the likelihood's case)."""
+    return np.asarray(np.log(np.arctan2(hi - lo, 1.0 + lo * hi)) - _LOG_PI, dtype=np.float64)
 
 
 def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
@@ -181,7 +242,7 @@ def _wrong_kernel(
         return np.asarray(np.log(np.arctan2(1.0, (a - shift) / sig_w)) - _LOG_PI)
     if kind == KIND_AT_MOST:
         return np.asarray(np.log(np.arctan2(1.0, (shift - b) / sig_w)) - _LOG_PI)
-    return log_cauchy_interval((a - shift) / sig_w, (b - shift) / sig_w)
+    return _log_cauchy_finite((a - shift) / sig_w, (b - shift) / sig_w)
 
 
 def _row_kernels(
@@ -191,28 +252,18 @@ def _row_kernels(
 
     ``theta`` is a shared grid (G,) or one grid per claim (n, G).
     """
-    rows_kind = enc.kind[enc.owner]
-    grid = theta[enc.owner] if theta.ndim == 2 else theta[None, :]
+    per_claim = theta.ndim == 2
     n_rows = enc.owner.shape[0]
     right = np.empty((n_rows, theta.shape[-1]))
-    wrong = np.empty((n_rows, theta.shape[-1])) if not right_only else right
-    for code in (KIND_POINT, KIND_AT_LEAST, KIND_AT_MOST, KIND_RANGE):
+    wrong = right if right_only else np.empty((n_rows, theta.shape[-1]))
+    for grp in enc.groups:
         # One vectorised evaluation per kind present (≤ 4), whatever the number of claims.
-        rows = np.flatnonzero(rows_kind == code)
-        if rows.size == 0:
-            continue
-        g = grid[rows] if grid.shape[0] > 1 else grid
-        shift = g + enc.bias[rows][:, None]
-        a = enc.a[enc.owner[rows]][:, None]
-        b = enc.b[enc.owner[rows]][:, None]
-        base = enc.log_pi[rows][:, None]
-        right[rows] = base + enc.log_c[rows][:, None] + _right_kernel(
-            code, a, b, shift, enc.sigma[rows][:, None]
-        )
+        shift = (theta[enc.owner[grp.rows]] if per_claim else theta[None, :]) + grp.bias
+        right[grp.rows] = grp.log_right + _right_kernel(grp.code, grp.a, grp.b, shift,
+                                                        grp.sigma)
         if not right_only:
-            wrong[rows] = base + enc.log_1mc[rows][:, None] + _wrong_kernel(
-                code, a, b, shift, enc.sigma_w[rows][:, None]
-            )
+            wrong[grp.rows] = grp.log_wrong + _wrong_kernel(grp.code, grp.a, grp.b, shift,
+                                                            grp.sigma_w)
     return right, wrong
 
 

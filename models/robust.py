@@ -60,12 +60,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import find_peaks
+from scipy.special import ndtri
 
 from models.errors import InvalidParameterError
 from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
     KIND_POINT,
+    KIND_RANGE,
     EncodedClaims,
     FloatArray,
     IntArray,
@@ -127,28 +129,64 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _hermite_cells(theta: FloatArray, density: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Slopes of the density and its integral over each grid cell, along the last axis.
+
+    Each cell integral is that of the cubic Hermite interpolant through the density and its
+    slope (the trapezoid rule plus its Euler–Maclaurin end correction, h²/12 (p'₀ − p'₁)), so
+    the CDF and its quantiles are fourth-order accurate in the grid step h instead of second.
+    """
+    h = theta[1] - theta[0]
+    slope = np.gradient(density, h, axis=-1)
+    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
+        slope[..., :-1] - slope[..., 1:]
+    )
+    return slope, np.maximum(cells, 0.0)
+
+
 def _cdf(theta: FloatArray, density: FloatArray) -> FloatArray:
-    """Trapezoidal CDF along the last axis, normalised to end at 1."""
-    step = np.diff(theta)
-    areas = 0.5 * (density[..., 1:] + density[..., :-1]) * step
-    cdf = np.concatenate([np.zeros(density.shape[:-1] + (1,)), np.cumsum(areas, axis=-1)], axis=-1)
+    """CDF on the grid along the last axis (Hermite cell integrals), normalised to end at 1."""
+    _, cells = _hermite_cells(theta, density)
+    cdf = np.concatenate([np.zeros(density.shape[:-1] + (1,)), np.cumsum(cells, axis=-1)],
+                         axis=-1)
     total = cdf[..., -1:]
     return np.asarray(cdf / np.where(total > 0, total, 1.0), dtype=np.float64)
 
 
-def _quantile(theta: FloatArray, cdf: FloatArray, q: float) -> float:
-    return float(np.interp(q, cdf, theta))
+def _row_quantiles(theta: FloatArray, density: FloatArray, qs: FloatArray) -> FloatArray:
+    """Quantiles ``qs`` (k,) of each row of a (m, G) density on the uniform grid θ → (m, k).
 
-
-def _row_quantiles(theta: FloatArray, cdf: FloatArray, q: float) -> FloatArray:
-    """q-quantile of each row of a (m, G) CDF on the shared grid θ, vectorised."""
-    above = cdf >= q
-    j = np.clip(np.argmax(above, axis=1), 1, theta.shape[0] - 1)
-    rows = np.arange(cdf.shape[0])
-    c0 = cdf[rows, j - 1]
-    c1 = cdf[rows, j]
-    frac = np.where(c1 > c0, (q - c0) / np.where(c1 > c0, c1 - c0, 1.0), 0.0)
-    return np.asarray(theta[j - 1] + frac * (theta[j] - theta[j - 1]), dtype=np.float64)
+    Finds the cell holding q on the Hermite CDF, then solves ∫₀ˢ P = q − F(cell start) for the
+    cubic Hermite interpolant P of the density by three Newton steps from the linear guess.
+    """
+    h = theta[1] - theta[0]
+    m, k = density.shape[0], qs.shape[0]
+    slope, cells = _hermite_cells(theta, density)
+    cdf = np.concatenate([np.zeros((m, 1)), np.cumsum(cells, axis=1)], axis=1)
+    total = np.where(cdf[:, -1] > 0, cdf[:, -1], 1.0)
+    rows = np.repeat(np.arange(m), k)
+    target = (qs[None, :] * total[:, None]).ravel()
+    if m == 1:
+        j = np.searchsorted(cdf[0], target, side="left") - 1
+    else:
+        j = np.empty(m * k, dtype=np.int64)
+        for col in range(k):  # k is the number of requested levels (a handful), not data
+            j[col::k] = np.argmax(cdf >= target[col::k, None], axis=1) - 1
+    j = np.clip(j, 0, theta.shape[0] - 2)
+    need = target - cdf[rows, j]
+    p0, p1 = density[rows, j], density[rows, j + 1]
+    d0, d1 = slope[rows, j] * h, slope[rows, j + 1] * h
+    width = np.where(cells[rows, j] > 0, cells[rows, j], 1.0)
+    t = np.clip(need / width, 0.0, 1.0)
+    for _ in range(3):
+        t2, t3 = t * t, t * t * t
+        integral = h * (p0 * (t3 * t / 2 - t3 + t) + d0 * (t3 * t / 4 - 2 * t3 / 3 + t2 / 2)
+                        + p1 * (-t3 * t / 2 + t3) + d1 * (t3 * t / 4 - t3 / 3))
+        value = (p0 * (2 * t3 - 3 * t2 + 1) + d0 * (t3 - 2 * t2 + t)
+                 + p1 * (-2 * t3 + 3 * t2) + d1 * (t3 - t2))
+        step = np.where(value > 0, (integral - need) / np.where(value > 0, value * h, 1.0), 0.0)
+        t = np.clip(t - step, 0.0, 1.0)
+    return np.asarray((theta[j] + t * h).reshape(m, k), dtype=np.float64)
 
 
 def _normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
@@ -183,8 +221,8 @@ class RobustEstimator:
 
     def __init__(
         self,
-        grid_size: int = 512,
-        coarse_size: int = 128,
+        grid_size: int = 256,
+        coarse_size: int = 64,
         prior_scale: float = 2.5,
         compatibility: float = math.exp(-2.0),
         outlier_bayes_factor: float = 3.0,
@@ -266,7 +304,30 @@ class RobustEstimator:
         return np.linspace(fine_lo, fine_hi, self.grid_size)
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
-        """[low, high] of each claim's plausible set, from a local grid per claim."""
+        """[low, high] of each claim's plausible set (±inf when open).
+
+        Closed forms for single-hypothesis points and bounds (x − β ± σ√(2 log 1/t);
+        L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); a local grid per claim for ranges and unjudged
+        (mixture) sources.
+        """
+        one = np.diff(np.r_[enc.starts, enc.owner.shape[0]]) == 1
+        first = enc.starts
+        sig, beta = enc.sigma[first], enc.bias[first]
+        half = sig * math.sqrt(-2.0 * math.log(self.compatibility))
+        shift = sig * float(ndtri(self.compatibility))
+        low = np.where(enc.kind == KIND_POINT, enc.a - beta - half,
+                       np.where(enc.kind == KIND_AT_LEAST, enc.a - beta + shift, -np.inf))
+        high = np.where(enc.kind == KIND_POINT, enc.a - beta + half,
+                        np.where(enc.kind == KIND_AT_MOST, enc.b - beta - shift, np.inf))
+        gridded = np.flatnonzero(~one | (enc.kind == KIND_RANGE))
+        if gridded.size:
+            part = enc.subset(gridded)
+            g_low, g_high = self._plausible_on_grid(part)
+            low[gridded] = g_low
+            high[gridded] = g_high
+        return np.column_stack([low, high])
+
+    def _plausible_on_grid(self, enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
         sig_max = enc.per_claim_max(enc.sigma)
         mean_bias = enc.per_claim_mean(enc.bias)
         left = np.where(np.isfinite(enc.a), enc.a, enc.b) - mean_bias - 6.0 * sig_max
@@ -274,16 +335,14 @@ class RobustEstimator:
         m = 129
         frac = np.linspace(0.0, 1.0, m)
         local = left[:, None] + (right - left)[:, None] * frac[None, :]
-        log_norm = log_right_normalised(enc, local)
-        ok = log_norm >= math.log(self.compatibility)
+        ok = log_right_normalised(enc, local) >= math.log(self.compatibility)
         first = np.argmax(ok, axis=1)
         last = m - 1 - np.argmax(ok[:, ::-1], axis=1)
         rows = np.arange(enc.n)
-        low = local[rows, first]
-        high = local[rows, last]
-        low = np.where((enc.kind == KIND_AT_MOST) & (first == 0), -np.inf, low)
-        high = np.where((enc.kind == KIND_AT_LEAST) & (last == m - 1), np.inf, high)
-        return np.column_stack([low, high])
+        low = np.where((enc.kind == KIND_AT_MOST) & (first == 0), -np.inf, local[rows, first])
+        high = np.where((enc.kind == KIND_AT_LEAST) & (last == m - 1), np.inf,
+                        local[rows, last])
+        return low, high
 
     @staticmethod
     def _count_modes(theta: FloatArray, density: FloatArray) -> int:
@@ -325,12 +384,11 @@ class RobustEstimator:
         theta = self._fine_grid(enc, temper, prior)
         log_post, ell, log_wrong, log_prior = self._log_posterior(enc, temper, theta, prior)
         density = _normalise_log(log_post, theta)
-        cdf = _cdf(theta, density)
-        median = _quantile(theta, cdf, 0.5)
-        quantiles = {
-            q: (_quantile(theta, cdf, (1 - q) / 2), _quantile(theta, cdf, (1 + q) / 2))
-            for q in checked
-        }
+        probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
+        found = _row_quantiles(theta, density[None, :], probs)[0]
+        median = float(found[0])
+        quantiles = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
+                     for i, q in enumerate(checked)}
         step = theta[1] - theta[0]
         mass = density * step  # Riemann weights; adequate for moments on a fine uniform grid.
         mass = mass / mass.sum()
@@ -358,8 +416,8 @@ class RobustEstimator:
             with np.errstate(divide="ignore", invalid="ignore"):
                 regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
             log_loo += regain[:, None] * rest
-        loo_cdf = _cdf(theta, _normalise_log(log_loo, theta))
-        median_without = _row_quantiles(theta, loo_cdf, 0.5)
+        median_without = _row_quantiles(theta, _normalise_log(log_loo, theta),
+                                        np.array([0.5]))[:, 0]
         if units.max() == 0 and np.all(counts == 1):
             median_without = np.full(enc.n, np.nan)
 
