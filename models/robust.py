@@ -15,11 +15,13 @@ likelihoods), so k outlets repeating one figure count exactly once. The prior π
 informative Normal centred on the mid-range of the claims' figures, with standard deviation
 max(τ₀, span of the figures), so it only matters where no claim speaks (an open-ended bound).
 
-Grid. The posterior is evaluated on a coarse grid spanning the figures and the prior's tails,
-then on a fine uniform grid over the region where the coarse log-posterior is within 30 nats of
-its maximum (the Cauchy "wrong" tails keep every claim's neighbourhood in that region, which also
-serves the leave-one-out posteriors). Quantiles come from the trapezoidal CDF by linear
-interpolation.
+Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
+prior's tails, then on a fine uniform grid (256 points) over the region where the coarse
+log-posterior is within 30 nats of its maximum, widened to every point figure (the Cauchy
+"wrong" tails keep each claim's neighbourhood in play, and the leave-one-out posteriors need it).
+The CDF integrates the cubic Hermite interpolant of the density (trapezoid plus Euler–Maclaurin
+end correction) and quantiles solve that cubic by Newton steps, so they are fourth-order accurate
+in the grid step: against adaptive quadrature the troop case agrees to about 1e-4.
 
 Weight. w_i is the sensitivity of the estimate (the posterior median m) to the claim's figure:
 moving claim i's figure(s) by δ on the working scale moves m by w_i·δ. With s_i = −ℓ_i'/k_u (the

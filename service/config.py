@@ -46,12 +46,15 @@ class Setting:
         with a sentence saying what is expected.
     description : str
         One line for the README table.
+    secret : bool
+        The value may hold a password (a database URL): error messages do not repeat it.
     """
 
     name: str
     default: str
     parse: Callable[[str], Any]
     description: str
+    secret: bool = False
 
 
 def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -88,6 +91,39 @@ def _path(raw: str) -> str:
     if not value:
         raise ValueError("must not be empty")
     return value
+
+
+_TRUE: Final = ("1", "true", "yes", "on")
+_FALSE: Final = ("0", "false", "no", "off")
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("must be true or false (also accepted: 1/0, yes/no, on/off)")
+
+
+def _database_url(raw: str) -> str:
+    """Empty (SQLite under DATA_DIR), or a PostgreSQL or SQLite URL for SQLAlchemy.
+
+    ``postgres://`` and ``postgresql://`` (as hosting platforms hand them out) are rewritten to
+    ``postgresql+psycopg://`` so that the one installed driver, psycopg 3, is used.
+    """
+    value = raw.strip()
+    if not value:
+        return ""
+    scheme, sep, rest = value.partition("://")
+    if not sep or not rest:
+        raise ValueError("must be a URL such as postgresql+psycopg://user:password@host/db")
+    scheme = scheme.lower()
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return value
+    raise ValueError("must start with postgresql://, postgresql+psycopg:// or sqlite://")
 
 
 def _log_level(raw: str) -> str:
@@ -137,6 +173,28 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         _log_level,
         f"Log level of the service and gunicorn ({', '.join(LOG_LEVELS)}).",
     ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        _database_url,
+        "PostgreSQL URL (`postgresql://user:password@host:5432/db`, driven by psycopg 3); "
+        "empty means SQLite in `DATA_DIR/triangulate.sqlite3`.",
+        secret=True,
+    ),
+    Setting(
+        "MIGRATE_ON_START",
+        "true",
+        _bool,
+        "Apply pending database migrations when the app starts; when false, the app refuses to "
+        "start on a database that `triangulate db upgrade` has not brought up to date.",
+    ),
+    Setting(
+        "READS_REQUIRE_KEY",
+        "false",
+        _bool,
+        "Require `Authorization: Bearer <key>` on reads of stored data too (writes always "
+        "need a key; `POST /v1/reconcile` never does).",
+    ),
 )
 
 _BY_NAME: Final[dict[str, Setting]] = {s.name: s for s in SETTINGS}
@@ -154,7 +212,8 @@ def parse_setting(name: str, raw: str) -> Any:
     try:
         return setting.parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"Invalid {name} {raw!r}: {exc}.") from None
+        shown = "(value hidden)" if setting.secret else repr(raw)
+        raise ConfigError(f"Invalid {name} {shown}: {exc}.") from None
 
 
 def load_settings(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -187,7 +246,8 @@ def check_override(name: str, value: Any) -> Any:
     """Validate a setting passed to ``create_app(config=...)`` as a Python value.
 
     Strings go through the same parser as the environment; other values are checked by
-    round-tripping their string form, so ``MAX_CLAIMS=0`` is refused either way.
+    round-tripping their string form, so ``MAX_CLAIMS=0`` is refused either way. A true/false
+    setting (``READS_REQUIRE_KEY``) also takes a Python ``bool``.
 
     Raises
     ------
@@ -195,6 +255,8 @@ def check_override(name: str, value: Any) -> Any:
         When the value would be refused from the environment.
     """
     if name not in _BY_NAME:
+        return value
+    if isinstance(value, bool) and _BY_NAME[name].parse is _bool:
         return value
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ConfigError(f"Invalid {name} {value!r}: must be a string or an integer.")
