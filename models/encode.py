@@ -29,6 +29,11 @@ from models.likelihood import KIND_CODES, KIND_POINT, EncodedClaims, FloatArray
 #: 2.7 of the truth, a quarter are off by more than a factor 11.
 WRONG_SPREAD = 1.0
 
+#: A claim's own standard deviation is capped at this many working units (a factor e¹⁰⁰⁰ on the
+#: log scale, a thousand typical magnitudes on the linear one): beyond it the claim says nothing
+#: anyway, and the cap keeps squares and Cauchy scales finite.
+MAX_OWN_SD = 1000.0
+
 
 @dataclass(frozen=True, slots=True)
 class WorkingScale:
@@ -57,10 +62,14 @@ class WorkingScale:
             )
         return x
 
-    def sd_forward(self, value: float, sd: float) -> float:
+    def sd_forward(self, value: float, sd: float, cap: float = math.inf) -> float:
+        """A standard deviation on the working scale, at most ``cap``."""
         if self.scale == "log":
-            return math.sqrt(math.log1p((sd / value) ** 2))
-        return sd / self.unit
+            ratio = sd / value
+            # log1p(r²) = 2 log r + log1p(r⁻²) keeps r² from overflowing for huge sd.
+            var = math.log1p(ratio * ratio) if ratio < 1e150 else 2.0 * math.log(ratio)
+            return min(math.sqrt(var), cap)
+        return min(sd / self.unit, cap)
 
 
 def working_scale(claims: Sequence[Claim], scale: Scale) -> WorkingScale:
@@ -83,13 +92,18 @@ def working_scale(claims: Sequence[Claim], scale: Scale) -> WorkingScale:
     return WorkingScale("linear", centre, unit)
 
 
-def claim_sd(claim: Claim, ws: WorkingScale) -> float:
-    """The claim's own standard deviation on the working scale (0 when it states none)."""
+def claim_sd(claim: Claim, ws: WorkingScale, cap: float = MAX_OWN_SD) -> float:
+    """The claim's own standard deviation on the working scale (0 when it states none).
+
+    The robust model caps it at ``MAX_OWN_SD``; pooling passes ``cap=inf`` and refuses
+    variances that floating point cannot hold instead of altering them.
+    """
     if claim.sd is not None and claim.value is not None:
-        return ws.sd_forward(claim.value, claim.sd)
+        return ws.sd_forward(claim.value, claim.sd, cap)
     if claim.ci_low is not None and claim.ci_high is not None:
         z = float(ndtri(0.5 + claim.ci_level / 2.0))
-        return (ws.forward(claim.ci_high) - ws.forward(claim.ci_low)) / (2.0 * z)
+        width = ws.forward(claim.ci_high) - ws.forward(claim.ci_low)
+        return min(width / (2.0 * z), cap) if math.isfinite(width) else cap
     return 0.0
 
 

@@ -388,7 +388,17 @@ def _pooled(
                 f"claims.{i}.sd" if claim.kind == "point" else f"claims.{i}.kind",
             )
     y_claim = np.array([ws.forward(float(c.value or 0.0)) for c in claims])
-    v_claim = np.array([claim_sd(c, ws) ** 2 for c in claims])
+    sd_claim = np.array([claim_sd(c, ws, cap=math.inf) for c in claims])
+    with np.errstate(over="ignore", under="ignore"):
+        v_claim = sd_claim**2
+    bad = np.flatnonzero(~(np.isfinite(v_claim) & (v_claim > 0)) | ~np.isfinite(y_claim))
+    if bad.size:
+        j = int(bad[0])
+        raise InvalidClaimError(
+            f"The uncertainty of claim {j} is too small or too large to pool in floating "
+            "point (its variance is not a positive finite number); restate it in other units.",
+            f"claims.{j}.sd" if claims[j].sd is not None else f"claims.{j}.ci_low",
+        )
     # One observation per evidence unit: echoes of one study are one study.
     n_units = int(units.max()) + 1
     counts = np.bincount(units, minlength=n_units).astype(float)

@@ -329,3 +329,31 @@ def test_adding_a_credible_claim_moves_the_estimate_towards_it(
     after = reconcile([*base, Claim("new", "point", target)],
                       [*base_sources, Source("new", reliability=grade)]).estimate.value
     assert abs(math.log(after / target)) <= abs(math.log(before / target)) + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("claims", "method"),
+    [
+        ([Claim("a", "point", 100, sd=1e300), Claim("b", "point", 120)], "robust"),
+        ([Claim("a", "point", -5, sd=1e308), Claim("b", "point", 3)], "robust"),
+        ([Claim("a", "point", 100, ci_low=99.9999999, ci_high=100.0000001),
+          Claim("b", "point", 1e6)], "robust"),
+        ([Claim("a", "point", 5e-324), Claim("b", "point", 1e-323)], "robust"),
+        ([Claim("a", "point", 0.0), Claim("b", "point", 0.0)], "robust"),
+    ],
+)
+def test_extreme_but_legal_input_gives_finite_numbers(claims: list[Claim], method: str) -> None:
+    sources = [Source("a", reliability="B"), Source("b", reliability="C")]
+    r = reconcile(claims, sources, levels=(1e-9, 0.5, 0.999999999), method=method)
+    numbers = [r.estimate.value] + [x for iv in r.estimate.intervals for x in (iv.low, iv.high)]
+    numbers += [c.weight for c in r.claims] + [c.influence for c in r.claims]
+    assert all(math.isfinite(x) for x in numbers)
+
+
+@pytest.mark.parametrize("method", ["random_effects", "fixed_effect"])
+def test_pooling_refuses_unrepresentable_variances_naming_the_claim(method: str) -> None:
+    sources = [Source("a"), Source("b")]
+    claims = [Claim("a", "point", -5, sd=1e200), Claim("b", "point", 3, sd=1.0)]
+    with pytest.raises(ValueError, match="too small or too large") as info:
+        reconcile(claims, sources, method=method)
+    assert getattr(info.value, "field", None) == "claims.0.sd"
