@@ -7,7 +7,7 @@ PORT   ?= 8000
 DATA_DIR ?= ./data
 export HOST PORT DATA_DIR
 
-.PHONY: run test lint typecheck check-fixtures bench clean
+.PHONY: run test lint typecheck check-fixtures bench bench-batch clean db-upgrade test-postgres
 
 # Create the virtual environment from the pinned dependency files (re-run when they change).
 $(BIN)/activate: requirements.txt requirements-dev.txt pyproject.toml
@@ -20,28 +20,43 @@ $(BIN)/activate: requirements.txt requirements-dev.txt pyproject.toml
 # Start the service on $(HOST):$(PORT) with data under $(DATA_DIR).
 run: $(BIN)/activate
 	mkdir -p "$(DATA_DIR)"
-	$(BIN)/gunicorn --config service/gunicorn_conf.py service.wsgi:app
+	$(BIN)/python -m service.serve
 
 # Run the whole test suite (lint, types, tests, fixtures).
 test: $(BIN)/activate lint typecheck
 	$(BIN)/python -m pytest
 	$(BIN)/triangulate check fixtures/
 
-# Lint with ruff.
+# Lint with ruff, and the Dockerfile with hadolint.
 lint: $(BIN)/activate
 	$(BIN)/ruff check models service tests bench
+	$(BIN)/hadolint Dockerfile
 
 # Type-check the library and the service with mypy --strict.
 typecheck: $(BIN)/activate
 	$(BIN)/mypy
 
+# Apply pending database migrations to DATABASE_URL, else DATA_DIR (the server also does on start).
+db-upgrade: $(BIN)/activate
+	$(BIN)/triangulate db upgrade
+
+# Run the persistence tests on SQLite and on a throw-away local PostgreSQL (.ci/with-postgres).
+test-postgres: $(BIN)/activate
+	bash .ci/with-postgres $(BIN)/python -m pytest tests/persistence
+
 # Run every golden fixture through the CLI.
 check-fixtures: $(BIN)/activate
 	$(BIN)/triangulate check fixtures/
 
-# Print in-process reconcile timings.
+# Print in-process reconcile and plot-rendering timings.
 bench: $(BIN)/activate
 	$(BIN)/python bench/bench_reconcile.py
+	$(BIN)/python bench/bench_plot.py
+
+# Batch truth discovery: 1M simulated claims through the CLI (+ crowd-kit RASA), and real data.
+bench-batch: $(BIN)/activate
+	$(BIN)/python bench/batch_synthetic.py
+	$(BIN)/python bench/batch_population.py
 
 # Remove the virtual environment and caches.
 clean:

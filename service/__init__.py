@@ -34,19 +34,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Returns
     -------
     flask.Flask
-        The app, with the ``reconcile`` and ``health`` blueprints, ``/openapi.json`` and the
-        offline Swagger UI at ``/docs``.
+        The app, with the ``reconcile``, ``health``, ``sources``, ``questions`` and ``claims``
+        blueprints, ``/openapi.json`` and the offline Swagger UI at ``/docs``; its database
+        migrated (see :mod:`service.db`).
 
     Raises
     ------
     service.config.ConfigError
         When a setting (from the environment or ``config``) is invalid.
+    service.db.DatabaseNotReady
+        When ``MIGRATE_ON_START`` is off and the database is not up to date.
     """
     # Imported here so that `import service` stays light (gunicorn's config, the CLI's --help).
     from flask import Flask
 
     from service import api as smorest
-    from service.blueprints import docs, health, reconcile
+    from service import auth, db, logs, metrics
+    from service.blueprints import batch, claims, docs, health, questions, reconcile, sources, web
     from service.config import check_override, load_settings
 
     settings = load_settings(os.environ)
@@ -70,12 +74,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(overrides)
     app.logger.setLevel(app.config["LOG_LEVEL"])
+    # Request ids (echoed, and on every log line), then request metrics (METRICS_ENABLED).
+    logs.init_app(app)
+    metrics.init_app(app)
+    # Opens the database and applies pending migrations (MIGRATE_ON_START).
+    db.init_app(app)
 
     api = smorest.Api()
     api.init_app(app)
     smorest.register_openapi_extras(api)
     api.register_blueprint(reconcile.blp)
+    api.register_blueprint(batch.blp)
     api.register_blueprint(health.blp)
+    api.register_blueprint(sources.blp)
+    api.register_blueprint(questions.blp)
+    api.register_blueprint(claims.blp)
+    auth.document_security(api)
     app.register_blueprint(docs.blp)
+    web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
     smorest.document_limits(api, app)
     return app

@@ -47,16 +47,39 @@ __all__ = [
 #: Component responses for errors, by status: (component name, description).
 ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
     400: ("MalformedJSON", "The body is empty or not valid JSON."),
+    401: (
+        "Unauthorized",
+        "No API key, or one that is unknown or revoked: send Authorization: Bearer <key> "
+        "(the response carries WWW-Authenticate: Bearer).",
+    ),
     404: ("NotFound", "No such resource."),
     405: ("MethodNotAllowed", "The method is not allowed; see the Allow header."),
+    406: (
+        "NotAcceptable",
+        "No representation matches the Accept header (or the format asked for).",
+    ),
     413: ("ContentTooLarge", "The body is larger than MAX_CONTENT_LENGTH bytes."),
+    409: (
+        "Conflict",
+        "The request contradicts what is stored (a duplicate id, a retracted claim).",
+    ),
+    412: (
+        "PreconditionFailed",
+        "If-Match names a version that is no longer current; the response's ETag is the "
+        "current one.",
+    ),
     415: ("UnsupportedMediaType", "The body is not sent as application/json."),
     422: (
         "ValidationError",
         "The body does not match the schema, or the statistical core refused it; `errors` "
         "maps each bad field's dotted path to its messages.",
     ),
+    428: (
+        "PreconditionRequired",
+        "A change to an existing resource was sent without If-Match.",
+    ),
     500: ("InternalServerError", "Unexpected server error (logged; no details are returned)."),
+    503: ("ServiceUnavailable", "The database cannot be reached."),
 }
 DEFAULT_ERROR: Final = "DefaultError"
 
@@ -151,6 +174,11 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
                 responses[status] = ERROR_RESPONSES[int(status)][0]
             return wrapped
 
+        return decorator
+
+    def doc(self, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``doc`` (extra OpenAPI members: security, parameters)."""
+        decorator: Callable[[F], F] = super().doc(**kwargs)
         return decorator
 
     def problems(self, *statuses: int) -> Callable[[F], F]:

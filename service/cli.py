@@ -1,7 +1,10 @@
-"""The ``triangulate`` command: reconcile a file, or check golden fixtures.
+"""The ``triangulate`` command: reconcile a file, check golden fixtures, manage the database.
 
 ``triangulate reconcile FILE.json`` posts FILE through the app (in process, no server needed)
-and prints the result; ``triangulate check DIR`` runs every ``DIR/*.json`` golden fixture.
+and prints the result; ``triangulate check DIR`` runs every ``DIR/*.json`` golden fixture;
+``triangulate db …`` and ``triangulate keys …`` are described in :mod:`service.store_cli`;
+``triangulate batch CLAIMS.csv`` (learn credibility across many questions) in
+:mod:`service.cli_batch`.
 
 Exit status: 0 on success; 1 when the request was refused (the problem document is printed to
 stderr) or a fixture failed (or there were none); 2 for usage errors, unreadable files and
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from service import cli_batch, store_cli
 from service.config import ConfigError
 
 if TYPE_CHECKING:
@@ -40,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("file", type=Path, metavar="FILE.json", help="body of POST /v1/reconcile")
     check = commands.add_parser("check", help="run every DIR/*.json golden fixture")
     check.add_argument("directory", type=Path, metavar="DIR", help="directory of fixtures")
+    store_cli.add_commands(commands)
+    cli_batch.add_parser(commands)
     return parser
 
 
@@ -99,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "reconcile":
             return _reconcile(args.file)
+        if args.command in ("db", "keys"):
+            return store_cli.run(args)
+        if args.command == "batch":
+            return cli_batch.run(args)
         return _check(args.directory)
     except ConfigError as exc:
         print(f"triangulate: {exc}", file=sys.stderr)

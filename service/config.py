@@ -10,8 +10,11 @@ service at start-up instead of surfacing later as a confusing bind error.
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
@@ -25,6 +28,12 @@ __all__ = [
 
 #: Log levels accepted by ``LOG_LEVEL`` (the standard library's names).
 LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Log line formats accepted by ``LOG_FORMAT``.
+LOG_FORMATS: Final[tuple[str, ...]] = ("json", "text")
+#: Most workers ``WEB_CONCURRENCY=auto`` starts: each one holds numpy, scipy, matplotlib and
+#: the app (about 180 MB resident once it has drawn a plot), and the work is CPU-bound, so more
+#: than this buys memory use, not speed.
+MAX_AUTO_WORKERS: Final = 8
 
 
 class ConfigError(ValueError):
@@ -93,6 +102,10 @@ def _path(raw: str) -> str:
     return value
 
 
+def _optional_path(raw: str) -> str:
+    return raw.strip()
+
+
 _TRUE: Final = ("1", "true", "yes", "on")
 _FALSE: Final = ("0", "false", "no", "off")
 
@@ -133,15 +146,101 @@ def _log_level(raw: str) -> str:
     return value
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in LOG_FORMATS:
+        raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+    return value
+
+
+def _seconds(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("must be a number of seconds") from None
+        # `not low < value` also refuses NaN.
+        if not low < value <= high:
+            raise ValueError(f"must be more than {low:g} and at most {high:g} seconds")
+        return value
+
+    return parse
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota.
+
+    ``os.cpu_count()`` counts the host's CPUs, which in a container limited with
+    ``docker run --cpus 2`` would size the worker pool for the whole machine.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def auto_workers(cpus: int) -> int:
+    """gunicorn's rule of thumb, 2 × CPUs + 1, capped at :data:`MAX_AUTO_WORKERS`."""
+    return min(2 * cpus + 1, MAX_AUTO_WORKERS)
+
+
+def _workers(raw: str) -> int:
+    if raw.strip().lower() == "auto":
+        return auto_workers(available_cpus())
+    try:
+        return _int_in(1, 256)(raw)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or auto") from None
+
+
 #: Every setting of the service, in the order the README lists them.
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("HOST", "127.0.0.1", _host, "Address gunicorn binds to (`make run`)."),
     Setting("PORT", "8000", _int_in(1, 65535), "TCP port gunicorn binds to (`make run`)."),
     Setting(
         "WEB_CONCURRENCY",
-        "2",
-        _int_in(1, 256),
-        "Number of gunicorn worker processes.",
+        "auto",
+        _workers,
+        "Number of gunicorn worker processes (1–256); `auto` is 2 × CPUs + 1, at most "
+        f"{MAX_AUTO_WORKERS}, counting only the CPUs the process may use (affinity, cgroup "
+        "quota).",
+    ),
+    Setting(
+        "GUNICORN_THREADS",
+        "1",
+        _int_in(1, 64),
+        "Threads per worker. 1 runs gunicorn's sync worker (one request per process, best for "
+        "the CPU-bound estimators); more runs the gthread worker, which also keeps idle "
+        "connections alive for `KEEPALIVE` seconds.",
+    ),
+    Setting(
+        "GUNICORN_TIMEOUT",
+        "30",
+        _int_in(1, 3600),
+        "Seconds a worker may spend silent (on one request) before gunicorn kills and "
+        "replaces it.",
+    ),
+    Setting(
+        "GRACEFUL_TIMEOUT",
+        "30",
+        _int_in(1, 3600),
+        "Seconds workers get after SIGTERM to finish the requests in flight before they are "
+        "killed; give `docker stop -t` / `stop_grace_period` a few seconds more.",
+    ),
+    Setting(
+        "KEEPALIVE",
+        "5",
+        _int_in(0, 3600),
+        "Seconds an idle keep-alive connection is held (gthread worker only; the sync worker "
+        "closes each connection after its response). Set it above a load balancer's idle "
+        "timeout.",
     ),
     Setting(
         "DATA_DIR",
@@ -174,6 +273,33 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         f"Log level of the service and gunicorn ({', '.join(LOG_LEVELS)}).",
     ),
     Setting(
+        "LOG_FORMAT",
+        "json",
+        _log_format,
+        "`json`: one JSON object per line (app, gunicorn and access logs, each with the "
+        "`request_id`); `text`: the same fields for humans.",
+    ),
+    Setting(
+        "METRICS_ENABLED",
+        "true",
+        _bool,
+        "Serve Prometheus metrics at `GET /metrics` and count requests; when false the route "
+        "is absent (404).",
+    ),
+    Setting(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "",
+        _optional_path,
+        "Directory where gunicorn's workers keep their metrics (files `*.db`, wiped at "
+        "start); empty: a fresh temporary directory per run, removed at exit.",
+    ),
+    Setting(
+        "READINESS_TIMEOUT",
+        "2",
+        _seconds(0, 60),
+        "Seconds `GET /readyz` waits for the database's `SELECT 1` before answering 503.",
+    ),
+    Setting(
         "DATABASE_URL",
         "",
         _database_url,
@@ -194,6 +320,26 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         _bool,
         "Require `Authorization: Bearer <key>` on reads of stored data too (writes always "
         "need a key; `POST /v1/reconcile` never does).",
+    ),
+    Setting(
+        "MAX_BATCH_CLAIMS",
+        "1000000",
+        _int_in(1),
+        "Most claims accepted in one `POST /v1/reconcile/batch` request (either form); more "
+        "get 422.",
+    ),
+    Setting(
+        "MAX_BATCH_SOURCES",
+        "100000",
+        _int_in(1),
+        "Most sources listed in one `POST /v1/reconcile/batch` request; more get 422.",
+    ),
+    Setting(
+        "MAX_BATCH_CONTENT_LENGTH",
+        str(256 * 1024 * 1024),
+        _int_in(1),
+        "Largest body in bytes accepted by `POST /v1/reconcile/batch` (256 MiB); other routes "
+        "keep `MAX_CONTENT_LENGTH`.",
     ),
 )
 
@@ -246,8 +392,9 @@ def check_override(name: str, value: Any) -> Any:
     """Validate a setting passed to ``create_app(config=...)`` as a Python value.
 
     Strings go through the same parser as the environment; other values are checked by
-    round-tripping their string form, so ``MAX_CLAIMS=0`` is refused either way. A true/false
-    setting (``READS_REQUIRE_KEY``) also takes a Python ``bool``.
+    round-tripping their string form, so ``MAX_CLAIMS=0`` is refused either way (and
+    ``MAX_CLAIMS=2.5`` too). A true/false setting (``READS_REQUIRE_KEY``) also takes a Python
+    ``bool``.
 
     Raises
     ------
@@ -258,10 +405,10 @@ def check_override(name: str, value: Any) -> Any:
         return value
     if isinstance(value, bool) and _BY_NAME[name].parse is _bool:
         return value
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ConfigError(f"Invalid {name} {value!r}: must be a string or an integer.")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"Invalid {name} {value!r}: must be a string or a number.")
     parsed = parse_setting(name, str(value))
-    if isinstance(value, int) and parsed != value:
+    if isinstance(value, int | float) and parsed != value:
         raise ConfigError(f"Invalid {name} {value!r}: must be a string.")
     return parsed
 

@@ -259,8 +259,11 @@ def _http_detail(error: HTTPException) -> str:
     if code == 404:
         return f"No resource at {request.path}."
     if code == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
-        return f"The request body exceeds the limit of {limit} bytes (MAX_CONTENT_LENGTH)."
+        # A route may raise its own limit (the batch route's MAX_BATCH_CONTENT_LENGTH).
+        limit = request.max_content_length
+        setting = ("MAX_CONTENT_LENGTH" if limit == current_app.config.get("MAX_CONTENT_LENGTH")
+                   else "MAX_BATCH_CONTENT_LENGTH")
+        return f"The request body exceeds the limit of {limit} bytes ({setting})."
     return error.description or phrase(code)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,19 +46,33 @@ TROOP_CASE: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session")
+def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One DATA_DIR for the apps of tests that store nothing (they only migrate it once)."""
+    return tmp_path_factory.mktemp("data")
+
+
 @pytest.fixture
-def app_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+def app_factory(monkeypatch: pytest.MonkeyPatch, shared_data_dir: Path) -> Iterator[AppFactory]:
     """Build apps from default settings, whatever the developer's environment says.
 
     Keyword arguments override settings or Flask config, e.g. ``app_factory(MAX_CLAIMS=2)``.
+    The database lives in a temporary DATA_DIR, never in the working tree.
     """
     for setting in SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
 
+    apps: list[Flask] = []
+
     def make(**overrides: Any) -> Flask:
-        return create_app({**defaults(), "TESTING": True, **overrides})
+        settings = {**defaults(), "DATA_DIR": str(shared_data_dir)}
+        app = create_app({**settings, "TESTING": True, **overrides})
+        apps.append(app)
+        return app
 
     yield make
+    for app in apps:  # close each app's pooled database connections
+        app.extensions["triangulate.db"].dispose()
 
 
 @pytest.fixture

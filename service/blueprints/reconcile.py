@@ -7,6 +7,7 @@ from typing import Any
 from models.reconcile import reconcile
 from service.api import Blueprint
 from service.mapping import reconcile_response
+from service.metrics import timed_reconcile
 from service.schemas import ReconcileRequest, ReconcileRequestSchema, ReconcileResponseSchema
 
 blp = Blueprint(
@@ -27,5 +28,5 @@ def post_reconcile(body: ReconcileRequest) -> dict[str, Any]:
     Weighs each claim by its source's credibility and returns the estimate with intervals,
     each claim's weight and influence, the disagreement found, warnings and an explanation.
     """
-    result = reconcile(body.claims, body.sources, **body.options())
+    result = timed_reconcile(reconcile, body.claims, body.sources, **body.options())
     return reconcile_response(body, result)

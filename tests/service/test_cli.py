@@ -13,10 +13,12 @@ from service.config import SETTINGS
 
 
 @pytest.fixture(autouse=True)
-def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CLI builds its app from the environment; keep the developer's out of the tests.
+def _default_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The CLI builds its app from the environment; keep the developer's out of the tests, and
+    # the database out of the working tree.
     for setting in SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
 
 
 def _write(path: Path, content: Any) -> Path:

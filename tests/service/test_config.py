@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from service import create_app
-from service.config import SETTINGS, ConfigError, defaults, load_settings, settings_table
+from service.config import (
+    SETTINGS,
+    ConfigError,
+    auto_workers,
+    available_cpus,
+    defaults,
+    load_settings,
+    settings_table,
+)
 
 GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn_conf.py"
 
@@ -22,12 +30,26 @@ def test_defaults() -> None:
     assert settings == {
         "HOST": "127.0.0.1",
         "PORT": 8000,
-        "WEB_CONCURRENCY": 2,
+        "WEB_CONCURRENCY": auto_workers(available_cpus()),
+        "GUNICORN_THREADS": 1,
+        "GUNICORN_TIMEOUT": 30,
+        "GRACEFUL_TIMEOUT": 30,
+        "KEEPALIVE": 5,
         "DATA_DIR": "./data",
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "MAX_CLAIMS": 10000,
         "MAX_SOURCES": 10000,
         "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        "METRICS_ENABLED": True,
+        "PROMETHEUS_MULTIPROC_DIR": "",
+        "READINESS_TIMEOUT": 2.0,
+        "DATABASE_URL": "",
+        "MIGRATE_ON_START": True,
+        "READS_REQUIRE_KEY": False,
+        "MAX_BATCH_CLAIMS": 1_000_000,
+        "MAX_BATCH_SOURCES": 100_000,
+        "MAX_BATCH_CONTENT_LENGTH": 256 * 1024 * 1024,
     }
 
 
@@ -65,10 +87,11 @@ def test_create_app_refuses_bad_environment(monkeypatch: pytest.MonkeyPatch) -> 
         create_app()
 
 
-def test_create_app_reads_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_app_reads_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for setting in SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
     monkeypatch.setenv("MAX_CLAIMS", "12")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
 
     assert create_app().config["MAX_CLAIMS"] == 12
 
@@ -94,6 +117,8 @@ def test_gunicorn_conf_binds_from_environment(
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data" / "nested"))
+    # on_starting exports the metrics directory to the environment the workers inherit.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
 
     conf = runpy.run_path(str(GUNICORN_CONF))
     conf["on_starting"](None)

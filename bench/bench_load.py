@@ -1,0 +1,316 @@
+"""HTTP load on loopback against the real gunicorn set-up: ``POST /v1/reconcile`` with 10 claims
+versus the trivial ``GET /healthz``, in the same run, on the same server.
+
+Starts ``python -m service.serve`` (the launcher and ``service/gunicorn_conf.py``, as ``make
+run`` and the image do; JSON access logs written to a file) on a free 127.0.0.1 port, warms it
+up, then loads each route for ``--duration`` seconds at each concurrency level of
+``--connections`` (default: one connection per CPU, which already saturates CPU-bound sync
+workers, then two per worker) and prints requests/s, p50 and p99 latency and the throughput
+ratio per level, and the targets at the level where reconcile's throughput peaks:
+
+* reconcile throughput ≥ 60 % of the trivial route's;
+* reconcile p99 ≤ 50 ms at saturation.
+
+The load generator is wrk (Debian: ``apt-get install wrk``) with a Lua script for the POST;
+without it, a thread-pool generator in Python (``--python``), which needs CPU of its own and so
+understates both rates. Everything is bounded: loopback only, a fixed duration per route, and
+at most ``--max-requests`` per route for the Python generator.
+
+    .venv/bin/python bench/bench_load.py [--duration 10] [--connections 2,10] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+THROUGHPUT_TARGET = 0.60
+P99_TARGET_MS = 50.0
+
+
+def ten_claims() -> dict[str, Any]:
+    """A 10-claim request of mixed kinds, hedges and grades (a realistic newsroom case)."""
+    grades = ["A", "B", "C", "D", "E", "F", "B", "C", "D", None]
+    sources: list[dict[str, Any]] = []
+    for i, grade in enumerate(grades):
+        source: dict[str, Any] = {"id": f"s{i}", "name": f"Source {i}", "type": "media_outlet"}
+        if grade is not None:
+            source["reliability"] = grade
+        sources.append(source)
+    claims: list[dict[str, Any]] = [
+        {"source": "s0", "kind": "point", "value": 4800},
+        {"source": "s1", "kind": "point", "value": 5200, "hedge": "about"},
+        {"source": "s2", "kind": "range", "low": 4000, "high": 6500},
+        {"source": "s3", "kind": "at_least", "value": 3000},
+        {"source": "s4", "kind": "at_most", "value": 9000},
+        {"source": "s5", "kind": "point", "value": 12000, "hedge": "could_be"},
+        {"source": "s6", "kind": "point", "value": 5100, "origin": "wire-1"},
+        {"source": "s7", "kind": "point", "value": 5100, "origin": "wire-1"},
+        {"source": "s8", "kind": "point", "value": 4500, "sd": 400},
+        {"source": "s9", "kind": "point", "value": 6000, "hedge": "rumour"},
+    ]
+    return {"question": "Load test", "unit": "people", "sources": sources, "claims": claims}
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """One route under load."""
+
+    route: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_ms: float = 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        HOST="127.0.0.1",
+        PORT=str(port),
+        DATA_DIR=str(data),
+        WEB_CONCURRENCY=workers,
+        LOG_FORMAT="json",
+        DATABASE_URL="",
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with logs.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.serve"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}); see {logs}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
+                if reply.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("the server did not become ready within 120 s")
+
+
+def workers_of(logs: Path) -> int:
+    return sum('"Booting worker with pid' in line for line in logs.read_text().splitlines())
+
+
+def server_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of gunicorn's master and workers so far (Linux /proc).
+
+    CPU per request does not depend on what else the machine runs, unlike requests/s, so it
+    is the figure to compare between a busy and an idle machine.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in (pid, ppid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+# --- wrk ----------------------------------------------------------------------------------------
+
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def run_wrk(url: str, route: str, body: bytes | None, connections: int, duration: int,
+            scratch: Path) -> Result:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if body is not None:
+        script = scratch / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+        )
+        command += ["-s", str(script)]
+    output = subprocess.run(
+        [*command, url + route], capture_output=True, text=True, check=True,
+        timeout=duration + 30,
+    ).stdout
+    requests, seconds = re.search(r"(\d+) requests in ([\d.]+\w+)", output).groups()  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)$", output, re.M).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)$", output, re.M).group(1)  # type: ignore[union-attr]
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read \d+, write \d+, timeout (\d+)",
+                              output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += int(socket_errors.group(1)) + int(socket_errors.group(2))
+    return Result(route, int(requests), _ms(seconds) / 1e3, float(rps), _ms(p50), _ms(p99),
+                  errors)
+
+
+# --- Python fallback ----------------------------------------------------------------------------
+
+
+def run_python(port: int, route: str, body: bytes | None, connections: int, duration: int,
+               max_requests: int) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+    remaining = [max_requests]
+
+    def client() -> None:
+        nonlocal errors
+        while time.monotonic() < stop_at:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            started = time.perf_counter()
+            try:
+                headers = {"Content-Type": "application/json"} if body else {}
+                connection.request("POST" if body else "GET", route, body=body, headers=headers)
+                status = connection.getresponse().status
+                ok = status == 200
+            except OSError:
+                ok = False
+            finally:
+                connection.close()
+            with lock:
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=connections) as pool:
+        for _ in range(connections):
+            pool.submit(client)
+    seconds = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return Result(route, len(latencies), seconds, len(latencies) / seconds, cuts[49] * 1e3,
+                  cuts[98] * 1e3, errors)
+
+
+# --- Main ---------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per route (≤ 60)")
+    parser.add_argument(
+        "--connections",
+        default="",
+        help="comma-separated concurrency levels (default: CPUs, then 2 per worker)",
+    )
+    parser.add_argument("--workers", default="auto", help="WEB_CONCURRENCY of the server")
+    parser.add_argument("--python", action="store_true", help="use the Python generator")
+    parser.add_argument("--max-requests", type=int, default=50_000,
+                        help="per route, Python generator only")
+    args = parser.parse_args()
+    duration = min(max(args.duration, 1), 60)
+    use_wrk = not args.python and shutil.which("wrk") is not None
+
+    body = json.dumps(ten_claims()).encode()
+    runs: list[tuple[int, Result, Result]] = []
+    with tempfile.TemporaryDirectory(prefix="triangulate-bench-") as tmp:
+        scratch = Path(tmp)
+        port = free_port()
+        server = start_server(port, args.workers, scratch / "server.log", scratch / "data")
+        try:
+            url = f"http://127.0.0.1:{port}"
+            workers = workers_of(scratch / "server.log")
+            levels = [int(c) for c in args.connections.split(",") if c.strip()] or sorted(
+                {os.cpu_count() or 1, 2 * workers}
+            )
+            for _ in range(20 * workers):  # warm-up: every worker has served both routes
+                urllib.request.urlopen(url + "/healthz", timeout=5).read()
+                urllib.request.urlopen(urllib.request.Request(
+                    url + "/v1/reconcile", data=body,
+                    headers={"Content-Type": "application/json"}), timeout=5).read()
+            for connections in levels:
+                pair = []
+                for route, payload in (("/healthz", None), ("/v1/reconcile", body)):
+                    cpu = server_cpu_seconds(server.pid)
+                    if use_wrk:
+                        result = run_wrk(url, route, payload, connections, duration, scratch)
+                    else:
+                        result = run_python(port, route, payload, connections, duration,
+                                            args.max_requests)
+                    cpu_ms = (server_cpu_seconds(server.pid) - cpu) * 1e3 / result.requests
+                    pair.append(dataclasses.replace(result, cpu_ms=cpu_ms))
+                runs.append((connections, pair[0], pair[1]))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+
+    generator = "wrk, 1 thread" if use_wrk else "python threads"
+    load = os.getloadavg()[0]
+    print(f"gunicorn: {workers} sync workers, {os.cpu_count()} CPUs (load average {load:.1f} "
+          f"after the run); generator: {generator}; {duration} s per route and level; loopback")
+    print(f"{'conns':>5}  {'route':<15}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'errors':>8}{'CPU ms/req':>12}{'ratio':>8}")
+    failed = False
+    for connections, trivial, reconcile in runs:
+        ratio = reconcile.rps / trivial.rps
+        for r in (trivial, reconcile):
+            shown = f"{ratio:>8.0%}" if r is reconcile else ""
+            print(f"{connections:>5}  {r.route:<15}{r.requests:>10}{r.rps:>9.0f}"
+                  f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}{r.cpu_ms:>12.2f}{shown}")
+            failed = failed or r.errors > 0
+    best = max(runs, key=lambda run: run[2].rps)
+    connections, trivial, reconcile = best
+    ratio = reconcile.rps / trivial.rps
+    print(f"at the reconcile throughput peak ({connections} connections): "
+          f"reconcile / trivial = {ratio:.0%} (target ≥ {THROUGHPUT_TARGET:.0%}: "
+          f"{'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'}); "
+          f"reconcile p99 = {reconcile.p99_ms:.1f} ms (target ≤ {P99_TARGET_MS:.0f} ms: "
+          f"{'met' if reconcile.p99_ms <= P99_TARGET_MS else 'NOT met'})")
+    print(f"server CPU per request: reconcile {reconcile.cpu_ms:.2f} ms, trivial "
+          f"{trivial.cpu_ms:.2f} ms: on an otherwise idle machine the CPU-bound ratio is about "
+          f"{trivial.cpu_ms / reconcile.cpu_ms:.0%}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

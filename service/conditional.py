@@ -1,0 +1,116 @@
+"""Optimistic concurrency over HTTP: ``ETag`` on reads, ``If-Match`` required on changes.
+
+Every stored source, question and claim has a ``version`` integer that grows by one with each
+change. Its ETag is that number in quotes (``"3"``), a strong validator of the resource's
+*stored* fields, so a client can also build it from the ``version`` in a list item. (A source's
+learned credibility is derived data: it changes when some question is resolved without
+changing the source's version.)
+
+A change to an existing resource (PATCH, retracting a claim, recording a resolution) must send
+``If-Match``:
+
+* missing → **428 Precondition Required**: a client that never read the resource cannot
+  overwrite it by accident;
+* not the current version → **412 Precondition Failed**, with the current ``ETag`` in the
+  response so the client knows what to fetch;
+* ``If-Match: *`` → applies to whatever version is current (an explicit "overwrite").
+
+Weak tags (``W/"3"``) never match: If-Match uses strong comparison (RFC 9110 §13.1.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from flask import request
+
+from service.problems import PreconditionFailed, PreconditionRequired
+
+__all__ = [
+    "ETAG_HEADER",
+    "IF_MATCH_PARAMETER",
+    "UNCONDITIONAL",
+    "Precondition",
+    "etag",
+    "etag_header",
+    "if_match",
+]
+
+#: OpenAPI description of the If-Match header parameter.
+IF_MATCH_PARAMETER: Final = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": (
+        'The ETag of the version you read, e.g. "3" (the resource\'s version in quotes), or * '
+        "to apply the change to whatever version is current. Missing: 428; stale: 412."
+    ),
+    "schema": {"type": "string"},
+}
+#: OpenAPI description of the ETag response header.
+ETAG_HEADER: Final = {
+    "description": 'The resource\'s version in quotes, e.g. "3"; send it back in If-Match.',
+    "schema": {"type": "string"},
+}
+
+
+def etag(version: int) -> str:
+    """The ETag of ``version``: the number in double quotes."""
+    return f'"{version}"'
+
+
+def etag_header(version: int) -> dict[str, str]:
+    """Response headers carrying the ETag of ``version``."""
+    return {"ETag": etag(version)}
+
+
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """What ``If-Match`` asked for: some versions, any (``*``), or nothing (no header).
+
+    Checked by the repository once it has found the resource, so an unknown id is a 404
+    whatever the headers say.
+    """
+
+    versions: frozenset[str]
+    any: bool = False
+    missing: bool = False
+
+    def check(self, what: str, version: int) -> None:
+        """Raise 428 without If-Match, 412 unless ``version`` (the stored one) was read.
+
+        Parameters
+        ----------
+        what : str
+            The resource, for the message (``source 'nis'``).
+        version : int
+            Its current version.
+        """
+        if self.missing:
+            raise PreconditionRequired(
+                f"Changing the {what} requires an If-Match header with the ETag you read (GET "
+                f'it first), e.g. If-Match: "{version}"; If-Match: * overwrites whatever is '
+                "current.",
+                headers=etag_header(version),
+            )
+        if self.any or str(version) in self.versions:
+            return
+        sent = ", ".join(sorted(self.versions)) or "nothing usable"
+        raise PreconditionFailed(
+            f"The {what} has changed since you read it: If-Match names version {sent} but the "
+            f"current version is {version}. Fetch it again and re-apply your change.",
+            headers=etag_header(version),
+        )
+
+
+#: A precondition that always holds, for callers that hold the only reference (scripts).
+UNCONDITIONAL: Final = Precondition(frozenset(), any=True)
+
+
+def if_match() -> Precondition:
+    """The request's ``If-Match`` header as a :class:`Precondition`."""
+    if "If-Match" not in request.headers:
+        return Precondition(frozenset(), missing=True)
+    tags = request.if_match
+    return Precondition(frozenset(tags.as_set(include_weak=False)), any=tags.star_tag)

@@ -1,0 +1,411 @@
+// The case being edited: question, sources and claims, read into a POST /v1/reconcile body and
+// written back from one. Every input carries data-path, the API's name for it
+// ("claims.2.value"), so a problem document's `errors` land next to the field they are about.
+
+import {
+  describePath,
+  formatExact,
+  formatLevels,
+  parseLevels,
+  parseNumber,
+  parseProbability,
+  slug,
+} from "./format.js";
+
+const NUMBER_FIELDS = ["value", "low", "high", "sd", "ci_low", "ci_high"];
+const TEXT_FIELDS = ["origin", "as_of", "quote", "url"];
+const GRADES = ["A", "B", "C", "D", "E", "F"];
+/** Which number fields each kind of claim shows. */
+const KIND_FIELDS = {
+  point: ["value", "sd", "ci_low", "ci_high", "ci_level"],
+  at_least: ["value"],
+  at_most: ["value"],
+  range: ["low", "high"],
+};
+
+let uid = 0;
+
+export class CaseForm {
+  constructor(form) {
+    this.form = form;
+    this.sourceList = form.querySelector("#sources");
+    this.claimList = form.querySelector("#claims");
+    this.summary = form.querySelector("#error-summary");
+    this.sourceTemplate = document.getElementById("source-row");
+    this.claimTemplate = document.getElementById("claim-row");
+    this.question = form.querySelector("#q-question");
+    this.unit = form.querySelector("#q-unit");
+    this.scale = form.querySelector("#q-scale");
+    this.method = form.querySelector("#q-method");
+    this.levels = form.querySelector("#q-levels");
+  }
+
+  // --- Rows ---------------------------------------------------------------------------------
+
+  /** Add a source row, filled from a source of the API ({id, name, type, reliability}). */
+  addSource(source = {}) {
+    const row = this.sourceTemplate.content.firstElementChild.cloneNode(true);
+    this.prepareRow(row, "source");
+    const field = (name) => row.querySelector(`[data-field="${name}"]`);
+    field("name").value = source.name || "";
+    field("id").value = source.id || "";
+    row.dataset.autoId = source.id ? "" : "1";
+    field("type").value = source.type || "other";
+    const reliability = source.reliability;
+    if (typeof reliability === "number") {
+      field("reliability").value = "number";
+      field("credibility").value = String(reliability);
+    } else {
+      field("reliability").value = GRADES.includes(reliability) ? reliability : "F";
+    }
+    if (source.storedId !== undefined) row.dataset.storedId = String(source.storedId);
+    field("name").addEventListener("input", () => {
+      if (row.dataset.autoId) field("id").value = this.uniqueId(slug(field("name").value), row);
+      this.refreshSourceChoices();
+    });
+    field("id").addEventListener("input", () => {
+      row.dataset.autoId = "";
+      this.refreshSourceChoices();
+    });
+    field("reliability").addEventListener("change", () => this.showReliability(row));
+    row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
+    this.sourceList.append(row);
+    this.showReliability(row);
+    this.renumber();
+    return row;
+  }
+
+  /** Add a claim row, filled from a claim of the API ({source, kind, value, ...}). */
+  addClaim(claim = {}) {
+    const row = this.claimTemplate.content.firstElementChild.cloneNode(true);
+    this.prepareRow(row, "claim");
+    const field = (name) => row.querySelector(`[data-field="${name}"]`);
+    const sourceRow = this.sourceRows().find((r) => this.sourceId(r) === claim.source);
+    row.dataset.sourceUid = sourceRow ? sourceRow.dataset.uid : "";
+    field("kind").value = claim.kind || "point";
+    field("hedge").value = claim.hedge || "none";
+    for (const name of NUMBER_FIELDS) field(name).value = formatExact(claim[name]);
+    for (const name of TEXT_FIELDS) field(name).value = claim[name] || "";
+    field("ci_level").value = claim.ci_level !== undefined && claim.ci_level !== 0.95
+      ? formatLevels([claim.ci_level]) : "";
+    if (claim.storedId !== undefined) row.dataset.storedId = String(claim.storedId);
+    field("kind").addEventListener("change", () => this.showKind(row));
+    field("source").addEventListener("change", () => {
+      row.dataset.sourceUid = field("source").value;
+    });
+    row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
+    this.claimList.append(row);
+    this.showKind(row);
+    this.renumber();
+    if (["sd", "ci_low", "ci_high", "as_of", "quote", "url"].some((n) => claim[n])) {
+      row.querySelector("details").open = true;
+    }
+    return row;
+  }
+
+  prepareRow(row, kind) {
+    uid += 1;
+    row.dataset.uid = `${kind}-${uid}`;
+    for (const input of row.querySelectorAll("[data-field]")) {
+      input.id = `${row.dataset.uid}-${input.dataset.field}`;
+    }
+    for (const label of row.querySelectorAll("label[data-for]")) {
+      label.htmlFor = `${row.dataset.uid}-${label.dataset.for}`;
+    }
+  }
+
+  removeRow(row) {
+    const list = row.parentElement;
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    this.renumber();
+    // Keep the keyboard where it was: on the next row's remove button, else the add button.
+    (next ? next.querySelector(".remove") : list.parentElement.querySelector("button[id^=add]"))
+      ?.focus();
+  }
+
+  sourceRows() {
+    return [...this.sourceList.children];
+  }
+
+  claimRows() {
+    return [...this.claimList.children];
+  }
+
+  sourceId(row) {
+    return row.querySelector('[data-field="id"]').value.trim();
+  }
+
+  uniqueId(base, except) {
+    const taken = new Set(this.sourceRows().filter((r) => r !== except).map((r) => this.sourceId(r)));
+    const stem = base || "source";
+    let id = stem;
+    for (let n = 2; taken.has(id); n += 1) id = `${stem}-${n}`;
+    return id;
+  }
+
+  showReliability(row) {
+    const number = row.querySelector('[data-field="reliability"]').value === "number";
+    row.querySelector('[data-show="credibility"]').hidden = !number;
+    this.renumber();
+  }
+
+  showKind(row) {
+    const kind = row.querySelector('[data-field="kind"]').value;
+    const shown = new Set(KIND_FIELDS[kind] || []);
+    for (const box of row.querySelectorAll("[data-show]")) box.hidden = !shown.has(box.dataset.show);
+  }
+
+  /** Titles, remove-button names, data-path of every field, the claims' source choices. */
+  renumber() {
+    this.sourceRows().forEach((row, i) => {
+      row.querySelector(".n").textContent = String(i + 1);
+      row.querySelector(".remove").setAttribute("aria-label", `Remove source ${i + 1}`);
+      row.dataset.path = `sources.${i}`;
+      // The grade select and the number box both stand for "reliability"; only the one in use
+      // takes the path, so that an error shows beside it.
+      const number = row.querySelector('[data-field="reliability"]').value === "number";
+      for (const input of row.querySelectorAll("[data-field]")) {
+        const field = input.dataset.field;
+        let path = `sources.${i}.${field}`;
+        if (field === "reliability" && number) path = "";
+        if (field === "credibility") path = number ? `sources.${i}.reliability` : "";
+        input.dataset.path = path;
+      }
+    });
+    this.claimRows().forEach((row, i) => {
+      row.querySelector(".n").textContent = String(i + 1);
+      row.querySelector(".remove").setAttribute("aria-label", `Remove claim ${i + 1}`);
+      row.dataset.path = `claims.${i}`;
+      for (const input of row.querySelectorAll("[data-field]")) {
+        input.dataset.path = `claims.${i}.${input.dataset.field}`;
+      }
+    });
+    this.refreshSourceChoices();
+  }
+
+  refreshSourceChoices() {
+    const sources = this.sourceRows().map((row, i) => {
+      const name = row.querySelector('[data-field="name"]').value.trim();
+      const id = this.sourceId(row);
+      return { uid: row.dataset.uid, text: name || id || `Source ${i + 1}` };
+    });
+    for (const row of this.claimRows()) {
+      const select = row.querySelector('[data-field="source"]');
+      let chosen = row.dataset.sourceUid;
+      if (!sources.some((s) => s.uid === chosen)) chosen = sources[0]?.uid || "";
+      row.dataset.sourceUid = chosen;
+      select.replaceChildren(...sources.map((s) => new Option(s.text, s.uid, false, s.uid === chosen)));
+      select.value = chosen;
+    }
+  }
+
+  // --- Whole case ---------------------------------------------------------------------------
+
+  clear() {
+    this.sourceList.replaceChildren();
+    this.claimList.replaceChildren();
+    this.question.value = "";
+    this.unit.value = "";
+    this.scale.value = "auto";
+    this.method.value = "auto";
+    this.levels.value = "50%, 90%";
+    this.clearErrors();
+  }
+
+  /** Fill the form from a POST /v1/reconcile body. */
+  load(body) {
+    this.clear();
+    this.question.value = body.question || "";
+    this.unit.value = body.unit || "";
+    this.scale.value = body.scale || "auto";
+    this.method.value = body.method || "auto";
+    if (body.levels) this.levels.value = formatLevels(body.levels);
+    for (const source of body.sources || []) this.addSource(source);
+    for (const claim of body.claims || []) this.addClaim(claim);
+  }
+
+  /** The POST /v1/reconcile body the form describes. Unparseable figures are sent as typed. */
+  toRequest() {
+    const body = { scale: this.scale.value, method: this.method.value };
+    const question = this.question.value.trim();
+    const unit = this.unit.value.trim();
+    if (question) body.question = question;
+    if (unit) body.unit = unit;
+    const levels = parseLevels(this.levels.value);
+    if (levels !== undefined) body.levels = levels;
+    body.sources = this.sourceRows().map((row) => this.readSource(row));
+    const ids = new Map(this.sourceRows().map((row) => [row.dataset.uid, this.sourceId(row)]));
+    body.claims = this.claimRows().map((row) => this.readClaim(row, ids));
+    return body;
+  }
+
+  readSource(row) {
+    const value = (name) => row.querySelector(`[data-field="${name}"]`).value.trim();
+    const source = { id: value("id"), type: value("type") };
+    if (value("name")) source.name = value("name");
+    const grade = value("reliability");
+    if (grade === "number") {
+      const number = parseNumber(value("credibility"));
+      if (number !== undefined) source.reliability = number;
+    } else {
+      source.reliability = grade;
+    }
+    return source;
+  }
+
+  readClaim(row, ids) {
+    const input = (name) => row.querySelector(`[data-field="${name}"]`);
+    const shown = (name) => !input(name).closest("[hidden]");
+    const claim = {
+      source: ids.get(row.dataset.sourceUid) ?? "",
+      kind: input("kind").value,
+      hedge: input("hedge").value,
+    };
+    for (const name of NUMBER_FIELDS) {
+      const number = shown(name) ? parseNumber(input(name).value) : undefined;
+      if (number !== undefined) claim[name] = number;
+    }
+    const level = shown("ci_level") ? parseProbability(input("ci_level").value) : undefined;
+    if (level !== undefined && (claim.ci_low !== undefined || claim.ci_high !== undefined)) {
+      claim.ci_level = level;
+    }
+    for (const name of TEXT_FIELDS) {
+      const text = input(name).value.trim();
+      if (text) claim[name] = text;
+    }
+    return claim;
+  }
+
+  // --- Problems -----------------------------------------------------------------------------
+
+  clearErrors() {
+    for (const node of this.form.querySelectorAll(".field-error, .group-error")) node.remove();
+    for (const node of this.form.querySelectorAll(".row-error")) {
+      node.hidden = true;
+      node.textContent = "";
+    }
+    for (const input of this.form.querySelectorAll("[aria-invalid]")) {
+      input.removeAttribute("aria-invalid");
+      const ids = (input.getAttribute("aria-describedby") || "")
+        .split(" ").filter((id) => id && !id.endsWith("-error"));
+      if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+      else input.removeAttribute("aria-describedby");
+    }
+    this.summary.hidden = true;
+    this.summary.querySelector("ul").replaceChildren();
+  }
+
+  /**
+   * Show a problem document: each entry of `errors` beside its field (or its row, or its
+   * group), and all of them in the summary at the top, which takes the focus.
+   * `prefix` maps paths of a single-claim answer ("value") to a row ("claims.3.value").
+   */
+  showProblem(problem, { prefix = "" } = {}) {
+    this.clearErrors();
+    const list = this.summary.querySelector("ul");
+    const entries = Object.entries(problem.errors || {});
+    if (entries.length === 0) {
+      const item = document.createElement("li");
+      item.textContent = `${problem.title}: ${problem.detail}`;
+      list.append(item);
+    }
+    for (const [rawPath, messages] of entries) {
+      const path = prefix && rawPath !== "_schema" ? `${prefix}.${rawPath}` : rawPath;
+      const text = messages.join(" ");
+      const target = this.place(path, text);
+      const item = document.createElement("li");
+      const label = `${describePath(path)}: ${text}`;
+      if (target) {
+        const link = document.createElement("a");
+        link.href = `#${target.id}`;
+        link.textContent = label;
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          target.focus();
+        });
+        item.append(link);
+      } else {
+        item.textContent = label;
+      }
+      list.append(item);
+    }
+    this.summary.hidden = false;
+    this.summary.focus();
+  }
+
+  /** Put `text` next to the field of `path`; returns the element to focus, if any. */
+  place(path, text) {
+    const field = this.findField(path);
+    if (field) {
+      const details = field.closest("details");
+      if (details) details.open = true;
+      const note = document.createElement("p");
+      note.className = "field-error";
+      note.id = `${field.id}-error`;
+      note.textContent = text;
+      field.after(note);
+      field.setAttribute("aria-invalid", "true");
+      const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      field.setAttribute("aria-describedby", [...described, note.id].join(" "));
+      return field;
+    }
+    // A message about a whole row, or about a field the row does not show.
+    const rowMatch = path.match(/^(claims|sources)\.(\d+)/);
+    if (rowMatch) {
+      const row = this.form.querySelector(`li[data-path="${rowMatch[1]}.${rowMatch[2]}"]`);
+      if (row) {
+        const box = row.querySelector(".row-error");
+        const field = path.split(".").slice(2).join(".");
+        box.textContent = [box.textContent, field ? `${describePath(field)}: ${text}` : text]
+          .filter(Boolean).join(" ");
+        box.hidden = false;
+        box.id = `${row.dataset.uid}-error`;
+        box.tabIndex = -1;
+        return box;
+      }
+    }
+    const group = this.form.querySelector(`fieldset[data-path="${path.split(".")[0]}"]`);
+    if (group && path.split(".").length === 1) {
+      const note = document.createElement("p");
+      note.className = "group-error";
+      note.id = `${path}-group-error`;
+      note.tabIndex = -1;
+      note.textContent = text;
+      group.querySelector("legend").after(note);
+      return note;
+    }
+    return null;
+  }
+
+  findField(path) {
+    const exact = this.form.querySelector(`[data-path="${CSS.escape(path)}"]`);
+    if (exact && !exact.closest("[hidden]")) return exact;
+    // "levels.1" is about one of the levels typed in the single "levels" box.
+    const parent = path.replace(/\.\d+$/, "");
+    if (parent !== path) {
+      const box = this.form.querySelector(`[data-path="${CSS.escape(parent)}"]`);
+      if (box && box.tagName !== "FIELDSET" && !box.closest("[hidden]")) return box;
+    }
+    return null;
+  }
+}
+
+/** The troop case: NIS (B) 1,500; Zelensky (C) up to 10,000; anonymous (F) about 12,000. */
+export const EXAMPLE = {
+  question: "North Korean soldiers in Russia",
+  unit: "soldiers",
+  scale: "log",
+  levels: [0.5, 0.9],
+  method: "auto",
+  sources: [
+    { id: "nis", name: "South Korea NIS", type: "intelligence_agency", reliability: "B" },
+    { id: "zelensky", name: "Volodymyr Zelensky", type: "head_of_state", reliability: "C" },
+    { id: "anon-media", name: "Sources to South Korean media", type: "anonymous", reliability: "F" },
+  ],
+  claims: [
+    { source: "nis", kind: "point", value: 1500 },
+    { source: "zelensky", kind: "at_most", value: 10000 },
+    { source: "anon-media", kind: "point", value: 12000, hedge: "about" },
+  ],
+};

@@ -1,0 +1,152 @@
+// Showing a POST /v1/reconcile answer: the estimate and its ranges, the explanation, warnings,
+// each claim's weight and verdict, the sources' credibility, and the plot.
+
+import { formatExact, formatFigure, formatShare } from "./format.js";
+
+const HEDGE_WORDS = { about: "about ", could_be: "possibly ", rumour: "reportedly ", exact: "exactly " };
+
+function describeClaim(claim) {
+  if (claim.kind === "range") return `between ${formatExact(claim.low)} and ${formatExact(claim.high)}`;
+  const prefix = { at_least: "at least ", at_most: "up to " }[claim.kind] || "";
+  return `${prefix}${HEDGE_WORDS[claim.hedge] || ""}${formatExact(claim.value)}`;
+}
+
+function cell(text, label, className) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  td.dataset.label = label;
+  if (className) td.className = className;
+  return td;
+}
+
+export class Results {
+  constructor(root) {
+    this.root = root;
+    this.status = root.querySelector("#status");
+    this.body = root.querySelector("#result-body");
+    this.plot = root.querySelector("#plot");
+    this.plotStatus = root.querySelector("#plot-status");
+    this.plotLink = root.querySelector("#plot-svg");
+    this.pngButton = root.querySelector("#plot-png");
+    this.plotUrl = null;
+  }
+
+  busy(message) {
+    this.root.setAttribute("aria-busy", "true");
+    this.status.classList.remove("sr-only");
+    this.status.textContent = message;
+  }
+
+  failed(message) {
+    this.root.setAttribute("aria-busy", "false");
+    this.status.classList.remove("sr-only");
+    this.status.textContent = message;
+  }
+
+  /** Show a reconcile answer. */
+  show(result) {
+    const unit = result.unit ? ` ${result.unit}` : "";
+    const widest = [...result.estimate.intervals].sort((a, b) => (b.high - b.low) - (a.high - a.low))[0];
+    const range = widest
+      ? ` (${Math.round(widest.level * 100)}% range ${formatFigure(widest.low)} to ${formatFigure(widest.high)})`
+      : "";
+    // The live region gets one sentence; the details are there to read at leisure.
+    this.status.textContent = `Estimate: about ${formatFigure(result.estimate.value)}${unit}${range}.`
+      + (result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length > 1 ? "s" : ""}.` : "");
+    this.root.querySelector("#estimate").textContent = `About ${formatFigure(result.estimate.value)}${unit}`;
+    this.root.querySelector("#ranges").replaceChildren(...result.estimate.intervals.map((interval) => {
+      const item = document.createElement("li");
+      item.textContent = `${Math.round(interval.level * 100)}% range: ${formatFigure(interval.low)} to ${formatFigure(interval.high)}`;
+      return item;
+    }));
+    const method = result.method.replace("_", " ");
+    this.root.querySelector("#meta").textContent = `${method} method, ${result.scale} scale`
+      + (result.disagreement.detected ? " · the sources disagree" : "");
+    this.root.querySelector("#explanation").textContent = result.explanation;
+
+    const warnings = this.root.querySelector("#warnings");
+    warnings.replaceChildren(...result.warnings.map((warning) => {
+      const item = document.createElement("li");
+      item.textContent = warning.message;
+      item.dataset.code = warning.code;
+      return item;
+    }));
+    this.root.querySelector("#warnings-box").hidden = result.warnings.length === 0;
+
+    const names = new Map(result.sources.map((s) => [s.id, s.name || s.id]));
+    const claimRows = result.claims.map((claim) => {
+      const tr = document.createElement("tr");
+      if (claim.outlier) tr.className = "outlier";
+      tr.append(cell(String(claim.index + 1), "#"), cell(names.get(claim.source) || claim.source, "Source"),
+        cell(describeClaim(claim), "Claim"));
+      const weight = cell("", "Weight", "weight");
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.style.setProperty("--share", String(Math.max(0, Math.min(1, claim.weight))));
+      bar.setAttribute("aria-hidden", "true");
+      const share = document.createElement("span");
+      share.textContent = formatShare(claim.weight);
+      weight.append(bar, share);
+      tr.append(weight, cell(claim.estimate_without === null ? "–" : formatFigure(claim.estimate_without), "Without it"));
+      let verdict = "consistent";
+      if (claim.outlier) {
+        verdict = claim.p_wrong !== null ? `outlier (${formatShare(claim.p_wrong)} likely wrong)` : "outlier";
+      } else if (claim.p_wrong !== null && claim.p_wrong >= 0.5) {
+        verdict = `doubtful (${formatShare(claim.p_wrong)} likely wrong)`;
+      }
+      tr.append(cell(verdict, "Verdict", claim.outlier ? "verdict flag" : "verdict"));
+      return tr;
+    });
+    this.root.querySelector("#claims-table tbody").replaceChildren(...claimRows);
+
+    const sourceRows = result.sources.map((source) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(source.name || source.id, "Source"), cell(source.grade || "–", "Grade"),
+        cell(formatShare(source.credibility), "Credibility"), cell(source.credibility_from, "From"));
+      return tr;
+    });
+    this.root.querySelector("#sources-table tbody").replaceChildren(...sourceRows);
+    this.body.hidden = false;
+    this.root.setAttribute("aria-busy", "false");
+    // The headline says it for sighted readers; the live sentence stays for screen readers.
+    this.status.classList.add("sr-only");
+    this.plotLoading();
+    this.plot.alt = `Forest plot of the claims and the estimate. ${result.explanation}`;
+  }
+
+  plotLoading() {
+    this.plot.hidden = true;
+    this.plotLink.hidden = true;
+    this.pngButton.hidden = true;
+    this.plotStatus.textContent = "Drawing the plot…";
+  }
+
+  /** Show the plot from an SVG Blob. */
+  showPlot(blob) {
+    if (this.plotUrl) URL.revokeObjectURL(this.plotUrl);
+    this.plotUrl = URL.createObjectURL(blob);
+    this.plot.src = this.plotUrl;
+    this.plot.hidden = false;
+    this.plotLink.href = this.plotUrl;
+    this.plotLink.hidden = false;
+    this.pngButton.hidden = false;
+    this.plotStatus.textContent = "";
+  }
+
+  plotFailed(problem) {
+    this.plot.hidden = true;
+    this.plotStatus.textContent = `The plot could not be drawn: ${problem.detail || problem.message}`;
+  }
+}
+
+/** Offer a Blob as a download. */
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

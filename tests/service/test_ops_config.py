@@ -1,0 +1,197 @@
+"""Settings of the production set-up (workers, timeouts, logs, metrics, readiness) and what
+service/gunicorn_conf.py makes of them."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import prometheus_client.values
+import pytest
+
+from service import config
+from service.config import (
+    MAX_AUTO_WORKERS,
+    ConfigError,
+    auto_workers,
+    available_cpus,
+    load_settings,
+)
+from service.serve import CONFIG_FILE, WSGI_APP, gunicorn_command
+
+# prometheus_client picks in-memory or file-backed samples when first imported; it is imported
+# here, at collection, so that the tests below, which export PROMETHEUS_MULTIPROC_DIR for a
+# moment, cannot turn the rest of the session's apps to files in a directory they then remove.
+assert prometheus_client.values.ValueClass is not None
+
+
+@pytest.fixture
+def conf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Evaluate gunicorn_conf.py from a clean environment, with DATA_DIR under tmp_path; the
+    environment it exports (the metrics directory) is undone after the test."""
+    for setting in config.SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
+    monkeypatch.delenv("TRIANGULATE_OWNED_METRICS_DIR", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+
+    def evaluate(**environ: str) -> dict[str, Any]:
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(CONFIG_FILE))
+
+    return evaluate
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
+def test_auto_workers_is_two_per_cpu_plus_one_capped(cpus: int, workers: int) -> None:
+    assert auto_workers(cpus) == workers
+    assert MAX_AUTO_WORKERS == 8
+
+
+def test_web_concurrency_auto_counts_usable_cpus() -> None:
+    usable = len(os.sched_getaffinity(0))
+
+    assert 1 <= available_cpus() <= usable
+    assert load_settings({})["WEB_CONCURRENCY"] == auto_workers(available_cpus())
+    assert load_settings({"WEB_CONCURRENCY": " AUTO "})["WEB_CONCURRENCY"] == auto_workers(
+        available_cpus()
+    )
+    assert load_settings({"WEB_CONCURRENCY": "3"})["WEB_CONCURRENCY"] == 3
+
+
+def test_available_cpus_honours_a_cgroup_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    quotas = {"max 100000": 4, "150000 100000": 2, "50000 100000": 1, "garbage": 4}
+    for content, expected in quotas.items():
+        monkeypatch.setattr(config.Path, "read_text", lambda self, c=content: c)
+        assert available_cpus() == expected, content
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("WEB_CONCURRENCY", "lots", "Invalid WEB_CONCURRENCY 'lots': must be an integer, or auto."),
+        ("WEB_CONCURRENCY", "0", "must be between 1 and 256, or auto"),
+        ("GUNICORN_THREADS", "0", "Invalid GUNICORN_THREADS '0': must be between 1 and 64."),
+        ("GUNICORN_TIMEOUT", "0", "must be between 1 and 3600"),
+        ("GRACEFUL_TIMEOUT", "-5", "must be between 1 and 3600"),
+        ("KEEPALIVE", "x", "Invalid KEEPALIVE 'x': must be an integer."),
+        ("LOG_FORMAT", "xml", "Invalid LOG_FORMAT 'xml': must be one of json, text."),
+        ("METRICS_ENABLED", "maybe", "Invalid METRICS_ENABLED 'maybe': must be true or false"),
+        ("READINESS_TIMEOUT", "0", "must be more than 0 and at most 60 seconds"),
+        ("READINESS_TIMEOUT", "nan", "must be more than 0 and at most 60 seconds"),
+        ("READINESS_TIMEOUT", "soon", "must be a number of seconds"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_variable(name: str, raw: str, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({name: raw})
+
+    assert message in str(refused.value)
+
+
+def test_good_values_parse() -> None:
+    settings = load_settings(
+        {
+            "LOG_FORMAT": "TEXT",
+            "METRICS_ENABLED": "off",
+            "READINESS_TIMEOUT": "0.5",
+            "KEEPALIVE": "0",
+            "PROMETHEUS_MULTIPROC_DIR": " /tmp/m ",
+        }
+    )
+
+    assert settings["LOG_FORMAT"] == "text"
+    assert settings["METRICS_ENABLED"] is False
+    assert settings["READINESS_TIMEOUT"] == 0.5
+    assert settings["KEEPALIVE"] == 0
+    assert settings["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/m"
+
+
+def test_gunicorn_defaults(conf: Any) -> None:
+    settings = conf()
+
+    assert settings["workers"] == auto_workers(available_cpus())
+    assert (settings["worker_class"], settings["threads"]) == ("sync", 1)
+    assert (settings["timeout"], settings["graceful_timeout"], settings["keepalive"]) == (30, 30, 5)
+    assert settings["preload_app"] is False
+    assert settings["control_socket_disable"] is True
+    assert settings["logger_class"] == "service.logs.GunicornLogger"
+    assert (settings["accesslog"], settings["errorlog"]) == ("-", "-")
+
+
+def test_gunicorn_settings_from_the_environment(conf: Any) -> None:
+    settings = conf(
+        GUNICORN_THREADS="4", GUNICORN_TIMEOUT="90", GRACEFUL_TIMEOUT="12", KEEPALIVE="75"
+    )
+
+    assert (settings["worker_class"], settings["threads"]) == ("gthread", 4)
+    assert (settings["timeout"], settings["graceful_timeout"], settings["keepalive"]) == (
+        90,
+        12,
+        75,
+    )
+
+
+def test_a_fresh_metrics_directory_per_run_removed_at_exit(conf: Any) -> None:
+    settings = conf()
+
+    settings["on_starting"](None)
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert directory.is_dir() and not any(directory.iterdir())
+    (directory / "counter_123.db").write_bytes(b"")
+    settings["on_exit"](None)
+    assert not directory.exists()
+
+
+def test_a_configured_metrics_directory_is_wiped_and_kept(conf: Any, tmp_path: Path) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_99.db").write_bytes(b"stale")
+    (directory / "README").write_text("not ours")
+    settings = conf(PROMETHEUS_MULTIPROC_DIR=str(directory))
+
+    settings["on_starting"](None)
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(directory)
+    assert sorted(p.name for p in directory.iterdir()) == ["README"]
+    (directory / "gauge_livesum_41.db").write_bytes(b"")
+    (directory / "counter_41.db").write_bytes(b"")
+
+    # A dead worker's live gauges go; its counters stay (they still count).
+    settings["child_exit"](None, SimpleNamespace(pid=41))
+    assert sorted(p.name for p in directory.iterdir()) == ["README", "counter_41.db"]
+    settings["on_exit"](None)
+    assert directory.is_dir()
+
+
+def test_no_metrics_directory_when_metrics_are_off(conf: Any, tmp_path: Path) -> None:
+    settings = conf(METRICS_ENABLED="false", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "none"))
+
+    settings["on_starting"](None)
+
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_launcher_command() -> None:
+    command = gunicorn_command(["--log-level", "debug"])
+
+    assert command[1:] == [
+        "-m",
+        "gunicorn",
+        "--config",
+        str(CONFIG_FILE),
+        WSGI_APP,
+        "--log-level",
+        "debug",
+    ]
+
+
+def test_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    missing = [s.name for s in config.SETTINGS if f"| `{s.name}` |" not in readme]
+
+    assert not missing, f"README's configuration table lacks {missing}"
