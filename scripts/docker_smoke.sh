@@ -48,8 +48,9 @@ trap cleanup EXIT
 # --- Build --------------------------------------------------------------------------------------
 log "building $IMAGE"
 build_started=$(date +%s)
-docker build --network host -t "$IMAGE" . >/tmp/triangulate-docker-build.log 2>&1 \
-  || { tail -40 /tmp/triangulate-docker-build.log >&2; fail "docker build failed"; }
+BUILD_LOG=$(mktemp -t triangulate-docker-build.XXXXXX)
+docker build --network host -t "$IMAGE" . >"$BUILD_LOG" 2>&1 \
+  || { tail -40 "$BUILD_LOG" >&2; fail "docker build failed"; }
 log "built in $(( $(date +%s) - build_started )) s; size $(docker image ls --format '{{.Size}}' "$IMAGE")"
 
 # --- Run on a free loopback port (no bridge network on these machines) ------------------------

@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from service import api as smorest
-    from service import auth, db, logs, metrics
+    from service import auth, db, logs, metrics, security
     from service.blueprints import batch, claims, docs, health, questions, reconcile, sources, web
     from service.config import check_override, load_settings
 
@@ -77,6 +77,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Request ids (echoed, and on every log line), then request metrics (METRICS_ENABLED).
     logs.init_app(app)
     metrics.init_app(app)
+    # Security headers, the CORS allow-list (CORS_ORIGINS) and its preflight answer.
+    security.init_app(app)
     # Opens the database and applies pending migrations (MIGRATE_ON_START).
     db.init_app(app)
 
@@ -93,4 +95,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
     smorest.document_limits(api, app)
+    smorest.document_rate_limit(api)
+    smorest.document_database_problems(api)
     return app

@@ -21,8 +21,11 @@ import flask_smorest
 import marshmallow as ma
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from service.errors import (
     PROBLEM_MIMETYPE,
@@ -36,11 +39,15 @@ from service.fields import GRADE_CHOICES, Reliability
 
 __all__ = [
     "ERROR_RESPONSES",
+    "MAX_ID",
     "Api",
     "Blueprint",
+    "IdConverter",
     "JSONBodyParser",
     "StrictJSONProvider",
+    "document_database_problems",
     "document_limits",
+    "document_rate_limit",
     "register_openapi_extras",
 ]
 
@@ -78,10 +85,18 @@ ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
         "PreconditionRequired",
         "A change to an existing resource was sent without If-Match.",
     ),
+    429: (
+        "TooManyRequests",
+        "This API key has used up its writes for now (WRITE_RATE_LIMIT); Retry-After says "
+        "in how many seconds to try again.",
+    ),
     500: ("InternalServerError", "Unexpected server error (logged; no details are returned)."),
     503: ("ServiceUnavailable", "The database cannot be reached."),
 }
 DEFAULT_ERROR: Final = "DefaultError"
+#: Largest id a path may name: PostgreSQL's INTEGER, the type of every id column. A larger
+#: number matches no route (404) instead of overflowing the database driver (a 500 before).
+MAX_ID: Final = 2**31 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -192,11 +207,34 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return decorator
 
 
+class IdConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter, bounded to ids the database can hold (:data:`MAX_ID`)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        # 404 outright: werkzeug's ValidationError would only skip this rule, and a sibling
+        # rule of another method would then answer 405 naming methods that 404 too.
+        if self.max is not None and len(value) > 0 and int(value) > self.max:
+            raise NotFound()
+        return super().to_python(value)
+
+
 class Api(flask_smorest.Api):  # type: ignore[misc]
-    """flask-smorest Api whose errors are RFC 9457 problems, in the app and in the document."""
+    """flask-smorest Api whose errors are RFC 9457 problems, in the app and in the document.
+
+    ``<int:...>`` path segments use :class:`IdConverter`, documented with their bounds.
+    """
 
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = DEFAULT_ERROR
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        app.url_map.converters["int"] = IdConverter
+        super().init_app(app, *args, **kwargs)
+        self.register_converter(IdConverter, integerconverter2paramschema)
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
@@ -269,3 +307,33 @@ def document_limits(api: Api, app: Flask) -> None:
         return
     for name, setting in (("sources", "MAX_SOURCES"), ("claims", "MAX_CLAIMS")):
         request["properties"][name]["maxItems"] = int(app.config[setting])
+
+
+def _response_ref(api: Api, status: int) -> dict[str, str]:
+    """``$ref`` of the problem response of ``status``, registering the (lazy) component."""
+    ref: dict[str, str] = api.spec.components.get_ref("response", ERROR_RESPONSES[status][0])
+    return ref
+
+
+def document_rate_limit(api: Api) -> None:
+    """Document the 429 of WRITE_RATE_LIMIT on every write that needs an API key."""
+    for operations in api.spec._paths.values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            if method.upper() in ("POST", "PUT", "PATCH", "DELETE") and operation.get("security"):
+                operation["responses"]["429"] = _response_ref(api, 429)
+
+
+#: Paths whose operations read or write the database.
+DATABASE_PATHS: Final = ("/v1/sources", "/v1/questions")
+
+
+def document_database_problems(api: Api) -> None:
+    """Document the 503 (database unreachable, with Retry-After) of every stored-data route."""
+    for path, operations in api.spec._paths.items():
+        if not path.startswith(DATABASE_PATHS):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"]["503"] = _response_ref(api, 503)

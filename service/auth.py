@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from flask import current_app, g, request
 
-from service import keys
+from service import keys, security
 from service.db import get_database
 from service.problems import Unauthorized
 from service.repository import Repository
@@ -78,6 +78,7 @@ def authenticate() -> str:
     if row.revoked_at is not None:
         # Said only after the secret matched, so a guessed key id learns nothing.
         raise _refuse(f"The API key {row.name!r} has been revoked.", invalid=True)
+    g.api_key_id = key_id  # the write rate limit's bucket (never logged, not secret)
     return row.name
 
 
@@ -85,6 +86,8 @@ def guard() -> None:
     """``before_request`` of the stored-data blueprints: check the key where one is needed."""
     if request.method in WRITE_METHODS or current_app.config["READS_REQUIRE_KEY"]:
         g.api_key_name = authenticate()
+    if request.method in WRITE_METHODS:
+        security.check_write_rate(g.api_key_id)
 
 
 def current_actor() -> str:

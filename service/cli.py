@@ -4,7 +4,8 @@
 and prints the result; ``triangulate check DIR`` runs every ``DIR/*.json`` golden fixture;
 ``triangulate db …`` and ``triangulate keys …`` are described in :mod:`service.store_cli`;
 ``triangulate batch CLAIMS.csv`` (learn credibility across many questions) in
-:mod:`service.cli_batch`.
+:mod:`service.cli_batch`; ``triangulate learn agreement`` (the same over the stored database) in
+:mod:`service.cli_learn`.
 
 Exit status: 0 on success; 1 when the request was refused (the problem document is printed to
 stderr) or a fixture failed (or there were none); 2 for usage errors, unreadable files and
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from service import cli_batch, store_cli
+from service import cli_batch, cli_learn, store_cli
 from service.config import ConfigError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("directory", type=Path, metavar="DIR", help="directory of fixtures")
     store_cli.add_commands(commands)
     cli_batch.add_parser(commands)
+    cli_learn.add_parser(commands)
     return parser
 
 
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return store_cli.run(args)
         if args.command == "batch":
             return cli_batch.run(args)
+        if args.command == "learn":
+            return cli_learn.run(args)
         return _check(args.directory)
     except ConfigError as exc:
         print(f"triangulate: {exc}", file=sys.stderr)

@@ -113,4 +113,7 @@ def if_match() -> Precondition:
     if "If-Match" not in request.headers:
         return Precondition(frozenset(), missing=True)
     tags = request.if_match
-    return Precondition(frozenset(tags.as_set(include_weak=False)), any=tags.star_tag)
+    # Werkzeug parses the empty tag `If-Match: ""` as None; it matches no version (it was a
+    # TypeError, so a 500, when the 412 message listed the tags: found by fuzzing).
+    versions = frozenset(tag for tag in tags.as_set(include_weak=False) if tag)
+    return Precondition(versions, any=tags.star_tag)

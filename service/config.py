@@ -20,6 +20,7 @@ from typing import Any, Final
 __all__ = [
     "SETTINGS",
     "ConfigError",
+    "RateLimit",
     "Setting",
     "defaults",
     "load_settings",
@@ -200,6 +201,51 @@ def _workers(raw: str) -> int:
         raise ValueError(f"{exc}, or auto") from None
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """``count`` requests per ``period`` seconds (``WRITE_RATE_LIMIT``)."""
+
+    count: int
+    period: float
+
+    @property
+    def rate(self) -> float:
+        """Tokens regained per second."""
+        return self.count / self.period
+
+
+_PERIODS: Final = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+
+
+def _rate_limit(raw: str) -> RateLimit | None:
+    """``60/minute`` → ``RateLimit(60, 60.0)``; ``off`` → ``None`` (no limit)."""
+    value = raw.strip().lower()
+    if value == "off":
+        return None
+    count, sep, unit = value.partition("/")
+    if not sep or unit not in _PERIODS:
+        raise ValueError("must look like 60/minute (per second, minute or hour), or off")
+    try:
+        number = int(count, 10)
+    except ValueError:
+        raise ValueError("must start with a whole number, as in 60/minute") from None
+    if number < 1:
+        raise ValueError("must allow at least 1 request per period, or be off")
+    return RateLimit(number, _PERIODS[unit])
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (``https://host[:port]``); no wildcard."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin == "*":
+            raise ValueError("must list origins; the wildcard * is not allowed")
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ValueError(f"must be origins such as https://desk.example, not {origin!r}")
+    return origins
+
+
 #: Every setting of the service, in the order the README lists them.
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("HOST", "127.0.0.1", _host, "Address gunicorn binds to (`make run`)."),
@@ -341,6 +387,21 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Largest body in bytes accepted by `POST /v1/reconcile/batch` (256 MiB); other routes "
         "keep `MAX_CONTENT_LENGTH`.",
     ),
+    Setting(
+        "WRITE_RATE_LIMIT",
+        "600/minute",
+        _rate_limit,
+        "Writes allowed per API key (`N/second`, `N/minute` or `N/hour`; `off`: no limit), as "
+        "a token bucket of N refilled over the period, kept per worker process (so W workers "
+        "allow up to W × N); over it, 429 with `Retry-After`.",
+    ),
+    Setting(
+        "CORS_ORIGINS",
+        "",
+        _origins,
+        "Comma-separated browser origins allowed to call the API cross-origin "
+        "(`https://desk.example`); empty: none. The wildcard `*` is refused.",
+    ),
 )
 
 _BY_NAME: Final[dict[str, Setting]] = {s.name: s for s in SETTINGS}
@@ -403,6 +464,11 @@ def check_override(name: str, value: Any) -> Any:
     """
     if name not in _BY_NAME:
         return value
+    # Values already parsed (``defaults()`` passed back in): a limit, "off", a list of origins.
+    if _BY_NAME[name].parse is _rate_limit and (value is None or isinstance(value, RateLimit)):
+        return value
+    if _BY_NAME[name].parse is _origins and isinstance(value, tuple | list):
+        return parse_setting(name, ",".join(str(origin) for origin in value))
     if isinstance(value, bool) and _BY_NAME[name].parse is _bool:
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):

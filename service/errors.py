@@ -35,6 +35,7 @@ from typing import Any, Final
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -317,6 +318,22 @@ def handle_reconcile_error(error: ReconcileError) -> Response:
     )
 
 
+def handle_database_unavailable(error: BaseException) -> Response:
+    """The database refused or dropped the connection (a restart, a lock timeout): 503 with
+    ``Retry-After``, fast, so clients back off; the pool reconnects by itself afterwards
+    (``pool_pre_ping``). Logged without the statement's parameters; none of it is returned."""
+    from service.readiness import RETRY_AFTER
+
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    return problem_response(
+        503,
+        "The database cannot be reached; retry later.",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 def handle_unexpected(error: BaseException) -> Response:
     """Anything else: log it with its traceback, answer 500 without one (unless debugging)."""
     original = getattr(error, "original_exception", None) or error
@@ -344,4 +361,8 @@ def register_error_handlers(app: Flask) -> None:
     """
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ReconcileError, handle_reconcile_error)
+    # Connection-level failures only: OperationalError (server gone, restarting, locked) and
+    # InterfaceError (connection closed); programming errors stay 500s.
+    app.register_error_handler(sa_exc.OperationalError, handle_database_unavailable)
+    app.register_error_handler(sa_exc.InterfaceError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -30,6 +30,9 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 500
+#: Highest page number: keeps the row offset, (page - 1) × page_size, far inside the databases'
+#: 64-bit integers (a larger page overflowed SQLite's driver: a 500 found by fuzzing).
+MAX_PAGE: Final = 1_000_000_000
 #: ``blp.arguments`` options of a query-string schema: passed to the view as keyword
 #: arguments, and unknown parameters refused (webargs would otherwise drop them silently,
 #: whatever the schema says).
@@ -41,8 +44,8 @@ class PageQuerySchema(StrictSchema):
 
     page = ma.fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, error="Must be at least 1."),
-        metadata={"description": "Page number, from 1."},
+        validate=validate.Range(min=1, max=MAX_PAGE, error="Must be between {min} and {max}."),
+        metadata={"description": f"Page number, from 1 to {MAX_PAGE}."},
     )
     page_size = ma.fields.Integer(
         load_default=DEFAULT_PAGE_SIZE,

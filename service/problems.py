@@ -19,6 +19,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "Problem",
+    "TooManyRequests",
     "Unauthorized",
 ]
 
@@ -61,6 +62,12 @@ class Unauthorized(Problem):
     """401: no API key, or one that is unknown or revoked."""
 
     code = 401
+
+
+class TooManyRequests(Problem):
+    """429: the API key has used up its writes for now (``WRITE_RATE_LIMIT``)."""
+
+    code = 429
 
 
 class Conflict(Problem):

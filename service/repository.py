@@ -22,6 +22,11 @@ edited or retracted on a resolved question; a source's grade or type; a resolved
 scale), :meth:`Repository.relearn` runs :func:`models.track_record.learn_track_records` over
 every non-retracted claim on every resolved question, in the same transaction, and stores the
 result per source (plus a snapshot in the history when a record changed).
+
+Agreement-based credibility is learned on demand (``triangulate learn agreement``, see
+:mod:`service.cli_learn`): :meth:`Repository.agreement_input` gives every current claim of every
+question in the batch model's vocabulary, :meth:`Repository.store_agreement` replaces the stored
+results. Track records are never touched by it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from statistics import NormalDist
 from typing import Any, Final, Generic, TypeVar, cast
 
 from sqlalchemy import Select, and_, func, select, text
@@ -51,6 +57,7 @@ from service.db.orm import (
     CLAIM_FIELDS,
     QUESTION_FIELDS,
     SOURCE_FIELDS,
+    AgreementRow,
     ApiKey,
     Claim,
     ClaimRevision,
@@ -65,6 +72,9 @@ from service.problems import Conflict, Invalid, NotFound, PreconditionFailed
 from service.schemas import DEFAULT_LEVELS, ReconcileRequest
 
 __all__ = [
+    "AgreementInput",
+    "AgreementSummary",
+    "AgreementValues",
     "ClaimInput",
     "CredibilitySummary",
     "Page",
@@ -79,6 +89,8 @@ T = TypeVar("T")
 
 #: Key of ``pg_advisory_xact_lock`` held while track records are recomputed ("LERN").
 LEARNING_LOCK: Final = 0x4C45524E
+#: Key of the lock held while agreement-based credibility is replaced ("AGRE").
+AGREEMENT_LOCK: Final = 0x41475245
 
 
 def utcnow() -> datetime:
@@ -153,6 +165,56 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class AgreementValues:
+    """What agreement across the stored questions says about one source (log scale)."""
+
+    credibility: float
+    spread: float
+    bias: float
+    hit_rate: float
+    n_claims: int
+    n_questions: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSummary:
+    """A source's stored agreement-based credibility, as ``GET /v1/sources/{id}`` reports it."""
+
+    credibility: float
+    spread: float
+    bias: float
+    hit_rate: float
+    n_claims: int
+    n_questions: int
+    computed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementInput:
+    """Every current claim in the batch model's vocabulary, with the sources' current profiles.
+
+    Attributes
+    ----------
+    records : list of dict
+        One mapping per claim for :meth:`models.batch.ClaimTable.from_records`: ``question``
+        (its id as text), ``source``, ``kind``, ``value``, ``low``, ``high``, ``sd`` (a
+        confidence interval turned into the equivalent log-normal sd), ``hedge``, ``origin``.
+        Only questions whose figures are all positive (the batch model learns on the log scale).
+    priors : dict of source id to SourceProfile
+        Each source's learned track record when it has resolved claims, else its grade's prior.
+    n_questions : int
+        Questions in ``records``.
+    n_skipped : int
+        Questions left out because a figure is zero or negative.
+    """
+
+    records: list[dict[str, Any]]
+    priors: dict[str, SourceProfile]
+    n_questions: int
+    n_skipped: int
+
+
+@dataclass(frozen=True, slots=True)
 class CredibilitySummary:
     """A source's credibility as ``GET /v1/sources/{id}`` reports it."""
 
@@ -171,6 +233,7 @@ class CredibilitySummary:
     n_calibration: int
     used: str
     updated_at: datetime | None = None
+    agreement: AgreementSummary | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +265,16 @@ def credibility_summary(source: Source) -> CredibilitySummary:
         n_calibration=record.n_calibration if record is not None else 0,
         used="learned" if learned else prior.origin,
         updated_at=record.updated_at if record is not None else None,
+        agreement=_agreement_summary(source.agreement),
+    )
+
+
+def _agreement_summary(row: AgreementRow | None) -> AgreementSummary | None:
+    if row is None:
+        return None
+    return AgreementSummary(
+        credibility=row.credibility, spread=row.spread, bias=row.bias, hit_rate=row.hit_rate,
+        n_claims=row.n_claims, n_questions=row.n_questions, computed_at=row.computed_at,
     )
 
 
@@ -828,6 +901,86 @@ class Repository:
         self.session.flush()
         return learned
 
+    # --- Agreement-based credibility --------------------------------------------------------
+
+    def current_profiles(self) -> dict[str, SourceProfile]:
+        """Every source's profile as estimates use it: track record when resolved, else prior."""
+        profiles: dict[str, SourceProfile] = {}
+        for source in self.session.scalars(select(Source)).unique():
+            record = source.track_record
+            if record is not None and record.n_resolved > 0:
+                profiles[source.id] = profile_from_json(record.profile)
+            else:
+                profiles[source.id] = profile_for(source.reliability)
+        return profiles
+
+    def agreement_input(self) -> AgreementInput:
+        """Every non-retracted claim of every question (open or resolved), for batch learning.
+
+        Questions with a zero or negative figure (value, bound, range end or interval end) are
+        left out and counted: the batch model learns on the log scale.
+        """
+        query = (
+            select(Claim.question_id, Claim.source_id, Claim.kind, Claim.value, Claim.low,
+                   Claim.high, Claim.sd, Claim.ci_low, Claim.ci_high, Claim.ci_level,
+                   Claim.hedge, Claim.origin)
+            .where(Claim.retracted.is_(False))
+            .order_by(Claim.question_id, Claim.id)
+        )
+        by_question: dict[int, list[dict[str, Any]]] = {}
+        skipped: set[int] = set()
+        for row in self.session.execute(query):
+            (question_id, source_id, kind, value, low, high, sd, ci_low, ci_high, ci_level,
+             hedge, origin) = row
+            figures = (value, low, high, ci_low, ci_high)
+            if any(x is not None and x <= 0 for x in figures):
+                skipped.add(question_id)
+                continue
+            if sd is None and ci_low is not None and ci_high is not None and value is not None:
+                sd = _sd_from_interval(value, ci_low, ci_high, ci_level)
+            by_question.setdefault(question_id, []).append({
+                "question": str(question_id), "source": source_id, "kind": kind,
+                "value": value, "low": low, "high": high, "sd": sd, "hedge": hedge,
+                "origin": origin,
+            })
+        records = [
+            record for question_id, claims in by_question.items() if question_id not in skipped
+            for record in claims
+        ]
+        n_questions = sum(1 for question_id in by_question if question_id not in skipped)
+        return AgreementInput(records, self.current_profiles(), n_questions, len(skipped))
+
+    def store_agreement(self, values: Mapping[str, AgreementValues]) -> datetime:
+        """Replace every source's agreement-based credibility with ``values``; returns its time.
+
+        Sources missing from ``values`` (no current claim on a usable question any more) lose
+        their row: a stale figure would claim an agreement nobody measured. Track records are
+        not touched.
+        """
+        with self._write() as now:
+            if self._is_postgresql():
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": AGREEMENT_LOCK})
+            current = {r.source_id: r for r in self.session.scalars(select(AgreementRow))}
+            for source_id, row in current.items():
+                if source_id not in values:
+                    self.session.delete(row)
+            for source_id, v in values.items():
+                fields: dict[str, Any] = {
+                    "credibility": float(v.credibility), "spread": float(v.spread),
+                    "bias": float(v.bias), "hit_rate": float(v.hit_rate),
+                    "n_claims": int(v.n_claims), "n_questions": int(v.n_questions),
+                    "computed_at": now,
+                }
+                existing = current.get(source_id)
+                if existing is None:
+                    self.session.add(AgreementRow(source_id=source_id, **fields))
+                else:
+                    for name, value in fields.items():
+                        setattr(existing, name, value)
+            self.session.flush()
+        return now
+
     # --- API keys ---------------------------------------------------------------------------
 
     def create_key(self, name: str, *, cost: int = keys.SCRYPT_N) -> str:
@@ -905,6 +1058,17 @@ def _core_source(source_id: str, source: Source | SourceRevision) -> CoreSource:
         id=source_id, name=source.name, type=cast(SourceType, source.type),
         reliability=reliability,
     )
+
+
+def _sd_from_interval(value: float, low: float, high: float, level: float) -> float:
+    """The sd (in the figure's units) whose log-normal spread matches a stated interval.
+
+    The batch table takes a claim's own uncertainty as an sd, read on the log scale as
+    s² = log(1 + (sd/value)²); an interval [low, high] at ``level`` means s = log(high/low)/(2z).
+    """
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    s = math.log(high / low) / (2.0 * z)
+    return value * math.sqrt(math.expm1(s * s))
 
 
 def _learning_scale(scale: str, truth: float, claims: Sequence[Claim]) -> str:

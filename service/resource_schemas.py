@@ -124,6 +124,25 @@ class SourcePatchSchema(StrictSchema):
     )
 
 
+class AgreementSchema(StrictSchema):
+    """Credibility learned from agreement across every stored question, by
+    ``triangulate learn agreement``. Shown only: estimates do not use it."""
+
+    credibility = _out_num(
+        "Probability that a claim of the source is right, learned from how its figures agree "
+        "with the other sources' across every stored question; comparable with prior."
+    )
+    spread = _out_num("Spread of its right claims on the log scale.")
+    bias = _out_num("Systematic offset on the log scale (+0.1 inflates by ~10 %).")
+    hit_rate = _out_num(
+        "Probability that a figure lands within about ±25 % of the consensus; comparable with "
+        "prior_hit_rate and hit_rate."
+    )
+    n_claims = _out_int("Claims of the source behind these values.")
+    n_questions = _out_int("Questions those claims are about.")
+    computed_at = _out_time("When `triangulate learn agreement` computed these values.")
+
+
 class CredibilitySchema(StrictSchema):
     """How credible a source is: its grade's prior and what its track record taught."""
 
@@ -163,6 +182,14 @@ class CredibilitySchema(StrictSchema):
         "What estimates use now: learned, or the prior's origin (grade, number, unknown)."
     )
     updated_at = _out_time("When the track record last changed.", nullable=True)
+    agreement = ma.fields.Nested(
+        AgreementSchema, required=True, allow_none=True,
+        **_desc(
+            "Credibility learned from agreement across the stored questions (shown, not used "
+            "by estimates); null until `triangulate learn agreement` has run with claims of "
+            "this source."
+        ),
+    )
 
 
 class SourceOutSchema(StrictSchema):

@@ -45,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     command = gunicorn_command(sys.argv[1:] if argv is None else argv)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)
+    # No shell: a fixed argv (this interpreter, gunicorn, our config) plus the caller's own
+    # arguments, each one argument, so nothing is interpreted.
+    os.execv(command[0], command)  # nosec B606
 
 
 if __name__ == "__main__":  # pragma: no cover

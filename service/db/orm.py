@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "AgreementRow",
     "ApiKey",
     "Base",
     "Claim",
@@ -139,6 +140,7 @@ class Source(SourceFields, Base):
     track_record: Mapped[TrackRecordRow | None] = relationship(
         back_populates="source", lazy="joined"
     )
+    agreement: Mapped[AgreementRow | None] = relationship(back_populates="source", lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -324,6 +326,31 @@ class TrackRecordSnapshot(TrackRecordFields, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     recorded_at: Mapped[datetime]
+
+
+class AgreementRow(Base):
+    """A source's credibility learned from agreement across every stored question.
+
+    Written by ``triangulate learn agreement`` (:func:`models.batch.BatchEstimator.fit` over
+    every current claim), which replaces the whole table on each run; shown next to the
+    resolution-based :class:`TrackRecordRow`, which it never changes.
+    """
+
+    __tablename__ = "agreement_credibility"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    #: Posterior mean probability that a claim of the source is right, in (0, 1).
+    credibility: Mapped[float]
+    #: Spread σ_s and bias β_s of a right claim on the log scale.
+    spread: Mapped[float]
+    bias: Mapped[float]
+    #: P(a figure lands within ±0.25 log units), as :meth:`SourceProfile.hit_rate`.
+    hit_rate: Mapped[float]
+    n_claims: Mapped[int]
+    n_questions: Mapped[int]
+    computed_at: Mapped[datetime]
+
+    source: Mapped[Source] = relationship(back_populates="agreement")
 
 
 # --- API keys ---------------------------------------------------------------------------------

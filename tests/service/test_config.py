@@ -14,6 +14,7 @@ from service import create_app
 from service.config import (
     SETTINGS,
     ConfigError,
+    RateLimit,
     auto_workers,
     available_cpus,
     defaults,
@@ -50,6 +51,8 @@ def test_defaults() -> None:
         "MAX_BATCH_CLAIMS": 1_000_000,
         "MAX_BATCH_SOURCES": 100_000,
         "MAX_BATCH_CONTENT_LENGTH": 256 * 1024 * 1024,
+        "WRITE_RATE_LIMIT": RateLimit(600, 60.0),
+        "CORS_ORIGINS": (),
     }
 
 

@@ -100,7 +100,7 @@ def test_good_values_parse() -> None:
             "METRICS_ENABLED": "off",
             "READINESS_TIMEOUT": "0.5",
             "KEEPALIVE": "0",
-            "PROMETHEUS_MULTIPROC_DIR": " /tmp/m ",
+            "PROMETHEUS_MULTIPROC_DIR": " metrics-dir ",
         }
     )
 
@@ -108,7 +108,7 @@ def test_good_values_parse() -> None:
     assert settings["METRICS_ENABLED"] is False
     assert settings["READINESS_TIMEOUT"] == 0.5
     assert settings["KEEPALIVE"] == 0
-    assert settings["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/m"
+    assert settings["PROMETHEUS_MULTIPROC_DIR"] == "metrics-dir"
 
 
 def test_gunicorn_defaults(conf: Any) -> None:
