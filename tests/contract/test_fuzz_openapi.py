@@ -108,3 +108,5 @@ def test_operation_conforms(operation: Any, fuzz_key: str) -> None:
     calls: list[str] = []
     check()
     print(f"fuzz: {operation.label}: {len(calls)} requests")  # shown with pytest -s
+    # call_and_validate raises on any failed check; this guards against a run that sent nothing.
+    assert calls, f"no request generated for {operation.label}"
