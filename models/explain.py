@@ -143,5 +143,6 @@ def explain(
     slack = [a.index for a in bounds if a.weight < 0.05 and not a.outlier]
     if slack:
         who = _names([f"{label(i)}'s {describe_claim(claims[i])}" for i in slack])
-        sentences.append(f"{who[0].upper()}{who[1:]} is consistent with the estimate.")
+        verb = "is" if len(slack) == 1 else "are"
+        sentences.append(f"{who[0].upper()}{who[1:]} {verb} consistent with the estimate.")
     return " ".join(sentences)

@@ -410,9 +410,9 @@ def _pooled(
     )
     fit: PoolingFit = model.fit(y, v)
     value = ws.backward(fit.mu)
+    bounds = {q: fit.interval(q) for q in levels}
     intervals = tuple(
-        Interval(q, ws.backward(fit.interval(q)[0]), ws.backward(fit.interval(q)[1]))
-        for q in levels
+        Interval(q, ws.backward(bounds[q][0]), ws.backward(bounds[q][1])) for q in levels
     )
     estimate = Estimate(value, intervals, fit.se)
     if n_units >= 2:
