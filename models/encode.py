@@ -6,8 +6,9 @@ Working scale
            log-normal spread with the same coefficient of variation; a confidence interval
            [l, h] at level γ becomes (log h − log l) / (2 z_{(1+γ)/2}).
 * linear : θ = (value − m) / S with m the median of the stated figures and S their typical
-           magnitude (the median of |figure|, else their range, else 1), so spreads such as
+           magnitude (the median of the non-zero |figure|, else 1), so spreads such as
            "±20 %" keep their meaning and the arithmetic stays in a safe floating-point range.
+           Figures more than MAX_LINEAR_THETA typical magnitudes from m are refused.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ WRONG_SPREAD = 1.0
 #: log scale, a thousand typical magnitudes on the linear one): beyond it the claim says nothing
 #: anyway, and the cap keeps squares and Cauchy scales finite.
 MAX_OWN_SD = 1000.0
+
+#: Farthest a figure may lie from the centre on the linear scale, in typical magnitudes. The
+#: grid must resolve a precise source's spread (0.05 of the typical magnitude) at every figure;
+#: beyond 1e12 the spacing of doubles there (2⁻¹³ ≈ 1e-4 at 1e12, 0.125 at 1e15) comes close
+#: to it. The log scale needs no such bound (|log x| < 745).
+MAX_LINEAR_THETA = 1e12
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +87,25 @@ def working_scale(claims: Sequence[Claim], scale: Scale) -> WorkingScale:
     with np.errstate(over="ignore", invalid="ignore"):
         # Figures near ±1.8e308 overflow the span; that case is refused just below.
         centre = float(np.median(figures))
-        magnitude = float(np.median(np.abs(figures)))
+        # Zeros say nothing about the quantity's size ("0 to 12,000 casualties"): the typical
+        # magnitude is that of the figures that are not zero.
+        nonzero = np.abs(figures[figures != 0.0])
+        magnitude = float(np.median(nonzero)) if nonzero.size else 0.0
         span = float(figures.max() - figures.min())
     unit = magnitude if magnitude > 0 else (span if span > 0 else 1.0)
     if not (math.isfinite(unit) and math.isfinite(centre) and math.isfinite(span)):
         raise NumericalRangeError(
             "The figures are too large to compare on the linear scale; restate them in a larger "
             "unit.",
+            field="claims",
+        )
+    with np.errstate(over="ignore"):
+        farthest = float(np.max(np.abs(figures - centre)) / unit)
+    if not farthest <= MAX_LINEAR_THETA:
+        raise NumericalRangeError(
+            f"On the linear scale the figures lie up to {farthest:.3g} times their typical "
+            f"magnitude ({unit:.3g}) apart, more than the {MAX_LINEAR_THETA:.0e} the model can "
+            "compare; drop the stray figure or use the log scale for positive quantities.",
             field="claims",
         )
     return WorkingScale("linear", centre, unit)
@@ -103,7 +122,8 @@ def claim_sd(claim: Claim, ws: WorkingScale, cap: float = MAX_OWN_SD) -> float:
     if claim.ci_low is not None and claim.ci_high is not None:
         z = float(ndtri(0.5 + claim.ci_level / 2.0))
         width = ws.forward(claim.ci_high) - ws.forward(claim.ci_low)
-        return min(width / (2.0 * z), cap) if math.isfinite(width) else cap
+        # A level so small that z rounds to 0 makes the interval say nothing: the cap.
+        return min(width / (2.0 * z), cap) if math.isfinite(width) and z > 0.0 else cap
     return 0.0
 
 
@@ -168,14 +188,17 @@ def encode(
     own = np.array(owner, dtype=np.int64)
     c_arr = np.array(c)
     # The hedge multiplies the odds of being wrong: (1 − c')/c' = f (1 − c)/c.
-    wrong_odds = wrong_factor[own] * (1.0 - c_arr) / c_arr
+    # In log space, so a credibility as small as 1e-300 (legal: anything in (0, 1)) cannot
+    # overflow the odds.
+    log_odds = np.log(wrong_factor[own]) + np.log1p(-c_arr) - np.log(c_arr)
+    log_1p_odds = np.logaddexp(0.0, log_odds)
     sig: FloatArray = np.sqrt((np.array(sigma) * spread_factor[own]) ** 2 + own_sd[own] ** 2)
     starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]).astype(np.int64)
     return EncodedClaims(
         kind=kind, a=a, b=b, owner=own, starts=starts,
         log_pi=np.log(np.array(pi)),
-        log_c=-np.log1p(wrong_odds),
-        log_1mc=np.log(wrong_odds) - np.log1p(wrong_odds),
+        log_c=-log_1p_odds,
+        log_1mc=log_odds - log_1p_odds,
         sigma=sig,
         sigma_w=np.maximum(WRONG_SPREAD, 2.0 * sig),
         bias=np.array(bias),

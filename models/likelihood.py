@@ -47,6 +47,12 @@ KIND_CODES = {"point": KIND_POINT, "at_least": KIND_AT_LEAST, "at_most": KIND_AT
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _LOG_PI = np.log(np.pi)
+#: Standardised distances are clipped here before squaring: z² stays finite (≈ 1e300), and a
+#: figure that far away has likelihood e^(−5e299) under the Normal part either way.
+Z_MAX = 1e150
+#: Lowest log-likelihood a kernel returns: finite, so log-space sums and differences never meet
+#: −∞ − (−∞), and still e^LOG_FLOOR = 0 in floating point.
+LOG_FLOOR = -1e300
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +191,40 @@ def log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
 
     In the upper tail the survival form Φ(−lo) − Φ(−hi) avoids cancellation near 1; the
     difference is then l₁ + log(1 − e^{l₂ − l₁}) with l₂ ≤ l₁, never a difference of logs.
+    Far out in a tail the two logs can round to the same number although the interval has
+    mass; there the mass is φ(mid)·(hi − lo) to first order (the density is nearly flat across
+    so narrow an interval, relative to its distance), and the result never falls below
+    :data:`LOG_FLOOR`.
     """
+    lo = np.clip(lo, -Z_MAX, Z_MAX)
+    hi = np.clip(hi, -Z_MAX, Z_MAX)
     upper = (lo + hi) > 0
     l1 = log_ndtr(np.where(upper, -lo, hi))
     l2 = log_ndtr(np.where(upper, -hi, lo))
-    return np.asarray(l1 + np.log1p(-np.exp(l2 - l1)), dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        gap = l2 - l1  # nan when both ends lie beyond log_ndtr's range
+    separated = gap < -1e-12
+    exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
+    if separated.all():
+        return np.asarray(exact, dtype=np.float64)
+    mid = 0.5 * lo + 0.5 * hi
+    with np.errstate(divide="ignore"):
+        width = np.log(hi - lo)
+    flat = -0.5 * mid * mid - _LOG_SQRT_2PI + width
+    return np.asarray(np.maximum(np.where(separated, exact, flat), LOG_FLOOR), dtype=np.float64)
 
 
 def _log_cauchy_finite(lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """log P(lo ≤ X ≤ hi) for standard Cauchy X and finite lo < hi (the likelihood's case)."""
-    return np.asarray(np.log(np.arctan2(hi - lo, 1.0 + lo * hi)) - _LOG_PI, dtype=np.float64)
+    """log P(lo ≤ X ≤ hi) for standard Cauchy X and finite lo < hi (the likelihood's case).
+
+    Ends are clipped to ±Z_MAX so that lo·hi stays finite; the floor keeps an interval whose
+    mass underflows finite in log space.
+    """
+    lo = np.clip(lo, -Z_MAX, Z_MAX)
+    hi = np.clip(hi, -Z_MAX, Z_MAX)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(np.arctan2(hi - lo, 1.0 + lo * hi))
+    return np.asarray(np.maximum(log_p - _LOG_PI, LOG_FLOOR), dtype=np.float64)
 
 
 def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
@@ -221,12 +251,12 @@ def _right_kernel(
 ) -> FloatArray:
     """log of a right claim's kernel for rows of one kind; shapes broadcast to (rows, G)."""
     if kind == KIND_POINT:
-        z = (a - shift) / sig
+        z = np.clip((a - shift) / sig, -Z_MAX, Z_MAX)
         return np.asarray(-0.5 * z * z - _LOG_SQRT_2PI - np.log(sig), dtype=np.float64)
     if kind == KIND_AT_LEAST:
-        return np.asarray(log_ndtr((shift - a) / sig), dtype=np.float64)
+        return np.asarray(log_ndtr(np.clip((shift - a) / sig, -Z_MAX, Z_MAX)), dtype=np.float64)
     if kind == KIND_AT_MOST:
-        return np.asarray(log_ndtr((b - shift) / sig), dtype=np.float64)
+        return np.asarray(log_ndtr(np.clip((b - shift) / sig, -Z_MAX, Z_MAX)), dtype=np.float64)
     return log_normal_interval((a - shift) / sig, (b - shift) / sig)
 
 
@@ -235,7 +265,7 @@ def _wrong_kernel(
 ) -> FloatArray:
     """log of a wrong claim's (Cauchy) kernel for rows of one kind."""
     if kind == KIND_POINT:
-        zw = (a - shift) / sig_w
+        zw = np.clip((a - shift) / sig_w, -Z_MAX, Z_MAX)
         return np.asarray(-_LOG_PI - np.log(sig_w) - np.log1p(zw * zw), dtype=np.float64)
     # Cauchy P(X ≥ z) = atan2(1, z)/π stays accurate far into the upper tail.
     if kind == KIND_AT_LEAST:

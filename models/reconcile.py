@@ -265,8 +265,12 @@ def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
     theta = fit.theta[pick]
     with np.errstate(over="ignore"):
         values = np.exp(theta) if ws.scale == "log" else ws.centre + ws.unit * theta
-    keep = np.isfinite(values)
-    return Posterior(tuple(values[keep].tolist()), tuple(fit.density[pick][keep].tolist()))
+    # exp(θ) underflows to 0 below θ ≈ −745 and overflows above 709; nearby θ can round to one
+    # value: keep only what is finite, positive on the log scale, and strictly increasing.
+    keep = np.isfinite(values) & ((values > 0) if ws.scale == "log" else True)
+    values, density = values[keep], fit.density[pick][keep]
+    rising = np.r_[True, np.diff(values) > 0] if values.size else np.zeros(0, dtype=bool)
+    return Posterior(tuple(values[rising].tolist()), tuple(density[rising].tolist()))
 
 
 def _i2_points(enc_sigma: np.ndarray, theta_pts: np.ndarray) -> float | None:

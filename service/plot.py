@@ -39,6 +39,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Final, Literal
 
 import numpy as np
@@ -47,7 +48,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 from matplotlib.textpath import TextToPath
@@ -107,6 +108,8 @@ POOLED_CAPTION: Final = "Normal\napproximation\n(estimate ± se)"
 CAPTION_LINES: Final = (*ROBUST_CAPTION.splitlines(), *POOLED_CAPTION.splitlines())
 PNG_DPI: Final = 150
 LABEL_CHARS: Final = 34
+#: Drawn in place of a character the font has no glyph for.
+REPLACEMENT: Final = "\ufffd"
 FONT: Final = 8.5
 TITLE_FONT: Final = 12.5
 
@@ -244,7 +247,27 @@ def _span(low: float, high: float) -> str:
     return f"{_figure(low)}{joiner}{_figure(high)}"
 
 
+@cache
+def _font_characters() -> frozenset[int]:
+    """Code points that both the regular and the bold face of the plot's font can draw."""
+    faces = [get_font(findfont(FontProperties(weight=w))) for w in ("normal", "bold")]
+    return frozenset.intersection(*(frozenset(face.get_charmap()) for face in faces))
+
+
+def _drawable(text: str) -> str:
+    """``text`` with every character the font cannot draw replaced by U+FFFD.
+
+    Source names, units and titles come from users in any script; matplotlib would draw a
+    blank box for a missing glyph and warn (an error under ``-W error``) instead.
+    """
+    characters = _font_characters()
+    if all(ord(c) in characters or c == " " for c in text):
+        return text
+    return "".join(c if ord(c) in characters or c == " " else REPLACEMENT for c in text)
+
+
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
+    text = _drawable(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -391,6 +414,22 @@ def _setup_x(ax: Axes, scale: str, limits: tuple[float, float]) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_count(float(x))))
 
 
+def _resample(x: FloatArray, y: FloatArray, at: FloatArray) -> FloatArray:
+    """y(x) at ``at`` by a monotone cubic, or linearly where the cubic is not finite.
+
+    Posteriors squeezed near floating point's limits (points a rounding apart) can overflow
+    the cubic's slopes; a plot must still come out.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            curve = PchipInterpolator(x, y)(at)
+    except ValueError:  # scipy refuses the slopes it computed when they overflow
+        curve = np.full(at.shape, np.nan)
+    if not np.all(np.isfinite(curve)):
+        curve = np.interp(at, x, y)
+    return np.asarray(np.clip(curve, 0.0, None), dtype=np.float64)
+
+
 def _density_curve(
     result: ReconcileResult, claims: Sequence[Claim], limits: tuple[float, float]
 ) -> tuple[FloatArray, FloatArray, str] | None:
@@ -410,7 +449,7 @@ def _density_curve(
         g = np.linspace(max(theta[0], to_grid(low)), min(theta[-1], to_grid(high)), 400)
         if not g[0] < g[-1]:
             return None
-        d = np.clip(PchipInterpolator(theta, density)(g), 0.0, None)
+        d = _resample(theta, density / density.max(), g)
         x = np.exp(g) if log else g
         caption = ROBUST_CAPTION
     else:
@@ -726,7 +765,8 @@ def build_figure(
     fig_in = max(WIDTH_IN, left_in + right_in + MIN_AXES_IN)
     axes_in = fig_in - left_in - right_in
     text_in = fig_in - 2 * MARGIN_IN
-    title_lines = _wrap_words(question or "Reconciled estimate", measure, TITLE_FONT, text_in)
+    title = _drawable(question) if question else "Reconciled estimate"
+    title_lines = _wrap_words(title, measure, TITLE_FONT, text_in)
     sub_lines = _wrap(_subtitle_parts(result, unit), measure, FONT + 0.5, text_in)
 
     # Heights, top to bottom, in inches.

@@ -191,6 +191,86 @@ def test_grid_posterior_matches_independent_quadrature() -> None:
     assert r.estimate.intervals[0].high == pytest.approx(high, rel=QUADRATURE_RTOL)
 
 
+def _independent_points_posterior(
+    thetas: list[float], grades: list[str]
+) -> tuple[float, float, float]:
+    """Median and 90 % interval, on the working scale, of point claims at ``thetas`` from
+    single-grade sources, by adaptive quadrature with the model written out again."""
+    from scipy import integrate, optimize, stats
+
+    table = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
+             "E": (0.30, 0.80)}
+    centre = 0.5 * (min(thetas) + max(thetas))
+    scale = max(2.5, max(thetas) - min(thetas))
+
+    def post(t: float) -> float:
+        p = float(stats.norm.pdf(t, centre, scale))
+        for x, grade in zip(thetas, grades, strict=True):
+            c, s = table[grade]
+            p *= c * stats.norm.pdf(x, t, s) + (1 - c) * stats.cauchy.pdf(x, t, max(1.0, 2 * s))
+        return p
+
+    # Break the line at every claim, a few spreads around it (the peaks are narrow) and at
+    # distances growing tenfold (the tails are long), so that each piece is an easy integral.
+    lo, hi = centre - 40 * scale, centre + 40 * scale
+    reach = [10.0**k for k in range(-1, int(math.log10(hi - lo)) + 2)]
+    pts = sorted({x + sign * d for x in thetas for d in (0.0, 0.03, 0.3, *reach)
+                  for sign in (-1, 1) if lo < x + sign * d < hi})
+
+    def mass(a: float, b: float) -> float:
+        return float(integrate.quad(post, a, b, limit=200, epsabs=0, epsrel=1e-11)[0])
+
+    edges = [lo, *pts, hi]
+    pieces = np.array([mass(u, v) for u, v in zip(edges, edges[1:], strict=False)])
+    cdf = np.concatenate([[0.0], np.cumsum(pieces)]) / pieces.sum()
+
+    def q(p: float) -> float:
+        k = int(np.searchsorted(cdf, p) - 1)  # the piece [edges[k], edges[k+1]] holds it
+        start = edges[k]
+        return float(optimize.brentq(
+            lambda t: cdf[k] + mass(start, t) / pieces.sum() - p, start, edges[k + 1],
+            xtol=1e-13,
+        ))
+
+    return q(0.5), q(0.05), q(0.95)
+
+
+@pytest.mark.parametrize(
+    ("figures", "scale"),
+    [
+        ((1.0, 2.0, 1e4), "log"),
+        ((1.0, 2.0, 1e9), "log"),
+        ((-1.0, 2.0, 1e3), "linear"),
+        ((-1.0, 2.0, 1e9), "linear"),
+    ],
+    ids=["log-1e4", "log-1e9", "linear-1e3", "linear-1e9"],
+)
+def test_figures_many_spreads_apart_match_independent_quadrature(
+    figures: tuple[float, float, float], scale: str
+) -> None:
+    # Two precise sources that disagree and a poor one orders of magnitude away: the grid's
+    # uniform step is then many times the precise sources' spread (it was 31.6 instead of
+    # about 0.53 for linear-1e4 before the grid was refined around such claims).
+    grades = ["A", "A", "E"]
+    sources = [Source(f"s{i}", reliability=g) for i, g in enumerate(grades)]
+    claims = [Claim(f"s{i}", "point", x) for i, x in enumerate(figures)]
+    if scale == "log":
+        thetas = [math.log(x) for x in figures]
+    else:  # θ = (x − median) / median |x ≠ 0|
+        centre, unit = float(np.median(figures)), float(np.median(np.abs(figures)))
+        thetas = [(x - centre) / unit for x in figures]
+    median, low, high = _independent_points_posterior(thetas, grades)
+
+    r = reconcile(claims, sources, scale=scale, levels=(0.9,))
+
+    def back(t: float) -> float:
+        return math.exp(t) if scale == "log" else centre + unit * t
+
+    assert r.estimate.value == pytest.approx(back(median), rel=QUADRATURE_RTOL)
+    assert interval(r, 0.9).low == pytest.approx(back(low), rel=QUADRATURE_RTOL)
+    assert interval(r, 0.9).high == pytest.approx(back(high), rel=QUADRATURE_RTOL)
+
+
 def test_linear_scale_handles_negative_values() -> None:
     sources = [Source("a", reliability="B"), Source("b", reliability="B")]
     r = reconcile([Claim("a", "point", -2.0), Claim("b", "point", -2.2)], sources)

@@ -282,6 +282,25 @@ def test_text_is_printed_not_parsed_as_mathtext() -> None:
     assert png.startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_characters_the_font_lacks_are_replaced_not_an_error(fmt: str) -> None:
+    # Found by the stateful fuzzer: a stored question titled with an unassigned code point made
+    # matplotlib warn "Glyph … missing" (a 500 under -W error, a blank box otherwise).
+    sources = [Source("a", "Wire \U0004c22e\x1f", reliability="A"), Source("b", reliability=0.6)]
+    claims = [Claim("a", "point", 10.0), Claim("b", "range", low=8.0, high=20.0)]
+    result = reconcile(claims, sources)
+    question, unit = "Troops \U0004c22e in \u0007 Kursk", "men\U000e0001"
+
+    fig = build_figure(result, claims, sources, question=question, unit=unit)
+    body = render_plot(result, claims, sources, question=question, unit=unit, fmt=fmt)
+
+    texts = _texts(fig)
+    assert "Wire \ufffd\ufffd (A)" in texts
+    assert "Troops \ufffd in \ufffd Kursk" in texts
+    assert any(text.startswith("men\ufffd") for text in texts)
+    assert body.startswith(b"\x89PNG" if fmt == "png" else b"<?xml")
+
+
 def test_renders_are_thread_safe() -> None:
     claims, sources, text = _troop()
     result = reconcile(claims, sources, **text)
