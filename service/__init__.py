@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from service import api as smorest
-    from service import auth, db, logs, metrics, security
+    from service import auth, db, logs, metrics, openapi_links, security
     from service.blueprints import batch, claims, docs, health, questions, reconcile, sources, web
     from service.config import check_override, load_settings
 
@@ -95,6 +95,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
     smorest.document_limits(api, app)
+    smorest.document_claim_kinds(api)
     smorest.document_rate_limit(api)
     smorest.document_database_problems(api)
+    openapi_links.document_links(api, app)
     return app
