@@ -18,6 +18,7 @@ Nothing here runs at import time, and the module imports no Flask until the wiri
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -282,9 +284,24 @@ def get_repository() -> Repository:
     return repository
 
 
+def current_logger() -> logging.Logger:
+    """The Flask app's logger (this module imports no Flask at import time)."""
+    from flask import current_app
+
+    return current_app.logger
+
+
 def _close_session(exc: BaseException | None) -> None:
     from flask import g
 
     repository: Repository | None = g.pop("repository", None)
-    if repository is not None:
+    if repository is None:
+        return
+    try:
         repository.session.close()
+    except DBAPIError:
+        # The server went away mid-request (restart, failover): closing rolls back on a dead
+        # connection. The response is already decided; raising here would turn it into a bare
+        # 500 outside the app's error handlers. Invalidate instead, so the pool drops it.
+        current_logger().warning("Closing a session on a lost database connection.")
+        repository.session.invalidate()
