@@ -22,12 +22,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from service import create_app
 from service.config import SETTINGS, defaults
 from service.db import get_database
 from service.repository import Repository
+from tests.persistence.conftest import empty_database, postgresql_url
 from tests.service.test_gunicorn import Server, gunicorn, start_server
 
 WRITERS = 4
@@ -37,11 +39,12 @@ MAX_WRITES = 400
 WRITE_DEADLINE = 30.0
 
 
-def _make_key(data_dir: Path) -> str:
-    """Migrate a fresh SQLite database in ``data_dir`` and make an API key on it."""
+def _make_key(data_dir: Path, database_url: str = "") -> str:
+    """Migrate a fresh database (SQLite in ``data_dir``, or ``database_url``) and make a key."""
     saved = {s.name: os.environ.pop(s.name) for s in SETTINGS if s.name in os.environ}
     try:
-        app: Flask = create_app({**defaults(), "DATA_DIR": str(data_dir), "TESTING": True})
+        app: Flask = create_app({**defaults(), "DATA_DIR": str(data_dir), "TESTING": True,
+                                 "DATABASE_URL": database_url})
         with app.app_context(), get_database().session() as session:
             key = Repository(session).create_key("loader", cost=2**10)
         with app.app_context():
@@ -179,9 +182,14 @@ def test_sqlite_keeps_every_acknowledged_write_after_kill_9(tmp_path: Path) -> N
           f"after restart ({len(stored)} stored, checksum {_checksum(acked)[:12]})")
 
 
-def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path) -> None:
-    key = _make_key(tmp_path / "data")
-    server = start_server(tmp_path, gunicorn("service.wsgi:app"),
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path, backend: str) -> None:
+    url = ""
+    if backend == "postgresql":
+        url = postgresql_url()
+        empty_database(url)
+    key = _make_key(tmp_path / "data", url)
+    server = start_server(tmp_path, gunicorn("service.wsgi:app"), DATABASE_URL=url,
                           WEB_CONCURRENCY="2", WRITE_RATE_LIMIT="off")
     try:
         question = _setup(server, key)
@@ -200,5 +208,5 @@ def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path) -> None:
     assert _checksum({k: stored[k] for k in acked}) == _checksum(acked)
     # Only requests in flight on the killed worker may fail, and only as dropped connections.
     assert len(failed) <= WRITERS and all(not f[0].isdigit() for f in failed), failed
-    print(f"kill -9 of a worker: {len(acked)} acknowledged, all present; "
+    print(f"kill -9 of a worker ({backend}): {len(acked)} acknowledged, all present; "
           f"{len(failed)} requests dropped in flight ({failed})")
