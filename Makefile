@@ -44,10 +44,12 @@ db-upgrade: $(BIN)/activate
 test-postgres: $(BIN)/activate
 	bash .ci/with-postgres $(BIN)/python -m pytest tests/persistence
 
-# Fuzz every operation of /openapi.json with schemathesis, FUZZ_EXAMPLES per operation (CI: 300).
+# Fuzz /openapi.json with schemathesis: FUZZ_EXAMPLES per operation, FUZZ_SCENARIOS linked sequences (CI: 300, 300).
 FUZZ_EXAMPLES ?= 3000
+FUZZ_SCENARIOS ?= 3000
 fuzz: $(BIN)/activate
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/contract/test_fuzz_openapi.py
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SCENARIOS=$(FUZZ_SCENARIOS) $(BIN)/python -m pytest -q -s \
+		tests/contract/test_fuzz_openapi.py tests/contract/test_fuzz_stateful.py
 
 # 60 s mixed load (reconciles, reads, writes) on gunicorn: 0 errors, worker memory growth < 10 %.
 soak: $(BIN)/activate
