@@ -3,6 +3,8 @@
 * Any valid body (at least one point claim, so the core has a figure to centre on) gets 200
   with only finite numbers; the intervals are nested by level and contain the estimate; the
   claims come back in request order.
+* Any valid body with figures drawn from every finite double gets 200 with finite numbers, or a
+  422 problem naming the claims when floating point cannot compare them.
 * Any body made invalid by one random mutation of a valid one (a wrong type, NaN or Infinity,
   a missing required field, an unknown key) gets a 4xx ``application/problem+json`` document.
 """
@@ -125,6 +127,48 @@ def test_valid_body_gives_finite_nested_intervals_in_order(
         for name in ("value", "low", "high"):
             if name in sent:
                 assert got[name] == sent[name]
+
+
+# --- Valid bodies over every finite double ------------------------------------------------------
+
+any_figure = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def wide_body(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid body whose figures are any finite doubles (tiny, huge, zero, negative)."""
+    body = copy.deepcopy(draw(valid_body()))
+    for item in body["claims"]:
+        item.pop("sd", None)
+        if item["kind"] == "range":
+            low, high = sorted((draw(any_figure), draw(any_figure)))
+            item.update(low=low, high=high)
+        else:
+            item["value"] = draw(any_figure)
+    body.pop("method", None)
+    return body
+
+
+@PROPERTY_SETTINGS
+@given(body=wide_body())
+def test_any_finite_figures_give_finite_numbers_or_a_problem_naming_claims(
+    client: FlaskClient, body: dict[str, Any]
+) -> None:
+    # Any finite figure is valid input; the core may refuse what floating point cannot compare
+    # (figures 1e12 typical magnitudes apart on the linear scale, negatives on the log scale),
+    # as a 422 naming the claims, and must answer everything else with finite numbers.
+    response = client.post(URL, json=body)
+    if response.status_code == 422:
+        assert response.mimetype == PROBLEM_MIMETYPE
+        assert any(key.startswith("claims") for key in response.get_json()["errors"])
+        return
+    assert response.status_code == 200, response.get_data(as_text=True)
+    result = response.get_json()
+    assert all(math.isfinite(x) for x in numbers(result))
+    value = result["estimate"]["value"]
+    slack = REL_TOL * max(1.0, abs(value))
+    for interval in result["estimate"]["intervals"]:
+        assert interval["low"] - slack <= value <= interval["high"] + slack, interval
 
 
 # --- Invalid bodies ------------------------------------------------------------------------------
