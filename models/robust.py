@@ -406,20 +406,19 @@ class RobustEstimator:
         depth = int(np.ceil(np.log2(step / (0.25 * spreads.min()))))
         level = np.clip(np.ceil(np.log2(step / (0.25 * spreads))), 1, depth).astype(np.int64)
         half = PATCH_HALF_WIDTH * spreads
+        # A patch of level l is framed by rings at levels l−1, …, 1, each RING_POINTS steps of
+        # its own level wide; ring[j] is the width of a ring at level j.
+        ring = RING_POINTS * step / 2.0 ** np.arange(depth + 1)
         pieces = [base]
         for fine in range(depth, 0, -1):
-            # Zones at this lattice: the patches of this level, and the rings of finer ones.
-            width = step / 2.0**fine
+            # This lattice covers the patches of its level and, around finer patches, their
+            # rings down to this level: beyond[i] = ring[fine] + … + ring[fine + i − 1].
             mine = level >= fine
-            if not mine.any():
-                continue
-            # A patch of level l has rings at levels l−1 … 1, each RING_POINTS steps wide.
-            rings = RING_POINTS * (step / 2.0 ** np.arange(fine, depth + 1)).cumsum()
-            extra = np.where(level[mine] > fine, rings[np.minimum(level[mine], depth) - fine - 1]
-                             if rings.size else 0.0, 0.0)
+            beyond = np.concatenate([[0.0], np.cumsum(ring[fine:depth])])
+            extra = beyond[level[mine] - fine]
             lo = np.maximum(centres[mine] - half[mine] - extra, origin)
             hi = np.minimum(centres[mine] + half[mine] + extra, end)
-            pieces.append(_lattice(origin, width, lo, hi))
+            pieces.append(_lattice(origin, step / 2.0**fine, lo, hi))
             if sum(piece.shape[0] for piece in pieces) > MAX_PATCH_POINTS + base.shape[0]:
                 raise NumericalRangeError(
                     "The claims are too many and too far apart for their precision to be "
