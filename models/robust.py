@@ -154,7 +154,7 @@ def _hermite_cells(theta: FloatArray, density: FloatArray) -> tuple[FloatArray, 
     the CDF and its quantiles are fourth-order accurate in the grid step h instead of second.
     """
     h = np.diff(theta)
-    slope = np.gradient(density, theta, axis=-1)
+    slope = np.gradient(density, _spacing(theta, h), axis=-1)
     cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
         slope[..., :-1] - slope[..., 1:]
     )
@@ -204,6 +204,13 @@ def _row_quantiles(theta: FloatArray, density: FloatArray, qs: FloatArray) -> Fl
         step = np.where(value > 0, (integral - need) / np.where(value > 0, value * h, 1.0), 0.0)
         t = np.clip(t - step, 0.0, 1.0)
     return np.asarray((theta[j] + t * h).reshape(m, k), dtype=np.float64)
+
+
+def _spacing(theta: FloatArray, h: FloatArray | None = None) -> float | FloatArray:
+    """What np.gradient needs for ``theta``: its step when uniform (the common case, a faster
+    path), else the coordinates themselves."""
+    h = np.diff(theta) if h is None else h
+    return float(h[0]) if h.max() - h.min() <= 1e-9 * h[0] else theta
 
 
 def _node_weights(theta: FloatArray) -> FloatArray:
@@ -527,8 +534,9 @@ class RobustEstimator:
 
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m).
-        score = -temper[:, None] * np.gradient(ell, theta, axis=1)
-        prior_score = -np.gradient(log_prior, theta)
+        spacing = _spacing(theta)
+        score = -temper[:, None] * np.gradient(ell, spacing, axis=1)
+        prior_score = -np.gradient(log_prior, spacing)
         scores = np.vstack([score, prior_score[None, :]])
         below, whole = _split_integral(theta, scores * density[None, :], median)
         # A median in a gap between modes has (almost) no density: there the sensitivity is
