@@ -101,6 +101,19 @@ def numbers(node: Any) -> list[float]:
     return []
 
 
+def _assert_finite_nested_holding_the_estimate(result: Any, levels: list[float]) -> None:
+    """Only finite numbers; one interval per level, nested by level, each holding the estimate."""
+    assert all(math.isfinite(x) for x in numbers(result))
+    value = result["estimate"]["value"]
+    intervals = sorted(result["estimate"]["intervals"], key=lambda i: i["level"])
+    assert [i["level"] for i in intervals] == sorted(levels)
+    slack = REL_TOL * max(1.0, abs(value))
+    for interval in intervals:
+        assert interval["low"] - slack <= value <= interval["high"] + slack, interval
+    for inner, outer in zip(intervals, intervals[1:], strict=False):
+        assert outer["low"] <= inner["low"] + slack and inner["high"] <= outer["high"] + slack
+
+
 @PROPERTY_SETTINGS
 @given(body=valid_body())
 def test_valid_body_gives_finite_nested_intervals_in_order(
@@ -110,16 +123,7 @@ def test_valid_body_gives_finite_nested_intervals_in_order(
     assert response.status_code == 200, response.get_data(as_text=True)
     result = response.get_json()
 
-    assert all(math.isfinite(x) for x in numbers(result))
-
-    value = result["estimate"]["value"]
-    intervals = sorted(result["estimate"]["intervals"], key=lambda i: i["level"])
-    assert [i["level"] for i in intervals] == sorted(body["levels"])
-    slack = REL_TOL * max(1.0, abs(value))
-    for interval in intervals:
-        assert interval["low"] - slack <= value <= interval["high"] + slack, interval
-    for inner, outer in zip(intervals, intervals[1:], strict=False):
-        assert outer["low"] <= inner["low"] + slack and inner["high"] <= outer["high"] + slack
+    _assert_finite_nested_holding_the_estimate(result, body["levels"])
 
     assert [c["index"] for c in result["claims"]] == list(range(len(body["claims"])))
     for sent, got in zip(body["claims"], result["claims"], strict=True):
@@ -163,12 +167,7 @@ def test_any_finite_figures_give_finite_numbers_or_a_problem_naming_claims(
         assert any(key.startswith("claims") for key in response.get_json()["errors"])
         return
     assert response.status_code == 200, response.get_data(as_text=True)
-    result = response.get_json()
-    assert all(math.isfinite(x) for x in numbers(result))
-    value = result["estimate"]["value"]
-    slack = REL_TOL * max(1.0, abs(value))
-    for interval in result["estimate"]["intervals"]:
-        assert interval["low"] - slack <= value <= interval["high"] + slack, interval
+    _assert_finite_nested_holding_the_estimate(response.get_json(), body["levels"])
 
 
 # --- Invalid bodies ------------------------------------------------------------------------------
