@@ -13,9 +13,12 @@ body schemas; ``ignored_auth`` (each write is re-sent without a key and with a w
 must get 401); ``ensure_resource_availability`` (what a 201 created can be read at once);
 ``negative_data_rejection`` (a request that breaks the schema is refused).
 
-Each scenario starts from the same stored state (a copy of a seeded SQLite file), so that the
-API's answers, and therefore Hypothesis' choices, replay exactly: without the reset Hypothesis
-stops with ``FlakyStrategyDefinition`` (a bundle filled in one run is empty in its replay).
+Each scenario starts from the same stored state (a copy of a seeded SQLite file), so that what
+one scenario stored cannot change another's answers. Schemathesis still follows each link
+parameter with a probability drawn outside Hypothesis' record, so a replayed prefix can take
+another branch and Hypothesis stops with ``FlakyStrategyDefinition``; the test then starts a new
+run until :data:`SCENARIOS` have run, as schemathesis' own runner does, and keeps every check
+failure it saw (see ``failures``).
 
 ``FUZZ_SCENARIOS`` sets the number of scenarios (default :data:`DEFAULT_SCENARIOS`, what CI
 runs); ``make fuzz`` runs more.
