@@ -392,8 +392,8 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "600/minute",
         _rate_limit,
         "Writes allowed per API key (`N/second`, `N/minute` or `N/hour`; `off`: no limit), as "
-        "a token bucket of N refilled over the period, kept per worker process (so W workers "
-        "allow up to W × N); over it, 429 with `Retry-After`.",
+        "a token bucket of N refilled over the period, kept in the database (one limit across "
+        "every worker and container); over it, 429 with `Retry-After`.",
     ),
     Setting(
         "CORS_ORIGINS",

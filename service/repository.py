@@ -40,6 +40,8 @@ from statistics import NormalDist
 from typing import Any, Final, Generic, TypeVar, cast
 
 from sqlalchemy import Select, and_, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -52,6 +54,7 @@ from models.errors import ReconcileError
 from models.track_record import ResolvedClaim, TrackRecord, learn_track_records
 from service import keys
 from service.conditional import Precondition
+from service.config import RateLimit
 from service.db import WRITE_OPTION
 from service.db.orm import (
     CLAIM_FIELDS,
@@ -67,9 +70,11 @@ from service.db.orm import (
     SourceRevision,
     TrackRecordRow,
     TrackRecordSnapshot,
+    WriteBucket,
 )
 from service.problems import Conflict, Invalid, NotFound, PreconditionFailed
 from service.schemas import DEFAULT_LEVELS, ReconcileRequest
+from service.security import take_token
 
 __all__ = [
     "AgreementInput",
@@ -980,6 +985,32 @@ class Repository:
                         setattr(existing, name, value)
             self.session.flush()
         return now
+
+    # --- Write rate limits ------------------------------------------------------------------
+
+    def take_write_token(self, key_id: str, limit: RateLimit) -> float:
+        """Take one write token from the bucket of ``key_id``, shared by every worker.
+
+        Returns 0.0 when granted, else the seconds until a token is back. The bucket row is
+        created full on a key's first write, then read under a row lock (PostgreSQL: SELECT …
+        FOR UPDATE; SQLite: the transaction's write lock), so concurrent writers of one key
+        queue on it and none is granted a token twice.
+        """
+        insert = pg_insert if self._is_postgresql() else sqlite_insert
+        with self._write() as now:
+            moment = now.timestamp()
+            self.session.execute(
+                insert(WriteBucket)
+                .values(key_id=key_id, tokens=float(limit.count), refilled_at=moment)
+                .on_conflict_do_nothing(index_elements=["key_id"])
+            )
+            bucket = self.session.execute(
+                select(WriteBucket).where(WriteBucket.key_id == key_id).with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one()
+            tokens, wait = take_token(bucket.tokens, bucket.refilled_at, moment, limit)
+            bucket.tokens, bucket.refilled_at = tokens, max(moment, bucket.refilled_at)
+        return wait
 
     # --- API keys ---------------------------------------------------------------------------
 

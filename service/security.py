@@ -20,18 +20,16 @@ from another origin it gets no CORS headers, so the browser refuses the call.
 Write rate limits
 -----------------
 ``WRITE_RATE_LIMIT`` (``N/second``, ``N/minute`` or ``N/hour``; ``off`` disables) bounds the
-writes of each API key with a token bucket of N tokens refilled at N per period. Buckets live in
-the worker process: with W gunicorn workers a key may write up to W × N per period in the worst
-case (a documented approximation; a shared store would be needed for an exact global limit).
-A write over the limit gets a 429 problem with ``Retry-After`` (whole seconds until a token is
-back), before it touches the database.
+writes of each API key with a token bucket of N tokens refilled at N per period. The buckets
+live in the database (table ``write_buckets``, one row per key, taken under a row lock), so the
+limit holds across every gunicorn worker and every container sharing the database. A write
+over the limit gets a 429 problem with ``Retry-After`` (whole seconds until a token is back),
+before the write itself runs.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 from typing import Final
 
 from flask import Flask, Response, current_app, request
@@ -41,9 +39,9 @@ from service.config import RateLimit
 __all__ = [
     "CORS_EXPOSED",
     "DEFAULT_CSP",
-    "TokenBuckets",
     "check_write_rate",
     "init_app",
+    "take_token",
 ]
 
 DEFAULT_CSP: Final = "default-src 'none'; frame-ancestors 'none'"
@@ -54,41 +52,29 @@ CORS_EXPOSED: Final = "ETag, Location, Retry-After, X-Request-ID, WWW-Authentica
 CORS_ALLOWED_HEADERS: Final = "Authorization, Content-Type, If-Match, X-Request-ID, Accept"
 CORS_METHODS: Final = "GET, HEAD, POST, PATCH, OPTIONS"
 CORS_MAX_AGE: Final = "600"
-_BUCKETS: Final = "triangulate.write_buckets"
 
 
-class TokenBuckets:
-    """One token bucket per key, in this process; thread-safe."""
+def take_token(tokens: float, last: float, now: float, limit: RateLimit) -> tuple[float, float]:
+    """One token-bucket step: (tokens left, seconds to wait; 0.0 when a token was granted).
 
-    def __init__(self, limit: RateLimit) -> None:
-        self.limit = limit
-        self._lock = threading.Lock()
-        self._state: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
-
-    def take(self, key: str, now: float | None = None) -> float:
-        """Take one token for ``key``: 0.0 when granted, else seconds until one is back."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._state.get(key, (float(self.limit.count), now))
-            tokens = min(float(self.limit.count), tokens + (now - last) * self.limit.rate)
-            if tokens >= 1.0:
-                self._state[key] = (tokens - 1.0, now)
-                return 0.0
-            self._state[key] = (tokens, now)
-            return (1.0 - tokens) / self.limit.rate
+    The bucket holds at most ``limit.count`` tokens and regains ``limit.rate`` per second since
+    ``last``; a clock that went backwards (another host's) refills nothing.
+    """
+    tokens = min(float(limit.count), tokens + max(0.0, now - last) * limit.rate)
+    if tokens >= 1.0:
+        return tokens - 1.0, 0.0
+    return tokens, (1.0 - tokens) / limit.rate
 
 
-def check_write_rate(key_name: str) -> None:
-    """Take a write token for ``key_name``; 429 problem with Retry-After when none is left."""
+def check_write_rate(key_id: str) -> None:
+    """Take a write token for the key ``key_id``; 429 problem with Retry-After when none is left."""
+    from service.db import get_repository
     from service.problems import TooManyRequests
 
     limit: RateLimit | None = current_app.config["WRITE_RATE_LIMIT"]
     if limit is None:
         return
-    buckets: TokenBuckets | None = current_app.extensions.get(_BUCKETS)
-    if buckets is None or buckets.limit != limit:
-        buckets = current_app.extensions[_BUCKETS] = TokenBuckets(limit)
-    wait = buckets.take(key_name)
+    wait = get_repository().take_write_token(key_id, limit)
     if wait > 0:
         retry = max(1, math.ceil(wait))
         raise TooManyRequests(

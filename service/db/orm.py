@@ -371,3 +371,19 @@ class ApiKey(Base):
     digest: Mapped[bytes] = mapped_column(LargeBinary(64))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class WriteBucket(Base):
+    """The write-rate token bucket of one API key, shared by every worker and host.
+
+    Read and updated under a row lock in its own write transaction by
+    :meth:`service.repository.Repository.take_write_token`.
+    """
+
+    __tablename__ = "write_buckets"
+
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.key_id"), primary_key=True)
+    #: Tokens left at ``refilled_at`` (at most the limit's count).
+    tokens: Mapped[float]
+    #: When the bucket was last refilled, in seconds since the epoch.
+    refilled_at: Mapped[float]

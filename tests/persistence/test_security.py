@@ -11,17 +11,33 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from service.config import RateLimit
 from service.errors import PROBLEM_MIMETYPE
 from service.repository import Repository
-from service.security import TokenBuckets
+from service.security import take_token
 from tests.persistence.conftest import AppMaker, create_key
 
 
 def test_token_bucket_refills_at_the_configured_rate() -> None:
-    buckets = TokenBuckets(RateLimit(2, 60.0))
-    assert buckets.take("k", now=0.0) == 0.0
-    assert buckets.take("k", now=0.0) == 0.0
-    assert buckets.take("k", now=0.0) == pytest.approx(30.0)  # one token per 30 s
-    assert buckets.take("other", now=0.0) == 0.0  # keys do not share a bucket
-    assert buckets.take("k", now=30.0) == 0.0
+    limit = RateLimit(2, 60.0)
+    tokens, wait = take_token(2.0, 0.0, 0.0, limit)
+    assert (tokens, wait) == (1.0, 0.0)
+    tokens, wait = take_token(tokens, 0.0, 0.0, limit)
+    assert (tokens, wait) == (0.0, 0.0)
+    tokens, wait = take_token(tokens, 0.0, 0.0, limit)
+    assert wait == pytest.approx(30.0)  # one token per 30 s
+    assert take_token(tokens, 0.0, 30.0, limit) == (pytest.approx(0.0), 0.0)
+    assert take_token(0.0, 0.0, 3600.0, limit)[0] == 1.0  # never more than the limit holds
+    assert take_token(0.5, 10.0, 5.0, limit) == (0.5, pytest.approx(15.0))  # clock went back
+
+
+def test_the_limit_is_shared_by_every_worker(make_app: AppMaker) -> None:
+    # Two apps on one database stand for two gunicorn workers (or two containers): before the
+    # buckets moved to the database each had its own, and a key could write twice the limit.
+    first, second = make_app(WRITE_RATE_LIMIT="3/minute"), make_app(WRITE_RATE_LIMIT="3/minute")
+    auth = {"Authorization": f"Bearer {create_key(first, 'shared')}"}
+    statuses = [
+        app.test_client().post("/v1/questions", json={"title": f"q{n}"}, headers=auth).status_code
+        for n, app in enumerate([first, second, first, second, first, second])
+    ]
+    assert statuses == [201, 201, 201, 429, 429, 429]
 
 
 def test_writes_over_the_limit_get_429_with_retry_after(make_app: AppMaker) -> None:

@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,25 @@ def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path, backend: st
     assert len(failed) <= WRITERS and all(not f[0].isdigit() for f in failed), failed
     print(f"kill -9 of a worker ({backend}): {len(acked)} acknowledged, all present; "
           f"{len(failed)} requests dropped in flight ({failed})")
+
+
+def test_write_limit_holds_across_workers(tmp_path: Path) -> None:
+    # With the buckets in each process, two workers let a key write twice the limit.
+    key = _make_key(tmp_path / "data")
+    server = start_server(tmp_path, gunicorn("service.wsgi:app"),
+                          WEB_CONCURRENCY="2", WRITE_RATE_LIMIT="5/minute")
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            statuses = list(pool.map(
+                lambda n: server.request("/v1/questions", headers=headers,
+                                         body=json.dumps({"title": f"q{n}"}).encode())[0],
+                range(12),
+            ))
+        served_by = {entry.get("pid") for entry in server.log_entries()
+                     if "POST /v1/questions" in str(entry.get("message", ""))}
+    finally:
+        assert server.stop() == 0
+    assert sorted(statuses) == [201] * 5 + [429] * 7, statuses
+    print(f"write limit 5/minute, 12 concurrent writes on 2 workers: {statuses.count(201)} "
+          f"created, {statuses.count(429)} refused (pids seen in the access log: {served_by})")
