@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar
@@ -377,4 +378,5 @@ def document_claim_kinds(api: Api) -> None:
     schemas = api.spec.components.schemas
     for name in CLAIM_COMPONENTS:
         if name in schemas:
-            schemas[name]["oneOf"] = [dict(variant) for variant in CLAIM_KIND_VARIANTS]
+            # A copy per app: apispec owns what it is given.
+            schemas[name]["oneOf"] = copy.deepcopy(CLAIM_KIND_VARIANTS)

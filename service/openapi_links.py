@@ -17,18 +17,30 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final, NamedTuple
 
+from service.conditional import ETAG_HEADER
+
 if TYPE_CHECKING:
     from flask import Flask
 
     from service.api import Api
 
-__all__ = ["LINKS", "LOCATION_HEADER", "Link", "document_links", "document_operation_ids"]
+__all__ = [
+    "CREATED_HEADERS",
+    "LINKS",
+    "LOCATION_HEADER",
+    "Link",
+    "document_links",
+    "document_operation_ids",
+]
 
 #: OpenAPI description of the Location header of a 201.
 LOCATION_HEADER: Final = {
     "description": "Path of the created resource.",
     "schema": {"type": "string"},
 }
+
+#: Headers of every 201 that creates a stored resource.
+CREATED_HEADERS: Final = {"ETag": ETAG_HEADER, "Location": LOCATION_HEADER}
 
 #: Runtime expressions (OpenAPI 3.0.3 §4.7.20.4).
 ID: Final = "$response.body#/id"

@@ -261,8 +261,6 @@ def _drawable(text: str) -> str:
     blank box for a missing glyph and warn (an error under ``-W error``) instead.
     """
     characters = _font_characters()
-    if all(ord(c) in characters or c == " " for c in text):
-        return text
     return "".join(c if ord(c) in characters or c == " " else REPLACEMENT for c in text)
 
 

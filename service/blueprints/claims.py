@@ -11,7 +11,7 @@ from service.auth import SECURITY, current_actor, guard
 from service.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
 from service.db import get_repository
 from service.db.orm import Claim
-from service.openapi_links import LOCATION_HEADER
+from service.openapi_links import CREATED_HEADERS
 from service.pagination import QUERY, PageQuerySchema, envelope
 from service.repository import ClaimInput
 from service.resource_schemas import (
@@ -49,7 +49,7 @@ def list_claims(question_id: int, **query: Any) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(ClaimCreateSchema)
-@blp.response(201, ClaimOutSchema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER})
+@blp.response(201, ClaimOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
 @blp.problems(400, 401, 404, 413, 415, 500)
 def create_claim(new: ClaimInput, question_id: int) -> tuple[Claim, Headers]:

@@ -13,7 +13,7 @@ from service.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if
 from service.db import get_repository
 from service.db.orm import Question
 from service.mapping import reconcile_response
-from service.openapi_links import LOCATION_HEADER
+from service.openapi_links import CREATED_HEADERS
 from service.pagination import QUERY, PageQuerySchema, envelope
 from service.repository import QuestionInput, ResolutionInput
 from service.resource_schemas import (
@@ -53,7 +53,7 @@ def list_questions(q: str | None = None, **query: Any) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(QuestionCreateSchema)
-@blp.response(201, QuestionOutSchema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER})
+@blp.response(201, QuestionOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
 @blp.problems(400, 401, 413, 415, 500)
 def create_question(new: QuestionInput) -> tuple[Question, Headers]:

@@ -11,7 +11,7 @@ from service.auth import SECURITY, current_actor, guard
 from service.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
 from service.db import get_repository
 from service.db.orm import Source
-from service.openapi_links import LOCATION_HEADER
+from service.openapi_links import CREATED_HEADERS
 from service.pagination import QUERY, PageQuerySchema, envelope
 from service.repository import SourceInput
 from service.resource_schemas import (
@@ -48,7 +48,7 @@ def list_sources(**query: Any) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(SourceCreateSchema)
-@blp.response(201, SourceOutSchema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER})
+@blp.response(201, SourceOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
 @blp.problems(400, 401, 409, 413, 415, 500)
 def create_source(new: SourceInput) -> tuple[Source, Headers]:

@@ -18,7 +18,6 @@ Nothing here runs at import time, and the module imports no Flask until the wiri
 
 from __future__ import annotations
 
-import logging
 import os
 import weakref
 from collections.abc import Iterator, Mapping
@@ -284,15 +283,8 @@ def get_repository() -> Repository:
     return repository
 
 
-def current_logger() -> logging.Logger:
-    """The Flask app's logger (this module imports no Flask at import time)."""
-    from flask import current_app
-
-    return current_app.logger
-
-
 def _close_session(exc: BaseException | None) -> None:
-    from flask import g
+    from flask import current_app, g
 
     repository: Repository | None = g.pop("repository", None)
     if repository is None:
@@ -303,5 +295,5 @@ def _close_session(exc: BaseException | None) -> None:
         # The server went away mid-request (restart, failover): closing rolls back on a dead
         # connection. The response is already decided; raising here would turn it into a bare
         # 500 outside the app's error handlers. Invalidate instead, so the pool drops it.
-        current_logger().warning("Closing a session on a lost database connection.")
+        current_app.logger.warning("Closing a session on a lost database connection.")
         repository.session.invalidate()
