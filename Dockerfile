@@ -1,4 +1,4 @@
-# Triangulate as a container: gunicorn serving service.wsgi:app on 0.0.0.0:${PORT:-8000}.
+# Triangulate as a container: gunicorn serving service.deploy.wsgi:app on 0.0.0.0:${PORT:-8000}.
 #
 #   docker build -t triangulate .
 #   docker run -p 8000:8000 -v triangulate-data:/data triangulate
@@ -42,7 +42,7 @@ RUN groupadd --system --gid "${UID}" triangulate \
         --home-dir /nonexistent --shell /usr/sbin/nologin triangulate \
     && mkdir -p /data \
     && chown "${UID}:${UID}" /data \
-    && printf '#!/bin/sh\nexec python -m service.cli "$@"\n' > /usr/local/bin/triangulate \
+    && printf '#!/bin/sh\nexec python -m service.cli.main "$@"\n' > /usr/local/bin/triangulate \
     && chmod 0755 /usr/local/bin/triangulate
 COPY --from=builder /opt/venv /opt/venv
 # The plots' font cache, built once here instead of by every worker at every start (the user
@@ -66,6 +66,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # SIGTERM (docker stop) is a graceful stop for gunicorn: requests in flight finish within
 # GRACEFUL_TIMEOUT (default 30 s), so give docker stop -t / stop_grace_period a little more.
 STOPSIGNAL SIGTERM
-# service.serve checks every setting (one clear line and exit status 2 on a bad one), then
-# execs `gunicorn --config service/gunicorn_conf.py service.wsgi:app`, which stays PID 1.
-CMD ["python", "-m", "service.serve"]
+# service.deploy.serve checks every setting (one clear line and exit status 2 on a bad one), then
+# execs `gunicorn --config service/deploy/gunicorn_conf.py service.deploy.wsgi:app`, which stays PID 1.
+CMD ["python", "-m", "service.deploy.serve"]

@@ -20,7 +20,7 @@ $(BIN)/activate: requirements.txt requirements-dev.txt pyproject.toml
 # Start the service on $(HOST):$(PORT) with data under $(DATA_DIR).
 run: $(BIN)/activate
 	mkdir -p "$(DATA_DIR)"
-	$(BIN)/python -m service.serve
+	$(BIN)/python -m service.deploy.serve
 
 # Run the whole test suite (lint, types, tests, fixtures).
 test: $(BIN)/activate lint typecheck

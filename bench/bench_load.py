@@ -1,7 +1,8 @@
 """HTTP load on loopback against the real gunicorn set-up: ``POST /v1/reconcile`` with 10 claims
 versus the trivial ``GET /healthz``, in the same run, on the same server.
 
-Starts ``python -m service.serve`` (the launcher and ``service/gunicorn_conf.py``, as ``make
+Starts ``python -m service.deploy.serve`` (the launcher and ``service/deploy/gunicorn_conf.py``, as
+``make
 run`` and the image do; JSON access logs written to a file) on a free 127.0.0.1 port, warms it
 up, then loads each route for ``--duration`` seconds at each concurrency level of
 ``--connections`` (default: one connection per CPU, which already saturates CPU-bound sync
@@ -104,7 +105,7 @@ def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with logs.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.serve"],
+            [sys.executable, "-m", "service.deploy.serve"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""In-process timing of one forest plot (``service.plot.render_plot``), SVG and PNG.
+"""In-process timing of one forest plot (``service.plot.forest.render_plot``), SVG and PNG.
 
 Two cases: the troop case (3 claims) and 50 claims of every kind from 25 sources. Prints the
 median and the 90th percentile over repeated renders, next to a named baseline measured in the
@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from models.claims import Claim, ClaimKind, Source
 from models.reconcile import reconcile
-from service.plot import PlotFormat, render_plot
+from service.plot.forest import PlotFormat, render_plot
 
 GRADES = ["A", "B", "C", "D", "E", "F"]
 

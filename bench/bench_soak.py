@@ -1,6 +1,7 @@
 """Soak: mixed load on loopback against real gunicorn, checking errors and worker memory.
 
-Starts gunicorn (``service/gunicorn_conf.py``, ``service.wsgi:app``) on a free 127.0.0.1 port
+Starts gunicorn (``service/deploy/gunicorn_conf.py``, ``service.deploy.wsgi:app``) on a free
+127.0.0.1 port
 with a fresh SQLite ``DATA_DIR`` and an API key, then ``--threads`` client threads send, for
 ``--duration`` seconds and at most ``--max-requests`` requests in all, a mix of
 
@@ -69,8 +70,8 @@ def free_port() -> int:
 def make_key(data_dir: Path) -> str:
     from service import create_app
     from service.config import defaults
-    from service.db import get_database
-    from service.repository import Repository
+    from service.http.database import get_database
+    from service.store.repository import Repository
 
     app = create_app({**defaults(), "DATA_DIR": str(data_dir), "METRICS_ENABLED": False})
     with app.app_context(), get_database().session() as session:
@@ -143,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     key = make_key(tmp / "data")
     log = (tmp / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "service" / "gunicorn_conf.py"),
-         "service.wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "service" / "deploy" /
+        "gunicorn_conf.py"),
+         "service.deploy.wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         return soak(args, Client(port, key), server)

@@ -1,6 +1,6 @@
 """Golden fixtures: every ``fixtures/*.json`` through the app, one test per file.
 
-The comparison logic is :mod:`service.golden`, shared with ``triangulate check fixtures/``.
+The comparison logic is :mod:`service.cli.golden`, shared with ``triangulate check fixtures/``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from service import golden
+from service.cli import golden
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 FIXTURES = golden.find_fixtures(FIXTURES_DIR)

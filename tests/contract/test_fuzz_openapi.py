@@ -32,8 +32,8 @@ from schemathesis.specs.openapi.checks import (
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.db import get_database
-from service.repository import Repository
+from service.http.database import get_database
+from service.store.repository import Repository
 
 #: Examples per operation in CI (each operation gets its own Hypothesis run).
 DEFAULT_EXAMPLES = 300

@@ -2,7 +2,7 @@
 
 The stateless fuzzer (``test_fuzz_openapi.py``) sends random ids, so reads and changes of a
 stored question, source or claim mostly meet 404. Here schemathesis builds a state machine from
-the links of ``/openapi.json`` (:mod:`service.openapi_links`): create a question, then read,
+the links of ``/openapi.json`` (:mod:`service.http.links`): create a question, then read,
 edit (If-Match from the ETag), resolve, add claims, estimate, plot; create a claim, then edit,
 retract, read its history; and so on, in random sequences of up to :data:`STEPS` calls, with
 valid and invalid data mixed at every step.
@@ -44,9 +44,11 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.db import SQLITE_FILE, get_database
-from service.openapi_links import LINKS
-from service.repository import Repository, SourceInput
+from service.http.database import get_database
+from service.http.links import LINKS
+from service.store.engine import SQLITE_FILE
+from service.store.inputs import SourceInput
+from service.store.repository import Repository
 
 #: Scenarios in CI; each is one sequence of linked calls.
 DEFAULT_SCENARIOS = 300

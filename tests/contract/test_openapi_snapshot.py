@@ -14,7 +14,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from service.errors import PROBLEM_MIMETYPE
+from service.http.problems import PROBLEM_MIMETYPE
 
 SNAPSHOT = Path(__file__).with_name("openapi.snapshot.json")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -27,9 +27,10 @@ from sqlalchemy.pool import NullPool
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.db import Database, database_url, get_database
-from service.db.orm import Base
-from service.repository import Repository
+from service.http.database import get_database
+from service.store.engine import Database, database_url
+from service.store.orm import Base
+from service.store.repository import Repository
 
 AppMaker = Callable[..., Flask]
 BACKENDS = ("sqlite", "postgresql")

@@ -9,12 +9,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import keys
-from service.cli import main
-from service.db import get_database
-from service.db.orm import ApiKey
-from service.problems import Conflict
-from service.repository import Repository
+from service.cli.main import main
+from service.http.database import get_database
+from service.store import keys
+from service.store.errors import Conflict
+from service.store.orm import ApiKey
+from service.store.repository import Repository
 from tests.persistence.conftest import Api, AppMaker, create_key
 
 WRITES: list[tuple[str, str, dict[str, Any]]] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from service.errors import PROBLEM_MIMETYPE
+from service.http.problems import PROBLEM_MIMETYPE
 from tests.persistence.conftest import Api
 
 HUGE = 1403782117307147854677982943641600

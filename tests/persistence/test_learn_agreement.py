@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service.cli import main
-from service.db import get_database
-from service.db.orm import AgreementRow
+from service.cli.main import main
+from service.http.database import get_database
+from service.store.orm import AgreementRow
 from tests.persistence.conftest import Api
 
 #: Twelve true values and, per question, the relative errors of the three careful sources

@@ -130,7 +130,7 @@ def test_a_failure_while_learning_rolls_the_resolution_back(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("learning failed")
 
-    monkeypatch.setattr("service.repository.learn_track_records", broken)
+    monkeypatch.setattr("service.store.learning.learn_track_records", broken)
     response = api.client.post(f"/v1/questions/{question['id']}/resolution", json={"value": 9},
                                headers={**api.auth, "If-Match": '"1"'})
 

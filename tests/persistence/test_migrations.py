@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from service import create_app
-from service.db import (
+from service.store.engine import (
     SQLITE_FILE,
     Database,
     DatabaseNotReady,
@@ -22,7 +22,7 @@ from service.db import (
     database_url,
     head_revision,
 )
-from service.db.orm import Base
+from service.store.orm import Base
 from tests.persistence.conftest import drop_postgresql_schema, empty_database
 
 

@@ -30,8 +30,9 @@ from pathlib import Path
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.db import get_database
-from service.repository import ClaimInput, QuestionInput, Repository, SourceInput
+from service.http.database import get_database
+from service.store.inputs import ClaimInput, QuestionInput, SourceInput
+from service.store.repository import Repository
 from tests.persistence.conftest import empty_database, postgresql_url
 from tests.persistence.test_pg_restart import _pg_ctl
 from tests.service.test_faults import _checksum, _stored
@@ -158,7 +159,7 @@ def test_postgresql_restart_under_load(tmp_path: Path) -> None:
     url = postgresql_url()
     _pg_ctl("status")
     key, written, estimated = _prepare(url, tmp_path / "data")
-    server = start_server(tmp_path, gunicorn("service.wsgi:app"), DATABASE_URL=url,
+    server = start_server(tmp_path, gunicorn("service.deploy.wsgi:app"), DATABASE_URL=url,
                           WEB_CONCURRENCY="2", WRITE_RATE_LIMIT="off", READINESS_TIMEOUT="1")
     try:
         with Load(server, key, written, estimated) as load:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from service.errors import PROBLEM_MIMETYPE
+from service.http.problems import PROBLEM_MIMETYPE
 from tests.persistence.conftest import Api, AppMaker, create_key
 
 

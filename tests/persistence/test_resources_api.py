@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.schemas import ReconcileResponseSchema
+from service.http.schemas.reconcile import ReconcileResponseSchema
 from tests.conftest import TROOP_CASE
 from tests.persistence.conftest import KEY_NAME, Api
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from service.db import Database, database_url
-from service.repository import Repository
+from service.store.engine import Database, database_url
+from service.store.repository import Repository
 from tests.persistence.conftest import TEST_KEY_COST, Api, AppMaker, create_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +69,8 @@ def _server(env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py",
-         "service.wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--config", "service/deploy/gunicorn_conf.py",
+         "service.deploy.wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )

@@ -9,9 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from service.config import RateLimit
-from service.errors import PROBLEM_MIMETYPE
-from service.repository import Repository
-from service.security import take_token
+from service.http.problems import PROBLEM_MIMETYPE
+from service.store.repository import Repository, take_token
 from tests.persistence.conftest import AppMaker, create_key
 
 

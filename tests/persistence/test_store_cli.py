@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service import keys
-from service.cli import main
-from service.db import head_revision
+from service.cli.main import main
+from service.store import keys
+from service.store.engine import head_revision
 from tests.persistence.conftest import AppMaker
 
 

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.errors import PROBLEM_MIMETYPE
+from service.http.problems import PROBLEM_MIMETYPE
 
 URL = "/v1/reconcile"
 #: The estimate may sit on an interval's end when the posterior is a spike (one exact claim):

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.errors import PROBLEM_MIMETYPE
-from service.schemas_batch import BatchResponseSchema
+from service.http.problems import PROBLEM_MIMETYPE
+from service.http.schemas.batch import BatchResponseSchema
 from tests.conftest import AppFactory
 
 URL = "/v1/reconcile/batch"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.cli import main
+from service.cli.main import main
 from service.config import SETTINGS
 
 

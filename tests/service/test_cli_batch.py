@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service.batch_io import Progress, read_claims
-from service.cli import main
+from service.cli.batch_files import Progress, read_claims
+from service.cli.main import main
 
 CLAIMS_CSV = """question,source,kind,value,low,high,hedge
 springfield,census,point,152082,,,

@@ -22,7 +22,7 @@ from service.config import (
     settings_table,
 )
 
-GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "gunicorn_conf.py"
+GUNICORN_CONF = Path(__file__).resolve().parents[2] / "service" / "deploy" / "gunicorn_conf.py"
 
 
 def test_defaults() -> None:
@@ -155,7 +155,7 @@ def test_gunicorn_conf_stops_on_bad_value(
 
 def test_importing_service_is_light() -> None:
     probe = (
-        "import sys, service, service.config, service.cli; "
+        "import sys, service, service.config, service.cli.main; "
         "print(','.join(m for m in ('flask', 'numpy', 'scipy', 'marshmallow') if m in sys.modules))"
     )
     root = Path(__file__).resolve().parents[2]

@@ -83,7 +83,7 @@ def test_exec_form_command_and_a_healthcheck() -> None:
     command = json.loads(_last("CMD"))
     healthcheck = _last("HEALTHCHECK")
 
-    assert command == ["python", "-m", "service.serve"]
+    assert command == ["python", "-m", "service.deploy.serve"]
     assert healthcheck.startswith("--interval=")
     probe = json.loads(healthcheck[healthcheck.index("CMD") + 3 :].strip())
     assert probe[:2] == ["python", "-c"] and "/healthz" in probe[2]

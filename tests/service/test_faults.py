@@ -28,8 +28,8 @@ from flask import Flask
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.db import get_database
-from service.repository import Repository
+from service.http.database import get_database
+from service.store.repository import Repository
 from tests.persistence.conftest import empty_database, postgresql_url
 from tests.service.test_gunicorn import Server, gunicorn, start_server
 
@@ -153,7 +153,7 @@ def _checksum(claims: dict[int, float]) -> str:
 def test_sqlite_keeps_every_acknowledged_write_after_kill_9(tmp_path: Path) -> None:
     key = _make_key(tmp_path / "data")
     settings = {"WEB_CONCURRENCY": "2", "WRITE_RATE_LIMIT": "off"}
-    server = start_server(tmp_path, gunicorn("service.wsgi:app"), **settings)
+    server = start_server(tmp_path, gunicorn("service.deploy.wsgi:app"), **settings)
     try:
         question = _setup(server, key)
         with Writers(server, key, question) as writers:
@@ -171,7 +171,7 @@ def test_sqlite_keeps_every_acknowledged_write_after_kill_9(tmp_path: Path) -> N
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
-    restarted = start_server(tmp_path, gunicorn("service.wsgi:app"), **settings)
+    restarted = start_server(tmp_path, gunicorn("service.deploy.wsgi:app"), **settings)
     try:
         stored = _stored(restarted, question)
     finally:
@@ -190,7 +190,7 @@ def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path, backend: st
         url = postgresql_url()
         empty_database(url)
     key = _make_key(tmp_path / "data", url)
-    server = start_server(tmp_path, gunicorn("service.wsgi:app"), DATABASE_URL=url,
+    server = start_server(tmp_path, gunicorn("service.deploy.wsgi:app"), DATABASE_URL=url,
                           WEB_CONCURRENCY="2", WRITE_RATE_LIMIT="off")
     try:
         question = _setup(server, key)
@@ -216,7 +216,7 @@ def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path, backend: st
 def test_write_limit_holds_across_workers(tmp_path: Path) -> None:
     # With the buckets in each process, two workers let a key write twice the limit.
     key = _make_key(tmp_path / "data")
-    server = start_server(tmp_path, gunicorn("service.wsgi:app"),
+    server = start_server(tmp_path, gunicorn("service.deploy.wsgi:app"),
                           WEB_CONCURRENCY="2", WRITE_RATE_LIMIT="5/minute")
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     try:

@@ -1,4 +1,4 @@
-"""The golden-fixture comparison of :mod:`service.golden`, on hand-made documents and files."""
+"""The golden-fixture comparison of :mod:`service.cli.golden`, on hand-made documents and files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service import golden
+from service.cli import golden
 
 DOC: dict[str, Any] = {
     "estimate": {"value": 100.0, "intervals": [{"level": 0.5, "low": 90, "high": 110}]},

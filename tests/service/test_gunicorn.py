@@ -29,7 +29,7 @@ import pytest
 from service.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / "service" / "gunicorn_conf.py"
+CONF = ROOT / "service" / "deploy" / "gunicorn_conf.py"
 TEST_APP = "tests.service.gunicorn_app:app"
 #: What a client's API key looks like in these tests; it must never reach a log.
 SECRET = "tk_live_9f8e7d6c5b4a-never-log-me"
@@ -286,7 +286,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path) -> None:
 
 def test_launcher_checks_settings_then_becomes_gunicorn(tmp_path: Path) -> None:
     server = start_server(
-        tmp_path, [sys.executable, "-m", "service.serve"], WEB_CONCURRENCY="1"
+        tmp_path, [sys.executable, "-m", "service.deploy.serve"], WEB_CONCURRENCY="1"
     )
 
     status, _, body = server.request("/readyz")
@@ -311,9 +311,9 @@ def test_bad_settings_stop_start_up_with_one_clear_line(
     tmp_path: Path, command: str, value: str, message: str
 ) -> None:
     argv = (
-        [sys.executable, "-m", "service.serve"]
+        [sys.executable, "-m", "service.deploy.serve"]
         if command == "launcher"
-        else gunicorn("service.wsgi:app")
+        else gunicorn("service.deploy.wsgi:app")
     )
 
     result = subprocess.run(

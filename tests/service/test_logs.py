@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.logs import (
+from service.http.logs import (
     MAX_REQUEST_ID,
     REQUEST_ID_HEADER,
     JsonFormatter,

@@ -18,7 +18,7 @@ from models.result import (
     ReconcileResult,
     SourceUse,
 )
-from service.errors import PROBLEM_MIMETYPE
+from service.http.problems import PROBLEM_MIMETYPE
 
 BODY: dict[str, Any] = {
     "sources": [{"id": "a", "name": "Agency"}, {"id": "b"}],
@@ -52,7 +52,7 @@ def _result(value: float = 11.0, i2: float | None = 0.3) -> ReconcileResult:
 
 
 def _patch(monkeypatch: pytest.MonkeyPatch, result: ReconcileResult) -> None:
-    monkeypatch.setattr("service.blueprints.reconcile.reconcile", lambda *a, **k: result)
+    monkeypatch.setattr("service.http.views.reconcile.reconcile", lambda *a, **k: result)
 
 
 def test_mapping_echoes_request_and_orders_claims(

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.metrics import UNMATCHED
+from service.http.metrics import UNMATCHED
 from tests.conftest import AppFactory
 
 

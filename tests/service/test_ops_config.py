@@ -1,5 +1,5 @@
 """Settings of the production set-up (workers, timeouts, logs, metrics, readiness) and what
-service/gunicorn_conf.py makes of them."""
+service/deploy/gunicorn_conf.py makes of them."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from service.config import (
     available_cpus,
     load_settings,
 )
-from service.serve import CONFIG_FILE, WSGI_APP, gunicorn_command
+from service.deploy.serve import CONFIG_FILE, WSGI_APP, gunicorn_command
 
 # prometheus_client picks in-memory or file-backed samples when first imported; it is imported
 # here, at collection, so that the tests below, which export PROMETHEUS_MULTIPROC_DIR for a
@@ -119,7 +119,7 @@ def test_gunicorn_defaults(conf: Any) -> None:
     assert (settings["timeout"], settings["graceful_timeout"], settings["keepalive"]) == (30, 30, 5)
     assert settings["preload_app"] is False
     assert settings["control_socket_disable"] is True
-    assert settings["logger_class"] == "service.logs.GunicornLogger"
+    assert settings["logger_class"] == "service.deploy.logs.GunicornLogger"
     assert (settings["accesslog"], settings["errorlog"]) == ("-", "-")
 
 

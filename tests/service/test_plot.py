@@ -1,4 +1,5 @@
-"""``POST /v1/reconcile/plot``, the drawing in :mod:`service.plot`, and the editors' page files."""
+"""``POST /v1/reconcile/plot``, the drawing in :mod:`service.plot.forest`, and the editors' page
+files."""
 
 from __future__ import annotations
 
@@ -19,8 +20,15 @@ from PIL import Image
 
 from models.claims import Claim, Source
 from models.reconcile import reconcile
-from service.errors import PROBLEM_MIMETYPE
-from service.plot import PNG_DPI, WIDTH_IN, build_figure, format_count, log_ticks, render_plot
+from service.http.problems import PROBLEM_MIMETYPE
+from service.plot.forest import (
+    PNG_DPI,
+    WIDTH_IN,
+    build_figure,
+    format_count,
+    log_ticks,
+    render_plot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOT = "/v1/reconcile/plot"
@@ -324,7 +332,7 @@ def test_rendering_never_imports_pyplot() -> None:
         "import sys\n"
         "from models.claims import Claim, Source\n"
         "from models.reconcile import reconcile\n"
-        "from service.plot import render_plot\n"
+        "from service.plot.forest import render_plot\n"
         "s = [Source('a', reliability='B'), Source('b', reliability='C')]\n"
         "c = [Claim('a', 'point', 100.0), Claim('b', 'at_most', 300.0)]\n"
         "render_plot(reconcile(c, s), c, s, fmt='png')\n"

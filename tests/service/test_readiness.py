@@ -18,10 +18,10 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-import service.db
-from service import readiness
-from service.db import Database
-from service.errors import PROBLEM_MIMETYPE
+import service.http.database
+from service.http import readiness
+from service.http.problems import PROBLEM_MIMETYPE
+from service.store.engine import Database
 from tests.conftest import AppFactory
 
 
@@ -60,7 +60,7 @@ def test_unreachable_database_is_503_without_leaking_where_it_is(
 ) -> None:
     url = f"postgresql+psycopg://triangulate:hunter2@127.0.0.1:{_closed_port()}/triangulate"
     unreachable = Database(url)
-    monkeypatch.setattr(service.db, "get_database", lambda: unreachable)
+    monkeypatch.setattr(service.http.database, "get_database", lambda: unreachable)
 
     with caplog.at_level(logging.WARNING):
         _assert_not_ready(app)
@@ -107,7 +107,7 @@ def test_a_hanging_check_is_answered_within_the_timeout(app_factory: AppFactory)
 
     hanging = Hanging()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(service.db, "get_database", lambda: hanging)
+        patch.setattr(service.http.database, "get_database", lambda: hanging)
         started = time.monotonic()
         _assert_not_ready(app)
         _assert_not_ready(app)
@@ -249,4 +249,4 @@ def test_postgresql_readiness_follows_the_server_without_a_restart(
     _assert_ready(app)
     _assert_ready(app)
     with app.app_context():
-        service.db.get_database().dispose()
+        service.http.database.get_database().dispose()

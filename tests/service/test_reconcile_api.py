@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.errors import PROBLEM_MIMETYPE
-from service.schemas import ReconcileResponseSchema
+from service.http.problems import PROBLEM_MIMETYPE
+from service.http.schemas.reconcile import ReconcileResponseSchema
 
 URL = "/v1/reconcile"
 
@@ -391,7 +391,7 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 def test_unexpected_exception_is_a_500_problem_without_traceback(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr("service.blueprints.reconcile.reconcile", _boom)
+    monkeypatch.setattr("service.http.views.reconcile.reconcile", _boom)
 
     response = client.post(URL, json=BASE)
 
@@ -410,7 +410,7 @@ def test_unexpected_exception_is_a_500_problem_without_traceback(
 def test_debug_mode_shows_the_traceback(
     app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("service.blueprints.reconcile.reconcile", _boom)
+    monkeypatch.setattr("service.http.views.reconcile.reconcile", _boom)
     app = app_factory(DEBUG=True)
     app.debug = True
 

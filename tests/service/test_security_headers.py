@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.config import ConfigError
-from service.security import DEFAULT_CSP
+from service.http.security import DEFAULT_CSP
 from tests.conftest import AppFactory
 
 DESK = "https://desk.example"

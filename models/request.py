@@ -1,0 +1,45 @@
+"""One reconciliation's inputs as a value: the claims, their sources and the options.
+
+The HTTP schemas load a request body into a :class:`ReconcileRequest`; the store builds one
+from a stored question. Both then call :func:`models.reconcile.reconcile` with
+``request.claims``, ``request.sources`` and ``**request.options()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from models.claims import Claim, Source
+
+__all__ = ["DEFAULT_LEVELS", "ReconcileRequest"]
+
+#: Probabilities of the central intervals reported when none are asked for.
+DEFAULT_LEVELS: Final[tuple[float, ...]] = (0.5, 0.9)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileRequest:
+    """The core's inputs plus the fields echoed in the answer (question, unit)."""
+
+    sources: tuple[Source, ...]
+    claims: tuple[Claim, ...]
+    question: str | None = None
+    unit: str | None = None
+    scale: str = "auto"
+    levels: tuple[float, ...] = DEFAULT_LEVELS
+    method: str = "auto"
+    tau2_method: str = "REML"
+    ci_method: str = "z"
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`models.reconcile.reconcile` besides claims and sources."""
+        return {
+            "scale": self.scale,
+            "levels": self.levels,
+            "method": self.method,
+            "tau2_method": self.tau2_method,
+            "ci_method": self.ci_method,
+            "question": self.question,
+            "unit": self.unit,
+        }

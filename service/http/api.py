@@ -1,0 +1,385 @@
+"""flask-smorest glue: the Api and Blueprint classes, the JSON body parser, OpenAPI extras.
+
+* :class:`Api` replaces flask-smorest's plain-JSON error handler with :mod:`service.http.problems`
+  and
+  documents every error response as ``application/problem+json`` under names that do not
+  depend on the Python version (``http.HTTPStatus(422).name`` changed in Python 3.13).
+* :class:`Blueprint` parses bodies with :class:`JSONBodyParser`: 415 for a non-JSON content
+  type, 400 for an empty or malformed body, and 422 problems for schema errors.
+* :class:`StrictJSONProvider` never writes ``NaN`` (not JSON) into a response.
+* :func:`register_openapi_extras` teaches apispec the custom fields (the reliability union as
+  ``oneOf``, exclusive bounds), and :func:`document_limits` writes the configured list limits
+  into the document.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any, Final, NoReturn, TypeVar
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+from service.http.problems import (
+    PROBLEM_MIMETYPE,
+    MalformedJSON,
+    NotJSON,
+    ProblemSchema,
+    phrase,
+    register_error_handlers,
+)
+from service.http.schemas.fields import GRADE_CHOICES, Reliability
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "MAX_ID",
+    "Api",
+    "Blueprint",
+    "IdConverter",
+    "JSONBodyParser",
+    "StrictJSONProvider",
+    "document_claim_kinds",
+    "document_database_problems",
+    "document_limits",
+    "document_rate_limit",
+    "register_openapi_extras",
+]
+
+#: Component responses for errors, by status: (component name, description).
+ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
+    400: ("MalformedJSON", "The body is empty or not valid JSON."),
+    401: (
+        "Unauthorized",
+        "No API key, or one that is unknown or revoked: send Authorization: Bearer <key> "
+        "(the response carries WWW-Authenticate: Bearer).",
+    ),
+    404: ("NotFound", "No such resource."),
+    405: ("MethodNotAllowed", "The method is not allowed; see the Allow header."),
+    406: (
+        "NotAcceptable",
+        "No representation matches the Accept header (or the format asked for).",
+    ),
+    413: ("ContentTooLarge", "The body is larger than MAX_CONTENT_LENGTH bytes."),
+    409: (
+        "Conflict",
+        "The request contradicts what is stored (a duplicate id, a retracted claim).",
+    ),
+    412: (
+        "PreconditionFailed",
+        "If-Match names a version that is no longer current; the response's ETag is the "
+        "current one.",
+    ),
+    415: ("UnsupportedMediaType", "The body is not sent as application/json."),
+    422: (
+        "ValidationError",
+        "The body does not match the schema, or the statistical core refused it; `errors` "
+        "maps each bad field's dotted path to its messages.",
+    ),
+    428: (
+        "PreconditionRequired",
+        "A change to an existing resource was sent without If-Match.",
+    ),
+    429: (
+        "TooManyRequests",
+        "This API key has used up its writes for now (WRITE_RATE_LIMIT); Retry-After says "
+        "in how many seconds to try again.",
+    ),
+    500: ("InternalServerError", "Unexpected server error (logged; no details are returned)."),
+    503: ("ServiceUnavailable", "The database cannot be reached."),
+}
+DEFAULT_ERROR: Final = "DefaultError"
+#: Largest id a path may name: PostgreSQL's INTEGER, the type of every id column. A larger
+#: number matches no route (404) instead of overflowing the database driver (a 500 before).
+MAX_ID: Final = 2**31 - 1
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinities instead of emitting invalid JSON."""
+
+    sort_keys = False  # keep the documented field order
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedJSON(f"The request body is not valid JSON: duplicate key {key!r}.")
+        result[key] = value
+    return result
+
+
+class JSONBodyParser(FlaskParser):
+    """webargs parser that answers bad bodies with problems instead of webargs' defaults.
+
+    The JSON literals ``NaN`` and ``Infinity`` (and overflowing numbers such as ``1e400``) are
+    parsed, as Python's ``json`` does, so that the schema can refuse them naming the field.
+    A duplicate key is refused: which of the two values counts would otherwise be a guess.
+    """
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not req.mimetype or not _is_json_mimetype(req.mimetype):
+            shown = req.mimetype or "no Content-Type"
+            raise NotJSON(f"Send the body as application/json; got {shown}.")
+        raw = req.get_data(cache=True)
+        if not raw.strip():
+            raise MalformedJSON("The request body is empty; expected a JSON object.")
+        try:
+            return json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
+        except json.JSONDecodeError as exc:
+            raise MalformedJSON(
+                f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                f"column {exc.colno}."
+            ) from None
+        except UnicodeDecodeError:
+            raise MalformedJSON("The request body is not valid UTF-8.") from None
+        except (ValueError, RecursionError) as exc:
+            # int() refuses integer literals of more than 4300 digits with a ValueError, and a
+            # deeply nested body exhausts the recursion limit: both are the client's doing.
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise MalformedJSON(f"The request body cannot be parsed: {reason}.") from None
+
+    def _handle_invalid_json_error(self, error: Exception, req: Request, *args: Any,
+                                   **kwargs: Any) -> NoReturn:
+        # Unreachable with _raw_load_json above; kept so webargs never answers on its own.
+        raise MalformedJSON("The request body is not valid JSON.")
+
+
+def _is_json_mimetype(mimetype: str) -> bool:
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """flask-smorest Blueprint with the strict JSON parser and stable error references."""
+
+    ARGUMENTS_PARSER = JSONBodyParser()
+
+    # flask-smorest is untyped; these typed pass-throughs keep views type-checked.
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``route``."""
+        decorator: Callable[[F], F] = super().route(rule, **options)
+        return decorator
+
+    def response(self, status_code: int, schema: Any = None, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``response``."""
+        decorator: Callable[[F], F] = super().response(status_code, schema, **kwargs)
+        return decorator
+
+    def arguments(self, schema: Any, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's, but the 422 it documents refers to our problem response."""
+        decorate = super().arguments(schema, **kwargs)
+
+        def decorator(func: F) -> F:
+            wrapped: F = decorate(func)
+            responses = getattr(wrapped, "_apidoc")["arguments"]["responses"]  # noqa: B009
+            for status in list(responses):
+                responses[status] = ERROR_RESPONSES[int(status)][0]
+            return wrapped
+
+        return decorator
+
+    def doc(self, **kwargs: Any) -> Callable[[F], F]:
+        """As flask-smorest's ``doc`` (extra OpenAPI members: security, parameters)."""
+        decorator: Callable[[F], F] = super().doc(**kwargs)
+        return decorator
+
+    def problems(self, *statuses: int) -> Callable[[F], F]:
+        """Document the problem responses ``statuses`` of a view."""
+
+        def decorator(func: F) -> F:
+            for status in statuses:
+                func = self.alt_response(status, ERROR_RESPONSES[status][0])(func)
+            return func
+
+        return decorator
+
+
+class IdConverter(IntegerConverter):
+    """Werkzeug's ``int`` converter, bounded to ids the database can hold (:data:`MAX_ID`)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> Any:
+        # 404 outright: werkzeug's ValidationError would only skip this rule, and a sibling
+        # rule of another method would then answer 405 naming methods that 404 too.
+        if self.max is not None and len(value) > 0 and int(value) > self.max:
+            raise NotFound()
+        return super().to_python(value)
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest Api whose errors are RFC 9457 problems, in the app and in the document.
+
+    ``<int:...>`` path segments use :class:`IdConverter`, documented with their bounds.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = DEFAULT_ERROR
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        app.url_map.converters["int"] = IdConverter
+        super().init_app(app, *args, **kwargs)
+        self.register_converter(IdConverter, integerconverter2paramschema)
+
+    def _register_error_handlers(self) -> None:
+        register_error_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        def register(name: str, description: str) -> None:
+            response: dict[str, Any] = {"description": description, "schema": self.ERROR_SCHEMA}
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(name, response, lazy=True)
+
+        for status, (name, description) in ERROR_RESPONSES.items():
+            register(name, f"{phrase(status)}: {description}")
+        register(DEFAULT_ERROR, "Any other error, as an RFC 9457 problem document.")
+
+
+# --- OpenAPI extras ---------------------------------------------------------------------------
+
+
+def _reliability_oneof(self: Any, field: ma.fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: the reliability union as ``oneOf`` grade / number."""
+    if not isinstance(field, Reliability):
+        return {}
+    return {
+        "oneOf": [
+            {"type": "string", "enum": list(GRADE_CHOICES), "description": "Admiralty grade."},
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "exclusiveMinimum": True,
+                "exclusiveMaximum": True,
+                "description": "Credibility strictly between 0 and 1.",
+            },
+        ]
+    }
+
+
+def _exclusive_bounds(self: Any, field: ma.fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: OpenAPI 3.0 ``exclusiveMinimum``/``exclusiveMaximum`` flags.
+
+    apispec writes a Range's bounds but not whether they are inclusive, so ``levels`` in (0, 1)
+    would read as [0, 1].
+    """
+    result: dict[str, Any] = {}
+    for validator in field.validators:
+        if isinstance(validator, ma.validate.Range):
+            if validator.min is not None and not validator.min_inclusive:
+                result["exclusiveMinimum"] = True
+            if validator.max is not None and not validator.max_inclusive:
+                result["exclusiveMaximum"] = True
+    return result
+
+
+def register_openapi_extras(api: Api) -> None:
+    """Register the attribute functions above with ``api``'s marshmallow plugin."""
+    converter = api.ma_plugin.converter
+    converter.add_attribute_function(_reliability_oneof)
+    converter.add_attribute_function(_exclusive_bounds)
+
+
+def document_limits(api: Api, app: Flask) -> None:
+    """Write the configured MAX_SOURCES / MAX_CLAIMS as ``maxItems`` of the request lists.
+
+    The validators read the limits per request
+    (:class:`service.http.schemas.reconcile.ConfiguredMaxItems`);
+    this makes the document say the same for the app it describes.
+    """
+    schemas = api.spec.components.schemas
+    request = schemas.get("ReconcileRequest")
+    if request is None:
+        return
+    for name, setting in (("sources", "MAX_SOURCES"), ("claims", "MAX_CLAIMS")):
+        request["properties"][name]["maxItems"] = int(app.config[setting])
+
+
+def _response_ref(api: Api, status: int) -> dict[str, str]:
+    """``$ref`` of the problem response of ``status``, registering the (lazy) component."""
+    ref: dict[str, str] = api.spec.components.get_ref("response", ERROR_RESPONSES[status][0])
+    return ref
+
+
+def document_rate_limit(api: Api) -> None:
+    """Document the 429 of WRITE_RATE_LIMIT on every write that needs an API key."""
+    for operations in api.spec._paths.values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            if method.upper() in ("POST", "PUT", "PATCH", "DELETE") and operation.get("security"):
+                operation["responses"]["429"] = _response_ref(api, 429)
+
+
+#: Paths whose operations read or write the database.
+DATABASE_PATHS: Final = ("/v1/sources", "/v1/questions")
+
+
+def document_database_problems(api: Api) -> None:
+    """Document the 503 (database unreachable, with Retry-After) of every stored-data route."""
+    for path, operations in api.spec._paths.items():
+        if not path.startswith(DATABASE_PATHS):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"]["503"] = _response_ref(api, 503)
+
+
+#: A number that must be absent or null (OpenAPI 3.0: ``nullable`` with ``null`` its only value).
+_ABSENT: Final = {"nullable": True, "enum": [None]}
+_NUMBER: Final = {"type": "number"}
+_CLAIM_NUMBERS: Final = ("value", "low", "high", "sd", "ci_low", "ci_high")
+
+
+def _claim_variant(title: str, kinds: tuple[str, ...], numbers: tuple[str, ...]) -> dict[str, Any]:
+    properties: dict[str, Any] = {"kind": {"enum": list(kinds)}}
+    for name in _CLAIM_NUMBERS:
+        properties[name] = dict(_NUMBER if name in numbers else _ABSENT)
+    return {"title": title, "required": ["kind", *numbers], "properties": properties}
+
+
+#: The numbers each kind of claim carries, as mutually exclusive variants (what
+#: :func:`service.http.schemas.reconcile._kind_errors` enforces, but for the order rules low ≤ high
+#: and
+#: ci_low < ci_high, which JSON Schema cannot state).
+CLAIM_KIND_VARIANTS: Final = [
+    _claim_variant("point", ("point",), ("value",)),
+    _claim_variant("point with sd", ("point",), ("value", "sd")),
+    _claim_variant("point with its own interval", ("point",), ("value", "ci_low", "ci_high")),
+    _claim_variant("bound", ("at_least", "at_most"), ("value",)),
+    _claim_variant("range", ("range",), ("low", "high")),
+]
+#: Components whose objects are whole claims (a PATCH body is partial, so not ClaimPatch).
+CLAIM_COMPONENTS: Final = ("Claim", "ClaimCreate")
+
+
+def document_claim_kinds(api: Api) -> None:
+    """Write which numbers each claim kind takes into the claim components, as ``oneOf``.
+
+    Without it the document would call ``{"kind": "range"}`` valid: every number is optional
+    field by field, and only the kind decides which are required. Clients and the fuzzer then
+    generate claims the service can take.
+    """
+    schemas = api.spec.components.schemas
+    for name in CLAIM_COMPONENTS:
+        if name in schemas:
+            # A copy per app: apispec owns what it is given.
+            schemas[name]["oneOf"] = copy.deepcopy(CLAIM_KIND_VARIANTS)

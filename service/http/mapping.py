@@ -1,0 +1,156 @@
+"""From the core's result dataclasses to the plain dicts the response schema dumps.
+
+Kept apart from the views so that no numpy value or dataclass reaches a view: every number
+leaves here as a Python ``float``/``int`` (the core may hand back numpy scalars).
+
+Optional statistics that the core leaves undefined as NaN (an I² of a single claim, say) are
+returned as ``null``; a required number that is not finite is left alone, so that the JSON
+encoder (``allow_nan=False``) refuses it and the bug shows up as a logged 500 rather than as
+invalid JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from models.result import (
+    ClaimAssessment,
+    Disagreement,
+    Estimate,
+    Heterogeneity,
+    PredictionInterval,
+    ReconcileResult,
+    SourceUse,
+)
+from service.http.schemas.reconcile import ReconcileRequest
+
+__all__ = ["reconcile_response"]
+
+
+def _optional(x: float | None) -> float | None:
+    if x is None:
+        return None
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+def _estimate(estimate: Estimate) -> dict[str, Any]:
+    return {
+        "value": float(estimate.value),
+        "intervals": [
+            {"level": float(i.level), "low": float(i.low), "high": float(i.high)}
+            for i in estimate.intervals
+        ],
+        "se": _optional(estimate.se),
+    }
+
+
+def _claim(body: ReconcileRequest, assessment: ClaimAssessment) -> dict[str, Any]:
+    claim = body.claims[assessment.index]
+    return {
+        "index": int(assessment.index),
+        "source": assessment.source,
+        "kind": claim.kind,
+        "value": claim.value,
+        "low": claim.low,
+        "high": claim.high,
+        "hedge": claim.hedge,
+        "origin": claim.origin,
+        "as_of": claim.as_of,
+        "weight": float(assessment.weight),
+        "influence": float(assessment.influence),
+        "estimate_without": _optional(assessment.estimate_without),
+        "outlier": bool(assessment.outlier),
+        "p_wrong": _optional(assessment.p_wrong),
+        "residual": _optional(assessment.residual),
+    }
+
+
+def _source(names: dict[str, str | None], use: SourceUse) -> dict[str, Any]:
+    return {
+        "id": use.id,
+        "name": names.get(use.id),
+        "credibility": float(use.credibility),
+        "spread": float(use.spread),
+        "credibility_from": use.origin,
+        "grade": use.grade,
+    }
+
+
+def _disagreement(d: Disagreement) -> dict[str, Any]:
+    return {
+        "detected": bool(d.detected),
+        "conflicts": [
+            {"a": int(c.a), "b": int(c.b), "compatibility": float(c.compatibility)}
+            for c in d.conflicts
+        ],
+        "clusters": [[int(i) for i in cluster] for cluster in d.clusters],
+        "outliers": [int(i) for i in d.outliers],
+        "modes": int(d.modes),
+        "i2": _optional(d.i2),
+    }
+
+
+def _heterogeneity(h: Heterogeneity | None) -> dict[str, Any] | None:
+    if h is None:
+        return None
+    return {
+        "tau2": float(h.tau2),
+        "tau": float(h.tau),
+        "i2": float(h.i2),
+        "h2": float(h.h2),
+        "q": float(h.q),
+        "q_df": int(h.q_df),
+        "q_pvalue": float(h.q_pvalue),
+        "convention": h.convention,
+    }
+
+
+def _prediction(p: PredictionInterval | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "level": float(p.level),
+        "low": float(p.low),
+        "high": float(p.high),
+        "convention": p.convention,
+    }
+
+
+def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[str, Any]:
+    """The response document of ``POST /v1/reconcile``.
+
+    Parameters
+    ----------
+    body : ReconcileRequest
+        The loaded request; claims and sources are echoed from it.
+    result : ReconcileResult
+        What :func:`models.reconcile.reconcile` returned.
+
+    Returns
+    -------
+    dict
+        Plain data matching :class:`service.http.schemas.reconcile.ReconcileResponseSchema`; claims
+        in
+        request order whatever order the core listed them in.
+    """
+    names = {source.id: source.name for source in body.sources}
+    claims = sorted(result.claims, key=lambda a: a.index)
+    return {
+        "question": body.question,
+        "unit": body.unit,
+        "method": result.method,
+        "scale": result.scale,
+        "estimate": _estimate(result.estimate),
+        "claims": [_claim(body, a) for a in claims],
+        "sources": [_source(names, use) for use in result.sources],
+        "disagreement": _disagreement(result.disagreement),
+        "heterogeneity": _heterogeneity(result.heterogeneity),
+        "prediction": _prediction(result.prediction),
+        "warnings": [
+            {"code": w.code, "message": w.message, "claims": [int(i) for i in w.claims]}
+            for w in result.warnings
+        ],
+        "explanation": result.explanation,
+    }

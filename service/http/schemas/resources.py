@@ -1,0 +1,561 @@
+"""marshmallow schemas of the stored resources: sources, questions, claims, their histories.
+
+Request schemas load into the repository's input dataclasses (or, for PATCH, a dict of the
+fields sent); response schemas dump ORM rows. The claim and source fields reuse the
+``POST /v1/reconcile`` schemas, so a claim is validated the same way whether it is reconciled
+on the fly or stored. Every schema refuses unknown keys, including read-only ones sent back
+(``id``, ``version``…): the version to check goes in ``If-Match``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import marshmallow as ma
+from marshmallow import validate
+
+from models.claims import CLAIM_KINDS, HEDGE_NAMES, SOURCE_TYPES
+from service.http.pagination import PageQuerySchema, page_schema
+from service.http.schemas.fields import GRADE_CHOICES, FiniteNumber, Reliability
+from service.http.schemas.reconcile import (
+    DEFAULT_LEVELS,
+    MAX_LEVELS,
+    METHODS,
+    SCALES,
+    ClaimSchema,
+    SourceSchema,
+    StrictSchema,
+)
+from service.store.inputs import (
+    ClaimInput,
+    QuestionInput,
+    ResolutionInput,
+    SourceInput,
+    credibility_summary,
+)
+from service.store.orm import (
+    ID_LENGTH,
+    NAME_LENGTH,
+    TEXT_LENGTH,
+    TITLE_LENGTH,
+    UNIT_LENGTH,
+    Question,
+    QuestionRevision,
+    Source,
+)
+
+#: Stored source ids appear in URLs: letters, digits and ``. _ : -`` only.
+SOURCE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+STATUSES: Final = ("open", "resolved")
+_OPEN_UNIT: Final = validate.Range(
+    min=0.0,
+    max=1.0,
+    min_inclusive=False,
+    max_inclusive=False,
+    error="Invalid value {input!r}; must lie strictly between 0 and 1.",
+)
+
+
+def _desc(text: str, **kwargs: Any) -> dict[str, Any]:
+    return {"metadata": {"description": text}, **kwargs}
+
+
+def _out_str(text: str, *, nullable: bool = False) -> ma.fields.String:
+    return ma.fields.String(required=True, allow_none=nullable, **_desc(text))
+
+
+def _out_num(text: str, *, nullable: bool = False) -> ma.fields.Float:
+    return ma.fields.Float(required=True, allow_none=nullable, **_desc(text))
+
+
+def _out_int(text: str) -> ma.fields.Integer:
+    return ma.fields.Integer(required=True, **_desc(text))
+
+
+def _out_time(text: str, *, nullable: bool = False) -> ma.fields.DateTime:
+    return ma.fields.DateTime(required=True, allow_none=nullable, **_desc(text))
+
+
+def _text(max_length: int, text: str) -> ma.fields.String:
+    return ma.fields.String(
+        allow_none=True, validate=validate.Length(max=max_length), **_desc(text)
+    )
+
+
+def _number(text: str, **kwargs: Any) -> FiniteNumber:
+    return FiniteNumber(allow_none=True, **_desc(text), **kwargs)
+
+
+# --- Sources ------------------------------------------------------------------------------------
+
+
+class SourceCreateSchema(SourceSchema):
+    """Body of ``POST /v1/sources``."""
+
+    id = ma.fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=ID_LENGTH),
+            validate.Regexp(
+                SOURCE_ID_PATTERN,
+                error="Invalid id {input!r}; use letters, digits, '.', '_', ':' or '-', "
+                "starting with a letter or digit.",
+            ),
+        ],
+        **_desc(
+            "Identifier chosen by you, e.g. nis; unique, fixed once created, used in URLs and "
+            "in claims."
+        ),
+    )
+
+    @ma.post_load
+    def make_source(self, data: dict[str, Any], **kwargs: Any) -> SourceInput:
+        return SourceInput(**data)
+
+
+class SourcePatchSchema(StrictSchema):
+    """Body of ``PATCH /v1/sources/{id}``: only the fields to change."""
+
+    name = _text(NAME_LENGTH, "Display name; null clears it.")
+    type = ma.fields.String(validate=validate.OneOf(SOURCE_TYPES), **_desc("Kind of source."))
+    reliability = Reliability(
+        allow_none=True,
+        **_desc("Admiralty grade A-F or a credibility in (0, 1); null means cannot be judged."),
+    )
+
+
+class AgreementSchema(StrictSchema):
+    """Credibility learned from agreement across every stored question, by
+    ``triangulate learn agreement``. Shown only: estimates do not use it."""
+
+    credibility = _out_num(
+        "Probability that a claim of the source is right, learned from how its figures agree "
+        "with the other sources' across every stored question; comparable with prior."
+    )
+    spread = _out_num("Spread of its right claims on the log scale.")
+    bias = _out_num("Systematic offset on the log scale (+0.1 inflates by ~10 %).")
+    hit_rate = _out_num(
+        "Probability that a figure lands within about ±25 % of the consensus; comparable with "
+        "prior_hit_rate and hit_rate."
+    )
+    n_claims = _out_int("Claims of the source behind these values.")
+    n_questions = _out_int("Questions those claims are about.")
+    computed_at = _out_time("When `triangulate learn agreement` computed these values.")
+
+
+class CredibilitySchema(StrictSchema):
+    """How credible a source is: its grade's prior and what its track record taught."""
+
+    prior = _out_num("Credibility of the source's grade (or number): P(a claim is right).")
+    prior_spread = _out_num("Spread of a right claim under the prior, on the working scale.")
+    prior_hit_rate = _out_num(
+        "Under the prior, the probability that a figure lands within about ±25 % of the truth."
+    )
+    prior_from = _out_str("Where the prior comes from: grade, number or unknown (F / none).")
+    grade = _out_str("The grade the prior was built from, if any.", nullable=True)
+    learned = _out_num(
+        "Learned credibility in (0, 1), comparable with prior; null before any of the source's "
+        "claims was resolved.",
+        nullable=True,
+    )
+    n_resolved = _out_int("Resolved claims behind the learned values.")
+    spread = _out_num("Learned spread of right claims on the working scale.", nullable=True)
+    bias = _out_num(
+        "Learned systematic offset on the working scale (log units: +0.1 inflates by ~10 %).",
+        nullable=True,
+    )
+    hit_rate = _out_num(
+        "Learned probability that a figure lands within about ±25 % of the truth; folds "
+        "credibility, spread and bias into one number comparable with prior_hit_rate.",
+        nullable=True,
+    )
+    observed_hit_rate = _out_num(
+        "Raw share of the source's resolved point figures within about ±25 % of the truth.",
+        nullable=True,
+    )
+    calibration = _out_num(
+        "Share of the source's stated ranges, bounds and intervals that held the truth.",
+        nullable=True,
+    )
+    n_calibration = _out_int("Stated intervals behind calibration.")
+    used = _out_str(
+        "What estimates use now: learned, or the prior's origin (grade, number, unknown)."
+    )
+    updated_at = _out_time("When the track record last changed.", nullable=True)
+    agreement = ma.fields.Nested(
+        AgreementSchema, required=True, allow_none=True,
+        **_desc(
+            "Credibility learned from agreement across the stored questions (shown, not used "
+            "by estimates); null until `triangulate learn agreement` has run with claims of "
+            "this source."
+        ),
+    )
+
+
+class SourceOutSchema(StrictSchema):
+    """A stored source."""
+
+    id = _out_str("The source's id.")
+    name = _out_str("Display name.", nullable=True)
+    type = _out_str("Kind of source.")
+    reliability = Reliability(
+        required=True, allow_none=True, **_desc("Grade A-F, a number in (0, 1), or null.")
+    )
+    credibility = ma.fields.Nested(
+        CredibilitySchema, required=True, **_desc("Prior and learned credibility.")
+    )
+    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    created_at = _out_time("When the source was created.")
+    created_by = _out_str("Name of the API key that created it.")
+    updated_at = _out_time("When it last changed.")
+    updated_by = _out_str("Name of the API key that last changed it.")
+
+    @ma.pre_dump
+    def add_credibility(self, source: Source, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "id": source.id, "name": source.name, "type": source.type,
+            "reliability": source.reliability, "credibility": credibility_summary(source),
+            "version": source.version, "created_at": source.created_at,
+            "created_by": source.created_by, "updated_at": source.updated_at,
+            "updated_by": source.updated_by,
+        }
+
+
+class SourceRevisionSchema(StrictSchema):
+    """A source as it was after one change."""
+
+    version = _out_int("The version this change produced.")
+    action = _out_str("create or edit.")
+    name = _out_str("Display name.", nullable=True)
+    type = _out_str("Kind of source.")
+    reliability = Reliability(
+        required=True, allow_none=True, **_desc("Grade A-F, a number in (0, 1), or null.")
+    )
+    recorded_at = _out_time("When the change was made.")
+    recorded_by = _out_str("Name of the API key that made it.")
+
+    @ma.pre_dump
+    def add_reliability(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
+        reliability = revision.grade if revision.grade is not None else revision.reliability_number
+        return {
+            "version": revision.version, "action": revision.action, "name": revision.name,
+            "type": revision.type, "reliability": reliability,
+            "recorded_at": revision.recorded_at, "recorded_by": revision.recorded_by,
+        }
+
+
+class SourceListQuery(PageQuerySchema):
+    """Query of ``GET /v1/sources``."""
+
+    type = ma.fields.String(validate=validate.OneOf(SOURCE_TYPES), **_desc("Only this type."))
+    grade = ma.fields.String(
+        validate=validate.OneOf(GRADE_CHOICES),
+        **_desc("Only this grade; F also lists sources given no reliability."),
+    )
+
+
+SourcePageSchema = page_schema(SourceOutSchema, "SourcePageSchema")
+SourceHistorySchema = page_schema(SourceRevisionSchema, "SourceRevisionPageSchema")
+
+
+# --- Questions ----------------------------------------------------------------------------------
+
+
+class QuestionCreateSchema(StrictSchema):
+    """Body of ``POST /v1/questions``."""
+
+    title = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=TITLE_LENGTH),
+        **_desc("The quantity asked about, e.g. North Korean soldiers in Russia."),
+    )
+    unit = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=UNIT_LENGTH),
+        **_desc("Unit of the quantity, e.g. soldiers."),
+    )
+    scale = ma.fields.String(
+        load_default="auto", validate=validate.OneOf(SCALES),
+        **_desc("Working scale: log, linear, or auto (log when every figure is positive)."),
+    )
+
+    @ma.post_load
+    def make_question(self, data: dict[str, Any], **kwargs: Any) -> QuestionInput:
+        return QuestionInput(**data)
+
+
+class QuestionPatchSchema(StrictSchema):
+    """Body of ``PATCH /v1/questions/{id}``: only the fields to change."""
+
+    title = ma.fields.String(
+        validate=validate.Length(min=1, max=TITLE_LENGTH), **_desc("The quantity asked about.")
+    )
+    unit = _text(UNIT_LENGTH, "Unit of the quantity; null clears it.")
+    scale = ma.fields.String(validate=validate.OneOf(SCALES), **_desc("Working scale."))
+
+
+class ResolutionSchema(StrictSchema):
+    """Body of ``POST /v1/questions/{id}/resolution``: the true value, once known."""
+
+    value = FiniteNumber(required=True, **_desc("The true value, in the question's unit."))
+    date = ma.fields.Date(
+        load_default=None, allow_none=True, **_desc("ISO date at which the value held.")
+    )
+    reference = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=TEXT_LENGTH),
+        **_desc("Where the true value comes from (a report, a URL)."),
+    )
+
+    @ma.post_load
+    def make_resolution(self, data: dict[str, Any], **kwargs: Any) -> ResolutionInput:
+        return ResolutionInput(**data)
+
+
+class ResolutionOutSchema(StrictSchema):
+    """The recorded truth of a resolved question."""
+
+    value = _out_num("The true value.")
+    date = ma.fields.Date(required=True, allow_none=True, **_desc("When it held."))
+    reference = _out_str("Where it comes from.", nullable=True)
+
+
+def _resolution(state: Question | QuestionRevision) -> dict[str, Any] | None:
+    if state.status != "resolved":
+        return None
+    return {
+        "value": state.resolution_value, "date": state.resolution_date,
+        "reference": state.resolution_reference,
+    }
+
+
+class QuestionOutSchema(StrictSchema):
+    """A stored question."""
+
+    id = _out_int("The question's id.")
+    title = _out_str("The quantity asked about.")
+    unit = _out_str("Unit of the quantity.", nullable=True)
+    scale = _out_str("Working scale: auto, log or linear.")
+    status = _out_str("open, or resolved once the true value is recorded.")
+    resolution = ma.fields.Nested(
+        ResolutionOutSchema, required=True, allow_none=True,
+        **_desc("The true value; null while open."),
+    )
+    resolved_at = _out_time("When the resolution was recorded.", nullable=True)
+    resolved_by = _out_str("Name of the API key that recorded it.", nullable=True)
+    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    created_at = _out_time("When the question was created.")
+    created_by = _out_str("Name of the API key that created it.")
+    updated_at = _out_time("When it last changed.")
+    updated_by = _out_str("Name of the API key that last changed it.")
+
+    @ma.pre_dump
+    def add_resolution(self, question: Question, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "id": question.id, "title": question.title, "unit": question.unit,
+            "scale": question.scale, "status": question.status,
+            "resolution": _resolution(question), "resolved_at": question.resolved_at,
+            "resolved_by": question.resolved_by, "version": question.version,
+            "created_at": question.created_at, "created_by": question.created_by,
+            "updated_at": question.updated_at, "updated_by": question.updated_by,
+        }
+
+
+class QuestionRevisionSchema(StrictSchema):
+    """A question as it was after one change."""
+
+    version = _out_int("The version this change produced.")
+    action = _out_str("create, edit or resolve.")
+    title = _out_str("The quantity asked about.")
+    unit = _out_str("Unit of the quantity.", nullable=True)
+    scale = _out_str("Working scale.")
+    status = _out_str("open or resolved.")
+    resolution = ma.fields.Nested(
+        ResolutionOutSchema, required=True, allow_none=True, **_desc("The true value, if any.")
+    )
+    recorded_at = _out_time("When the change was made.")
+    recorded_by = _out_str("Name of the API key that made it.")
+
+    @ma.pre_dump
+    def add_resolution(self, revision: QuestionRevision, **kwargs: Any) -> dict[str, Any]:
+        return {
+            "version": revision.version, "action": revision.action, "title": revision.title,
+            "unit": revision.unit, "scale": revision.scale, "status": revision.status,
+            "resolution": _resolution(revision), "recorded_at": revision.recorded_at,
+            "recorded_by": revision.recorded_by,
+        }
+
+
+class QuestionListQuery(PageQuerySchema):
+    """Query of ``GET /v1/questions``."""
+
+    status = ma.fields.String(validate=validate.OneOf(STATUSES), **_desc("open or resolved."))
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        **_desc("Words the title contains (case-insensitive substring)."),
+    )
+
+
+QuestionPageSchema = page_schema(QuestionOutSchema, "QuestionPageSchema")
+QuestionHistorySchema = page_schema(QuestionRevisionSchema, "QuestionRevisionPageSchema")
+
+
+class EstimateQuery(StrictSchema):
+    """Query of ``GET /v1/questions/{id}/estimate``."""
+
+    as_of = ma.fields.AwareDateTime(
+        load_default=None,
+        **_desc(
+            "Recompute the estimate as it stood at this moment (ISO 8601 with a time zone, "
+            "e.g. 2024-10-23T12:00:00Z): the question, claims, sources and learned "
+            "credibilities of then."
+        ),
+    )
+    levels = ma.fields.List(
+        # Query strings carry text: a plain Float parses "0.9" (and refuses nan, inf).
+        ma.fields.Float(allow_nan=False, validate=_OPEN_UNIT),
+        load_default=lambda: list(DEFAULT_LEVELS),
+        validate=validate.Length(min=1, max=MAX_LEVELS),
+        metadata={
+            "description": "Interval levels in (0, 1); repeat the parameter for several.",
+            "default": list(DEFAULT_LEVELS),
+        },
+    )
+    method = ma.fields.String(
+        load_default="auto", validate=validate.OneOf(METHODS), **_desc("As in /v1/reconcile.")
+    )
+
+
+# --- Claims -------------------------------------------------------------------------------------
+
+
+class ClaimCreateSchema(ClaimSchema):
+    """Body of ``POST /v1/questions/{id}/claims``: one claim, as in ``/v1/reconcile``."""
+
+    @ma.post_load
+    def make_claim(self, data: dict[str, Any], **kwargs: Any) -> ClaimInput:
+        return ClaimInput(**data)
+
+
+class ClaimPatchSchema(StrictSchema):
+    """Body of ``PATCH …/claims/{claim_id}``: only the fields to change, plus why.
+
+    The claim as changed must still be a valid claim of its kind (checked as a whole).
+    """
+
+    source = ma.fields.String(
+        validate=validate.Length(min=1, max=ID_LENGTH), **_desc("Id of the source.")
+    )
+    kind = ma.fields.String(validate=validate.OneOf(CLAIM_KINDS), **_desc("Kind of claim."))
+    value = _number("The figure or the bound.")
+    low = _number("Lower end of a range.")
+    high = _number("Upper end of a range.")
+    sd = _number(
+        "The claim's own standard deviation.",
+        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
+    )
+    ci_low = _number("Lower end of the claim's own interval.")
+    ci_high = _number("Upper end of the claim's own interval.")
+    ci_level = FiniteNumber(validate=_OPEN_UNIT, **_desc("Level of ci_low / ci_high."))
+    hedge = ma.fields.String(validate=validate.OneOf(HEDGE_NAMES), **_desc("How loosely stated."))
+    origin = _text(ID_LENGTH, "Shared provenance.")
+    as_of = ma.fields.Date(allow_none=True, **_desc("ISO date at which the figure held."))
+    quote = _text(TEXT_LENGTH, "The wording of the claim.")
+    url = _text(TEXT_LENGTH, "Where the claim was published.")
+    reason = _text(TEXT_LENGTH, "Why the claim is edited (kept in its history).")
+
+
+class RetractSchema(StrictSchema):
+    """Body of ``POST …/claims/{claim_id}/retract``."""
+
+    reason = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=TEXT_LENGTH),
+        **_desc("Why the claim is retracted (kept in its history)."),
+    )
+
+
+class _ClaimFieldsOut(StrictSchema):
+    source = _out_str("Id of the source.", nullable=False)
+    kind = _out_str("point, at_least, at_most or range.")
+    value = _out_num("The figure or the bound.", nullable=True)
+    low = _out_num("Lower end of a range.", nullable=True)
+    high = _out_num("Upper end of a range.", nullable=True)
+    sd = _out_num("The claim's own standard deviation.", nullable=True)
+    ci_low = _out_num("Lower end of the claim's own interval.", nullable=True)
+    ci_high = _out_num("Upper end of the claim's own interval.", nullable=True)
+    ci_level = _out_num("Level of ci_low / ci_high.")
+    hedge = _out_str("How loosely the figure was stated.")
+    origin = _out_str("Shared provenance.", nullable=True)
+    as_of = ma.fields.Date(required=True, allow_none=True, **_desc("When the figure held."))
+    quote = _out_str("The wording of the claim.", nullable=True)
+    url = _out_str("Where it was published.", nullable=True)
+    retracted = ma.fields.Boolean(
+        required=True, **_desc("Retracted claims no longer count but stay listed.")
+    )
+
+
+class _ClaimIdentityOut(StrictSchema):
+    id = _out_int("The claim's id.")
+    question = _out_int("Id of the question.")
+
+
+# marshmallow lists the fields of the last base first, so the ids lead.
+class ClaimOutSchema(_ClaimFieldsOut, _ClaimIdentityOut):
+    """A stored claim in its current revision."""
+
+    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    entered_at = _out_time("When the claim was entered.")
+    entered_by = _out_str("Name of the API key that entered it.")
+    updated_at = _out_time("When it last changed.")
+    updated_by = _out_str("Name of the API key that last changed it.")
+
+    @ma.pre_dump
+    def rename(self, claim: Any, **kwargs: Any) -> dict[str, Any]:
+        return {name: getattr(claim, attribute) for name, attribute in _CLAIM_OUT.items()}
+
+
+class ClaimRevisionSchema(_ClaimFieldsOut):
+    """A claim as it was after one change."""
+
+    version = _out_int("The version this change produced.")
+    action = _out_str("create, edit or retract.")
+    reason = _out_str("Why, when the editor said.", nullable=True)
+    recorded_at = _out_time("When the change was made.")
+    recorded_by = _out_str("Name of the API key that made it.")
+
+    @ma.pre_dump
+    def rename(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
+        return {name: getattr(revision, attribute) for name, attribute in _REVISION_OUT.items()}
+
+
+_FIELDS_OUT: Final = {
+    "source": "source_id", **{
+        name: name for name in (
+            "kind", "value", "low", "high", "sd", "ci_low", "ci_high", "ci_level", "hedge",
+            "origin", "as_of", "quote", "url", "retracted",
+        )
+    },
+}
+_CLAIM_OUT: Final = {
+    "id": "id", "question": "question_id", **_FIELDS_OUT, "version": "version",
+    "entered_at": "entered_at", "entered_by": "entered_by", "updated_at": "updated_at",
+    "updated_by": "updated_by",
+}
+_REVISION_OUT: Final = {
+    **_FIELDS_OUT, "version": "version", "action": "action", "reason": "reason",
+    "recorded_at": "recorded_at", "recorded_by": "recorded_by",
+}
+
+
+class ClaimListQuery(PageQuerySchema):
+    """Query of ``GET /v1/questions/{id}/claims``."""
+
+    source = ma.fields.String(
+        validate=validate.Length(min=1, max=ID_LENGTH), **_desc("Only this source's claims.")
+    )
+    kind = ma.fields.String(validate=validate.OneOf(CLAIM_KINDS), **_desc("Only this kind."))
+    include_retracted = ma.fields.Boolean(
+        load_default=False, **_desc("Also list retracted claims (default false).")
+    )
+
+
+ClaimPageSchema = page_schema(ClaimOutSchema, "ClaimPageSchema")
+ClaimHistorySchema = page_schema(ClaimRevisionSchema, "ClaimRevisionPageSchema")

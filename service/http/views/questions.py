@@ -1,0 +1,125 @@
+"""``/v1/questions``: quantities asked about, their estimate, and their resolution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from models.reconcile import reconcile
+from service.http.api import Blueprint
+from service.http.auth import SECURITY, current_actor, guard
+from service.http.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
+from service.http.database import get_repository
+from service.http.links import CREATED_HEADERS
+from service.http.mapping import reconcile_response
+from service.http.pagination import QUERY, PageQuerySchema, envelope
+from service.http.schemas.reconcile import ReconcileResponseSchema
+from service.http.schemas.resources import (
+    EstimateQuery,
+    QuestionCreateSchema,
+    QuestionHistorySchema,
+    QuestionListQuery,
+    QuestionOutSchema,
+    QuestionPageSchema,
+    QuestionPatchSchema,
+    ResolutionSchema,
+)
+from service.store.inputs import QuestionInput, ResolutionInput
+from service.store.orm import Question
+
+blp = Blueprint(
+    "questions",
+    __name__,
+    url_prefix="/v1/questions",
+    description=(
+        "Stored questions. Writes need an API key. Recording a question's true value "
+        "(resolution) updates the track record of every source."
+    ),
+)
+blp.before_request(guard)
+
+Headers = dict[str, str]
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(QuestionListQuery, **QUERY)
+@blp.response(200, QuestionPageSchema)
+@blp.problems(401, 500)
+def list_questions(q: str | None = None, **query: Any) -> dict[str, Any]:
+    """List questions, newest first; filter by status and by words in the title (q)."""
+    return envelope(get_repository().list_questions(text=q, **query))
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(QuestionCreateSchema)
+@blp.response(201, QuestionOutSchema, headers=CREATED_HEADERS)
+@blp.doc(security=SECURITY)
+@blp.problems(400, 401, 413, 415, 500)
+def create_question(new: QuestionInput) -> tuple[Question, Headers]:
+    """Create an open question; the answer carries its id."""
+    question = get_repository().create_question(new, current_actor())
+    location = url_for(".get_question", question_id=question.id)
+    return question, {**etag_header(question.version), "Location": location}
+
+
+@blp.route("/<int:question_id>", methods=["GET"])
+@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
+@blp.problems(401, 404, 500)
+def get_question(question_id: int) -> tuple[Question, Headers]:
+    """Get a question."""
+    question = get_repository().get_question(question_id)
+    return question, etag_header(question.version)
+
+
+@blp.route("/<int:question_id>", methods=["PATCH"])
+@blp.arguments(QuestionPatchSchema)
+@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
+@blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
+@blp.problems(400, 401, 404, 412, 413, 415, 428, 500)
+def patch_question(changes: dict[str, Any], question_id: int) -> tuple[Question, Headers]:
+    """Change a question's title, unit or scale; needs If-Match."""
+    repository = get_repository()
+    question = repository.update_question(question_id, changes, if_match(), current_actor())
+    return question, etag_header(question.version)
+
+
+@blp.route("/<int:question_id>/resolution", methods=["POST"])
+@blp.arguments(ResolutionSchema)
+@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
+@blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
+@blp.problems(400, 401, 404, 412, 413, 415, 428, 500)
+def resolve_question(resolution: ResolutionInput, question_id: int) -> tuple[Question, Headers]:
+    """Record the true value; relearns every source's track record. Needs If-Match.
+
+    Resolving again replaces the value (the earlier one stays in the history).
+    """
+    repository = get_repository()
+    question = repository.resolve_question(question_id, resolution, if_match(), current_actor())
+    return question, etag_header(question.version)
+
+
+@blp.route("/<int:question_id>/history", methods=["GET"])
+@blp.arguments(PageQuerySchema, **QUERY)
+@blp.response(200, QuestionHistorySchema)
+@blp.problems(401, 404, 500)
+def question_history(question_id: int, **query: Any) -> dict[str, Any]:
+    """Every revision of a question (creation, edits, resolutions), oldest first."""
+    return envelope(get_repository().question_history(question_id, **query))
+
+
+@blp.route("/<int:question_id>/estimate", methods=["GET"])
+@blp.arguments(EstimateQuery, **QUERY)
+@blp.response(200, ReconcileResponseSchema)
+@blp.problems(401, 404, 500)
+def get_estimate(question_id: int, **query: Any) -> dict[str, Any]:
+    """Reconcile the question's claims, now or as of a past moment.
+
+    The answer has the shape of POST /v1/reconcile. Claims are in the order they were entered
+    (retracted ones left out); each source counts with its learned credibility once it has
+    resolved claims (credibility_from "learned"), else with its grade's prior.
+    """
+    data = get_repository().estimate_input(question_id, **query)
+    body = data.request
+    result = reconcile(body.claims, body.sources, profiles=data.profiles, **body.options())
+    return reconcile_response(body, result)

@@ -1,0 +1,72 @@
+"""The repository's transactions: one write transaction per change, committed or rolled back
+whole, and paging of list queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.store.engine import WRITE_OPTION
+from service.store.errors import StaleVersion
+from service.store.inputs import (
+    Page,
+    T,
+    utcnow,
+)
+
+__all__ = ["RepositoryBase"]
+
+
+class RepositoryBase:
+    """Transactions and paging shared by every part of the repository.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        Used for every query; the repository commits or rolls back its own writes.
+    clock : callable, optional
+        Returns the current aware datetime; tests may pin it.
+    """
+
+    def __init__(self, session: Session, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.session = session
+        self.clock = clock
+
+    # --- Transactions -----------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[datetime]:
+        """A write transaction: committed on success, rolled back on any error.
+
+        Yields the time to stamp the changes with, read once the write lock is held.
+        """
+        if self.session.in_transaction():
+            # End a read transaction first, so this one begins as a write (SQLite: BEGIN
+            # IMMEDIATE, which queues behind another writer instead of failing later).
+            self.session.rollback()
+        self.session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            yield self.clock()
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise StaleVersion(
+                "Someone else changed this resource at the same moment; fetch it again and "
+                "re-apply your change."
+            ) from None
+        except BaseException:
+            self.session.rollback()
+            raise
+
+    def _is_postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _paginate(self, query: Select[T], page: int, page_size: int) -> Page[T]:
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        items = list(self.session.scalars(query.limit(page_size).offset((page - 1) * page_size)))
+        return Page(items, int(total), page, page_size)

@@ -1,0 +1,319 @@
+"""What the repository takes and gives besides ORM rows, and the conversions of stored rows
+to the core's dataclasses (claims, sources, learned profiles)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from statistics import NormalDist
+from typing import Any, Generic, TypeVar, cast
+
+from models.claims import Claim as CoreClaim
+from models.claims import ClaimKind, Hedge, SourceType, validate_scale
+from models.claims import Source as CoreSource
+from models.credibility import CredibilityComponent, SourceProfile, profile_for
+from models.request import ReconcileRequest
+from service.store.orm import (
+    CLAIM_FIELDS,
+    AgreementRow,
+    Claim,
+    ClaimRevision,
+    Source,
+    SourceRevision,
+)
+
+__all__ = [
+    "AgreementInput",
+    "AgreementSummary",
+    "AgreementValues",
+    "ClaimInput",
+    "CredibilitySummary",
+    "EstimateInput",
+    "Page",
+    "QuestionInput",
+    "ResolutionInput",
+    "SourceInput",
+    "credibility_summary",
+    "profile_from_json",
+    "profile_to_json",
+    "utcnow",
+]
+
+
+T = TypeVar("T")
+
+
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+# --- Inputs and outputs -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInput:
+    """A new source, as loaded from ``POST /v1/sources``."""
+
+    id: str
+    name: str | None = None
+    type: str = "other"
+    reliability: str | float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionInput:
+    """A new question, as loaded from ``POST /v1/questions``."""
+
+    title: str
+    unit: str | None = None
+    scale: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimInput:
+    """A new claim, as loaded from ``POST /v1/questions/{id}/claims``."""
+
+    source: str
+    kind: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    sd: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_level: float = 0.95
+    hedge: str = "none"
+    origin: str | None = None
+    as_of: date | None = None
+    quote: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolutionInput:
+    """The true value of a question, as loaded from ``POST /v1/questions/{id}/resolution``."""
+
+    value: float
+    date: date | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: its items and where it sits in the whole."""
+
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1, so an empty list has one empty page)."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementValues:
+    """What agreement across the stored questions says about one source (log scale)."""
+
+    credibility: float
+    spread: float
+    bias: float
+    hit_rate: float
+    n_claims: int
+    n_questions: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementSummary:
+    """A source's stored agreement-based credibility, as ``GET /v1/sources/{id}`` reports it."""
+
+    credibility: float
+    spread: float
+    bias: float
+    hit_rate: float
+    n_claims: int
+    n_questions: int
+    computed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementInput:
+    """Every current claim in the batch model's vocabulary, with the sources' current profiles.
+
+    Attributes
+    ----------
+    records : list of dict
+        One mapping per claim for :meth:`models.batch.ClaimTable.from_records`: ``question``
+        (its id as text), ``source``, ``kind``, ``value``, ``low``, ``high``, ``sd`` (a
+        confidence interval turned into the equivalent log-normal sd), ``hedge``, ``origin``.
+        Only questions whose figures are all positive (the batch model learns on the log scale).
+    priors : dict of source id to SourceProfile
+        Each source's learned track record when it has resolved claims, else its grade's prior.
+    n_questions : int
+        Questions in ``records``.
+    n_skipped : int
+        Questions left out because a figure is zero or negative.
+    """
+
+    records: list[dict[str, Any]]
+    priors: dict[str, SourceProfile]
+    n_questions: int
+    n_skipped: int
+
+
+@dataclass(frozen=True, slots=True)
+class CredibilitySummary:
+    """A source's credibility as ``GET /v1/sources/{id}`` reports it."""
+
+    prior: float
+    prior_spread: float
+    prior_hit_rate: float
+    prior_from: str
+    grade: str | None
+    learned: float | None
+    n_resolved: int
+    spread: float | None
+    bias: float | None
+    hit_rate: float | None
+    observed_hit_rate: float | None
+    calibration: float | None
+    n_calibration: int
+    used: str
+    updated_at: datetime | None = None
+    agreement: AgreementSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateInput:
+    """Everything :func:`models.reconcile.reconcile` needs for a stored question."""
+
+    request: ReconcileRequest
+    profiles: dict[str, SourceProfile] = field(default_factory=dict)
+
+
+def credibility_summary(source: Source) -> CredibilitySummary:
+    """The prior of ``source``'s grade and, once it has resolved claims, what was learned."""
+    prior = profile_for(source.reliability)
+    record = source.track_record
+    learned = record is not None and record.n_resolved > 0 and record.credibility is not None
+    return CredibilitySummary(
+        prior=prior.credibility,
+        prior_spread=prior.spread,
+        prior_hit_rate=prior.hit_rate(),
+        prior_from=prior.origin,
+        grade=prior.grade,
+        learned=record.credibility if record is not None and learned else None,
+        n_resolved=record.n_resolved if record is not None else 0,
+        spread=record.spread if record is not None else None,
+        bias=record.bias if record is not None else None,
+        hit_rate=record.hit_rate if record is not None else None,
+        observed_hit_rate=record.observed_hit_rate if record is not None else None,
+        calibration=record.calibration if record is not None else None,
+        n_calibration=record.n_calibration if record is not None else 0,
+        used="learned" if learned else prior.origin,
+        updated_at=record.updated_at if record is not None else None,
+        agreement=_agreement_summary(source.agreement),
+    )
+
+
+def _agreement_summary(row: AgreementRow | None) -> AgreementSummary | None:
+    if row is None:
+        return None
+    return AgreementSummary(
+        credibility=row.credibility, spread=row.spread, bias=row.bias, hit_rate=row.hit_rate,
+        n_claims=row.n_claims, n_questions=row.n_questions, computed_at=row.computed_at,
+    )
+
+
+def profile_to_json(profile: SourceProfile) -> dict[str, Any]:
+    """A :class:`SourceProfile` as plain JSON (floats, not numpy scalars)."""
+    return {
+        "origin": profile.origin,
+        "grade": profile.grade,
+        "components": [
+            {"weight": float(k.weight), "c": float(k.c), "sigma": float(k.sigma),
+             "bias": float(k.bias)}
+            for k in profile.components
+        ],
+    }
+
+
+def profile_from_json(data: Mapping[str, Any]) -> SourceProfile:
+    """The inverse of :func:`profile_to_json`."""
+    components = tuple(
+        CredibilityComponent(float(k["weight"]), float(k["c"]), float(k["sigma"]),
+                             float(k["bias"]))
+        for k in data["components"]
+    )
+    return SourceProfile(components, data["origin"], data.get("grade"))
+
+
+def _reliability_columns(reliability: str | float | None) -> dict[str, Any]:
+    if isinstance(reliability, str):
+        return {"grade": reliability, "reliability_number": None}
+    return {"grade": None, "reliability_number": reliability}
+
+
+def _copy(row: object, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+
+# --- Conversions to the core's dataclasses -------------------------------------------------------
+
+
+def _first_seen(ids: Iterable[str]) -> list[str]:
+    """Distinct ``ids`` in order of first appearance (sources listed as their claims are)."""
+    return list(dict.fromkeys(ids))
+
+
+def _float_or_none(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
+def _core_claim_from(values: Mapping[str, Any]) -> CoreClaim:
+    return CoreClaim(
+        source=values["source_id"], kind=cast(ClaimKind, values["kind"]), value=values["value"],
+        low=values["low"], high=values["high"], sd=values["sd"], ci_low=values["ci_low"],
+        ci_high=values["ci_high"], ci_level=values["ci_level"],
+        hedge=cast(Hedge, values["hedge"]), origin=values["origin"], as_of=values["as_of"],
+    )
+
+
+def _core_claim(claim: Claim | ClaimRevision) -> CoreClaim:
+    return _core_claim_from(_copy(claim, CLAIM_FIELDS))
+
+
+def _core_source(source_id: str, source: Source | SourceRevision) -> CoreSource:
+    reliability = source.grade if source.grade is not None else source.reliability_number
+    return CoreSource(
+        id=source_id, name=source.name, type=cast(SourceType, source.type),
+        reliability=reliability,
+    )
+
+
+def _sd_from_interval(value: float, low: float, high: float, level: float) -> float:
+    """The sd (in the figure's units) whose log-normal spread matches a stated interval.
+
+    The batch table takes a claim's own uncertainty as an sd, read on the log scale as
+    s² = log(1 + (sd/value)²); an interval [low, high] at ``level`` means s = log(high/low)/(2z).
+    """
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    s = math.log(high / low) / (2.0 * z)
+    return value * math.sqrt(math.expm1(s * s))
+
+
+def _learning_scale(scale: str, truth: float, claims: Sequence[Claim]) -> str:
+    """The working scale a resolved question's claims are scored on (never ``auto``)."""
+    if scale != "auto":
+        return scale
+    if truth <= 0:
+        return "linear"
+    return validate_scale(tuple(_core_claim(c) for c in claims), "auto")
