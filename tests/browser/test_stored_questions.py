@@ -12,8 +12,8 @@ from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from service.db import get_database
-from service.repository import Repository
+from service.http.database import get_database
+from service.store.repository import Repository
 from tests.browser.conftest import screenshot
 from tests.browser.test_editor_page import estimate_shown, field, plot_loaded, wait_for
 
