@@ -191,15 +191,32 @@ class EncodedClaims:
         return np.asarray(out, dtype=np.float64)
 
 
-def log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """log(Φ(hi) − Φ(lo)) for lo < hi (either end may be infinite, not both), both tails accurate.
+def log_normal_interval(
+    lo: FloatArray, hi: FloatArray, floor: float = LOG_FLOOR
+) -> FloatArray:
+    """log(Φ(hi) − Φ(lo)) for lo ≤ hi (either end may be infinite, not both), both tails accurate.
 
     In the upper tail the survival form Φ(−lo) − Φ(−hi) avoids cancellation near 1; the
     difference is then l₁ + log(1 − e^{l₂ − l₁}) with l₂ ≤ l₁, never a difference of logs.
     Far out in a tail the two logs can round to the same number although the interval has
     mass; there the mass is φ(mid)·(hi − lo) to first order (the density is nearly flat across
     so narrow an interval, relative to its distance), and the result never falls below
-    :data:`LOG_FLOOR`.
+    ``floor``. An empty interval (lo = hi) gets ``floor``.
+
+    Shared by the single-question grid (:func:`log_likelihood_parts`), the track record and
+    the batch model (:mod:`models.batch.kernels`), which floors at −700 instead.
+
+    Parameters
+    ----------
+    lo, hi : float arrays
+        Standardised ends (broadcast against each other).
+    floor : float
+        Least value returned; the default :data:`LOG_FLOOR` is finite yet e^floor = 0.
+
+    Returns
+    -------
+    float array
+        log(Φ(hi) − Φ(lo)), at least ``floor``.
     """
     lo = _bounded(lo)
     hi = _bounded(hi)
@@ -211,12 +228,16 @@ def log_normal_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
     separated = gap < -1e-12
     exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
     if separated.all():
+        # With ends within ±Z_MAX, exact ≥ log Φ(−Z_MAX) − 28 > LOG_FLOOR: only a higher
+        # floor can bind.
+        if floor > LOG_FLOOR:
+            exact = np.maximum(exact, floor)
         return np.asarray(exact, dtype=np.float64)
     mid = 0.5 * lo + 0.5 * hi
     with np.errstate(divide="ignore"):
         width = np.log(hi - lo)
     flat = -0.5 * mid * mid - _LOG_SQRT_2PI + width
-    return np.asarray(np.maximum(np.where(separated, exact, flat), LOG_FLOOR), dtype=np.float64)
+    return np.asarray(np.maximum(np.where(separated, exact, flat), floor), dtype=np.float64)
 
 
 def _log_cauchy_finite(lo: FloatArray, hi: FloatArray) -> FloatArray:
@@ -232,14 +253,33 @@ def _log_cauchy_finite(lo: FloatArray, hi: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(log_p - _LOG_PI, LOG_FLOOR), dtype=np.float64)
 
 
-def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """log P(lo ≤ X ≤ hi) for standard Cauchy X.
+def log_cauchy_interval(
+    lo: FloatArray, hi: FloatArray, floor: float = -np.inf
+) -> FloatArray:
+    """log P(lo ≤ X ≤ hi) for standard Cauchy X (open ends as ±inf).
 
     arctan(hi) − arctan(lo) = atan2(hi − lo, 1 + lo·hi) has no cancellation in either tail.
+    Shared by the track record and the batch model (:mod:`models.batch.kernels`).
+
+    Parameters
+    ----------
+    lo, hi : float arrays
+        Standardised ends, lo ≤ hi (broadcast against each other).
+    floor : float
+        Least value returned (default none: an empty interval gives −inf).
+
+    Returns
+    -------
+    float array
+        log((arctan hi − arctan lo)/π), at least ``floor``.
     """
     lo_f = np.where(np.isfinite(lo), lo, 0.0)
     hi_f = np.where(np.isfinite(hi), hi, 0.0)
-    inner = np.arctan2(hi - lo, 1.0 + lo * hi)
+    # Infinite ends are zeroed (NaN kept) so that 0·inf cannot warn; their rows use the
+    # one-sided forms below.
+    lo_i = np.where(np.isinf(lo), 0.0, lo)
+    hi_i = np.where(np.isinf(hi), 0.0, hi)
+    inner = np.arctan2(hi_i - lo_i, 1.0 + lo_i * hi_i)
     # One open end: P = 1/2 ± arctan(.)/π, written with atan2 so the far tail stays accurate.
     only_lo = np.arctan2(1.0, lo_f)  # P(X ≥ lo)·π
     only_hi = np.arctan2(1.0, -hi_f)  # P(X ≤ hi)·π
@@ -248,7 +288,8 @@ def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
         np.where(np.isinf(hi), only_lo, np.where(np.isinf(lo), only_hi, inner)),
     )
     with np.errstate(divide="ignore"):
-        return np.asarray(np.log(np.maximum(prob_pi, 0.0)) - _LOG_PI, dtype=np.float64)
+        log_p = np.log(np.maximum(prob_pi, 0.0)) - _LOG_PI
+    return np.asarray(np.maximum(log_p, floor), dtype=np.float64)
 
 
 def _right_kernel(

@@ -1,4 +1,4 @@
-"""Batch truth discovery (models/batch.py): learning, priors, bounds, exactness, calibration."""
+"""Batch truth discovery (models/batch/): learning, priors, bounds, exactness, calibration."""
 
 from __future__ import annotations
 

@@ -1,0 +1,176 @@
+"""Batch truth discovery: learn each source's credibility from agreement across many questions.
+
+The single-question robust model (:mod:`models.robust`) weighs claims by credibility that the
+caller supplies. Across an archive of many questions with overlapping sources, the sources'
+credibility, spread and bias can be *learned* from how well each source agrees with the
+consensus that the other sources form, as truth-discovery methods do (CRH, Li et al. 2014;
+CATD, Li et al. 2015; GTM, Zhao & Han 2012; KDEm, Wan et al. 2016). This package extends the
+robust model to that setting and fits it by expectation-maximisation over every claim at once.
+
+Symbols
+-------
+q, s, i  : a question, a source, a claim (claim i is by source s(i) about question q(i)).
+θ_q      : the true value of question q on the working scale (its log on the log scale).
+y_i      : claim i's figure on the working scale; [a_i, b_i] the interval a bound or range
+           states (a_i = b_i = y_i for a point).
+[l_i, u_i] : the *rounding window* of a point figure: the values it would have been rounded
+           from, e.g. 596,638 → [596,637.5, 596,638.5] and 600,000 → [550,000, 650,000]
+           (inferred from the figure's trailing zeros or decimals); w_i = u_i − l_i.
+ε_s, ρ_s, ω_s : source s's probabilities that a claim is *exact* (a copy of the truth up to
+           rounding), *right* (near the truth) or *wrong*; ε + ρ + ω = 1.
+c_s      : credibility, ε_s + ρ_s, the probability that a claim is right (exactly or not).
+σ_s, β_s : spread and bias of a right claim on the working scale.
+t_i      : evidence weight, 1/k for the k claims of one evidence unit (origin, else source) on
+           one question, so that echoes count once (as in :mod:`models.robust`).
+μ_q, τ_q : mean and standard deviation of the continuous part of θ_q's posterior.
+
+Model
+-----
+A claim's likelihood is a three-part mixture (the foundation's two-part mixture after Hogg,
+Bovy & Lang 2010, plus an exact part)::
+
+    L_i(θ) = ε_s · 1{θ ∈ [l_i, u_i]} / w_i                               (exact)
+           + ρ_s · N(y_i; θ + β_s, σ_i²)                                 (right)
+           + ω_s · Cauchy(y_i; θ, σ_w,i)                                 (wrong)
+
+with σ_i² = (σ_s h_i)² + sd_i² (hedge factor h_i, the claim's own standard deviation sd_i) and
+σ_w,i = max(σ_wrong, 2σ_i) as in :mod:`models.likelihood`. A bound or range enters through the
+probability that the source's perceived value lies in [a_i, b_i] (censoring): Φ-differences
+for the right part, Cauchy-CDF differences for the wrong part, and for the exact part the
+indicator of θ ∈ [a_i, b_i] (read as right: a bound states no figure to copy).
+
+Why an exact part: in real archives many claims are verbatim copies of an official figure
+(population counts, casualty tallies), and several sources giving *the same digits* is far
+stronger evidence than several figures that are merely close. A continuous kernel cannot
+express this: three identical figures and one stray one should give the identical figure, not
+a log-average of four. The exact part makes the posterior of θ_q a mixture of a continuous
+density and *atoms*: where the rounding windows of claims from two or more evidence units
+share a value v, the posterior has mass on the common window [l_v, u_v] of
+
+    M_v = π(v) · (u_v − l_v) · Π_{i ∈ A_v} (ε_i / w_i)^{t_i} · Π_{j ∉ A_v} C_j(v)^{t_j},
+
+where A_v are the agreeing claims and C_j the continuous (right + wrong) part of L_j; terms of
+relative order w (the claims in A_v being right but not exact) are dropped. A figure that no
+other evidence unit matches carries no atom: from one figure alone "exact" and "right" cannot
+be told apart (the derivative of the marginal likelihood in ε at ε = 0 has expectation zero
+under continuous noise). Its right part (probability c = ε + ρ) is read as one Gaussian with
+the moment-matched variance η w_i²/12 + (1 − η)σ_i² and bias (1 − η)β_s, η = ε/c: an unmatched
+figure of a source that usually copies exact figures weighs as the near-exact figure it
+probably is.
+
+Prior. θ_q ~ N(m_q, s_q²) weakly informative as in :mod:`models.robust` (mid-range of the
+question's figures; s_q = max(τ₀, their span)).
+
+E-step (per question, vectorised over all claims with bincount). The continuous part is
+approximated by a Gaussian N(μ_q, τ_q²): one Newton (iteratively reweighted least squares) step
+per EM iteration climbs to a posterior mode, with plug-in responsibilities at θ = μ_q and IRLS
+weights r_i/σ_i² (right), 2(1 − r_i)/(σ_w² + d_i²) (the Cauchy's), and the censored-normal score
+and information for bounds. A damped step cannot leave the claims' span; every few iterations
+the claims that the mode rejects propose rival modes, which replace it when their Laplace mass
+is larger (two camps). Its mass Z_q is the Laplace approximation π(μ) Π C_j(μ)^{t_j} √(2π) τ.
+With the atoms' masses M_v the posterior is
+
+    p(θ_q | data) = (Z_q N(θ; μ_q, τ_q²) + Σ_v M_v U(θ; l_v, u_v)) / (Z_q + Σ_v M_v),
+
+whose median and equal-tailed quantiles are the estimate and its intervals (bisection on the
+mixture's CDF where atoms exist, μ ± z τ elsewhere).
+
+The responsibilities that teach the sources integrate θ out: P(i right | data) ∝
+c ∫ N(y_i; θ + β, σ_i²) p_{−i}(θ) dθ over the *cavity* p_{−i}, the posterior without claim i,
+approximated by N(μ − t_i g_i/h_{−i}, 1/h_{−i}), h_{−i} = h_q − t_i h_i, mixed with the prior
+in the branch (probability Π_{j≠i} ω_j^{t_j}) where every other claim is wrong. Plug-in
+responsibilities would let a claim vouch for itself: a lone claim would always look right.
+
+M-step (per source, with a hierarchical prior). With expected counts (claims weighted by t_i)
+R_s of right claims among n_s, E_s of exact ones, T_s of right claims on questions that have an
+atom (only there is "exact versus noisy" testable), and spread/bias sums over noisy-right
+points,
+
+    c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+    σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
+    β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
+
+the posterior means under Beta priors with κ pseudo-claims, a scaled-inverse-χ² prior with ν
+pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. The prior centre is the
+source's grade (or learned track record, via :func:`models.credibility.profile_for`) with
+strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
+κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'
+credibility and log-spread (empirical Bayes, re-estimated every iteration). η̄ is the archive's
+pooled exact share (0 when no figures agree anywhere). A source seen once therefore gets a
+credibility between its prior and its one result, never 0 or 1, and a spread of at least
+√(ν/(1 + ν)) σ̄ -- the role CATD's χ² bound plays, with a prior instead of a confidence bound.
+Grades enter as priors, not overrides: enough disagreeing claims outweigh them.
+
+Identification. Continuous claims see only θ_q + β_s, so all biases can rise while all truths
+fall; after each M-step biases and truths are shifted together so that the sources' biases
+(each source once, weight n/(n + λ)) average zero, relative to their priors.
+
+Scale. A large table (more than twice s = max(``warm_start_claims``, 20 × sources) claims) is
+first fitted on every k-th question, about s claims; the full table then gets ``refine_iter``
+more EM iterations. Cost per iteration is linear in the claims (plus pairs of claims only
+inside atoms and contested questions); memory is a few dozen arrays of the table's length.
+
+Modules
+-------
+:mod:`~models.batch.table` (ClaimTable, infer_resolution; :mod:`~models.batch.columns` parses
+its columns), :mod:`~models.batch.result` (BatchFit and its parts, learned_profiles),
+:mod:`~models.batch.encode` and :mod:`~models.batch.atoms` (the working scale, the prior, the
+atoms), :mod:`~models.batch.kernels` (the claims' likelihood kernels; the interval kernels are
+those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode hopping),
+:mod:`~models.batch.em` (E-step, leave-one-out responsibilities, M-step),
+:mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
+:mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
+:mod:`~models.batch.state` hold the constants and the EM's data structures.
+
+References
+----------
+Dawid, A. P. & Skene, A. M. (1979). Maximum likelihood estimation of observer error-rates using
+the EM algorithm. Applied Statistics 28(1), 20-28. doi:10.2307/2346806.
+Hogg, D. W., Bovy, J. & Lang, D. (2010). Data analysis recipes: Fitting a model to data.
+arXiv:1008.4686.
+Zhao, B. & Han, J. (2012). A probabilistic model for estimating real-valued truth from
+conflicting sources. QDB workshop at VLDB 2012 (GTM).
+Li, Q., Li, Y., Gao, J., Zhao, B., Fan, W. & Han, J. (2014). Resolving conflicts in
+heterogeneous data by truth discovery and source reliability estimation. SIGMOD 2014,
+1187-1198. doi:10.1145/2588555.2610509 (CRH).
+Li, Q., Li, Y., Gao, J., Su, L., Zhao, B., Demirbas, M., Fan, W. & Han, J. (2014/2015). A
+confidence-aware approach for truth discovery on long-tail data. PVLDB 8(4), 425-436.
+doi:10.14778/2735496.2735505 (CATD).
+Wan, M., Chen, X., Kaplan, L., Han, J., Gao, J. & Zhao, B. (2016). From truth discovery to
+trustworthy opinion discovery: an uncertainty-aware quantitative modeling approach. KDD 2016,
+1885-1894. doi:10.1145/2939672.2939837 (KDEm).
+Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete data
+via the EM algorithm. JRSS B 39(1), 1-38 (censored observations in EM).
+"""
+
+from __future__ import annotations
+
+# The claim-kind codes stay importable from here, as from the module this package replaced.
+from models.batch.common import KIND_AT_LEAST as KIND_AT_LEAST
+from models.batch.common import KIND_AT_MOST as KIND_AT_MOST
+from models.batch.common import KIND_POINT as KIND_POINT
+from models.batch.common import KIND_RANGE as KIND_RANGE
+from models.batch.estimator import BatchEstimator
+from models.batch.result import (
+    BatchFit,
+    BatchWarning,
+    PopulationPrior,
+    QuestionEstimates,
+    SourceEstimates,
+    SourceParameters,
+    learned_profiles,
+)
+from models.batch.table import ClaimTable, infer_resolution
+
+__all__ = [
+    "BatchEstimator",
+    "BatchFit",
+    "BatchWarning",
+    "ClaimTable",
+    "PopulationPrior",
+    "QuestionEstimates",
+    "SourceEstimates",
+    "SourceParameters",
+    "infer_resolution",
+    "learned_profiles",
+]

@@ -1,0 +1,187 @@
+"""Results of batch truth discovery: per-question and per-source estimates, and the fit.
+
+:class:`BatchFit` is what :meth:`~models.batch.BatchEstimator.fit` returns; its parts are
+:class:`QuestionEstimates`, :class:`SourceEstimates`, the :class:`PopulationPrior` that unrated
+sources were shrunk towards and any :class:`BatchWarning`. :class:`SourceParameters` are the
+fixed source parameters that :meth:`~models.batch.BatchEstimator.posterior` takes, and
+:func:`learned_profiles` turns a fit into source profiles to store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.batch.common import BoolArray, FloatArray, IntArray, Scale
+
+if TYPE_CHECKING:  # models.credibility imports scipy; only learned_profiles needs it
+    from models.credibility import SourceProfile
+
+@dataclass(frozen=True, slots=True)
+class BatchWarning:
+    """Legal but suspicious input, with how many questions or sources it concerns."""
+
+    code: str
+    message: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationPrior:
+    """The empirical-Bayes centre that unrated sources are shrunk towards.
+
+    Attributes
+    ----------
+    credibility : float
+        Precision-weighted mean credibility of the unrated sources.
+    exact_share : float
+        Pooled share of right claims that are exact copies, over every source.
+    spread : float
+        Precision-weighted geometric mean spread of the unrated sources.
+    """
+
+    credibility: float
+    exact_share: float
+    spread: float
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEstimates:
+    """What the archive says about each source (arrays over sources, in ``ids`` order).
+
+    Attributes
+    ----------
+    ids : tuple of str
+    credibility : (S,) float
+        Posterior mean of c_s = ε_s + ρ_s.
+    credibility_low, credibility_high : (S,) float
+        Central 90 % interval of c_s under its Beta posterior (how sure we are of the source).
+    exact_share : (S,) float
+        ε_s / c_s, the share of its right claims that are exact copies.
+    spread, bias : (S,) float
+        σ_s and β_s on the working scale.
+    n_claims : (S,) int
+    prior_credibility : (S,) float
+        The centre its credibility was shrunk towards.
+    rated : (S,) bool
+        Whether the prior came from a grade, number or track record (else the population).
+    """
+
+    ids: tuple[str, ...]
+    credibility: FloatArray
+    credibility_low: FloatArray
+    credibility_high: FloatArray
+    exact_share: FloatArray
+    spread: FloatArray
+    bias: FloatArray
+    n_claims: IntArray
+    prior_credibility: FloatArray
+    rated: BoolArray
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionEstimates:
+    """The reconciled value of each question (arrays over questions, in ``ids`` order).
+
+    Attributes
+    ----------
+    ids : tuple of str
+    value : (Q,) float
+        Posterior median, in the quantity's units.
+    levels : tuple of float
+        Interval levels, in request order.
+    low, high : (Q, L) float
+        Equal-tailed interval ends per level, in the quantity's units.
+    n_claims, n_sources : (Q,) int
+    p_exact : (Q,) float
+        Posterior probability that the truth is one of the exactly agreed figures.
+    spread : (Q,) float
+        τ_q, the standard deviation of the continuous part of the posterior (working scale).
+    """
+
+    ids: tuple[str, ...]
+    value: FloatArray
+    levels: tuple[float, ...]
+    low: FloatArray
+    high: FloatArray
+    n_claims: IntArray
+    n_sources: IntArray
+    p_exact: FloatArray
+    spread: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class SourceParameters:
+    """Fixed source parameters for :meth:`BatchEstimator.posterior`, arrays over sources.
+
+    Attributes
+    ----------
+    credibility : (S,) float
+        c_s in (0, 1).
+    exact_share : (S,) float
+        η_s in (0, 1).
+    spread : (S,) float
+        σ_s > 0 on the working scale.
+    bias : (S,) float
+        β_s on the working scale.
+    """
+
+    credibility: FloatArray
+    exact_share: FloatArray
+    spread: FloatArray
+    bias: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFit:
+    """Result of :meth:`BatchEstimator.fit`.
+
+    Attributes
+    ----------
+    questions : QuestionEstimates
+    sources : SourceEstimates
+    p_wrong : (n,) float
+        Posterior probability that each claim (in table order) is wrong.
+    scale : {"log", "linear"}
+    population : PopulationPrior
+    iterations : int
+    converged : bool
+    warnings : tuple of BatchWarning
+    """
+
+    questions: QuestionEstimates
+    sources: SourceEstimates
+    p_wrong: FloatArray
+    scale: Scale
+    population: PopulationPrior
+    iterations: int
+    converged: bool
+    warnings: tuple[BatchWarning, ...] = field(default=())
+
+
+def learned_profiles(fit: BatchFit, min_claims: int = 1) -> dict[str, SourceProfile]:
+    """Agreement-based profiles of the sources, to store next to resolution-based ones.
+
+    Parameters
+    ----------
+    fit : BatchFit
+    min_claims : int
+        Sources with fewer claims are left out.
+
+    Returns
+    -------
+    dict of source id to SourceProfile
+        ``origin="learned"`` profiles with the learned credibility, spread and bias.
+    """
+    from models.credibility import learned_profile
+
+    out: dict[str, SourceProfile] = {}
+    src = fit.sources
+    for k, sid in enumerate(src.ids):
+        if int(src.n_claims[k]) < min_claims:
+            continue
+        c = float(np.clip(src.credibility[k], 1e-6, 1 - 1e-6))
+        out[sid] = learned_profile(c, float(src.spread[k]), float(src.bias[k]))
+    return out

@@ -1,0 +1,129 @@
+"""What the EM passes around: encoded claims, source parameters, their prior, the posterior.
+
+All are frozen dataclasses of arrays (over claims, questions, sources or atoms) that the
+plain functions of :mod:`models.batch.kernels`, :mod:`models.batch.mode` and
+:mod:`models.batch.em` read and return; :class:`Hyper` carries the estimator's
+hyper-parameters that those functions need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.batch.common import BoolArray, FloatArray, IntArray, Scale
+from models.batch.result import PopulationPrior
+
+
+@dataclass(frozen=True, slots=True)
+class Hyper:
+    """The hyper-parameters of :class:`~models.batch.BatchEstimator` that the EM steps read.
+
+    Attributes
+    ----------
+    wrong_spread : float
+        σ_wrong, the least spread of a wrong claim's Cauchy part (working units).
+    prior_scale : float
+        τ₀, the least standard deviation of θ_q's prior, and the largest IRLS step.
+    pooled_strength, graded_strength : float
+        κ_pooled and κ_graded, pseudo-claims of an unrated and a rated source's prior.
+    spread_strength, bias_strength : float
+        ν and λ, pseudo-claims of the spread and bias priors.
+    learn_bias : bool
+        Whether β_s is learned (else it stays at the prior's bias).
+    """
+
+    wrong_spread: float
+    prior_scale: float
+    pooled_strength: float
+    graded_strength: float
+    spread_strength: float
+    bias_strength: float
+    learn_bias: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """Claims on the working scale plus the fixed structure of the atoms."""
+
+    q: IntArray
+    s: IntArray
+    kind: IntArray
+    y: FloatArray  # point figure (NaN for bounds/ranges)
+    a: FloatArray  # lower end of the stated interval (−inf when open)
+    b: FloatArray  # upper end (+inf when open)
+    spread_factor: FloatArray
+    own_var: FloatArray
+    log_wrong_factor: FloatArray
+    t: FloatArray  # evidence weight 1/k_u
+    member: BoolArray  # claim belongs to at least one atom
+    all_points: bool
+    plain: bool  # every claim is a plain point without own sd or hedge
+    n_questions: int
+    n_sources: int
+    prior_centre: FloatArray  # (Q,)
+    prior_sd: FloatArray  # (Q,)
+    centre: FloatArray  # (Q,) linear scale: back-transform θ·unit + centre
+    unit: FloatArray
+    scale: Scale
+    # Atoms: K candidate values with their window, and pairs (atom, claim of its question).
+    atom_q: IntArray
+    atom_v: FloatArray
+    atom_lo: FloatArray
+    atom_hi: FloatArray
+    pair_atom: IntArray
+    pair_claim: IntArray
+    pair_member: BoolArray
+    log_window: FloatArray  # (n,) log w_i of each point claim's rounding window
+    exact_var: FloatArray  # (n,) w_i²/12, the variance of a uniform rounding error
+    in_atom_question: BoolArray  # (n,) the claim's question has at least one atom
+    log_prior_pred: FloatArray  # (n,) log D_i, the claim's density with θ from the prior
+    point_order: IntArray  # point claims sorted by (question, figure)
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Source parameters during EM, arrays over sources: c_s, η_s = ε_s/c_s, σ_s, β_s."""
+
+    c: FloatArray
+    eta: FloatArray
+    sigma: FloatArray
+    beta: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Posterior:
+    """The per-question posterior and the per-claim responsibilities."""
+
+    mu: FloatArray
+    tau: FloatArray
+    log_z: FloatArray  # log mass of the continuous part
+    log_m: FloatArray  # (K,) log mass of each atom
+    p_cont: FloatArray  # (Q,) posterior probability of the continuous part
+    p_atom: FloatArray  # (K,)
+    r_exact: FloatArray  # (n,)
+    r_right: FloatArray
+    r_wrong: FloatArray
+    ss: FloatArray  # (n,) r_right · E[(y − θ − β)²] (points only)
+    dev: FloatArray  # (n,) r_right · E[y − θ] (points only)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePrior:
+    """The prior of every source's parameters, arrays over sources.
+
+    Attributes
+    ----------
+    c0, sigma0, beta0 : (S,) float
+        Prior credibility, spread and bias of a rated source (NaN, NaN, 0 when unrated).
+    rated : (S,) bool
+        Whether the source has a usable grade, number or track record; an unrated one is
+        shrunk towards ``population`` instead.
+    population : PopulationPrior
+        The empirical-Bayes centre, re-estimated every M-step.
+    """
+
+    c0: FloatArray
+    sigma0: FloatArray
+    beta0: FloatArray
+    rated: BoolArray
+    population: PopulationPrior
