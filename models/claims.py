@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal, get_args
+from collections.abc import Mapping
+from typing import Final, Literal, cast, get_args
 
 from models.errors import InvalidClaimError, InvalidSourceError
 
@@ -45,6 +46,91 @@ SourceType = Literal[
 SOURCE_TYPES: Final[tuple[str, ...]] = get_args(SourceType)
 
 Scale = Literal["log", "linear"]
+
+#: The numbers a claim can state, in the order problems with them are reported.
+CLAIM_NUMBERS: Final[tuple[str, ...]] = ("value", "low", "high", "sd", "ci_low", "ci_high")
+#: The one declaration of which numbers each kind of claim carries: the sets it may state (each
+#: set whole). The HTTP contract's checks and documentation derive from it.
+KIND_NUMBERS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "point": (("value",), ("value", "sd"), ("value", "ci_low", "ci_high")),
+    "at_least": (("value",),),
+    "at_most": (("value",),),
+    "range": (("low", "high"),),
+}
+
+
+def describe_kinds() -> str:
+    """One sentence per kind saying which numbers it takes (for documentation)."""
+    parts = []
+    for kind, variants in KIND_NUMBERS.items():
+        first, *rest = variants
+        text = f"{kind}: {' and '.join(first)}"
+        extra = [" and ".join(v[len(first):]) for v in rest]
+        if extra:
+            text += " (optionally " + ", or ".join(extra) + ")"
+        parts.append(text)
+    return "; ".join(parts) + "."
+
+
+def shape_errors(kind: str, numbers: Mapping[str, float | None]) -> dict[str, list[str]]:
+    """Field → messages for stated numbers that do not fit ``kind`` (see :data:`KIND_NUMBERS`).
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`CLAIM_KINDS`.
+    numbers : mapping
+        The claim's numbers by name; absent or None means not stated.
+
+    Returns
+    -------
+    dict
+        Empty when the numbers fit; else each offending field with its messages, in the order
+        of :data:`CLAIM_NUMBERS` (a missing number, a number the kind does not take, low above
+        high, an interval that is empty or leaves out the value).
+    """
+    errors: dict[str, list[str]] = {}
+    given = {name for name in CLAIM_NUMBERS if numbers.get(name) is not None}
+    variants = KIND_NUMBERS[kind]
+    allowed = {name for variant in variants for name in variant}
+    needed = set(variants[0])
+    takes = " and ".join(variants[0])
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name in CLAIM_NUMBERS:
+        if name in needed and name not in given:
+            add(name, f"Missing {name}; a {kind} claim needs {takes}.")
+        elif name in given and name not in allowed:
+            if name in ("sd", "ci_low", "ci_high") and kind != "range":
+                add(name, f"Only point claims carry their own uncertainty; {kind} got {name}.")
+            else:
+                add(name, f"A {kind} claim takes {takes}, not {name}.")
+    if errors:
+        return errors
+    if not any(set(variant) == given for variant in variants):
+        has_ci = {"ci_low", "ci_high"} & given
+        if "sd" in given and has_ci:
+            add("sd", "Give either sd or ci_low/ci_high, not both.")
+        elif len(has_ci) == 1:
+            add(({"ci_low", "ci_high"} - has_ci).pop(), "ci_low and ci_high must be given together.")
+        return errors
+    if given == {"low", "high"} and _number(numbers, "low") > _number(numbers, "high"):
+        add("low", f"Invalid range: low {numbers['low']!r} is above high {numbers['high']!r}.")
+    if {"ci_low", "ci_high"} <= given:
+        lo, hi = _number(numbers, "ci_low"), _number(numbers, "ci_high")
+        if not lo < hi:
+            add("ci_low", f"Invalid confidence interval: ci_low {lo!r} must be below ci_high "
+                f"{hi!r}.")
+        elif not lo <= _number(numbers, "value") <= hi:
+            add("value", f"The value {numbers['value']!r} lies outside its own interval "
+                f"[{lo!r}, {hi!r}].")
+    return errors
+
+
+def _number(numbers: Mapping[str, float | None], name: str) -> float:
+    return float(cast(float, numbers[name]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +250,6 @@ def _is_finite_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _require_number(claim_index: int, name: str, x: float | None) -> float:
-    path = f"claims.{claim_index}.{name}"
-    if x is None:
-        raise InvalidClaimError(f"Missing {name} for this claim kind.", field=path)
-    if not _is_finite_number(x):
-        raise InvalidClaimError(f"Invalid {name} {x!r}; must be a finite number.", field=path)
-    return float(x)
-
-
 def validate_claim(claim: Claim, index: int) -> None:
     """Check that ``claim`` carries exactly what its kind needs.
 
@@ -199,59 +276,18 @@ def validate_claim(claim: Claim, index: int) -> None:
             f"Invalid hedge {claim.hedge!r}; must be one of {', '.join(HEDGES)}.",
             field=f"{path}.hedge",
         )
-    if claim.kind == "range":
-        low = _require_number(index, "low", claim.low)
-        high = _require_number(index, "high", claim.high)
-        if low > high:
-            raise InvalidClaimError(
-                f"Invalid range: low {low!r} is above high {high!r}.", field=f"{path}.low"
-            )
-        for name in ("value", "sd", "ci_low", "ci_high"):
-            if getattr(claim, name) is not None:
-                raise InvalidClaimError(
-                    f"A range claim takes low and high, not {name}.", field=f"{path}.{name}"
-                )
-        return
-    value = _require_number(index, "value", claim.value)
-    for name in ("low", "high"):
-        if getattr(claim, name) is not None:
-            raise InvalidClaimError(
-                f"A {claim.kind} claim takes value, not {name}.", field=f"{path}.{name}"
-            )
-    if claim.kind != "point":
-        for name in ("sd", "ci_low", "ci_high"):
-            if getattr(claim, name) is not None:
-                raise InvalidClaimError(
-                    f"Only point claims carry their own uncertainty; {claim.kind} got {name}.",
-                    field=f"{path}.{name}",
-                )
-        return
-    if claim.sd is not None:
-        sd = _require_number(index, "sd", claim.sd)
-        if sd <= 0:
-            raise InvalidClaimError(f"Invalid sd {sd!r}; must be positive.", field=f"{path}.sd")
-        if claim.ci_low is not None or claim.ci_high is not None:
-            raise InvalidClaimError(
-                "Give either sd or ci_low/ci_high, not both.", field=f"{path}.ci_low"
-            )
-    if (claim.ci_low is None) != (claim.ci_high is None):
-        missing = "ci_high" if claim.ci_high is None else "ci_low"
-        raise InvalidClaimError(
-            "ci_low and ci_high must be given together.", field=f"{path}.{missing}"
-        )
+    numbers = {name: getattr(claim, name) for name in CLAIM_NUMBERS}
+    for name, x in numbers.items():
+        if x is not None and not _is_finite_number(x):
+            raise InvalidClaimError(f"Invalid {name} {x!r}; must be a finite number.",
+                                    field=f"{path}.{name}")
+    errors = shape_errors(claim.kind, numbers)
+    if errors:
+        name, messages = next(iter(errors.items()))
+        raise InvalidClaimError(messages[0], field=f"{path}.{name}")
+    if claim.sd is not None and claim.sd <= 0:
+        raise InvalidClaimError(f"Invalid sd {claim.sd!r}; must be positive.", field=f"{path}.sd")
     if claim.ci_low is not None:
-        lo = _require_number(index, "ci_low", claim.ci_low)
-        hi = _require_number(index, "ci_high", claim.ci_high)
-        if not lo < hi:
-            raise InvalidClaimError(
-                f"Invalid confidence interval: ci_low {lo!r} must be below ci_high {hi!r}.",
-                field=f"{path}.ci_low",
-            )
-        if not lo <= value <= hi:
-            raise InvalidClaimError(
-                f"The value {value!r} lies outside its own interval [{lo!r}, {hi!r}].",
-                field=f"{path}.value",
-            )
         if not (_is_finite_number(claim.ci_level) and 0.0 < claim.ci_level < 1.0):
             raise InvalidClaimError(
                 f"Invalid ci_level {claim.ci_level!r}; must lie in (0, 1).",

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any, Final, NoReturn, TypeVar
@@ -47,7 +46,6 @@ __all__ = [
     "IdConverter",
     "JSONBodyParser",
     "StrictJSONProvider",
-    "document_claim_kinds",
     "document_database_problems",
     "document_limits",
     "document_rate_limit",
@@ -341,45 +339,3 @@ def document_database_problems(api: Api) -> None:
         for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"]["503"] = _response_ref(api, 503)
-
-
-#: A number that must be absent or null (OpenAPI 3.0: ``nullable`` with ``null`` its only value).
-_ABSENT: Final = {"nullable": True, "enum": [None]}
-_NUMBER: Final = {"type": "number"}
-_CLAIM_NUMBERS: Final = ("value", "low", "high", "sd", "ci_low", "ci_high")
-
-
-def _claim_variant(title: str, kinds: tuple[str, ...], numbers: tuple[str, ...]) -> dict[str, Any]:
-    properties: dict[str, Any] = {"kind": {"enum": list(kinds)}}
-    for name in _CLAIM_NUMBERS:
-        properties[name] = dict(_NUMBER if name in numbers else _ABSENT)
-    return {"title": title, "required": ["kind", *numbers], "properties": properties}
-
-
-#: The numbers each kind of claim carries, as mutually exclusive variants (what
-#: :func:`service.http.schemas.reconcile._kind_errors` enforces, but for the order rules low ≤ high
-#: and
-#: ci_low < ci_high, which JSON Schema cannot state).
-CLAIM_KIND_VARIANTS: Final = [
-    _claim_variant("point", ("point",), ("value",)),
-    _claim_variant("point with sd", ("point",), ("value", "sd")),
-    _claim_variant("point with its own interval", ("point",), ("value", "ci_low", "ci_high")),
-    _claim_variant("bound", ("at_least", "at_most"), ("value",)),
-    _claim_variant("range", ("range",), ("low", "high")),
-]
-#: Components whose objects are whole claims (a PATCH body is partial, so not ClaimPatch).
-CLAIM_COMPONENTS: Final = ("Claim", "ClaimCreate")
-
-
-def document_claim_kinds(api: Api) -> None:
-    """Write which numbers each claim kind takes into the claim components, as ``oneOf``.
-
-    Without it the document would call ``{"kind": "range"}`` valid: every number is optional
-    field by field, and only the kind decides which are required. Clients and the fuzzer then
-    generate claims the service can take.
-    """
-    schemas = api.spec.components.schemas
-    for name in CLAIM_COMPONENTS:
-        if name in schemas:
-            # A copy per app: apispec owns what it is given.
-            schemas[name]["oneOf"] = copy.deepcopy(CLAIM_KIND_VARIANTS)

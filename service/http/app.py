@@ -97,7 +97,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs.blp)
     web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
     smorest.document_limits(api, app)
-    smorest.document_claim_kinds(api)
     smorest.document_rate_limit(api)
     smorest.document_database_problems(api)
     links.document_links(api, app)

@@ -16,7 +16,7 @@ import marshmallow as ma
 from flask import request
 from marshmallow import validate
 
-from service.http.schemas.reconcile import StrictSchema
+from service.http.schemas.base import StrictSchema
 from service.store.inputs import Page
 
 __all__ = [

@@ -62,12 +62,12 @@ class ClaimStore(QuestionStore):
         """Store a claim on a question; 422 naming the field when it cannot be used."""
         with self._write() as now:
             question = self.get_question(question_id)
+            # The store names the source column source_id; a new claim is never retracted.
             values = {
-                "source_id": new.source, "kind": new.kind, "value": new.value, "low": new.low,
-                "high": new.high, "sd": new.sd, "ci_low": new.ci_low, "ci_high": new.ci_high,
-                "ci_level": new.ci_level, "hedge": new.hedge, "origin": new.origin,
-                "as_of": new.as_of, "quote": new.quote, "url": new.url, "retracted": False,
+                name: getattr(new, "source" if name == "source_id" else name)
+                for name in CLAIM_FIELDS if name != "retracted"
             }
+            values["retracted"] = False
             self._check_claim(question, values)
             claim = Claim(
                 question_id=question_id, entered_at=now, entered_by=actor, updated_at=now,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from statistics import NormalDist
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 from models.claims import Claim as CoreClaim
-from models.claims import ClaimKind, Hedge, SourceType, validate_scale
 from models.claims import Source as CoreSource
+from models.claims import SourceType, validate_scale
 from models.credibility import CredibilityComponent, SourceProfile, profile_for
 from models.request import ReconcileRequest
 from service.store.orm import (
@@ -75,21 +75,9 @@ class QuestionInput:
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimInput:
-    """A new claim, as loaded from ``POST /v1/questions/{id}/claims``."""
+class ClaimInput(CoreClaim):
+    """A new claim: the core's claim plus what is kept for the record (its wording, its link)."""
 
-    source: str
-    kind: str
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    sd: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    ci_level: float = 0.95
-    hedge: str = "none"
-    origin: str | None = None
-    as_of: date | None = None
     quote: str | None = None
     url: str | None = None
 
@@ -278,13 +266,14 @@ def _float_or_none(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
+#: The core claim's fields (the store's columns bear the same names but for source_id).
+_CORE_CLAIM_FIELDS: Final = tuple(f.name for f in fields(CoreClaim))
+
+
 def _core_claim_from(values: Mapping[str, Any]) -> CoreClaim:
-    return CoreClaim(
-        source=values["source_id"], kind=cast(ClaimKind, values["kind"]), value=values["value"],
-        low=values["low"], high=values["high"], sd=values["sd"], ci_low=values["ci_low"],
-        ci_high=values["ci_high"], ci_level=values["ci_level"],
-        hedge=cast(Hedge, values["hedge"]), origin=values["origin"], as_of=values["as_of"],
-    )
+    return CoreClaim(**{
+        name: values["source_id" if name == "source" else name] for name in _CORE_CLAIM_FIELDS
+    })
 
 
 def _core_claim(claim: Claim | ClaimRevision) -> CoreClaim:

@@ -240,10 +240,7 @@ class ClaimFields:
 
 
 #: The names of :class:`ClaimFields`, in order (copied between a claim and its revisions).
-CLAIM_FIELDS: Final[tuple[str, ...]] = (
-    "source_id", "kind", "value", "low", "high", "sd", "ci_low", "ci_high", "ci_level", "hedge",
-    "origin", "as_of", "quote", "url", "retracted",
-)
+CLAIM_FIELDS: Final[tuple[str, ...]] = tuple(ClaimFields.__annotations__)
 SOURCE_FIELDS: Final[tuple[str, ...]] = ("name", "type", "grade", "reliability_number")
 QUESTION_FIELDS: Final[tuple[str, ...]] = (
     "title", "unit", "scale", "status", "resolution_value", "resolution_date",

@@ -33,14 +33,9 @@ from models.batch import BatchFit, ClaimTable
 from models.claims import CLAIM_KINDS, HEDGE_NAMES, Source
 from models.credibility import SourceProfile, profile_for
 from models.errors import ReconcileError
+from service.http.schemas.base import MAX_LEVELS, ConfiguredMaxItems, StrictSchema, no_duplicates
 from service.http.schemas.fields import FiniteNumber
-from service.http.schemas.reconcile import (
-    MAX_LEVELS,
-    ConfiguredMaxItems,
-    SourceSchema,
-    StrictSchema,
-    _no_duplicates,
-)
+from service.http.schemas.reconcile import SourceSchema
 
 __all__ = [
     "BatchRequest",
@@ -389,7 +384,7 @@ class BatchRequestSchema(StrictSchema):
         load_default=lambda: list(DEFAULT_BATCH_LEVELS),
         validate=[validate.Length(min=1, max=MAX_LEVELS,
                                   error="Give between {min} and {max} levels."),
-                  _no_duplicates],
+                  no_duplicates],
         metadata={"description": "Interval levels in (0, 1).",
                   "default": list(DEFAULT_BATCH_LEVELS)},
     )

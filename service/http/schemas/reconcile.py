@@ -4,9 +4,9 @@ Request schemas load JSON into the core's frozen dataclasses (:class:`models.cla
 :class:`models.claims.Source`) and a small :class:`ReconcileRequest`; response schemas dump
 the plain dicts built by :mod:`service.http.mapping`. Every schema refuses unknown keys.
 
-Field-level rules that the core also checks (a point claim needs ``value``, ``low <= high``) are
-repeated here on purpose: the schema's error names the field in the same 422 as every other
-schema error, while the core's re-check protects library callers.
+A claim's fields and kind rules are declared once, in :mod:`service.http.schemas.claim` (which
+takes the kind rules from :data:`models.claims.KIND_NUMBERS`); the core re-checks them for
+library callers.
 """
 
 from __future__ import annotations
@@ -15,11 +15,18 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import marshmallow as ma
-from flask import current_app
 from marshmallow import validate
 
-from models.claims import CLAIM_KINDS, HEDGE_NAMES, SOURCE_TYPES, Claim, Source
+from models.claims import SOURCE_TYPES, Claim, Source
 from models.request import DEFAULT_LEVELS, ReconcileRequest
+from service.http.schemas.base import (
+    MAX_LEVELS,
+    ConfiguredMaxItems,
+    StrictSchema,
+    no_duplicates,
+    optional_str,
+)
+from service.http.schemas.claim import ClaimFields
 from service.http.schemas.fields import FiniteNumber, Reliability
 
 __all__ = [
@@ -34,66 +41,6 @@ SCALES: Final[tuple[str, ...]] = ("auto", "log", "linear")
 METHODS: Final[tuple[str, ...]] = ("auto", "robust", "random_effects", "fixed_effect")
 TAU2_METHODS: Final[tuple[str, ...]] = ("DL", "PM", "REML")
 CI_METHODS: Final[tuple[str, ...]] = ("z", "knha")
-MAX_LEVELS: Final = 10
-
-_OPEN_UNIT = validate.Range(
-    min=0.0,
-    max=1.0,
-    min_inclusive=False,
-    max_inclusive=False,
-    error="Invalid value {input!r}; must lie strictly between 0 and 1.",
-)
-
-
-class StrictSchema(ma.Schema):
-    """Base schema: unknown keys are an error, never silently dropped."""
-
-    class Meta:
-        unknown = ma.RAISE
-
-
-class ConfiguredMaxItems(validate.Validator):
-    """At most ``app.config[setting]`` items, read per request so tests can lower the limit.
-
-    The OpenAPI document gets the configured value as ``maxItems`` when the app is built
-    (:func:`service.http.api.document_limits`).
-    """
-
-    def __init__(self, setting: str, noun: str) -> None:
-        self.setting = setting
-        self.noun = noun
-
-    def __call__(self, value: Sequence[Any]) -> Sequence[Any]:
-        limit = int(current_app.config[self.setting])
-        if len(value) > limit:
-            raise ma.ValidationError(
-                f"Too many {self.noun}: got {len(value)}, the limit is {limit} ({self.setting})."
-            )
-        return value
-
-
-def _no_duplicates(values: Sequence[float]) -> None:
-    seen: set[float] = set()
-    for value in values:
-        if value in seen:
-            raise ma.ValidationError(f"Duplicate level {value!r}; each level must appear once.")
-        seen.add(value)
-
-
-def _optional_str(max_length: int, description: str) -> ma.fields.String:
-    return ma.fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(max=max_length),
-        metadata={"description": description},
-    )
-
-
-def _optional_number(description: str, **kwargs: Any) -> FiniteNumber:
-    return FiniteNumber(
-        load_default=None, allow_none=True, metadata={"description": description}, **kwargs
-    )
-
 
 class SourceSchema(StrictSchema):
     """A source of claims."""
@@ -103,7 +50,7 @@ class SourceSchema(StrictSchema):
         validate=validate.Length(min=1, max=128),
         metadata={"description": "Identifier, unique within the request; claims refer to it."},
     )
-    name = _optional_str(200, "Display name used in explanations (defaults to the id).")
+    name = optional_str(200, "Display name used in explanations (defaults to the id).")
     type = ma.fields.String(
         load_default="other",
         validate=validate.OneOf(SOURCE_TYPES),
@@ -127,114 +74,14 @@ class SourceSchema(StrictSchema):
         return Source(**data)
 
 
-class ClaimSchema(StrictSchema):
+class ClaimSchema(ClaimFields):
     """One numeric claim about the quantity."""
-
-    source = ma.fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=128),
-        metadata={"description": "Id of the source that made the claim."},
-    )
-    kind = ma.fields.String(
-        required=True,
-        validate=validate.OneOf(CLAIM_KINDS),
-        metadata={
-            "description": (
-                "point: the figure is `value`; at_least / at_most: `value` is a lower / upper "
-                "bound; range: the figure lies between `low` and `high`."
-            )
-        },
-    )
-    value = _optional_number("The figure (point) or the bound (at_least, at_most).")
-    low = _optional_number("Lower end of a range claim.")
-    high = _optional_number("Upper end of a range claim.")
-    sd = _optional_number(
-        "The claim's own standard deviation (point claims only), in the quantity's units.",
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
-    )
-    ci_low = _optional_number("Lower end of the claim's own confidence interval (point only).")
-    ci_high = _optional_number("Upper end of the claim's own confidence interval (point only).")
-    ci_level = FiniteNumber(
-        load_default=0.95,
-        validate=_OPEN_UNIT,
-        metadata={"description": "Level of ci_low / ci_high, strictly between 0 and 1."},
-    )
-    hedge = ma.fields.String(
-        load_default="none",
-        validate=validate.OneOf(HEDGE_NAMES),
-        metadata={
-            "description": (
-                "How loosely the figure was stated: exact, none (plain), about, could_be, rumour."
-            )
-        },
-    )
-    origin = _optional_str(
-        128, "Shared provenance: claims with the same origin count as one piece of evidence."
-    )
-    as_of = ma.fields.Date(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "ISO date at which the figure held, per the source."},
-    )
-    quote = _optional_str(2000, "The wording of the claim, for the record (not used).")
-    url = _optional_str(2000, "Where the claim was published, for the record (not used).")
-
-    @ma.validates_schema(skip_on_field_errors=True)
-    def check_kind(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Check that the claim carries exactly the numbers its kind needs."""
-        errors = _kind_errors(data)
-        if errors:
-            raise ma.ValidationError(errors)
 
     @ma.post_load
     def make_claim(self, data: dict[str, Any], **kwargs: Any) -> Claim:
         data.pop("quote", None)
         data.pop("url", None)
         return Claim(**data)
-
-
-def _kind_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Field → messages for a claim whose numbers do not fit its kind (mirrors the core)."""
-    errors: dict[str, list[str]] = {}
-    order = ("value", "low", "high", "sd", "ci_low", "ci_high")
-
-    def add(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    kind = data["kind"]
-    given = {name for name in order if data.get(name) is not None}
-    if kind == "range":
-        for name in ("low", "high"):
-            if name not in given:
-                add(name, f"Missing {name}; a range claim needs low and high.")
-        for name in sorted(given - {"low", "high"}, key=order.index):
-            add(name, f"A range claim takes low and high, not {name}.")
-        if {"low", "high"} <= given and data["low"] > data["high"]:
-            add("low", f"Invalid range: low {data['low']!r} is above high {data['high']!r}.")
-        return errors
-    if "value" not in given:
-        add("value", f"Missing value; a {kind} claim needs one.")
-    for name in ("low", "high"):
-        if name in given:
-            add(name, f"A {kind} claim takes value, not {name}.")
-    if kind != "point":
-        for name in ("sd", "ci_low", "ci_high"):
-            if name in given:
-                add(name, f"Only point claims carry their own uncertainty; {kind} got {name}.")
-        return errors
-    has_ci = {"ci_low", "ci_high"} & given
-    if "sd" in given and has_ci:
-        add("sd", "Give either sd or ci_low/ci_high, not both.")
-    if len(has_ci) == 1:
-        missing = ({"ci_low", "ci_high"} - has_ci).pop()
-        add(missing, "ci_low and ci_high must be given together.")
-    if {"ci_low", "ci_high"} <= given:
-        lo, hi = data["ci_low"], data["ci_high"]
-        if not lo < hi:
-            add("ci_low", f"Invalid confidence interval: ci_low {lo!r} must be below {hi!r}.")
-        elif "value" in given and not lo <= data["value"] <= hi:
-            add("value", f"The value {data['value']!r} lies outside its own interval.")
-    return errors
 
 
 def _dicts(original: Any, key: str) -> list[tuple[int, Mapping[str, Any]]]:
@@ -256,8 +103,8 @@ def _enum(choices: Sequence[str], default: str, description: str) -> ma.fields.S
 class ReconcileRequestSchema(StrictSchema):
     """Body of ``POST /v1/reconcile``."""
 
-    question = _optional_str(500, "The question the claims answer (echoed, used in the text).")
-    unit = _optional_str(64, "Unit of the quantity, e.g. soldiers (echoed, used in the text).")
+    question = optional_str(500, "The question the claims answer (echoed, used in the text).")
+    unit = optional_str(64, "Unit of the quantity, e.g. soldiers (echoed, used in the text).")
     scale = _enum(
         SCALES,
         "auto",
@@ -277,7 +124,7 @@ class ReconcileRequestSchema(StrictSchema):
         load_default=lambda: list(DEFAULT_LEVELS),
         validate=[
             validate.Length(min=1, max=MAX_LEVELS, error="Give between {min} and {max} levels."),
-            _no_duplicates,
+            no_duplicates,
         ],
         metadata={
             "description": "Probabilities of the central intervals, each in (0, 1).",

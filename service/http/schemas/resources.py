@@ -14,18 +14,12 @@ from typing import Any, Final
 import marshmallow as ma
 from marshmallow import validate
 
-from models.claims import CLAIM_KINDS, HEDGE_NAMES, SOURCE_TYPES
+from models.claims import CLAIM_KINDS, SOURCE_TYPES
 from service.http.pagination import PageQuerySchema, page_schema
+from service.http.schemas.base import MAX_LEVELS, OPEN_UNIT, StrictSchema, optional_str
+from service.http.schemas.claim import ClaimChanges, ClaimFields, StoredClaimFields
 from service.http.schemas.fields import GRADE_CHOICES, FiniteNumber, Reliability
-from service.http.schemas.reconcile import (
-    DEFAULT_LEVELS,
-    MAX_LEVELS,
-    METHODS,
-    SCALES,
-    ClaimSchema,
-    SourceSchema,
-    StrictSchema,
-)
+from service.http.schemas.reconcile import DEFAULT_LEVELS, METHODS, SCALES, SourceSchema
 from service.store.inputs import (
     ClaimInput,
     QuestionInput,
@@ -34,6 +28,7 @@ from service.store.inputs import (
     credibility_summary,
 )
 from service.store.orm import (
+    CLAIM_FIELDS,
     ID_LENGTH,
     NAME_LENGTH,
     TEXT_LENGTH,
@@ -411,7 +406,7 @@ class EstimateQuery(StrictSchema):
     )
     levels = ma.fields.List(
         # Query strings carry text: a plain Float parses "0.9" (and refuses nan, inf).
-        ma.fields.Float(allow_nan=False, validate=_OPEN_UNIT),
+        ma.fields.Float(allow_nan=False, validate=OPEN_UNIT),
         load_default=lambda: list(DEFAULT_LEVELS),
         validate=validate.Length(min=1, max=MAX_LEVELS),
         metadata={
@@ -427,7 +422,7 @@ class EstimateQuery(StrictSchema):
 # --- Claims -------------------------------------------------------------------------------------
 
 
-class ClaimCreateSchema(ClaimSchema):
+class ClaimCreateSchema(ClaimFields):
     """Body of ``POST /v1/questions/{id}/claims``: one claim, as in ``/v1/reconcile``."""
 
     @ma.post_load
@@ -435,32 +430,14 @@ class ClaimCreateSchema(ClaimSchema):
         return ClaimInput(**data)
 
 
-class ClaimPatchSchema(StrictSchema):
+class ClaimPatchSchema(ClaimChanges):
     """Body of ``PATCH …/claims/{claim_id}``: only the fields to change, plus why.
 
-    The claim as changed must still be a valid claim of its kind (checked as a whole).
+    The claim as changed must still be a valid claim of its kind (checked as a whole by the
+    store).
     """
 
-    source = ma.fields.String(
-        validate=validate.Length(min=1, max=ID_LENGTH), **_desc("Id of the source.")
-    )
-    kind = ma.fields.String(validate=validate.OneOf(CLAIM_KINDS), **_desc("Kind of claim."))
-    value = _number("The figure or the bound.")
-    low = _number("Lower end of a range.")
-    high = _number("Upper end of a range.")
-    sd = _number(
-        "The claim's own standard deviation.",
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
-    )
-    ci_low = _number("Lower end of the claim's own interval.")
-    ci_high = _number("Upper end of the claim's own interval.")
-    ci_level = FiniteNumber(validate=_OPEN_UNIT, **_desc("Level of ci_low / ci_high."))
-    hedge = ma.fields.String(validate=validate.OneOf(HEDGE_NAMES), **_desc("How loosely stated."))
-    origin = _text(ID_LENGTH, "Shared provenance.")
-    as_of = ma.fields.Date(allow_none=True, **_desc("ISO date at which the figure held."))
-    quote = _text(TEXT_LENGTH, "The wording of the claim.")
-    url = _text(TEXT_LENGTH, "Where the claim was published.")
-    reason = _text(TEXT_LENGTH, "Why the claim is edited (kept in its history).")
+    reason = optional_str(TEXT_LENGTH, "Why the claim is edited (kept in its history).")
 
 
 class RetractSchema(StrictSchema):
@@ -472,21 +449,9 @@ class RetractSchema(StrictSchema):
     )
 
 
-class _ClaimFieldsOut(StrictSchema):
-    source = _out_str("Id of the source.", nullable=False)
-    kind = _out_str("point, at_least, at_most or range.")
-    value = _out_num("The figure or the bound.", nullable=True)
-    low = _out_num("Lower end of a range.", nullable=True)
-    high = _out_num("Upper end of a range.", nullable=True)
-    sd = _out_num("The claim's own standard deviation.", nullable=True)
-    ci_low = _out_num("Lower end of the claim's own interval.", nullable=True)
-    ci_high = _out_num("Upper end of the claim's own interval.", nullable=True)
-    ci_level = _out_num("Level of ci_low / ci_high.")
-    hedge = _out_str("How loosely the figure was stated.")
-    origin = _out_str("Shared provenance.", nullable=True)
-    as_of = ma.fields.Date(required=True, allow_none=True, **_desc("When the figure held."))
-    quote = _out_str("The wording of the claim.", nullable=True)
-    url = _out_str("Where it was published.", nullable=True)
+class _ClaimOut(StoredClaimFields):
+    """A claim's fields as stored, plus whether it was retracted."""
+
     retracted = ma.fields.Boolean(
         required=True, **_desc("Retracted claims no longer count but stay listed.")
     )
@@ -498,7 +463,7 @@ class _ClaimIdentityOut(StrictSchema):
 
 
 # marshmallow lists the fields of the last base first, so the ids lead.
-class ClaimOutSchema(_ClaimFieldsOut, _ClaimIdentityOut):
+class ClaimOutSchema(_ClaimOut, _ClaimIdentityOut):
     """A stored claim in its current revision."""
 
     version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
@@ -512,7 +477,7 @@ class ClaimOutSchema(_ClaimFieldsOut, _ClaimIdentityOut):
         return {name: getattr(claim, attribute) for name, attribute in _CLAIM_OUT.items()}
 
 
-class ClaimRevisionSchema(_ClaimFieldsOut):
+class ClaimRevisionSchema(_ClaimOut):
     """A claim as it was after one change."""
 
     version = _out_int("The version this change produced.")
@@ -526,14 +491,8 @@ class ClaimRevisionSchema(_ClaimFieldsOut):
         return {name: getattr(revision, attribute) for name, attribute in _REVISION_OUT.items()}
 
 
-_FIELDS_OUT: Final = {
-    "source": "source_id", **{
-        name: name for name in (
-            "kind", "value", "low", "high", "sd", "ci_low", "ci_high", "ci_level", "hedge",
-            "origin", "as_of", "quote", "url", "retracted",
-        )
-    },
-}
+#: Output name → stored attribute: the store keeps the source's id as ``source_id``.
+_FIELDS_OUT: Final = {"source" if name == "source_id" else name: name for name in CLAIM_FIELDS}
 _CLAIM_OUT: Final = {
     "id": "id", "question": "question_id", **_FIELDS_OUT, "version": "version",
     "entered_at": "entered_at", "entered_by": "entered_by", "updated_at": "updated_at",

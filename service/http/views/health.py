@@ -9,7 +9,8 @@ from flask_smorest import abort
 
 from service.http import readiness
 from service.http.api import Blueprint
-from service.http.schemas.reconcile import HealthSchema, StrictSchema
+from service.http.schemas.base import StrictSchema
+from service.http.schemas.reconcile import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness and readiness of the service.")
 
