@@ -7,9 +7,11 @@
 * :class:`Blueprint` parses bodies with :class:`JSONBodyParser`: 415 for a non-JSON content
   type, 400 for an empty or malformed body, and 422 problems for schema errors.
 * :class:`StrictJSONProvider` never writes ``NaN`` (not JSON) into a response.
+* :class:`Blueprint` also declares each operation's ``operationId`` and links with its route,
+  and :meth:`Blueprint.problems` its problem responses: the document comes from the schemas
+  and the route declarations, with nothing patched in afterwards.
 * :func:`register_openapi_extras` teaches apispec the custom fields (the reliability union as
-  ``oneOf``, exclusive bounds), and :func:`document_limits` writes the configured list limits
-  into the document.
+  ``oneOf``, exclusive bounds, the configured list limits as ``maxItems``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from service.http.links import operation_id, response_links
 from service.http.problems import (
     PROBLEM_MIMETYPE,
     MalformedJSON,
@@ -36,6 +39,7 @@ from service.http.problems import (
     phrase,
     register_error_handlers,
 )
+from service.http.schemas.base import ConfiguredMaxItems
 from service.http.schemas.fields import GRADE_CHOICES, Reliability
 
 __all__ = [
@@ -46,9 +50,6 @@ __all__ = [
     "IdConverter",
     "JSONBodyParser",
     "StrictJSONProvider",
-    "document_database_problems",
-    "document_limits",
-    "document_rate_limit",
     "register_openapi_extras",
 ]
 
@@ -170,8 +171,20 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
     # flask-smorest is untyped; these typed pass-throughs keep views type-checked.
     def route(self, rule: str, **options: Any) -> Callable[[F], F]:
-        """As flask-smorest's ``route``."""
-        decorator: Callable[[F], F] = super().route(rule, **options)
+        """As flask-smorest's ``route``, declaring the operation's id and links as well.
+
+        The ``operationId`` is the view function's name in lowerCamelCase; the links are those
+        :data:`service.http.links.LINKS` gives for that id.
+        """
+        register: Callable[[F], F] = super().route(rule, **options)
+
+        def decorator(func: F) -> F:
+            operation = operation_id(func.__name__)
+            extra: dict[str, Any] = {"operationId": operation}
+            if links := response_links(operation):
+                extra["responses"] = links
+            return register(self.doc(**extra)(func))
+
         return decorator
 
     def response(self, status_code: int, schema: Any = None, **kwargs: Any) -> Callable[[F], F]:
@@ -289,53 +302,26 @@ def _exclusive_bounds(self: Any, field: ma.fields.Field[Any], **kwargs: Any) -> 
     return result
 
 
-def register_openapi_extras(api: Api) -> None:
-    """Register the attribute functions above with ``api``'s marshmallow plugin."""
+def register_openapi_extras(api: Api, app: Flask) -> None:
+    """Register the attribute functions above with ``api``'s marshmallow plugin, and one that
+    writes the configured limit of a list (MAX_SOURCES, MAX_CLAIMS) as its ``maxItems``.
+
+    The list validators read their limit per request
+    (:class:`service.http.schemas.base.ConfiguredMaxItems`); the document says the same for
+    the app it describes.
+    """
+
+    def configured_max_items(
+        self: Any, field: ma.fields.Field[Any], **kwargs: Any
+    ) -> dict[str, Any]:
+        for validator in field.validators:
+            if isinstance(validator, ConfiguredMaxItems):
+                return {"maxItems": int(app.config[validator.setting])}
+        return {}
+
     converter = api.ma_plugin.converter
     converter.add_attribute_function(_reliability_oneof)
     converter.add_attribute_function(_exclusive_bounds)
+    converter.add_attribute_function(configured_max_items)
 
 
-def document_limits(api: Api, app: Flask) -> None:
-    """Write the configured MAX_SOURCES / MAX_CLAIMS as ``maxItems`` of the request lists.
-
-    The validators read the limits per request
-    (:class:`service.http.schemas.reconcile.ConfiguredMaxItems`);
-    this makes the document say the same for the app it describes.
-    """
-    schemas = api.spec.components.schemas
-    request = schemas.get("ReconcileRequest")
-    if request is None:
-        return
-    for name, setting in (("sources", "MAX_SOURCES"), ("claims", "MAX_CLAIMS")):
-        request["properties"][name]["maxItems"] = int(app.config[setting])
-
-
-def _response_ref(api: Api, status: int) -> dict[str, str]:
-    """``$ref`` of the problem response of ``status``, registering the (lazy) component."""
-    ref: dict[str, str] = api.spec.components.get_ref("response", ERROR_RESPONSES[status][0])
-    return ref
-
-
-def document_rate_limit(api: Api) -> None:
-    """Document the 429 of WRITE_RATE_LIMIT on every write that needs an API key."""
-    for operations in api.spec._paths.values():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict):
-                continue
-            if method.upper() in ("POST", "PUT", "PATCH", "DELETE") and operation.get("security"):
-                operation["responses"]["429"] = _response_ref(api, 429)
-
-
-#: Paths whose operations read or write the database.
-DATABASE_PATHS: Final = ("/v1/sources", "/v1/questions")
-
-
-def document_database_problems(api: Api) -> None:
-    """Document the 503 (database unreachable, with Retry-After) of every stored-data route."""
-    for path, operations in api.spec._paths.items():
-        if not path.startswith(DATABASE_PATHS):
-            continue
-        for operation in operations.values():
-            if isinstance(operation, dict) and "responses" in operation:
-                operation["responses"]["503"] = _response_ref(api, 503)

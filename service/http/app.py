@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from service.config import check_override, load_settings
     from service.http import api as smorest
-    from service.http import auth, database, links, logs, metrics, security
+    from service.http import auth, database, logs, metrics, security
     from service.http.views import batch, claims, docs, health, questions, reconcile, sources, web
 
     settings = load_settings(os.environ)
@@ -86,7 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = smorest.Api()
     api.init_app(app)
-    smorest.register_openapi_extras(api)
+    smorest.register_openapi_extras(api, app)
     api.register_blueprint(reconcile.blp)
     api.register_blueprint(batch.blp)
     api.register_blueprint(health.blp)
@@ -96,8 +96,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.document_security(api)
     app.register_blueprint(docs.blp)
     web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
-    smorest.document_limits(api, app)
-    smorest.document_rate_limit(api)
-    smorest.document_database_problems(api)
-    links.document_links(api, app)
     return app

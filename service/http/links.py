@@ -8,29 +8,24 @@ follow-up calls, and the stateful fuzzer (``tests/contract/test_fuzz_stateful.py
 them to reach stored resources instead of guessing ids.
 
 Every operation gets an ``operationId``: its view function's name in lowerCamelCase
-(``create_question`` → ``createQuestion``), unique across the API (checked when the app is
-built).
+(``create_question`` → ``createQuestion``). Both are declared with the route
+(:meth:`service.http.api.Blueprint.route`); a contract test checks that the ids are unique and
+that every link leads to an operation and a path parameter the document has.
 """
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from service.http.conditional import ETAG_HEADER
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from service.http.api import Api
 
 __all__ = [
     "CREATED_HEADERS",
     "LINKS",
     "LOCATION_HEADER",
     "Link",
-    "document_links",
-    "document_operation_ids",
+    "operation_id",
+    "response_links",
 ]
 
 #: OpenAPI description of the Location header of a 201.
@@ -127,67 +122,27 @@ LINKS: Final[dict[tuple[str, str], dict[str, Link]]] = {
     ),
 }
 
-_VARIABLE: Final = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
-_METHODS: Final = ("get", "put", "post", "patch", "delete")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
+def operation_id(view_name: str) -> str:
+    """The ``operationId`` of a view: its function's name in lowerCamelCase."""
+    head, *rest = view_name.split("_")
     return head + "".join(part.capitalize() for part in rest)
 
 
-def document_operation_ids(api: Api, app: Flask) -> dict[str, tuple[str, str]]:
-    """Give every documented operation an ``operationId`` from its view function's name.
-
-    Returns
-    -------
-    dict
-        ``operationId`` → (OpenAPI path, lower-case method).
-
-    Raises
-    ------
-    RuntimeError
-        When two operations would share an id (a programming error, caught at start-up).
-    """
-    paths = api.spec._paths
-    found: dict[str, tuple[str, str]] = {}
-    for rule in app.url_map.iter_rules():
-        path = _VARIABLE.sub(r"{\1}", rule.rule)
-        for method in sorted(rule.methods or ()):
-            operation = paths.get(path, {}).get(method.lower())
-            if method.lower() not in _METHODS or not isinstance(operation, dict):
-                continue
-            operation_id = _camel(rule.endpoint.rsplit(".", 1)[-1])
-            if operation_id in found and found[operation_id] != (path, method.lower()):
-                raise RuntimeError(f"operationId {operation_id!r} is used twice.")
-            found[operation_id] = (path, method.lower())
-            operation["operationId"] = operation_id
-    return found
-
-
-def document_links(api: Api, app: Flask) -> None:
-    """Set operation ids, then write :data:`LINKS` into the responses they belong to.
-
-    Raises
-    ------
-    RuntimeError
-        When a link names an operation, status or path parameter the document lacks.
-    """
-    operations = document_operation_ids(api, app)
-    paths = api.spec._paths
-    for (source_id, status), links in LINKS.items():
-        path, method = operations[source_id]
-        response = paths[path][method]["responses"].get(status)
-        if not isinstance(response, dict):
-            raise RuntimeError(f"{source_id} documents no {status} response to link from.")
-        for name, link in links.items():
-            target_path, _ = operations[link.operation_id]
-            for parameter in link.parameters:
-                location, _, bare = parameter.rpartition(".")
-                if not location and "{" + bare + "}" not in target_path:
-                    raise RuntimeError(f"Link {name}: {target_path} has no {bare!r}.")
-            response.setdefault("links", {})[name] = {
+def response_links(operation: str) -> dict[int, dict[str, object]]:
+    """The OpenAPI ``responses`` members that carry the links of ``operation`` (may be empty)."""
+    return {
+        # Integer statuses, as flask-smorest keys the responses it documents, so that the
+        # links merge into them.
+        int(status): {"links": {
+            name: {
                 "operationId": link.operation_id,
                 "parameters": dict(link.parameters),
                 "description": link.description,
             }
+            for name, link in links.items()
+        }}
+        for (source, status), links in LINKS.items()
+        if source == operation
+    }

@@ -134,3 +134,32 @@ def test_every_response_field_is_described(client: FlaskClient) -> None:
     for name in response_schemas:
         for field, spec in schemas[name]["properties"].items():
             assert spec.get("description"), f"{name}.{field} has no description"
+
+
+def _operations(document: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation_id = operation["operationId"]
+                assert operation_id not in found, f"operationId {operation_id} used twice"
+                found[operation_id] = (path, operation)
+    return found
+
+
+def test_operation_ids_are_unique_and_links_lead_somewhere(client: FlaskClient) -> None:
+    """Every operation has its own id; every link names an operation of the document and
+    fills only path parameters that operation has, or its If-Match header."""
+    operations = _operations(_document(client))
+    assert {"createClaim", "createQuestion", "createSource"} <= set(operations)
+    links = 0
+    for _, (_, operation) in operations.items():
+        for response in operation["responses"].values():
+            for name, link in response.get("links", {}).items():
+                links += 1
+                assert link["operationId"] in operations, name
+                target_path, _ = operations[link["operationId"]]
+                for parameter in link["parameters"]:
+                    location, _, bare = parameter.rpartition(".")
+                    assert location == "header" or "{" + bare + "}" in target_path, (name, bare)
+    assert links >= 60

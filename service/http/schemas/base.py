@@ -46,7 +46,7 @@ class ConfiguredMaxItems(validate.Validator):
     """At most ``app.config[setting]`` items, read per request so tests can lower the limit.
 
     The OpenAPI document gets the configured value as ``maxItems`` when the app is built
-    (:func:`service.http.api.document_limits`).
+    (:func:`service.http.api.register_openapi_extras`).
     """
 
     def __init__(self, setting: str, noun: str) -> None:

@@ -41,7 +41,7 @@ Headers = dict[str, str]
 @blp.route("", methods=["GET"])
 @blp.arguments(ClaimListQuery, **QUERY)
 @blp.response(200, ClaimPageSchema)
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def list_claims(question_id: int, **query: Any) -> dict[str, Any]:
     """List a question's claims in the order they were entered; retracted ones on request."""
     return envelope(get_repository().list_claims(question_id, **query))
@@ -51,7 +51,7 @@ def list_claims(question_id: int, **query: Any) -> dict[str, Any]:
 @blp.arguments(ClaimCreateSchema)
 @blp.response(201, ClaimOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
-@blp.problems(400, 401, 404, 413, 415, 500)
+@blp.problems(400, 401, 404, 413, 415, 429, 500, 503)
 def create_claim(new: ClaimInput, question_id: int) -> tuple[Claim, Headers]:
     """Add a claim; its source must exist. Validated as in POST /v1/reconcile."""
     claim = get_repository().create_claim(question_id, new, current_actor())
@@ -61,7 +61,7 @@ def create_claim(new: ClaimInput, question_id: int) -> tuple[Claim, Headers]:
 
 @blp.route("/<int:claim_id>", methods=["GET"])
 @blp.response(200, ClaimOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def get_claim(question_id: int, claim_id: int) -> tuple[Claim, Headers]:
     """Get a claim in its current revision."""
     claim = get_repository().get_claim(question_id, claim_id)
@@ -72,7 +72,7 @@ def get_claim(question_id: int, claim_id: int) -> tuple[Claim, Headers]:
 @blp.arguments(ClaimPatchSchema)
 @blp.response(200, ClaimOutSchema, headers={"ETag": ETAG_HEADER})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 409, 412, 413, 415, 428, 500)
+@blp.problems(400, 401, 404, 409, 412, 413, 415, 428, 429, 500, 503)
 def patch_claim(changes: dict[str, Any], question_id: int, claim_id: int) -> tuple[Claim, Headers]:
     """Edit a claim (a new revision); needs If-Match. Retracted claims cannot be edited."""
     reason = changes.pop("reason", None)
@@ -86,7 +86,7 @@ def patch_claim(changes: dict[str, Any], question_id: int, claim_id: int) -> tup
 @blp.arguments(RetractSchema)
 @blp.response(200, ClaimOutSchema, headers={"ETag": ETAG_HEADER})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 409, 412, 413, 415, 428, 500)
+@blp.problems(400, 401, 404, 409, 412, 413, 415, 428, 429, 500, 503)
 def retract_claim(body: dict[str, Any], question_id: int, claim_id: int) -> tuple[Claim, Headers]:
     """Retract a claim: it stops counting and stays visible with its history. Needs If-Match."""
     claim = get_repository().retract_claim(
@@ -98,7 +98,7 @@ def retract_claim(body: dict[str, Any], question_id: int, claim_id: int) -> tupl
 @blp.route("/<int:claim_id>/history", methods=["GET"])
 @blp.arguments(PageQuerySchema, **QUERY)
 @blp.response(200, ClaimHistorySchema)
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def claim_history(question_id: int, claim_id: int, **query: Any) -> dict[str, Any]:
     """Every revision of a claim (creation, edits, retraction), oldest first."""
     return envelope(get_repository().claim_history(question_id, claim_id, **query))

@@ -166,7 +166,7 @@ def post_plot(body: ReconcileRequest, **query: Any) -> Response:
 @blp.arguments(QuestionPlotQuery, location="query", as_kwargs=True)
 @blp.response(200, _BINARY, content_type=MEDIA_TYPES["svg"], description=PLOT_RESPONSE_DOC)
 @_also_png
-@blp.problems(401, 404, 406, 500)
+@blp.problems(401, 404, 406, 500, 503)
 def get_question_plot(question_id: int, **query: Any) -> Response:
     """Draw the forest plot of a stored question's estimate.
 

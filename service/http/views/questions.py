@@ -45,7 +45,7 @@ Headers = dict[str, str]
 @blp.route("", methods=["GET"])
 @blp.arguments(QuestionListQuery, **QUERY)
 @blp.response(200, QuestionPageSchema)
-@blp.problems(401, 500)
+@blp.problems(401, 500, 503)
 def list_questions(q: str | None = None, **query: Any) -> dict[str, Any]:
     """List questions, newest first; filter by status and by words in the title (q)."""
     return envelope(get_repository().list_questions(text=q, **query))
@@ -55,7 +55,7 @@ def list_questions(q: str | None = None, **query: Any) -> dict[str, Any]:
 @blp.arguments(QuestionCreateSchema)
 @blp.response(201, QuestionOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
-@blp.problems(400, 401, 413, 415, 500)
+@blp.problems(400, 401, 413, 415, 429, 500, 503)
 def create_question(new: QuestionInput) -> tuple[Question, Headers]:
     """Create an open question; the answer carries its id."""
     question = get_repository().create_question(new, current_actor())
@@ -65,7 +65,7 @@ def create_question(new: QuestionInput) -> tuple[Question, Headers]:
 
 @blp.route("/<int:question_id>", methods=["GET"])
 @blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def get_question(question_id: int) -> tuple[Question, Headers]:
     """Get a question."""
     question = get_repository().get_question(question_id)
@@ -76,7 +76,7 @@ def get_question(question_id: int) -> tuple[Question, Headers]:
 @blp.arguments(QuestionPatchSchema)
 @blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 412, 413, 415, 428, 500)
+@blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
 def patch_question(changes: dict[str, Any], question_id: int) -> tuple[Question, Headers]:
     """Change a question's title, unit or scale; needs If-Match."""
     repository = get_repository()
@@ -88,7 +88,7 @@ def patch_question(changes: dict[str, Any], question_id: int) -> tuple[Question,
 @blp.arguments(ResolutionSchema)
 @blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 412, 413, 415, 428, 500)
+@blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
 def resolve_question(resolution: ResolutionInput, question_id: int) -> tuple[Question, Headers]:
     """Record the true value; relearns every source's track record. Needs If-Match.
 
@@ -102,7 +102,7 @@ def resolve_question(resolution: ResolutionInput, question_id: int) -> tuple[Que
 @blp.route("/<int:question_id>/history", methods=["GET"])
 @blp.arguments(PageQuerySchema, **QUERY)
 @blp.response(200, QuestionHistorySchema)
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def question_history(question_id: int, **query: Any) -> dict[str, Any]:
     """Every revision of a question (creation, edits, resolutions), oldest first."""
     return envelope(get_repository().question_history(question_id, **query))
@@ -111,7 +111,7 @@ def question_history(question_id: int, **query: Any) -> dict[str, Any]:
 @blp.route("/<int:question_id>/estimate", methods=["GET"])
 @blp.arguments(EstimateQuery, **QUERY)
 @blp.response(200, ReconcileResponseSchema)
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def get_estimate(question_id: int, **query: Any) -> dict[str, Any]:
     """Reconcile the question's claims, now or as of a past moment.
 

@@ -40,7 +40,7 @@ Headers = dict[str, str]
 @blp.route("", methods=["GET"])
 @blp.arguments(SourceListQuery, **QUERY)
 @blp.response(200, SourcePageSchema)
-@blp.problems(401, 500)
+@blp.problems(401, 500, 503)
 def list_sources(**query: Any) -> dict[str, Any]:
     """List sources, ordered by id; filter by type and grade."""
     return envelope(get_repository().list_sources(**query))
@@ -50,7 +50,7 @@ def list_sources(**query: Any) -> dict[str, Any]:
 @blp.arguments(SourceCreateSchema)
 @blp.response(201, SourceOutSchema, headers=CREATED_HEADERS)
 @blp.doc(security=SECURITY)
-@blp.problems(400, 401, 409, 413, 415, 500)
+@blp.problems(400, 401, 409, 413, 415, 429, 500, 503)
 def create_source(new: SourceInput) -> tuple[Source, Headers]:
     """Create a source; 409 when the id is taken."""
     source = get_repository().create_source(new, current_actor())
@@ -60,7 +60,7 @@ def create_source(new: SourceInput) -> tuple[Source, Headers]:
 
 @blp.route("/<source_id>", methods=["GET"])
 @blp.response(200, SourceOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def get_source(source_id: str) -> tuple[Source, Headers]:
     """Get a source with its credibility: prior, learned, and what estimates use."""
     source = get_repository().get_source(source_id)
@@ -71,7 +71,7 @@ def get_source(source_id: str) -> tuple[Source, Headers]:
 @blp.arguments(SourcePatchSchema)
 @blp.response(200, SourceOutSchema, headers={"ETag": ETAG_HEADER})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 412, 413, 415, 428, 500)
+@blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
 def patch_source(changes: dict[str, Any], source_id: str) -> tuple[Source, Headers]:
     """Change a source's name, type or reliability; needs If-Match."""
     repository = get_repository()
@@ -82,7 +82,7 @@ def patch_source(changes: dict[str, Any], source_id: str) -> tuple[Source, Heade
 @blp.route("/<source_id>/history", methods=["GET"])
 @blp.arguments(PageQuerySchema, **QUERY)
 @blp.response(200, SourceHistorySchema)
-@blp.problems(401, 404, 500)
+@blp.problems(401, 404, 500, 503)
 def source_history(source_id: str, **query: Any) -> dict[str, Any]:
     """Every revision of a source, oldest first."""
     return envelope(get_repository().source_history(source_id, **query))
