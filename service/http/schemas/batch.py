@@ -34,6 +34,7 @@ from models.claims import CLAIM_KINDS, HEDGE_NAMES, Source
 from models.credibility import SourceProfile, profile_for
 from models.errors import ReconcileError
 from service.http.schemas.base import MAX_LEVELS, ConfiguredMaxItems, StrictSchema, no_duplicates
+from service.http.schemas.claim import ClaimFields
 from service.http.schemas.fields import FiniteNumber
 from service.http.schemas.reconcile import SourceSchema
 
@@ -46,36 +47,43 @@ __all__ = [
 
 DEFAULT_BATCH_LEVELS: Final[tuple[float, ...]] = (0.9,)
 MAX_ID_LENGTH: Final = 256
-#: Keys of one claim in the nested form, and the numbers among them.
-CLAIM_KEYS: Final[tuple[str, ...]] = (
-    "source", "kind", "value", "low", "high", "sd", "hedge", "origin", "resolution",
-)
-NUMBER_KEYS: Final[tuple[str, ...]] = ("value", "low", "high", "sd", "resolution")
-COLUMN_KEYS: Final[tuple[str, ...]] = ("question", *CLAIM_KEYS)
 
 
 # --- documentation schemas (the shapes the custom fields accept) -------------------------------
 
 
-class BatchClaimSchema(StrictSchema):
-    """One claim of a question in the nested form."""
+class BatchClaimSchema(ClaimFields):
+    """One claim of a question in the nested form: a claim's fields without its own interval,
+    date or record fields, with longer ids, a nullable hedge, and the figure's rounding step.
+
+    Parsed by :class:`QuestionsField` by hand for speed; the keys and number fields it accepts
+    are read from this schema, and a test checks that both accept the same claims.
+    """
+
+    class Meta(ClaimFields.Meta):
+        exclude = ("ci_low", "ci_high", "ci_level", "as_of", "quote", "url")
 
     source = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_ID_LENGTH),
                               metadata={"description": "Source id."})
-    kind = ma.fields.String(required=True, validate=validate.OneOf(CLAIM_KINDS),
-                            metadata={"description": "point, at_least, at_most or range."})
-    value = FiniteNumber(allow_none=True, metadata={"description": "Figure or bound."})
-    low = FiniteNumber(allow_none=True, metadata={"description": "Lower end of a range."})
-    high = FiniteNumber(allow_none=True, metadata={"description": "Upper end of a range."})
-    sd = FiniteNumber(allow_none=True, metadata={"description": "Own standard deviation."})
-    hedge = ma.fields.String(allow_none=True, validate=validate.OneOf(HEDGE_NAMES),
-                             metadata={"description": "exact, none, about, could_be, rumour."})
+    hedge = ma.fields.String(
+        allow_none=True, validate=validate.OneOf(("", *HEDGE_NAMES)),
+        metadata={"description": "exact, none, about, could_be, rumour; empty or null: none."},
+    )
     origin = ma.fields.String(allow_none=True, validate=validate.Length(max=MAX_ID_LENGTH),
                               metadata={"description": "Shared provenance (echoes count once)."})
     resolution = FiniteNumber(
         allow_none=True,
+        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
         metadata={"description": "Rounding step of the figure (default: read from its digits)."},
     )
+
+
+#: Keys of one claim in the nested form, and the numbers among them: those the schema documents.
+CLAIM_KEYS: Final[tuple[str, ...]] = tuple(BatchClaimSchema().fields)
+NUMBER_KEYS: Final[tuple[str, ...]] = tuple(
+    name for name, field in BatchClaimSchema().fields.items() if isinstance(field, FiniteNumber)
+)
+COLUMN_KEYS: Final[tuple[str, ...]] = ("question", *CLAIM_KEYS)
 
 
 class BatchQuestionSchema(StrictSchema):
