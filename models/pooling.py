@@ -37,9 +37,20 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import stats
 
-from models.errors import InvalidClaimError, InvalidParameterError, NumericalRangeError
+from models.errors import InvalidParameterError, NumericalRangeError
+from models.tau2 import (
+    TAU2_METHODS,
+    PoolingData,
+    as_data,
+    generalized_q,
+    tau2_dl,
+    tau2_pm,
+    tau2_reml,
+    tr_p_fixed,
+    weighted_mean,
+)
 
 __all__ = [
     "CI_METHODS",
@@ -54,19 +65,12 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Estimators of the between-claim variance τ² that :class:`RandomEffects` accepts.
-TAU2_METHODS: Final[tuple[str, ...]] = ("DL", "PM", "REML")
-
 #: Ways to turn the pooled mean's standard error into an interval.
 CI_METHODS: Final[tuple[str, ...]] = ("z", "knha")
 
 # metafor sets the Knapp–Hartung scale to 0 when the weighted residual sum of squares is at or
 # below machine epsilon (all claims equal); copying that keeps identical inputs identical.
 _KNHA_RSS_FLOOR: Final[float] = float(np.finfo(np.float64).eps)
-
-# Iterations stop on metafor's absolute criterion |Δτ²| <= tol, or once the step is lost in the
-# rounding of a large τ² (a claim in soldiers can have τ² ~ 1e12, where 1e-10 is below one ulp).
-_RELATIVE_FLOOR: Final[float] = 1e-13
 
 
 def _check_level(level: float) -> float:
@@ -192,43 +196,17 @@ class PoolingFit:
         return float(stats.t.isf(alpha / 2.0, self.df))
 
     def interval(self, level: float) -> tuple[float, float]:
-        """Confidence interval for ``mu``: ``mu ± crit · se`` (metafor's ``ci.lb``/``ci.ub``).
-
-        Parameters
-        ----------
-        level : float
-            Coverage in (0, 1).
-
-        Returns
-        -------
-        tuple of float
-            ``(low, high)``.
-
-        Raises
-        ------
-        InvalidParameterError
-            If ``level`` is not in (0, 1).
+        """Confidence interval ``(low, high)`` for ``mu``: ``mu ± crit · se`` (metafor's
+        ``ci.lb``/``ci.ub``), with ``crit`` the :meth:`critical_value` at ``level``, a coverage in
+        (0, 1); :class:`InvalidParameterError` for any other ``level``.
         """
         crit = self.critical_value(level)
         return (self.mu - crit * self.se, self.mu + crit * self.se)
 
     def prediction_interval(self, level: float) -> tuple[float, float]:
-        """Interval for the true value behind a new, similar claim (metafor's ``pi.lb``/``pi.ub``).
-
-        Parameters
-        ----------
-        level : float
-            Coverage in (0, 1).
-
-        Returns
-        -------
-        tuple of float
-            ``(low, high)``.
-
-        Raises
-        ------
-        InvalidParameterError
-            If ``level`` is not in (0, 1).
+        """Interval ``(low, high)`` for the true value behind a new, similar claim (metafor's
+        ``pi.lb``/``pi.ub``) at ``level``, a coverage in (0, 1); :class:`InvalidParameterError`
+        for any other ``level``, as for :meth:`interval`.
 
         Notes
         -----
@@ -258,165 +236,8 @@ class PoolingFit:
         return _studentized_residuals(*self._refit_inputs())
 
 
-@dataclass(frozen=True, slots=True)
-class _Data:
-    """Validated inputs with the sums every estimator needs."""
-
-    y: FloatArray
-    v: FloatArray
-    # y minus its plain mean: metafor centres y too, so that sums of squares of values far from
-    # zero (Kacker's 62.x) do not lose digits to cancellation.
-    yc: FloatArray
-    centre: float
-
-    @property
-    def k(self) -> int:
-        return int(self.y.shape[0])
-
-
-def _as_data(y: npt.ArrayLike, v: npt.ArrayLike) -> _Data:
-    try:
-        ya = np.array(y, dtype=np.float64)
-        va = np.array(v, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidClaimError(f"Effect sizes and variances must be numbers ({exc}).") from exc
-    if ya.ndim != 1:
-        raise InvalidClaimError(f"Effect sizes must be a 1-d sequence; got shape {ya.shape}.")
-    if va.shape != ya.shape:
-        raise InvalidClaimError(
-            f"Got {ya.shape[0]} effect sizes but variances of shape {va.shape}; "
-            "need one variance per effect size."
-        )
-    k = int(ya.shape[0])
-    if k < 1:
-        raise InvalidClaimError("Nothing to pool: need at least 1 effect size; got 0.")
-    for i in range(k):
-        yi, vi = float(ya[i]), float(va[i])
-        if not math.isfinite(yi):
-            raise InvalidClaimError(
-                f"Effect size y[{i}] is {yi!r}; every effect size must be finite."
-            )
-        if not (math.isfinite(vi) and vi > 0.0):
-            raise InvalidClaimError(
-                f"Sampling variance v[{i}] is {vi!r}; every sampling variance must be finite "
-                "and > 0."
-            )
-    centre = float(np.mean(ya))
-    yc = ya - centre
-    # Every later sum is bounded by these: weights never exceed 1/v, squared residuals never
-    # exceed 4·max(yc²). Checking them once keeps overflow out of the estimators.
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        w = 1.0 / va
-        bounds = (
-            float(np.sum(w)),
-            float(np.sum(w * w)),
-            4.0 * float(np.max(yc * yc)) * float(np.sum(w)),
-        )
-    if not (np.all(np.isfinite(yc)) and all(math.isfinite(b) for b in bounds)):
-        raise NumericalRangeError(
-            "Effect sizes or sampling variances are too large or too small to pool in floating "
-            "point; rescale the quantity (e.g. use other units) before pooling."
-        )
-    return _Data(y=ya, v=va, yc=yc, centre=centre)
-
-
-def _weighted_mean(yc: FloatArray, w: FloatArray) -> float:
-    return float(np.sum(w * yc) / np.sum(w))
-
-
-def _generalized_q(data: _Data, tau2: float) -> float:
-    """``Σ w_i (y_i − μ̂(τ²))²`` with ``w_i = 1/(v_i + τ²)``; at τ² = 0 this is Cochran's Q."""
-    w = 1.0 / (data.v + tau2)
-    mu_c = _weighted_mean(data.yc, w)
-    return float(np.sum(w * (data.yc - mu_c) ** 2))
-
-
-def _tr_p_fixed(v: FloatArray) -> float:
-    """``tr(P)`` of the fixed-effect model: ``Σw − Σw²/Σw`` with ``w = 1/v``."""
-    w = 1.0 / v
-    sw = float(np.sum(w))
-    return sw - float(np.sum(w * w)) / sw
-
-
-def _tau2_dl(data: _Data) -> float:
-    q = _generalized_q(data, 0.0)
-    raw = (q - (data.k - 1)) / _tr_p_fixed(data.v)
-    # DL's moment estimate is negative whenever Q < k − 1; a variance cannot be.
-    return max(0.0, raw)
-
-
-def _tau2_pm(data: _Data, tol: float, max_iter: int) -> tuple[float, int]:
-    target = float(data.k - 1)
-    if _generalized_q(data, 0.0) <= target:
-        return 0.0, 0
-    # Q(τ²) <= Σ(y − ȳ)² / τ², so at τ² = Σ(y − ȳ)² / (k − 1) the generalized Q is at or below
-    # k − 1 and [0, hi] brackets the root. metafor instead searches [0, 100] and fails beyond.
-    hi = float(np.sum(data.yc**2)) / target
-    f_hi = _generalized_q(data, hi) - target
-    if f_hi >= 0.0:
-        return hi, 0
-    try:
-        root, result = optimize.brentq(
-            lambda t: _generalized_q(data, t) - target,
-            0.0,
-            hi,
-            xtol=tol,
-            rtol=_RELATIVE_FLOOR,
-            maxiter=max_iter,
-            full_output=True,
-        )
-    except RuntimeError as exc:
-        raise NumericalRangeError(
-            f"Paule–Mandel root search did not converge in {max_iter} iterations."
-        ) from exc
-    return max(0.0, float(root)), int(result.iterations)
-
-
-def _tau2_reml(data: _Data, tol: float, max_iter: int) -> tuple[float, int]:
-    k = data.k
-    yc, v = data.yc, data.v
-    # metafor starts Fisher scoring from the Hedges (HE) estimate, floored at 0; using the same
-    # start means the same iterates, so a run with metafor's threshold reproduces its output.
-    ybar = float(np.mean(yc))
-    he = (float(np.sum((yc - ybar) ** 2)) - float(np.sum(v)) * (k - 1) / k) / (k - 1)
-    tau2 = max(0.0, he)
-    for iteration in range(1, max_iter + 1):
-        w = 1.0 / (v + tau2)
-        # Work with u = w / max(w): the step below is invariant to that rescaling, and Σw³ of
-        # raw weights overflows long before the inputs do.
-        scale = float(np.max(w))
-        u = w / scale
-        su = float(np.sum(u))
-        su2 = float(np.sum(u * u))
-        resid = yc - float(np.sum(u * yc)) / su
-        # Intercept-only closed forms of metafor's matrix expressions, with P = W − w wᵀ/Σw:
-        # Y'PPY = Σ w²(y − μ̂)², tr(P) = Σw − Σw²/Σw, tr(PP) = Σw² − 2Σw³/Σw + (Σw²/Σw)²;
-        # in u the first and last carry scale², tr(P) carries scale, hence the division below.
-        ypy = float(np.sum(u * u * resid * resid))
-        tr_p = (su - su2 / su) / scale
-        tr_pp = su2 - 2.0 * float(np.sum(u**3)) / su + (su2 / su) ** 2
-        step = (ypy - tr_p) / tr_pp
-        if tau2 == 0.0 and step < 0.0:
-            # Already on the boundary and pushed outwards: metafor's step halving would shrink
-            # this step to nothing, so skip the ~1000 halvings and stay at 0.
-            step = 0.0
-        while tau2 + step < 0.0:
-            step /= 2.0  # step halving, as metafor: never leave the parameter space
-        new = tau2 + step
-        change = abs(new - tau2)
-        tau2 = new
-        if not math.isfinite(tau2):
-            raise NumericalRangeError("REML Fisher scoring diverged; τ² is not finite.")
-        if change <= tol or change <= _RELATIVE_FLOOR * tau2:
-            return max(0.0, tau2), iteration
-    raise NumericalRangeError(
-        f"REML Fisher scoring did not converge in {max_iter} iterations "
-        f"(last τ² = {tau2:.6g}); increase max_iter or use tau2_method 'DL' or 'PM'."
-    )
-
-
 def _finish(
-    data: _Data,
+    data: PoolingData,
     *,
     tau2: float,
     method: Literal["fixed_effect", "random_effects"],
@@ -428,14 +249,14 @@ def _finish(
     k = data.k
     w = 1.0 / (data.v + tau2)
     sw = float(np.sum(w))
-    mu_c = _weighted_mean(data.yc, w)
+    mu_c = weighted_mean(data.yc, w)
     mu = mu_c + data.centre
     se = math.sqrt(1.0 / sw)
 
     if k > 1:
-        q = max(0.0, _generalized_q(data, 0.0))
+        q = max(0.0, generalized_q(data, 0.0))
         q_pvalue = float(stats.chi2.sf(q, k - 1))
-        s2 = (k - 1) / _tr_p_fixed(data.v)
+        s2 = (k - 1) / tr_p_fixed(data.v)
         if method == "fixed_effect":
             # metafor has no τ² here, so it falls back to the Q-based pair.
             i2 = max(0.0, (q - (k - 1)) / q) if q > 0.0 else 0.0
@@ -549,7 +370,7 @@ class FixedEffect:
         NumericalRangeError
             Variances too small (or values too large) for floating point.
         """
-        data = _as_data(y, v)
+        data = as_data(y, v)
         return _finish(
             data,
             tau2=0.0,
@@ -668,16 +489,16 @@ class RandomEffects:
         NumericalRangeError
             Numbers beyond floating point, or REML/PM failing to converge in ``max_iter``.
         """
-        data = _as_data(y, v)
+        data = as_data(y, v)
         iterations = 0
         if data.k == 1:
             tau2 = 0.0
         elif self.tau2_method == "DL":
-            tau2 = _tau2_dl(data)
+            tau2 = tau2_dl(data)
         elif self.tau2_method == "PM":
-            tau2, iterations = _tau2_pm(data, self.tol, self.max_iter)
+            tau2, iterations = tau2_pm(data, self.tol, self.max_iter)
         else:
-            tau2, iterations = _tau2_reml(data, self.tol, self.max_iter)
+            tau2, iterations = tau2_reml(data, self.tol, self.max_iter)
         return _finish(
             data,
             tau2=tau2,
@@ -694,8 +515,8 @@ Estimator = FixedEffect | RandomEffects
 
 def _deleted_fits(
     estimator: Estimator, y: npt.ArrayLike, v: npt.ArrayLike
-) -> tuple[_Data, list[PoolingFit | None]]:
-    data = _as_data(y, v)
+) -> tuple[PoolingData, list[PoolingFit | None]]:
+    data = as_data(y, v)
     k = data.k
     if k == 1:
         return data, [None]
