@@ -468,26 +468,13 @@ class RandomEffects:
     def fit(self, y: npt.ArrayLike, v: npt.ArrayLike) -> PoolingFit:
         """Pool effect sizes ``y`` with sampling variances ``v`` under random effects.
 
-        Parameters
-        ----------
-        y : array_like, shape (k,)
-            Effect sizes, finite.
-        v : array_like, shape (k,)
-            Their sampling variances, finite and > 0.
+        The parameters and errors are those of :meth:`FixedEffect.fit`; besides,
+        :class:`NumericalRangeError` when REML or PM does not converge in ``max_iter``.
 
         Returns
         -------
         PoolingFit
             ``tau2`` >= 0; with ``k == 1``, ``tau2 == 0`` (see Notes of the class).
-
-        Raises
-        ------
-        InvalidClaimError
-            Empty, mis-shaped, non-finite ``y`` or non-positive ``v``.
-        InvalidParameterError
-            ``ci_method="knha"`` with a single claim.
-        NumericalRangeError
-            Numbers beyond floating point, or REML/PM failing to converge in ``max_iter``.
         """
         data = as_data(y, v)
         iterations = 0
