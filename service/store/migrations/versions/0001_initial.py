@@ -8,6 +8,7 @@ Create Date: 2026-11-24 23:35:39
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -16,6 +17,123 @@ revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Each table's columns in the order the tables were first created. A record's editable fields
+# stand in its current table and in its revision table alike (as the mixins of
+# service/store/orm.py), so each list is built by one function; every call makes new Column
+# objects, which a table takes ownership of.
+
+
+def _stamp(verb: str, nullable: bool = False) -> list[sa.Column[Any]]:
+    """``<verb>_at`` and ``<verb>_by``: when, and under which API key's name."""
+    return [
+        sa.Column(f"{verb}_at", sa.DateTime(timezone=True), nullable=nullable),
+        sa.Column(f"{verb}_by", sa.String(length=64), nullable=nullable),
+    ]
+
+
+def _current(made: str) -> list[sa.Column[Any]]:
+    """The version and the stamps of a current row, made (``created``/``entered``) and updated."""
+    return [sa.Column("version", sa.Integer(), nullable=False), *_stamp(made), *_stamp("updated")]
+
+
+def _revision(*between: sa.Column[Any]) -> list[sa.Column[Any]]:
+    """The version, action and stamp of a revision row (``between`` after the action)."""
+    return [
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        *between,
+        *_stamp("recorded"),
+    ]
+
+
+def _question_fields() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("unit", sa.String(length=64), nullable=True),
+        sa.Column("scale", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("resolution_value", sa.Double(), nullable=True),
+        sa.Column("resolution_date", sa.Date(), nullable=True),
+        sa.Column("resolution_reference", sa.String(length=2000), nullable=True),
+    ]
+
+
+def _source_fields() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("grade", sa.String(length=1), nullable=True),
+        sa.Column("reliability_number", sa.Double(), nullable=True),
+    ]
+
+
+def _claim_fields() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("source_id", sa.String(length=128), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Double(), nullable=True),
+        sa.Column("low", sa.Double(), nullable=True),
+        sa.Column("high", sa.Double(), nullable=True),
+        sa.Column("sd", sa.Double(), nullable=True),
+        sa.Column("ci_low", sa.Double(), nullable=True),
+        sa.Column("ci_high", sa.Double(), nullable=True),
+        sa.Column("ci_level", sa.Double(), nullable=False),
+        sa.Column("hedge", sa.String(length=16), nullable=False),
+        sa.Column("origin", sa.String(length=128), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=True),
+        sa.Column("quote", sa.String(length=2000), nullable=True),
+        sa.Column("url", sa.String(length=2000), nullable=True),
+        sa.Column("retracted", sa.Boolean(), nullable=False),
+    ]
+
+
+def _track_record_fields() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("n_resolved", sa.Integer(), nullable=False),
+        sa.Column("credibility", sa.Double(), nullable=True),
+        sa.Column("spread", sa.Double(), nullable=True),
+        sa.Column("bias", sa.Double(), nullable=True),
+        sa.Column("hit_rate", sa.Double(), nullable=True),
+        sa.Column("observed_hit_rate", sa.Double(), nullable=True),
+        sa.Column("calibration", sa.Double(), nullable=True),
+        sa.Column("n_calibration", sa.Integer(), nullable=False),
+        sa.Column("profile", sa.JSON(), nullable=False),
+    ]
+
+
+def _foreign_key(table: str, column: str, referred: str) -> sa.ForeignKeyConstraint:
+    """``table.column`` → ``referred.id``, named by the ORM's naming convention."""
+    return sa.ForeignKeyConstraint(
+        [column], [f"{referred}.id"], name=op.f(f"fk_{table}_{column}_{referred}")
+    )
+
+
+def _create_revision_table(
+    table: str,
+    owner: sa.Column[Any],
+    referred: str,
+    fields: list[sa.Column[Any]],
+    *,
+    between: Sequence[sa.Column[Any]] = (),
+    references: Sequence[tuple[str, str]] = (),
+) -> None:
+    """A record's revision table: its own id, the record's id (``owner``, a key of ``referred``),
+    the revision's version, action and stamp (``between`` after the action), and the record's
+    editable ``fields``; one revision per version of a record. ``references`` are further
+    (column, referred table) foreign keys."""
+    op.create_table(
+        table,
+        sa.Column("id", sa.Integer(), nullable=False),
+        owner,
+        *_revision(*between),
+        *fields,
+        _foreign_key(table, owner.name, referred),
+        *(_foreign_key(table, column, other) for column, other in references),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+        sa.UniqueConstraint(owner.name, "version", name=op.f(f"uq_{table}_{owner.name}_version")),
+    )
 
 
 def upgrade() -> None:
@@ -36,20 +154,9 @@ def upgrade() -> None:
     op.create_table(
         "questions",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=64), nullable=False),
-        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("resolved_by", sa.String(length=64), nullable=True),
-        sa.Column("title", sa.String(length=500), nullable=False),
-        sa.Column("unit", sa.String(length=64), nullable=True),
-        sa.Column("scale", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=8), nullable=False),
-        sa.Column("resolution_value", sa.Double(), nullable=True),
-        sa.Column("resolution_date", sa.Date(), nullable=True),
-        sa.Column("resolution_reference", sa.String(length=2000), nullable=True),
+        *_current("created"),
+        *_stamp("resolved", nullable=True),
+        *_question_fields(),
         sa.CheckConstraint("status IN ('open', 'resolved')", name=op.f("ck_questions_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_questions")),
     )
@@ -58,15 +165,8 @@ def upgrade() -> None:
     op.create_table(
         "sources",
         sa.Column("id", sa.String(length=128), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("grade", sa.String(length=1), nullable=True),
-        sa.Column("reliability_number", sa.Double(), nullable=True),
+        *_current("created"),
+        *_source_fields(),
         sa.CheckConstraint(
             "grade IS NULL OR reliability_number IS NULL", name=op.f("ck_sources_one_reliability")
         ),
@@ -78,99 +178,34 @@ def upgrade() -> None:
         "claims",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("question_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("entered_by", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_by", sa.String(length=64), nullable=False),
-        sa.Column("source_id", sa.String(length=128), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("value", sa.Double(), nullable=True),
-        sa.Column("low", sa.Double(), nullable=True),
-        sa.Column("high", sa.Double(), nullable=True),
-        sa.Column("sd", sa.Double(), nullable=True),
-        sa.Column("ci_low", sa.Double(), nullable=True),
-        sa.Column("ci_high", sa.Double(), nullable=True),
-        sa.Column("ci_level", sa.Double(), nullable=False),
-        sa.Column("hedge", sa.String(length=16), nullable=False),
-        sa.Column("origin", sa.String(length=128), nullable=True),
-        sa.Column("as_of", sa.Date(), nullable=True),
-        sa.Column("quote", sa.String(length=2000), nullable=True),
-        sa.Column("url", sa.String(length=2000), nullable=True),
-        sa.Column("retracted", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["question_id"], ["questions.id"], name=op.f("fk_claims_question_id_questions")
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_claims_source_id_sources")
-        ),
+        *_current("entered"),
+        *_claim_fields(),
+        _foreign_key("claims", "question_id", "questions"),
+        _foreign_key("claims", "source_id", "sources"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
     )
     op.create_index(op.f("ix_claims_question_id"), "claims", ["question_id"])
     op.create_index(op.f("ix_claims_source_id"), "claims", ["source_id"])
 
-    op.create_table(
+    _create_revision_table(
         "question_revisions",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("question_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_by", sa.String(length=64), nullable=False),
-        sa.Column("title", sa.String(length=500), nullable=False),
-        sa.Column("unit", sa.String(length=64), nullable=True),
-        sa.Column("scale", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=8), nullable=False),
-        sa.Column("resolution_value", sa.Double(), nullable=True),
-        sa.Column("resolution_date", sa.Date(), nullable=True),
-        sa.Column("resolution_reference", sa.String(length=2000), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["question_id"],
-            ["questions.id"],
-            name=op.f("fk_question_revisions_question_id_questions"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_question_revisions")),
-        sa.UniqueConstraint(
-            "question_id", "version", name=op.f("uq_question_revisions_question_id_version")
-        ),
+        "questions",
+        _question_fields(),
     )
-    op.create_table(
+    _create_revision_table(
         "source_revisions",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.String(length=128), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_by", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("grade", sa.String(length=1), nullable=True),
-        sa.Column("reliability_number", sa.Double(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_source_revisions_source_id_sources")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_source_revisions")),
-        sa.UniqueConstraint(
-            "source_id", "version", name=op.f("uq_source_revisions_source_id_version")
-        ),
+        "sources",
+        _source_fields(),
     )
     op.create_table(
         "track_record_history",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.String(length=128), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("n_resolved", sa.Integer(), nullable=False),
-        sa.Column("credibility", sa.Double(), nullable=True),
-        sa.Column("spread", sa.Double(), nullable=True),
-        sa.Column("bias", sa.Double(), nullable=True),
-        sa.Column("hit_rate", sa.Double(), nullable=True),
-        sa.Column("observed_hit_rate", sa.Double(), nullable=True),
-        sa.Column("calibration", sa.Double(), nullable=True),
-        sa.Column("n_calibration", sa.Integer(), nullable=False),
-        sa.Column("profile", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_track_record_history_source_id_sources")
-        ),
+        *_track_record_fields(),
+        _foreign_key("track_record_history", "source_id", "sources"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_track_record_history")),
     )
     op.create_index(
@@ -183,54 +218,17 @@ def upgrade() -> None:
         "track_records",
         sa.Column("source_id", sa.String(length=128), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("n_resolved", sa.Integer(), nullable=False),
-        sa.Column("credibility", sa.Double(), nullable=True),
-        sa.Column("spread", sa.Double(), nullable=True),
-        sa.Column("bias", sa.Double(), nullable=True),
-        sa.Column("hit_rate", sa.Double(), nullable=True),
-        sa.Column("observed_hit_rate", sa.Double(), nullable=True),
-        sa.Column("calibration", sa.Double(), nullable=True),
-        sa.Column("n_calibration", sa.Integer(), nullable=False),
-        sa.Column("profile", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_track_records_source_id_sources")
-        ),
+        *_track_record_fields(),
+        _foreign_key("track_records", "source_id", "sources"),
         sa.PrimaryKeyConstraint("source_id", name=op.f("pk_track_records")),
     )
-    op.create_table(
+    _create_revision_table(
         "claim_revisions",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("claim_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        sa.Column("reason", sa.String(length=2000), nullable=True),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_by", sa.String(length=64), nullable=False),
-        sa.Column("source_id", sa.String(length=128), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("value", sa.Double(), nullable=True),
-        sa.Column("low", sa.Double(), nullable=True),
-        sa.Column("high", sa.Double(), nullable=True),
-        sa.Column("sd", sa.Double(), nullable=True),
-        sa.Column("ci_low", sa.Double(), nullable=True),
-        sa.Column("ci_high", sa.Double(), nullable=True),
-        sa.Column("ci_level", sa.Double(), nullable=False),
-        sa.Column("hedge", sa.String(length=16), nullable=False),
-        sa.Column("origin", sa.String(length=128), nullable=True),
-        sa.Column("as_of", sa.Date(), nullable=True),
-        sa.Column("quote", sa.String(length=2000), nullable=True),
-        sa.Column("url", sa.String(length=2000), nullable=True),
-        sa.Column("retracted", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["claim_id"], ["claims.id"], name=op.f("fk_claim_revisions_claim_id_claims")
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_claim_revisions_source_id_sources")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_claim_revisions")),
-        sa.UniqueConstraint(
-            "claim_id", "version", name=op.f("uq_claim_revisions_claim_id_version")
-        ),
+        "claims",
+        _claim_fields(),
+        between=[sa.Column("reason", sa.String(length=2000), nullable=True)],
+        references=[("source_id", "sources")],
     )
     op.create_index(
         op.f("ix_claim_revisions_claim_id_recorded_at"),
