@@ -1,4 +1,5 @@
-"""Shared fixtures: an app built from default settings, its test client, the troop case."""
+"""Shared fixtures: an app built from default settings, its test client, the troop case; and
+the markers of the slow groups (``make test-quick`` leaves them out)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,34 @@ TROOP_CASE: dict[str, Any] = {
         {"source": "anon-media", "kind": "point", "value": 12000, "hedge": "about"},
     ],
 }
+
+
+#: Markers of the slow groups, by file or directory under tests/ (declared in pyproject.toml).
+MARKERS_BY_PATH: dict[str, tuple[str, ...]] = {
+    "browser/": ("browser",),
+    "contract/test_fuzz_openapi.py": ("fuzz",),
+    "contract/test_fuzz_stateful.py": ("fuzz",),
+    "persistence/test_pg_restart.py": ("postgres_outage",),
+    "persistence/test_pg_under_load.py": ("postgres_outage",),
+    "persistence/test_restart.py": ("gunicorn",),
+    "service/test_soak.py": ("soak", "gunicorn"),
+    "service/test_faults.py": ("faults", "gunicorn"),
+    "service/test_gunicorn.py": ("gunicorn",),
+}
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of the files and directories in :data:`MARKERS_BY_PATH`."""
+    for item in items:
+        try:
+            where = item.path.resolve().relative_to(_TESTS).as_posix()
+        except ValueError:
+            continue
+        for prefix, names in MARKERS_BY_PATH.items():
+            if where == prefix or (prefix.endswith("/") and where.startswith(prefix)):
+                for name in names:
+                    item.add_marker(getattr(pytest.mark, name))
 
 
 @pytest.fixture(scope="session")
