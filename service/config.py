@@ -35,6 +35,9 @@ LOG_FORMATS: Final[tuple[str, ...]] = ("json", "text")
 #: the app (about 180 MB resident once it has drawn a plot), and the work is CPU-bound, so more
 #: than this buys memory use, not speed.
 MAX_AUTO_WORKERS: Final = 8
+#: Largest ``MAX_URI_LENGTH``: gunicorn reads request lines of at most 8190 bytes (its hard
+#: maximum), and the method, two spaces and the version must fit beside the target.
+MAX_URI_LIMIT: Final = 8000
 
 
 class ConfigError(ValueError):
@@ -299,6 +302,26 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         str(4 * 1024 * 1024),
         _int_in(1),
         "Largest accepted request body in bytes (4 MiB); larger bodies get 413.",
+    ),
+    Setting(
+        "MAX_URI_LENGTH",
+        str(MAX_URI_LIMIT),
+        _int_in(256, MAX_URI_LIMIT),
+        "Longest accepted request target (path and query string, as sent) in bytes, at most "
+        f"{MAX_URI_LIMIT}; longer ones get 414 (problem+json).",
+    ),
+    Setting(
+        "MAX_HEADER_FIELDS",
+        "100",
+        _int_in(10, 1000),
+        "Most header fields accepted in one request; more get 431 (problem+json).",
+    ),
+    Setting(
+        "MAX_HEADER_BYTES",
+        str(32 * 1024),
+        _int_in(1024, 1024 * 1024),
+        "Largest accepted header section in bytes (32 KiB: every `Name: value` line, counted "
+        "with its line end); larger get 431 (problem+json).",
     ),
     Setting(
         "MAX_CLAIMS",

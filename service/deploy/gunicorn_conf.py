@@ -27,6 +27,16 @@ Decisions
 * **Logs.** :class:`service.deploy.logs.GunicornLogger` writes gunicorn's own lines and one line per
   request (the access log) as JSON or text (``LOG_FORMAT``), each with the request id, and sets
   up the root logger the same way for the app's lines.
+* **Request limits.** The app refuses a request target over ``MAX_URI_LENGTH`` (414) and a
+  header section over ``MAX_HEADER_FIELDS`` / ``MAX_HEADER_BYTES`` (431) itself, as
+  problem+json (:mod:`service.http.limits`). gunicorn's own limits are set above those, so the
+  app is the one that answers: ``limit_request_line`` at gunicorn's hard maximum (8190 bytes;
+  0 would mean unbounded, read into memory), ``limit_request_fields`` at twice
+  ``MAX_HEADER_FIELDS`` (gunicorn counts repeated fields the app sees merged) and
+  ``limit_request_field_size`` at ``MAX_HEADER_BYTES`` (one field can be no larger than all of
+  them). What gunicorn still refuses before the app (a longer request line, far more fields,
+  bytes that are not HTTP/1.x) it answers as problem+json too: ``post_fork`` installs
+  :func:`service.deploy.errors.write_problem` in each worker.
 * **Metrics.** With ``METRICS_ENABLED``, the workers write their Prometheus samples to files in
   ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory unless set, wiped at start) so that
   ``GET /metrics`` on any worker reports the sum over all of them; ``child_exit`` marks a dead
@@ -74,6 +84,13 @@ timeout = _settings["GUNICORN_TIMEOUT"]
 graceful_timeout = _settings["GRACEFUL_TIMEOUT"]
 keepalive = _settings["KEEPALIVE"]
 preload_app = False
+#: gunicorn's hard maximum for a request line (a larger value is lowered to it).
+GUNICORN_MAX_REQUEST_LINE = 8190
+#: gunicorn's hard maximum for the number of header fields.
+GUNICORN_MAX_HEADERS = 32768
+limit_request_line = GUNICORN_MAX_REQUEST_LINE
+limit_request_fields = min(2 * _settings["MAX_HEADER_FIELDS"], GUNICORN_MAX_HEADERS)
+limit_request_field_size = _settings["MAX_HEADER_BYTES"]
 loglevel = _settings["LOG_LEVEL"].lower()
 accesslog = "-"
 errorlog = "-"
@@ -116,6 +133,22 @@ def on_starting(server: Any) -> None:
     else:
         # No files for metrics nobody serves (and none in a directory that may not exist).
         os.environ.pop(METRICS_DIR, None)
+
+
+def when_ready(server: Any) -> None:
+    """In the arbiter, once listening: one line with the address, database and workers."""
+    from service.deploy.logs import startup_message
+
+    # A listener prints as its URL (http://127.0.0.1:8000, http://[::1]:8000, unix:...).
+    addresses = [str(listener) for listener in server.LISTENERS]
+    server.log.info(startup_message(_settings, addresses or [f"http://{b}" for b in bind]))
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """In each worker, after the fork: gunicorn's own refusals as problem+json."""
+    from service.deploy import errors
+
+    errors.install()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -2,13 +2,19 @@
 
 The formats, the request-id filter and the redaction are those of the app
 (:mod:`service.http.logs`), so gunicorn's lines and the app's read alike.
+
+Start-up says what a user needs: gunicorn's own lines, then one line naming the address, the
+database (without credentials) and the workers (:func:`startup_message`). Alembic's INFO lines
+about its plugins and the dialect ("Context impl SQLiteImpl.", "Will assume non-transactional
+DDL.") are held back below ``LOG_LEVEL=DEBUG``; the store logs the migration it applied itself.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from gunicorn import glogging
 
@@ -21,7 +27,48 @@ from service.http.logs import (
     redact,
 )
 
-__all__ = ["GunicornLogger"]
+__all__ = [
+    "CHATTY_LOGGERS",
+    "GunicornLogger",
+    "describe_database",
+    "quiet_chatty_loggers",
+    "startup_message",
+]
+
+#: Libraries whose INFO lines are chatter to someone running the service (shown at DEBUG).
+CHATTY_LOGGERS: Final = ("alembic",)
+
+
+def quiet_chatty_loggers(level: str) -> None:
+    """Raise :data:`CHATTY_LOGGERS` to WARNING unless ``level`` is DEBUG."""
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+
+
+def describe_database(url: str) -> str:
+    """A database URL without credentials: no user name, password or query (which may carry a
+    password); ``postgresql+psycopg://db.example:5432/triangulate``."""
+    from sqlalchemy.engine import URL, make_url
+
+    parsed = make_url(url)
+    bare = URL.create(
+        parsed.drivername, host=parsed.host, port=parsed.port, database=parsed.database
+    )
+    return bare.render_as_string(hide_password=False)
+
+
+def startup_message(settings: Mapping[str, Any], addresses: Sequence[str]) -> str:
+    """The start-up line: where the service answers, its database and its workers."""
+    from service.store.engine import database_url
+
+    workers = int(settings["WEB_CONCURRENCY"])
+    threads = int(settings["GUNICORN_THREADS"])
+    kind = "sync" if threads == 1 else f"gthread ({threads} threads each)"
+    plural = "" if workers == 1 else "s"
+    return (
+        f"Triangulate serving {', '.join(addresses)}; database "
+        f"{describe_database(database_url(settings))}; {workers} {kind} worker{plural}."
+    )
 
 
 class GunicornLogger(glogging.Logger):  # type: ignore[misc]
@@ -41,7 +88,9 @@ class GunicornLogger(glogging.Logger):  # type: ignore[misc]
                     handler.setFormatter(formatter)
                     if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
                         handler.addFilter(RequestIdFilter())
-        configure_root(logging.getLevelName(self.loglevel), formatter)
+        level = logging.getLevelName(self.loglevel)
+        configure_root(level, formatter)
+        quiet_chatty_loggers(level)
         # Python's warnings as log lines too, so that stderr holds nothing but log lines.
         logging.captureWarnings(True)
 

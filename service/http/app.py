@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from service.config import check_override, load_settings
     from service.http import api as smorest
-    from service.http import auth, database, logs, metrics, security
+    from service.http import auth, database, limits, logs, metrics, security
     from service.http.views import batch, claims, docs, health, questions, reconcile, sources, web
 
     settings = load_settings(os.environ)
@@ -81,6 +81,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     # Security headers, the CORS allow-list (CORS_ORIGINS) and its preflight answer.
     security.init_app(app)
+    # Then, first of all: a request target or header section over the limits gets 414 / 431
+    # (MAX_URI_LENGTH, MAX_HEADER_FIELDS, MAX_HEADER_BYTES).
+    limits.init_app(app)
     # Opens the database and applies pending migrations (MIGRATE_ON_START).
     database.init_app(app)
 
