@@ -8,7 +8,10 @@ revision with ``retracted`` set, an edit is a revision with the new values. Revi
 history does the same for learned credibility.
 
 The editable fields of a record are declared once in a mixin (``SourceFields``…) and shared by
-the current table and its revision table, so the two cannot drift apart.
+the current table and its revision table, so the two cannot drift apart; likewise every current
+table takes its version and update stamp from :class:`Versioned`, every revision table its
+version, action and stamp from :class:`Revised`. (The ORM lists those mixin columns after a
+table's own ones; the migrations fix the order of the columns in the database.)
 
 ``version`` is SQLAlchemy's ``version_id_col``: every UPDATE checks and increments it, so two
 transactions that read the same version cannot both write (the second gets ``StaleDataError``,
@@ -38,7 +41,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 __all__ = [
     "AgreementRow",
@@ -105,6 +108,29 @@ def _actor() -> Mapped[str]:
     return mapped_column(String(KEY_NAME_LENGTH))
 
 
+class Versioned:
+    """A current row: its ``version``, which every UPDATE checks and increments (SQLAlchemy's
+    ``version_id_col``), and who updated it last, when."""
+
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = _actor()
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+class Revised:
+    """A revision row: the version of the record it holds, the action that made it
+    (``create``, ``edit``…), and who recorded it, when."""
+
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = _actor()
+
+
 # --- Sources ----------------------------------------------------------------------------------
 
 
@@ -119,7 +145,7 @@ class SourceFields:
     reliability_number: Mapped[float | None]
 
 
-class Source(SourceFields, Base):
+class Source(Versioned, SourceFields, Base):
     """A source of claims (an agency, an outlet, a person), identified by a chosen id."""
 
     __tablename__ = "sources"
@@ -131,18 +157,13 @@ class Source(SourceFields, Base):
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = _actor()
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = _actor()
 
     track_record: Mapped[TrackRecordRow | None] = relationship(
         back_populates="source", lazy="joined"
     )
     agreement: Mapped[AgreementRow | None] = relationship(back_populates="source", lazy="joined")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def reliability(self) -> str | float | None:
@@ -150,7 +171,7 @@ class Source(SourceFields, Base):
         return self.grade if self.grade is not None else self.reliability_number
 
 
-class SourceRevision(SourceFields, Base):
+class SourceRevision(Revised, SourceFields, Base):
     """A source's fields after one change (its creation included)."""
 
     __tablename__ = "source_revisions"
@@ -158,10 +179,6 @@ class SourceRevision(SourceFields, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
-    version: Mapped[int]
-    action: Mapped[str] = mapped_column(String(16))
-    recorded_at: Mapped[datetime]
-    recorded_by: Mapped[str] = _actor()
 
 
 # --- Questions --------------------------------------------------------------------------------
@@ -180,7 +197,7 @@ class QuestionFields:
     resolution_reference: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
 
 
-class Question(QuestionFields, Base):
+class Question(Versioned, QuestionFields, Base):
     """One quantity that claims are made about, e.g. "North Korean soldiers in Russia"."""
 
     __tablename__ = "questions"
@@ -190,18 +207,13 @@ class Question(QuestionFields, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = _actor()
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = _actor()
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(KEY_NAME_LENGTH))
 
-    __mapper_args__ = {"version_id_col": version}
 
-
-class QuestionRevision(QuestionFields, Base):
+class QuestionRevision(Revised, QuestionFields, Base):
     """A question's fields after one change (creation, edit or resolution)."""
 
     __tablename__ = "question_revisions"
@@ -209,10 +221,6 @@ class QuestionRevision(QuestionFields, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
-    version: Mapped[int]
-    action: Mapped[str] = mapped_column(String(16))
-    recorded_at: Mapped[datetime]
-    recorded_by: Mapped[str] = _actor()
 
 
 # --- Claims -----------------------------------------------------------------------------------
@@ -248,7 +256,7 @@ QUESTION_FIELDS: Final[tuple[str, ...]] = (
 )
 
 
-class Claim(ClaimFields, Base):
+class Claim(Versioned, ClaimFields, Base):
     """A figure a source gave for a question, in its current revision."""
 
     __tablename__ = "claims"
@@ -256,16 +264,11 @@ class Claim(ClaimFields, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
-    version: Mapped[int] = mapped_column(Integer)
     entered_at: Mapped[datetime]
     entered_by: Mapped[str] = _actor()
-    updated_at: Mapped[datetime]
-    updated_by: Mapped[str] = _actor()
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class ClaimRevision(ClaimFields, Base):
+class ClaimRevision(Revised, ClaimFields, Base):
     """A claim's fields after one change: ``create``, ``edit`` or ``retract``."""
 
     __tablename__ = "claim_revisions"
@@ -276,12 +279,8 @@ class ClaimRevision(ClaimFields, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
-    version: Mapped[int]
-    action: Mapped[str] = mapped_column(String(16))
     #: Why the claim was edited or retracted, when the editor said.
     reason: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
-    recorded_at: Mapped[datetime]
-    recorded_by: Mapped[str] = _actor()
 
 
 # --- Learned credibility ----------------------------------------------------------------------
