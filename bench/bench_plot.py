@@ -13,36 +13,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import time
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import numpy as np
+from _common import GRADES, timed, troop_case
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from models.claims import Claim, ClaimKind, Source
 from models.reconcile import reconcile
 from service.plot.forest import PlotFormat, render_plot
-
-GRADES = ["A", "B", "C", "D", "E", "F"]
-
-
-def troop_case() -> tuple[list[Claim], list[Source], dict[str, Any]]:
-    """The founding case: NIS B point 1,500; Zelensky C up to 10,000; anonymous about 12,000."""
-    sources = [
-        Source("nis", "South Korea NIS", "intelligence_agency", "B"),
-        Source("zelensky", "Volodymyr Zelensky", "head_of_state", "C"),
-        Source("anon-media", "Sources to South Korean media", "anonymous", "F"),
-    ]
-    claims = [
-        Claim("nis", "point", 1500.0),
-        Claim("zelensky", "at_most", 10000.0),
-        Claim("anon-media", "point", 12000.0, hedge="about"),
-    ]
-    return claims, sources, {"question": "North Korean soldiers in Russia", "unit": "soldiers"}
 
 
 def fifty_case(seed: int = 7) -> tuple[list[Claim], list[Source], dict[str, Any]]:
@@ -74,17 +55,6 @@ def bare_figure(fmt: PlotFormat) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=150 if fmt == "png" else 100)
     return buffer.getvalue()
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    fn()  # warm font caches and lazy imports
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    samples.sort()
-    return statistics.median(samples) * 1e3, samples[int(0.9 * (len(samples) - 1))] * 1e3
 
 
 def main() -> None:

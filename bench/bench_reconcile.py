@@ -10,16 +10,12 @@ credibility-weighted median, the cheapest defensible robust estimate (no range, 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
+from _common import GRADES, timed
 
 from models.claims import Claim, Source
 from models.reconcile import reconcile
-
-GRADES = ["A", "B", "C", "D", "E", "F"]
 
 
 def make_case(n: int, seed: int = 7) -> tuple[list[Claim], list[Source]]:
@@ -50,17 +46,6 @@ def weighted_median(claims: list[Claim], sources: list[Source]) -> float:
     order = np.argsort(x)
     cum = np.cumsum(w[order])
     return float(x[order][np.searchsorted(cum, cum[-1] / 2)])
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    fn()  # warm caches and lazy imports
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    samples.sort()
-    return statistics.median(samples) * 1e3, samples[int(0.9 * (len(samples) - 1))] * 1e3
 
 
 def main() -> None:

@@ -43,8 +43,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, child_pids
 
 TROOP = {
     "question": "North Korean soldiers in Russia", "unit": "soldiers", "scale": "log",
@@ -79,19 +78,6 @@ def make_key(data_dir: Path) -> str:
     with app.app_context():
         get_database().dispose()
     return key
-
-
-def workers_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return sorted(found)
 
 
 def rss_kib(pid: int) -> int:
@@ -229,11 +215,11 @@ def soak(args: argparse.Namespace, client: Client, server: subprocess.Popen[byte
     for thread in threads:
         thread.start()
     time.sleep(max(2.0, args.duration / 5))
-    workers = workers_of(server.pid)
+    workers = child_pids(server.pid)
     before = {pid: rss_kib(pid) for pid in workers}
     served_at_warmup = count[0]
     time.sleep(max(0.0, args.duration - (time.monotonic() - started)))
-    after = {pid: rss_kib(pid) for pid in workers_of(server.pid)}
+    after = {pid: rss_kib(pid) for pid in child_pids(server.pid)}
     stop.set()
     for thread in threads:
         thread.join(60)

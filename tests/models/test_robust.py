@@ -13,18 +13,8 @@ from hypothesis import strategies as st
 from models.claims import Claim, Source
 from models.reconcile import reconcile
 from models.robust import RobustEstimator, conflicts_and_clusters
+from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES
 from tests.tolerances import EQUIVARIANCE_RTOL, INVARIANCE_RTOL, QUADRATURE_RTOL
-
-TROOP_SOURCES = [
-    Source("nis", "South Korea NIS", "intelligence_agency", "B"),
-    Source("zelensky", "Volodymyr Zelensky", "head_of_state", "C"),
-    Source("anon-media", "Sources to South Korean media", "anonymous", "F"),
-]
-TROOP_CLAIMS = [
-    Claim("nis", "point", 1500),
-    Claim("zelensky", "at_most", 10000),
-    Claim("anon-media", "point", 12000, hedge="about"),
-]
 
 
 def interval(result, level):  # type: ignore[no-untyped-def]

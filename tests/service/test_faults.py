@@ -30,6 +30,7 @@ from service import create_app
 from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.repository import Repository
+from tests.helpers import child_pids
 from tests.persistence.conftest import empty_database, postgresql_url
 from tests.service.test_gunicorn import Server, gunicorn, start_server
 
@@ -53,19 +54,6 @@ def _make_key(data_dir: Path, database_url: str = "") -> str:
     finally:
         os.environ.update(saved)
     return key
-
-
-def _children(pid: int) -> list[int]:
-    result = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                result.append(int(entry.name))
-    return result
 
 
 class Writers:
@@ -158,7 +146,7 @@ def test_sqlite_keeps_every_acknowledged_write_after_kill_9(tmp_path: Path) -> N
         question = _setup(server, key)
         with Writers(server, key, question) as writers:
             writers.wait_for(BEFORE_FAULT)
-            for pid in [server.process.pid, *_children(server.process.pid)]:
+            for pid in [server.process.pid, *child_pids(server.process.pid)]:
                 os.kill(pid, signal.SIGKILL)  # a crash: no shutdown code runs anywhere
             server.process.wait(10)
         acked = dict(writers.acked)
@@ -196,13 +184,13 @@ def test_kill_9_of_a_worker_loses_no_committed_write(tmp_path: Path, backend: st
         question = _setup(server, key)
         with Writers(server, key, question) as writers:
             writers.wait_for(BEFORE_FAULT)
-            victim = _children(server.process.pid)[0]
+            victim = child_pids(server.process.pid)[0]
             os.kill(victim, signal.SIGKILL)
             writers.wait_for(BEFORE_FAULT * 3)  # gunicorn replaced it; writes go on
         acked, failed = dict(writers.acked), list(writers.failed)
         stored = _stored(server, question)
         assert server.request("/healthz")[0] == 200
-        assert victim not in _children(server.process.pid)
+        assert victim not in child_pids(server.process.pid)
     finally:
         assert server.stop() == 0
     assert {k: stored.get(k) for k in acked} == acked

@@ -29,6 +29,7 @@ from service.plot.forest import (
     log_ticks,
     render_plot,
 )
+from tests.helpers import troop_case
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOT = "/v1/reconcile/plot"
@@ -38,20 +39,6 @@ PNG = "image/png"
 
 def _texts(fig: Any) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
-
-
-def _troop() -> tuple[list[Claim], list[Source], dict[str, Any]]:
-    sources = [
-        Source("nis", "South Korea NIS", "intelligence_agency", "B"),
-        Source("zelensky", "Volodymyr Zelensky", "head_of_state", "C"),
-        Source("anon-media", "Sources to South Korean media", "anonymous", "F"),
-    ]
-    claims = [
-        Claim("nis", "point", 1500.0),
-        Claim("zelensky", "at_most", 10000.0),
-        Claim("anon-media", "point", 12000.0, hedge="about"),
-    ]
-    return claims, sources, {"question": "North Korean soldiers in Russia", "unit": "soldiers"}
 
 
 # --- The route: content types, negotiation, errors ------------------------------------------
@@ -238,7 +225,7 @@ def test_log_ticks_are_few_readable_and_inside(low: float, high: float) -> None:
 
 
 def test_troop_plot_has_rows_summary_and_readable_ticks() -> None:
-    claims, sources, text = _troop()
+    claims, sources, text = troop_case()
     result = reconcile(claims, sources, **text)
 
     fig = build_figure(result, claims, sources, **text)
@@ -310,7 +297,7 @@ def test_characters_the_font_lacks_are_replaced_not_an_error(fmt: str) -> None:
 
 
 def test_renders_are_thread_safe() -> None:
-    claims, sources, text = _troop()
+    claims, sources, text = troop_case()
     result = reconcile(claims, sources, **text)
     other_claims = [*claims, Claim("nis", "range", low=900.0, high=2500.0)]
     other = reconcile(other_claims, sources, **text)

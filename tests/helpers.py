@@ -1,0 +1,41 @@
+"""Helpers shared by the tests and the benchmarks (``bench/_common.py`` imports them): the
+founding troop case as core objects, and the processes a server started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from models.claims import Claim, Source
+
+#: The founding case: NIS B point 1,500; Zelensky C up to 10,000; anonymous about 12,000.
+TROOP_SOURCES = (
+    Source("nis", "South Korea NIS", "intelligence_agency", "B"),
+    Source("zelensky", "Volodymyr Zelensky", "head_of_state", "C"),
+    Source("anon-media", "Sources to South Korean media", "anonymous", "F"),
+)
+TROOP_CLAIMS = (
+    Claim("nis", "point", 1500.0),
+    Claim("zelensky", "at_most", 10000.0),
+    Claim("anon-media", "point", 12000.0, hedge="about"),
+)
+TROOP_TEXT = {"question": "North Korean soldiers in Russia", "unit": "soldiers"}
+
+
+def troop_case() -> tuple[list[Claim], list[Source], dict[str, Any]]:
+    """The troop case as (claims, sources, question and unit), fresh lists to change freely."""
+    return list(TROOP_CLAIMS), list(TROOP_SOURCES), dict(TROOP_TEXT)
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (a gunicorn arbiter's workers), from Linux /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
