@@ -77,6 +77,10 @@ ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
         "If-Match names a version that is no longer current; the response's ETag is the "
         "current one.",
     ),
+    414: (
+        "URITooLong",
+        "The request target (path and query string) is longer than MAX_URI_LENGTH bytes.",
+    ),
     415: ("UnsupportedMediaType", "The body is not sent as application/json."),
     422: (
         "ValidationError",
@@ -86,6 +90,11 @@ ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
     428: (
         "PreconditionRequired",
         "A change to an existing resource was sent without If-Match.",
+    ),
+    431: (
+        "RequestHeaderFieldsTooLarge",
+        "More header fields than MAX_HEADER_FIELDS, or a header section larger than "
+        "MAX_HEADER_BYTES bytes.",
     ),
     429: (
         "TooManyRequests",
@@ -183,7 +192,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             extra: dict[str, Any] = {"operationId": operation}
             if links := response_links(operation):
                 extra["responses"] = links
-            return register(self.doc(**extra)(func))
+            # Any request can be refused for its size before the view runs (MAX_URI_LENGTH,
+            # MAX_HEADER_FIELDS, MAX_HEADER_BYTES).
+            return register(self.problems(414, 431)(self.doc(**extra)(func)))
 
         return decorator
 
@@ -231,7 +242,9 @@ class IdConverter(IntegerConverter):
     def to_python(self, value: str) -> Any:
         # 404 outright: werkzeug's ValidationError would only skip this rule, and a sibling
         # rule of another method would then answer 405 naming methods that 404 too.
-        if self.max is not None and len(value) > 0 and int(value) > self.max:
+        # The length first: int() refuses strings of more than 4,300 digits (a 500 otherwise).
+        too_long = len(value.lstrip("0")) > len(str(self.max)) if self.max is not None else False
+        if self.max is not None and value and (too_long or int(value) > self.max):
             raise NotFound()
         return super().to_python(value)
 

@@ -139,7 +139,7 @@ def test_every_response_field_is_described(client: FlaskClient) -> None:
 def _operations(document: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     for path, item in document["paths"].items():
-        for method, operation in item.items():
+        for operation in item.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation_id = operation["operationId"]
                 assert operation_id not in found, f"operationId {operation_id} used twice"

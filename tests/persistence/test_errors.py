@@ -130,3 +130,11 @@ def test_refused_requests_leave_stored_data_as_it_was(
             assert _send(client, key, case).status_code == case.status, case.id
 
     assert [client.get(url).get_json() for url in everything] == before
+
+
+@pytest.mark.parametrize("digits", [25, 4301, 6000])
+def test_ids_too_long_for_any_row_are_404_not_500(client: FlaskClient, digits: int) -> None:
+    """Python's int() refuses more than 4,300 digits; such an id is simply not found."""
+    response = client.get("/v1/questions/" + "9" * digits)
+    assert response.status_code == 404
+    assert response.mimetype == PROBLEM_MIMETYPE

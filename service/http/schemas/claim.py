@@ -12,7 +12,6 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
-from marshmallow.utils import missing
 
 from models.claims import CLAIM_KINDS, HEDGE_NAMES, describe_kinds, shape_errors
 from service.http.schemas.base import OPEN_UNIT, StrictSchema, optional_number, optional_str
@@ -100,7 +99,7 @@ class ClaimChanges(ClaimFields):
         kwargs.setdefault("partial", True)
         super().__init__(**kwargs)
         for field in self.fields.values():
-            field.load_default = missing
+            field.load_default = ma.missing
 
 
 class StoredClaimFields(ClaimFields):
@@ -109,5 +108,5 @@ class StoredClaimFields(ClaimFields):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for field in self.fields.values():
-            field.load_default = missing
+            field.load_default = ma.missing
             field.required = True
