@@ -19,9 +19,9 @@ source on the same question are not independent confirmations of each other.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Mapping
 from typing import Final, Literal, cast, get_args
 
 from models.errors import InvalidClaimError, InvalidSourceError
@@ -114,7 +114,8 @@ def shape_errors(kind: str, numbers: Mapping[str, float | None]) -> dict[str, li
         if "sd" in given and has_ci:
             add("sd", "Give either sd or ci_low/ci_high, not both.")
         elif len(has_ci) == 1:
-            add(({"ci_low", "ci_high"} - has_ci).pop(), "ci_low and ci_high must be given together.")
+            missing = ({"ci_low", "ci_high"} - has_ci).pop()
+            add(missing, "ci_low and ci_high must be given together.")
         return errors
     if given == {"low", "high"} and _number(numbers, "low") > _number(numbers, "high"):
         add("low", f"Invalid range: low {numbers['low']!r} is above high {numbers['high']!r}.")
