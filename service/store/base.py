@@ -3,9 +3,10 @@ whole, and paging of list queries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -13,13 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.store.engine import WRITE_OPTION
 from service.store.errors import StaleVersion
-from service.store.inputs import (
-    Page,
-    T,
-    utcnow,
-)
+from service.store.inputs import Page, T, _copy, utcnow
+from service.store.orm import ClaimRevision, QuestionRevision, SourceRevision, Versioned
 
 __all__ = ["RepositoryBase"]
+
+#: The row type of a revision table.
+Revision = TypeVar("Revision", SourceRevision, QuestionRevision, ClaimRevision)
 
 
 class RepositoryBase:
@@ -62,6 +63,26 @@ class RepositoryBase:
         except BaseException:
             self.session.rollback()
             raise
+
+    # --- Revisions --------------------------------------------------------------------------
+
+    def _revise(
+        self, revision: type[Revision], row: Versioned, fields: Sequence[str], action: str,
+        now: datetime, actor: str, **owner: Any,
+    ) -> None:
+        """Append a ``revision`` holding ``row``'s ``fields`` as they are after ``action``;
+        ``owner`` names the record's id column (and, for a claim, the reason)."""
+        self.session.add(revision(
+            version=row.version, action=action, recorded_at=now, recorded_by=actor, **owner,
+            **_copy(row, fields),
+        ))
+
+    def _history(
+        self, revision: type[Revision], owner: Any, page: int, page_size: int
+    ) -> Page[Revision]:
+        """The ``revision`` rows meeting ``owner`` (a record's id condition), oldest first."""
+        query = select(revision).where(owner).order_by(revision.version)
+        return self._paginate(query, page, page_size)
 
     def _is_postgresql(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"

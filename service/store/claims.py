@@ -131,20 +131,13 @@ class ClaimStore(QuestionStore):
     ) -> Page[ClaimRevision]:
         """The revisions of a claim, oldest first."""
         self.get_claim(question_id, claim_id)
-        query = (
-            select(ClaimRevision)
-            .where(ClaimRevision.claim_id == claim_id)
-            .order_by(ClaimRevision.version)
-        )
-        return self._paginate(query, page, page_size)
+        return self._history(ClaimRevision, ClaimRevision.claim_id == claim_id, page, page_size)
 
     def _record_claim(
         self, claim: Claim, action: str, now: datetime, actor: str, reason: str | None
     ) -> None:
-        self.session.add(ClaimRevision(
-            claim_id=claim.id, version=claim.version, action=action, reason=reason,
-            recorded_at=now, recorded_by=actor, **_copy(claim, CLAIM_FIELDS),
-        ))
+        self._revise(ClaimRevision, claim, CLAIM_FIELDS, action, now, actor, claim_id=claim.id,
+                     reason=reason)
 
     def _check_claim(self, question: Question, values: Mapping[str, Any]) -> None:
         """422 naming the field when a claim's numbers, source or scale cannot be used."""

@@ -119,15 +119,10 @@ class AgreementValues:
 
 
 @dataclass(frozen=True, slots=True)
-class AgreementSummary:
-    """A source's stored agreement-based credibility, as ``GET /v1/sources/{id}`` reports it."""
+class AgreementSummary(AgreementValues):
+    """A source's stored agreement-based credibility, as ``GET /v1/sources/{id}`` reports it:
+    the values and when they were computed."""
 
-    credibility: float
-    spread: float
-    bias: float
-    hit_rate: float
-    n_claims: int
-    n_questions: int
     computed_at: datetime
 
 

@@ -18,7 +18,6 @@ from service.store.inputs import (
     Page,
     QuestionInput,
     ResolutionInput,
-    _copy,
     _core_claim,
     _core_source,
     _first_seen,
@@ -137,20 +136,15 @@ class QuestionStore(SourceStore):
     ) -> Page[QuestionRevision]:
         """The revisions of a question, oldest first."""
         self.get_question(question_id)
-        query = (
-            select(QuestionRevision)
-            .where(QuestionRevision.question_id == question_id)
-            .order_by(QuestionRevision.version)
+        return self._history(
+            QuestionRevision, QuestionRevision.question_id == question_id, page, page_size
         )
-        return self._paginate(query, page, page_size)
 
     def _record_question(
         self, question: Question, action: str, now: datetime, actor: str
     ) -> None:
-        self.session.add(QuestionRevision(
-            question_id=question.id, version=question.version, action=action, recorded_at=now,
-            recorded_by=actor, **_copy(question, QUESTION_FIELDS),
-        ))
+        self._revise(QuestionRevision, question, QUESTION_FIELDS, action, now, actor,
+                     question_id=question.id)
 
     def _check_scale(self, question: Question, scale: str) -> None:
         """422 naming ``scale`` when a claim or the resolution cannot live on ``scale``."""

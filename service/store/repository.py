@@ -41,14 +41,8 @@ class Repository(ClaimStore):
 
     The methods of each resource live in their own module (:mod:`service.store.sources`,
     :mod:`service.store.questions`, :mod:`service.store.claims`, :mod:`service.store.learning`);
-    write rate limits and API keys are here.
-
-    Parameters
-    ----------
-    session : sqlalchemy.orm.Session
-        Used for every query; the repository commits or rolls back its own writes.
-    clock : callable, optional
-        Returns the current aware datetime; tests may pin it.
+    write rate limits and API keys are here. It is made from a session and an optional clock,
+    as :class:`~service.store.base.RepositoryBase` describes.
     """
 
     # --- Write rate limits ------------------------------------------------------------------

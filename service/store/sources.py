@@ -13,7 +13,6 @@ from service.store.errors import Conflict, NotFound
 from service.store.inputs import (
     Page,
     SourceInput,
-    _copy,
     _reliability_columns,
 )
 from service.store.learning import LearningStore
@@ -101,15 +100,10 @@ class SourceStore(LearningStore):
     def source_history(self, source_id: str, page: int, page_size: int) -> Page[SourceRevision]:
         """The revisions of a source, oldest first."""
         self.get_source(source_id)
-        query = (
-            select(SourceRevision)
-            .where(SourceRevision.source_id == source_id)
-            .order_by(SourceRevision.version)
+        return self._history(
+            SourceRevision, SourceRevision.source_id == source_id, page, page_size
         )
-        return self._paginate(query, page, page_size)
 
     def _record_source(self, source: Source, action: str, now: datetime, actor: str) -> None:
-        self.session.add(SourceRevision(
-            source_id=source.id, version=source.version, action=action, recorded_at=now,
-            recorded_by=actor, **_copy(source, SOURCE_FIELDS),
-        ))
+        self._revise(SourceRevision, source, SOURCE_FIELDS, action, now, actor,
+                     source_id=source.id)
