@@ -106,6 +106,11 @@ def claim_rows(
     return rows
 
 
+#: Axis ends stay finite: 10**307 and 1e307 leave room below the largest double.
+_MAX_EXPONENT: Final = 307.0
+_MAX_LINEAR: Final = 1e307
+
+
 def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float]:
     """Axis limits covering every figure, interval and bound, with room for the arrows."""
     figures: list[float] = [result.estimate.value]
@@ -138,9 +143,11 @@ def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float
             lo = min(lo, bound - arrow)
         elif row.claim.kind == "at_least":
             hi = max(hi, bound + arrow)
+    # Pads and arrows can step past the largest double near its end: keep the axis finite.
     if log:
+        lo, hi = max(lo, -_MAX_EXPONENT), min(hi, _MAX_EXPONENT)
         return (10.0**lo, 10.0**hi)
-    return (lo, hi)
+    return (max(lo, -_MAX_LINEAR), min(hi, _MAX_LINEAR))
 
 
 def middle(low: float, high: float, log: bool) -> float:

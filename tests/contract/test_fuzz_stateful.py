@@ -42,6 +42,7 @@ from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from models.claims import CLAIM_NUMBERS, KIND_NUMBERS
 from service import create_app
 from service.config import SETTINGS, defaults
 from service.http.database import get_database
@@ -121,12 +122,22 @@ def _existing_source(generated: str) -> str:
 def _reach_storage(body: dict[str, Any]) -> None:
     """Nudge a generated claim body towards one the service stores, in place.
 
-    Two rules of a claim are beyond JSON Schema, so generated bodies mostly break them and
-    stop at 422 before any claim exists to follow links from: the source must exist (a
-    seeded one is named instead of a random id) and the numbers must be in order (low ≤ high,
-    ci_low ≤ value ≤ ci_high; sorted here). Values of the wrong type or length are left alone,
-    so invalid bodies stay invalid; the stateless fuzzer sends the unordered ones.
+    Three rules of a claim are beyond the document's JSON Schema, so generated bodies mostly
+    break them and stop at 422 before any claim exists to follow links from: the source must
+    exist (a seeded one is named instead of a random id), a kind takes only its own numbers
+    (the others are dropped here, as :data:`models.claims.KIND_NUMBERS` says; a point keeps sd
+    or its interval, not both) and the numbers must be in order (low ≤ high, ci_low ≤ value ≤
+    ci_high; sorted here). Values of the wrong type or length are left alone, so invalid bodies
+    stay invalid; the stateless fuzzer sends the unordered ones.
     """
+    kind = body.get("kind")
+    if isinstance(kind, str) and kind in KIND_NUMBERS:
+        allowed = {name for variant in KIND_NUMBERS[kind] for name in variant}
+        if "sd" in body:
+            allowed -= {"ci_low", "ci_high"}
+        for name in CLAIM_NUMBERS:
+            if name not in allowed:
+                body.pop(name, None)
     source = body.get("source")
     if isinstance(source, str) and 0 < len(source) <= SOURCE_ID_LENGTH:
         body["source"] = _existing_source(source)
