@@ -1,10 +1,11 @@
 """Helpers shared by the tests and the benchmarks (``bench/_common.py`` imports them): the
-founding troop case as core objects, and the processes a server started."""
+founding troop case as core objects, the processes a server started, and client threads."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from models.claims import Claim, Source
 
@@ -39,3 +40,29 @@ def child_pids(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return sorted(found)
+
+
+class ClientThreads:
+    """``count`` client threads, each running ``self._run(number)`` until ``stop`` is set:
+    started on entering a ``with`` block, stopped and joined (``join_timeout`` seconds each at
+    most) on leaving it. ``lock`` guards what the threads record."""
+
+    join_timeout = 30.0
+
+    def __init__(self, count: int) -> None:
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(count)]
+
+    def _run(self, number: int) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(self.join_timeout)

@@ -23,7 +23,6 @@ import collections
 import http.client
 import json
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.inputs import ClaimInput, QuestionInput, SourceInput
 from service.store.repository import Repository
+from tests.helpers import ClientThreads
 from tests.persistence.conftest import empty_database, postgresql_url
 from tests.persistence.test_pg_restart import _pg_ctl
 from tests.service.test_faults import _checksum, _stored
@@ -91,18 +91,16 @@ def _prepare(url: str, data_dir: Path) -> tuple[str, int, int]:
     return key, written, estimated
 
 
-class Load:
+class Load(ClientThreads):
     """Client threads cycling through the four kinds of request, recording every call."""
 
     def __init__(self, server: Server, key: str, written: int, estimated: int) -> None:
+        super().__init__(CLIENTS)
         self.server = server
         self.auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         self.written, self.estimated = written, estimated
         self.calls: list[Call] = []
         self.acked: dict[int, float] = {}
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(CLIENTS)]
 
     def _request(self, kind: str, number: int, sent: int) -> tuple[str, dict[str, str] | None,
                                                                    bytes | None, float | None]:
@@ -143,16 +141,6 @@ class Load:
                     self.acked[int(json.loads(reply)["id"])] = value
             if status == 503:
                 time.sleep(0.05)  # a real client backs off a little; keeps the log readable
-
-    def __enter__(self) -> Load:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(30)
 
 
 def test_postgresql_restart_under_load(tmp_path: Path) -> None:

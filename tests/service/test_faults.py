@@ -17,11 +17,9 @@ import json
 import os
 import signal
 import sqlite3
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -30,7 +28,7 @@ from service import create_app
 from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.repository import Repository
-from tests.helpers import child_pids
+from tests.helpers import ClientThreads, child_pids
 from tests.persistence.conftest import empty_database, postgresql_url
 from tests.service.test_gunicorn import Server, gunicorn, start_server
 
@@ -56,17 +54,17 @@ def _make_key(data_dir: Path, database_url: str = "") -> str:
     return key
 
 
-class Writers:
+class Writers(ClientThreads):
     """Client threads adding claims; remembers every acknowledged one."""
 
+    join_timeout = 20.0
+
     def __init__(self, server: Server, key: str, question: int) -> None:
+        super().__init__(WRITERS)
         self.server, self.question = server, question
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         self.acked: dict[int, float] = {}
         self.failed: list[str] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(WRITERS)]
 
     def _run(self, number: int) -> None:
         sent = 0
@@ -89,16 +87,6 @@ class Writers:
                     self.acked[int(json.loads(reply)["id"])] = value
                 else:
                     self.failed.append(f"{status} {reply[:200]!r}")
-
-    def __enter__(self) -> Writers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(20)
 
     def wait_for(self, count: int) -> None:
         deadline = time.monotonic() + WRITE_DEADLINE
