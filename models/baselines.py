@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 from scipy.stats import chi2
 
+from models.batch.encode import segment_median
 from models.errors import InvalidParameterError
 
 FloatArray = NDArray[np.float64]
@@ -58,16 +59,7 @@ def median_per_question(q: IntArray, y: FloatArray, n_questions: int | None = No
         NaN for a question without claims.
     """
     n_q = int(q.max()) + 1 if n_questions is None else n_questions
-    order = np.lexsort((y, q))
-    qs, ys = q[order], y[order]
-    counts = np.bincount(qs, minlength=n_q)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    out = np.full(n_q, np.nan)
-    has = counts > 0
-    lo = starts + (counts - 1) // 2
-    hi = starts + counts // 2
-    out[has] = 0.5 * (ys[lo[has]] + ys[hi[has]])
-    return out
+    return segment_median(y, q, n_q)
 
 
 def catd(
