@@ -25,6 +25,12 @@ from models.claims import CLAIM_KINDS, HEDGE_NAMES
 from models.errors import InvalidClaimError
 
 
+def _first(rows: BoolArray) -> int | None:
+    """The first row where ``rows`` is true (the one an error names), or None."""
+    found = np.flatnonzero(rows)
+    return int(found[0]) if found.size else None
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimTable:
     """Claims about many questions, one array entry per claim (columnar).
@@ -110,16 +116,12 @@ class ClaimTable:
                 )
         for name, codes, size in (("question", self.question, self.n_questions),
                                   ("source", self.source, self.n_sources)):
-            bad = np.flatnonzero((codes < 0) | (codes >= size))
-            if bad.size:
-                row = int(bad[0])
+            if (row := _first((codes < 0) | (codes >= size))) is not None:
                 raise InvalidClaimError(
                     f"Invalid {name} code {int(codes[row])}; must lie in 0..{size - 1}.",
                     f"{name}.{row}",
                 )
-        bad = np.flatnonzero((self.kind < 0) | (self.kind > KIND_RANGE))
-        if bad.size:
-            row = int(bad[0])
+        if (row := _first((self.kind < 0) | (self.kind > KIND_RANGE))) is not None:
             raise InvalidClaimError(
                 f"Invalid kind code {int(self.kind[row])}; must be one of "
                 f"{', '.join(CLAIM_KINDS)}.",
@@ -136,30 +138,22 @@ class ClaimTable:
         self._forbid(self.kind != KIND_POINT, self.sd, "sd",
                      "Only point claims carry their own uncertainty; {kind} got sd.")
         with np.errstate(invalid="ignore"):
-            inverted = np.flatnonzero(is_range & (self.low > self.high))
-            if inverted.size:
-                row = int(inverted[0])
+            if (row := _first(is_range & (self.low > self.high))) is not None:
                 raise InvalidClaimError(
                     f"Invalid range: low {float(self.low[row])!r} is above high "
                     f"{float(self.high[row])!r}.",
                     f"low.{row}",
                 )
-            bad_sd = np.flatnonzero(self.sd <= 0)
-            if bad_sd.size:
-                row = int(bad_sd[0])
+            if (row := _first(self.sd <= 0)) is not None:
                 raise InvalidClaimError(
                     f"Invalid sd {float(self.sd[row])!r}; must be positive.", f"sd.{row}"
                 )
-            bad_res = np.flatnonzero(self.resolution <= 0)
-            if bad_res.size:
-                row = int(bad_res[0])
+            if (row := _first(self.resolution <= 0)) is not None:
                 raise InvalidClaimError(
                     f"Invalid resolution {float(self.resolution[row])!r}; must be positive.",
                     f"resolution.{row}",
                 )
-        bad = np.flatnonzero((self.hedge < 0) | (self.hedge >= len(HEDGE_NAMES)))
-        if bad.size:
-            row = int(bad[0])
+        if (row := _first((self.hedge < 0) | (self.hedge >= len(HEDGE_NAMES)))) is not None:
             raise InvalidClaimError(
                 f"Invalid hedge code {int(self.hedge[row])}; must be one of "
                 f"{', '.join(HEDGE_NAMES)}.",
@@ -168,17 +162,13 @@ class ClaimTable:
 
     def _require(self, rows: BoolArray, column: FloatArray, name: str, message: str) -> None:
         """Raise for the first of ``rows`` where ``column`` is missing (NaN)."""
-        missing = np.flatnonzero(rows & np.isnan(column))
-        if missing.size:
-            row = int(missing[0])
+        if (row := _first(rows & np.isnan(column))) is not None:
             kind = CLAIM_KINDS[int(self.kind[row])]
             raise InvalidClaimError(message.format(kind=kind), f"{name}.{row}")
 
     def _forbid(self, rows: BoolArray, column: FloatArray, name: str, message: str) -> None:
         """Raise for the first of ``rows`` where ``column`` is given (not NaN)."""
-        given = np.flatnonzero(rows & ~np.isnan(column))
-        if given.size:
-            row = int(given[0])
+        if (row := _first(rows & ~np.isnan(column))) is not None:
             kind = CLAIM_KINDS[int(self.kind[row])]
             raise InvalidClaimError(message.format(kind=kind), f"{name}.{row}")
 
