@@ -1,19 +1,57 @@
-"""Plain-language summaries a journalist can paste.
+"""Plain-language summaries a journalist can print, rendered from findings alone.
 
-Pure string formatting: no statistics happens here.
+Pure string formatting: no statistics happens here. Every number in a sentence is the ``text``
+of a :class:`~models.findings.Figure` of the finding the sentence renders (claimed figures via
+:func:`describe_claim`, which quotes them exactly), so a test can check each sentence against
+the numbers. The subject of a sentence is the estimate, the evidence or a claim, never the
+product.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from models.claims import Claim, Source
-from models.result import ClaimAssessment, Disagreement, Estimate
+from models.findings import (
+    Agreement,
+    BindingBound,
+    BoundsOnly,
+    CentralFigure,
+    Conflict,
+    Discounted,
+    EchoGroup,
+    Finding,
+    HeterogeneityTest,
+    OneSidedBound,
+    RestsOn,
+    SlackBounds,
+    Split,
+    Summary,
+    SummaryKind,
+    ViolatedBound,
+)
+from models.wording import (
+    capitalise,
+    count_words,
+    join_and,
+    possessive,
+    quote_number,
+    with_unit,
+)
+
+__all__ = ["describe_claim", "fmt", "render"]
+
+_HEDGE_WORDS = {"about": "about ", "could_be": "possibly ", "rumour": "reportedly "}
+_BOUND_WORDS = {"at_least": "at least ", "at_most": "up to "}
 
 
 def fmt(x: float) -> str:
-    """A figure rounded to three significant digits with thousands separators.
+    """A computed figure rounded to three significant digits with thousands separators.
+
+    For plots and warnings that have no interval to round by; the explanation rounds by the
+    rule of :func:`models.wording.computed_exponent` instead.
 
     >>> fmt(1534.2), fmt(12000), fmt(0.01234), fmt(2.5e6)
     ('1,530', '12,000', '0.0123', '2.5 million')
@@ -36,113 +74,226 @@ def _round_sig(x: float, digits: int = 3) -> float:
 
 
 def describe_claim(claim: Claim) -> str:
-    """The claim's figure as words: "1,500", "up to 10,000", "between 10,000 and 12,000"."""
+    """The claim's figure as claimed, with its hedge: "1,500", "up to 10,000", "about 3,166",
+    "between 10,000 and 12,000". Figures are quoted exactly, never rounded."""
+    hedge = _HEDGE_WORDS.get(claim.hedge, "")
     if claim.kind == "range":
-        return f"between {fmt(_num(claim.low))} and {fmt(_num(claim.high))}"
-    value = fmt(_num(claim.value))
-    prefix = {"at_least": "at least ", "at_most": "up to "}.get(claim.kind, "")
-    hedge = {"about": "about ", "could_be": "possibly ", "rumour": "reportedly "}.get(
-        claim.hedge, ""
-    )
-    return f"{prefix}{hedge}{value}"
+        low, high = quote_number(_num(claim.low)), quote_number(_num(claim.high))
+        return f"{hedge}between {low} and {high}"
+    return f"{hedge}{_BOUND_WORDS.get(claim.kind, '')}{quote_number(_num(claim.value))}"
 
 
 def _num(x: float | None) -> float:
     return math.nan if x is None else x
 
 
-def _percent(w: float) -> str:
-    return f"{100 * w:.0f}%"
+_SUMMARY_KIND: dict[type[Finding], SummaryKind] = {
+    CentralFigure: "figure",
+    BoundsOnly: "range",
+    OneSidedBound: "bound",
+    Split: "split",
+}
 
 
-def _names(labels: Sequence[str]) -> str:
-    unique = list(dict.fromkeys(labels))
-    if len(unique) <= 1:
-        return "".join(unique)
-    return ", ".join(unique[:-1]) + " and " + unique[-1]
+class _Words:
+    """Renders findings into sentences for one request (its claims, sources, unit, subject)."""
+
+    def __init__(self, claims: Sequence[Claim], sources: dict[str, Source], unit: str | None,
+                 subject: str | None, findings: Sequence[Finding]) -> None:
+        self.claims = claims
+        self.sources = sources
+        self.unit = unit
+        self.subject = subject
+        self.any_discounted = any(isinstance(f, Discounted) for f in findings)
+        self.bounds_head = isinstance(findings[0], OneSidedBound | BoundsOnly | Split)
+
+    def label(self, i: int) -> str:
+        return self.sources[self.claims[i].source].label
+
+    def phrase(self, i: int) -> str:
+        """ "South Korea NIS's figure of 1,500" """
+        return f"{possessive(self.label(i))} figure of {describe_claim(self.claims[i])}"
+
+    def unit_phrase(self, members: Sequence[int]) -> str:
+        """One evidence unit: a claim, or an origin's figure as its echoes reported it."""
+        first = members[0]
+        origin = self.claims[first].origin
+        if len(members) == 1 or origin is None:
+            return self.phrase(first)
+        labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
+        return (f"{possessive(origin)} figure of {describe_claim(self.claims[first])}, "
+                f"as reported by {labels}")
+
+    def with_unit(self, number: str, value: float) -> str:
+        return with_unit(number, self.unit, one=value == 1)
+
+    # -- headline ---------------------------------------------------------------------------
+
+    def headline(self, f: Finding) -> tuple[str, str]:
+        """(summary text, first sentence) of the headline finding."""
+        of = f" of {self.subject}" if self.subject else ""
+        for_ = f" for {self.subject}" if self.subject else ""
+        if isinstance(f, CentralFigure):
+            est, low, high, level = (f.figure(n) for n in ("estimate", "low", "high", "level"))
+            value = self.with_unit(est.text, est.value)
+            ends = (f"{self.with_unit(low.text, low.value)} to "
+                    f"{self.with_unit(high.text, high.value)}") if self.unit == "%" else (
+                    f"{low.text} to {high.text}")
+            return (f"About {value} ({level.text} range {ends})",
+                    f"The best estimate{of} is about {value}, with a {level.text} range of "
+                    f"{ends}.")
+        if isinstance(f, OneSidedBound):
+            i = f.claims[0]
+            c = self.claims[i]
+            words = self.with_unit(describe_claim(c), float(c.value or 0.0))
+            floor = f.side == "at_least"
+            several = sum(k.kind == c.kind for k in self.claims) > 1
+            which = (f"the {'highest' if floor else 'lowest'} is " if several else "")
+            return (capitalise(words),
+                    f"No claim gives a figure{for_}, only {'' if several else 'a '}"
+                    f"{'lower' if floor else 'upper'} {'bounds' if several else 'bound'}: "
+                    f"{which}{self.phrase(i)}. Nothing "
+                    f"in the evidence sets {'an upper' if floor else 'a lower'} limit, so no "
+                    "central figure is given.")
+        if isinstance(f, BoundsOnly):
+            lo, hi = f.figure("lower"), f.figure("upper")
+            span = f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
+            who = join_and([self.phrase(i) for i in f.claims])
+            return (capitalise(span),
+                    f"No claim gives a single figure{for_}; the claims put it {span} "
+                    f"({who}).")
+        if isinstance(f, Split):
+            assert isinstance(f, Split)  # noqa: S101
+            texts, descs = [], []
+            for g, members in enumerate(f.groups):
+                low, high = f.figure(f"groups.{g}.min"), f.figure(f"groups.{g}.max")
+                text = low.text if low.value == high.value else f"{low.text}\u2013{high.text}"
+                texts.append(text)
+                labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
+                descs.append(f"{text} ({labels}; share {f.figure(f'groups.{g}.share').text})")
+            n = len(f.groups)
+            both = "both" if n == 2 else "all"
+            last = f.figure(f"groups.{n - 1}.max")
+            texts[-1] = self.with_unit(texts[-1], last.value)
+            summary = f"Split between {join_and(texts)}"
+            return (summary,
+                    f"The evidence{for_} splits into {count_words(n)} groups that cannot {both} "
+                    f"be right, so no single figure is given: {join_and(descs)}.")
+        raise TypeError(f"not a headline finding: {type(f).__name__}")
+
+    # -- the other findings -----------------------------------------------------------------
+
+    def sentence(self, f: Finding) -> str:
+        if isinstance(f, RestsOn):
+            return self.rests_on(f)
+        if isinstance(f, Discounted):
+            return self.discounted(f)
+        if isinstance(f, EchoGroup):
+            labels = join_and(list(dict.fromkeys(self.label(i) for i in f.claims)))
+            total = f.figure("total_share").text
+            tail = ""
+            if not self.bounds_head and _has(f, "estimate_without"):
+                tail = (f"; without them the estimate would be about "
+                        f"{f.figure('estimate_without').text}")
+            return (f"{capitalise(count_words(len(f.claims)))} claims ({labels}) repeat one "
+                    f"origin, {f.origin}, and count once, together a share of {total}{tail}.")
+        if isinstance(f, Conflict):
+            a, b = f.claims
+            more = len(f.pairs) - 1
+            tail = (f", nor can {count_words(more)} other {'pair' if more == 1 else 'pairs'}"
+                    if more else "")
+            return (f"{capitalise(self.phrase(a))} and {self.phrase(b)} cannot both be right "
+                    f"at their sources' stated reliability{tail}, which widens the range.")
+        if isinstance(f, Agreement):
+            who = "The other claims" if self.any_discounted else "The claims"
+            return f"{who} are consistent with one another."
+        if isinstance(f, HeterogeneityTest):
+            p, level = f.figure("p").text, f.figure("level").text
+            if f.significant:
+                return ("The claims disagree more than their stated uncertainty explains "
+                        f"(Cochran's Q test, {p}, below the {level} level).")
+            return ("The spread of the claims is within what their stated uncertainty explains "
+                    f"(Cochran's Q test, {p}; the threshold is {level}).")
+        if isinstance(f, BindingBound):
+            way = "up" if f.side == "at_least" else "down"
+            return (f"{capitalise(self.phrase(f.claims[0]))} holds the estimate {way}: without "
+                    f"it the estimate would be about {f.figure('estimate_without').text}.")
+        if isinstance(f, ViolatedBound):
+            where = "below" if f.side == "at_least" else "above"
+            odds = (f", which the model gives a {f.figure('p_wrong').text} probability of "
+                    "being wrong" if _has(f, "p_wrong") else "")
+            return f"The estimate lies {where} {self.phrase(f.claims[0])}{odds}."
+        if isinstance(f, SlackBounds):
+            who = join_and([self.phrase(i) for i in f.claims])
+            verb = "is" if len(f.claims) == 1 else "are"
+            return f"{capitalise(who)} {verb} consistent with the estimate."
+        raise TypeError(f"no wording for {type(f).__name__}")
+
+    def rests_on(self, f: RestsOn) -> str:
+        units: dict[str, list[int]] = {}
+        for i in f.claims:
+            units.setdefault(self.claims[i].evidence_unit, []).append(i)
+        only = len(units) == 1 and len(f.claims) == len(self.claims)
+        if only:
+            return f"The answer rests entirely on {self.unit_phrase(f.claims)}."
+        items = []
+        for members in units.values():
+            share = f.figure(f"share.{members[0]}").text
+            items.append(f"{self.unit_phrase(members)} (share {share})")
+        return f"The answer rests mainly on {join_and(items)}."
+
+    def discounted(self, f: Discounted) -> str:
+        who = capitalise(self.unit_phrase(f.claims))
+        if _has(f, "p_wrong"):
+            why = f"is probably wrong (probability {f.figure('p_wrong').text})"
+        else:
+            why = (f"lies far from the others (studentized residual "
+                   f"{f.figure('residual').text})")
+        if self.bounds_head or not _has(f, "estimate_without"):
+            return f"{who} {why}."
+        if f.negligible:
+            return f"{who} {why}; leaving it out barely moves the estimate."
+        return (f"{who} {why}; without it the estimate would be about "
+                f"{f.figure('estimate_without').text}.")
 
 
-def explain(
-    *,
-    question: str | None,
-    unit: str | None,
-    method: str,
-    estimate: Estimate,
+def _has(f: Finding, name: str) -> bool:
+    return any(fig.name == name for fig in f.figures)
+
+
+def render(
+    findings: Sequence[Finding],
     claims: Sequence[Claim],
     sources: dict[str, Source],
-    assessments: Sequence[ClaimAssessment],
-    disagreement: Disagreement,
-) -> str:
-    """A short paragraph naming the sources, the estimate, its range and what drove it.
+    *,
+    unit: str | None = None,
+    subject: str | None = None,
+) -> tuple[tuple[Finding, ...], Summary, str]:
+    """Sentences for ``findings`` (headline first), the summary and the paragraph.
 
     Parameters
     ----------
-    question, unit : str or None
-        The quantity and its unit, as the caller named them.
-    method : str
-        ``robust``, ``random_effects`` or ``fixed_effect``.
-    estimate : Estimate
+    findings : sequence of Finding
+        From :func:`models.summary.derive_findings`; the first is the headline.
     claims : sequence of Claim
     sources : dict of id to Source
-    assessments : sequence of ClaimAssessment, in claim order
-    disagreement : Disagreement
+    unit : str or None
+        The quantity's unit ("soldiers", "%"); put in the right number.
+    subject : str or None
+        The noun phrase the text is about (see :func:`models.wording.subject_phrase`).
 
     Returns
     -------
-    str
+    findings : tuple of Finding
+        ``findings`` with their ``text`` filled in.
+    summary : Summary
+    explanation : str
+        The findings' sentences joined, in order.
     """
-    subject = question.strip() if question else "the figure"
-    unit_text = f" {unit}" if unit else ""
-    widest = max(estimate.intervals, key=lambda iv: iv.level)
-    sentences = [
-        f"Triangulate puts {subject} at about {fmt(estimate.value)}{unit_text} "
-        f"({_percent(widest.level)} range {fmt(widest.low)} to {fmt(widest.high)})."
-    ]
-
-    def label(i: int) -> str:
-        return sources[claims[i].source].label
-
-    ranked = sorted(assessments, key=lambda a: -a.weight)
-    top = [a for a in ranked if a.weight >= 0.2][:2] or ranked[:1]
-    lead = " and ".join(
-        f"{label(a.index)}'s {describe_claim(claims[a.index])} ({_percent(a.weight)} of the weight)"
-        for a in top
-    )
-    if method == "robust":
-        sentences.append(f"It rests mainly on {lead}.")
-    else:
-        kind = "random-effects" if method == "random_effects" else "fixed-effect"
-        sentences.append(
-            f"It pools the claims' stated uncertainties ({kind} model); the largest shares are "
-            f"{lead}."
-        )
-
-    outliers = [a.index for a in assessments if a.outlier]
-    if outliers:
-        who = _names([f"{label(i)}'s {describe_claim(claims[i])}" for i in outliers])
-        verb = "looks" if len(outliers) == 1 else "look"
-        sentences.append(
-            f"{who[0].upper()}{who[1:]} {verb} inconsistent with the rest and "
-            f"{'counts' if len(outliers) == 1 else 'count'} for little."
-        )
-    if disagreement.conflicts:
-        first = disagreement.conflicts[0]
-        more = len(disagreement.conflicts) - 1
-        tail = f" ({more} more such pair{'s' if more > 1 else ''})" if more else ""
-        sentences.append(
-            f"The sources disagree: {label(first.a)}'s {describe_claim(claims[first.a])} and "
-            f"{label(first.b)}'s {describe_claim(claims[first.b])} cannot both be right at their "
-            f"stated reliability{tail}, which widens the range."
-        )
-    elif disagreement.detected:
-        sentences.append("The claims disagree more than their stated uncertainty explains.")
-    else:
-        sentences.append("The claims are consistent with one another.")
-
-    bounds = [a for a in assessments if claims[a.index].kind in ("at_least", "at_most")]
-    slack = [a.index for a in bounds if a.weight < 0.05 and not a.outlier]
-    if slack:
-        who = _names([f"{label(i)}'s {describe_claim(claims[i])}" for i in slack])
-        verb = "is" if len(slack) == 1 else "are"
-        sentences.append(f"{who[0].upper()}{who[1:]} {verb} consistent with the estimate.")
-    return " ".join(sentences)
+    words = _Words(claims, sources, unit, subject, findings)
+    head = findings[0]
+    summary_text, first = words.headline(head)
+    texts = [first] + [words.sentence(f) for f in findings[1:]]
+    done = tuple(replace(f, text=t) for f, t in zip(findings, texts, strict=True))
+    summary = Summary(_SUMMARY_KIND[type(head)], summary_text, head.figures)
+    return done, summary, " ".join(texts)

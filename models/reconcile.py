@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy.stats import norm
@@ -26,7 +27,8 @@ from models.errors import (
     InvalidParameterError,
     InvalidSourceError,
 )
-from models.explain import describe_claim, explain, fmt
+from models.explain import describe_claim, render
+from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (
     ClaimAssessment,
@@ -42,6 +44,8 @@ from models.result import (
     Warning,
 )
 from models.robust import RobustEstimator, RobustFit, conflicts_and_clusters
+from models.summary import derive_findings
+from models.wording import possessive, quote_number, subject_phrase
 
 METHODS = ("auto", "robust", "random_effects", "fixed_effect")
 #: Pairwise conflicts are listed for at most this many claims (the check is O(n²)).
@@ -122,8 +126,9 @@ def _warnings_common(
         if lo is not None and hi is not None and lo > hi:
             out.append(Warning(
                 "contradictory_bounds",
-                f"{sources[claims[i_lo].source].label} says at least {fmt(lo)} but "
-                f"{sources[claims[i_hi].source].label} says at most {fmt(hi)}.",
+                f"{possessive(sources[claims[i_lo].source].label)} figure is at least "
+                f"{quote_number(lo)} but {possessive(sources[claims[i_hi].source].label)} is "
+                f"at most {quote_number(hi)}.",
                 (i_lo, i_hi),
             ))
     return out
@@ -142,6 +147,8 @@ def reconcile(
     unit: str | None = None,
     profiles: Mapping[str, SourceProfile] | None = None,
     estimator: RobustEstimator | None = None,
+    subject: str | None = None,
+    whole_numbers: bool | None = None,
 ) -> ReconcileResult:
     """Reconcile ``claims`` made by ``sources`` into one estimate with ranges and reasons.
 
@@ -161,11 +168,17 @@ def reconcile(
     ci_method : {"z", "knha"}
         Confidence intervals of the pooling methods.
     question, unit : str or None
-        Used in the explanation.
+        Used in the explanation: the unit is put in the right number; the question is the
+        text's subject only when it reads as a noun phrase (never one ending in "?").
     profiles : mapping of source id to SourceProfile, optional
         Credibility to use instead of the sources' stated reliability (e.g. learned).
     estimator : RobustEstimator, optional
         Hyper-parameters of the robust model.
+    subject : str, optional
+        The noun phrase the explanation is about ("North Korean soldiers in Russia").
+    whole_numbers : bool, optional
+        Whether the quantity is a count (never printed with decimals); by default, whether
+        every claimed figure is a whole number.
 
     Returns
     -------
@@ -205,20 +218,41 @@ def reconcile(
     units = _units(claims)
     warnings = _warnings_common(claims, by_id, units)
     if chosen == "robust":
-        return _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
-                       warnings, question, unit, estimator or _DEFAULT_ESTIMATOR)
-    # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so that se
-    # and τ² come out in the quantity's units (log units on the log scale).
-    raw = WorkingScale(resolved_scale)
-    return _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels, warnings,
-                   question, unit, chosen, tau2_method, ci_method)
+        result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
+                         warnings, estimator or _DEFAULT_ESTIMATOR)
+    else:
+        # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so
+        # that se and τ² come out in the quantity's units (log units on the log scale).
+        raw = WorkingScale(resolved_scale)
+        result = _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels,
+                         warnings, chosen, tau2_method, ci_method)
+    return _with_words(result, claims, by_id, unit=unit,
+                       subject=subject_phrase(subject, question), whole_numbers=whole_numbers)
+
+
+def _with_words(
+    result: ReconcileResult, claims: Sequence[Claim], by_id: dict[str, Source], *,
+    unit: str | None, subject: str | None, whole_numbers: bool | None,
+) -> ReconcileResult:
+    """The result with each claim's share, the findings, the summary and the explanation."""
+    shares = claim_shares(
+        result.scale, result.estimate.value,
+        [a.estimate_without_unit for a in result.claims],
+        [claims[a.index].evidence_unit for a in result.claims],
+    )
+    assessed = tuple(replace(a, share=float(s)) for a, s in zip(result.claims, shares,
+                                                                strict=True))
+    result = replace(result, claims=assessed)
+    findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers)
+    findings, summary, explanation = render(findings, claims, by_id, unit=unit,
+                                            subject=subject)
+    return replace(result, findings=findings, summary=summary, explanation=explanation)
 
 
 def _robust(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
-    levels: tuple[float, ...], warnings: list[Warning], question: str | None, unit: str | None,
-    estimator: RobustEstimator,
+    levels: tuple[float, ...], warnings: list[Warning], estimator: RobustEstimator,
 ) -> ReconcileResult:
     enc = encode(claims, profiles, ws)
     fit = estimator.fit(enc, units, levels)
@@ -232,6 +266,7 @@ def _robust(
     for i, claim in enumerate(claims):
         without = fit.median_without[i]
         est_without = None if math.isnan(without) else ws.backward(float(without))
+        without_unit = fit.median_without_unit[i]
         assessments.append(ClaimAssessment(
             index=i,
             source=claim.source,
@@ -240,13 +275,11 @@ def _robust(
             estimate_without=est_without,
             outlier=bool(fit.outlier[i]),
             p_wrong=float(fit.p_wrong[i]),
+            estimate_without_unit=(None if math.isnan(without_unit)
+                                   else ws.backward(float(without_unit))),
         ))
     disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, ws=ws)
     warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
-    explanation = explain(
-        question=question, unit=unit, method="robust", estimate=estimate, claims=claims,
-        sources=by_id, assessments=assessments, disagreement=disagreement,
-    )
     return ReconcileResult(
         method="robust",
         scale=ws.scale,
@@ -254,7 +287,7 @@ def _robust(
         claims=tuple(assessments),
         disagreement=disagreement,
         warnings=tuple(warnings),
-        explanation=explanation,
+        explanation="",
         sources=_source_uses(sources, profiles),
         posterior=_posterior(fit, ws),
     )
@@ -371,7 +404,8 @@ def _robust_warnings(
     for i in np.flatnonzero(fit.outlier).tolist():
         out.append(Warning(
             "outlier",
-            f"{by_id[claims[i].source].label}'s {describe_claim(claims[i])} is probably wrong "
+            f"{possessive(by_id[claims[i].source].label)} figure of {describe_claim(claims[i])} "
+            "is probably wrong "
             f"(probability {fit.p_wrong[i]:.0%}) and counts for little.",
             (int(i),),
         ))
@@ -381,8 +415,8 @@ def _robust_warnings(
 def _pooled(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
-    levels: tuple[float, ...], warnings: list[Warning], question: str | None, unit: str | None,
-    method: str, tau2_method: str, ci_method: str,
+    levels: tuple[float, ...], warnings: list[Warning], method: str, tau2_method: str,
+    ci_method: str,
 ) -> ReconcileResult:
     for i, claim in enumerate(claims):
         if claim.kind != "point" or (claim.sd is None and claim.ci_low is None):
@@ -435,6 +469,7 @@ def _pooled(
         else:
             without_theta = float(mu_loo[u])
         est_without = None if math.isnan(without_theta) else ws.backward(without_theta)
+        unit_out = float(mu_loo[u]) if n_units >= 2 else math.nan
         r = float(resid[u])
         assessments.append(ClaimAssessment(
             index=i, source=claim.source, weight=share,
@@ -442,6 +477,7 @@ def _pooled(
             estimate_without=est_without,
             outlier=bool(math.isfinite(r) and abs(r) > crit),
             residual=r if math.isfinite(r) else None,
+            estimate_without_unit=None if math.isnan(unit_out) else ws.backward(unit_out),
         ))
     het = Heterogeneity(
         tau2=fit.tau2, tau=math.sqrt(fit.tau2), i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df,
@@ -458,18 +494,14 @@ def _pooled(
         "metafor: mu ± crit·sqrt(se² + τ²), crit from the normal (z) or t with k−1 df (knha)",
     )
     outliers = tuple(a.index for a in assessments if a.outlier)
-    detected = bool(outliers) or (fit.q_df > 0 and fit.q_pvalue < 0.10)
+    detected = bool(outliers) or (fit.q_df > 0 and fit.q_pvalue < HETEROGENEITY_LEVEL)
     disagreement = Disagreement(
         detected=detected, conflicts=(), clusters=(tuple(range(len(claims))),),
         outliers=outliers, modes=1, i2=fit.i2,
     )
-    explanation = explain(
-        question=question, unit=unit, method=method, estimate=estimate, claims=claims,
-        sources=by_id, assessments=assessments, disagreement=disagreement,
-    )
     return ReconcileResult(
         method="random_effects" if method == "random_effects" else "fixed_effect",
         scale=ws.scale, estimate=estimate, claims=tuple(assessments),
-        disagreement=disagreement, warnings=tuple(warnings), explanation=explanation,
+        disagreement=disagreement, warnings=tuple(warnings), explanation="",
         sources=_source_uses(sources, profiles), heterogeneity=het, prediction=prediction,
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from models.findings import Finding, Summary
+
 Method = Literal["robust", "random_effects", "fixed_effect"]
 
 
@@ -52,7 +54,10 @@ class ClaimAssessment:
     source : str
         The claim's source id.
     weight : float
-        The claim's share of the evidence; the weights of all claims sum to 1.
+        Sensitivity of the estimate to the claim's figure: how far the estimate moves per unit
+        shift of the figure (on the working scale), normalised so that all claims' weights sum
+        to 1. Not how much the claim counted: a discounted figure or a slack bound has weight
+        0 (see ``share``).
     influence : float
         ``estimate_without - estimate``: how far (in the quantity's units) the estimate moves
         when this claim's evidence is removed.
@@ -64,6 +69,14 @@ class ClaimAssessment:
         Robust model: posterior probability that the claim is wrong.
     residual : float or None
         Pooling methods: externally studentized residual.
+    estimate_without_unit : float or None
+        The estimate without every claim of this claim's evidence unit (its echoes too; the
+        same as ``estimate_without`` for a claim alone in its unit); None when that unit was
+        the only evidence.
+    share : float
+        How much the estimate rests on the claim: its evidence unit's leave-out shift as a
+        share of all units', split among the unit's claims (definition and a worked example
+        in :mod:`models.findings`). The shares of all claims sum to 1.
     """
 
     index: int
@@ -74,6 +87,8 @@ class ClaimAssessment:
     outlier: bool
     p_wrong: float | None = None
     residual: float | None = None
+    estimate_without_unit: float | None = None
+    share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +187,11 @@ class Posterior:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileResult:
-    """Everything a reconcile call returns."""
+    """Everything a reconcile call returns.
+
+    ``findings`` are the typed facts the ``explanation`` is rendered from (in its order);
+    ``summary`` is the headline that fits the evidence (see :mod:`models.findings`).
+    """
 
     method: Method
     scale: Literal["log", "linear"]
@@ -185,3 +204,5 @@ class ReconcileResult:
     heterogeneity: Heterogeneity | None = None
     prediction: PredictionInterval | None = None
     posterior: Posterior | None = field(default=None, repr=False)
+    findings: tuple[Finding, ...] = ()
+    summary: Summary | None = None

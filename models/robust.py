@@ -115,6 +115,10 @@ class RobustFit:
         The prior's raw share of the evidence, Σ_i w_i + prior_share = 1 before clipping.
     median_without : (n,) float
         Posterior median without each claim (nan when it was the only evidence).
+    median_without_unit : (n,) float
+        Posterior median without every claim of each claim's evidence unit (its echoes too;
+        nan when that unit was the only evidence). Equals ``median_without`` for a claim that
+        is alone in its unit.
     p_wrong : (n,) float
         Posterior probability that each claim is wrong.
     prior_p_wrong : (n,) float
@@ -133,6 +137,7 @@ class RobustFit:
     weights: FloatArray
     prior_share: float
     median_without: FloatArray
+    median_without_unit: FloatArray
     p_wrong: FloatArray
     prior_p_wrong: FloatArray
     outlier: BoolArray
@@ -563,6 +568,15 @@ class RobustEstimator:
                                         np.array([0.5]))[:, 0]
         if units.max() == 0 and np.all(counts == 1):
             median_without = np.full(enc.n, np.nan)
+        # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
+        if units.max() == 0:
+            median_without_unit = np.full(enc.n, np.nan)
+        elif counts.max() > 1:
+            log_luo = log_post[None, :] - unit_sum / np.bincount(units)[:, None]
+            by_unit = _row_quantiles(theta, _normalise_log(log_luo, theta), np.array([0.5]))
+            median_without_unit = by_unit[units, 0]
+        else:
+            median_without_unit = median_without
 
         p_wrong = np.exp(log_wrong - ell) @ mass
         prior_p_wrong = np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_1mc))
@@ -588,6 +602,7 @@ class RobustEstimator:
             weights=weights,
             prior_share=prior_share,
             median_without=median_without,
+            median_without_unit=median_without_unit,
             p_wrong=np.clip(p_wrong, 0.0, 1.0),
             prior_p_wrong=prior_p_wrong,
             outlier=outlier,

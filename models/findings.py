@@ -1,0 +1,365 @@
+"""Findings: typed facts about one reconciliation, from which every printed word is rendered.
+
+A finding states one thing a careful editor would check -- what the estimate rests on, which
+claim was discounted and how far it would move the answer, which claims echo one origin, whether
+the evidence splits into groups, which bounds bind, what the heterogeneity test says -- with the
+claim indices it cites and every number it would print as a :class:`Figure`: the value, the text
+as printed and, where there is one, the response field it equals. The derivation is in
+:mod:`models.summary`; the sentences are rendered from findings alone by :mod:`models.explain`.
+
+Thresholds are declared here, once, each with its reason.
+
+Share
+-----
+A claim's *share* says how much the estimate rests on it, measured by what happens without it.
+For each evidence unit u (the claims that share an origin, else a source's own claims), let
+m be the estimate and m₋ᵤ the estimate with every claim of u left out, and
+
+    d_u = |g(m₋ᵤ) − g(m)|,   g = log on the log scale, the identity on the linear scale,
+
+the distance the estimate moves without u. The unit's share is d_u / Σ_v d_v; a claim's share
+is its unit's share divided by the unit's k_u claims, so echoes split one share and the shares
+of all claims sum to 1. Two guards make the share agree with the leave-one-out numbers:
+
+* a unit whose removal moves the estimate by more than :data:`PIVOTAL_SHIFT` (15 %) gets at
+  least :data:`PIVOTAL_SHARE` (5 %), the other units scaled down to keep the sum at 1;
+* with one unit only (a single claim, or all claims echoing one origin) that unit has share 1;
+  when no unit moves the estimate at all (identical figures) the units share equally.
+
+Worked example (``fixtures/echo_one_origin.json``): a ministry says 1,000; three outlets repeat
+one agency report of 3,000. The estimate is √(1,000 · 3,000) = 1,732. Without the ministry it
+moves to about 3,000, |log(3,000/1,732)| = 0.55; without the agency report (all three echoes)
+to about 1,000, |log(1,000/1,732)| = 0.55. So the ministry's share is 50 %, the agency report's
+50 %, and each outlet shows 17 % (the echo group's total, 50 %, is reported by an
+:class:`EchoGroup`).
+
+The older ``weight`` of a claim is kept under its name: it is the *sensitivity* of the posterior
+median to the claim's figure (how far the estimate moves per unit shift of the figure,
+normalised to sum to 1), not how much the claim counted. A slack bound and a discounted figure
+both have sensitivity 0, yet leaving the discounted one out can move the estimate a lot; the
+share shows that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Final, Literal
+
+import numpy as np
+
+__all__ = [
+    "HETEROGENEITY_LEVEL",
+    "NEGLIGIBLE_SHIFT",
+    "PIVOTAL_SHARE",
+    "PIVOTAL_SHIFT",
+    "RESTS_ON_SHARE",
+    "TROUGH_DENSITY",
+    "Agreement",
+    "BindingBound",
+    "BoundsOnly",
+    "CentralFigure",
+    "Conflict",
+    "Discounted",
+    "EchoGroup",
+    "Figure",
+    "Finding",
+    "HeterogeneityTest",
+    "OneSidedBound",
+    "RestsOn",
+    "SlackBounds",
+    "Split",
+    "Summary",
+    "SummaryKind",
+    "ViolatedBound",
+    "claim_shares",
+]
+
+# -- Thresholds, declared once --------------------------------------------------------------
+
+#: A move of the estimate smaller than this (relative) is "barely": 5 % is below the rounding
+#: of a two-significant-figure estimate's last digit for most figures, so a reader could not
+#: see it in print.
+NEGLIGIBLE_SHIFT: Final = 0.05
+#: A claim whose removal moves the estimate by more than this (relative) is one the answer
+#: hinges on: 15 % is a change a headline would report ("1,600" becoming "1,900").
+PIVOTAL_SHIFT: Final = 0.15
+#: The least share such a pivotal claim (its evidence unit) shows: 5 %, so that no claim the
+#: answer hinges on is presented as having counted for nothing.
+PIVOTAL_SHARE: Final = 0.05
+#: "Rests mainly on": the fewest claims (by evidence unit) whose shares reach one half.
+RESTS_ON_SHARE: Final = 0.5
+#: Level of Cochran's Q test of homogeneity. The test has little power with the handful of
+#: claims a news story has, hence the customary 0.10 rather than 0.05 (Cochran 1954; Higgins &
+#: Thompson 2002).
+HETEROGENEITY_LEVEL: Final = 0.10
+
+#: With two or more posterior modes, the evidence "splits" when the estimate sits where the
+#: posterior density is under this fraction of its peak: a trough no group of claims supports,
+#: so printing it as "the figure" would report a number nobody's evidence points to.
+TROUGH_DENSITY: Final = 0.5
+
+SummaryKind = Literal["figure", "range", "bound", "split"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One number a finding may print.
+
+    Attributes
+    ----------
+    name : str
+        What the number is (``estimate``, ``low``, ``share``, ``p_wrong``, ``value`` …).
+    value : float
+        The number itself.
+    text : str
+        The number as printed: exactly as claimed for a quoted figure, rounded by
+        :func:`models.wording.computed_exponent` for a computed one, a percentage for shares
+        and probabilities.
+    path : str or None
+        The response field holding ``value`` (``estimate.value``, ``claims.2.p_wrong``), or
+        None when the number exists only in the finding (a group's total share).
+    quoted : bool
+        True when the number is a claimed figure quoted exactly.
+    exponent : int or None
+        For computed figures rounded to a power of ten: the power (the printed text is
+        ``value`` rounded to a multiple of 10^exponent).
+    """
+
+    name: str
+    value: float
+    text: str
+    path: str | None = None
+    quoted: bool = False
+    exponent: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """Common fields: the claims a finding cites, its numbers and its sentence."""
+
+    kind: ClassVar[str] = "finding"
+    claims: tuple[int, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    text: str = ""
+
+    def figure(self, name: str) -> Figure:
+        """The figure called ``name``."""
+        for fig in self.figures:
+            if fig.name == name:
+                return fig
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CentralFigure(Finding):
+    """The estimate and its widest interval, when the evidence supports a single figure."""
+
+    kind: ClassVar[str] = "central_figure"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OneSidedBound(Finding):
+    """Every claim bounds the quantity from one side: the strongest bound is the answer."""
+
+    kind: ClassVar[str] = "one_sided_bound"
+    side: Literal["at_least", "at_most"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoundsOnly(Finding):
+    """No claim gives a figure; bounds (or stated ranges) close the quantity from both sides."""
+
+    kind: ClassVar[str] = "bounds_only"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Split(Finding):
+    """The evidence falls into groups that cannot all be right; the estimate sits between."""
+
+    kind: ClassVar[str] = "split"
+    groups: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestsOn(Finding):
+    """The fewest claims whose shares reach :data:`RESTS_ON_SHARE`, largest first."""
+
+    kind: ClassVar[str] = "rests_on"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Discounted(Finding):
+    """A claim judged probably wrong, and where the estimate would be without it."""
+
+    kind: ClassVar[str] = "discounted"
+    negligible: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EchoGroup(Finding):
+    """Claims that repeat one origin: they count once, with the group's total share."""
+
+    kind: ClassVar[str] = "echo_group"
+    origin: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conflict(Finding):
+    """Pairs of claims that cannot both be right at their sources' stated reliability."""
+
+    kind: ClassVar[str] = "conflict"
+    pairs: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agreement(Finding):
+    """The claims (from at least two evidence units) can all be right at once."""
+
+    kind: ClassVar[str] = "agreement"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeterogeneityTest(Finding):
+    """Cochran's Q test of the pooling methods, at :data:`HETEROGENEITY_LEVEL`."""
+
+    kind: ClassVar[str] = "heterogeneity"
+    test: str
+    significant: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindingBound(Finding):
+    """A bound that holds the estimate: without it the estimate moves by ≥ NEGLIGIBLE_SHIFT."""
+
+    kind: ClassVar[str] = "binding_bound"
+    side: Literal["at_least", "at_most"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ViolatedBound(Finding):
+    """A bound the estimate lies beyond (by more than NEGLIGIBLE_SHIFT)."""
+
+    kind: ClassVar[str] = "violated_bound"
+    side: Literal["at_least", "at_most"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlackBounds(Finding):
+    """Bounds the estimate satisfies and that barely move it."""
+
+    kind: ClassVar[str] = "slack_bounds"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The headline: what kind of answer the evidence supports and the words to print.
+
+    Attributes
+    ----------
+    kind : {"figure", "range", "bound", "split"}
+        ``figure`` -- one estimate with its range; ``range`` -- bounds or stated ranges close
+        the quantity from both sides and no claim gives a figure; ``bound`` -- every claim
+        bounds it from one side; ``split`` -- the evidence falls into groups that cannot all
+        be right, reported as the groups' figures, never as a figure between them.
+    text : str
+        The headline words ("about 1,600 soldiers (90% range 1,100 to 8,900)").
+    figures : tuple of Figure
+        The numbers in ``text``.
+    """
+
+    kind: SummaryKind
+    text: str
+    figures: tuple[Figure, ...] = ()
+
+
+def claim_shares(
+    scale: str,
+    estimate: float,
+    without_unit: Sequence[float | None],
+    units: Sequence[str],
+) -> np.ndarray:
+    """Each claim's share (see the module docstring), in claim order; they sum to 1.
+
+    Parameters
+    ----------
+    scale : {"log", "linear"}
+        The working scale: shifts are compared as log-ratios on the log scale.
+    estimate : float
+        The estimate m.
+    without_unit : sequence of float or None, shape (n,)
+        The estimate without each claim's whole evidence unit (None when that unit was the only
+        evidence).
+    units : sequence of str, shape (n,)
+        Each claim's evidence unit key.
+
+    Returns
+    -------
+    (n,) float
+    """
+    n = len(units)
+    keys = sorted(set(units))
+    index = {key: j for j, key in enumerate(keys)}
+    u = np.array([index[key] for key in units], dtype=np.int64)
+    size = np.bincount(u, minlength=len(keys)).astype(np.float64)
+    shift = np.zeros(len(keys))
+    relative = np.zeros(len(keys))
+    known = [x for x in without_unit if x is not None and math.isfinite(x)]
+    # Linear-scale distances are taken in units of the largest figure, so that differences of
+    # figures near the float limit do not overflow.
+    size_scale = max([abs(estimate), *map(abs, known)]) or 1.0
+    for i in range(n):
+        m_out = without_unit[i]
+        if m_out is None or not math.isfinite(m_out):
+            continue
+        shift[u[i]] = _distance(scale, estimate, m_out, size_scale)
+        relative[u[i]] = _relative(estimate, m_out)
+    total = float(shift.sum())
+    if len(keys) == 1 or not (0 < total < math.inf):
+        unit_share = np.full(len(keys), 1.0 / len(keys))
+    else:
+        unit_share = _with_floor(shift / total, relative > PIVOTAL_SHIFT)
+    return np.asarray(unit_share[u] / size[u], dtype=np.float64)
+
+
+def _distance(scale: str, a: float, b: float, size_scale: float) -> float:
+    if scale == "log" and a > 0 and b > 0:
+        return abs(math.log(b) - math.log(a))
+    return abs(b / size_scale - a / size_scale)
+
+
+def relative_shift(a: float, b: float) -> float:
+    """|b − a| relative to |a| (inf when a is 0 and b is not)."""
+    return _relative(a, b)
+
+
+def _relative(a: float, b: float) -> float:
+    if a == 0:
+        return 0.0 if b == 0 else math.inf
+    return abs(b / abs(a) - a / abs(a))
+
+
+def _with_floor(raw: np.ndarray, pivotal: np.ndarray) -> np.ndarray:
+    """``raw`` shares (sum 1) with every pivotal entry raised to at least PIVOTAL_SHARE.
+
+    The entries left free are scaled down together; a pivotal entry pushed under the floor by
+    that scaling is fixed at the floor in turn (at most n rounds). With more than
+    1/PIVOTAL_SHARE pivotal units the floor cannot hold for all and is lowered to an equal
+    split among them.
+    """
+    floor = min(PIVOTAL_SHARE, 1.0 / max(int(pivotal.sum()), 1))
+    fixed = np.zeros(raw.shape[0], dtype=bool)
+    share = raw.copy()
+    for _ in range(raw.shape[0]):
+        low = pivotal & ~fixed & (share < floor)
+        if not low.any():
+            break
+        fixed |= low
+        free = ~fixed
+        room = 1.0 - floor * fixed.sum()
+        free_total = float(raw[free].sum())
+        share = np.where(fixed, floor, raw * (room / free_total) if free_total > 0 else 0.0)
+    # Only when every free unit had no shift at all is there room left over: the fixed units
+    # (each at the floor, the floor at most 1/their count) take it alike.
+    return np.asarray(share / share.sum(), dtype=np.float64)

@@ -1,0 +1,458 @@
+"""Derive the findings of one reconciliation from its result (no words here; see explain).
+
+The first finding is the headline, chosen by what the evidence supports:
+
+1. :class:`~models.findings.Split` -- the posterior has several modes and the estimate sits in
+   a trough between them (density under :data:`~models.findings.TROUGH_DENSITY` of the peak),
+   or, for the pooling methods, the homogeneity test rejects and the pooled estimate lies
+   outside every claim's own interval;
+2. :class:`~models.findings.OneSidedBound` -- every claim is a bound on the same side;
+3. :class:`~models.findings.BoundsOnly` -- no claim gives a figure, and bounds or stated ranges
+   close the quantity from both sides;
+4. :class:`~models.findings.CentralFigure` -- otherwise.
+
+Then: what the answer rests on, whether the claims agree (conflicting pairs, or the
+heterogeneity test of the pooling methods), the claims judged probably wrong, the echo groups,
+and the bounds that bind, are violated or are slack.
+
+Claims are cited in an order that depends on their content (source label, kind, figures), never
+on their position in the request, so reordering the claims reorders nothing in the words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from models.claims import Claim, Source
+from models.findings import (
+    HETEROGENEITY_LEVEL,
+    NEGLIGIBLE_SHIFT,
+    RESTS_ON_SHARE,
+    TROUGH_DENSITY,
+    Agreement,
+    BindingBound,
+    BoundsOnly,
+    CentralFigure,
+    Conflict,
+    Discounted,
+    EchoGroup,
+    Figure,
+    Finding,
+    HeterogeneityTest,
+    OneSidedBound,
+    RestsOn,
+    SlackBounds,
+    Split,
+    ViolatedBound,
+    relative_shift,
+)
+from models.result import ClaimAssessment, ReconcileResult
+from models.wording import (
+    computed_exponent,
+    format_computed,
+    p_value,
+    percent,
+    quote_number,
+)
+
+__all__ = ["derive_findings", "is_whole"]
+
+Side = Literal["at_least", "at_most"]
+
+
+def is_whole(claims: Sequence[Claim]) -> bool:
+    """True when every claimed figure is a whole number: the quantity is a count."""
+    return all(float(x).is_integer() for c in claims for x in (c.value, c.low, c.high)
+               if x is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    result: ReconcileResult
+    claims: Sequence[Claim]
+    sources: dict[str, Source]
+    whole: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.claims)
+
+    def key(self, i: int) -> tuple[str, str, float, float, str, str]:
+        c = self.claims[i]
+        first = c.value if c.value is not None else (c.low if c.low is not None else 0.0)
+        return (self.sources[c.source].label, c.kind, float(first),
+                float(c.high if c.high is not None else 0.0), c.hedge, c.origin or "")
+
+    def rank(self, i: int) -> int:
+        """Position of claim i in content order (ties broken the same whatever the order)."""
+        return sorted(range(self.n), key=self.key).index(i)
+
+    def ordered(self, indices: Sequence[int]) -> tuple[int, ...]:
+        return tuple(sorted(indices, key=self.key))
+
+    def unit_members(self) -> dict[str, tuple[int, ...]]:
+        members: dict[str, list[int]] = {}
+        for i, c in enumerate(self.claims):
+            members.setdefault(c.evidence_unit, []).append(i)
+        return {u: self.ordered(m) for u, m in members.items()}
+
+    # -- figures ---------------------------------------------------------------------------
+
+    def widest(self) -> tuple[int, float, float, float]:
+        intervals = self.result.estimate.intervals
+        k = max(range(len(intervals)), key=lambda j: intervals[j].level)
+        iv = intervals[k]
+        return k, iv.level, iv.low, iv.high
+
+    def computed(self, name: str, x: float, path: str | None) -> Figure:
+        _, _, low, high = self.widest()
+        exponent = computed_exponent(low, high, x, whole=self.whole)
+        return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
+
+    def quoted(self, i: int) -> tuple[Figure, ...]:
+        c = self.claims[i]
+        names = ("low", "high") if c.kind == "range" else ("value",)
+        out = []
+        for name in names:
+            x = getattr(c, name)
+            out.append(Figure(f"claims.{i}.{name}", float(x), quote_number(x),
+                              f"claims.{i}.{name}", quoted=True))
+        return tuple(out)
+
+    def share(self, name: str, x: float, path: str | None) -> Figure:
+        return Figure(name, float(x), percent(x), path)
+
+
+def _by_index(result: ReconcileResult) -> dict[int, ClaimAssessment]:
+    return {a.index: a for a in result.claims}
+
+
+def _discounted_units(ctx: _Context) -> dict[str, tuple[int, ...]]:
+    """Evidence units judged probably wrong (every member flagged an outlier).
+
+    The pooling methods' residual test is symmetric with two units (both residuals are
+    equal), so it names no claim wrong unless at least three units are pooled.
+    """
+    units = ctx.unit_members()
+    if ctx.result.method != "robust" and len(units) < 3:
+        return {}
+    by = _by_index(ctx.result)
+    return {u: m for u, m in units.items() if all(by[i].outlier for i in m)}
+
+
+def derive_findings(
+    result: ReconcileResult,
+    claims: Sequence[Claim],
+    sources: dict[str, Source],
+    *,
+    whole_numbers: bool | None = None,
+) -> tuple[Finding, ...]:
+    """The findings of ``result``, headline first, texts still empty.
+
+    Parameters
+    ----------
+    result : ReconcileResult
+        With each claim's ``share`` and ``estimate_without_unit`` filled in.
+    claims : sequence of Claim
+        The request's claims, in request order.
+    sources : dict of id to Source
+    whole_numbers : bool or None
+        Whether the quantity is a count; None decides from the claims (:func:`is_whole`).
+
+    Returns
+    -------
+    tuple of Finding
+    """
+    whole = is_whole(claims) if whole_numbers is None else whole_numbers
+    ctx = _Context(result, claims, sources, whole)
+    dropped = _discounted_units(ctx)
+    wrong = {i for m in dropped.values() for i in m}
+    head = (_split(ctx, wrong) or _one_sided(ctx, wrong) or _bounds_only(ctx, wrong)
+            or _central(ctx))
+    out: list[Finding] = [head]
+    if not isinstance(head, Split):  # a split reports each group's share instead
+        out.append(_rests_on(ctx))
+    if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
+        out.append(_heterogeneity(ctx))
+    if result.method == "robust" and not isinstance(head, Split):
+        out.extend(_agreement(ctx, wrong))
+    out.extend(_discounted(ctx, m) for m in sorted(dropped.values(), key=lambda m: ctx.key(m[0])))
+    out.extend(_echo_groups(ctx))
+    out.extend(_bounds(ctx, wrong, bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
+    return tuple(out)
+
+
+# -- headline ---------------------------------------------------------------------------------
+
+
+def _central(ctx: _Context) -> CentralFigure:
+    k, level, low, high = ctx.widest()
+    value = ctx.result.estimate.value
+    figures = (
+        ctx.computed("estimate", value, "estimate.value"),
+        ctx.computed("low", low, f"estimate.intervals.{k}.low"),
+        ctx.computed("high", high, f"estimate.intervals.{k}.high"),
+        Figure("level", level, _level_text(level), f"estimate.intervals.{k}.level"),
+    )
+    return CentralFigure(figures=figures)
+
+
+def _level_text(level: float) -> str:
+    return f"{quote_number(round(100 * level, 6))}%"
+
+
+def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
+    kinds = {c.kind for c in ctx.claims}
+    if kinds not in ({"at_least"}, {"at_most"}):
+        return None
+    side: Side = "at_least" if kinds == {"at_least"} else "at_most"
+    pool = [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
+    sign = 1.0 if side == "at_least" else -1.0
+    strongest = max(pool, key=lambda i: (sign * float(ctx.claims[i].value or 0.0),
+                                         -ctx.rank(i)))
+    return OneSidedBound(side=side, claims=(strongest,), figures=ctx.quoted(strongest))
+
+
+def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | None:
+    if any(c.kind == "point" for c in ctx.claims):
+        return None
+    pool = [i for i in range(ctx.n) if i not in wrong]
+    lows = [(x, i) for i in pool if (x := _lower(ctx.claims[i])) is not None]
+    highs = [(x, i) for i in pool if (x := _upper(ctx.claims[i])) is not None]
+    if not lows or not highs:
+        return None
+    lo, i_lo = max(lows, key=lambda t: (t[0], -ctx.rank(t[1])))
+    hi, i_hi = min(highs, key=lambda t: (t[0], ctx.rank(t[1])))
+    if lo > hi:
+        return None
+    figures = (_end_figure(ctx, i_lo, "lower"), _end_figure(ctx, i_hi, "upper"))
+    return BoundsOnly(claims=(i_lo, i_hi) if i_lo != i_hi else (i_lo,), figures=figures)
+
+
+def _lower(c: Claim) -> float | None:
+    return c.value if c.kind == "at_least" else (c.low if c.kind == "range" else None)
+
+
+def _upper(c: Claim) -> float | None:
+    return c.value if c.kind == "at_most" else (c.high if c.kind == "range" else None)
+
+
+def _end_figure(ctx: _Context, i: int, end: str) -> Figure:
+    c = ctx.claims[i]
+    name = "value" if c.kind != "range" else ("low" if end == "lower" else "high")
+    x = float(getattr(c, name))
+    return Figure(end, x, quote_number(x), f"claims.{i}.{name}", quoted=True)
+
+
+def _split(ctx: _Context, wrong: set[int]) -> Split | None:
+    groups = _robust_groups(ctx, wrong) if ctx.result.method == "robust" else _pooled_groups(ctx)
+    if groups is None or len(groups) < 2:
+        return None
+    by = _by_index(ctx.result)
+    groups = sorted(groups, key=lambda g: (min(_figure_of(ctx.claims[i]) for i in g),
+                                           ctx.key(g[0])))
+    figures: list[Figure] = []
+    for g, members in enumerate(groups):
+        ends = sorted(members, key=lambda i: (_figure_of(ctx.claims[i]), ctx.key(i)))
+        for end, i in (("min", ends[0]), ("max", ends[-1])):
+            x = _figure_of(ctx.claims[i])
+            name = "value" if ctx.claims[i].kind != "range" else "low"
+            figures.append(Figure(f"groups.{g}.{end}", x, quote_number(x),
+                                  f"claims.{i}.{name}", quoted=True))
+        figures.append(ctx.share(f"groups.{g}.share", sum(by[i].share for i in members), None))
+    cited = ctx.ordered([i for g in groups for i in g])
+    return Split(groups=tuple(groups), claims=cited, figures=tuple(figures))
+
+
+def _figure_of(c: Claim) -> float:
+    """The figure a claim points to: its value, or the middle of a stated range."""
+    if c.kind == "range":
+        return float(c.low or 0.0)
+    return float(c.value or 0.0)
+
+
+def _robust_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
+    result = ctx.result
+    if result.disagreement.modes < 2 or result.posterior is None:
+        return None
+    values = np.asarray(result.posterior.values)
+    density = np.asarray(result.posterior.density)
+    if values.size < 2 or not density.max() > 0:
+        return None
+    at_estimate = float(np.interp(result.estimate.value, values, density))
+    if at_estimate >= TROUGH_DENSITY * float(density.max()):
+        return None
+    groups: list[tuple[int, ...]] = []
+    for cluster in result.disagreement.clusters:
+        figures = ctx.ordered([i for i in cluster if ctx.claims[i].kind in ("point", "range")
+                               and i not in wrong])
+        if figures and figures not in groups:
+            groups.append(figures)
+    seen = [i for g in groups for i in g]
+    if len(seen) != len(set(seen)):
+        return None  # a figure compatible with two groups: no clean split to report
+    return groups
+
+
+def _pooled_groups(ctx: _Context) -> list[tuple[int, ...]] | None:
+    het = ctx.result.heterogeneity
+    if het is None or het.q_df < 1 or not het.q_pvalue < HETEROGENEITY_LEVEL:
+        return None
+    m = ctx.result.estimate.value
+    below: list[int] = []
+    above: list[int] = []
+    for i, c in enumerate(ctx.claims):
+        lo, hi = _own_interval(c)
+        if lo <= m <= hi:
+            return None
+        (below if hi < m else above).append(i)
+    return [ctx.ordered(below), ctx.ordered(above)] if below and above else None
+
+
+def _own_interval(c: Claim) -> tuple[float, float]:
+    """A point claim's own interval: its stated CI, else value ± 1.96 sd."""
+    if c.ci_low is not None and c.ci_high is not None:
+        return c.ci_low, c.ci_high
+    value, sd = float(c.value or 0.0), float(c.sd or 0.0)
+    return value - 1.96 * sd, value + 1.96 * sd
+
+
+# -- what the answer rests on -----------------------------------------------------------------
+
+
+def _rests_on(ctx: _Context) -> RestsOn:
+    by = _by_index(ctx.result)
+    units = sorted(ctx.unit_members().values(),
+                   key=lambda m: (-round(sum(by[i].share for i in m), 9), ctx.key(m[0])))
+    cited: list[int] = []
+    figures: list[Figure] = []
+    total = 0.0
+    for members in units:
+        share = sum(by[i].share for i in members)
+        rep = members[0]
+        cited.extend(members)
+        figures.extend(ctx.quoted(rep))
+        path = f"claims.{rep}.share" if len(members) == 1 else None
+        figures.append(ctx.share(f"share.{rep}", share, path))
+        total += share
+        if total >= RESTS_ON_SHARE or len(figures) >= 9:
+            break
+    return RestsOn(claims=tuple(cited), figures=tuple(figures))
+
+
+# -- agreement --------------------------------------------------------------------------------
+
+
+def _heterogeneity(ctx: _Context) -> HeterogeneityTest:
+    het = ctx.result.heterogeneity
+    assert het is not None  # checked by the caller  # noqa: S101
+    significant = het.q_pvalue < HETEROGENEITY_LEVEL
+    figures = (
+        Figure("p", het.q_pvalue, p_value(het.q_pvalue), "heterogeneity.q_pvalue"),
+        Figure("level", HETEROGENEITY_LEVEL, quote_number(HETEROGENEITY_LEVEL), None),
+    )
+    return HeterogeneityTest(test="cochran_q", significant=significant,
+                             claims=ctx.ordered(range(ctx.n)), figures=figures)
+
+
+def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
+    pairs = [(c.a, c.b) for c in ctx.result.disagreement.conflicts
+             if c.a not in wrong and c.b not in wrong]
+    if pairs:
+        ordered = sorted((tuple(sorted(p, key=ctx.key)) for p in pairs),
+                         key=lambda p: (ctx.key(p[0]), ctx.key(p[1])))
+        first = ordered[0]
+        figures = ctx.quoted(first[0]) + ctx.quoted(first[1])
+        return [Conflict(pairs=tuple((int(a), int(b)) for a, b in ordered),
+                         claims=(int(first[0]), int(first[1])), figures=figures)]
+    rest = [i for i in range(ctx.n) if i not in wrong]
+    if len({ctx.claims[i].evidence_unit for i in rest}) >= 2:
+        return [Agreement(claims=ctx.ordered(rest))]
+    return []
+
+
+# -- discounted claims and echoes ------------------------------------------------------------
+
+
+def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
+    by = _by_index(ctx.result)
+    rep = members[0]
+    a = by[rep]
+    figures = list(ctx.quoted(rep))
+    if a.p_wrong is not None:
+        figures.append(Figure("p_wrong", a.p_wrong, percent(a.p_wrong), f"claims.{rep}.p_wrong"))
+    if a.residual is not None:
+        figures.append(Figure("residual", a.residual, format_computed(a.residual, -1),
+                              f"claims.{rep}.residual", exponent=-1))
+    without = a.estimate_without_unit
+    negligible = True
+    if without is not None:
+        figures.append(ctx.computed("estimate_without", without,
+                                    f"claims.{rep}.estimate_without_unit"))
+        negligible = relative_shift(ctx.result.estimate.value, without) < NEGLIGIBLE_SHIFT
+    return Discounted(negligible=negligible, claims=members, figures=tuple(figures))
+
+
+def _echo_groups(ctx: _Context) -> list[EchoGroup]:
+    by = _by_index(ctx.result)
+    out = []
+    for members in ctx.unit_members().values():
+        origin = ctx.claims[members[0]].origin
+        if origin is None or len(members) < 2:
+            continue
+        rep = members[0]
+        figures = [ctx.share("total_share", sum(by[i].share for i in members), None)]
+        distinct: dict[tuple[float, ...], int] = {}
+        for i in members:
+            distinct.setdefault(tuple(f.value for f in ctx.quoted(i)), i)
+        for i in distinct.values():
+            figures.extend(ctx.quoted(i))
+        without = by[rep].estimate_without_unit
+        if without is not None:
+            figures.append(ctx.computed("estimate_without", without,
+                                        f"claims.{rep}.estimate_without_unit"))
+        out.append(EchoGroup(origin=origin, claims=members, figures=tuple(figures)))
+    return sorted(out, key=lambda g: g.origin)
+
+
+# -- bounds -----------------------------------------------------------------------------------
+
+
+def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Finding]:
+    by = _by_index(ctx.result)
+    m = ctx.result.estimate.value
+    out: list[Finding] = []
+    slack: list[int] = []
+    figures: tuple[Figure, ...]
+    for i in ctx.ordered([i for i in range(ctx.n) if ctx.claims[i].kind in
+                          ("at_least", "at_most") and i not in wrong]):
+        c = ctx.claims[i]
+        side: Side = "at_least" if c.kind == "at_least" else "at_most"
+        bound = float(c.value or 0.0)
+        beyond = (bound - m) if side == "at_least" else (m - bound)
+        scale = abs(bound) if bound != 0 else 1.0
+        a = by[i]
+        if beyond / scale > NEGLIGIBLE_SHIFT:
+            figures = ctx.quoted(i)
+            if a.p_wrong is not None:
+                figures += (Figure("p_wrong", a.p_wrong, percent(a.p_wrong),
+                                   f"claims.{i}.p_wrong"),)
+            out.append(ViolatedBound(side=side, claims=(i,), figures=figures))
+            continue
+        if bounds_head:
+            continue
+        without = a.estimate_without_unit
+        if without is not None and relative_shift(m, without) >= NEGLIGIBLE_SHIFT:
+            figures = (*ctx.quoted(i), ctx.computed("estimate_without", without,
+                                                    f"claims.{i}.estimate_without_unit"))
+            out.append(BindingBound(side=side, claims=(i,), figures=figures))
+        else:
+            slack.append(i)
+    if slack:
+        figures = tuple(f for i in slack for f in ctx.quoted(i))
+        out.append(SlackBounds(claims=tuple(slack), figures=figures))
+    return out
