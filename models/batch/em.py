@@ -233,8 +233,10 @@ def mix_atoms(
                                      wrong_spread)
     member = enc.pair_member
     term = np.where(member, log_exact[pc] - enc.log_window[pc], cont_p) * t[pc]
-    log_m = (np.bincount(pa, weights=term, minlength=k)
-             + np.log(enc.atom_hi - enc.atom_lo)
+    with np.errstate(divide="ignore"):
+        # Members' windows that meet only at v leave the atom no width: log 0 = −inf, mass 0.
+        log_width = np.log(enc.atom_hi - enc.atom_lo)
+    log_m = (np.bincount(pa, weights=term, minlength=k) + log_width
              + log_norm_pdf(enc.atom_v, enc.prior_centre[enc.atom_q],
                             enc.prior_sd[enc.atom_q]))
     # Normalise per question: log-sum-exp over the continuous part and the atoms.

@@ -129,6 +129,19 @@ def test_exact_agreement_gives_the_agreed_figure() -> None:
     assert fit.questions.low[0, 0] <= 478403.0 <= fit.questions.high[0, 0]
 
 
+def test_windows_meeting_only_at_a_figure_give_it_no_exact_mass_and_no_warning() -> None:
+    # 95 and 105 to the nearest 10 reach 100 from either side, where 100 to the nearest 1 sits:
+    # an agreed figure whose members' windows leave it no width. Its log width is log 0 (a
+    # divide-by-zero warning before, an error under -W error); its exact mass is 0.
+    table = ClaimTable.from_columns(["q"] * 3, ["a", "b", "c"], ["point"] * 3,
+                                    [95.0, 105.0, 100.0], resolution=[10.0, 10.0, 1.0])
+
+    fit = BatchEstimator().fit(table, scale="linear")
+
+    assert fit.questions.p_exact[0] == 0.0
+    assert fit.questions.value[0] == pytest.approx(100.0, abs=0.5)
+
+
 def test_vectorised_posterior_equals_a_naive_per_question_loop() -> None:
     rng = np.random.default_rng(5)
     questions, sources, values = [], [], []
