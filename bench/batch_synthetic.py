@@ -107,6 +107,14 @@ def accuracy(value: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float(np.median(err)), float(np.mean(err))
 
 
+def run_and_score(argv: list[str], out: Path, truth: np.ndarray) -> tuple[Run, tuple[float, float]]:
+    """Run a tool (``argv``) that writes its estimates to ``out``; the run and the estimates'
+    :func:`accuracy` against ``truth`` (one per question)."""
+    run = run_process(argv)
+    value, _, _ = read_estimates(out, truth.size)
+    return run, accuracy(value, truth)
+
+
 def ensure_bench_env() -> Path | None:
     """The .venv-bench interpreter with crowd-kit, creating the environment when missing."""
     python = BENCH_VENV / "bin" / "python"
@@ -155,10 +163,10 @@ def main() -> None:
     n_sub = int(archive.question[m - 1]) + 1
     truth = archive.truth[:n_sub]
     est_sub = OUT / "synthetic_estimates_100k.csv"
-    ours = run_process([str(TRIANGULATE), "batch", str(sub), "--level", "0.9", "--out",
-                        str(est_sub)])
-    v_ours, _, _ = read_estimates(est_sub, n_sub)
-    err_ours = accuracy(v_ours, truth)
+    ours, err_ours = run_and_score(
+        [str(TRIANGULATE), "batch", str(sub), "--level", "0.9", "--out", str(est_sub)], est_sub,
+        truth,
+    )
     print(f"(b) first {m:,} claims: triangulate batch {ours.seconds:.2f} s wall ({ours.cpu:.2f} s "
           f"CPU), peak {ours.peak_mib:.0f} MiB; |log error| median {err_ours[0]:.4f}, mean "
           f"{err_ours[1]:.4f}")
@@ -169,10 +177,10 @@ def main() -> None:
         print("    crowd-kit could not be installed in .venv-bench; RASA skipped")
         return
     rasa_out = OUT / "rasa_estimates_100k.csv"
-    rasa = run_process([str(python), str(ROOT / "bench" / "rasa_run.py"), str(sub),
-                        str(rasa_out)])
-    v_rasa, _, _ = read_estimates(rasa_out, n_sub)
-    err_rasa = accuracy(v_rasa, truth)
+    rasa, err_rasa = run_and_score(
+        [str(python), str(ROOT / "bench" / "rasa_run.py"), str(sub), str(rasa_out)], rasa_out,
+        truth,
+    )
     print(f"    crowd-kit RASA {rasa.seconds:.2f} s wall ({rasa.cpu:.2f} s CPU), peak "
           f"{rasa.peak_mib:.0f} MiB; |log error| median {err_rasa[0]:.4f}, mean "
           f"{err_rasa[1]:.4f}")
