@@ -31,6 +31,8 @@ class ReconcileRequest:
     method: str = "auto"
     tau2_method: str = "REML"
     ci_method: str = "z"
+    subject: str | None = None
+    whole_numbers: bool | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`models.reconcile.reconcile` besides claims and sources."""
@@ -42,4 +44,6 @@ class ReconcileRequest:
             "ci_method": self.ci_method,
             "question": self.question,
             "unit": self.unit,
+            "subject": self.subject,
+            "whole_numbers": self.whole_numbers,
         }

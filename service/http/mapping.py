@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from models.findings import Figure, Finding, Summary
 from models.result import (
     ClaimAssessment,
     Disagreement,
@@ -61,10 +62,49 @@ def _claim(body: ReconcileRequest, assessment: ClaimAssessment) -> dict[str, Any
         "weight": float(assessment.weight),
         "influence": float(assessment.influence),
         "estimate_without": _optional(assessment.estimate_without),
+        "estimate_without_unit": _optional(assessment.estimate_without_unit),
+        "share": float(assessment.share),
         "outlier": bool(assessment.outlier),
         "p_wrong": _optional(assessment.p_wrong),
         "residual": _optional(assessment.residual),
     }
+
+
+def _figure(f: Figure) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "value": float(f.value),
+        "text": f.text,
+        "path": f.path,
+        "quoted": bool(f.quoted),
+        "exponent": None if f.exponent is None else int(f.exponent),
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    groups = getattr(f, "groups", None)
+    pairs = getattr(f, "pairs", None)
+    significant = getattr(f, "significant", None)
+    negligible = getattr(f, "negligible", None)
+    return {
+        "kind": f.kind,
+        "claims": [int(i) for i in f.claims],
+        "figures": [_figure(fig) for fig in f.figures],
+        "text": f.text,
+        "side": getattr(f, "side", None),
+        "origin": getattr(f, "origin", None),
+        "groups": None if groups is None else [[int(i) for i in g] for g in groups],
+        "pairs": None if pairs is None else [[int(a), int(b)] for a, b in pairs],
+        "test": getattr(f, "test", None),
+        "significant": None if significant is None else bool(significant),
+        "negligible": None if negligible is None else bool(negligible),
+    }
+
+
+def _summary(s: Summary | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"kind": s.kind, "text": s.text, "figures": [_figure(f) for f in s.figures]}
 
 
 def _source(names: dict[str, str | None], use: SourceUse) -> dict[str, Any]:
@@ -152,5 +192,7 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
             {"code": w.code, "message": w.message, "claims": [int(i) for i in w.claims]}
             for w in result.warnings
         ],
+        "summary": _summary(result.summary),
+        "findings": [_finding(f) for f in result.findings],
         "explanation": result.explanation,
     }

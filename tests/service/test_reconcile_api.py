@@ -39,6 +39,8 @@ RESPONSE_KEYS = {
     "heterogeneity",
     "prediction",
     "warnings",
+    "summary",
+    "findings",
     "explanation",
 }
 CLAIM_KEYS = {
@@ -54,6 +56,8 @@ CLAIM_KEYS = {
     "weight",
     "influence",
     "estimate_without",
+    "estimate_without_unit",
+    "share",
     "outlier",
     "p_wrong",
     "residual",

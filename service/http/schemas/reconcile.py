@@ -18,6 +18,14 @@ import marshmallow as ma
 from marshmallow import validate
 
 from models.claims import SOURCE_TYPES, Claim, Source
+from models.findings import (
+    HETEROGENEITY_LEVEL,
+    NEGLIGIBLE_SHIFT,
+    PIVOTAL_SHARE,
+    PIVOTAL_SHIFT,
+    RESTS_ON_SHARE,
+    TROUGH_DENSITY,
+)
 from models.request import DEFAULT_LEVELS, ReconcileRequest
 from service.http.schemas.base import (
     MAX_LEVELS,
@@ -92,6 +100,27 @@ def _dicts(original: Any, key: str) -> list[tuple[int, Mapping[str, Any]]]:
     return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
 
 
+class StyleSchema(StrictSchema):
+    """How the summary and the explanation are worded; every option has a default."""
+
+    subject = optional_str(
+        200,
+        "The noun phrase the text is about, e.g. \"North Korean soldiers in Russia\". By "
+        "default the question, when it reads as a noun phrase; a question ending in \"?\" is "
+        "never used as a subject.",
+    )
+    whole_numbers = ma.fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Whether the quantity is a count, never printed with decimals. null (default): "
+                "true when every claimed figure is a whole number."
+            )
+        },
+    )
+
+
 def _enum(choices: Sequence[str], default: str, description: str) -> ma.fields.String:
     return ma.fields.String(
         load_default=default,
@@ -104,7 +133,18 @@ class ReconcileRequestSchema(StrictSchema):
     """Body of ``POST /v1/reconcile``."""
 
     question = optional_str(500, "The question the claims answer (echoed, used in the text).")
-    unit = optional_str(64, "Unit of the quantity, e.g. soldiers (echoed, used in the text).")
+    unit = optional_str(
+        64,
+        "Unit of the quantity, e.g. soldiers (echoed; in the text put in the right number, "
+        "\"1 soldier\", \"1,600 soldiers\"; \"%\" is attached to the figure).",
+    )
+    style = ma.fields.Nested(
+        StyleSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Wording options of the summary and explanation: subject, "
+                                 "whole_numbers. Omitted or null: the defaults."},
+    )
     scale = _enum(
         SCALES,
         "auto",
@@ -201,6 +241,8 @@ class ReconcileRequestSchema(StrictSchema):
             method=data["method"],
             tau2_method=data["tau2_method"],
             ci_method=data["ci_method"],
+            subject=(data["style"] or {}).get("subject"),
+            whole_numbers=(data["style"] or {}).get("whole_numbers"),
         )
 
 
@@ -221,6 +263,11 @@ def _str(description: str, *, nullable: bool = False) -> ma.fields.String:
     return ma.fields.String(
         required=True, allow_none=nullable, metadata={"description": description}
     )
+
+
+def _int_nullable(description: str) -> ma.fields.Integer:
+    return ma.fields.Integer(required=True, allow_none=True,
+                             metadata={"description": description})
 
 
 def _nested(
@@ -264,12 +311,34 @@ class ClaimResultSchema(StrictSchema):
     as_of = ma.fields.Date(
         required=True, allow_none=True, metadata={"description": "The claim's date, echoed."}
     )
-    weight = _num("The claim's share of the evidence; the weights of all claims sum to 1.")
+    weight = _num(
+        "Sensitivity of the estimate to this claim's figure: how far the estimate moves per "
+        "unit shift of the figure on the working scale, normalised so that all weights sum to "
+        "1. Not how much the claim counted (a discounted figure or a slack bound has weight 0 "
+        "however far leaving it out would move the estimate); see share."
+    )
+    share = _num(
+        "How much the estimate rests on this claim, from leave-out shifts. For each evidence "
+        "unit u (claims sharing an origin, else one source's claims) d_u = |g(m_-u) - g(m)|, "
+        "g = log on the log scale, m the estimate, m_-u the estimate without u "
+        "(estimate_without_unit); the unit's share is d_u / sum of d, split equally among its "
+        f"claims. A unit whose removal moves the estimate by more than {PIVOTAL_SHIFT:.0%} shows "
+        f"at least {PIVOTAL_SHARE:.0%}. Shares sum to 1. Example: a ministry says 1,000 and "
+        "three outlets repeat one agency report of 3,000; the estimate is 1,732 and leaving "
+        "out either side moves it by the same log-distance, so the ministry has share 0.5 and "
+        "each outlet 1/6 (their echo group 0.5)."
+    )
     influence = _num(
         "estimate_without − estimate: how far the estimate moves without this claim's evidence."
     )
     estimate_without = _num(
         "The estimate without this claim; null when it was the only evidence.", nullable=True
+    )
+    estimate_without_unit = _num(
+        "The estimate without every claim of this claim's evidence unit (its echoes too); "
+        "equals estimate_without for a claim alone in its unit; null when the unit was the "
+        "only evidence.",
+        nullable=True,
     )
     outlier = ma.fields.Boolean(
         required=True,
@@ -351,6 +420,111 @@ class WarningSchema(StrictSchema):
     )
 
 
+FINDING_KINDS: Final[tuple[str, ...]] = (
+    "central_figure", "one_sided_bound", "bounds_only", "split", "rests_on", "discounted",
+    "echo_group", "conflict", "agreement", "heterogeneity", "binding_bound", "violated_bound",
+    "slack_bounds",
+)
+
+
+class FigureSchema(StrictSchema):
+    name = _str("What the number is: estimate, low, high, level, share.<i>, p_wrong, "
+                "estimate_without, total_share, groups.<g>.min/max/share, p, claims.<i>.value …")
+    value = _num("The number.")
+    text = _str("The number as printed: exactly as claimed when quoted; else rounded (see "
+                "exponent) or a percentage.")
+    path = _str("The response field that holds the same number (e.g. claims.2.p_wrong), or "
+                "null when it exists only in the finding (a group's total share).", nullable=True)
+    quoted = ma.fields.Boolean(
+        required=True, metadata={"description": "True for a claimed figure quoted exactly."}
+    )
+    exponent = _int_nullable(
+        "Computed figures: text is value rounded to a multiple of 10^exponent. The rule: two "
+        "significant figures of the width of the widest interval, never coarser than two "
+        "significant figures of the number itself, never finer than 1 for whole-number "
+        "quantities."
+    )
+
+
+class FindingSchema(StrictSchema):
+    """One typed fact the explanation is rendered from."""
+
+    kind = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(FINDING_KINDS),
+        metadata={
+            "description": (
+                "central_figure: the estimate and its widest range. one_sided_bound: every "
+                "claim bounds one side; the strongest bound is the answer. bounds_only: no "
+                "claim gives a figure; bounds close both sides. split: groups of claims that "
+                "cannot all be right, the estimate in a trough between them (posterior density "
+                f"there under {TROUGH_DENSITY:.0%} of its peak, or for pooling the Q test "
+                "rejecting and the estimate outside every claim's interval). rests_on: the "
+                f"fewest evidence units whose shares reach {RESTS_ON_SHARE:.0%}. discounted: a "
+                "claim judged probably wrong (outlier) and the estimate without it "
+                f"(negligible: it moves under {NEGLIGIBLE_SHIFT:.0%}). echo_group: claims "
+                "repeating one origin, counted once, with their total share. conflict: pairs "
+                "that cannot both be right. agreement: the claims can all be right. "
+                f"heterogeneity: Cochran's Q test at level {HETEROGENEITY_LEVEL}. binding_bound: "
+                f"a bound whose removal moves the estimate by {NEGLIGIBLE_SHIFT:.0%} or more. "
+                "violated_bound: a bound the estimate lies beyond by more than "
+                f"{NEGLIGIBLE_SHIFT:.0%}. slack_bounds: bounds the estimate satisfies."
+            )
+        },
+    )
+    claims = ma.fields.List(
+        ma.fields.Integer(), required=True,
+        metadata={"description": "Indices of the claims the finding cites."},
+    )
+    figures = ma.fields.List(
+        _nested(FigureSchema, "A number."), required=True,
+        metadata={"description": "Every number the finding prints, with its source field."},
+    )
+    text = _str("The finding's sentence; the explanation is these sentences in order.")
+    side = _str("Bound findings: at_least or at_most.", nullable=True)
+    origin = _str("echo_group: the shared origin.", nullable=True)
+    groups = ma.fields.List(
+        ma.fields.List(ma.fields.Integer()), required=True, allow_none=True,
+        metadata={"description": "split: the claim indices of each group, lowest figure first."},
+    )
+    pairs = ma.fields.List(
+        ma.fields.List(ma.fields.Integer()), required=True, allow_none=True,
+        metadata={"description": "conflict: every conflicting pair."},
+    )
+    test = _str("heterogeneity: the test (cochran_q).", nullable=True)
+    significant = ma.fields.Boolean(
+        required=True, allow_none=True,
+        metadata={"description": "heterogeneity: whether p is below the level."},
+    )
+    negligible = ma.fields.Boolean(
+        required=True, allow_none=True,
+        metadata={"description": "discounted: whether leaving the claim out barely moves the "
+                                 "estimate."},
+    )
+
+
+class SummarySchema(StrictSchema):
+    """The headline that fits the evidence."""
+
+    kind = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(("figure", "range", "bound", "split")),
+        metadata={
+            "description": (
+                "figure: one estimate with its range. range: no claim gives a figure and "
+                "bounds close both sides (the claimed bounds are quoted). bound: every claim "
+                "bounds one side (\"at least 100,000\"). split: groups that cannot all be "
+                "right, reported as their figures, never as a figure between them."
+            )
+        },
+    )
+    text = _str("The headline words, e.g. \"About 1,600 soldiers (90% range 1,100 to 8,900)\".")
+    figures = ma.fields.List(
+        _nested(FigureSchema, "A number."), required=True,
+        metadata={"description": "The numbers in text."},
+    )
+
+
 class ReconcileResponseSchema(StrictSchema):
     """Result of ``POST /v1/reconcile``."""
 
@@ -383,7 +557,17 @@ class ReconcileResponseSchema(StrictSchema):
         required=True,
         metadata={"description": "Legal but suspicious input, e.g. a single claim."},
     )
-    explanation = _str("The result in plain words.")
+    summary = _nested(
+        SummarySchema, "The headline; null only for results made without findings.",
+        allow_none=True,
+    )
+    findings = ma.fields.List(
+        _nested(FindingSchema, "One finding."),
+        required=True,
+        metadata={"description": "Typed facts, headline first; the explanation is their "
+                                 "sentences in order."},
+    )
+    explanation = _str("The result in plain words, rendered only from the findings.")
 
 
 class HealthSchema(StrictSchema):
