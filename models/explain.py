@@ -80,7 +80,10 @@ def describe_claim(claim: Claim) -> str:
     if claim.kind == "range":
         low, high = quote_number(_num(claim.low)), quote_number(_num(claim.high))
         return f"{hedge}between {low} and {high}"
-    return f"{hedge}{_BOUND_WORDS.get(claim.kind, '')}{quote_number(_num(claim.value))}"
+    bound = _BOUND_WORDS.get(claim.kind, "")
+    if bound and claim.hedge == "about":  # "up to about 3,000", not "about up to 3,000"
+        return f"{bound}about {quote_number(_num(claim.value))}"
+    return f"{hedge}{bound}{quote_number(_num(claim.value))}"
 
 
 def _num(x: float | None) -> float:
@@ -118,8 +121,11 @@ class _Words:
         """One evidence unit: a claim, or an origin's figure as its echoes reported it."""
         first = members[0]
         origin = self.claims[first].origin
-        if len(members) == 1 or origin is None:
+        if len(members) == 1:
             return self.phrase(first)
+        if origin is None:  # several figures from one source: one piece of evidence
+            figures = join_and([describe_claim(self.claims[i]) for i in members])
+            return f"{possessive(self.label(first))} figures of {figures}"
         labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
         return (f"{possessive(origin)} figure of {describe_claim(self.claims[first])}, "
                 f"as reported by {labels}")
@@ -139,6 +145,10 @@ class _Words:
             ends = (f"{self.with_unit(low.text, low.value)} to "
                     f"{self.with_unit(high.text, high.value)}") if self.unit == "%" else (
                     f"{low.text} to {high.text}")
+            if low.text == high.text:  # the range is narrower than the rounding
+                return (f"About {value}",
+                        f"The best estimate{of} is about {value}; its {level.text} range is "
+                        "narrower than that rounding.")
             return (f"About {value} ({level.text} range {ends})",
                     f"The best estimate{of} is about {value}, with a {level.text} range of "
                     f"{ends}.")
@@ -157,7 +167,8 @@ class _Words:
                     "central figure is given.")
         if isinstance(f, BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
-            span = f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
+            span = (f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
+                    if lo.value != hi.value else f"at {self.with_unit(hi.text, hi.value)}")
             who = join_and([self.phrase(i) for i in f.claims])
             return (capitalise(span),
                     f"No claim gives a single figure{for_}; the claims put it {span} "
@@ -189,13 +200,14 @@ class _Words:
         if isinstance(f, Discounted):
             return self.discounted(f)
         if isinstance(f, EchoGroup):
-            labels = join_and(list(dict.fromkeys(self.label(i) for i in f.claims)))
+            names = list(dict.fromkeys(self.label(i) for i in f.claims))
+            labels = f"from {names[0]}" if len(names) == 1 else f"({join_and(names)})"
             total = f.figure("total_share").text
             tail = ""
             if not self.bounds_head and _has(f, "estimate_without"):
                 tail = (f"; without them the estimate would be about "
                         f"{f.figure('estimate_without').text}")
-            return (f"{capitalise(count_words(len(f.claims)))} claims ({labels}) repeat one "
+            return (f"{capitalise(count_words(len(f.claims)))} claims {labels} repeat one "
                     f"origin, {f.origin}, and count once, together a share of {total}{tail}.")
         if isinstance(f, Conflict):
             a, b = f.claims
@@ -244,16 +256,19 @@ class _Words:
 
     def discounted(self, f: Discounted) -> str:
         who = capitalise(self.unit_phrase(f.claims))
+        # Several figures of one source are plural; an origin's figure and its echoes are one.
+        many = len(f.claims) > 1 and self.claims[f.claims[0]].origin is None
+        is_, lies, it = ("are", "lie", "them") if many else ("is", "lies", "it")
         if _has(f, "p_wrong"):
-            why = f"is probably wrong (probability {f.figure('p_wrong').text})"
+            why = f"{is_} probably wrong (probability {f.figure('p_wrong').text})"
         else:
-            why = (f"lies far from the others (studentized residual "
+            why = (f"{lies} far from the others (studentized residual "
                    f"{f.figure('residual').text})")
         if self.bounds_head or not _has(f, "estimate_without"):
             return f"{who} {why}."
         if f.negligible:
-            return f"{who} {why}; leaving it out barely moves the estimate."
-        return (f"{who} {why}; without it the estimate would be about "
+            return f"{who} {why}; leaving {it} out barely moves the estimate."
+        return (f"{who} {why}; without {it} the estimate would be about "
                 f"{f.figure('estimate_without').text}.")
 
 

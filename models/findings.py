@@ -24,7 +24,8 @@ of all claims sum to 1. Two guards make the share agree with the leave-one-out n
 * a unit whose removal moves the estimate by more than :data:`PIVOTAL_SHIFT` (15 %) gets at
   least :data:`PIVOTAL_SHARE` (5 %), the other units scaled down to keep the sum at 1;
 * with one unit only (a single claim, or all claims echoing one origin) that unit has share 1;
-  when no unit moves the estimate at all (identical figures) the units share equally.
+  shifts under :data:`SHIFT_RESOLUTION` count as none, and when no unit moves the estimate
+  at all (identical figures) the units share equally.
 
 Worked example (``fixtures/echo_one_origin.json``): a ministry says 1,000; three outlets repeat
 one agency report of 3,000. The estimate is √(1,000 · 3,000) = 1,732. Without the ministry it
@@ -55,6 +56,7 @@ __all__ = [
     "PIVOTAL_SHARE",
     "PIVOTAL_SHIFT",
     "RESTS_ON_SHARE",
+    "SHIFT_RESOLUTION",
     "TROUGH_DENSITY",
     "Agreement",
     "BindingBound",
@@ -88,6 +90,10 @@ PIVOTAL_SHIFT: Final = 0.15
 #: The least share such a pivotal claim (its evidence unit) shows: 5 %, so that no claim the
 #: answer hinges on is presented as having counted for nothing.
 PIVOTAL_SHARE: Final = 0.05
+#: Leave-out shifts below this (a log-ratio, or a fraction of the largest figure on the linear
+#: scale) are the grid's numerical noise, not influence: the estimate itself is reproducible
+#: to about 1e-9 (tests/tolerances.py), so one part in a million is safely above the noise.
+SHIFT_RESOLUTION: Final = 1e-6
 #: "Rests mainly on": the fewest claims (by evidence unit) whose shares reach one half.
 RESTS_ON_SHARE: Final = 0.5
 #: Level of Cochran's Q test of homogeneity. The test has little power with the handful of
@@ -313,7 +319,8 @@ def claim_shares(
         m_out = without_unit[i]
         if m_out is None or not math.isfinite(m_out):
             continue
-        shift[u[i]] = _distance(scale, estimate, m_out, size_scale)
+        distance = _distance(scale, estimate, m_out, size_scale)
+        shift[u[i]] = distance if distance >= SHIFT_RESOLUTION else 0.0
         relative[u[i]] = _relative(estimate, m_out)
     total = float(shift.sum())
     if len(keys) == 1 or not (0 < total < math.inf):

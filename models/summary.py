@@ -21,7 +21,7 @@ on their position in the request, so reordering the claims reorders nothing in t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,7 +91,7 @@ class _Context:
         """Position of claim i in content order (ties broken the same whatever the order)."""
         return sorted(range(self.n), key=self.key).index(i)
 
-    def ordered(self, indices: Sequence[int]) -> tuple[int, ...]:
+    def ordered(self, indices: Iterable[int]) -> tuple[int, ...]:
         return tuple(sorted(indices, key=self.key))
 
     def unit_members(self) -> dict[str, tuple[int, ...]]:
@@ -131,17 +131,25 @@ def _by_index(result: ReconcileResult) -> dict[int, ClaimAssessment]:
     return {a.index: a for a in result.claims}
 
 
-def _discounted_units(ctx: _Context) -> dict[str, tuple[int, ...]]:
-    """Evidence units judged probably wrong (every member flagged an outlier).
+def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
+    """Claims judged probably wrong (outliers): an origin whose echoes are all flagged as one
+    group, every other flagged claim on its own.
 
     The pooling methods' residual test is symmetric with two units (both residuals are
     equal), so it names no claim wrong unless at least three units are pooled.
     """
     units = ctx.unit_members()
     if ctx.result.method != "robust" and len(units) < 3:
-        return {}
+        return []
     by = _by_index(ctx.result)
-    return {u: m for u, m in units.items() if all(by[i].outlier for i in m)}
+    out: list[tuple[int, ...]] = []
+    for members in units.values():
+        flagged = [i for i in members if by[i].outlier]
+        if len(flagged) == len(members) > 1 and ctx.claims[members[0]].origin is not None:
+            out.append(members)
+        else:
+            out.extend((i,) for i in flagged)
+    return sorted(out, key=lambda m: ctx.key(m[0]))
 
 
 def derive_findings(
@@ -169,8 +177,8 @@ def derive_findings(
     """
     whole = is_whole(claims) if whole_numbers is None else whole_numbers
     ctx = _Context(result, claims, sources, whole)
-    dropped = _discounted_units(ctx)
-    wrong = {i for m in dropped.values() for i in m}
+    dropped = _discounted_groups(ctx)
+    wrong = {i for m in dropped for i in m}
     head = (_split(ctx, wrong) or _one_sided(ctx, wrong) or _bounds_only(ctx, wrong)
             or _central(ctx))
     out: list[Finding] = [head]
@@ -180,7 +188,7 @@ def derive_findings(
         out.append(_heterogeneity(ctx))
     if result.method == "robust" and not isinstance(head, Split):
         out.extend(_agreement(ctx, wrong))
-    out.extend(_discounted(ctx, m) for m in sorted(dropped.values(), key=lambda m: ctx.key(m[0])))
+    out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
     out.extend(_bounds(ctx, wrong, bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
     return tuple(out)
@@ -229,8 +237,10 @@ def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | None:
     hi, i_hi = min(highs, key=lambda t: (t[0], ctx.rank(t[1])))
     if lo > hi:
         return None
-    figures = (_end_figure(ctx, i_lo, "lower"), _end_figure(ctx, i_hi, "upper"))
-    return BoundsOnly(claims=(i_lo, i_hi) if i_lo != i_hi else (i_lo,), figures=figures)
+    cited = ctx.ordered({i_lo, i_hi})
+    figures = (_end_figure(ctx, i_lo, "lower"), _end_figure(ctx, i_hi, "upper"),
+               *(f for i in cited for f in ctx.quoted(i)))
+    return BoundsOnly(claims=cited, figures=figures)
 
 
 def _lower(c: Claim) -> float | None:
@@ -335,7 +345,7 @@ def _rests_on(ctx: _Context) -> RestsOn:
         share = sum(by[i].share for i in members)
         rep = members[0]
         cited.extend(members)
-        figures.extend(ctx.quoted(rep))
+        figures.extend(f for i in members for f in ctx.quoted(i))
         path = f"claims.{rep}.share" if len(members) == 1 else None
         figures.append(ctx.share(f"share.{rep}", share, path))
         total += share
@@ -382,17 +392,19 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
     by = _by_index(ctx.result)
     rep = members[0]
     a = by[rep]
-    figures = list(ctx.quoted(rep))
+    figures = [f for i in members for f in ctx.quoted(i)]
     if a.p_wrong is not None:
         figures.append(Figure("p_wrong", a.p_wrong, percent(a.p_wrong), f"claims.{rep}.p_wrong"))
     if a.residual is not None:
         figures.append(Figure("residual", a.residual, format_computed(a.residual, -1),
                               f"claims.{rep}.residual", exponent=-1))
-    without = a.estimate_without_unit
+    # A whole origin leaves with its echoes; a single claim leaves alone (the rest of its
+    # source's claims stay).
+    name = "estimate_without_unit" if len(members) > 1 else "estimate_without"
+    without = getattr(a, name)
     negligible = True
     if without is not None:
-        figures.append(ctx.computed("estimate_without", without,
-                                    f"claims.{rep}.estimate_without_unit"))
+        figures.append(ctx.computed("estimate_without", without, f"claims.{rep}.{name}"))
         negligible = relative_shift(ctx.result.estimate.value, without) < NEGLIGIBLE_SHIFT
     return Discounted(negligible=negligible, claims=members, figures=tuple(figures))
 
@@ -445,10 +457,10 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
             continue
         if bounds_head:
             continue
-        without = a.estimate_without_unit
+        without = a.estimate_without  # this bound alone, not its source's other claims
         if without is not None and relative_shift(m, without) >= NEGLIGIBLE_SHIFT:
             figures = (*ctx.quoted(i), ctx.computed("estimate_without", without,
-                                                    f"claims.{i}.estimate_without_unit"))
+                                                    f"claims.{i}.estimate_without"))
             out.append(BindingBound(side=side, claims=(i,), figures=figures))
         else:
             slack.append(i)

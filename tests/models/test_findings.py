@@ -1,0 +1,362 @@
+"""Findings, shares, summary and wording: the issue's failures as examples, then properties.
+
+Properties (hypothesis, over generated requests): every number in the paragraph is the printed
+text of a finding's figure; no finding contradicts the numbers it rests on (each threshold is
+imported from :mod:`models.findings`, where it is declared once with its reason); quoted
+figures equal the claims; the words are identical when the claims are reordered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models.claims import Claim, Source
+from models.findings import (
+    HETEROGENEITY_LEVEL,
+    NEGLIGIBLE_SHIFT,
+    PIVOTAL_SHARE,
+    PIVOTAL_SHIFT,
+    Agreement,
+    BindingBound,
+    Conflict,
+    Discounted,
+    EchoGroup,
+    Figure,
+    Finding,
+    HeterogeneityTest,
+    OneSidedBound,
+    RestsOn,
+    SlackBounds,
+    Split,
+    ViolatedBound,
+    claim_shares,
+    relative_shift,
+)
+from models.reconcile import reconcile
+from models.result import ReconcileResult
+from models.wording import (
+    computed_exponent,
+    format_computed,
+    p_value,
+    possessive,
+    quote_number,
+    subject_phrase,
+    with_unit,
+)
+from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES
+
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+# -- wording ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(3166, "3,166"), (601027, "601,027"), (38.3, "38.3"), (1.5e6, "1.5 million"),
+     (1234567, "1,234,567"), (100000, "100,000"), (12.25, "12.25")],
+)
+def test_claimed_figures_are_quoted_exactly(x: float, text: str) -> None:
+    assert quote_number(x) == text
+
+
+def test_rounding_follows_the_interval() -> None:
+    # Troop case: 1,629.6 with a 90 % range 1,102 to 8,863 → hundreds.
+    assert computed_exponent(1102.4, 8863.4, 1629.6, whole=True) == 2
+    assert format_computed(1629.6, 2) == "1,600"
+    # A poll: tenths; a count of people: never decimals.
+    assert format_computed(38.34, computed_exponent(36.1, 40.6, 38.34, whole=False)) == "38.3"
+    assert format_computed(64.4, computed_exponent(64.0, 64.9, 64.4, whole=True)) == "64"
+    # The low end of a wide range keeps two significant figures instead of rounding to 0.
+    assert format_computed(456.9, computed_exponent(456.9, 13131.9, 456.9, whole=True)) == "460"
+
+
+def test_english() -> None:
+    assert possessive("the organisers") == "the organisers'"
+    assert possessive("South Korea NIS") == "South Korea NIS's"
+    assert with_unit("1,600", "soldiers") == "1,600 soldiers"
+    assert with_unit("1", "soldiers", one=True) == "1 soldier"
+    assert with_unit("5", "person") == "5 people"
+    assert with_unit("38.3", "%") == "38.3%"
+    assert p_value(0.4) == "p = 0.40"
+    assert subject_phrase(None, "How many North Korean soldiers are in Russia?") is None
+    assert subject_phrase("North Korean soldiers in Russia", "How many?") == (
+        "North Korean soldiers in Russia")
+
+
+# -- shares -----------------------------------------------------------------------------------
+
+
+def test_share_worked_example_echoes_split_one_share() -> None:
+    # fixtures/echo_one_origin.json: equal log-distances both ways.
+    shares = claim_shares("log", 1732.05, [3000.0, 1000.0, 1000.0, 1000.0],
+                          ["source:m", "origin:r", "origin:r", "origin:r"])
+    assert shares == pytest.approx([0.5, 1 / 6, 1 / 6, 1 / 6], rel=1e-3)
+
+
+def test_a_pivotal_claim_never_shows_under_the_floor() -> None:
+    # Two far-apart camps dominate the shifts; a third claim still moves the estimate by 20 %.
+    shares = claim_shares("log", 1000.0, [20000.0, 50.0, 1200.0], ["a", "b", "c"])
+    assert shares[2] >= PIVOTAL_SHARE
+    assert sum(shares) == pytest.approx(1.0)
+
+
+# -- the issue's cases ------------------------------------------------------------------------
+
+
+def _sources(*specs: tuple[str, str, str | None]) -> list[Source]:
+    return [Source(i, name, reliability=grade) for i, name, grade in specs]
+
+
+def test_a_lone_lower_bound_stays_a_bound() -> None:
+    r = reconcile([Claim("u", "at_least", 100000)], _sources(("u", "the organisers", "C")),
+                  question="How many marched?", unit="people")
+    assert r.summary is not None and r.summary.kind == "bound"
+    assert r.summary.text == "At least 100,000 people"
+    assert "476" not in r.explanation and "million" not in r.explanation
+    assert "How many" not in r.explanation and "Triangulate" not in r.explanation
+    assert "organisers's" not in r.explanation and "the organisers'" in r.explanation
+
+
+def test_two_surveys_far_apart_are_a_split_not_a_trough_figure() -> None:
+    r = reconcile(
+        [Claim("a", "point", 151000, ci_low=104000, ci_high=223000),
+         Claim("b", "point", 601027, ci_low=426369, ci_high=793663)],
+        _sources(("a", "IFHS", "B"), ("b", "The Lancet survey", "B")), unit="deaths")
+    assert r.summary is not None and r.summary.kind == "split"
+    assert "601,027" in r.summary.text and "151,000" in r.summary.text
+    trough = format_computed(r.estimate.value, 4)
+    assert trough not in r.explanation
+    assert not any(isinstance(f, Discounted) for f in r.findings)  # neither is "the outlier"
+
+
+def test_two_bounds_give_their_own_range() -> None:
+    r = reconcile([Claim("a", "at_least", 2000), Claim("b", "at_most", 3000)],
+                  _sources(("a", "the police", "B"), ("b", "the union", "B")), unit="people")
+    assert r.summary is not None and r.summary.kind == "range"
+    assert r.summary.text == "Between 2,000 and 3,000 people"
+    assert "457" not in r.explanation and "13,1" not in r.explanation
+
+
+def test_a_count_is_never_printed_with_decimals() -> None:
+    r = reconcile([Claim("a", "point", 64), Claim("b", "point", 65)],
+                  _sources(("a", "A", "B"), ("b", "B", "B")), unit="people")
+    assert not re.search(r"\d\.\d", r.explanation), r.explanation
+
+
+def test_pooling_with_two_claims_names_no_outlier_and_reports_the_test_level() -> None:
+    r = reconcile([Claim("a", "point", 100, sd=5), Claim("b", "point", 104, sd=5)],
+                  [Source("a"), Source("b")], scale="linear")
+    assert r.method == "random_effects"
+    test = next(f for f in r.findings if isinstance(f, HeterogeneityTest))
+    assert not test.significant and "disagree more" not in r.explanation
+    assert str(HETEROGENEITY_LEVEL) in test.text
+
+
+def test_an_echo_group_is_named_with_its_total() -> None:
+    claims = [Claim("m", "point", 1000)] + [
+        Claim(f"o{k}", "point", 3000, origin="agency report") for k in range(3)]
+    sources = [Source("m", "the ministry", reliability="B")] + [
+        Source(f"o{k}", f"Outlet {k}", reliability="B") for k in range(3)]
+    r = reconcile(claims, sources)
+    group = next(f for f in r.findings if isinstance(f, EchoGroup))
+    assert group.origin == "agency report" and set(group.claims) == {1, 2, 3}
+    assert group.figure("total_share").value == pytest.approx(0.5, abs=0.02)
+    assert "count once" in group.text
+
+
+def test_troop_case_names_its_sources_and_quotes_them() -> None:
+    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, question="North Korean troops in Russia",
+                  unit="soldiers")
+    assert r.summary is not None and r.summary.kind == "figure"
+    assert r.explanation.startswith("The best estimate of North Korean troops in Russia is "
+                                    "about 1,600 soldiers")
+    assert "South Korea NIS's figure of 1,500" in r.explanation
+
+
+# -- properties -------------------------------------------------------------------------------
+
+NAMES = ("the police", "the organisers", "Reuters", "the ministry", "AFP", "the UN")
+GRADES = ("A", "B", "C", "D", "E", None)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> tuple[list[Claim], list[Source]]:
+    n_sources = draw(st.integers(1, 5))
+    sources = [Source(f"s{k}", NAMES[k], reliability=draw(st.sampled_from(GRADES)))
+               for k in range(n_sources)]
+    whole = draw(st.booleans())
+    figure = (st.integers(10, 10**6).map(float) if whole
+              else st.floats(1.0, 1e6, allow_nan=False).map(lambda x: round(x, 1)))
+    claims = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(("point", "point", "at_least", "at_most", "range")))
+        source = f"s{draw(st.integers(0, n_sources - 1))}"
+        hedge = draw(st.sampled_from(("none", "exact", "about", "could_be")))
+        origin = draw(st.sampled_from((None, None, "wire")))
+        if kind == "range":
+            a, b = sorted((draw(figure), draw(figure)))
+            if a == b:
+                b = a + 1
+            claims.append(Claim(source, "range", low=a, high=b, hedge=hedge, origin=origin))
+        else:
+            claims.append(Claim(source, kind, draw(figure), hedge=hedge, origin=origin))
+    return claims, sources
+
+
+def _figures(r: ReconcileResult) -> list[Figure]:
+    return [fig for f in r.findings for fig in f.figures]
+
+
+def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
+    by = {a.index: a for a in r.claims}
+    m = r.estimate.value
+    assert sum(a.share for a in r.claims) == pytest.approx(1.0, abs=1e-9)
+    units: dict[str, list[int]] = {}
+    for i, c in enumerate(claims):
+        units.setdefault(c.evidence_unit, []).append(i)
+    for members in units.values():
+        out = by[members[0]].estimate_without_unit
+        if out is not None and len(units) > 1 and relative_shift(m, out) > PIVOTAL_SHIFT:
+            assert sum(by[i].share for i in members) >= PIVOTAL_SHARE - 1e-12
+    # The explanation is the findings' sentences, and every number in it is a figure's text.
+    assert r.explanation == " ".join(f.text for f in r.findings)
+    printed = {tok for fig in _figures(r) for tok in NUMBER.findall(fig.text)}
+    for tok in NUMBER.findall(r.explanation):
+        assert tok in printed, (tok, r.explanation)
+    assert "Triangulate" not in r.explanation and "?" not in r.explanation
+    assert not re.search(r"s's\b", r.explanation)
+    for fig in _figures(r):
+        if fig.quoted:
+            assert fig.path is not None
+            _, index, name = fig.path.split(".")
+            assert getattr(claims[int(index)], name) == fig.value
+            assert fig.text == quote_number(fig.value)
+        elif fig.exponent is not None:
+            assert abs(_parse(fig.text) - fig.value) <= 0.5 * 10.0**fig.exponent * (1 + 1e-9)
+            if fig.name != "residual" and all(float(x).is_integer() for c in claims
+                                               for x in c.numbers()):
+                assert "." not in fig.text or fig.text.endswith(("million", "billion", "trillion"))
+    for f in r.findings:
+        _check_finding(f, r, claims, m)
+    kinds = {type(f) for f in r.findings}
+    assert r.summary is not None
+    if r.summary.kind == "split":
+        assert Split in kinds and RestsOn not in kinds
+    if r.summary.kind == "bound":
+        assert len({c.kind for c in claims}) == 1
+        assert r.summary.text.lower().startswith(("at least", "up to", "about", "possibly"))
+
+
+def _parse(text: str) -> float:
+    """A printed figure back to a number: "1,600" → 1600, "13.1 million" → 13,100,000."""
+    scale = {"million": 10**6, "billion": 10**9, "trillion": 10**12}
+    number, _, word = text.partition(" ")
+    value = Decimal(number.replace(",", "").replace("\u2212", "-"))
+    return float(value * scale[word]) if word else float(value)
+
+
+def _check_finding(f: Finding, r: ReconcileResult, claims: Sequence[Claim], m: float) -> None:
+    by = {a.index: a for a in r.claims}
+    if isinstance(f, Discounted):
+        assert all(by[i].outlier for i in f.claims)
+        if r.method == "robust":
+            assert all((by[i].p_wrong or 0) >= 0.5 for i in f.claims)
+        else:
+            assert len({c.evidence_unit for c in claims}) >= 3
+        if f.negligible:
+            assert "barely" in f.text or "estimate would" not in f.text
+    if isinstance(f, Agreement):
+        assert not any(c.a in f.claims and c.b in f.claims for c in r.disagreement.conflicts)
+    if isinstance(f, Conflict):
+        assert any({c.a, c.b} == set(f.claims) for c in r.disagreement.conflicts)
+    if isinstance(f, HeterogeneityTest):
+        assert r.heterogeneity is not None
+        assert f.significant == (r.heterogeneity.q_pvalue < HETEROGENEITY_LEVEL)
+        assert ("disagree more" in f.text) == f.significant
+    if isinstance(f, ViolatedBound):
+        bound = float(claims[f.claims[0]].value or 0.0)
+        gap = (bound - m) if f.side == "at_least" else (m - bound)
+        assert gap / abs(bound) > NEGLIGIBLE_SHIFT
+    if isinstance(f, SlackBounds | BindingBound):
+        for i in f.claims:
+            c = claims[i]
+            bound = float(c.value or 0.0)
+            gap = (bound - m) if c.kind == "at_least" else (m - bound)
+            assert gap / abs(bound) <= NEGLIGIBLE_SHIFT  # never "consistent" when far beyond
+    if isinstance(f, BindingBound):
+        out = by[f.claims[0]].estimate_without
+        assert out is not None and relative_shift(m, out) >= NEGLIGIBLE_SHIFT
+    if isinstance(f, EchoGroup):
+        total = sum(by[i].share for i in f.claims)
+        assert f.figure("total_share").value == pytest.approx(total)
+    if isinstance(f, OneSidedBound):
+        assert all(c.kind == f.side for c in claims)
+    for fig in f.figures:
+        if fig.path is None or fig.quoted:
+            continue
+        assert fig.value == _at(r, fig.path), (fig, f)
+
+
+def _at(r: ReconcileResult, path: str) -> float:
+    parts = path.split(".")
+    if parts[0] == "estimate" and parts[1] == "value":
+        return r.estimate.value
+    if parts[0] == "estimate":
+        return float(getattr(r.estimate.intervals[int(parts[2])], parts[3]))
+    if parts[0] == "claims":
+        value = getattr({a.index: a for a in r.claims}[int(parts[1])], parts[2])
+        return float(value)
+    if parts[0] == "heterogeneity":
+        assert r.heterogeneity is not None
+        return float(getattr(r.heterogeneity, parts[1]))
+    raise AssertionError(f"unknown path {path}")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_words_trace_to_findings_and_never_contradict_the_numbers(
+    request: tuple[list[Claim], list[Source]],
+) -> None:
+    claims, sources = request
+    r = reconcile(claims, sources, unit="people")
+    _check_consistency(r, claims)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(50, 5000), st.integers(1, 50)), min_size=2, max_size=5))
+def test_pooled_words_trace_to_findings(points: list[tuple[int, int]]) -> None:
+    claims = [Claim(f"s{k}", "point", float(v), sd=float(sd)) for k, (v, sd) in
+              enumerate(points)]
+    sources = [Source(f"s{k}", NAMES[k]) for k in range(len(points))]
+    r = reconcile(claims, sources, scale="linear")
+    assert r.method == "random_effects"
+    _check_consistency(r, claims)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(), st.randoms(use_true_random=False))
+def test_words_are_identical_for_reordered_claims(
+    request: tuple[list[Claim], list[Source]], rnd: object,
+) -> None:
+    claims, sources = request
+    order = list(range(len(claims)))
+    rnd.shuffle(order)  # type: ignore[attr-defined]
+    shuffled = [claims[i] for i in order]
+    a = reconcile(claims, sources, unit="people")
+    b = reconcile(shuffled, sources, unit="people")
+    assert a.explanation == b.explanation
+    assert a.summary == b.summary or (a.summary is not None and b.summary is not None
+                                      and a.summary.text == b.summary.text)
+    assert [f.kind for f in a.findings] == [f.kind for f in b.findings]
+    for fa, fb in zip(a.findings, b.findings, strict=True):
+        # Identical claims may be cited in either position: compare what is cited.
+        assert sorted(repr(shuffled[i]) for i in fb.claims) == sorted(
+            repr(claims[i]) for i in fa.claims)
+        assert [g.text for g in fa.figures] == [g.text for g in fb.figures]
