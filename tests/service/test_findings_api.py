@@ -1,0 +1,120 @@
+"""Findings and summary through ``POST /v1/reconcile``: every printed number traces to a field.
+
+For generated requests (hypothesis): each figure of each finding and of the summary that names
+a response field (``path``) equals that field exactly; quoted figures equal the request's claims;
+the explanation is the findings' sentences in order and every number in it is a figure's text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.cli.golden import resolve
+
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+NAMES = ("the police", "the organisers", "Reuters", "the Red Crescent", "AFP")
+GRADES = ("A", "B", "C", "D", "E", None)
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> dict[str, Any]:
+    n_sources = draw(st.integers(1, 4))
+    sources = [{"id": f"s{k}", "name": NAMES[k], "reliability": draw(st.sampled_from(GRADES))}
+               for k in range(n_sources)]
+    claims = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(("point", "point", "at_least", "at_most", "range")))
+        claim: dict[str, Any] = {"source": f"s{draw(st.integers(0, n_sources - 1))}",
+                                 "kind": kind,
+                                 "hedge": draw(st.sampled_from(("none", "exact", "about")))}
+        if draw(st.booleans()):
+            claim["origin"] = "wire"
+        if kind == "range":
+            low = draw(st.integers(10, 10**6))
+            claim.update(low=low, high=low + draw(st.integers(1, 10**5)))
+        else:
+            claim["value"] = draw(st.integers(10, 10**6))
+        claims.append(claim)
+    return {"sources": sources, "claims": claims, "unit": "people",
+            "question": "How many people marched?"}
+
+
+def _check(doc: dict[str, Any], body: dict[str, Any]) -> None:
+    findings = doc["findings"]
+    assert doc["explanation"] == " ".join(f["text"] for f in findings)
+    printed = {tok for f in findings for fig in f["figures"] for tok in NUMBER.findall(fig["text"])}
+    for tok in NUMBER.findall(doc["explanation"]):
+        assert tok in printed, (tok, doc["explanation"])
+    figures = [fig for f in findings for fig in f["figures"]] + doc["summary"]["figures"]
+    for fig in figures:
+        if fig["path"] is None:
+            continue
+        assert resolve(doc, fig["path"]) == fig["value"], fig
+        if fig["quoted"]:
+            _, i, name = fig["path"].split(".")
+            assert body["claims"][int(i)][name] == fig["value"]
+    head = findings[0]
+    assert doc["summary"]["figures"] == head["figures"]
+    assert "How many" not in doc["explanation"] and "Triangulate" not in doc["explanation"]
+    assert sum(c["share"] for c in doc["claims"]) == pytest.approx(1.0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(body=bodies())
+def test_every_printed_number_traces_to_a_response_field(
+    client: FlaskClient, body: dict[str, Any]
+) -> None:
+    response = client.post("/v1/reconcile", json=body)
+
+    assert response.status_code == 200, response.get_json()
+    _check(response.get_json(), body)
+
+
+def test_style_subject_and_units(client: FlaskClient) -> None:
+    body = {
+        "question": "How many North Korean soldiers are in Russia?",
+        "unit": "soldiers",
+        "style": {"subject": "North Korean soldiers in Russia"},
+        "sources": [{"id": "nis", "name": "South Korea's NIS", "reliability": "B"},
+                    {"id": "z", "name": "Volodymyr Zelensky", "reliability": "C"}],
+        "claims": [{"source": "nis", "kind": "point", "value": 1500},
+                   {"source": "z", "kind": "point", "value": 10000, "hedge": "could_be"}],
+    }
+    doc = client.post("/v1/reconcile", json=body).get_json()
+
+    assert "North Korean soldiers in Russia" in doc["explanation"]
+    assert "?" not in doc["explanation"]
+    assert "South Korea's NIS's figure of 1,500" in doc["explanation"]
+    assert doc["summary"]["kind"] in ("figure", "split")
+    _check(doc, body)
+
+
+def test_style_is_optional_and_strict(client: FlaskClient) -> None:
+    body = {"sources": [{"id": "a"}], "claims": [{"source": "a", "kind": "at_least",
+                                                   "value": 3166, "hedge": "exact"}]}
+    doc = client.post("/v1/reconcile", json=body).get_json()
+    assert doc["summary"] == {"kind": "bound", "text": "At least 3,166",
+                              "figures": doc["findings"][0]["figures"]}
+
+    bad = client.post("/v1/reconcile", json={**body, "style": {"voice": "passive"}})
+    assert bad.status_code == 422
+
+
+def test_whole_numbers_option_controls_decimals(client: FlaskClient) -> None:
+    body = {"sources": [{"id": "a", "reliability": "B"}, {"id": "b", "reliability": "B"}],
+            "claims": [{"source": "a", "kind": "point", "value": 38.3},
+                       {"source": "b", "kind": "point", "value": 41.2}],
+            "unit": "%"}
+    decimals = client.post("/v1/reconcile", json=body).get_json()
+    whole = client.post("/v1/reconcile",
+                        json={**body, "style": {"whole_numbers": True}}).get_json()
+
+    assert "%" in decimals["summary"]["text"] and " %" not in decimals["summary"]["text"]
+    assert not re.search(r"\d\.\d", whole["findings"][0]["figures"][0]["text"])
