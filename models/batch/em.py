@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from models.batch.common import EPS, KIND_POINT, LOG_SQRT_2PI, MIN_SPREAD, FloatArray
+from models.batch.exact import ClaimKernels, exact_posterior, flat_prior, select
 from models.batch.kernels import (
     claim_kernels,
     claim_spread,
@@ -25,7 +26,7 @@ from models.batch.kernels import (
     plugin,
 )
 from models.batch.mode import hop as hop_modes
-from models.batch.mode import newton
+from models.batch.mode import is_contested, newton
 from models.batch.result import PopulationPrior
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 
@@ -103,15 +104,37 @@ def e_step(
         dev = r_right * resid
     new_mu, new_tau = newton(q, n_q, mu, grad, hess, t, enc.prior_centre, enc.prior_sd,
                              hyper.prior_scale)
+    # Small questions, and larger ones whose claims form camps, take the exact posterior.
+    chosen = select(enc, hyper.exact_claims)
+    if hyper.exact_claims > 0:
+        chosen |= is_contested(enc, coef_r, r0)
     hops = 0
     if hop:
         new_mu, new_tau, log_z, hops = hop_modes(enc, sig, beta_c, coef_r, coef_w, r0, new_mu,
                                                  new_tau, log_z, hyper.wrong_spread,
-                                                 hyper.prior_scale)
+                                                 hyper.prior_scale, skip=chosen)
+    if chosen.any():
+        # Small questions: the exact posterior replaces the Gaussian one and its
+        # leave-one-out responsibilities (models.batch.exact).
+        part = exact_posterior(enc, chosen, ClaimKernels(sig, beta_c, coef_r, coef_w,
+                                                         p.beta[enc.s], hyper.wrong_spread))
+        r_right = r_right.copy()
+        r_right[part.claims] = part.r_right
+        r_wrong = 1.0 - r_right
+        ss = ss.copy()
+        ss[part.claims] = part.ss
+        dev = dev.copy()
+        dev[part.claims] = part.dev
+        new_mu = new_mu.copy()
+        new_mu[part.questions] = part.mu
+        new_tau = new_tau.copy()
+        new_tau[part.questions] = part.tau
+        log_z = log_z.copy()
+        log_z[part.questions] = part.log_z
     continuous = Posterior(
         mu=new_mu, tau=new_tau, log_z=log_z, log_m=np.zeros(0), p_cont=np.ones(n_q),
         p_atom=np.zeros(0), r_exact=np.zeros(q.shape[0]), r_right=r_right,
-        r_wrong=r_wrong, ss=ss, dev=dev,
+        r_wrong=r_wrong, ss=ss, dev=dev, exact=chosen,
     )
     if enc.atom_q.shape[0] == 0:
         return continuous, hops
@@ -134,15 +157,24 @@ def loo_responsibilities(
         p_{−i} = N(μ − t_i g_i/h_{−i}, 1/h_{−i}),    h_{−i} = max(h_q − t_i h_i, 1/s_q²),
 
     (g_i, h_i claim i's IRLS score and information), and with probability
-    π_i = Π_{j≠i} ω_j^{t_j} every other claim is wrong and θ is left to the prior
-    N(m_q, s_q²), whose spread (≥ τ₀) dwarfs both kernels', so that right and wrong share one
-    predictive density D_i there. Hence
+    π_i = Π_{j≠i} ω_j^{t_j} every other claim is wrong, a branch the Gaussian cavity misses.
+    There θ follows the other claims' wrong parts; claim i's wrong part is then read against
+    the prior N(m_q, s_q²) with the predictive density D_i, and so is its right part when the
+    question has at most two claims:
 
-        P(right) ∝ c_i [(1 − π_i) ∫ f_right p_{−i} dθ + π_i D_i],
+        P(right) ∝ c_i [(1 − π_i) ∫ f_right p_{−i} dθ + π_i D_i 1{n_q ≤ 2}],
         P(wrong) ∝ (1 − c_i) [(1 − π_i) ∫ f_wrong p_{−i} dθ + π_i D_i].
 
-    The second branch keeps a lone claim from vouching for itself (its P(right) stays c) and
-    two contradicting claims from condemning each other outright.
+    With one other claim the branch keeps two contradicting claims from condemning each other
+    outright (and a lone claim's P(right) at c). With two or more, claim i could be right in
+    the branch only where the others' wrong parts put θ, c_i Π_{j≠i} ω_j ∫ f_right,i
+    Π_{j≠i} f_wrong,j dθ, a product of Cauchy tails at y_i that vanishes as claim i moves away
+    from them; D_i, read off a prior as wide as the claims' span, instead *grows* relative to
+    the wrong part with the distance (project issue 13: a wild claim's P(right) rose from
+    0.17 at 2 log-units to 0.69 at 30, exact 0.003 and 1e-5), and r_i (y_i − θ)² then swamps
+    the spreads. That right part is dropped: where claim i agrees with the others the cavity
+    term dominates it anyway. Small questions take the exact posterior instead
+    (:mod:`models.batch.exact`); this path serves the larger ones.
 
     Parameters
     ----------
@@ -180,7 +212,8 @@ def loo_responsibilities(
     peak = np.maximum(np.maximum(lr_c, lw_c), branch)
     stay = -np.expm1(log_pi)  # 1 − π
     from_branch = np.exp(branch - peak)
-    right_lin = stay * np.exp(lr_c - peak) + from_branch
+    pair = (np.bincount(q, minlength=n_q) <= 2)[q]
+    right_lin = stay * np.exp(lr_c - peak) + np.where(pair, from_branch, 0.0)
     wrong_lin = stay * np.exp(lw_c - peak) + from_branch
     odds = np.exp(np.clip(coef_w - coef_r, -700.0, 700.0)) * wrong_lin
     r_right = right_lin / (right_lin + odds)
@@ -233,12 +266,16 @@ def mix_atoms(
                                      wrong_spread)
     member = enc.pair_member
     term = np.where(member, log_exact[pc] - enc.log_window[pc], cont_p) * t[pc]
+    # The prior at v: the exact path's flat prior where it applies (models.batch.exact),
+    # else N(m_q, s_q²) -- the prior the continuous part's mass log Z_q was computed with.
+    log_prior = np.asarray(np.where((cont.exact & flat_prior(enc))[enc.atom_q], 0.0,
+                                    log_norm_pdf(enc.atom_v, enc.prior_centre[enc.atom_q],
+                                                 enc.prior_sd[enc.atom_q])),
+                           dtype=np.float64)
     with np.errstate(divide="ignore"):
         # Members' windows that meet only at v leave the atom no width: log 0 = −inf, mass 0.
         log_width = np.log(enc.atom_hi - enc.atom_lo)
-    log_m = (np.bincount(pa, weights=term, minlength=k) + log_width
-             + log_norm_pdf(enc.atom_v, enc.prior_centre[enc.atom_q],
-                            enc.prior_sd[enc.atom_q]))
+    log_m = np.bincount(pa, weights=term, minlength=k) + log_width + log_prior
     # Normalise per question: log-sum-exp over the continuous part and the atoms.
     log_z = cont.log_z
     peak = log_z.copy()
@@ -269,7 +306,7 @@ def mix_atoms(
     return Posterior(
         mu=cont.mu, tau=cont.tau, log_z=log_z, log_m=log_m, p_cont=p_cont, p_atom=p_atom,
         r_exact=r_exact, r_right=r_right_m, r_wrong=r_wrong_m,
-        ss=np.where(is_point, ss_m, 0.0), dev=np.where(is_point, dev_m, 0.0),
+        ss=np.where(is_point, ss_m, 0.0), dev=np.where(is_point, dev_m, 0.0), exact=cont.exact,
     )
 
 

@@ -67,6 +67,12 @@ class BatchEstimator:
         so only identical figures agree exactly.
     learn_bias : bool
         Whether to learn β_s (else it stays at the prior's bias).
+    exact_claims : int
+        Questions with at most this many claims get their exact posterior by quadrature over
+        θ (:mod:`models.batch.exact`): responsibilities, M-step sums, estimate and intervals;
+        larger ones the Gaussian (Laplace) posterior with leave-one-out responsibilities,
+        which is accurate there. 0 puts every question on the Gaussian path (the behaviour
+        before issue 13). At least 0.
 
     Notes
     -----
@@ -92,11 +98,16 @@ class BatchEstimator:
         prior_scale: float = 2.5,
         rounding: str = "infer",
         learn_bias: bool = True,
+        exact_claims: int = 8,
     ) -> None:
-        for name, count in (("max_iter", max_iter), ("warm_start_claims", warm_start_claims),
-                            ("refine_iter", refine_iter)):
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise InvalidParameterError(f"Invalid {name} {count!r}; must be at least 1.")
+        for name, count, least in (("max_iter", max_iter, 1),
+                                   ("warm_start_claims", warm_start_claims, 1),
+                                   ("refine_iter", refine_iter, 1),
+                                   ("exact_claims", exact_claims, 0)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < least:
+                raise InvalidParameterError(
+                    f"Invalid {name} {count!r}; must be at least {least}."
+                )
         for name, value in (("tol", tol), ("pooled_strength", pooled_strength),
                             ("graded_strength", graded_strength),
                             ("spread_strength", spread_strength),
@@ -120,6 +131,7 @@ class BatchEstimator:
         self.prior_scale = prior_scale
         self.rounding = rounding
         self.learn_bias = learn_bias
+        self.exact_claims = exact_claims
 
     def _hyper(self) -> Hyper:
         """The hyper-parameters the EM steps read, as they are now."""
@@ -127,7 +139,7 @@ class BatchEstimator:
             wrong_spread=self.wrong_spread, prior_scale=self.prior_scale,
             pooled_strength=self.pooled_strength, graded_strength=self.graded_strength,
             spread_strength=self.spread_strength, bias_strength=self.bias_strength,
-            learn_bias=self.learn_bias,
+            learn_bias=self.learn_bias, exact_claims=self.exact_claims,
         )
 
     # -- fit ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from models.batch.common import (
     KIND_AT_MOST,
     KIND_POINT,
     LOG_SQRT_2PI,
+    BoolArray,
     FloatArray,
     IntArray,
 )
@@ -66,7 +67,7 @@ def newton(
 def hop(
     enc: Encoded, sig: FloatArray, beta_c: FloatArray, coef_r: FloatArray, coef_w: FloatArray,
     r: FloatArray, mu: FloatArray, tau: FloatArray, log_z: FloatArray, wrong_spread: float,
-    max_step: float,
+    max_step: float, skip: BoolArray | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, int]:
     """Move μ_q to a better mode when one exists.
 
@@ -90,6 +91,8 @@ def hop(
         σ_wrong.
     max_step : float
         Largest IRLS step (τ₀).
+    skip : (Q,) bool, optional
+        Questions to leave alone (those whose posterior is exact, :mod:`models.batch.exact`).
 
     Returns
     -------
@@ -101,10 +104,9 @@ def hop(
     """
     # A rival mode can only win where the claims the current mode rejects carry a fair
     # share (a third) of the question's credibility; elsewhere skip the search.
-    c_claim = np.exp(coef_r) * enc.t
-    rejected = np.bincount(enc.q, weights=c_claim * (1.0 - r), minlength=enc.n_questions)
-    total = np.bincount(enc.q, weights=c_claim, minlength=enc.n_questions)
-    contested = rejected >= total / 3.0
+    contested = is_contested(enc, coef_r, r)
+    if skip is not None:
+        contested &= ~skip
     flagged = np.flatnonzero((r < 0.5) & contested[enc.q])
     if flagged.size == 0:
         return mu, tau, log_z, 0
@@ -143,6 +145,31 @@ def hop(
     tau[better] = tau_c[w]
     log_z[better] = mass[w]
     return mu, tau, log_z, int(better.size)
+
+
+def is_contested(enc: Encoded, coef_r: FloatArray, r: FloatArray) -> BoolArray:
+    """Questions whose current mode rejects claims carrying a third of their credibility.
+
+    With P(right | θ = μ_q) = r_i, a question is contested when
+    Σ_i t_i c_i (1 − r_i) ≥ Σ_i t_i c_i / 3: its claims form camps, and a rival mode may hold
+    much of the posterior.
+
+    Parameters
+    ----------
+    enc : Encoded
+    coef_r : (n,) float
+        Each claim's log right coefficient (log c_i).
+    r : (n,) float
+        P(right | θ = μ) of each claim at the current mode.
+
+    Returns
+    -------
+    (Q,) bool
+    """
+    c_claim = np.exp(coef_r) * enc.t
+    rejected = np.bincount(enc.q, weights=c_claim * (1.0 - r), minlength=enc.n_questions)
+    total = np.bincount(enc.q, weights=c_claim, minlength=enc.n_questions)
+    return np.asarray(rejected >= total / 3.0, dtype=bool)
 
 
 def initial_centre(enc: Encoded, p: Params) -> FloatArray:

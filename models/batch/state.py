@@ -30,6 +30,9 @@ class Hyper:
         ν and λ, pseudo-claims of the spread and bias priors.
     learn_bias : bool
         Whether β_s is learned (else it stays at the prior's bias).
+    exact_claims : int
+        Questions with at most this many claims get the exact posterior
+        (:mod:`models.batch.exact`); 0 puts every question on the Gaussian (Laplace) path.
     """
 
     wrong_spread: float
@@ -39,6 +42,7 @@ class Hyper:
     spread_strength: float
     bias_strength: float
     learn_bias: bool
+    exact_claims: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,9 @@ class Posterior:
     r_wrong: FloatArray
     ss: FloatArray  # (n,) r_right · E[(y − θ − β)²] (points only)
     dev: FloatArray  # (n,) r_right · E[y − θ] (points only)
+    # (Q,) the question's continuous part is the exact one (models.batch.exact): μ is then its
+    # median and τ half its central 68.27 % interval.
+    exact: BoolArray
 
 
 @dataclass(frozen=True, slots=True)

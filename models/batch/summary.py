@@ -13,6 +13,7 @@ from statistics import NormalDist
 import numpy as np
 
 from models.batch.common import FloatArray
+from models.batch.exact import ClaimKernels, exact_quantiles
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.table import ClaimTable
@@ -60,7 +61,7 @@ def assemble_fit(
     """
     n_q = enc.n_questions
     probs = [0.5] + [x for q in levels for x in ((1 - q) / 2, (1 + q) / 2)]
-    quant = mixture_quantiles(post, enc, np.array(probs))
+    quant = mixture_quantiles(post, enc, np.array(probs), p, hyper)
     if enc.scale == "log":
         with np.errstate(over="ignore"):
             units = np.exp(quant)
@@ -151,12 +152,17 @@ def assemble_fit(
     )
 
 
-def mixture_quantiles(post: Posterior, enc: Encoded, probs: FloatArray) -> FloatArray:
-    """Quantiles (Q, P) of each question's posterior: Gaussian part plus uniform atoms.
+def mixture_quantiles(
+    post: Posterior, enc: Encoded, probs: FloatArray, p: Params, hyper: Hyper
+) -> FloatArray:
+    """Quantiles (Q, P) of each question's posterior: continuous part plus uniform atoms.
 
-    The posterior's CDF is P(continuous) Φ((θ − μ)/τ) + Σ_v P(v) clip((θ − l_v)/(u_v − l_v),
-    0, 1); without atoms the quantile is μ + z_p τ, elsewhere 60 bisection steps on the CDF
-    between the lowest and highest of μ ∓ 10τ and the atoms' windows.
+    The posterior's CDF is P(continuous) F_q(θ) + Σ_v P(v) clip((θ − l_v)/(u_v − l_v), 0, 1).
+    Where the continuous part is exact (``post.exact``, small questions) F_q is its CDF by
+    quadrature, recomputed at the final parameters (:func:`models.batch.exact.exact_quantiles`):
+    rival modes keep their mass. Elsewhere it is Φ((θ − μ)/τ): without atoms the quantile is
+    μ + z_p τ, with atoms 60 bisection steps on the CDF between the lowest and highest of
+    μ ∓ 10τ and the atoms' windows.
 
     Parameters
     ----------
@@ -164,6 +170,9 @@ def mixture_quantiles(post: Posterior, enc: Encoded, probs: FloatArray) -> Float
     enc : Encoded
     probs : (P,) float
         Probabilities in (0, 1).
+    p : Params
+        The source parameters of ``post``.
+    hyper : Hyper
 
     Returns
     -------
@@ -171,11 +180,17 @@ def mixture_quantiles(post: Posterior, enc: Encoded, probs: FloatArray) -> Float
         On the working scale.
     """
     n_q = enc.n_questions
-    z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
+    z = np.array([NormalDist().inv_cdf(float(x)) for x in probs])
     out = post.mu[:, None] + post.tau[:, None] * z[None, :]
+    if post.exact.any():
+        kern = ClaimKernels.of(enc, p, hyper.wrong_spread)
+        questions, quant = exact_quantiles(enc, post.exact, kern, probs, post.p_cont,
+                                           post.p_atom)
+        out[questions] = quant
     if enc.atom_q.shape[0] == 0:
         return np.asarray(out, dtype=np.float64)
-    with_atoms = np.unique(enc.atom_q[post.p_atom > 1e-12])
+    gaussian = ~post.exact[enc.atom_q]
+    with_atoms = np.unique(enc.atom_q[(post.p_atom > 1e-12) & gaussian])
     if with_atoms.size == 0:
         return np.asarray(out, dtype=np.float64)
     # Bisection on the mixture CDF for the questions that have atoms.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from models import likelihood
 from models.batch import ClaimTable, em, kernels
 from models.batch.common import EPS
 from models.batch.encode import encode
+from models.batch.exact import ExactPart
 from models.batch.state import Hyper, Params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,37 +98,57 @@ def _params(n_sources: int) -> Params:
                   sigma=np.linspace(0.05, 0.2, n_sources), beta=np.zeros(n_sources))
 
 
-def test_e_step_takes_its_responsibilities_from_the_leave_one_out_seam(
+def test_e_step_takes_its_responsibilities_from_its_two_seams(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Questions of at most exact_claims claims take the exact posterior's responsibilities
+    # (models.batch.exact), the others the leave-one-out ones; with exact_claims=2, q1 and
+    # q3 (1 and 2 claims) are exact and q2 (3 claims that roughly agree) is not.
     table = _three_questions()
     enc = encode(table, "log", "infer", HYPER.prior_scale)
     p = _params(table.n_sources)
-    seen: list[tuple[np.ndarray, np.ndarray]] = []
-    original = em.loo_responsibilities
+    loo: list[tuple[np.ndarray, np.ndarray]] = []
+    exact: list[ExactPart] = []
+    original_loo = em.loo_responsibilities
+    original_exact = em.exact_posterior
 
-    def spy(*args: object, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
-        out = original(*args, **kwargs)  # type: ignore[arg-type]
-        seen.append(out)
+    def spy_loo(*args: object, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+        out = original_loo(*args, **kwargs)  # type: ignore[arg-type]
+        loo.append(out)
         return out
 
-    monkeypatch.setattr(em, "loo_responsibilities", spy)
-    post, _ = em.e_step(enc, p, np.log([1234.5, 2051.3, 72.0]), True, HYPER)
+    def spy_exact(*args: object, **kwargs: object) -> ExactPart:
+        out = original_exact(*args, **kwargs)  # type: ignore[arg-type]
+        exact.append(out)
+        return out
 
-    assert enc.atom_q.size == 0  # no atoms: the posterior keeps the seam's output as is
-    assert len(seen) == 1
-    np.testing.assert_array_equal(post.r_right, seen[0][0])
-    np.testing.assert_array_equal(post.r_wrong, seen[0][1])
+    monkeypatch.setattr(em, "loo_responsibilities", spy_loo)
+    monkeypatch.setattr(em, "exact_posterior", spy_exact)
+    post, _ = em.e_step(enc, p, np.log([1234.5, 2051.3, 72.0]), True,
+                        replace(HYPER, exact_claims=2))
+
+    assert enc.atom_q.size == 0  # no atoms: the posterior keeps the seams' output as is
+    assert len(loo) == 1 and len(exact) == 1
+    np.testing.assert_array_equal(np.sort(exact[0].questions), [0, 2])
+    np.testing.assert_array_equal(post.exact, [True, False, True])
+    on_exact = np.isin(enc.q, exact[0].questions)
+    np.testing.assert_array_equal(post.r_right[exact[0].claims], exact[0].r_right)
+    np.testing.assert_array_equal(post.r_right[~on_exact], loo[0][0][~on_exact])
+    np.testing.assert_array_equal(post.r_wrong, 1.0 - post.r_right)
 
 
-def test_a_lone_claim_keeps_its_credibility_as_p_right() -> None:
-    # With θ integrated out, a claim alone on its question cannot vouch for itself.
+@pytest.mark.parametrize(("exact_claims", "rel"), [(0, 1e-12), (8, 1e-7)])
+def test_a_lone_claim_keeps_its_credibility_as_p_right(exact_claims: int, rel: float) -> None:
+    # With θ integrated out, a claim alone on its question cannot vouch for itself: on the
+    # Laplace path by construction, on the exact path because its flat prior gives
+    # ∫ f_right dθ = ∫ f_wrong dθ = 1 (to the quadrature's ~2e-8).
     table = _three_questions()
     enc = encode(table, "log", "infer", HYPER.prior_scale)
     p = _params(table.n_sources)
 
-    post, _ = em.e_step(enc, p, np.log([1234.5, 2051.3, 72.0]), True, HYPER)
+    post, _ = em.e_step(enc, p, np.log([1234.5, 2051.3, 72.0]), True,
+                        replace(HYPER, exact_claims=exact_claims))
 
-    assert post.r_right[0] == pytest.approx(p.c[0], rel=1e-12)
+    assert post.r_right[0] == pytest.approx(p.c[0], rel=rel)
     assert np.all((post.r_right > 0) & (post.r_right < 1))
     np.testing.assert_allclose(post.r_right + post.r_wrong, 1.0, rtol=0, atol=1e-15)
