@@ -115,7 +115,8 @@ class _Words:
 
     def phrase(self, i: int) -> str:
         """ "South Korea NIS's figure of 1,500" """
-        return f"{possessive(self.label(i))} figure of {describe_claim(self.claims[i])}"
+        figure = describe_claim(self.claims[i]) + ("%" if self.unit == "%" else "")
+        return f"{possessive(self.label(i))} figure of {figure}"
 
     def unit_phrase(self, members: Sequence[int]) -> str:
         """One evidence unit: a claim, or an origin's figure as its echoes reported it."""
@@ -207,8 +208,11 @@ class _Words:
             if not self.bounds_head and _has(f, "estimate_without"):
                 tail = (f"; without them the estimate would be about "
                         f"{f.figure('estimate_without').text}")
+            quoted = join_and(list(dict.fromkeys(
+                describe_claim(self.claims[i]) for i in f.claims)))
             return (f"{capitalise(count_words(len(f.claims)))} claims {labels} repeat one "
-                    f"origin, {f.origin}, and count once, together a share of {total}{tail}.")
+                    f"origin, {f.origin} ({quoted}), and count once, together a share of "
+                    f"{total}{tail}.")
         if isinstance(f, Conflict):
             a, b = f.claims
             more = len(f.pairs) - 1
@@ -252,7 +256,9 @@ class _Words:
         for members in units.values():
             share = f.figure(f"share.{members[0]}").text
             items.append(f"{self.unit_phrase(members)} (share {share})")
-        return f"The answer rests mainly on {join_and(items)}."
+        main, rest = items[:f.mainly], items[f.mainly:]
+        less = f", and less on {join_and(rest)}" if rest else ""
+        return f"The answer rests mainly on {join_and(main)}{less}."
 
     def discounted(self, f: Discounted) -> str:
         who = capitalise(self.unit_phrase(f.claims))

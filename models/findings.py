@@ -190,9 +190,11 @@ class Split(Finding):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RestsOn(Finding):
-    """The fewest claims whose shares reach :data:`RESTS_ON_SHARE`, largest first."""
+    """The units the answer rests on, largest share first: the first ``mainly`` of them are the
+    fewest whose shares reach :data:`RESTS_ON_SHARE`; the rest carry less."""
 
     kind: ClassVar[str] = "rests_on"
+    mainly: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -59,7 +59,10 @@ from models.wording import (
     quote_number,
 )
 
-__all__ = ["derive_findings", "is_whole"]
+__all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
+
+#: Most evidence units named in "rests on": a paragraph, not a table.
+MAX_LISTED = 5
 
 Side = Literal["at_least", "at_most"]
 
@@ -183,7 +186,7 @@ def derive_findings(
             or _central(ctx))
     out: list[Finding] = [head]
     if not isinstance(head, Split):  # a split reports each group's share instead
-        out.append(_rests_on(ctx))
+        out.append(_rests_on(ctx, wrong))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
         out.append(_heterogeneity(ctx))
     if result.method == "robust" and not isinstance(head, Split):
@@ -334,24 +337,33 @@ def _own_interval(c: Claim) -> tuple[float, float]:
 # -- what the answer rests on -----------------------------------------------------------------
 
 
-def _rests_on(ctx: _Context) -> RestsOn:
+def _rests_on(ctx: _Context, wrong: set[int]) -> RestsOn:
+    """The units the answer rests on, largest share first: "mainly" the fewest reaching
+    RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
+    not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
     by = _by_index(ctx.result)
     units = sorted(ctx.unit_members().values(),
                    key=lambda m: (-round(sum(by[i].share for i in m), 9), ctx.key(m[0])))
     cited: list[int] = []
     figures: list[Figure] = []
     total = 0.0
+    mainly = listed = 0
     for members in units:
+        main = total < RESTS_ON_SHARE
+        described_elsewhere = any(i in wrong for i in members) or all(
+            ctx.claims[i].kind in ("at_least", "at_most") for i in members)
+        if not main and (listed >= MAX_LISTED or described_elsewhere):
+            continue
         share = sum(by[i].share for i in members)
         rep = members[0]
         cited.extend(members)
         figures.extend(f for i in members for f in ctx.quoted(i))
         path = f"claims.{rep}.share" if len(members) == 1 else None
         figures.append(ctx.share(f"share.{rep}", share, path))
+        listed += 1
+        mainly += main
         total += share
-        if total >= RESTS_ON_SHARE or len(figures) >= 9:
-            break
-    return RestsOn(claims=tuple(cited), figures=tuple(figures))
+    return RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))
 
 
 # -- agreement --------------------------------------------------------------------------------
@@ -363,7 +375,7 @@ def _heterogeneity(ctx: _Context) -> HeterogeneityTest:
     significant = het.q_pvalue < HETEROGENEITY_LEVEL
     figures = (
         Figure("p", het.q_pvalue, p_value(het.q_pvalue), "heterogeneity.q_pvalue"),
-        Figure("level", HETEROGENEITY_LEVEL, quote_number(HETEROGENEITY_LEVEL), None),
+        Figure("level", HETEROGENEITY_LEVEL, f"{HETEROGENEITY_LEVEL:.2f}", None),
     )
     return HeterogeneityTest(test="cochran_q", significant=significant,
                              claims=ctx.ordered(range(ctx.n)), figures=figures)

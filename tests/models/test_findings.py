@@ -156,7 +156,7 @@ def test_pooling_with_two_claims_names_no_outlier_and_reports_the_test_level() -
     assert r.method == "random_effects"
     test = next(f for f in r.findings if isinstance(f, HeterogeneityTest))
     assert not test.significant and "disagree more" not in r.explanation
-    assert str(HETEROGENEITY_LEVEL) in test.text
+    assert f"{HETEROGENEITY_LEVEL:.2f}" in test.text
 
 
 def test_an_echo_group_is_named_with_its_total() -> None:
