@@ -1,5 +1,6 @@
-// Showing a POST /v1/reconcile answer: the estimate and its ranges, the explanation, warnings,
-// each claim's weight and verdict, the sources' credibility, and the plot.
+// Showing a POST /v1/reconcile answer: the summary first, then the computed estimate and its
+// ranges, the explanation and the findings it is made of, warnings, each claim's share,
+// sensitivity and verdict, the sources' credibility, and the plot.
 
 import { formatExact, formatFigure, formatShare } from "./format.js";
 
@@ -9,6 +10,42 @@ function describeClaim(claim) {
   if (claim.kind === "range") return `between ${formatExact(claim.low)} and ${formatExact(claim.high)}`;
   const prefix = { at_least: "at least ", at_most: "up to " }[claim.kind] || "";
   return `${prefix}${HEDGE_WORDS[claim.hedge] || ""}${formatExact(claim.value)}`;
+}
+
+const SUMMARY_KINDS = {
+  figure: "One figure",
+  range: "A range set by the claims' bounds",
+  bound: "Only a bound",
+  split: "The evidence splits",
+};
+
+const FINDING_LABELS = {
+  central_figure: "Estimate", one_sided_bound: "Bound", bounds_only: "Bounds", split: "Split",
+  rests_on: "Rests on", discounted: "Discounted", echo_group: "Echoes", conflict: "Conflict",
+  agreement: "Agreement", heterogeneity: "Heterogeneity test", binding_bound: "Binding bound",
+  violated_bound: "Violated bound", slack_bounds: "Slack bounds",
+};
+
+function findingItem(finding) {
+  const item = document.createElement("li");
+  item.dataset.kind = finding.kind;
+  const label = document.createElement("strong");
+  label.textContent = FINDING_LABELS[finding.kind] || finding.kind;
+  const text = document.createElement("span");
+  text.textContent = ` ${finding.text}`;
+  item.append(label, text);
+  const cited = finding.claims.map((i) => `#${i + 1}`).join(", ");
+  const numbers = finding.figures
+    .filter((figure) => !figure.quoted)
+    .map((figure) => `${figure.text}${figure.path ? ` (${figure.path})` : ""}`);
+  if (cited || numbers.length) {
+    const detail = document.createElement("small");
+    detail.className = "finding-detail";
+    detail.textContent = [cited && `claims ${cited}`, numbers.length && `numbers ${numbers.join("; ")}`]
+      .filter(Boolean).join(" · ");
+    item.append(document.createElement("br"), detail);
+  }
+  return item;
 }
 
 function cell(text, label, className) {
@@ -51,8 +88,17 @@ export class Results {
       ? ` (${Math.round(widest.level * 100)}% range ${formatFigure(widest.low)} to ${formatFigure(widest.high)})`
       : "";
     // The live region gets one sentence; the details are there to read at leisure.
-    this.status.textContent = `Estimate: about ${formatFigure(result.estimate.value)}${unit}${range}.`
+    const summary = result.summary;
+    this.status.textContent = (summary ? `${summary.text}. ` : "")
+      + `Estimate: about ${formatFigure(result.estimate.value)}${unit}${range}.`
       + (result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length > 1 ? "s" : ""}.` : "");
+    this.root.querySelector("#summary").textContent = summary ? summary.text : "";
+    this.root.querySelector("#summary-kind").textContent = summary ? SUMMARY_KINDS[summary.kind] || "" : "";
+    this.root.querySelector("#summary").dataset.kind = summary ? summary.kind : "";
+    // The computed median is a trough between camps (split) or set by the model's prior (bounds
+    // only): it is shown as a detail, never as the headline.
+    this.root.querySelector("#headline").classList.toggle("secondary", !!summary);
+    this.root.querySelector("#findings").replaceChildren(...(result.findings || []).map(findingItem));
     this.root.querySelector("#estimate").textContent = `About ${formatFigure(result.estimate.value)}${unit}`;
     this.root.querySelector("#ranges").replaceChildren(...result.estimate.intervals.map((interval) => {
       const item = document.createElement("li");
@@ -79,7 +125,16 @@ export class Results {
       if (claim.outlier) tr.className = "outlier";
       tr.append(cell(String(claim.index + 1), "#"), cell(names.get(claim.source) || claim.source, "Source"),
         cell(describeClaim(claim), "Claim"));
-      const weight = cell("", "Weight", "weight");
+      const shareCell = cell("", "Share", "share");
+      const shareBar = document.createElement("span");
+      shareBar.className = "bar";
+      shareBar.style.setProperty("--share", String(Math.max(0, Math.min(1, claim.share ?? 0))));
+      shareBar.setAttribute("aria-hidden", "true");
+      const shareText = document.createElement("span");
+      shareText.textContent = formatShare(claim.share ?? 0);
+      shareCell.append(shareBar, shareText);
+      tr.append(shareCell);
+      const weight = cell("", "Sensitivity", "weight");
       const bar = document.createElement("span");
       bar.className = "bar";
       bar.style.setProperty("--share", String(Math.max(0, Math.min(1, claim.weight))));
