@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -253,6 +254,10 @@ def _log_cauchy_finite(lo: FloatArray, hi: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(log_p - _LOG_PI, LOG_FLOOR), dtype=np.float64)
 
 
+#: Standardised ends beyond which the Cauchy interval mass avoids products of the ends.
+_BIG_END: Final = 1e150
+
+
 def log_cauchy_interval(
     lo: FloatArray, hi: FloatArray, floor: float = -np.inf
 ) -> FloatArray:
@@ -279,7 +284,18 @@ def log_cauchy_interval(
     # one-sided forms below.
     lo_i = np.where(np.isinf(lo), 0.0, lo)
     hi_i = np.where(np.isinf(hi), 0.0, hi)
-    inner = np.arctan2(hi_i - lo_i, 1.0 + lo_i * hi_i)
+    # arctan hi − arctan lo as one atan2 (accurate for narrow intervals), except where the
+    # product or the difference would overflow: there the ends are far from 0, and with one
+    # sign arctan(1/lo) − arctan(1/hi) is the same difference without cancellation.
+    big = (np.abs(lo_i) > _BIG_END) | (np.abs(hi_i) > _BIG_END)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        small_form = np.arctan2(hi_i - lo_i, 1.0 + lo_i * hi_i)
+        same_sign = lo_i * hi_i > 0.0
+        far_form = np.where(
+            same_sign, np.arctan(1.0 / lo_i) - np.arctan(1.0 / hi_i),
+            np.arctan(hi_i) - np.arctan(lo_i),
+        )
+    inner = np.where(big, far_form, small_form)
     # One open end: P = 1/2 ± arctan(.)/π, written with atan2 so the far tail stays accurate.
     only_lo = np.arctan2(1.0, lo_f)  # P(X ≥ lo)·π
     only_hi = np.arctan2(1.0, -hi_f)  # P(X ≤ hi)·π
