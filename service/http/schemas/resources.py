@@ -42,13 +42,6 @@ from service.store.orm import (
 #: Stored source ids appear in URLs: letters, digits and ``. _ : -`` only.
 SOURCE_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 STATUSES: Final = ("open", "resolved")
-_OPEN_UNIT: Final = validate.Range(
-    min=0.0,
-    max=1.0,
-    min_inclusive=False,
-    max_inclusive=False,
-    error="Invalid value {input!r}; must lie strictly between 0 and 1.",
-)
 
 
 def _desc(text: str, **kwargs: Any) -> dict[str, Any]:
