@@ -405,8 +405,8 @@ def _robust_warnings(
         out.append(Warning(
             "outlier",
             f"{possessive(by_id[claims[i].source].label)} figure of {describe_claim(claims[i])} "
-            "is probably wrong "
-            f"(probability {fit.p_wrong[i]:.0%}) and counts for little.",
+            f"is probably wrong (probability {fit.p_wrong[i]:.0%}); see its share and "
+            "estimate_without for how far the estimate rests on it.",
             (int(i),),
         ))
     return out
@@ -475,7 +475,9 @@ def _pooled(
             index=i, source=claim.source, weight=share,
             influence=0.0 if est_without is None else est_without - value,
             estimate_without=est_without,
-            outlier=bool(math.isfinite(r) and abs(r) > crit),
+            # With two units the two residuals are equal and opposite: the test cannot tell
+            # which one is off, so neither is called an outlier (the Q test reports the split).
+            outlier=bool(n_units >= 3 and math.isfinite(r) and abs(r) > crit),
             residual=r if math.isfinite(r) else None,
             estimate_without_unit=None if math.isnan(unit_out) else ws.backward(unit_out),
         ))
