@@ -64,7 +64,7 @@ db-upgrade: $(RUNTIME)
 
 # Run the persistence tests on SQLite and on a throw-away local PostgreSQL (.ci/with-postgres).
 test-postgres: $(DEV)
-	bash .ci/with-postgres $(BIN)/python -m pytest tests/persistence
+	bash .ci/with-postgres $(BIN)/python -m pytest tests/store
 
 # Fuzz /openapi.json with schemathesis: FUZZ_EXAMPLES per operation, FUZZ_SCENARIOS linked sequences (CI: 300, 300).
 FUZZ_EXAMPLES ?= 3000

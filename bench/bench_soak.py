@@ -22,7 +22,7 @@ or more after the warm-up.
 
     .venv/bin/python bench/bench_soak.py [--duration 60] [--threads 4] [--workers 2]
 
-CI runs ``--duration 10`` (tests/service/test_soak.py); ``make soak`` runs the 60 s version.
+CI runs ``--duration 10`` (tests/deploy/test_soak.py); ``make soak`` runs the 60 s version.
 """
 
 from __future__ import annotations

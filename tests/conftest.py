@@ -52,12 +52,12 @@ MARKERS_BY_PATH: dict[str, tuple[str, ...]] = {
     "browser/": ("browser",),
     "contract/test_fuzz_openapi.py": ("fuzz",),
     "contract/test_fuzz_stateful.py": ("fuzz",),
-    "persistence/test_pg_restart.py": ("postgres_outage",),
-    "persistence/test_pg_under_load.py": ("postgres_outage",),
-    "persistence/test_restart.py": ("gunicorn",),
-    "service/test_soak.py": ("soak", "gunicorn"),
-    "service/test_faults.py": ("faults", "gunicorn"),
-    "service/test_gunicorn.py": ("gunicorn",),
+    "store/test_pg_restart.py": ("postgres_outage",),
+    "store/test_pg_under_load.py": ("postgres_outage",),
+    "store/test_restart.py": ("gunicorn",),
+    "deploy/test_soak.py": ("soak", "gunicorn"),
+    "deploy/test_faults.py": ("faults", "gunicorn"),
+    "deploy/test_gunicorn.py": ("gunicorn",),
 }
 _TESTS = Path(__file__).resolve().parent
 

@@ -59,7 +59,7 @@ def _build_app() -> Flask:
         for setting in SETTINGS:
             patch.delenv(setting.name, raising=False)
         # No write rate limit: 300 writes per operation would mostly get (documented) 429s
-        # instead of reaching the schemas; tests/persistence/test_security.py covers the limit.
+        # instead of reaching the schemas; tests/store/test_security.py covers the limit.
         return create_app(
             {**defaults(), "DATA_DIR": data_dir, "TESTING": True, "WRITE_RATE_LIMIT": "off"}
         )

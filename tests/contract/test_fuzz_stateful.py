@@ -68,7 +68,7 @@ SEEDED_SOURCES = ("wire", "ministry", "anonymous")
 #: ``positive_data_acceptance`` expects every schema-valid body to be accepted. Ours are
 #: refused with 422 when they break a rule JSON Schema cannot state: a range's low above its
 #: high, a value missing for its kind, a claim naming a source that does not exist. The
-#: stateless property tests (tests/service/test_api_properties.py) cover valid bodies instead.
+#: stateless property tests (tests/http/test_api_properties.py) cover valid bodies instead.
 EXCLUDED = [positive_data_acceptance]
 
 

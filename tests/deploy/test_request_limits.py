@@ -16,7 +16,7 @@ from service.config import ConfigError, defaults, load_settings
 from service.deploy.errors import problem_body
 from service.http.limits import header_section, request_target
 from tests.conftest import AppFactory
-from tests.service.test_gunicorn import Server, gunicorn, start_server
+from tests.deploy.test_gunicorn import Server, gunicorn, start_server
 
 pytestmark = pytest.mark.gunicorn
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from service.deploy.logs import describe_database, quiet_chatty_loggers, startup_message
-from tests.service.test_gunicorn import start_server
+from tests.deploy.test_gunicorn import start_server
 
 pytestmark = pytest.mark.gunicorn
 

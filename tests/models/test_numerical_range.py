@@ -1,6 +1,6 @@
 """The whole domain of valid claims: any finite figures give finite answers or a named refusal.
 
-The API's property tests (tests/service/test_api_properties.py) draw figures in [1, 1e6]; the
+The API's property tests (tests/http/test_api_properties.py) draw figures in [1, 1e6]; the
 fuzzers found that figures spread over hundreds of orders of magnitude, negative and tiny ones,
 intervals at levels near 0 broke the core (overflow warnings, a division by zero, an empty
 grid). Here every float a client can send is fair game: ``reconcile`` must either return a result

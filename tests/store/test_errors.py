@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.http.problems import PROBLEM_MIMETYPE
-from tests.persistence.conftest import Api, AppMaker
+from tests.store.conftest import Api, AppMaker
 
 
 @dataclass(frozen=True)

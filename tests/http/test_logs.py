@@ -1,5 +1,5 @@
 """Request ids (accepted, generated, echoed) and the log formats (JSON, text), in one process.
-Through gunicorn (access lines, several workers): tests/service/test_gunicorn.py."""
+Through gunicorn (access lines, several workers): tests/deploy/test_gunicorn.py."""
 
 from __future__ import annotations
 

@@ -28,9 +28,9 @@ from service import create_app
 from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.repository import Repository
+from tests.deploy.test_gunicorn import Server, gunicorn, start_server
 from tests.helpers import ClientThreads, child_pids
-from tests.persistence.conftest import empty_database, postgresql_url
-from tests.service.test_gunicorn import Server, gunicorn, start_server
+from tests.store.conftest import empty_database, postgresql_url
 
 WRITERS = 4
 #: Acknowledged writes before the fault, and the most a test makes in all.

@@ -30,7 +30,7 @@ from service.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "service" / "deploy" / "gunicorn_conf.py"
-TEST_APP = "tests.service.gunicorn_app:app"
+TEST_APP = "tests.deploy.gunicorn_app:app"
 #: What a client's API key looks like in these tests; it must never reach a log.
 SECRET = "tk_live_9f8e7d6c5b4a-never-log-me"
 #: Seconds a server may take to boot (each worker imports numpy and scipy, and migrates).

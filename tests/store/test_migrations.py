@@ -23,7 +23,7 @@ from service.store.engine import (
     head_revision,
 )
 from service.store.orm import Base
-from tests.persistence.conftest import drop_postgresql_schema, empty_database
+from tests.store.conftest import drop_postgresql_schema, empty_database
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from flask.testing import FlaskClient
 
-from tests.persistence.conftest import KEY_NAME, Api
+from tests.store.conftest import KEY_NAME, Api
 
 
 def _moment() -> str:

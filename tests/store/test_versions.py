@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.persistence.conftest import Api
+from tests.store.conftest import Api
 
 
 @pytest.fixture

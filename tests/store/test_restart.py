@@ -20,7 +20,7 @@ import pytest
 
 from service.store.engine import Database, database_url
 from service.store.repository import Repository
-from tests.persistence.conftest import TEST_KEY_COST, Api, AppMaker, create_key
+from tests.store.conftest import TEST_KEY_COST, Api, AppMaker, create_key
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Starting gunicorn imports numpy and scipy in each worker; generous for a loaded CI machine.

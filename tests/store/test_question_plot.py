@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from service.http.problems import PROBLEM_MIMETYPE
-from tests.persistence.conftest import Api, AppMaker, create_key
+from tests.store.conftest import Api, AppMaker, create_key
 
 
 def _troop_question(api: Api) -> int:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from service.http.schemas.reconcile import ReconcileResponseSchema
 from tests.conftest import TROOP_CASE
-from tests.persistence.conftest import KEY_NAME, Api
+from tests.store.conftest import KEY_NAME, Api
 
 
 def test_create_source_returns_it_with_location_etag_and_prior(

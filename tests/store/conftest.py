@@ -35,7 +35,7 @@ from service.store.repository import Repository
 AppMaker = Callable[..., Flask]
 BACKENDS = ("sqlite", "postgresql")
 #: scrypt cost of the tests' throw-away keys: the stored KDF parameters make verification
-#: equally cheap. The production cost is tested once (tests/persistence/test_auth.py).
+#: equally cheap. The production cost is tested once (tests/store/test_auth.py).
 TEST_KEY_COST = 2**10
 KEY_NAME = "tester"
 

@@ -1,6 +1,6 @@
 """A database connection lost while a request ends must not turn its answer into a bare 500.
 
-Found under load (tests/persistence/test_pg_under_load.py): PostgreSQL stopped between a view's
+Found under load (tests/store/test_pg_under_load.py): PostgreSQL stopped between a view's
 last query and the end of the request, so closing the session (a ROLLBACK) raised inside
 Flask's teardown, outside every error handler, and gunicorn answered with its own HTML 500.
 """

@@ -18,7 +18,7 @@ from flask import Flask
 from service import create_app
 from service.config import SETTINGS, defaults
 from service.http.database import get_database
-from tests.persistence.conftest import create_key, postgresql_url
+from tests.store.conftest import create_key, postgresql_url
 
 #: A refused request must be answered within this many seconds (fail fast, no hanging).
 FAST = 2.0

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.persistence.conftest import Api, AppMaker, create_key
+from tests.store.conftest import Api, AppMaker, create_key
 
 
 def _credibility(api: Api, source: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.persistence.conftest import Api
+from tests.store.conftest import Api
 
 
 def _ids(page: dict[str, object]) -> list[object]:

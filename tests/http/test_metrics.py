@@ -1,5 +1,5 @@
 """``GET /metrics`` in one process: the text format, requests by URL rule and status, latency,
-reconcile durations and claims per request. (Several workers: tests/service/test_gunicorn.py.)"""
+reconcile durations and claims per request. (Several workers: tests/deploy/test_gunicorn.py.)"""
 
 from __future__ import annotations
 

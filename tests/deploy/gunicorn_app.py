@@ -1,4 +1,4 @@
-"""WSGI app of the gunicorn tests (``tests.service.gunicorn_app:app``): the real app plus two
+"""WSGI app of the gunicorn tests (``tests.deploy.gunicorn_app:app``): the real app plus two
 routes that only tests need, one slow (graceful shutdown, several workers) and one that logs."""
 
 from __future__ import annotations

@@ -32,11 +32,11 @@ from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.inputs import ClaimInput, QuestionInput, SourceInput
 from service.store.repository import Repository
+from tests.deploy.test_faults import _checksum, _stored
+from tests.deploy.test_gunicorn import Server, gunicorn, start_server
 from tests.helpers import ClientThreads
-from tests.persistence.conftest import empty_database, postgresql_url
-from tests.persistence.test_pg_restart import _pg_ctl
-from tests.service.test_faults import _checksum, _stored
-from tests.service.test_gunicorn import Server, gunicorn, start_server
+from tests.store.conftest import empty_database, postgresql_url
+from tests.store.test_pg_restart import _pg_ctl
 
 CLIENTS = 6
 #: Seconds of load before the outage, of the outage, and of steady load after recovery.

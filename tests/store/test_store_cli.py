@@ -11,7 +11,7 @@ from flask import Flask
 from service.cli.main import main
 from service.store import keys
 from service.store.engine import head_revision
-from tests.persistence.conftest import AppMaker
+from tests.store.conftest import AppMaker
 
 
 @pytest.fixture

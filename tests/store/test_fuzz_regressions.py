@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.http.problems import PROBLEM_MIMETYPE
-from tests.persistence.conftest import Api
+from tests.store.conftest import Api
 
 HUGE = 1403782117307147854677982943641600
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from service.config import RateLimit
 from service.http.problems import PROBLEM_MIMETYPE
 from service.store.repository import Repository, take_token
-from tests.persistence.conftest import AppMaker, create_key
+from tests.store.conftest import AppMaker, create_key
 
 
 def test_token_bucket_refills_at_the_configured_rate() -> None:

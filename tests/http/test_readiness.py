@@ -219,7 +219,7 @@ def relayed_postgresql() -> Iterator[tuple[TcpRelay, Callable[[], str]]]:
     """A relay to the test PostgreSQL server, and a function giving the URL through it.
 
     The server is the one ``TEST_DATABASE_URL`` names (``.ci/with-postgres`` starts one); as in
-    tests/persistence, the test is skipped without it, and fails under ``CI=true``.
+    tests/store, the test is skipped without it, and fails under ``CI=true``.
     """
     raw = os.environ.get("TEST_DATABASE_URL", "").strip()
     if not raw:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from service.cli.main import main
 from service.http.database import get_database
 from service.store.orm import AgreementRow
-from tests.persistence.conftest import Api
+from tests.store.conftest import Api
 
 #: Twelve true values and, per question, the relative errors of the three careful sources
 #: (within 2 %) and the factor the wild source is off by (2× to 5× either way).

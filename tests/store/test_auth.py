@@ -15,7 +15,7 @@ from service.store import keys
 from service.store.errors import Conflict
 from service.store.orm import ApiKey
 from service.store.repository import Repository
-from tests.persistence.conftest import Api, AppMaker, create_key
+from tests.store.conftest import Api, AppMaker, create_key
 
 WRITES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/sources", {"id": "x"}),
