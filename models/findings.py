@@ -22,7 +22,8 @@ is its unit's share divided by the unit's k_u claims, so echoes split one share 
 of all claims sum to 1. Two guards make the share agree with the leave-one-out numbers:
 
 * a unit whose removal moves the estimate by more than :data:`PIVOTAL_SHIFT` (15 %) gets at
-  least :data:`PIVOTAL_SHARE` (5 %), the other units scaled down to keep the sum at 1;
+  least :data:`PIVOTAL_SHARE` (5 %), and so does a single claim whose own removal does (one of
+  a source's two different figures, say), the others scaled down to keep the sum at 1;
 * with one unit only (a single claim, or all claims echoing one origin) that unit has share 1;
   shifts under :data:`SHIFT_RESOLUTION` count as none, and when no unit moves the estimate
   at all (identical figures) the units share equally.
@@ -287,6 +288,7 @@ def claim_shares(
     estimate: float,
     without_unit: Sequence[float | None],
     units: Sequence[str],
+    without_claim: Sequence[float | None] | None = None,
 ) -> np.ndarray:
     """Each claim's share (see the module docstring), in claim order; they sum to 1.
 
@@ -301,6 +303,11 @@ def claim_shares(
         evidence).
     units : sequence of str, shape (n,)
         Each claim's evidence unit key.
+    without_claim : sequence of float or None, shape (n,), optional
+        The estimate without each claim alone (the rest of its unit kept). A claim whose own
+        removal moves the estimate by more than PIVOTAL_SHIFT gets at least PIVOTAL_SHARE too
+        (a source's two different figures are one unit, yet one of them may be pivotal; an
+        echo's own removal moves nothing, so echoes keep splitting their unit's share).
 
     Returns
     -------
@@ -328,8 +335,15 @@ def claim_shares(
     if len(keys) == 1 or not (0 < total < math.inf):
         unit_share = np.full(len(keys), 1.0 / len(keys))
     else:
-        unit_share = _with_floor(shift / total, relative > PIVOTAL_SHIFT)
-    return np.asarray(unit_share[u] / size[u], dtype=np.float64)
+        unit_share = shift / total
+    share = unit_share[u] / size[u]
+    pivotal_claim = np.zeros(n, dtype=bool)
+    if without_claim is not None:
+        pivotal_claim = np.array([x is not None and math.isfinite(x)
+                                  and _relative(estimate, x) > PIVOTAL_SHIFT
+                                  for x in without_claim], dtype=bool)
+    pivotal_unit = relative > PIVOTAL_SHIFT if len(keys) > 1 else np.zeros(len(keys), bool)
+    return _with_floor(share, u, pivotal_claim, pivotal_unit)
 
 
 def _distance(scale: str, a: float, b: float, size_scale: float) -> float:
@@ -349,26 +363,47 @@ def _relative(a: float, b: float) -> float:
     return abs(b / abs(a) - a / abs(a))
 
 
-def _with_floor(raw: np.ndarray, pivotal: np.ndarray) -> np.ndarray:
-    """``raw`` shares (sum 1) with every pivotal entry raised to at least PIVOTAL_SHARE.
+def _with_floor(share: np.ndarray, unit: np.ndarray, pivotal_claim: np.ndarray,
+                pivotal_unit: np.ndarray) -> np.ndarray:
+    """Claim shares (sum 1) raised so that every pivotal claim, and every pivotal unit's total,
+    is at least PIVOTAL_SHARE.
 
-    The entries left free are scaled down together; a pivotal entry pushed under the floor by
-    that scaling is fixed at the floor in turn (at most n rounds). With more than
-    1/PIVOTAL_SHARE pivotal units the floor cannot hold for all and is lowered to an equal
-    split among them.
+    Water-filling: a claim or unit under its floor is raised to it (a unit's free members in
+    proportion, or equally when they have none) and fixed; the free claims are scaled down
+    together to keep the sum at 1; repeated until nothing is under its floor (at most 2n
+    rounds). When the floors cannot all hold (more than 1/PIVOTAL_SHARE pivotal claims and
+    units) the final normalisation lowers them alike.
     """
-    floor = min(PIVOTAL_SHARE, 1.0 / max(int(pivotal.sum()), 1))
-    fixed = np.zeros(raw.shape[0], dtype=bool)
-    share = raw.copy()
-    for _ in range(raw.shape[0]):
-        low = pivotal & ~fixed & (share < floor)
-        if not low.any():
+    n = share.shape[0]
+    share = share.astype(np.float64).copy()
+    fixed = np.zeros(n, dtype=bool)
+    tolerance = 1e-12
+    for _ in range(2 * n + 1):
+        changed = False
+        low = pivotal_claim & ~fixed & (share < PIVOTAL_SHARE - tolerance)
+        if low.any():
+            share[low] = PIVOTAL_SHARE
+            fixed |= low
+            changed = True
+        for j in np.flatnonzero(pivotal_unit):
+            members = unit == j
+            need = PIVOTAL_SHARE - float(share[members].sum())
+            free_members = members & ~fixed
+            if need <= tolerance or not free_members.any():
+                continue
+            base = share[free_members]
+            add = base / base.sum() * need if base.sum() > 0 else np.full(base.shape, need
+                                                                          / base.shape[0])
+            share[free_members] = base + add
+            fixed |= free_members
+            changed = True
+        if not changed:
             break
-        fixed |= low
         free = ~fixed
-        room = 1.0 - floor * fixed.sum()
-        free_total = float(raw[free].sum())
-        share = np.where(fixed, floor, raw * (room / free_total) if free_total > 0 else 0.0)
-    # Only when every free unit had no shift at all is there room left over: the fixed units
-    # (each at the floor, the floor at most 1/their count) take it alike.
+        room = 1.0 - float(share[fixed].sum())
+        free_total = float(share[free].sum())
+        if free_total > 0 and room > 0:
+            share[free] *= room / free_total
+        elif free.any():
+            share[free] = 0.0
     return np.asarray(share / share.sum(), dtype=np.float64)

@@ -239,6 +239,7 @@ def _with_words(
         result.scale, result.estimate.value,
         [a.estimate_without_unit for a in result.claims],
         [claims[a.index].evidence_unit for a in result.claims],
+        [a.estimate_without for a in result.claims],
     )
     assessed = tuple(replace(a, share=float(s)) for a, s in zip(result.claims, shares,
                                                                 strict=True))

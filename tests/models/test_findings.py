@@ -224,7 +224,11 @@ def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
     for members in units.values():
         out = by[members[0]].estimate_without_unit
         if out is not None and len(units) > 1 and relative_shift(m, out) > PIVOTAL_SHIFT:
-            assert sum(by[i].share for i in members) >= PIVOTAL_SHARE - 1e-12
+            assert sum(by[i].share for i in members) >= PIVOTAL_SHARE - 1e-9
+    pivotal = [a for a in r.claims if a.estimate_without is not None
+               and relative_shift(m, a.estimate_without) > PIVOTAL_SHIFT]
+    if len(pivotal) + len(units) <= 1 / PIVOTAL_SHARE:
+        assert all(a.share >= PIVOTAL_SHARE - 1e-9 for a in pivotal)
     # The explanation is the findings' sentences, and every number in it is a figure's text.
     assert r.explanation == " ".join(f.text for f in r.findings)
     printed = {tok for fig in _figures(r) for tok in NUMBER.findall(fig.text)}
