@@ -1,7 +1,7 @@
 """From the EM's final state to a :class:`~models.batch.BatchFit`.
 
-:func:`assemble_fit` reads each question's estimate and intervals off its posterior (a
-Gaussian continuous part plus uniform atoms, :func:`mixture_quantiles`), summarises each
+:func:`assemble_fit` reads each question's estimate and intervals off its posterior (an exact
+or a Gaussian continuous part plus uniform atoms, :func:`mixture_quantiles`), summarises each
 source's credibility by its Beta posterior, back-transforms to the quantity's units and adds
 the warnings (single claims, cold starts, no convergence).
 """
@@ -13,7 +13,7 @@ from statistics import NormalDist
 import numpy as np
 
 from models.batch.common import FloatArray
-from models.batch.exact import ClaimKernels, exact_quantiles
+from models.batch.exact import ONE_SD, ClaimKernels, exact_quantiles
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.table import ClaimTable
@@ -27,8 +27,10 @@ def assemble_fit(
     """The fit's estimates, intervals, source summaries and warnings.
 
     A question's value is its posterior median and its intervals are equal-tailed, read off
-    the mixture of N(μ_q, τ_q²) and the atoms; on the log scale they are exponentiated, on
-    the linear scale mapped back as centre_q + unit_q θ. A source's credibility interval is
+    the mixture of its continuous part -- exact (:mod:`models.batch.exact`) or N(μ_q, τ_q²)
+    -- and the atoms; on the log scale they are exponentiated, on the linear scale mapped back
+    as centre_q + unit_q θ. Its spread is τ_q, or for an exact question half its central
+    68.27 % interval. A source's credibility interval is
     the central 90 % of its Beta(α, β) posterior, α = R_s + κ c̄_s, β = W_s + κ (1 − c̄_s)
     (expected right and wrong claims weighted by t_i), by the logit-normal approximation
     logit c ≈ N(log α − log β, 1/α + 1/β).
@@ -61,7 +63,11 @@ def assemble_fit(
     """
     n_q = enc.n_questions
     probs = [0.5] + [x for q in levels for x in ((1 - q) / 2, (1 + q) / 2)]
-    quant = mixture_quantiles(post, enc, np.array(probs), p, hyper)
+    # The last two: the central 68.27 % interval, whose half-width is an exact question's
+    # spread (its posterior need not have a standard deviation: a lone claim's Cauchy part).
+    quant = mixture_quantiles(post, enc, np.array([*probs, *ONE_SD[1:]]), p, hyper)
+    spread = np.where(post.exact, 0.5 * (quant[:, -1] - quant[:, -2]), post.tau)
+    quant = quant[:, :-2]
     if enc.scale == "log":
         with np.errstate(over="ignore"):
             units = np.exp(quant)
@@ -84,7 +90,7 @@ def assemble_fit(
     p_exact = 1.0 - post.p_cont
     questions = QuestionEstimates(
         ids=table.question_ids, value=value, levels=levels, low=low, high=high,
-        n_claims=n_claims, n_sources=n_sources_q, p_exact=p_exact, spread=post.tau,
+        n_claims=n_claims, n_sources=n_sources_q, p_exact=p_exact, spread=spread,
     )
     # Source summaries: posterior Beta of c_s from the last M-step's counts.
     n_s = enc.n_sources
