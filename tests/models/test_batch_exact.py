@@ -32,10 +32,10 @@ from models.batch.mode import initial_centre
 from models.batch.state import Hyper, Params
 
 #: Responsibilities against quadrature: the exact path's Gauss-Legendre panels agree to about
-#: 1e-8 (tests below); 1e-6 is far below anything that moves an M-step.
+#: 1e-8 here; 1e-6 is far below anything that moves an M-step.
 R_ATOL = 1e-6
-#: Quantiles on the working (log) scale against quadrature and root finding: the panel CDF
-#: is inverted to ~1e-8 of a panel; 1e-6 log-units is a relative 1e-6 on the figure.
+#: Quantiles on the working (log) scale against quadrature and root finding: they agree to
+#: ~2e-8 here; 1e-6 log-units is a relative 1e-6 on the figure.
 Q_ATOL = 1e-6
 
 HYPER = Hyper(wrong_spread=1.0, prior_scale=2.5, pooled_strength=4.0, graded_strength=12.0,
@@ -61,10 +61,12 @@ class Reference:
 
     def __init__(self, y: Sequence[float], c: Sequence[float], sigma: Sequence[float],
                  beta: Sequence[float], kinds: Sequence[str] | None = None,
-                 t: Sequence[float] | None = None) -> None:
+                 t: Sequence[float] | None = None,
+                 prior: tuple[float, float] | None = None) -> None:
         self.y, self.c, self.sigma, self.beta = list(y), list(c), list(sigma), list(beta)
         self.kinds = list(kinds or ["point"] * len(self.y))
         self.t = list(t or [1.0] * len(self.y))
+        self.prior = prior  # (centre, sd) of a Normal prior; None: flat
         self.breaks = sorted({*self.y, *(y - b for y, b in zip(self.y, self.beta, strict=True))})
         self.z = self.integrate(self.density)
         self.grid: tuple[np.ndarray, np.ndarray] | None = None
@@ -88,7 +90,11 @@ class Reference:
         return self.right(j, theta) + self.wrong(j, theta)
 
     def density(self, theta: float) -> float:
-        return math.prod(self.likelihood(j, theta) ** self.t[j] for j in range(len(self.y)))
+        value = math.prod(self.likelihood(j, theta) ** self.t[j] for j in range(len(self.y)))
+        if self.prior is not None:
+            z = (theta - self.prior[0]) / self.prior[1]
+            value *= math.exp(-0.5 * z * z)
+        return value
 
     def integrate(self, f: Callable[[float], float], upper: float = math.inf) -> float:
         edges = [-math.inf, *[b for b in self.breaks if b < upper], upper]
@@ -206,6 +212,22 @@ def test_bounds_and_echoes_are_exact() -> None:
     np.testing.assert_allclose(post.r_right, expected, rtol=0, atol=R_ATOL)
 
 
+def test_a_lone_bound_keeps_its_credibility() -> None:
+    # Bounds alone leave a flat prior's posterior improper: they keep N(m_q, s_q²), here
+    # centred on the bound with s_q = τ₀ = 2.5, which is symmetric about it.
+    table = _table([150.0], ["a"], ["at_least"])
+    enc = encode(table, "log", "none", HYPER.prior_scale)
+    p = _params(table)
+
+    post, _ = em.e_step(enc, p, initial_centre(enc, p), True, HYPER)
+
+    ref = Reference([math.log(150.0)], [C[0]], [SIGMA[0]], [BETA[0]], ["at_least"],
+                    prior=(math.log(150.0), 2.5))
+    assert post.exact[0]
+    assert post.r_right[0] == pytest.approx(ref.responsibility(0), abs=R_ATOL)
+    assert post.r_right[0] == pytest.approx(C[0], abs=1e-3)
+
+
 def test_a_wild_claims_responsibility_falls_with_its_distance() -> None:
     # Two agreeing claims (c = 0.9, σ = 0.1) and a third claim d log-units away.
     distances = [1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 300.0]
@@ -249,6 +271,24 @@ def test_two_camps_keep_both_modes_in_the_interval() -> None:
     assert got.high[0, 0] == pytest.approx(high, rel=1e-6)
     # A Gaussian at one mode gave [2772, 3497]: the other camp's mass was dropped.
     assert got.low[0, 0] < 1000.0 and got.high[0, 0] > 3300.0
+
+
+def test_a_large_question_in_two_camps_is_exact_too() -> None:
+    # Ten claims, five near 1000 and five near 3000: more than exact_claims, but its claims
+    # form camps, so it takes the exact posterior, which keeps both modes.
+    values = [1000.0, 1040.0, 980.0, 1010.0, 1100.0, 3000.0, 3120.0, 2950.0, 3300.0, 3030.0]
+    sources = [f"s{j}" for j in range(10)]
+    table = _table(values, sources)
+    fixed = SourceParameters(np.full(10, 0.9), np.full(10, 1e-9), np.full(10, 0.1),
+                             np.zeros(10))
+
+    got = BatchEstimator().posterior(table, fixed, levels=(0.9,), scale="log")
+
+    ref = Reference(np.log(values).tolist(), [0.9] * 10, [0.1] * 10, [0.0] * 10)
+    want = [ref.quantile(x) for x in (0.5, 0.05, 0.95)]
+    have = np.log([got.value[0], got.low[0, 0], got.high[0, 0]])
+    np.testing.assert_allclose(have, want, rtol=0, atol=Q_ATOL)
+    assert got.low[0, 0] < 1000.0 and got.high[0, 0] > 3000.0
 
 
 # --------------------------------------------------------------------------------------------
