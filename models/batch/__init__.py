@@ -59,16 +59,26 @@ figure of a source that usually copies exact figures weighs as the near-exact fi
 probably is.
 
 Prior. θ_q ~ N(m_q, s_q²) weakly informative as in :mod:`models.robust` (mid-range of the
-question's figures; s_q = max(τ₀, their span)).
+question's figures; s_q = max(τ₀, their span)) on the Gaussian path below. The exact path
+takes a flat prior instead wherever the posterior stays proper, since a prior centred on one
+or two claims would let them vouch for themselves (:mod:`models.batch.exact`).
 
-E-step (per question, vectorised over all claims with bincount). The continuous part is
-approximated by a Gaussian N(μ_q, τ_q²): one Newton (iteratively reweighted least squares) step
-per EM iteration climbs to a posterior mode, with plug-in responsibilities at θ = μ_q and IRLS
-weights r_i/σ_i² (right), 2(1 − r_i)/(σ_w² + d_i²) (the Cauchy's), and the censored-normal score
-and information for bounds. A damped step cannot leave the claims' span; every few iterations
-the claims that the mode rejects propose rival modes, which replace it when their Laplace mass
-is larger (two camps). Its mass Z_q is the Laplace approximation π(μ) Π C_j(μ)^{t_j} √(2π) τ.
-With the atoms' masses M_v the posterior is
+E-step, exact path (questions of at most ``exact_claims`` = 8 claims, and larger ones whose
+claims form camps). The continuous part of the posterior, π(θ) Π_j C_j(θ)^{t_j}, each claim's
+P(i right | all claims) and the M-step's E[(y_i − θ − β)² | i right] are integrated over θ by
+Gauss-Legendre panels placed at every claim's scales (a lone point in closed form); the
+estimate and intervals are the quantiles of that posterior, so rival modes keep their mass.
+With few claims the Gaussian approximation below fails: a claim's cavity is the posterior of
+one or two others (project issue 13).
+
+E-step, Gaussian path (per question, vectorised over all claims with bincount). The continuous
+part is approximated by a Gaussian N(μ_q, τ_q²): one Newton (iteratively reweighted least
+squares) step per EM iteration climbs to a posterior mode, with plug-in responsibilities at
+θ = μ_q and IRLS weights r_i/σ_i² (right), 2(1 − r_i)/(σ_w² + d_i²) (the Cauchy's), and the
+censored-normal score and information for bounds. A damped step cannot leave the claims'
+span; every few iterations the claims that the mode rejects propose rival modes, which replace
+it when their Laplace mass is larger (two camps). Its mass Z_q is the Laplace approximation
+π(μ) Π C_j(μ)^{t_j} √(2π) τ. With the atoms' masses M_v the posterior is
 
     p(θ_q | data) = (Z_q N(θ; μ_q, τ_q²) + Σ_v M_v U(θ; l_v, u_v)) / (Z_q + Σ_v M_v),
 
@@ -78,8 +88,9 @@ mixture's CDF where atoms exist, μ ± z τ elsewhere).
 The responsibilities that teach the sources integrate θ out: P(i right | data) ∝
 c ∫ N(y_i; θ + β, σ_i²) p_{−i}(θ) dθ over the *cavity* p_{−i}, the posterior without claim i,
 approximated by N(μ − t_i g_i/h_{−i}, 1/h_{−i}), h_{−i} = h_q − t_i h_i, mixed with the prior
-in the branch (probability Π_{j≠i} ω_j^{t_j}) where every other claim is wrong. Plug-in
-responsibilities would let a claim vouch for itself: a lone claim would always look right.
+in the branch (probability Π_{j≠i} ω_j^{t_j}) where every other claim is wrong (where claim i
+counts as wrong unless the question has at most two claims). Plug-in responsibilities would
+let a claim vouch for itself: a lone claim would always look right.
 
 M-step (per source, with a hierarchical prior). With expected counts (claims weighted by t_i)
 R_s of right claims among n_s, E_s of exact ones, T_s of right claims on questions that have an
@@ -108,7 +119,9 @@ fall; after each M-step biases and truths are shifted together so that the sourc
 Scale. A large table (more than twice s = max(``warm_start_claims``, 20 × sources) claims) is
 first fitted on every k-th question, about s claims; the full table then gets ``refine_iter``
 more EM iterations. Cost per iteration is linear in the claims (plus pairs of claims only
-inside atoms and contested questions); memory is a few dozen arrays of the table's length.
+inside atoms and contested questions); an exact question costs about a hundred times a
+Gaussian one (its claims' kernels at ~150-400 nodes), a lone point no more. Memory is a few
+dozen arrays of the table's length.
 
 Modules
 -------
@@ -117,6 +130,7 @@ its columns), :mod:`~models.batch.result` (BatchFit and its parts, learned_profi
 :mod:`~models.batch.encode` and :mod:`~models.batch.atoms` (the working scale, the prior, the
 atoms), :mod:`~models.batch.kernels` (the claims' likelihood kernels; the interval kernels are
 those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode hopping),
+:mod:`~models.batch.exact` (the exact posterior of small or contested questions),
 :mod:`~models.batch.em` (E-step, leave-one-out responsibilities, M-step),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
