@@ -98,7 +98,10 @@ class QuestionEstimates:
     p_exact : (Q,) float
         Posterior probability that the truth is one of the exactly agreed figures.
     spread : (Q,) float
-        τ_q, the standard deviation of the continuous part of the posterior (working scale).
+        τ_q, the standard deviation of the continuous part of the posterior (working scale);
+        where that part is exact (:mod:`models.batch.exact`), half its central 68.27 %
+        interval, which it has even when it has no standard deviation (a lone claim's
+        Cauchy part).
     """
 
     ids: tuple[str, ...]
