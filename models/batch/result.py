@@ -99,8 +99,8 @@ class QuestionEstimates:
         Posterior probability that the truth is one of the exactly agreed figures.
     spread : (Q,) float
         τ_q, the standard deviation of the continuous part of the posterior (working scale);
-        where that part is exact (:mod:`models.batch.exact`), half its central 68.27 %
-        interval, which it has even when it has no standard deviation (a lone claim's
+        where that part is exact (:mod:`models.batch.exact`), half the posterior's central
+        68.27 % interval, which exists even without a standard deviation (a lone claim's
         Cauchy part).
     """
 
