@@ -186,7 +186,8 @@ def derive_findings(
             or _central(ctx))
     out: list[Finding] = [head]
     if not isinstance(head, Split):  # a split reports each group's share instead
-        out.append(_rests_on(ctx, wrong))
+        out.append(_rests_on(ctx, wrong,
+                             bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
         out.append(_heterogeneity(ctx))
     if result.method == "robust" and not isinstance(head, Split):
@@ -337,7 +338,7 @@ def _own_interval(c: Claim) -> tuple[float, float]:
 # -- what the answer rests on -----------------------------------------------------------------
 
 
-def _rests_on(ctx: _Context, wrong: set[int]) -> RestsOn:
+def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
     """The units the answer rests on, largest share first: "mainly" the fewest reaching
     RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
     not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
@@ -350,8 +351,9 @@ def _rests_on(ctx: _Context, wrong: set[int]) -> RestsOn:
     mainly = listed = 0
     for members in units:
         main = total < RESTS_ON_SHARE
-        described_elsewhere = any(i in wrong for i in members) or all(
-            ctx.claims[i].kind in ("at_least", "at_most") for i in members)
+        # Bounds have their own findings, except under a bounds headline (which skips them).
+        described_elsewhere = any(i in wrong for i in members) or (not bounds_head and all(
+            ctx.claims[i].kind in ("at_least", "at_most") for i in members))
         if not main and (listed >= MAX_LISTED or described_elsewhere):
             continue
         share = sum(by[i].share for i in members)
