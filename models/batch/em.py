@@ -1,10 +1,12 @@
 """The EM steps of batch truth discovery, as plain functions of the EM state.
 
 :func:`e_step` computes every question's posterior and every claim's responsibilities given the
-source parameters; :func:`loo_responsibilities` is its leave-one-out (cavity) part, the
-P(right | data) with θ integrated out that teaches the sources; :func:`mix_atoms` mixes the
-continuous posterior with the atoms of agreed figures. :func:`m_step` re-estimates the sources'
-parameters under their hierarchical prior, and :func:`recentre` pins the biases' common level.
+source parameters: exactly for small or contested questions (:mod:`models.batch.exact`), else
+by a Gaussian approximation whose leave-one-out (cavity) part, :func:`loo_responsibilities`,
+gives the P(right | data) with θ integrated out that teaches the sources; :func:`mix_atoms`
+mixes the continuous posterior with the atoms of agreed figures. :func:`m_step` re-estimates the
+sources' parameters under their hierarchical prior, and :func:`recentre` pins the biases' common
+level.
 The formulas are in the docstring of :mod:`models.batch`.
 """
 
@@ -40,7 +42,11 @@ def e_step(
 ) -> tuple[Posterior, int]:
     """The posterior given the source parameters: responsibilities, then one IRLS step.
 
-    Responsibilities integrate θ out (:func:`loo_responsibilities`). The continuous part of
+    Questions of at most ``hyper.exact_claims`` claims, and larger ones that
+    :func:`~models.batch.mode.is_contested` flags at the current μ_q, take the exact
+    posterior (:func:`~models.batch.exact.exact_posterior`): responsibilities, spread and
+    bias sums, log Z_q, and a rough median and τ_q for the convergence test. For the others,
+    responsibilities integrate θ out (:func:`loo_responsibilities`), the continuous part of
     each θ_q's posterior is N(μ_q, τ_q²) with 1/τ_q² = Σ t_i h_i + 1/s_q² at the current μ_q,
     and its log Laplace mass is
 

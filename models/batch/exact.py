@@ -50,7 +50,9 @@ wild figure e^{±300} away. Against adaptive quadrature the responsibilities agr
 (``tests/models/test_batch_exact.py``). Quantiles: the panel that holds one is read off the
 panels' masses, the CDF inside it is inverted through the Lagrange interpolant of the panel's
 nodes, and the result is polished by Newton steps on the CDF integrated afresh by
-Gauss-Legendre up to the point (agreement with quadrature ~1e-9 on the working scale).
+Gauss-Legendre up to the point (agreement with quadrature ~1e-8 on the working scale). A
+question whose one claim is a point needs no quadrature: under the flat prior its posterior
+is that claim's likelihood, c N(y − β, σ²) + (1 − c) Cauchy(y, σ_w).
 
 Vectorisation. Questions are grouped by (number of claims, number of range claims, prior), so
 that each group is a block of arrays (questions, claims, nodes); blocks hold about 65,000
