@@ -12,6 +12,7 @@ invalid JSON.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from models.findings import Figure, Finding, Summary
@@ -26,7 +27,7 @@ from models.result import (
 )
 from service.http.schemas.reconcile import ReconcileRequest
 
-__all__ = ["reconcile_response"]
+__all__ = ["reconcile_response", "stored_estimate_response"]
 
 
 def _optional(x: float | None) -> float | None:
@@ -196,3 +197,14 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
         "findings": [_finding(f) for f in result.findings],
         "explanation": result.explanation,
     }
+
+
+def stored_estimate_response(
+    body: ReconcileRequest, result: ReconcileResult, claim_ids: Sequence[int]
+) -> dict[str, Any]:
+    """The response document of ``GET /v1/questions/{id}/estimate``: that of
+    :func:`reconcile_response`, each claim with its stored ``id``."""
+    response = reconcile_response(body, result)
+    for claim in response["claims"]:
+        claim["id"] = claim_ids[claim["index"]]
+    return response

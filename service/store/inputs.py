@@ -175,10 +175,12 @@ class CredibilitySummary:
 
 @dataclass(frozen=True, slots=True)
 class EstimateInput:
-    """Everything :func:`models.reconcile.reconcile` needs for a stored question."""
+    """Everything :func:`models.reconcile.reconcile` needs for a stored question, and the
+    stored id of each of its claims (in the order of ``request.claims``)."""
 
     request: ReconcileRequest
     profiles: dict[str, SourceProfile] = field(default_factory=dict)
+    claim_ids: tuple[int, ...] = ()
 
 
 def credibility_summary(source: Source) -> CredibilitySummary:

@@ -219,7 +219,8 @@ class QuestionStore(SourceStore):
             levels=tuple(levels),
             method=method,
         )
-        return EstimateInput(request, profiles)
+        ids = tuple(c.claim_id if isinstance(c, ClaimRevision) else c.id for c in claims)
+        return EstimateInput(request, profiles, ids)
 
     def _question_as_of(self, question_id: int, as_of: datetime) -> QuestionRevision:
         self.get_question(question_id)

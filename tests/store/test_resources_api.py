@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.http.schemas.reconcile import ReconcileResponseSchema
+from service.http.schemas.reconcile import StoredEstimateSchema
 from tests.conftest import TROOP_CASE
 from tests.store.conftest import KEY_NAME, Api
 
@@ -131,13 +131,14 @@ def test_estimate_matches_the_stateless_reconcile_of_the_same_claims(
         api.source(source["id"], source["reliability"], name=source["name"],
                    type=source["type"])
     question = api.question(case["question"], unit=case["unit"], scale=case["scale"])
-    for claim in case["claims"]:
-        api.claim(question["id"], **claim)
+    claim_ids = [api.claim(question["id"], **claim)["id"] for claim in case["claims"]]
 
     stored = api.estimate(question["id"])
     stateless = client.post("/v1/reconcile", json=case).get_json()
 
-    ReconcileResponseSchema().load(stored)  # the very same documented shape
+    StoredEstimateSchema().load(stored)  # the documented shape
+    # The same answer, each claim naming its stored id.
+    assert [c.pop("id") for c in stored["claims"]] == claim_ids
     assert stored == stateless
     assert {s["credibility_from"] for s in stored["sources"]} == {"grade", "unknown"}
 

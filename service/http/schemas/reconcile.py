@@ -323,7 +323,8 @@ class ClaimResultSchema(StrictSchema):
         "g = log on the log scale, m the estimate, m_-u the estimate without u "
         "(estimate_without_unit); the unit's share is d_u / sum of d, split equally among its "
         f"claims. A unit, or a claim, whose removal moves the estimate by more than "
-        f"{PIVOTAL_SHIFT:.0%} shows at least {PIVOTAL_SHARE:.0%}. Shares sum to 1. Example: a ministry says 1,000 and "
+        f"{PIVOTAL_SHIFT:.0%} shows at least {PIVOTAL_SHARE:.0%}. Shares sum to 1. "
+        "Example: a ministry says 1,000 and "
         "three outlets repeat one agency report of 3,000; the estimate is 1,732 and leaving "
         "out either side moves it by the same log-distance, so the ministry has share 0.5 and "
         "each outlet 1/6 (their echo group 0.5)."
@@ -574,3 +575,20 @@ class HealthSchema(StrictSchema):
     """Body of ``GET /healthz``."""
 
     status = _str("Always ok while the process serves requests.")
+
+
+class StoredClaimResultSchema(ClaimResultSchema):
+    """What one stored claim did to its question's estimate."""
+
+    id = _int("The claim's stored id (its path is /v1/questions/{question}/claims/{id}).")
+
+
+class StoredEstimateSchema(ReconcileResponseSchema):
+    """Result of ``GET /v1/questions/{id}/estimate``: that of ``POST /v1/reconcile``, each claim
+    naming its stored id."""
+
+    claims = ma.fields.List(
+        _nested(StoredClaimResultSchema, "One stored claim."),
+        required=True,
+        metadata={"description": "What each claim did to the estimate, in the order entered."},
+    )

@@ -12,9 +12,9 @@ from service.http.auth import SECURITY, current_actor, guard
 from service.http.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
 from service.http.database import get_repository
 from service.http.links import CREATED_HEADERS
-from service.http.mapping import reconcile_response
+from service.http.mapping import stored_estimate_response
 from service.http.pagination import QUERY, PageQuerySchema, envelope
-from service.http.schemas.reconcile import ReconcileResponseSchema
+from service.http.schemas.reconcile import StoredEstimateSchema
 from service.http.schemas.resources import (
     EstimateQuery,
     QuestionCreateSchema,
@@ -110,16 +110,17 @@ def question_history(question_id: int, **query: Any) -> dict[str, Any]:
 
 @blp.route("/<int:question_id>/estimate", methods=["GET"])
 @blp.arguments(EstimateQuery, **QUERY)
-@blp.response(200, ReconcileResponseSchema)
+@blp.response(200, StoredEstimateSchema)
 @blp.problems(401, 404, 500, 503)
 def get_estimate(question_id: int, **query: Any) -> dict[str, Any]:
     """Reconcile the question's claims, now or as of a past moment.
 
-    The answer has the shape of POST /v1/reconcile. Claims are in the order they were entered
-    (retracted ones left out); each source counts with its learned credibility once it has
-    resolved claims (credibility_from "learned"), else with its grade's prior.
+    The answer has the shape of POST /v1/reconcile, each claim naming its stored id. Claims are
+    in the order they were entered (retracted ones left out); each source counts with its
+    learned credibility once it has resolved claims (credibility_from "learned"), else with its
+    grade's prior.
     """
     data = get_repository().estimate_input(question_id, **query)
     body = data.request
     result = reconcile(body.claims, body.sources, profiles=data.profiles, **body.options())
-    return reconcile_response(body, result)
+    return stored_estimate_response(body, result, data.claim_ids)
