@@ -175,7 +175,6 @@ class _Words:
                     f"No claim gives a single figure{for_}; the claims put it {span} "
                     f"({who}).")
         if isinstance(f, Split):
-            assert isinstance(f, Split)  # noqa: S101
             texts, descs = [], []
             for g, members in enumerate(f.groups):
                 low, high = f.figure(f"groups.{g}.min"), f.figure(f"groups.{g}.max")

@@ -50,7 +50,7 @@ from models.findings import (
     ViolatedBound,
     relative_shift,
 )
-from models.result import ClaimAssessment, ReconcileResult
+from models.result import ClaimAssessment, Heterogeneity, ReconcileResult
 from models.wording import (
     computed_exponent,
     format_computed,
@@ -189,7 +189,7 @@ def derive_findings(
         out.append(_rests_on(ctx, wrong,
                              bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
-        out.append(_heterogeneity(ctx))
+        out.append(_heterogeneity(ctx, result.heterogeneity))
     if result.method == "robust" and not isinstance(head, Split):
         out.extend(_agreement(ctx, wrong))
     out.extend(_discounted(ctx, m) for m in dropped)
@@ -371,9 +371,7 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
 # -- agreement --------------------------------------------------------------------------------
 
 
-def _heterogeneity(ctx: _Context) -> HeterogeneityTest:
-    het = ctx.result.heterogeneity
-    assert het is not None  # checked by the caller  # noqa: S101
+def _heterogeneity(ctx: _Context, het: Heterogeneity) -> HeterogeneityTest:
     significant = het.q_pvalue < HETEROGENEITY_LEVEL
     figures = (
         Figure("p", het.q_pvalue, p_value(het.q_pvalue), "heterogeneity.q_pvalue"),
