@@ -113,7 +113,7 @@ def e_step(
     # Small questions, and larger ones whose claims form camps, take the exact posterior.
     chosen = select(enc, hyper.exact_claims)
     if hyper.exact_claims > 0:
-        chosen |= is_contested(enc, coef_r, r0)
+        chosen |= is_contested(enc, coef_r, r0, sig)
     hops = 0
     if hop:
         new_mu, new_tau, log_z, hops = hop_modes(enc, sig, beta_c, coef_r, coef_w, r0, new_mu,

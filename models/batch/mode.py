@@ -147,12 +147,18 @@ def hop(
     return mu, tau, log_z, int(better.size)
 
 
-def is_contested(enc: Encoded, coef_r: FloatArray, r: FloatArray) -> BoolArray:
-    """Questions whose current mode rejects claims carrying a third of their credibility.
+def is_contested(
+    enc: Encoded, coef_r: FloatArray, r: FloatArray, sig: FloatArray | None = None
+) -> BoolArray:
+    """Questions whose current mode rejects claims carrying a third of their credibility, or,
+    given the claims' spreads, a tenth of their precision-weighted credibility.
 
     With P(right | θ = μ_q) = r_i, a question is contested when
     Σ_i t_i c_i (1 − r_i) ≥ Σ_i t_i c_i / 3: its claims form camps, and a rival mode may hold
-    much of the posterior.
+    much of the posterior. With ``sig`` also when Σ_i w_i (1 − r_i) ≥ Σ_i w_i / 10 for
+    w_i = t_i c_i / σ_i²: one precise, credible claim the mode rejects can carry a sharp rival
+    mode that a single Laplace approximation drops (nine claims, one of them precise and far
+    off: the Gaussian 90 % interval was a fifth of the exact one's width).
 
     Parameters
     ----------
@@ -161,6 +167,8 @@ def is_contested(enc: Encoded, coef_r: FloatArray, r: FloatArray) -> BoolArray:
         Each claim's log right coefficient (log c_i).
     r : (n,) float
         P(right | θ = μ) of each claim at the current mode.
+    sig : (n,) float, optional
+        Each claim's spread σ_i on the working scale.
 
     Returns
     -------
@@ -169,7 +177,12 @@ def is_contested(enc: Encoded, coef_r: FloatArray, r: FloatArray) -> BoolArray:
     c_claim = np.exp(coef_r) * enc.t
     rejected = np.bincount(enc.q, weights=c_claim * (1.0 - r), minlength=enc.n_questions)
     total = np.bincount(enc.q, weights=c_claim, minlength=enc.n_questions)
-    return np.asarray(rejected >= total / 3.0, dtype=bool)
+    contested = rejected >= total / 3.0
+    if sig is not None:
+        w = c_claim / (sig * sig)
+        sharp = np.bincount(enc.q, weights=w * (1.0 - r), minlength=enc.n_questions)
+        contested |= sharp >= np.bincount(enc.q, weights=w, minlength=enc.n_questions) / 10.0
+    return np.asarray(contested, dtype=bool)
 
 
 def initial_centre(enc: Encoded, p: Params) -> FloatArray:

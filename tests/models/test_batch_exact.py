@@ -297,6 +297,24 @@ def test_a_large_question_in_two_camps_is_exact_too() -> None:
 
 #: Questions per simulated archive. Binomial standard errors of a coverage: 0.91 % at 50 %,
 #: 0.55 % at 90 %.
+def test_one_precise_claim_off_the_mode_of_nine_keeps_its_mass() -> None:
+    # Found by an independent review: nine claims, one of them precise (σ 0.031) and credible
+    # far from the others' mode. Fewer than a third of the credibility is rejected, so the
+    # question was left to one Laplace mode: 90 % [1045, 1125] against the exact [1047, 1446].
+    values = [1710.0, 1496.0, 1450.0, 975.0, 1075.0, 1753.0, 1027.0, 1180.0, 1629.0]
+    cs = [0.96, 0.72, 0.77, 0.65, 0.63, 0.51, 0.75, 0.66, 0.65]
+    sigmas = [0.285, 0.24, 0.031, 0.105, 0.024, 0.277, 0.153, 0.108, 0.27]
+    table = _table(values, [f"s{j}" for j in range(9)])
+    fixed = SourceParameters(np.array(cs), np.full(9, 1e-9), np.array(sigmas), np.zeros(9))
+
+    got = BatchEstimator(rounding="none").posterior(table, fixed, levels=(0.9,), scale="log")
+
+    ref = Reference(np.log(values).tolist(), cs, sigmas, [0.0] * 9)
+    want = [ref.quantile(x) for x in (0.5, 0.05, 0.95)]
+    have = np.log([got.value[0], got.low[0, 0], got.high[0, 0]])
+    np.testing.assert_allclose(have, want, rtol=0, atol=Q_ATOL)
+
+
 N_QUESTIONS = 3000
 #: Coverage bands: nominal ± 4 standard errors (a false alarm once in ~16,000 runs per band;
 #: learned rather than true parameters add little: the oracle and the fit differ by < 1.5 %
