@@ -248,7 +248,7 @@ class BindingBound(Finding):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ViolatedBound(Finding):
-    """A bound the estimate lies beyond (by more than NEGLIGIBLE_SHIFT)."""
+    """A bound the estimate lies beyond (by more than SHIFT_RESOLUTION, the grid's noise)."""
 
     kind: ClassVar[str] = "violated_bound"
     side: Literal["at_least", "at_most"]

@@ -32,6 +32,7 @@ from models.findings import (
     HETEROGENEITY_LEVEL,
     NEGLIGIBLE_SHIFT,
     RESTS_ON_SHARE,
+    SHIFT_RESOLUTION,
     TROUGH_DENSITY,
     Agreement,
     BindingBound,
@@ -460,7 +461,9 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         beyond = (bound - m) if side == "at_least" else (m - bound)
         scale = abs(bound) if bound != 0 else 1.0
         a = by[i]
-        if beyond / scale > NEGLIGIBLE_SHIFT:
+        # Any breach beyond the grid's noise is reported as one: a bound the estimate breaks,
+        # even by a little, is never called consistent with it.
+        if beyond / scale > SHIFT_RESOLUTION:
             figures = ctx.quoted(i)
             if a.p_wrong is not None:
                 figures += (Figure("p_wrong", a.p_wrong, percent(a.p_wrong),

@@ -22,6 +22,7 @@ from models.findings import (
     NEGLIGIBLE_SHIFT,
     PIVOTAL_SHARE,
     PIVOTAL_SHIFT,
+    SHIFT_RESOLUTION,
     Agreement,
     BindingBound,
     Conflict,
@@ -287,13 +288,14 @@ def _check_finding(f: Finding, r: ReconcileResult, claims: Sequence[Claim], m: f
     if isinstance(f, ViolatedBound):
         bound = float(claims[f.claims[0]].value or 0.0)
         gap = (bound - m) if f.side == "at_least" else (m - bound)
-        assert gap / abs(bound) > NEGLIGIBLE_SHIFT
+        assert gap / abs(bound) > SHIFT_RESOLUTION
     if isinstance(f, SlackBounds | BindingBound):
         for i in f.claims:
             c = claims[i]
             bound = float(c.value or 0.0)
             gap = (bound - m) if c.kind == "at_least" else (m - bound)
-            assert gap / abs(bound) <= NEGLIGIBLE_SHIFT  # never "consistent" when far beyond
+            # Never "consistent" with, or "holding", an estimate that breaks the bound.
+            assert gap / abs(bound) <= SHIFT_RESOLUTION
     if isinstance(f, BindingBound):
         out = by[f.claims[0]].estimate_without
         assert out is not None and relative_shift(m, out) >= NEGLIGIBLE_SHIFT
