@@ -28,8 +28,8 @@ size. With 9,000 questions the binomial standard error of a coverage is 0.32 % (
 responsibilities (whose all-others-wrong branch is corrected too). The code before issue 13
 runs from an export of its commit, which the bench picks up from PYTHONPATH:
 
-    git archive d7c8400 models | tar -x -C /tmp/head
-    PYTHONPATH=/tmp/head .venv/bin/python bench/batch_sparse.py
+    old=$(mktemp -d); git archive d7c8400 models | tar -x -C "$old"
+    PYTHONPATH="$old" .venv/bin/python bench/batch_sparse.py
 
 Simulator (the model itself): 30 sources, σ_s log-uniform in [0.05, 0.2] and credibility
 c_s uniform in [0.85, 0.95] (10 % of claims wrong on average), no bias; θ_q uniform in
