@@ -130,7 +130,8 @@ its columns), :mod:`~models.batch.result` (BatchFit and its parts, learned_profi
 :mod:`~models.batch.encode` and :mod:`~models.batch.atoms` (the working scale, the prior, the
 atoms), :mod:`~models.batch.kernels` (the claims' likelihood kernels; the interval kernels are
 those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode hopping),
-:mod:`~models.batch.exact` (the exact posterior of small or contested questions),
+:mod:`~models.batch.exact` (the exact posterior of small or contested questions; its panels
+and kernels on them in :mod:`~models.batch.panels`),
 :mod:`~models.batch.em` (E-step, leave-one-out responsibilities, M-step),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and

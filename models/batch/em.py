@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from models.batch.common import EPS, KIND_POINT, LOG_SQRT_2PI, MIN_SPREAD, FloatArray
-from models.batch.exact import ClaimKernels, exact_posterior, flat_prior, select
+from models.batch.exact import exact_posterior, select
 from models.batch.kernels import (
     claim_kernels,
     claim_spread,
@@ -29,6 +29,7 @@ from models.batch.kernels import (
 )
 from models.batch.mode import hop as hop_modes
 from models.batch.mode import is_contested, newton
+from models.batch.panels import ClaimKernels, flat_prior
 from models.batch.result import PopulationPrior
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 

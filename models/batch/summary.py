@@ -13,7 +13,8 @@ from statistics import NormalDist
 import numpy as np
 
 from models.batch.common import FloatArray
-from models.batch.exact import ONE_SD, ClaimKernels, exact_quantiles
+from models.batch.exact import exact_quantiles
+from models.batch.panels import ONE_SD, ClaimKernels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.table import ClaimTable

@@ -1,0 +1,426 @@
+"""Panels of the exact posterior: each claim's kernels, the blocks of questions of one shape,
+their integration panels (breakpoints at every claim's own scales, mapped tails) and the
+normalised density on Gauss-Legendre nodes. Used by :mod:`models.batch.exact`, whose docstring
+gives the maths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from models.batch.common import (
+    KIND_AT_MOST,
+    KIND_POINT,
+    KIND_RANGE,
+    LOG_PI,
+    LOG_SQRT_2PI,
+    BoolArray,
+    FloatArray,
+    IntArray,
+)
+from models.batch.kernels import (
+    claim_kernels,
+    claim_spread,
+    log_coefficients,
+    log_mix,
+    log_norm_pdf,
+)
+from models.batch.state import Encoded, Params
+
+#: Gauss-Legendre nodes per panel.
+NODES = 6
+_X, _W = np.polynomial.legendre.leggauss(NODES)
+#: Breakpoints around a right kernel's centre, in its σ_i.
+RIGHT_STEPS = np.array([-7.0, -3.5, -1.5, 0.0, 1.5, 3.5, 7.0])
+#: Ratio of the geometric ladder of breakpoints around a wrong kernel's centre, whose first
+#: rungs are at ±1 σ_w,i.
+WRONG_RATIO = 2.5
+#: The tails' maps start this many σ_w beyond the outermost claim.
+TAIL_START = 20.0
+#: Breakpoints of the Normal prior, in s_q.
+PRIOR_STEPS = np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
+#: A breakpoint closer to the last one kept than this share of either's scale is dropped.
+THIN = 0.5
+#: Groups of fewer questions are not thinned.
+THIN_GROUP = 64
+#: Largest block of (questions × claims × nodes) evaluated at once.
+BLOCK = 1 << 16
+#: Bisection steps of a quantile of a posterior with atoms (resolution P·2⁻⁶⁰ panels).
+BISECTIONS = 60
+#: Newton steps that polish a quantile on the exactly integrated CDF.
+POLISH = 3
+#: Probabilities of the median and of the central 68.27 % interval (τ as its half-width).
+ONE_SD = np.array([0.5, NormalDist().cdf(-1.0), NormalDist().cdf(1.0)])
+
+
+def _primitive_coefficients() -> FloatArray:
+    """(NODES, NODES + 1) coefficients: ∫_{−1}^{s} ℓ_j(v) dv = Σ_d coef[j, d] s^d.
+
+    ℓ_j is the Lagrange basis polynomial of Gauss-Legendre node j; its primitive from −1,
+    at s = 1, is the node's weight.
+    """
+    basis = np.linalg.solve(np.vander(_X, NODES, increasing=True), np.eye(NODES))
+    coef = np.zeros((NODES, NODES + 1))
+    for d in range(NODES):  # ℓ_j(s) = Σ_d basis[d, j] s^d
+        coef[:, d + 1] = basis[d] / (d + 1)
+        coef[:, 0] -= basis[d] * (-1.0) ** (d + 1) / (d + 1)
+    return coef
+
+
+_PRIMITIVE = _primitive_coefficients()
+#: Where :func:`_solve` first samples a panel's CDF.
+_SAMPLES = np.linspace(-1.0, 1.0, 33)
+
+
+
+def flat_prior(enc: Encoded) -> BoolArray:
+    """Whether each question's exact posterior takes the flat prior (see the module docstring).
+
+    Parameters
+    ----------
+    enc : Encoded
+
+    Returns
+    -------
+    (Q,) bool
+        True when the question's point and range claims carry evidence weight ≥ 1.
+    """
+    proper = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
+    weight = np.bincount(enc.q, weights=np.where(proper, enc.t, 0.0),
+                         minlength=enc.n_questions)
+    return np.asarray(weight >= 1.0 - 1e-9, dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimKernels:
+    """Each claim's kernel parameters at given source parameters, arrays over claims.
+
+    Attributes
+    ----------
+    sig, beta_c : (n,) float
+        The right kernel's spread and bias (:func:`~models.batch.kernels.claim_spread`).
+    coef_r, coef_w : (n,) float
+        The log coefficients of the continuous right and the wrong part
+        (:func:`~models.batch.kernels.log_coefficients`).
+    beta_s : (n,) float
+        The bias of the claim's source, about which the M-step's sums are taken.
+    wrong_spread : float
+        σ_wrong.
+    """
+
+    sig: FloatArray
+    beta_c: FloatArray
+    coef_r: FloatArray
+    coef_w: FloatArray
+    beta_s: FloatArray
+    wrong_spread: float
+
+    @classmethod
+    def of(cls, enc: Encoded, p: Params, wrong_spread: float) -> ClaimKernels:
+        """The kernels that the source parameters ``p`` imply."""
+        sig, beta_c = claim_spread(enc, p)
+        _, coef_r, coef_w = log_coefficients(enc, p)
+        return cls(sig, beta_c, coef_r, coef_w, p.beta[enc.s], wrong_spread)
+
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Questions of one shape with their panels and the normalised density on them.
+
+    Panel 0 is the lower tail, panels 1..E−1 lie between consecutive ``edges`` and panel E is
+    the upper tail; θ rises with the local coordinate s ∈ [−1, 1] in each. ``g`` (B, E + 1,
+    NODES) is f_q(θ(s)) dθ/ds / Z_q at the Gauss-Legendre nodes, so Σ_panels Σ_j W_j g_j = 1.
+    """
+
+    questions: IntArray
+    rows: IntArray  # (B, n) claims
+    flat: bool  # the flat prior (else N(m_q, s_q²))
+    log_z: FloatArray  # (B,)
+    edges: FloatArray  # (B, E) ascending breakpoints
+    s_lo: FloatArray  # (B,) scale of the lower tail's map
+    s_hi: FloatArray
+    g: FloatArray
+
+
+
+# --------------------------------------------------------------------------------------------
+# Blocks: grouping, panels, evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def _blocks(
+    enc: Encoded, chosen: BoolArray, kern: ClaimKernels
+) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray]]:
+    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each."""
+    sel = np.flatnonzero(chosen)
+    if sel.size == 0:
+        return
+    counts = np.bincount(enc.q, minlength=enc.n_questions)
+    ranges = np.bincount(enc.q, weights=(enc.kind == KIND_RANGE).astype(np.float64),
+                         minlength=enc.n_questions).astype(np.int64)
+    flat = flat_prior(enc)
+    order = np.argsort(enc.q, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    n_max = int(counts[sel].max())
+    key = (counts[sel] * (n_max + 1) + ranges[sel]) * 2 + flat[sel]
+    for k in np.unique(key):
+        group = sel[key == k]
+        n = int(counts[group[0]])
+        slots = n + int(ranges[group[0]])
+        is_flat = bool(flat[group[0]])
+        rows = order[starts[group][:, None] + np.arange(n)[None, :]]
+        edges, kept = _edges(enc, kern, group, rows, slots, is_flat)
+        # Blocks of questions with similar numbers of panels, each within BLOCK entries.
+        by_size = np.argsort(kept, kind="stable")
+        lo = 0
+        while lo < group.size:
+            per_block = max(1, BLOCK // (n * (int(kept[by_size[lo]]) + 1) * NODES))
+            take = by_size[lo:lo + per_block]
+            width = int(kept[take].max())
+            yield _evaluate(enc, kern, group[take], rows[take], edges[take, :width], is_flat)
+            lo += take.size
+
+
+def _edges(
+    enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, slots: int,
+    is_flat: bool,
+) -> tuple[FloatArray, IntArray]:
+    """The panels' breakpoints of a group of questions (see the module docstring).
+
+    Each breakpoint carries a scale, the gap to its neighbour on its own ladder. Those
+    beyond TAIL_START σ_w of every claim are dropped (the tails' maps take over there), and
+    so is a breakpoint closer to the last one kept than THIN times the smaller of their
+    scales (the next gap is then judged at the smaller scale).
+
+    Returns
+    -------
+    edges : (G, E) float
+        Each question's kept breakpoints in ascending order, padded with its last one.
+    kept : (G,) int
+        How many each question kept.
+    """
+    b_n = rows.shape[0]
+    flat_rows = rows.ravel()
+    kind = enc.kind[flat_rows]
+    two = kind == KIND_RANGE
+    # Each claim's finite ends: a point's figure, a bound's bound, a range's two ends.
+    reps = np.where(two, 2, 1)
+    first = np.where(kind == KIND_AT_MOST, enc.b[flat_rows], enc.a[flat_rows])
+    claim_of_end = np.repeat(flat_rows, reps)
+    second = np.zeros(claim_of_end.size, dtype=bool)
+    second[np.cumsum(reps) - 1] = two
+    ends = np.where(second, enc.b[claim_of_end], np.repeat(first, reps)).reshape(b_n, slots)
+    sd = kern.sig[claim_of_end].reshape(b_n, slots)
+    sd_w = np.maximum(kern.wrong_spread, 2.0 * sd)
+    bias = kern.beta_c[claim_of_end].reshape(b_n, slots)
+    reach = TAIL_START * sd_w.max(axis=1)
+    lo_clip = ends.min(axis=1) - reach
+    hi_clip = ends.max(axis=1) + reach
+    if not is_flat:
+        centre, spread = enc.prior_centre[qs], enc.prior_sd[qs]
+        lo_clip = np.minimum(lo_clip, centre - PRIOR_STEPS[-1] * spread)
+        hi_clip = np.maximum(hi_clip, centre + PRIOR_STEPS[-1] * spread)
+    # The ladder reaches from each end to the far clip, in rungs of ratio WRONG_RATIO.
+    longest = float(np.max((hi_clip - lo_clip)[:, None] / sd_w))
+    rungs = WRONG_RATIO ** np.arange(int(np.ceil(np.log(max(longest, 1.0))
+                                                 / np.log(WRONG_RATIO))) + 1)
+    ladder = np.concatenate([-rungs[::-1], [0.0], rungs])
+    points = [((ends - bias)[:, :, None] + sd[:, :, None] * RIGHT_STEPS).reshape(b_n, -1),
+              (ends[:, :, None] + sd_w[:, :, None] * ladder).reshape(b_n, -1),
+              lo_clip[:, None], hi_clip[:, None]]
+    scales = [(sd[:, :, None] * _gaps(RIGHT_STEPS)).reshape(b_n, -1),
+              (sd_w[:, :, None] * _gaps(ladder)).reshape(b_n, -1),
+              reach[:, None], reach[:, None]]
+    if not is_flat:
+        points.append(centre[:, None] + spread[:, None] * PRIOR_STEPS)
+        scales.append(spread[:, None] * _gaps(PRIOR_STEPS))
+    x = np.concatenate(points, axis=1)
+    x = np.where((x >= lo_clip[:, None]) & (x <= hi_clip[:, None]), x, np.inf)
+    # Sorted by position with their scales: a complex sort orders by the real part first.
+    both = np.sort(x + 1j * np.concatenate(scales, axis=1), axis=1).T.copy()
+    x, h = both.real.copy(), both.imag.copy()  # (columns, questions), each row contiguous
+    if b_n < THIN_GROUP:
+        # A small group: the loop below would cost more than the panels it saves.
+        keep = np.isfinite(x)
+        last = x[keep.sum(axis=0) - 1, np.arange(b_n)]
+    else:
+        # Greedy thinning, one column at a time (vectorised over questions).
+        keep = np.zeros(x.shape, dtype=bool)
+        keep[0] = True
+        last = x[0].copy()
+        last_h = h[0].copy()
+        for j in range(1, x.shape[0]):
+            xj, hj = x[j], h[j]
+            ok = np.isfinite(xj) & (xj - last >= THIN * np.minimum(hj, last_h))
+            keep[j] = ok
+            np.copyto(last, xj, where=ok)
+            last_h = np.where(ok, hj, np.minimum(last_h, hj))
+    kept = keep.sum(axis=0)
+    # The kept breakpoints moved to the front of each row, padded with the last one.
+    out = np.repeat(last[:, None], int(kept.max()), axis=1)
+    col, row = np.nonzero(keep)
+    slot = np.cumsum(keep, axis=0)[col, row] - 1
+    out[row, slot] = x[col, row]
+    return out, kept
+
+
+def _gaps(steps: FloatArray) -> FloatArray:
+    """Scale of each rung of a ladder symmetric about 0: the gap to its inner neighbour."""
+    gap = np.diff(steps)
+    above = np.concatenate([gap[:1], gap])  # a rung above 0: the gap below it
+    below = np.concatenate([gap, gap[-1:]])  # a rung below 0: the gap above it
+    return np.asarray(np.where(steps > 0, above, np.where(steps < 0, below, gap.min())),
+                      dtype=np.float64)
+
+
+def _take(block: _Block, idx: IntArray) -> _Block:
+    """The questions ``idx`` (positions in the block) of a block."""
+    return _Block(questions=block.questions[idx], rows=block.rows[idx], flat=block.flat,
+                  log_z=block.log_z[idx], edges=block.edges[idx], s_lo=block.s_lo[idx],
+                  s_hi=block.s_hi[idx], g=block.g[idx])
+
+
+def _panel_map(
+    edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray, k: IntArray, s: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """θ and dθ/ds at panel k, local coordinate s, per question (arrays (B, m) or (B,)).
+
+    Tails: θ = B − S(1/u − 1) below the lowest breakpoint B (u = (s + 1)/2) and
+    θ = B + S(1/u − 1) above the highest (u = (1 − s)/2); dθ/ds = S/(2u²).
+    """
+    last = edges.shape[1]  # the upper tail's panel
+    expand = (slice(None),) + (None,) * (s.ndim - 1)
+    rows = np.arange(edges.shape[0])[expand]
+    inner = np.clip(k, 1, last - 1)
+    left = edges[rows, inner - 1]
+    width = edges[rows, inner] - left
+    # u ≥ 10⁻¹⁵⁰ keeps θ and dθ/ds finite at a tail's far end.
+    u_lo = np.maximum(0.5 * (s + 1.0), 1e-150)
+    u_hi = np.maximum(0.5 * (1.0 - s), 1e-150)
+    lo_scale, hi_scale = s_lo[expand], s_hi[expand]
+    theta = np.where(k == 0, edges[rows, 0] - lo_scale * (1.0 / u_lo - 1.0),
+                     np.where(k == last, edges[rows, last - 1] + hi_scale * (1.0 / u_hi - 1.0),
+                              left + 0.5 * (s + 1.0) * width))
+    slope = np.where(k == 0, lo_scale / (2.0 * u_lo * u_lo),
+                     np.where(k == last, hi_scale / (2.0 * u_hi * u_hi), 0.5 * width))
+    return np.asarray(theta, dtype=np.float64), np.asarray(slope, dtype=np.float64)
+
+
+def _nodes(edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray
+           ) -> tuple[FloatArray, FloatArray]:
+    """Nodes θ and dθ/ds (B, E + 1, NODES) of every panel of a block (:func:`_panel_map`)."""
+    width = np.diff(edges, axis=1)
+    inner = edges[:, :-1, None] + (0.5 * (_X + 1.0)) * width[:, :, None]
+    inner_jac = np.broadcast_to(0.5 * width[:, :, None], inner.shape)
+    u_lo = 0.5 * (_X + 1.0)
+    u_hi = 0.5 * (1.0 - _X)
+    low = edges[:, :1] - s_lo[:, None] * (1.0 / u_lo - 1.0)
+    high = edges[:, -1:] + s_hi[:, None] * (1.0 / u_hi - 1.0)
+    theta = np.concatenate([low[:, None, :], inner, high[:, None, :]], axis=1)
+    jac = np.concatenate([(s_lo[:, None] / (2.0 * u_lo * u_lo))[:, None, :], inner_jac,
+                          (s_hi[:, None] / (2.0 * u_hi * u_hi))[:, None, :]], axis=1)
+    return theta, jac
+
+
+def _log_density(
+    enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, flat: bool,
+    theta: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ) (B, n, m) and log f_q(θ) (B, m) at θ (B, m)."""
+    b_n, n = rows.shape
+    m = theta.shape[1]
+    if bool((enc.kind[rows] == KIND_POINT).all()):
+        ell, rho = _point_kernels(enc, kern, rows, theta)
+    else:
+        idx = np.broadcast_to(rows[:, :, None], (b_n, n, m)).ravel()
+        at = np.broadcast_to(theta[:, None, :], (b_n, n, m)).ravel()
+        lr, lw, _, _ = claim_kernels(enc, idx, at, np.zeros(idx.size), kern.sig[idx],
+                                     kern.beta_c[idx], False, kern.wrong_spread)
+        ell, rho = log_mix((lr + kern.coef_r[idx]).reshape(b_n, n, m),
+                           (lw + kern.coef_w[idx]).reshape(b_n, n, m))
+    log_f = np.einsum("bn,bnm->bm", enc.t[rows], ell)
+    if not flat:
+        log_f += log_norm_pdf(theta, enc.prior_centre[qs][:, None], enc.prior_sd[qs][:, None])
+    return ell, rho, log_f
+
+
+def _point_kernels(
+    enc: Encoded, kern: ClaimKernels, rows: IntArray, theta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """log C_i(θ) and ρ_i(θ) of point claims (B, n) at θ (B, m).
+
+    The kernels of :func:`models.batch.kernels.claim_kernels` in linear space, with their
+    constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y) and
+    e^{coef_w} Cauchy(y; θ, σ_w) (which cannot: 1 − c ≥ 10⁻⁹), so that a (claim, node) costs
+    one exponential and one logarithm.
+    """
+    sd = kern.sig[rows]
+    y = enc.y[rows]
+    inv = 1.0 / sd
+    d = ((y - kern.beta_c[rows]) * inv)[:, :, None] - theta[:, None, :] * inv[:, :, None]
+    d *= d
+    d *= -0.5
+    right = np.exp(d)
+    right *= (np.exp(kern.coef_r[rows] - LOG_SQRT_2PI) * inv)[:, :, None]
+    inv_w = 1.0 / np.maximum(kern.wrong_spread, 2.0 * sd)
+    dw = (y * inv_w)[:, :, None] - theta[:, None, :] * inv_w[:, :, None]
+    dw *= dw
+    dw += 1.0
+    wrong = np.reciprocal(dw, out=dw)
+    wrong *= (np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None]
+    total = right + wrong
+    rho = np.divide(right, total, out=right)
+    ell = np.log(total, out=total)
+    return ell, rho
+
+
+def _evaluate(
+    enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, edges: FloatArray,
+    flat: bool,
+) -> tuple[_Block, FloatArray, FloatArray, FloatArray]:
+    """f_q on a block's nodes, and each claim's r, ss and dev (see the module docstring)."""
+    mid = 0.5 * (edges[:, 0] + edges[:, -1])
+    s_lo = mid - edges[:, 0]
+    s_hi = edges[:, -1] - mid
+    theta, jac = _nodes(edges, s_lo, s_hi)
+    b_n, n = rows.shape
+    nodes = theta.reshape(b_n, -1)
+    ell, rho, log_f = _log_density(enc, kern, qs, rows, flat, nodes)
+    weight = (jac * _W).reshape(b_n, -1)
+    peak = log_f.max(axis=1)
+    mass = np.exp(log_f - peak[:, None]) * weight
+    z = mass.sum(axis=1)
+    # Moments of θ (about the block's centres, against cancellation) under each claim's right
+    # part: ∫ ρ_i θ^k f C_i^{1 − t_i} dθ, k = 0, 1, 2.
+    t = enc.t[rows]
+    centred = nodes - mid[:, None]
+    if np.all(t == 1.0):
+        # One set of node masses for every claim.
+        m0 = np.einsum("bg,bng->bn", mass, rho)
+        m1 = np.einsum("bg,bng->bn", mass * centred, rho)
+        m2 = np.einsum("bg,bng->bn", mass * centred * centred, rho)
+        den = z[:, None]
+    else:
+        # f C_i^{1 − t_i}, normalised per claim before exponentiating.
+        log_u = log_f[:, None, :] + (1.0 - t)[:, :, None] * ell
+        cav = np.exp(log_u - log_u.max(axis=2, keepdims=True)) * weight[:, None, :]
+        den = cav.sum(axis=2)
+        cav *= rho
+        m0 = cav.sum(axis=2)
+        m1 = np.einsum("bng,bg->bn", cav, centred)
+        m2 = np.einsum("bng,bg->bn", cav, centred * centred)
+    point = enc.kind[rows] == KIND_POINT
+    # Σ ρ (y − θ) and Σ ρ (y − β − θ)² from the moments, y and θ about the centres.
+    y = np.where(point, enc.y[rows], 0.0) - mid[:, None]
+    dev = np.where(point, (y * m0 - m1) / den, 0.0)
+    shift = y - kern.beta_s[rows]
+    ss = np.where(point, np.maximum(shift * shift * m0 - 2.0 * shift * m1 + m2, 0.0) / den,
+                  0.0)
+    g = (mass / z[:, None]).reshape(theta.shape) / _W
+    block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
+                   s_lo=s_lo, s_hi=s_hi, g=g)
+    return block, m0 / den, ss, dev
