@@ -325,7 +325,16 @@ def _pooled_groups(ctx: _Context) -> list[tuple[int, ...]] | None:
         if lo <= m <= hi:
             return None
         (below if hi < m else above).append(i)
-    return [ctx.ordered(below), ctx.ordered(above)] if below and above else None
+    if not (below and above):
+        return None
+    # Two groups only when each holds together: every pair within a group has overlapping
+    # intervals. Evenly spread figures (polls at 40, 41.5, 43, 45, 46.5, 48 with tight sds)
+    # conflict within either half as much as across the middle: no split to report there.
+    for group in (below, above):
+        spans = [_own_interval(ctx.claims[i]) for i in group]
+        if max(lo for lo, _ in spans) > min(hi for _, hi in spans):
+            return None
+    return [ctx.ordered(below), ctx.ordered(above)]
 
 
 def _own_interval(c: Claim) -> tuple[float, float]:

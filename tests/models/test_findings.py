@@ -366,3 +366,25 @@ def test_words_are_identical_for_reordered_claims(
         assert sorted(repr(shuffled[i]) for i in fb.claims) == sorted(
             repr(claims[i]) for i in fa.claims)
         assert [g.text for g in fa.figures] == [g.text for g in fb.figures]
+
+
+def test_evenly_spread_pooled_figures_are_not_a_split() -> None:
+    """Independent review: six polls at 40, 41.5, 43, 45, 46.5, 48 (sd 0.3) were reported as
+    'two groups that cannot both be right'; 41.5 and 43 conflict as much as 43 and 45."""
+    values = [40.0, 41.5, 43.0, 45.0, 46.5, 48.0]
+    sources = tuple(Source(id=f"p{i}", name=f"Poll {i}") for i in range(6))
+    claims = tuple(Claim(source=f"p{i}", kind="point", value=v, sd=0.3)
+                   for i, v in enumerate(values))
+    result = reconcile(claims, sources, unit="%", method="random_effects", scale="linear")
+    assert result.summary.kind == "figure"
+    assert "cannot both be right" not in result.explanation
+    assert not any(isinstance(f, Split) for f in result.findings)
+
+
+def test_two_surveys_far_apart_are_still_a_split() -> None:
+    sources = (Source(id="ifhs", name="the IFHS"), Source(id="lancet", name="the Lancet"))
+    claims = (Claim(source="ifhs", kind="point", value=151000, ci_low=104000, ci_high=223000),
+              Claim(source="lancet", kind="point", value=601027, ci_low=426369,
+                    ci_high=793663))
+    result = reconcile(claims, sources, unit="deaths", method="random_effects")
+    assert result.summary.kind == "split"
