@@ -160,12 +160,16 @@ class _Words:
             floor = f.side == "at_least"
             several = sum(k.kind == c.kind for k in self.claims) > 1
             which = (f"the {'highest' if floor else 'lowest'} is " if several else "")
+            # A bound on the other side can exist only as a claim judged wrong (said below).
+            other = any(k.kind != c.kind for k in self.claims)
+            limit = "an upper" if floor else "a lower"
+            nothing = (f"No claim the evidence supports sets {limit} limit" if other
+                       else f"Nothing in the evidence sets {limit} limit")
             return (capitalise(words),
                     f"No claim gives a figure{for_}, only {'' if several else 'a '}"
-                    f"{'lower' if floor else 'upper'} {'bounds' if several else 'bound'}: "
-                    f"{which}{self.phrase(i)}. Nothing "
-                    f"in the evidence sets {'an upper' if floor else 'a lower'} limit, so no "
-                    "central figure is given.")
+                    f"{'lower' if floor else 'upper'} {'bounds' if several else 'bound'}"
+                    f"{' that hold' if other and several else ' that holds' if other else ''}: "
+                    f"{which}{self.phrase(i)}. {nothing}, so no central figure is given.")
         if isinstance(f, BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
             span = (f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"

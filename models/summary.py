@@ -219,11 +219,13 @@ def _level_text(level: float) -> str:
 
 
 def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
-    kinds = {c.kind for c in ctx.claims}
+    # The claims the answer keeps decide: "at least 3,000" beside a discounted "at most 1,000"
+    # is one-sided evidence, and a central figure there would come from the prior alone.
+    pool = [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
+    kinds = {ctx.claims[i].kind for i in pool}
     if kinds not in ({"at_least"}, {"at_most"}):
         return None
     side: Side = "at_least" if kinds == {"at_least"} else "at_most"
-    pool = [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
     sign = 1.0 if side == "at_least" else -1.0
     strongest = max(pool, key=lambda i: (sign * float(ctx.claims[i].value or 0.0),
                                          -ctx.rank(i)))
