@@ -361,14 +361,17 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
     figures: list[Figure] = []
     total = 0.0
     mainly = listed = 0
+    last_main: float | None = None
     for members in units:
-        main = total < RESTS_ON_SHARE
+        share = sum(by[i].share for i in members)
+        # A unit with the same share as the last "mainly" one is named with it, never as "less".
+        tied = last_main is not None and round(share, 9) == round(last_main, 9)
+        main = total < RESTS_ON_SHARE or tied
         # Bounds have their own findings, except under a bounds headline (which skips them).
         described_elsewhere = any(i in wrong for i in members) or (not bounds_head and all(
             ctx.claims[i].kind in ("at_least", "at_most") for i in members))
         if not main and (listed >= MAX_LISTED or described_elsewhere):
             continue
-        share = sum(by[i].share for i in members)
         rep = members[0]
         cited.extend(members)
         figures.extend(f for i in members for f in ctx.quoted(i))
@@ -376,6 +379,8 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
         figures.append(ctx.share(f"share.{rep}", share, path))
         listed += 1
         mainly += main
+        if main:
+            last_main = share
         total += share
     return RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))
 

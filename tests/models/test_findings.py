@@ -406,3 +406,16 @@ def test_a_bound_beside_a_discounted_opposite_bound_stays_a_bound() -> None:
     assert result.summary.kind == "bound"
     assert result.summary.text == "At least 3,000 soldiers"
     assert "probably wrong" in result.explanation
+
+
+def test_equal_shares_are_never_told_apart_as_mainly_and_less() -> None:
+    """Independent review: two identical figures read 'mainly on AP's figure of 1,500 (share
+    50%), and less on the NIS's figure of 1,500 (share 50%)'."""
+    sources = (Source(id="ap", name="AP", reliability="B"),
+               Source(id="nis", name="the NIS", reliability="B"))
+    claims = (Claim(source="ap", kind="point", value=1500.0),
+              Claim(source="nis", kind="point", value=1500.0))
+    result = reconcile(claims, sources, unit="soldiers")
+    rests = next(f for f in result.findings if isinstance(f, RestsOn))
+    assert rests.mainly == 2
+    assert "less on" not in result.explanation
