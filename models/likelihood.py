@@ -289,13 +289,13 @@ def log_cauchy_interval(
     # sign arctan(1/lo) − arctan(1/hi) is the same difference without cancellation.
     big = (np.abs(lo_i) > _BIG_END) | (np.abs(hi_i) > _BIG_END)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        small_form = np.arctan2(hi_i - lo_i, 1.0 + lo_i * hi_i)
-        same_sign = lo_i * hi_i > 0.0
-        far_form = np.where(
-            same_sign, np.arctan(1.0 / lo_i) - np.arctan(1.0 / hi_i),
-            np.arctan(hi_i) - np.arctan(lo_i),
-        )
-    inner = np.where(big, far_form, small_form)
+        inner = np.arctan2(hi_i - lo_i, 1.0 + lo_i * hi_i)
+        if big.any():  # rare: the far form is computed only when some end needs it
+            far_form = np.where(
+                lo_i * hi_i > 0.0, np.arctan(1.0 / lo_i) - np.arctan(1.0 / hi_i),
+                np.arctan(hi_i) - np.arctan(lo_i),
+            )
+            inner = np.where(big, far_form, inner)
     # One open end: P = 1/2 ± arctan(.)/π, written with atan2 so the far tail stays accurate.
     only_lo = np.arctan2(1.0, lo_f)  # P(X ≥ lo)·π
     only_hi = np.arctan2(1.0, -hi_f)  # P(X ≤ hi)·π

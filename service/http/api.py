@@ -243,8 +243,9 @@ class IdConverter(IntegerConverter):
         # 404 outright: werkzeug's ValidationError would only skip this rule, and a sibling
         # rule of another method would then answer 405 naming methods that 404 too.
         # The length first: int() refuses strings of more than 4,300 digits (a 500 otherwise).
-        too_long = len(value.lstrip("0")) > len(str(self.max)) if self.max is not None else False
-        if self.max is not None and value and (too_long or int(value) > self.max):
+        if self.max is not None and value and (
+            len(value.lstrip("0")) > len(str(self.max)) or int(value) > self.max
+        ):
             raise NotFound()
         return super().to_python(value)
 

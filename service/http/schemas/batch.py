@@ -79,9 +79,10 @@ class BatchClaimSchema(ClaimFields):
 
 
 #: Keys of one claim in the nested form, and the numbers among them: those the schema documents.
-CLAIM_KEYS: Final[tuple[str, ...]] = tuple(BatchClaimSchema().fields)
+_CLAIM_FIELDS: Final = BatchClaimSchema().fields
+CLAIM_KEYS: Final[tuple[str, ...]] = tuple(_CLAIM_FIELDS)
 NUMBER_KEYS: Final[tuple[str, ...]] = tuple(
-    name for name, field in BatchClaimSchema().fields.items() if isinstance(field, FiniteNumber)
+    name for name, field in _CLAIM_FIELDS.items() if isinstance(field, FiniteNumber)
 )
 COLUMN_KEYS: Final[tuple[str, ...]] = ("question", *CLAIM_KEYS)
 
