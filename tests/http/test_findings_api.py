@@ -116,6 +116,28 @@ def test_style_is_optional_and_strict(client: FlaskClient) -> None:
     assert bad.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("style", "field"),
+    [({"subject": "How many soldiers went?"}, "style.subject"),
+     ({"subject": "   "}, "style.subject"),
+     ({"subject": ""}, "style.subject"),
+     ({"subject": 5}, "style.subject"),
+     ({"whole_numbers": "yes"}, "style.whole_numbers"),
+     ({"whole_numbers": 1}, "style.whole_numbers"),
+     ("plain", "style")],
+)
+def test_bad_style_is_a_422_naming_the_field(
+    client: FlaskClient, style: Any, field: str
+) -> None:
+    """A question is never pasted in as a subject, even when sent as one; booleans are JSON's."""
+    body = {"sources": [{"id": "a"}], "claims": [{"source": "a", "kind": "point", "value": 3}],
+            "style": style}
+    response = client.post("/v1/reconcile", json=body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.get_json()["errors"]
+
+
 def test_whole_numbers_option_controls_decimals(client: FlaskClient) -> None:
     body = {"sources": [{"id": "a", "reliability": "B"}, {"id": "b", "reliability": "B"}],
             "claims": [{"source": "a", "kind": "point", "value": 38.3},

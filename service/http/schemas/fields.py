@@ -16,7 +16,7 @@ import marshmallow as ma
 
 from models.credibility import GRADES
 
-__all__ = ["GRADE_CHOICES", "FiniteNumber", "Reliability"]
+__all__ = ["GRADE_CHOICES", "FiniteNumber", "JsonBoolean", "Reliability"]
 
 #: Reliability grades accepted on the wire: upper case only, so the OpenAPI enum is exact.
 GRADE_CHOICES: Final[tuple[str, ...]] = GRADES
@@ -67,6 +67,17 @@ class FiniteNumber(ma.fields.Float):
         if result is None:
             raise self.make_error("non_finite")
         return result
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON ``true`` or ``false``: no 1, no "yes", no "true" (marshmallow takes all three)."""
+
+    default_error_messages = {"invalid": "Not a boolean; got {kind}."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", kind=_json_type(value))
+        return value
 
 
 class Reliability(ma.fields.Field[str | float]):

@@ -35,7 +35,7 @@ from service.http.schemas.base import (
     optional_str,
 )
 from service.http.schemas.claim import ClaimFields
-from service.http.schemas.fields import FiniteNumber, Reliability
+from service.http.schemas.fields import FiniteNumber, JsonBoolean, Reliability
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -100,16 +100,29 @@ def _dicts(original: Any, key: str) -> list[tuple[int, Mapping[str, Any]]]:
     return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
 
 
+def _noun_phrase(text: str) -> None:
+    if not text.strip():
+        raise ma.ValidationError("A subject must not be blank.")
+    if text.rstrip().endswith("?"):
+        raise ma.ValidationError(
+            "A subject is a noun phrase (\"the troops sent\"), not a question ending in \"?\"."
+        )
+
+
 class StyleSchema(StrictSchema):
     """How the summary and the explanation are worded; every option has a default."""
 
-    subject = optional_str(
-        200,
-        "The noun phrase the text is about, e.g. \"North Korean soldiers in Russia\". By "
-        "default the question, when it reads as a noun phrase; a question ending in \"?\" is "
-        "never used as a subject.",
+    subject = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(min=1, max=200), _noun_phrase],
+        metadata={"description": (
+            "The noun phrase the text is about, e.g. \"North Korean soldiers in Russia\" (not "
+            "blank, not a question ending in \"?\"). By default the question, when it reads "
+            "as a noun phrase; a question ending in \"?\" is never used as a subject."
+        )},
     )
-    whole_numbers = ma.fields.Boolean(
+    whole_numbers = JsonBoolean(
         load_default=None,
         allow_none=True,
         metadata={
