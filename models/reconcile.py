@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.stats import norm
 
+from models.bounds import bounds_range, is_bounds_only
 from models.claims import Claim, Source, validate_claim, validate_scale, validate_sources
 from models.credibility import SourceProfile, profile_for
 from models.encode import WorkingScale, claim_sd, encode, working_scale
@@ -29,6 +30,7 @@ from models.errors import (
 )
 from models.explain import describe_claim, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
+from models.likelihood import EncodedClaims
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (
     ClaimAssessment,
@@ -236,7 +238,7 @@ def _with_words(
 ) -> ReconcileResult:
     """The result with each claim's share, the findings, the summary and the explanation."""
     shares = claim_shares(
-        result.scale, result.estimate.value,
+        result.scale, result.centre,
         [a.estimate_without_unit for a in result.claims],
         [claims[a.index].evidence_unit for a in result.claims],
         [a.estimate_without for a in result.claims],
@@ -258,11 +260,7 @@ def _robust(
     enc = encode(claims, profiles, ws)
     fit = estimator.fit(enc, units, levels)
     value = ws.backward(fit.median)
-    intervals = tuple(
-        Interval(q, ws.backward(fit.quantiles[q][0]), ws.backward(fit.quantiles[q][1]))
-        for q in levels
-    )
-    estimate = Estimate(value, intervals, None)
+    estimate = _robust_estimate(enc, fit, ws, levels)
     assessments = []
     for i, claim in enumerate(claims):
         without = fit.median_without[i]
@@ -291,7 +289,30 @@ def _robust(
         explanation="",
         sources=_source_uses(sources, profiles),
         posterior=_posterior(fit, ws),
+        fit_value=None if estimate.basis == "fit" else value,
     )
+
+
+def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale,
+                     levels: tuple[float, ...]) -> Estimate:
+    """The posterior's median and ranges; from the bounds alone when the answer keeps only
+    bounds (see :mod:`models.bounds`), so that no range is set by the prior's tail."""
+    kept = np.flatnonzero(~fit.outlier)
+    if kept.size == 0:
+        kept = np.arange(enc.n)
+    if not is_bounds_only(enc, kept):
+        return Estimate(ws.backward(fit.median), tuple(
+            Interval(q, ws.backward(fit.quantiles[q][0]), ws.backward(fit.quantiles[q][1]))
+            for q in levels))
+    found = bounds_range(enc, kept.astype(np.int64), levels)
+
+    def back(x: float | None) -> float | None:
+        return None if x is None else ws.backward(x)
+
+    return Estimate(back(found.median),
+                    tuple(Interval(q, back(found.quantiles[q][0]), back(found.quantiles[q][1]))
+                          for q in levels),
+                    basis="bounds", p_bounds_hold=found.p_hold)
 
 
 def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:

@@ -16,11 +16,15 @@ Method = Literal["robust", "random_effects", "fixed_effect"]
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """A central interval: ``low`` and ``high`` at probability ``level``."""
+    """A central interval: ``low`` and ``high`` at probability ``level``.
+
+    An end is None when the evidence sets no limit on that side (bounds on the other side
+    only; see :mod:`models.bounds`).
+    """
 
     level: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +33,28 @@ class Estimate:
 
     Attributes
     ----------
-    value : float
-        Posterior median (robust) or pooled mean (fixed/random effects).
+    value : float or None
+        Posterior median (robust) or pooled mean (fixed/random effects); None when the
+        evidence is bounds on one side only ("at least 100,000"), which support no central
+        figure.
     intervals : tuple of Interval
         One per requested level, in request order: equal-tailed credible intervals (robust) or
         confidence intervals (pooling).
     se : float or None
         Standard error of the pooled mean on the working scale (pooling methods only).
+    basis : {"fit", "bounds"}
+        ``fit``: value and intervals are the fitted model's. ``bounds``: every claim the answer
+        keeps is a bound, and they follow the rule of :mod:`models.bounds`.
+    p_bounds_hold : float or None
+        With ``basis="bounds"``: the chance, by the grades and hedges of the bounds the answer
+        keeps, that all of them hold; the range assumes they do.
     """
 
-    value: float
+    value: float | None
     intervals: tuple[Interval, ...]
     se: float | None = None
+    basis: Literal["fit", "bounds"] = "fit"
+    p_bounds_hold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +205,9 @@ class ReconcileResult:
 
     ``findings`` are the typed facts the ``explanation`` is rendered from (in its order);
     ``summary`` is the headline that fits the evidence (see :mod:`models.findings`).
+    ``fit_value`` is the fitted model's central value when the reported estimate is not it
+    (``estimate.basis == "bounds"``); leave-one-out comparisons (each claim's
+    ``estimate_without``) are made against :attr:`centre`.
     """
 
     method: Method
@@ -206,3 +223,13 @@ class ReconcileResult:
     posterior: Posterior | None = field(default=None, repr=False)
     findings: tuple[Finding, ...] = ()
     summary: Summary | None = None
+    fit_value: float | None = None
+
+    @property
+    def centre(self) -> float:
+        """The fitted model's central value: what each ``estimate_without`` compares with."""
+        if self.fit_value is not None:
+            return self.fit_value
+        if self.estimate.value is None:
+            raise ValueError("A result without a central value must carry fit_value.")
+        return self.estimate.value

@@ -106,7 +106,7 @@ class _Context:
 
     # -- figures ---------------------------------------------------------------------------
 
-    def widest(self) -> tuple[int, float, float, float]:
+    def widest(self) -> tuple[int, float, float | None, float | None]:
         intervals = self.result.estimate.intervals
         k = max(range(len(intervals)), key=lambda j: intervals[j].level)
         iv = intervals[k]
@@ -114,6 +114,9 @@ class _Context:
 
     def computed(self, name: str, x: float, path: str | None) -> Figure:
         _, _, low, high = self.widest()
+        # An open range states no width: the figure keeps two significant figures of its own.
+        if low is None or high is None:
+            low = high = 0.0
         exponent = computed_exponent(low, high, x, whole=self.whole)
         return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
 
@@ -204,7 +207,12 @@ def derive_findings(
 
 def _central(ctx: _Context) -> CentralFigure:
     k, level, low, high = ctx.widest()
+    # Only bounds on one side leave the estimate without a value or an end, and those take
+    # the one-sided headline first; the fallbacks keep the types honest.
     value = ctx.result.estimate.value
+    value = ctx.result.centre if value is None else value
+    low = value if low is None else low
+    high = value if high is None else high
     figures = (
         ctx.computed("estimate", value, "estimate.value"),
         ctx.computed("low", low, f"estimate.intervals.{k}.low"),
@@ -300,7 +308,7 @@ def _robust_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | No
     density = np.asarray(result.posterior.density)
     if values.size < 2 or not density.max() > 0:
         return None
-    at_estimate = float(np.interp(result.estimate.value, values, density))
+    at_estimate = float(np.interp(result.centre, values, density))
     if at_estimate >= TROUGH_DENSITY * float(density.max()):
         return None
     groups: list[tuple[int, ...]] = []
@@ -319,7 +327,7 @@ def _pooled_groups(ctx: _Context) -> list[tuple[int, ...]] | None:
     het = ctx.result.heterogeneity
     if het is None or het.q_df < 1 or not het.q_pvalue < HETEROGENEITY_LEVEL:
         return None
-    m = ctx.result.estimate.value
+    m = ctx.result.centre
     below: list[int] = []
     above: list[int] = []
     for i, c in enumerate(ctx.claims):
@@ -434,7 +442,7 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
     negligible = True
     if without is not None:
         figures.append(ctx.computed("estimate_without", without, f"claims.{rep}.{name}"))
-        negligible = relative_shift(ctx.result.estimate.value, without) < NEGLIGIBLE_SHIFT
+        negligible = relative_shift(ctx.result.centre, without) < NEGLIGIBLE_SHIFT
     return Discounted(negligible=negligible, claims=members, figures=tuple(figures))
 
 
@@ -465,7 +473,10 @@ def _echo_groups(ctx: _Context) -> list[EchoGroup]:
 
 def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Finding]:
     by = _by_index(ctx.result)
+    # A bound is broken by the reported value; its pull is measured against the fitted centre,
+    # which every estimate_without is compared with.
     m = ctx.result.estimate.value
+    centre = ctx.result.centre
     out: list[Finding] = []
     slack: list[int] = []
     figures: tuple[Figure, ...]
@@ -474,7 +485,7 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         c = ctx.claims[i]
         side: Side = "at_least" if c.kind == "at_least" else "at_most"
         bound = float(c.value or 0.0)
-        beyond = (bound - m) if side == "at_least" else (m - bound)
+        beyond = 0.0 if m is None else (bound - m) if side == "at_least" else (m - bound)
         scale = abs(bound) if bound != 0 else 1.0
         a = by[i]
         # Any breach beyond the grid's noise is reported as one: a bound the estimate breaks,
@@ -489,7 +500,7 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         if bounds_head:
             continue
         without = a.estimate_without  # this bound alone, not its source's other claims
-        if without is not None and relative_shift(m, without) >= NEGLIGIBLE_SHIFT:
+        if without is not None and relative_shift(centre, without) >= NEGLIGIBLE_SHIFT:
             figures = (*ctx.quoted(i), ctx.computed("estimate_without", without,
                                                     f"claims.{i}.estimate_without"))
             out.append(BindingBound(side=side, claims=(i,), figures=figures))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from models.claims import Claim, Source
+from models.result import Estimate
 
 #: The founding case: NIS B point 1,500; Zelensky C up to 10,000; anonymous about 12,000.
 TROOP_SOURCES = (
@@ -21,6 +22,25 @@ TROOP_CLAIMS = (
     Claim("anon-media", "point", 12000.0, hedge="about"),
 )
 TROOP_TEXT = {"question": "North Korean soldiers in Russia", "unit": "soldiers"}
+
+
+def estimate_numbers(estimate: Estimate) -> list[float | None]:
+    """The value and every interval end, in order; None where the answer leaves them open."""
+    out: list[float | None] = [estimate.value]
+    for interval in estimate.intervals:
+        out += [interval.low, interval.high]
+    return out
+
+
+def same_estimate(first: Estimate, second: Estimate, rel: float, factor: float = 1.0) -> bool:
+    """True when ``second`` is ``factor`` × ``first``: the same ends open (None), every number
+    within ``rel``."""
+    pairs = zip(estimate_numbers(first), estimate_numbers(second), strict=True)
+    return all(
+        (a is None and b is None)
+        or (a is not None and b is not None and abs(b - factor * a) <= rel * abs(factor * a))
+        for a, b in pairs
+    )
 
 
 def troop_case() -> tuple[list[Claim], list[Source], dict[str, Any]]:

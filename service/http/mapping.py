@@ -37,14 +37,22 @@ def _optional(x: float | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _open(x: float | None) -> float | None:
+    """None stays None (an open end, no central value); a non-finite number is kept, so the
+    response check refuses it as the internal error it is rather than hiding it as null."""
+    return None if x is None else float(x)
+
+
 def _estimate(estimate: Estimate) -> dict[str, Any]:
     return {
-        "value": float(estimate.value),
+        "value": _open(estimate.value),
         "intervals": [
-            {"level": float(i.level), "low": float(i.low), "high": float(i.high)}
+            {"level": float(i.level), "low": _open(i.low), "high": _open(i.high)}
             for i in estimate.intervals
         ],
         "se": _optional(estimate.se),
+        "basis": estimate.basis,
+        "p_bounds_hold": _optional(estimate.p_bounds_hold),
     }
 
 

@@ -217,7 +217,7 @@ def _figures(r: ReconcileResult) -> list[Figure]:
 
 def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
     by = {a.index: a for a in r.claims}
-    m = r.estimate.value
+    m = r.centre  # what every estimate_without is compared with
     assert sum(a.share for a in r.claims) == pytest.approx(1.0, abs=1e-9)
     units: dict[str, list[int]] = {}
     for i, c in enumerate(claims):
@@ -249,7 +249,7 @@ def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
                                                for x in c.numbers()):
                 assert "." not in fig.text or fig.text.endswith(("million", "billion", "trillion"))
     for f in r.findings:
-        _check_finding(f, r, claims, m)
+        _check_finding(f, r, claims, r.estimate.value)
     kinds = {type(f) for f in r.findings}
     assert r.summary is not None
     if r.summary.kind == "split":
@@ -269,7 +269,9 @@ def _parse(text: str) -> float:
     return float(value * scale[word]) if word else float(value)
 
 
-def _check_finding(f: Finding, r: ReconcileResult, claims: Sequence[Claim], m: float) -> None:
+def _check_finding(
+    f: Finding, r: ReconcileResult, claims: Sequence[Claim], m: float | None
+) -> None:
     by = {a.index: a for a in r.claims}
     if isinstance(f, Discounted):
         assert all(by[i].outlier for i in f.claims)
@@ -288,10 +290,12 @@ def _check_finding(f: Finding, r: ReconcileResult, claims: Sequence[Claim], m: f
         assert f.significant == (r.heterogeneity.q_pvalue < HETEROGENEITY_LEVEL)
         assert ("disagree more" in f.text) == f.significant
     if isinstance(f, ViolatedBound):
+        assert m is not None
         bound = float(claims[f.claims[0]].value or 0.0)
         gap = (bound - m) if f.side == "at_least" else (m - bound)
         assert gap / abs(bound) > SHIFT_RESOLUTION
     if isinstance(f, SlackBounds | BindingBound):
+        assert m is not None
         for i in f.claims:
             c = claims[i]
             bound = float(c.value or 0.0)

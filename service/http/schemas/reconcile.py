@@ -291,12 +291,24 @@ def _nested(
 
 class IntervalSchema(StrictSchema):
     level = _num("Probability of the interval, as requested.")
-    low = _num("Lower end, in the quantity's units.")
-    high = _num("Upper end, in the quantity's units.")
+    low = _num("Lower end, in the quantity's units; null when the evidence sets no lower "
+               "limit (upper bounds only).", nullable=True)
+    high = _num("Upper end, in the quantity's units; null when the evidence sets no upper "
+                "limit (lower bounds only, as for a lone 'at least 100,000').", nullable=True)
 
 
 class EstimateSchema(StrictSchema):
-    value = _num("Posterior median (robust) or pooled mean (pooling), in the quantity's units.")
+    value = _num("Posterior median (robust) or pooled mean (pooling), in the quantity's units; "
+                 "null when the evidence is bounds on one side only, which support no central "
+                 "figure.", nullable=True)
+    basis = ma.fields.String(
+        required=True, validate=validate.OneOf(["fit", "bounds"]),
+        metadata={"description": (
+            "fit: value and intervals are the fitted model's. bounds: every claim the answer "
+            "keeps is a bound, and the range is set by those bounds and their softness alone "
+            "(docs/model.md, 'Bounds alone'); it assumes they hold.")})
+    p_bounds_hold = _num("With basis 'bounds': the chance, by the grades and hedges of the "
+                         "bounds kept, that all of them hold; null otherwise.", nullable=True)
     intervals = ma.fields.List(
         _nested(IntervalSchema, "An interval."),
         required=True,
