@@ -62,10 +62,11 @@ import numpy as np
 from models.dynamics.filter import forward_backward
 from models.dynamics.kernels import (
     COARSE_POINTS,
+    ToeplitzStep,
     fine_range,
     fine_size,
     log_prior,
-    step_kernel,
+    step_operator,
     wide_range,
 )
 from models.dynamics.timeline import DayLike, Timeline, build_timeline
@@ -266,7 +267,7 @@ class DynamicEstimator:
 
     # -- pieces -------------------------------------------------------------------------------
 
-    def transitions(self, timeline: Timeline, theta: FloatArray, q: float) -> list[FloatArray]:
+    def transitions(self, timeline: Timeline, theta: FloatArray, q: float) -> list[ToeplitzStep]:
         """K between consecutive nodes for drift scale q (then K_∞ when there is a total).
 
         Parameters
@@ -278,19 +279,19 @@ class DynamicEstimator:
 
         Returns
         -------
-        list of (G, G) float
-            N − 1 row-stochastic matrices.
+        list of ToeplitzStep
+            N − 1 row-stochastic transitions (``.dense()`` gives the matrices).
         """
         monotone = self.dynamics == "cumulative"
         size, step = theta.shape[0], float(theta[1] - theta[0])
-        cache: dict[float, FloatArray] = {}
+        cache: dict[float, ToeplitzStep] = {}
         out = []
         for gap in np.diff(timeline.days).tolist():
             if gap not in cache:
-                cache[gap] = step_kernel(size, step, q * math.sqrt(gap), monotone)
+                cache[gap] = step_operator(size, step, q * math.sqrt(gap), monotone)
             out.append(cache[gap])
         if timeline.has_total:
-            out.append(step_kernel(size, step, self.total_scale, monotone))
+            out.append(step_operator(size, step, self.total_scale, monotone))
         return out
 
     @staticmethod

@@ -39,8 +39,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.dynamics.kernels import ToeplitzStep
 from models.errors import InvalidParameterError, NumericalRangeError
 from models.likelihood import FloatArray
+
+#: A transition: a dense row-stochastic (G, G) matrix or a Toeplitz step applied by convolution.
+Transition = FloatArray | ToeplitzStep
+
+
+def _push(v: FloatArray, k: Transition) -> FloatArray:
+    return k.push(v) if isinstance(k, ToeplitzStep) else np.asarray(v @ k, dtype=np.float64)
+
+
+def _pull(k: Transition, v: FloatArray) -> FloatArray:
+    return k.pull(v) if isinstance(k, ToeplitzStep) else np.asarray(k @ v, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +72,7 @@ class ChainPosterior:
 
 
 def forward_backward(
-    log_prior: FloatArray, log_evidence: FloatArray, transitions: Sequence[FloatArray]
+    log_prior: FloatArray, log_evidence: FloatArray, transitions: Sequence[Transition]
 ) -> ChainPosterior:
     """Node marginals and marginal likelihood of a chain on a grid (see module Notes).
 
@@ -71,8 +83,8 @@ def forward_backward(
         total).
     log_evidence : (N, G) float
         log e_j(g); a node without claims has a row of zeros.
-    transitions : sequence of N − 1 (G, G) float
-        K^(j), row-stochastic.
+    transitions : sequence of N − 1 Transition
+        K^(j), row-stochastic: (G, G) arrays or :class:`~models.dynamics.kernels.ToeplitzStep`.
 
     Returns
     -------
@@ -97,7 +109,7 @@ def forward_backward(
     a = np.exp(log_prior - prior_shift) * evidence[0]
     for j in range(n_nodes):
         if j > 0:
-            a = (alpha[j - 1] @ transitions[j - 1]) * evidence[j]
+            a = _push(alpha[j - 1], transitions[j - 1]) * evidence[j]
         c = float(a.sum())
         if not c > 0.0:
             raise NumericalRangeError(
@@ -109,7 +121,7 @@ def forward_backward(
         alpha[j] = a / c
     beta = np.ones_like(evidence)
     for j in range(n_nodes - 2, -1, -1):
-        beta[j] = transitions[j] @ (evidence[j + 1] * beta[j + 1]) / scale[j + 1]
+        beta[j] = _pull(transitions[j], evidence[j + 1] * beta[j + 1]) / scale[j + 1]
     marginals = alpha * beta
     # γ_j sums to 1 in exact arithmetic; renormalising removes the rounding of long chains.
     marginals /= marginals.sum(axis=1, keepdims=True)

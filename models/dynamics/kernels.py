@@ -26,6 +26,7 @@ days elapse): ``total ≥ level`` for ``cumulative``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
@@ -42,8 +43,50 @@ KEEP_NATS = 25.0
 STEPS_PER_SIGMA = 2.0
 
 
-def step_kernel(size: int, step: float, scale: float, monotone: bool) -> FloatArray:
-    """Transition matrix of a (folded) Gaussian step of ``scale`` on a uniform grid.
+@dataclass(frozen=True, slots=True)
+class ToeplitzStep:
+    """A row-renormalised Toeplitz transition, applied without forming the G × G matrix.
+
+    K_{gk} = κ_{k−g} / n_g with κ the 2G − 1 cell probabilities of the offsets −(G−1)…G−1 and
+    n_g = Σ_k κ_{k−g} the row sums on the grid. Both products are one convolution, O(G²) in C
+    without a matrix in memory: (vK)_k = Σ_g (v_g/n_g) κ_{k−g}, (Kv)_g = Σ_k κ_{k−g} v_k / n_g.
+
+    Attributes
+    ----------
+    cells : (2G − 1,) float
+        κ, offsets −(G−1) … G−1.
+    norm : (G,) float
+        n_g.
+    """
+
+    cells: FloatArray
+    norm: FloatArray
+
+    @property
+    def size(self) -> int:
+        return int(self.norm.shape[0])
+
+    def push(self, v: FloatArray) -> FloatArray:
+        """v K (the forward pass), shape (G,)."""
+        g = self.size
+        return np.asarray(np.convolve(v / self.norm, self.cells)[g - 1 : 2 * g - 1],
+                          dtype=np.float64)
+
+    def pull(self, v: FloatArray) -> FloatArray:
+        """K v (the backward pass), shape (G,)."""
+        g = self.size
+        return np.asarray(np.convolve(v[::-1], self.cells)[g - 1 : 2 * g - 1][::-1] / self.norm,
+                          dtype=np.float64)
+
+    def dense(self) -> FloatArray:
+        """The (G, G) matrix K."""
+        g = self.size
+        index = np.arange(g)[None, :] - np.arange(g)[:, None] + (g - 1)
+        return np.asarray(self.cells[index] / self.norm[:, None], dtype=np.float64)
+
+
+def step_operator(size: int, step: float, scale: float, monotone: bool) -> ToeplitzStep:
+    """Transition of a (folded) Gaussian step of ``scale`` on a uniform grid.
 
     Parameters
     ----------
@@ -58,15 +101,14 @@ def step_kernel(size: int, step: float, scale: float, monotone: bool) -> FloatAr
 
     Returns
     -------
-    (G, G) float
+    ToeplitzStep
         K_{gk} = P(θ_next = θ_k | θ = θ_g); rows sum to 1; upper triangular when ``monotone``.
 
     Notes
     -----
     With d = k − g, the cell probability is Φ((d + ½)h/s) − Φ((d − ½)h/s), written with the
     upper-tail form for d > 0 so that far cells do not cancel to noise. Folded: the d = 0 cell
-    keeps [0, h/2], so 2Φ(h/2s) − 1, and every d > 0 cell doubles. The matrix is Toeplitz
-    before the row renormalisation, so it is built from one vector of 2G − 1 cell probabilities.
+    keeps [0, h/2], so 2Φ(h/2s) − 1, and every d > 0 cell doubles.
     """
     offsets = np.arange(-(size - 1), size, dtype=np.float64)
     if scale <= 0.0:
@@ -79,9 +121,16 @@ def step_kernel(size: int, step: float, scale: float, monotone: bool) -> FloatAr
             cells = np.where(offsets < 0, 0.0,
                              np.where(offsets == 0, 2.0 * ndtr(0.5 * step / scale) - 1.0,
                                       2.0 * cells))
-    index = np.arange(size)[None, :] - np.arange(size)[:, None] + (size - 1)
-    matrix = cells[index]
-    return np.asarray(matrix / matrix.sum(axis=1, keepdims=True), dtype=np.float64)
+    # Row g sums the cells of offsets −g … G−1−g, i.e. cells[G−1−g : 2G−1−g].
+    running = np.r_[0.0, np.cumsum(cells)]
+    g = np.arange(size)
+    norm = running[2 * size - 1 - g] - running[size - 1 - g]
+    return ToeplitzStep(np.asarray(cells, dtype=np.float64), np.asarray(norm, dtype=np.float64))
+
+
+def step_kernel(size: int, step: float, scale: float, monotone: bool) -> FloatArray:
+    """:func:`step_operator` as a dense (G, G) matrix (for tests and small grids)."""
+    return step_operator(size, step, scale, monotone).dense()
 
 
 def log_prior(theta: FloatArray, centre: float, scale: float) -> FloatArray:

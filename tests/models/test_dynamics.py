@@ -26,7 +26,7 @@ from models.dynamics import (
     reconcile_dynamic,
     step_kernel,
 )
-from models.dynamics.kernels import log_prior
+from models.dynamics.kernels import log_prior, step_operator
 from models.encode import encode, working_scale
 from models.errors import InvalidClaimError, InvalidParameterError
 from models.likelihood import log_likelihood_parts
@@ -82,6 +82,21 @@ def test_forward_backward_equals_brute_force(monotone: bool, with_total: bool) -
                          joint.sum(axis=(0, 1))]) / z
     np.testing.assert_allclose(chain.marginals, expected, rtol=0, atol=BRUTE_FORCE_ATOL)
     assert chain.log_evidence == pytest.approx(math.log(z), abs=BRUTE_FORCE_ATOL)
+    # The same chain with the transitions applied by convolution (what the estimator runs).
+    operators = [step_operator(30, step, 0.4, monotone),
+                 step_operator(30, step, 2.5 if with_total else 0.7, monotone)]
+    fast = forward_backward(lp, log_ev, operators)
+    np.testing.assert_allclose(fast.marginals, expected, rtol=0, atol=BRUTE_FORCE_ATOL)
+    assert fast.log_evidence == pytest.approx(math.log(z), abs=BRUTE_FORCE_ATOL)
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+def test_toeplitz_step_equals_its_matrix(monotone: bool) -> None:
+    op = step_operator(57, 0.03, 0.2, monotone)
+    v = np.random.default_rng(5).random(57)
+
+    np.testing.assert_allclose(op.push(v), v @ op.dense(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(op.pull(v), op.dense() @ v, rtol=1e-12, atol=1e-15)
 
 
 def test_forward_backward_two_nodes_by_hand() -> None:
