@@ -1,4 +1,4 @@
-"""Drawing the forest plot's parts on matplotlib axes: the x axis, the density panel, the claim
+"""Drawing the forest plot's parts on matplotlib axes: the x axis, the curve's panel, the claim
 rows, the summary row and the legend's handles (:mod:`service.plot.forest` lays them out)."""
 
 from __future__ import annotations
@@ -18,23 +18,34 @@ from scipy.interpolate import PchipInterpolator
 from models.claims import Claim
 from models.encode import working_scale
 from models.result import ReconcileResult
-from service.plot.layout import Row, marker_area, middle, ramp, towards_centre, widest_first
+from service.plot.layout import (
+    Row,
+    ends_on,
+    marker_area,
+    middle,
+    ramp,
+    towards_centre,
+    widest_first,
+)
 from service.plot.style import (
     BAND,
+    ECHO_EDGE,
+    ECHO_FILL,
     FONT,
-    GRADE_COLOURS,
+    GRADES,
     INK,
     MUTED,
     OUTLIER_COLOUR,
     POOLED_CAPTION,
     ROBUST_CAPTION,
-    UNKNOWN_COLOUR,
+    SUMMARY_FILL,
+    UNKNOWN,
     format_count,
     log_ticks,
 )
 
 __all__ = [
-    "colour_handles",
+    "grade_handles",
     "density_curve",
     "draw_claims",
     "draw_density",
@@ -84,6 +95,10 @@ def density_curve(
     log = result.scale == "log"
     low, high = limits
     to_grid = np.log if log else np.asarray
+    if getattr(result.estimate, "basis", "fit") == "bounds":
+        # The answer is set by the bounds alone (models.bounds), not by the fitted model whose
+        # curve this would be: drawing that curve would show a shape the answer disowns.
+        return None
     if result.method == "robust":
         if result.posterior is None or len(result.posterior.values) < 2:
             return None
@@ -100,19 +115,19 @@ def density_curve(
         x = np.exp(g) if log else g
         caption = ROBUST_CAPTION
     else:
-        se = result.estimate.se
-        if se is None or not (math.isfinite(se) and se > 0):
+        se, value = result.estimate.se, result.estimate.value
+        if value is None or se is None or not (math.isfinite(se) and se > 0):
             return None
         # The pooled estimate is normal on the working scale θ with sd = se (log units on the
         # log scale; units of the scale's spread on the linear scale).
         if log:
             theta = np.linspace(math.log(low), math.log(high), 400)
             x = np.exp(theta)
-            d = np.exp(-0.5 * ((theta - math.log(result.estimate.value)) / se) ** 2)
+            d = np.exp(-0.5 * ((theta - math.log(value)) / se) ** 2)
         else:
             sd = se * working_scale(claims, "linear").unit
             x = np.linspace(low, high, 400)
-            d = np.exp(-0.5 * ((x - result.estimate.value) / sd) ** 2)
+            d = np.exp(-0.5 * ((x - value) / sd) ** 2)
         caption = POOLED_CAPTION
     inside = (x >= low) & (x <= high) & np.isfinite(d)
     if inside.sum() < 2 or d.max() <= 0:
@@ -126,8 +141,11 @@ def draw_density(
     claims: Sequence[Claim],
     limits: tuple[float, float],
     pad: float,
+    central: float | None,
 ) -> None:
-    """The top panel; ``pad`` is the gap before the caption, as a fraction of the width."""
+    """The top panel: how likely each value is, with the estimate's ranges shaded under the
+    curve and a line at the ``central`` figure (none when there is none); ``pad`` is the gap
+    before the caption, as a fraction of the width."""
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.set_yticks([])
@@ -137,7 +155,7 @@ def draw_density(
     curve = density_curve(result, claims, limits)
     if curve is None:
         ax.text(
-            0.5, 0.5, "No density to draw for this method.", transform=ax.transAxes,
+            0.5, 0.5, "No curve to draw for this answer.", transform=ax.transAxes,
             ha="center", va="center", fontsize=FONT, color=MUTED, parse_math=False,
         )
         ax.set_ylim(0, 1)
@@ -146,11 +164,12 @@ def draw_density(
     log = result.scale == "log"
     ax.plot(x, d, color=INK, linewidth=1.2)
     ax.fill_between(x, d, color=BAND, alpha=0.06, linewidth=0)
-    # Requested intervals shaded under the curve, widest palest.
+    # Requested intervals shaded under the curve, widest palest; an open end runs to the edge.
     intervals = widest_first(result)
     grid = np.log(x) if log else x
     for k, interval in enumerate(intervals):
-        lo_x, hi_x = max(interval.low, x[0]), min(interval.high, x[-1])
+        low, high = ends_on(interval, limits)
+        lo_x, hi_x = max(low, x[0]), min(high, x[-1])
         if not lo_x < hi_x:
             continue
         lo_g, hi_g = (math.log(lo_x), math.log(hi_x)) if log else (lo_x, hi_x)
@@ -160,7 +179,8 @@ def draw_density(
             band_x, np.interp(g, grid, d), color=BAND, alpha=ramp(k, len(intervals), 0.18, 0.45),
             linewidth=0,
         )
-    ax.axvline(result.estimate.value, color=INK, linestyle="--", linewidth=0.9)
+    if central is not None:
+        ax.axvline(central, color=INK, linestyle="--", linewidth=0.9)
     ax.set_ylim(0, 1.12)
     ax.text(-pad, 0.5, caption, transform=ax.transAxes, ha="right", va="center",
             fontsize=FONT, color=MUTED, linespacing=1.3, parse_math=False)
@@ -171,7 +191,7 @@ def draw_claims(
 ) -> None:
     """Every claim row, batched into a few collections: one artist per kind of mark, so that a
     plot of hundreds of claims draws as fast as one of three."""
-    largest = max((row.weight for row in rows), default=0.0)
+    largest = max((row.share for row in rows), default=0.0)
     whiskers: list[tuple[tuple[float, float], tuple[float, float]]] = []
     whisker_colours: list[str] = []
     bars: list[tuple[tuple[float, float], tuple[float, float]]] = []
@@ -199,7 +219,7 @@ def draw_claims(
             bar_colours.append(colour)
             for end in (claim.low, claim.high):
                 mark(heads, "|", end, y, 81.0, colour, colour)
-            position, marker = middle(claim.low, claim.high, log), "s"
+            position, marker = middle(claim.low, claim.high, log), row.grade.marker
         elif claim.kind in ("at_most", "at_least") and claim.value is not None:
             at_most = claim.kind == "at_most"
             # The head sits just inside the axis so that its tip, not its centre, is at the end.
@@ -207,10 +227,10 @@ def draw_claims(
             arrows.append(((claim.value, y), (edge, y)))
             arrow_colours.append(colour)
             mark(heads, "<" if at_most else ">", edge, y, 30.0, colour, colour)
-            position, marker = claim.value, ("<" if at_most else ">")
+            position, marker = claim.value, row.grade.marker
         else:
-            position, marker = float(claim.value or 0.0), "s"
-        area = marker_area(row.weight, largest)
+            position, marker = float(claim.value or 0.0), row.grade.marker
+        area = marker_area(row.share, largest)
         mark(marks, marker, position, y, area, "white" if row.outlier else colour, colour)
         if row.outlier:
             crosses.append((position, y, area * 0.8))
@@ -241,23 +261,41 @@ def draw_claims(
                    zorder=4, clip_on=False)
 
 
-def draw_summary(ax: Axes, result: ReconcileResult, y: float) -> None:
-    estimate = result.estimate
+def draw_summary(
+    ax: Axes,
+    result: ReconcileResult,
+    y: float,
+    central: float | None,
+    limits: tuple[float, float],
+    log: bool,
+) -> None:
+    """The estimate's row: a kite over the widest range with its point at the ``central``
+    figure (a plain bar when there is none), the narrower ranges as thicker bars, and an arrow
+    to the axis's end where a range is open (the evidence sets no limit that way)."""
     intervals = widest_first(result)
+    # An open end stops short of the axis's end, where its arrow head sits.
+    inside = (towards_centre(limits[0], limits, log, 0.012),
+              towards_centre(limits[1], limits, log, 0.012))
     if intervals:
         widest = intervals[0]
-        kite = Polygon(
-            [(widest.low, y), (estimate.value, y + 0.34), (widest.high, y),
-             (estimate.value, y - 0.34)],
-            closed=True, facecolor="#cfd9e6", edgecolor=INK, linewidth=1.0, zorder=3,
-        )
-        ax.add_patch(kite)
+        low, high = ends_on(widest, inside)
+        if central is not None and low <= central <= high:
+            outline = [(low, y), (central, y + 0.34), (high, y), (central, y - 0.34)]
+        else:
+            outline = [(low, y - 0.2), (low, y + 0.2), (high, y + 0.2), (high, y - 0.2)]
+        ax.add_patch(Polygon(outline, closed=True, facecolor=SUMMARY_FILL, edgecolor=INK,
+                             linewidth=1.0, zorder=3))
         for k, interval in enumerate(intervals[1:]):
-            ax.plot((interval.low, interval.high), (y, y), color=INK,
+            ax.plot(ends_on(interval, inside), (y, y), color=INK,
                     linewidth=ramp(k, len(intervals) - 1, 3.5, 7.0),
                     solid_capstyle="butt", zorder=4)
-    ax.plot((estimate.value, estimate.value), (y - 0.34, y + 0.34), color=INK, linewidth=1.6,
-            zorder=5)
+        for end, open_end, marker in ((inside[0], widest.low is None, "<"),
+                                      (inside[1], widest.high is None, ">")):
+            if open_end:
+                ax.plot((end,), (y,), linestyle="none", marker=marker, markersize=7, color=INK,
+                        zorder=5, clip_on=False)
+    if central is not None:
+        ax.plot((central, central), (y - 0.34, y + 0.34), color=INK, linewidth=1.6, zorder=5)
     if result.prediction is not None:
         ends = (result.prediction.low, result.prediction.high)
         ax.plot(ends, (y - 0.5, y - 0.5), color=INK, linestyle=":", linewidth=1.4)
@@ -265,31 +303,36 @@ def draw_summary(ax: Axes, result: ReconcileResult, y: float) -> None:
                 color=INK)
 
 
-def colour_handles() -> list[Line2D | Patch]:
+def grade_handles() -> list[Line2D | Patch]:
+    """The grades' legend: each grade's marker in its colour, its letter and credibility."""
     handles: list[Line2D | Patch] = [
-        Patch(facecolor=colour, edgecolor=colour, label=f"{grade}  {c:.0%}")
-        for grade, (c, colour) in GRADE_COLOURS.items()
+        Line2D([], [], marker=g.marker, linestyle="none", markersize=7, color=g.colour,
+               markeredgecolor=g.colour, label=f"{g.letter}  {g.credibility:.0%}")
+        for g in GRADES.values()
     ]
-    handles.append(Patch(facecolor=UNKNOWN_COLOUR, edgecolor=UNKNOWN_COLOUR,
-                         label="F: cannot be judged"))
+    handles.append(Line2D([], [], marker=UNKNOWN.marker, linestyle="none", markersize=7,
+                          color=UNKNOWN.colour, label="?  cannot be judged"))
     return handles
 
 
-def symbol_handles(result: ReconcileResult) -> list[Line2D | Patch]:
+def symbol_handles(result: ReconcileResult, echoes: bool) -> list[Line2D | Patch]:
+    """The symbols' legend in a reader's words; the echo band only when one is drawn."""
     handles: list[Line2D | Patch] = [
-        Line2D([], [], marker="s", linestyle="none", color=INK, markersize=7,
-               label="point claim (area ∝ weight)"),
-        Line2D([], [], marker="<", linestyle="none", color=INK, markersize=7,
-               label="up to / at least"),
-        Line2D([0, 1], [0, 0], color=INK, linewidth=3.2, alpha=0.55, label="range"),
-        Line2D([0, 1], [0, 0], color=INK, linewidth=1.1, marker="|", markersize=6,
-               label="stated uncertainty"),
+        Line2D([], [], marker="o", linestyle="none", color=MUTED, markersize=7,
+               label="a figure (bigger: counts more)"),
+        Line2D([0, 1], [0, 0], color=MUTED, linewidth=1.3, marker=">", markevery=[1],
+               markersize=5, label="at least / up to (arrow: no limit)"),
+        Line2D([0, 1], [0, 0], color=MUTED, linewidth=3.2, alpha=0.55, label="a range"),
+        Line2D([0, 1], [0, 0], color=MUTED, linewidth=1.1, marker="|", markersize=6,
+               label="the source's own margin of error"),
         Line2D([], [], marker="x", linestyle="none", color=OUTLIER_COLOUR, markersize=7,
-               markeredgewidth=1.6, label="outlier (probably wrong)"),
-        Line2D([], [], marker="D", linestyle="none", markerfacecolor="#cfd9e6",
-               markeredgecolor=INK, markersize=7, label="estimate and ranges"),
+               markeredgewidth=1.6, label="likely wrong"),
+        Patch(facecolor=SUMMARY_FILL, edgecolor=INK, label="estimate and its ranges"),
     ]
+    if echoes:
+        handles.append(Patch(facecolor=ECHO_FILL, edgecolor=ECHO_EDGE,
+                             label="one origin, counted once"))
     if result.prediction is not None:
         handles.append(Line2D([0, 1], [0, 0], color=INK, linestyle=":", linewidth=1.4,
-                              label=f"{result.prediction.level:.0%} prediction interval"))
+                              label=f"{result.prediction.level:.0%} range of a new source"))
     return handles

@@ -47,27 +47,45 @@ import math
 from collections.abc import Sequence
 from typing import Final, Literal
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from models.claims import Claim, Source
 from models.result import ReconcileResult
 from service.plot.draw import (
-    colour_handles,
     draw_claims,
     draw_density,
     draw_summary,
+    grade_handles,
     setup_x,
     symbol_handles,
 )
-from service.plot.layout import claim_rows, subtitle_parts, summary_note, widest_first, x_limits
+from service.plot.layout import (
+    EchoBand,
+    central_value,
+    claim_rows,
+    ends_on,
+    label_width,
+    subtitle_parts,
+    summary_note,
+    widest_first,
+    x_limits,
+)
 from service.plot.style import (
     BAND,
     CAPTION_LINES,
     DENSITY_IN,
+    ECHO_EDGE,
+    ECHO_FILL,
     FONT,
+    GRADE_GAP_IN,
+    GRADE_IN,
     INK,
+    LABEL_LINES,
+    LABEL_MAX_IN,
     MARGIN_IN,
     MIN_AXES_IN,
     MUTED,
@@ -76,11 +94,10 @@ from service.plot.style import (
     ROW_IN,
     TITLE_FONT,
     WIDTH_IN,
-    credibility_colour,
     format_count,
     log_ticks,
 )
-from service.plot.text import Measure, drawable, shorten, wrap, wrap_words
+from service.plot.text import Measure, drawable, fit_lines, percent, shorten, wrap, wrap_words
 
 __all__ = [
     "MEDIA_TYPES",
@@ -88,7 +105,6 @@ __all__ = [
     "WIDTH_IN",
     "PlotFormat",
     "build_figure",
-    "credibility_colour",
     "format_count",
     "log_ticks",
     "render_plot",
@@ -132,19 +148,31 @@ def build_figure(
     engine, which would draw the figure an extra time: a 50-claim plot renders about twice as
     fast this way.
     """
-    rows = claim_rows(result, claims, sources)
-    n = len(rows)
+    measure = Measure()
+    names = [drawable(source.label) for source in sources]
+    laid = claim_rows(result, claims, sources, measure, label_width(names, measure, LABEL_MAX_IN))
+    rows, bands, slots = laid.rows, laid.bands, laid.slots
     log = result.scale == "log"
     limits = x_limits(result, rows)
-    measure = Measure()
+    central = central_value(result)
 
+    # Widths, left to right, in inches: the names (each as wide as it needs, up to
+    # LABEL_MAX_IN, wrapped beyond), the grade's marker and letter, the axis, the claims' words.
     estimate_note = summary_note(result)
-    left_in = 0.25 + max(
-        measure.widest([row.label for row in rows] + list(CAPTION_LINES), FONT),
+    band_heads = {band.origin: _band_heading(band, measure) for band in bands}
+    name_in = max(
+        measure.widest([line for row in rows for line in row.label]
+                       + list(CAPTION_LINES) + [LEFT_HEADING], FONT),
+        measure.widest([line for lines in band_heads.values() for line in lines], FONT),
         measure.width("Estimate", FONT, "bold"),
     )
+    grade_in = GRADE_GAP_IN + max(
+        GRADE_IN - GRADE_GAP_IN, measure.widest([row.grade_label for row in rows], FONT, "bold")
+    )
+    left_in = 0.25 + name_in + grade_in
     right_in = 0.25 + max(
-        measure.widest([row.note for row in rows], FONT),
+        measure.widest([row.note for row in rows] + [RIGHT_HEADING], FONT),
+        measure.widest([_band_note(band) for band in bands], FONT),
         measure.width(estimate_note, FONT, "bold"),
     )
     # Long labels widen the figure rather than squeeze the axis below MIN_AXES_IN.
@@ -153,12 +181,13 @@ def build_figure(
     text_in = fig_in - 2 * MARGIN_IN
     title = drawable(question) if question else "Reconciled estimate"
     title_lines = wrap_words(title, measure, TITLE_FONT, text_in)
-    sub_lines = wrap(subtitle_parts(result, unit), measure, FONT + 0.5, text_in)
+    sub_lines = wrap(subtitle_parts(result, unit), measure, FONT + 1.5, text_in)
 
-    # Heights, top to bottom, in inches.
-    title_in, sub_in = 0.1 + 0.22 * len(title_lines), 0.19 * len(sub_lines)
-    forest_in = ROW_IN * (n + 2)
-    symbols = symbol_handles(result)
+    # Heights, top to bottom, in inches: a row per slot (claims and echo headings), one for
+    # the column headings, and the summary row below.
+    title_in, sub_in = 0.1 + 0.22 * len(title_lines), 0.22 * len(sub_lines)
+    forest_in = ROW_IN * (slots + 3)
+    symbols = symbol_handles(result, echoes=bool(bands))
     axis_in = 0.62
     legend_in = 0.3 + 0.18 * max(3, math.ceil(len(symbols) / 2))
     height = MARGIN_IN + title_in + sub_in + 0.12 + DENSITY_IN + forest_in + axis_in + legend_in
@@ -181,38 +210,62 @@ def build_figure(
              parse_math=False)
     y -= title_in
     fig.text(MARGIN_IN / fig_in, y / height, "\n".join(sub_lines), ha="left", va="top",
-             fontsize=FONT + 0.5, color=MUTED, linespacing=1.35, parse_math=False)
-    pad = 0.12 / axes_in
-    draw_density(top, result, claims, limits, pad)
+             fontsize=FONT + 1.5, color=INK, linespacing=1.35, parse_math=False)
+
+    def across(inches: float) -> float:
+        """A distance in inches as a fraction of the axes' width."""
+        return inches / axes_in
+
+    pad = across(0.12)
+    draw_density(top, result, claims, limits, pad, central)
 
     summary_y = -0.4
-    ax.set_ylim(summary_y - 0.9, n + 0.6)
+    heading_y = slots + 1.0
+    ax.set_ylim(summary_y - 0.9, slots + 1.5)
+    in_band = {row.y for row in rows if row.group is not None} | {b.top for b in bands}
     stripes = [
-        [(0.0, row.y - 0.5), (1.0, row.y - 0.5), (1.0, row.y + 0.5), (0.0, row.y + 0.5)]
-        for row in rows[::2]  # zebra stripes make a wide row easy to follow
+        [(0.0, k - 0.5), (1.0, k - 0.5), (1.0, k + 0.5), (0.0, k + 0.5)]
+        for k in range(slots, 0, -2)  # zebra stripes make a wide row easy to follow
+        if k not in in_band
     ]
     ax.add_collection(
         PolyCollection(stripes, facecolors="#f2f4f7", linewidths=0, zorder=0,
                        transform=ax.get_yaxis_transform()),
         autolim=False,
     )
+    _draw_bands(ax, bands, band_heads, left=-across(left_in - 0.1),
+                right=1 + across(right_in - 0.1), bracket=-across(0.05))
     ax.axhline(0.45, color="#c9d1da", linewidth=0.8)
     intervals = widest_first(result)
     if intervals:
-        ax.axvspan(intervals[0].low, intervals[0].high, color=BAND, alpha=0.07, linewidth=0,
+        ax.axvspan(*ends_on(intervals[0], limits), color=BAND, alpha=0.07, linewidth=0,
                    zorder=0)
-    ax.axvline(result.estimate.value, color=INK, linestyle="--", linewidth=0.9, zorder=1)
+    if central is not None:
+        ax.axvline(central, color=INK, linestyle="--", linewidth=0.9, zorder=1)
     draw_claims(ax, rows, limits, log)
-    draw_summary(ax, result, summary_y)
+    draw_summary(ax, result, summary_y, central, limits, log)
 
-    # Row labels as plain text (cheaper than tick labels): source left, claim and weight right.
+    # Row labels as plain text (cheaper than tick labels): the source's name, its grade's
+    # marker and letter, then the claim in words and its share on the right.
     rows_axis = ax.get_yaxis_transform()
+    name_x = -(pad + across(grade_in))
+    marker_x = -(pad + across(grade_in - 0.1))
+    letter_x = -(pad + across(grade_in - 0.2))
     for row in rows:
-        ax.text(-pad, row.y, row.label, transform=rows_axis, ha="right", va="center",
-                fontsize=FONT, color=INK, parse_math=False)
+        ax.text(name_x, row.y, "\n".join(row.label), transform=rows_axis, ha="right",
+                va="center", fontsize=FONT, color=INK, linespacing=1.0, parse_math=False)
+        ax.text(letter_x, row.y, row.grade_label, transform=rows_axis, ha="left", va="center",
+                fontsize=FONT, fontweight="bold", color=INK, parse_math=False)
         ax.text(1 + pad, row.y, row.note, transform=rows_axis, ha="left", va="center",
                 fontsize=FONT, color=OUTLIER_COLOUR if row.outlier else INK, parse_math=False)
-    ax.text(-pad, summary_y, "Estimate", transform=rows_axis, ha="right", va="center",
+    for grade in {row.grade for row in rows}:
+        ys = [row.y for row in rows if row.grade == grade]
+        ax.scatter([marker_x] * len(ys), ys, s=34, marker=grade.marker, color=grade.colour,
+                   transform=rows_axis, clip_on=False, zorder=3)
+    for text, x, ha in ((LEFT_HEADING, name_x, "right"), (RIGHT_HEADING, 1 + pad, "left")):
+        ax.text(x, heading_y, text, transform=rows_axis, ha=ha, va="center", fontsize=FONT,
+                color=MUTED, parse_math=False)
+    ax.text(name_x, summary_y, "Estimate", transform=rows_axis, ha="right", va="center",
             fontsize=FONT, fontweight="bold", color=INK, parse_math=False)
     ax.text(1 + pad, summary_y, estimate_note, transform=rows_axis, ha="left", va="center",
             fontsize=FONT, fontweight="bold", color=INK, parse_math=False)
@@ -229,13 +282,57 @@ def build_figure(
     legend = {"fontsize": FONT - 0.5, "frameon": False, "handlelength": 1.6,
               "columnspacing": 1.2, "title_fontsize": FONT - 0.5, "alignment": "left",
               "borderaxespad": 0.0}
-    fig.legend(handles=colour_handles(), loc="lower left", ncols=2,
+    fig.legend(handles=grade_handles(), loc="lower left", ncols=2,
                bbox_to_anchor=(MARGIN_IN / fig_in, MARGIN_IN / height),
-               title="Colour: source grade (share of its figures expected right)", **legend)
+               title="Grade of the source: how often\nits figures are expected to be right",
+               **legend)
     fig.legend(handles=symbols, loc="lower right", ncols=2,
                bbox_to_anchor=(1 - MARGIN_IN / fig_in, MARGIN_IN / height),
                title="Symbols", **legend)
     return fig
+
+
+#: Column headings over the names and the claims.
+LEFT_HEADING: Final = "Source and grade"
+RIGHT_HEADING: Final = "Claim · share of the estimate"
+
+
+def _band_heading(band: EchoBand, measure: Measure) -> list[str]:
+    """An echo group's heading, in the names' column: its origin, wrapped like a name."""
+    origin = drawable(band.origin)
+    return fit_lines(f"One origin, counted once: {origin}", measure, FONT, LABEL_MAX_IN,
+                     LABEL_LINES)
+
+
+def _band_note(band: EchoBand) -> str:
+    return f"{len(band.claims)} claims · {percent(band.share)} together"
+
+
+def _draw_bands(
+    ax: Axes,
+    bands: Sequence[EchoBand],
+    headings: dict[str, list[str]],
+    *,
+    left: float,
+    right: float,
+    bracket: float,
+) -> None:
+    """Echo groups as a tinted band behind their heading and rows, from the names to the
+    claims' words, with a bracket joining the rows just left of the axis (x in axes fractions)."""
+    transform = ax.get_yaxis_transform()
+    for band in bands:
+        top, bottom = band.top + 0.45, band.bottom - 0.45
+        ax.add_patch(Rectangle((left, bottom), right - left, top - bottom, transform=transform,
+                               facecolor=ECHO_FILL, edgecolor="none", zorder=0, clip_on=False))
+        ax.plot((bracket * 0.4, bracket, bracket, bracket * 0.4),
+                (band.top - 0.55, band.top - 0.55, bottom + 0.1, bottom + 0.1),
+                transform=transform, color=ECHO_EDGE, linewidth=1.2, clip_on=False, zorder=1)
+        ax.text(bracket * 2.0, band.top, "\n".join(headings[band.origin]), transform=transform,
+                ha="right", va="center", fontsize=FONT, fontstyle="italic", color=ECHO_EDGE,
+                linespacing=1.0, parse_math=False)
+        ax.text(1 - bracket * 2.0, band.top, _band_note(band), transform=transform, ha="left",
+                va="center", fontsize=FONT, fontstyle="italic", color=ECHO_EDGE,
+                parse_math=False)
 
 
 def render_plot(

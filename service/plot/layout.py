@@ -16,13 +16,28 @@ from models.claims import Claim, Source
 from models.encode import WorkingScale
 from models.explain import describe_claim
 from models.result import Interval, ReconcileResult
-from service.plot.style import UNKNOWN_COLOUR, credibility_colour
-from service.plot.text import figure_text, grade_text, minus_signs, percent, shorten, span_text
+from service.plot.style import FONT, LABEL_LINES, GradeStyle, grade_style
+from service.plot.text import (
+    Measure,
+    drawable,
+    figure_text,
+    fit_lines,
+    grade_text,
+    minus_signs,
+    open_span_text,
+    percent,
+    shorten,
+)
 
 __all__ = [
     "Z95",
+    "EchoBand",
     "Row",
+    "Rows",
+    "central_value",
     "claim_rows",
+    "ends_on",
+    "label_width",
     "marker_area",
     "middle",
     "ramp",
@@ -40,21 +55,77 @@ Z95: Final = 1.959963984540054
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One claim row: where and how to draw it."""
+    """One claim row: where and how to draw it.
+
+    ``label`` is the source's name in one or more lines; ``grade`` how the source's grade is
+    drawn and ``grade_label`` the letter (or percentage) printed beside the name; ``share`` how
+    much the estimate rests on the claim (its marker's area and the percentage on the right);
+    ``group`` the origin the claim echoes with others, if any.
+    """
 
     y: float
     claim: Claim
-    label: str
+    label: tuple[str, ...]
+    grade: GradeStyle
+    grade_label: str
     note: str
-    colour: str
-    weight: float
+    share: float
     outlier: bool
     whisker: tuple[float, float] | None
+    group: str | None = None
+
+    @property
+    def colour(self) -> str:
+        return self.grade.colour
+
+
+@dataclass(frozen=True, slots=True)
+class EchoBand:
+    """Claims repeating one origin, drawn together: a heading row at ``top`` and the members'
+    rows down to ``bottom``; ``share`` is the group's total (it counts once)."""
+
+    origin: str
+    top: float
+    bottom: float
+    share: float
+    claims: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """The claim rows, the echo groups among them, and ``slots``: rows plus headings."""
+
+    rows: tuple[Row, ...]
+    bands: tuple[EchoBand, ...]
+    slots: int
+
+
+def ends_on(interval: Interval, limits: tuple[float, float]) -> tuple[float, float]:
+    """An interval's ends, an open end (None) drawn at the axis's end."""
+    low = limits[0] if interval.low is None else interval.low
+    high = limits[1] if interval.high is None else interval.high
+    return low, high
 
 
 def widest_first(result: ReconcileResult) -> list[Interval]:
-    """The estimate's intervals, widest first."""
-    return sorted(result.estimate.intervals, key=lambda i: i.high - i.low, reverse=True)
+    """The estimate's intervals, widest first (an interval open on a side is the widest)."""
+
+    def width(i: Interval) -> float:
+        if i.low is None or i.high is None:
+            return math.inf
+        return i.high - i.low
+
+    return sorted(result.estimate.intervals, key=lambda i: (width(i), i.level), reverse=True)
+
+
+def central_value(result: ReconcileResult) -> float | None:
+    """The central figure to draw, or None: there is none (bounds on one side only), or the
+    headline is not a figure (a range set by bounds, a bound, a split), and a line at the
+    model's median would show a figure the words refuse to print."""
+    summary = result.summary
+    if summary is not None and summary.kind != "figure":
+        return None
+    return result.estimate.value
 
 
 def stated_whisker(claim: Claim, scale: str) -> tuple[float, float] | None:
@@ -73,37 +144,113 @@ def stated_whisker(claim: Claim, scale: str) -> tuple[float, float] | None:
     return (claim.value - Z95 * claim.sd, claim.value + Z95 * claim.sd)
 
 
+def _order(claims: Sequence[Claim]) -> list[int | str]:
+    """Request order, except that claims echoing one origin (two or more sharing it) follow
+    the first of them: each such origin appears once, as its name, before its members."""
+    members: dict[str, int] = {}
+    for claim in claims:
+        if claim.origin is not None:
+            members[claim.origin] = members.get(claim.origin, 0) + 1
+    order: list[int | str] = []
+    placed: set[str] = set()
+    for i, claim in enumerate(claims):
+        origin = claim.origin
+        if origin is None or members[origin] < 2:
+            order.append(i)
+        elif origin not in placed:
+            placed.add(origin)
+            order.append(origin)
+            order += [j for j, c in enumerate(claims) if c.origin == origin]
+    return order
+
+
+def label_width(names: Sequence[str], measure: Measure, cap: float) -> float:
+    """The width the names' column needs, at most ``cap`` inches: the widest name on one line,
+    or, for a name wider than ``cap``, the narrowest width that holds it on two lines.
+
+    Only the longest few names are measured (see :meth:`Measure.widest`).
+    """
+    longest = sorted(set(names), key=len, reverse=True)[:8]
+    need = 0.0
+    for name in longest:
+        width = measure.width(name, FONT)
+        if width > cap:
+            width = min(cap, _two_lines(name, measure))
+        need = max(need, width)
+    return need
+
+
+def _two_lines(name: str, measure: Measure) -> float:
+    """Width of ``name`` broken between words into two lines as even as can be."""
+    words = name.split()
+    if len(words) < 2:
+        return measure.width(name, FONT) / 2 + 0.05  # a long word is broken inside
+    best = math.inf
+    for k in range(1, len(words)):
+        head = measure.width(" ".join(words[:k]), FONT)
+        if head >= best:  # the first line only grows from here
+            break
+        best = min(best, max(head, measure.width(" ".join(words[k:]), FONT)))
+    return best
+
+
 def claim_rows(
-    result: ReconcileResult, claims: Sequence[Claim], sources: Sequence[Source]
-) -> list[Row]:
+    result: ReconcileResult,
+    claims: Sequence[Claim],
+    sources: Sequence[Source],
+    measure: Measure,
+    label_in: float,
+) -> Rows:
+    """One row per claim, echoes of one origin together under a heading; names wrapped to
+    ``label_in`` inches (see :func:`label_width`)."""
     names = {source.id: source.label for source in sources}
     uses = {use.id: use for use in result.sources}
     assessments = {a.index: a for a in result.claims}
-    n = len(claims)
-    rows = []
-    for i, claim in enumerate(claims):
+    # The share says how much the estimate rests on a claim; a result without shares (all
+    # zero) falls back on the sensitivity, the only measure it has.
+    by_share = any(a.share > 0 for a in result.claims)
+
+    def share_of(i: int) -> float:
+        a = assessments.get(i)
+        if a is None:
+            return 0.0
+        return float(a.share if by_share else a.weight)
+
+    order = _order(claims)
+    slots = len(order)
+    rows: list[Row] = []
+    bands: list[EchoBand] = []
+    for k, item in enumerate(order):
+        y = float(slots - k)
+        if isinstance(item, str):
+            group = tuple(j for j, c in enumerate(claims) if c.origin == item)
+            bands.append(EchoBand(item, y, y - len(group), sum(map(share_of, group)), group))
+            continue
+        i, claim = item, claims[item]
         use = uses.get(claim.source)
         assessment = assessments.get(i)
-        weight = float(assessment.weight) if assessment is not None else 0.0
         outlier = bool(assessment.outlier) if assessment is not None else False
-        grade = grade_text(use)
-        label = shorten(names.get(claim.source, claim.source))
-        note = f"{minus_signs(describe_claim(claim))} · {percent(weight)}"
+        share = share_of(i)
+        note = f"{minus_signs(describe_claim(claim))} · {percent(share)}"
         if outlier:
-            note += " · outlier"
+            note += " · likely wrong"
+        name = drawable(names.get(claim.source, claim.source))
+        group_of = claim.origin if any(i in b.claims for b in bands) else None
         rows.append(
             Row(
-                y=float(n - i),
+                y=y,
                 claim=claim,
-                label=f"{label} ({grade})" if grade else label,
+                label=tuple(fit_lines(name, measure, FONT, label_in, LABEL_LINES)),
+                grade=grade_style(use),
+                grade_label=grade_text(use),
                 note=note,
-                colour=credibility_colour(use) if use is not None else UNKNOWN_COLOUR,
-                weight=weight,
+                share=share,
                 outlier=outlier,
                 whisker=stated_whisker(claim, result.scale),
+                group=group_of,
             )
         )
-    return rows
+    return Rows(tuple(rows), tuple(bands), slots)
 
 
 #: Axis ends stay finite: 10**307 and 1e307 leave room below the largest double.
@@ -113,19 +260,24 @@ _MAX_LINEAR: Final = 1e307
 
 def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float]:
     """Axis limits covering every figure, interval and bound, with room for the arrows."""
-    figures: list[float] = [result.estimate.value]
+    figures: list[float | None] = [result.estimate.value]
+    open_low = open_high = False
     for interval in result.estimate.intervals:
         figures += [interval.low, interval.high]
+        open_low |= interval.low is None
+        open_high |= interval.high is None
     if result.prediction is not None:
         figures += [result.prediction.low, result.prediction.high]
     for row in rows:
         figures += list(row.claim.numbers())
         if row.whisker is not None:
             figures += list(row.whisker)
-    values = np.array([f for f in figures if math.isfinite(f)], dtype=float)
+    values = np.array([f for f in figures if f is not None and math.isfinite(f)], dtype=float)
     log = result.scale == "log"
     if log:
         values = np.log10(values[values > 0])
+    if values.size == 0:  # nothing finite to show (never from a valid request): any axis
+        values = np.zeros(1)
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo
     if span <= 0:  # every figure equal: show a factor of two (log) or ±10 % around it
@@ -133,8 +285,10 @@ def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float
         lo, hi = lo - span / 2, hi + span / 2
     pad = 0.08 * span
     lo, hi = lo - pad, hi + pad
-    # An open bound needs room for its arrow: a fifth of the axis beyond the bound.
+    # An open bound, or an open end of the estimate's range, needs room for its arrow: a
+    # fifth of the axis beyond the figures.
     arrow = 0.2 * (hi - lo)
+    lo, hi = (lo - arrow if open_low else lo), (hi + arrow if open_high else hi)
     for row in rows:
         if row.claim.value is None:
             continue
@@ -175,16 +329,42 @@ def marker_area(weight: float, largest: float) -> float:
 
 
 def summary_note(result: ReconcileResult) -> str:
+    """The summary row's words: the central figure with the widest range ("1,600 (90%:
+    1,100–8,900)", rounded as the summary rounds them), or only the range when no central
+    figure is drawn ("90%: at least 98,400")."""
     intervals = widest_first(result)
-    head = figure_text(result.estimate.value)
+    value = central_value(result)
     if not intervals:
-        return head
+        return figure_text(value) if value is not None else "no figure"
     widest = intervals[0]
-    return f"{head} ({widest.level:.0%}: {span_text(widest.low, widest.high)})"
+    span = open_span_text(widest.low, widest.high)
+    if value is None:
+        return f"{widest.level:.0%}: {span}"
+    head = figure_text(value)
+    printed = _summary_figures(result)
+    if {"estimate", "low", "high", "level"} <= printed.keys():
+        head, span = printed["estimate"], f"{printed['low']}–{printed['high']}"
+        if printed["low"].startswith("\N{MINUS SIGN}"):
+            span = f"{printed['low']} to {printed['high']}"
+        return f"{head} ({printed['level']}: {span})"
+    return f"{head} ({widest.level:.0%}: {span})"
+
+
+def _summary_figures(result: ReconcileResult) -> dict[str, str]:
+    """The texts of the summary's figures by name, as the words print them."""
+    if result.summary is None or result.summary.kind != "figure":
+        return {}
+    return {f.name: minus_signs(f.text) for f in result.summary.figures}
 
 
 def subtitle_parts(result: ReconcileResult, unit: str | None) -> list[str]:
+    """The subtitle: the headline the words print (the response's summary); without one, the
+    central figure and every range."""
+    if result.summary is not None:
+        return [drawable(result.summary.text)]
     unit_text = f" {shorten(unit, 40)}" if unit else ""
-    parts = [f"About {figure_text(result.estimate.value)}{unit_text}"]
-    parts += [f"{i.level:.0%} range {span_text(i.low, i.high)}" for i in result.estimate.intervals]
-    return parts
+    value = result.estimate.value
+    parts = [f"About {figure_text(value)}{unit_text}"] if value is not None else []
+    return parts + [
+        f"{i.level:.0%} range {open_span_text(i.low, i.high)}" for i in result.estimate.intervals
+    ]

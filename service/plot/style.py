@@ -1,16 +1,16 @@
 """Colours, sizes and axis ticks of the forest plot (:mod:`service.plot.forest`).
 
-The credibility colours, the fonts and the layout constants in inches, and the tick positions
-and labels of the x axis: 1.5k, 12k, 1.2M on the log scale (:func:`format_count`,
+The grades' colours and markers, the fonts and the layout constants in inches, and the tick
+positions and labels of the x axis: 1.5k, 12k, 1.2M on the log scale (:func:`format_count`,
 :func:`log_ticks`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Final
 
-import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from models.result import SourceUse
@@ -19,10 +19,17 @@ __all__ = [
     "BAND",
     "CAPTION_LINES",
     "DENSITY_IN",
+    "ECHO_EDGE",
+    "ECHO_FILL",
     "FONT",
-    "GRADE_COLOURS",
+    "GRADES",
+    "GradeStyle",
     "INK",
+    "GRADE_GAP_IN",
+    "GRADE_IN",
     "LABEL_CHARS",
+    "LABEL_LINES",
+    "LABEL_MAX_IN",
     "MARGIN_IN",
     "MIN_AXES_IN",
     "MUTED",
@@ -32,43 +39,74 @@ __all__ = [
     "REPLACEMENT",
     "ROBUST_CAPTION",
     "ROW_IN",
+    "SUMMARY_FILL",
     "TITLE_FONT",
+    "UNKNOWN",
     "UNKNOWN_COLOUR",
     "WIDTH_IN",
-    "credibility_colour",
+    "grade_style",
     "format_count",
     "log_ticks",
 ]
 
-#: Credibility c_s of the grades A–E and their colours: the plasma colour map (perceptually
-#: uniform, readable in grey scale) sampled from 0 to 0.74, stopping before its pale yellow end,
-#: which would vanish on white. Other credibilities are interpolated between these anchors.
-GRADE_COLOURS: Final[dict[str, tuple[float, str]]] = {
-    "A": (0.95, "#0d0887"),
-    "B": (0.85, "#48039f"),
-    "C": (0.70, "#8a09a5"),
-    "D": (0.50, "#ce4b75"),
-    "E": (0.30, "#f79143"),
+@dataclass(frozen=True, slots=True)
+class GradeStyle:
+    """How one grade is drawn: the credibility c_s it stands for, a colour and a marker."""
+
+    letter: str
+    credibility: float
+    colour: str
+    marker: str
+
+
+#: The grades A–E, each with its own colour *and* marker so that neighbouring grades (B and C)
+#: differ at a glance, in grey scale and for colour-blind readers too. The colours are the
+#: Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), whose hues stay apart under
+#: the common colour-vision deficiencies; its yellow is left out (it vanishes on white) and so
+#: is its red-leaning vermillion's neighbour, the outliers' red.
+GRADES: Final[dict[str, GradeStyle]] = {
+    "A": GradeStyle("A", 0.95, "#0072b2", "o"),  # blue, circle
+    "B": GradeStyle("B", 0.85, "#009e73", "s"),  # bluish green, square
+    "C": GradeStyle("C", 0.70, "#e69f00", "^"),  # orange, triangle
+    "D": GradeStyle("D", 0.50, "#cc79a7", "D"),  # reddish purple, diamond
+    "E": GradeStyle("E", 0.30, "#8b4513", "v"),  # brown, triangle pointing down
 }
-UNKNOWN_COLOUR: Final = "#8c8c8c"
+#: A source whose grade cannot be judged (F, or none given): a dark grey plus, letter "?".
+UNKNOWN: Final = GradeStyle("?", 0.5, "#555555", "P")
+UNKNOWN_COLOUR: Final = UNKNOWN.colour
 OUTLIER_COLOUR: Final = "#c0392b"
 INK: Final = "#1f2933"
+#: The estimate's kite, and the band behind claims that echo one origin.
+SUMMARY_FILL: Final = "#cfd9e6"
+ECHO_FILL: Final = "#ece6da"
+ECHO_EDGE: Final = "#7d6b4f"
 MUTED: Final = "#5f6b7a"
 BAND: Final = "#3d5a80"
 
 # Layout, in inches: the figure is WIDTH_IN wide (576 pt in SVG, 1,200 px in PNG at PNG_DPI)
-# unless its labels leave the axis less than MIN_AXES_IN; each claim row is ROW_IN tall, the
-# density panel DENSITY_IN; source names are cut at LABEL_CHARS characters.
+# unless its labels leave the axis less than MIN_AXES_IN; each claim row is ROW_IN tall (a
+# heading row too: the column headings, an echo group's), the curve's panel DENSITY_IN. A
+# source's name gets as much room as it needs up to LABEL_MAX_IN, then wraps onto LABEL_LINES
+# lines; only a name longer than that is cut, with an ellipsis. GRADE_IN is the grade's column
+# (its marker and letter) between the names and the axis, at least GRADE_IN wide: GRADE_GAP_IN
+# for the marker and the gaps, then the letter (or a percentage, which is wider).
 WIDTH_IN: Final = 8.0
-MIN_AXES_IN: Final = 3.5
+MIN_AXES_IN: Final = 3.3
 ROW_IN: Final = 0.3
 DENSITY_IN: Final = 1.1
 MARGIN_IN: Final = 0.15
-ROBUST_CAPTION: Final = "Posterior\ndensity"
-POOLED_CAPTION: Final = "Normal\napproximation\n(estimate ± se)"
+LABEL_MAX_IN: Final = 2.8
+LABEL_LINES: Final = 2
+GRADE_IN: Final = 0.42
+GRADE_GAP_IN: Final = 0.28
+#: The curve's caption, in words a reader uses (no "density"): on the robust method it is the
+#: model's distribution of the quantity, on the pooling ones its normal approximation.
+ROBUST_CAPTION: Final = "How likely\neach value is"
+POOLED_CAPTION: Final = "How likely\neach value is\n(roughly)"
 CAPTION_LINES: Final = (*ROBUST_CAPTION.splitlines(), *POOLED_CAPTION.splitlines())
 PNG_DPI: Final = 150
-LABEL_CHARS: Final = 34
+#: Longest unit printed on the axis, in characters.
+LABEL_CHARS: Final = 60
 #: Drawn in place of a character the font has no glyph for.
 REPLACEMENT: Final = "\ufffd"
 FONT: Final = 8.5
@@ -90,7 +128,7 @@ _MANTISSAS: Final[tuple[tuple[float, ...], ...]] = (
 )
 
 
-# --- Ticks and colours ------------------------------------------------------------------------
+# --- Ticks and grades ------------------------------------------------------------------------
 
 
 def format_count(x: float) -> str:
@@ -164,13 +202,11 @@ def log_ticks(low: float, high: float, max_ticks: int = 8) -> list[float]:
     return best
 
 
-def credibility_colour(use: SourceUse) -> str:
-    """Colour of a source's markers: grey when its grade cannot be judged, else by c_s."""
-    if use.origin == "unknown":
-        return UNKNOWN_COLOUR
-    anchors = sorted(GRADE_COLOURS.values())
-    cs = np.array([c for c, _ in anchors])
-    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for _, h in anchors], dtype=float)
-    mixed = [round(float(np.interp(use.credibility, cs, rgb[:, k]))) for k in range(3)]
-    return "#{:02x}{:02x}{:02x}".format(*mixed)
-
+def grade_style(use: SourceUse | None) -> GradeStyle:
+    """How a source's claims are drawn: by its grade; a credibility given as a number (or
+    learned) takes the grade nearest to it; grey "?" when the grade cannot be judged."""
+    if use is None or use.origin == "unknown":
+        return UNKNOWN
+    if use.grade in GRADES:
+        return GRADES[use.grade]
+    return min(GRADES.values(), key=lambda g: (abs(g.credibility - use.credibility), g.letter))

@@ -4,7 +4,7 @@ font's glyphs and to length, and text measured and wrapped in inches without a r
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -18,9 +18,11 @@ __all__ = [
     "Measure",
     "drawable",
     "figure_text",
+    "fit_lines",
     "font_characters",
     "grade_text",
     "minus_signs",
+    "open_span_text",
     "percent",
     "shorten",
     "span_text",
@@ -43,6 +45,17 @@ def span_text(low: float, high: float) -> str:
     """"1,100–8,860", or "−143 to −91.5" where a dash would read as a minus."""
     joiner = "–" if low >= 0 else " to "
     return f"{figure_text(low)}{joiner}{figure_text(high)}"
+
+
+def open_span_text(low: float | None, high: float | None) -> str:
+    """A range whose ends may be open: "1,100–8,860", "at least 98,400", "up to 3,000"."""
+    if low is not None and high is not None:
+        return span_text(low, high)
+    if low is not None:
+        return f"at least {figure_text(low)}"
+    if high is not None:
+        return f"up to {figure_text(high)}"
+    return "no limit either way"
 
 
 @cache
@@ -68,11 +81,14 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def grade_text(use: SourceUse | None) -> str:
-    if use is None:
-        return ""
+    """The grade printed beside a source's name: its letter; a credibility given as a number
+    (or learned without a grade) as a percentage, the scale the grades' legend uses; "?" when
+    it cannot be judged."""
+    if use is None or use.origin == "unknown":
+        return "?"
     if use.grade is not None:
         return use.grade
-    return f"{use.credibility:.2f}"
+    return f"{use.credibility:.0%}"
 
 
 def percent(weight: float) -> str:
@@ -113,21 +129,67 @@ def wrap(parts: Sequence[str], measure: Measure, size: float, width_in: float) -
     return lines
 
 
-def wrap_words(
-    text: str, measure: Measure, size: float, width_in: float, max_lines: int = 2
+def fit_lines(
+    text: str,
+    measure: Measure,
+    size: float,
+    width_in: float,
+    max_lines: int = 2,
+    weight: str = "normal",
 ) -> list[str]:
-    """``text`` broken between words into at most ``max_lines`` lines no wider than
-    ``width_in`` (bold); what does not fit ends in an ellipsis."""
+    """``text`` in at most ``max_lines`` lines no wider than ``width_in``.
+
+    Lines break between words; a single word wider than a line is broken inside (a name with
+    no spaces still shows in full when it fits the lines). Only text that does not fit in
+    ``max_lines`` lines is cut, and ends in an ellipsis.
+    """
+    if _surely_fits(text, size, width_in) or measure.width(text, size, weight) <= width_in:
+        return [text]
+
+    def fits(line: str) -> bool:
+        return measure.width(line, size, weight) <= width_in
+
     lines: list[str] = []
     for word in text.split():
         candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and measure.width(candidate, size, "bold") <= width_in:
+        if lines and fits(candidate):
             lines[-1] = candidate
-        else:
-            lines.append(word)
+            continue
+        while not fits(word) and len(word) > 1:  # break a long word where the line is full
+            cut = max(1, _longest_prefix(word, fits))
+            lines.append(word[:cut])
+            word = word[cut:]
+        lines.append(word)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] += " …"
-    while lines and measure.width(lines[-1], size, "bold") > width_in and len(lines[-1]) > 2:
-        lines[-1] = lines[-1][:-2].rstrip() + "…"  # one word longer than the width
+        lines[-1] += "…"
+    while not fits(lines[-1]) and len(lines[-1]) > 2:
+        lines[-1] = lines[-1][:-2].rstrip() + "…"
     return lines
+
+
+def _surely_fits(text: str, size: float, width_in: float) -> bool:
+    # No glyph of DejaVu Sans (regular or bold) advances more than 2.02 em: a text short
+    # enough even at 2.1 em a character fits without being measured (measuring costs about
+    # half a millisecond a label, a real share of the render time of a long plot).
+    return len(text) * size * 2.1 / 72.0 <= width_in
+
+
+def _longest_prefix(word: str, fits: Callable[[str], bool]) -> int:
+    """Length of the longest prefix of ``word`` that ``fits`` (bisection; at least 0)."""
+    low, high = 0, len(word)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(word[:mid]):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def wrap_words(
+    text: str, measure: Measure, size: float, width_in: float, max_lines: int = 2
+) -> list[str]:
+    """``text`` (bold, a title) broken between words into at most ``max_lines`` lines no wider
+    than ``width_in``; what does not fit ends in an ellipsis."""
+    return fit_lines(text, measure, size, width_in, max_lines, "bold")
