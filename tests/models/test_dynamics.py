@@ -8,6 +8,7 @@ derived from the claims' grades (see :func:`test_founding_case`), not against ou
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import subprocess
 import sys
@@ -373,6 +374,47 @@ def test_founding_case(anon_grade: str | None) -> None:
     assert all(c.p_wrong < 0.5 for c in result.claims)
     assert [t.date for t in result.trajectory] == [D17, D18]
     assert result.trajectory[0].value <= oct18.value
+
+
+FIXTURE = ROOT / "fixtures" / "dynamics" / "founding_case.json"
+
+
+def _lookup(obj: object, path: list[str]) -> list[object]:
+    """Values at a dotted path; ``*`` fans out over a sequence."""
+    if not path:
+        return [obj]
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [v for item in obj for v in _lookup(item, rest)]  # type: ignore[attr-defined]
+    if head.isdigit():
+        return _lookup(obj[int(head)], rest)  # type: ignore[index]
+    return _lookup(getattr(obj, head), rest)
+
+
+def test_founding_case_fixture() -> None:
+    case = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    data = case["input"]
+    sources = [Source(s["id"], s["name"], s["type"], s["reliability"]) for s in data["sources"]]
+    claims = [Claim(c["source"], c["kind"], float(c["value"]), hedge=c.get("hedge", "none"),
+                    as_of=date.fromisoformat(c["as_of"])) for c in data["claims"]]
+
+    result = reconcile_dynamic(claims, sources, dynamics=data["dynamics"],
+                               horizons=[c["horizon"] for c in data["claims"]],
+                               scale=data["scale"], levels=data["levels"])
+
+    assert case["provenance"]["derivation"]
+    for check in case["expected"]:
+        for value in _lookup(result, check["path"].split(".")):
+            if "equals" in check:
+                assert str(value) == check["equals"], check
+            if "between" in check:
+                assert check["between"][0] <= value <= check["between"][1], (check, value)
+            if "at_most" in check:
+                assert value <= check["at_most"], (check, value)
+            if "at_least" in check:
+                assert value >= check["at_least"], (check, value)
+            if "below" in check:
+                assert value < check["below"], (check, value)
 
 
 # -- the bench ---------------------------------------------------------------------------------
