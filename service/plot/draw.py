@@ -138,28 +138,20 @@ def density_curve(
 def draw_density(
     ax: Axes,
     result: ReconcileResult,
-    claims: Sequence[Claim],
+    curve: tuple[FloatArray, FloatArray, str],
     limits: tuple[float, float],
     pad: float,
     central: float | None,
 ) -> None:
-    """The top panel: how likely each value is, with the estimate's ranges shaded under the
-    curve and a line at the ``central`` figure (none when there is none); ``pad`` is the gap
-    before the caption, as a fraction of the width."""
+    """The top panel: how likely each value is (``curve``, from :func:`density_curve`), with
+    the estimate's ranges shaded under it and a line at the ``central`` figure (none when there
+    is none); ``pad`` is the gap before the caption, as a fraction of the width."""
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.set_yticks([])
     ax.tick_params(axis="x", labelbottom=False, length=0)
     ax.tick_params(axis="x", which="both", length=0)
     ax.spines["bottom"].set_color("#c9d1da")
-    curve = density_curve(result, claims, limits)
-    if curve is None:
-        ax.text(
-            0.5, 0.5, "No curve to draw for this answer.", transform=ax.transAxes,
-            ha="center", va="center", fontsize=FONT, color=MUTED, parse_math=False,
-        )
-        ax.set_ylim(0, 1)
-        return
     x, d, caption = curve
     log = result.scale == "log"
     ax.plot(x, d, color=INK, linewidth=1.2)

@@ -56,6 +56,7 @@ from matplotlib.patches import Rectangle
 from models.claims import Claim, Source
 from models.result import ReconcileResult
 from service.plot.draw import (
+    density_curve,
     draw_claims,
     draw_density,
     draw_summary,
@@ -190,7 +191,10 @@ def build_figure(
     symbols = symbol_handles(result, echoes=bool(bands))
     axis_in = 0.62
     legend_in = 0.3 + 0.18 * max(3, math.ceil(len(symbols) / 2))
-    height = MARGIN_IN + title_in + sub_in + 0.12 + DENSITY_IN + forest_in + axis_in + legend_in
+    # No curve (an answer set by bounds alone, a pooled fit without its se): no empty panel.
+    curve = density_curve(result, claims, limits)
+    curve_in = DENSITY_IN if curve is not None else 0.0
+    height = MARGIN_IN + title_in + sub_in + 0.12 + curve_in + forest_in + axis_in + legend_in
     fig = Figure(figsize=(fig_in, height))
     FigureCanvasAgg(fig)
 
@@ -201,7 +205,6 @@ def build_figure(
 
     forest_bottom = legend_in + axis_in
     ax = fig.add_axes(box(left_in, forest_bottom, axes_in, forest_in))
-    top = fig.add_axes(box(left_in, forest_bottom + forest_in, axes_in, DENSITY_IN), sharex=ax)
     setup_x(ax, result.scale, limits)
 
     y = height - MARGIN_IN
@@ -217,7 +220,10 @@ def build_figure(
         return inches / axes_in
 
     pad = across(0.12)
-    draw_density(top, result, claims, limits, pad, central)
+    if curve is not None:
+        top = fig.add_axes(box(left_in, forest_bottom + forest_in, axes_in, curve_in),
+                           sharex=ax)
+        draw_density(top, result, curve, limits, pad, central)
 
     summary_y = -0.4
     heading_y = slots + 1.0

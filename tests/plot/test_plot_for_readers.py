@@ -386,3 +386,15 @@ def test_a_central_value_with_one_open_end_keeps_its_line() -> None:
 
     assert ">" in _summary_arrows(fig)
     assert len(_dashed_lines(fig)) == 2  # through the curve and through the claims
+
+
+def test_an_answer_set_by_bounds_alone_has_no_curve() -> None:
+    # The curve is the fitted model's; when the bounds alone set the answer, it would show a
+    # shape the answer disowns, so the panel is left out rather than drawn empty.
+    result, claims, sources, text = _bound()
+    assert result.estimate.basis == "bounds"
+
+    fig = build_figure(result, claims, sources, **text)
+
+    assert len(fig.axes) == 1
+    assert not any("How likely" in t for t in _texts(fig))
