@@ -303,7 +303,7 @@ def grade_handles() -> list[Line2D | Patch]:
         for g in GRADES.values()
     ]
     handles.append(Line2D([], [], marker=UNKNOWN.marker, linestyle="none", markersize=7,
-                          color=UNKNOWN.colour, label="?  cannot be judged"))
+                          color=UNKNOWN.colour, label="F, ?  cannot be judged"))
     return handles
 
 

@@ -4,22 +4,33 @@ Presentation, not statistics: everything drawn here is read off a finished
 :class:`models.result.ReconcileResult` and the request's claims and sources; nothing is
 estimated. The layout follows the forest plot of meta-analysis (R metafor's ``forest()``):
 
-* **title**: the question, and a subtitle with the estimate, its ranges and the unit;
-* **density panel** (top): the posterior density of the quantity (robust method), or for the
-  pooling methods the normal approximation N(θ̂, se²) on the working scale θ (log units on the
-  log scale), drawn back in the quantity's units; the requested intervals are shaded under it;
-* **one row per claim**, in request order, labelled with its source and grade on the left and
-  the claim in words with its weight on the right. A point claim is a square whose area grows
-  with its weight w_i; a bound ("up to", "at least") is a triangle at the bound with an arrow
-  towards the open side; a range is a bar between its ends with the square at its middle; a
-  point claim's own uncertainty (sd, or its confidence interval) is a thin whisker. The colour is
-  the credibility c_s the source was used with (dark = credible, light orange = not; grey = the
-  grade cannot be judged). An outlier is drawn hollow, crossed out and tagged "outlier";
+* **title**: the question, and as the subtitle the response's summary, word for word (a bound
+  stays a bound, a split stays its groups' figures);
+* **curve panel** (top), captioned "How likely each value is": the posterior density of the
+  quantity (robust method), or for the pooling methods the normal approximation N(θ̂, se²) on
+  the working scale θ (log units on the log scale), drawn back in the quantity's units; the
+  requested intervals are shaded under it. Left out when there is no curve (an answer set by
+  bounds alone, whose value is not the model's);
+* **column headings**, then **one row per claim**, in request order except that claims echoing
+  one origin are drawn together on a band under a heading row ("One origin, counted once",
+  with their total share). Each row has the source's name (measured, wrapped onto two lines
+  rather than cut) and its grade on the left, the claim in words and its share s_i on the
+  right. A point claim is its grade's marker, its area growing with s_i; a bound ("up to", "at
+  least") is the marker at the bound with an arrow towards the open side; a range is a bar
+  between its ends with the marker at its middle; a point claim's own uncertainty (sd, or its
+  confidence interval) is a thin whisker. Each grade has its own colour and marker
+  (:data:`service.plot.style.GRADES`). A claim judged likely wrong is drawn hollow, crossed
+  out and tagged;
 * **summary row**: a kite spanning the widest interval with its vertex at the estimate (metafor's
   diamond, left asymmetric because intervals on the log scale are), the narrower intervals as
   thicker bars, and the pooling methods' prediction interval as a dotted line. A dashed line at
-  the estimate and a faint band over the widest interval run up through the claim rows;
-* **legend** (bottom), explaining colours and symbols.
+  the estimate and a faint band over the widest interval run up through the claim rows. With
+  no central figure to print (no value, or a summary that is not a figure) only the intervals
+  are drawn; an open end (None) is an arrow to the axis's end;
+* **legend** (bottom), explaining grades and symbols in a reader's words.
+
+No word of the statistician's trade is printed ("posterior", "density", "credible interval",
+"likelihood"): the plot is for the readers of the article.
 
 The x axis is logarithmic on the log scale, with ticks such as "1.5k", "12k", "1.2M"
 (:func:`format_count`, :func:`log_ticks`), and linear on the linear scale.

@@ -71,7 +71,8 @@ GRADES: Final[dict[str, GradeStyle]] = {
     "D": GradeStyle("D", 0.50, "#cc79a7", "D"),  # reddish purple, diamond
     "E": GradeStyle("E", 0.30, "#8b4513", "v"),  # brown, triangle pointing down
 }
-#: A source whose grade cannot be judged (F, or none given): a dark grey plus, letter "?".
+#: A source whose grade cannot be judged (F, or none given): a dark grey plus; its letter is F,
+#: or "?" when no grade was given.
 UNKNOWN: Final = GradeStyle("?", 0.5, "#555555", "P")
 UNKNOWN_COLOUR: Final = UNKNOWN.colour
 OUTLIER_COLOUR: Final = "#c0392b"

@@ -81,13 +81,14 @@ def shorten(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def grade_text(use: SourceUse | None) -> str:
-    """The grade printed beside a source's name: its letter; a credibility given as a number
-    (or learned without a grade) as a percentage, the scale the grades' legend uses; "?" when
-    it cannot be judged."""
+    """The grade printed beside a source's name, as the editors' page prints it: its letter
+    (F included); a credibility given as a number (or learned without a grade) as a
+    percentage, the scale the grades' legend uses; "?" when none was given and it cannot be
+    judged."""
+    if use is not None and use.grade is not None:
+        return use.grade
     if use is None or use.origin == "unknown":
         return "?"
-    if use.grade is not None:
-        return use.grade
     return f"{use.credibility:.0%}"
 
 

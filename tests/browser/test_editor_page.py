@@ -219,3 +219,44 @@ def test_every_control_has_a_label(page: Chrome) -> None:
         ".map((c) => c.outerHTML.slice(0, 80));"
     )
     assert unlabelled == []
+
+
+def test_result_leads_with_the_summary_and_lists_the_findings(
+    page: Chrome, troop_answer: dict[str, Any]
+) -> None:
+    page.find_element(By.ID, "load-example").click()
+    reconcile(page)
+    wait_for(page, estimate_shown, "no estimate appeared")
+
+    summary = page.find_element(By.ID, "summary")
+    assert summary.text == troop_answer["summary"]["text"]
+    # The summary comes first: above the computed figure, the paragraph and the findings.
+    later = [page.find_element(By.ID, i) for i in ("estimate", "explanation", "findings")]
+    assert all(summary.location["y"] < element.location["y"] for element in later)
+    findings = page.find_elements(By.CSS_SELECTOR, "#findings > li")
+    assert [f.get_attribute("data-kind") for f in findings] == [
+        f["kind"] for f in troop_answer["findings"]
+    ]
+    for item, finding in zip(findings, troop_answer["findings"], strict=True):
+        assert finding["text"] in item.text
+    caption = page.find_element(By.CSS_SELECTOR, "#plot-figure figcaption").text
+    assert "posterior" not in caption.lower() and "density" not in caption.lower()
+
+
+def test_bounds_on_one_side_give_no_central_figure(page: Chrome, live_app: Flask) -> None:
+    page.find_element(By.ID, "load-example").click()
+    for i in range(3):
+        Select(field(page, f"claims.{i}.kind")).select_by_value("at_least")
+    body = {**TROOP_CASE, "claims": [{**c, "kind": "at_least"} for c in TROOP_CASE["claims"]]}
+    answer = live_app.test_client().post("/v1/reconcile", json=body).get_json()
+    assert answer["estimate"]["value"] is None  # the core's answer, which the page must show
+
+    reconcile(page)
+
+    headline = wait_for(page, estimate_shown, "no estimate appeared")
+    assert headline == "No central figure"
+    assert page.find_element(By.ID, "summary").text == answer["summary"]["text"]
+    ranges = page.find_element(By.ID, "ranges").text
+    assert "at least" in ranges and "–" not in ranges
+    wait_for(page, plot_loaded, "the plot did not load")
+    screenshot(page, "bounds-one-side-desktop")

@@ -234,7 +234,7 @@ def test_troop_plot_has_rows_summary_and_readable_ticks() -> None:
     texts = _texts(fig)
     assert "North Korean soldiers in Russia" in texts
     for label in ("South Korea NIS", "Volodymyr Zelensky", "Sources to South Korean media",
-                  "B", "C", "?", "Estimate"):
+                  "B", "C", "F", "Estimate"):
         assert label in texts
     assert any(t.startswith("1,500 · ") for t in texts)
     assert any(t.startswith("up to 10,000 · ") for t in texts)

@@ -12,6 +12,15 @@ function describeClaim(claim) {
   return `${prefix}${HEDGE_WORDS[claim.hedge] || ""}${formatExact(claim.value)}`;
 }
 
+/** An interval in words; an open (null) end is one the evidence sets no limit on. */
+function rangeText(interval) {
+  const open = (end) => end === null || end === undefined;
+  if (!open(interval.low) && !open(interval.high)) return `${formatFigure(interval.low)} to ${formatFigure(interval.high)}`;
+  if (!open(interval.low)) return `at least ${formatFigure(interval.low)}`;
+  if (!open(interval.high)) return `up to ${formatFigure(interval.high)}`;
+  return "no limit either way";
+}
+
 const SUMMARY_KINDS = {
   figure: "One figure",
   range: "A range set by the claims' bounds",
@@ -83,14 +92,15 @@ export class Results {
   /** Show a reconcile answer. */
   show(result) {
     const unit = result.unit ? ` ${result.unit}` : "";
-    const widest = [...result.estimate.intervals].sort((a, b) => (b.high - b.low) - (a.high - a.low))[0];
-    const range = widest
-      ? ` (${Math.round(widest.level * 100)}% range ${formatFigure(widest.low)} to ${formatFigure(widest.high)})`
-      : "";
+    const value = result.estimate.value;
+    const widest = [...result.estimate.intervals].sort((a, b) => b.level - a.level)[0];
+    const range = widest ? ` (${Math.round(widest.level * 100)}% range ${rangeText(widest)})` : "";
     // The live region gets one sentence; the details are there to read at leisure.
     const summary = result.summary;
-    this.status.textContent = (summary ? `${summary.text}. ` : "")
-      + `Estimate: about ${formatFigure(result.estimate.value)}${unit}${range}.`
+    const computed = value === null || value === undefined
+      ? (widest ? `No central figure; ${Math.round(widest.level * 100)}% range ${rangeText(widest)}.` : "No central figure.")
+      : `Estimate: about ${formatFigure(value)}${unit}${range}.`;
+    this.status.textContent = (summary ? `${summary.text}. ` : "") + computed
       + (result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length > 1 ? "s" : ""}.` : "");
     this.root.querySelector("#summary").textContent = summary ? summary.text : "";
     this.root.querySelector("#summary-kind").textContent = summary ? SUMMARY_KINDS[summary.kind] || "" : "";
@@ -99,10 +109,14 @@ export class Results {
     // only): it is shown as a detail, never as the headline.
     this.root.querySelector("#headline").classList.toggle("secondary", !!summary);
     this.root.querySelector("#findings").replaceChildren(...(result.findings || []).map(findingItem));
-    this.root.querySelector("#estimate").textContent = `About ${formatFigure(result.estimate.value)}${unit}`;
+    // Bounds on one side only give no central figure (the value is null), and an open end of a
+    // range is null: the evidence sets no limit that way.
+    this.root.querySelector("#estimate").textContent = value === null || value === undefined
+      ? "No central figure"
+      : `About ${formatFigure(value)}${unit}`;
     this.root.querySelector("#ranges").replaceChildren(...result.estimate.intervals.map((interval) => {
       const item = document.createElement("li");
-      item.textContent = `${Math.round(interval.level * 100)}% range: ${formatFigure(interval.low)} to ${formatFigure(interval.high)}`;
+      item.textContent = `${Math.round(interval.level * 100)}% range: ${rangeText(interval)}`;
       return item;
     }));
     const method = result.method.replace("_", " ");
