@@ -33,11 +33,15 @@ from models.findings import (
     ViolatedBound,
 )
 from models.wording import (
+    can_open,
     capitalise,
     count_words,
+    format_computed,
     join_and,
+    origin_phrase,
     possessive,
     quote_number,
+    range_exponents,
     with_unit,
 )
 
@@ -59,6 +63,8 @@ def fmt(x: float) -> str:
     if x == 0 or not math.isfinite(x):
         return f"{x:g}"
     magnitude = abs(x)
+    if magnitude >= 1e15:  # beyond 999 trillion: grouped digits (see models.wording)
+        return f"{_round_sig(x):,.0f}"
     if magnitude >= 1e6:
         for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
             if magnitude >= size:
@@ -111,25 +117,40 @@ class _Words:
         self.bounds_head = isinstance(findings[0], OneSidedBound | BoundsOnly | Split)
 
     def label(self, i: int) -> str:
-        return self.sources[self.claims[i].source].label
+        return " ".join(self.sources[self.claims[i].source].label.split())
 
-    def phrase(self, i: int) -> str:
-        """ "South Korea NIS's figure of 1,500" """
+    def phrase(self, i: int, *, lead: bool = False) -> str:
+        """ "South Korea NIS's figure of 1,500"; with ``lead`` (the phrase opens a sentence) and
+        a name that cannot open one (:func:`~models.wording.can_open`), "the figure of 5,000
+        from 20 Minutes"."""
         figure = describe_claim(self.claims[i]) + ("%" if self.unit == "%" else "")
+        if lead and not can_open(self.label(i)):
+            return f"the figure of {figure} from {self.label(i)}"
         return f"{possessive(self.label(i))} figure of {figure}"
 
-    def unit_phrase(self, members: Sequence[int]) -> str:
-        """One evidence unit: a claim, or an origin's figure as its echoes reported it."""
+    def unit_phrase(self, members: Sequence[int], *, closed: bool = False,
+                    lead: bool = False) -> str:
+        """One evidence unit: a claim, or an origin's figure as its echoes reported it.
+
+        ``closed``: the phrase is a sentence's subject, so the appositive "as reported by …"
+        is closed with a comma before the verb. ``lead``: it opens the sentence (see
+        :meth:`phrase`).
+        """
         first = members[0]
         origin = self.claims[first].origin
         if len(members) == 1:
-            return self.phrase(first)
+            return self.phrase(first, lead=lead)
         if origin is None:  # several figures from one source: one piece of evidence
             figures = join_and([describe_claim(self.claims[i]) for i in members])
+            if lead and not can_open(self.label(first)):
+                return f"the figures of {figures} from {self.label(first)}"
             return f"{possessive(self.label(first))} figures of {figures}"
         labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
-        return (f"{possessive(origin)} figure of {describe_claim(self.claims[first])}, "
-                f"as reported by {labels}")
+        whose = origin_phrase(origin)
+        figure = describe_claim(self.claims[first])
+        head = (f"the figure of {figure} from {whose}" if lead and not can_open(whose)
+                else f"{possessive(whose)} figure of {figure}")
+        return f"{head}, as reported by {labels}{',' if closed else ''}"
 
     def with_unit(self, number: str, value: float) -> str:
         return with_unit(number, self.unit, one=value == 1)
@@ -213,16 +234,17 @@ class _Words:
                         f"{f.figure('estimate_without').text}")
             quoted = join_and(list(dict.fromkeys(
                 describe_claim(self.claims[i]) for i in f.claims)))
-            return (f"{capitalise(count_words(len(f.claims)))} claims {labels} repeat one "
-                    f"origin, {f.origin} ({quoted}), and count once, together a share of "
-                    f"{total}{tail}.")
+            count = capitalise(count_words(len(f.claims), spell=True))
+            return (f"{count} claims {labels} repeat one origin, {origin_phrase(f.origin)} "
+                    f"({quoted}), and count once, together a share of {total}{tail}.")
         if isinstance(f, Conflict):
             a, b = f.claims
             more = len(f.pairs) - 1
             tail = (f", nor can {count_words(more)} other {'pair' if more == 1 else 'pairs'}"
                     if more else "")
-            return (f"{capitalise(self.phrase(a))} and {self.phrase(b)} cannot both be right "
-                    f"at their sources' stated reliability{tail}, which widens the range.")
+            return (f"{capitalise(self.phrase(a, lead=True))} and {self.phrase(b)} cannot both "
+                    f"be right at their sources' stated reliability{tail}, which widens the "
+                    "range.")
         if isinstance(f, Agreement):
             who = "The other claims" if self.any_discounted else "The claims"
             return f"{who} are consistent with one another."
@@ -235,15 +257,16 @@ class _Words:
                     f"(Cochran's Q test, {p}; the threshold is {level}).")
         if isinstance(f, BindingBound):
             way = "up" if f.side == "at_least" else "down"
-            return (f"{capitalise(self.phrase(f.claims[0]))} holds the estimate {way}: without "
-                    f"it the estimate would be about {f.figure('estimate_without').text}.")
+            return (f"{capitalise(self.phrase(f.claims[0], lead=True))} holds the estimate "
+                    f"{way}: without it the estimate would be about "
+                    f"{f.figure('estimate_without').text}.")
         if isinstance(f, ViolatedBound):
             where = "below" if f.side == "at_least" else "above"
             odds = (f", which the model gives a {f.figure('p_wrong').text} probability of "
                     "being wrong" if _has(f, "p_wrong") else "")
             return f"The estimate lies {where} {self.phrase(f.claims[0])}{odds}."
         if isinstance(f, SlackBounds):
-            who = join_and([self.phrase(i) for i in f.claims])
+            who = join_and([self.phrase(i, lead=k == 0) for k, i in enumerate(f.claims)])
             verb = "is" if len(f.claims) == 1 else "are"
             return f"{capitalise(who)} {verb} consistent with the estimate."
         raise TypeError(f"no wording for {type(f).__name__}")
@@ -264,7 +287,7 @@ class _Words:
         return f"The answer rests mainly on {join_and(main)}{less}."
 
     def discounted(self, f: Discounted) -> str:
-        who = capitalise(self.unit_phrase(f.claims))
+        who = capitalise(self.unit_phrase(f.claims, closed=True, lead=True))
         # Several figures of one source are plural; an origin's figure and its echoes are one.
         many = len(f.claims) > 1 and self.claims[f.claims[0]].origin is None
         is_, lies, it = ("are", "lie", "them") if many else ("is", "lies", "it")
@@ -279,6 +302,22 @@ class _Words:
             return f"{who} {why}; leaving {it} out barely moves the estimate."
         return (f"{who} {why}; without {it} the estimate would be about "
                 f"{f.figure('estimate_without').text}.")
+
+
+def _even_range(f: Finding) -> Finding:
+    """A central figure whose range ends show the same decimals (see
+    :func:`models.wording.range_exponents`); any other finding as it is."""
+    if not isinstance(f, CentralFigure):
+        return f
+    low, high = f.figure("low"), f.figure("high")
+    if low.exponent is None or high.exponent is None:
+        return f
+    e_low, e_high = range_exponents(low.exponent, high.exponent, low.text, high.text)
+    if (e_low, e_high) == (low.exponent, high.exponent):
+        return f
+    even = {"low": replace(low, text=format_computed(low.value, e_low), exponent=e_low),
+            "high": replace(high, text=format_computed(high.value, e_high), exponent=e_high)}
+    return replace(f, figures=tuple(even.get(fig.name, fig) for fig in f.figures))
 
 
 def _has(f: Finding, name: str) -> bool:
@@ -314,6 +353,7 @@ def render(
     explanation : str
         The findings' sentences joined, in order.
     """
+    findings = [_even_range(findings[0]), *findings[1:]]
     words = _Words(claims, sources, unit, subject, findings)
     head = findings[0]
     summary_text, first = words.headline(head)

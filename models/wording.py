@@ -24,15 +24,18 @@ from babel.numbers import format_decimal
 
 __all__ = [
     "LOCALE",
+    "can_open",
     "capitalise",
     "computed_exponent",
     "count_words",
     "format_computed",
     "join_and",
+    "origin_phrase",
     "p_value",
     "percent",
     "possessive",
     "quote_number",
+    "range_exponents",
     "round_computed",
     "subject_phrase",
     "with_unit",
@@ -47,6 +50,11 @@ _ENGINE = inflect.engine()
 _CONTEXT: Final = Context(prec=700, rounding=ROUND_HALF_UP, Emax=999_999, Emin=-999_999)
 _MILLIONS: Final = ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"),
                     (Decimal(10) ** 6, "million"))
+#: Scale words are used below this only. From 1,000 trillion up a figure is printed in grouped
+#: digits ("1,000,000,000,000,000,000,000"), never "1,000,000,000 trillion": no newspaper prints
+#: "quadrillion", a scale word with a four-digit multiplier reads as a typo, and scientific
+#: notation is not newspaper English.
+_WORDS_BELOW: Final = Decimal(10) ** 15
 
 
 def _decimal(x: float) -> Decimal:
@@ -54,24 +62,36 @@ def _decimal(x: float) -> Decimal:
     return Decimal(repr(float(x)))
 
 
-def _digits(d: Decimal) -> str:
+def _digits(d: Decimal, decimals: int | None = None) -> str:
+    """``d`` grouped by thousands: with all its significant decimals (``decimals`` None, for a
+    quoted figure) or with exactly ``decimals`` of them, trailing zeros kept (a computed figure
+    rounded to tenths prints "3.0", never "3")."""
     with localcontext(_CONTEXT):  # babel rounds in the current context
-        text = format_decimal(d, locale=LOCALE, decimal_quantization=False,
-                              group_separator=True)
+        if decimals is None:
+            text = format_decimal(d, locale=LOCALE, decimal_quantization=False,
+                                  group_separator=True)
+        else:
+            pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+            text = format_decimal(d, format=pattern, locale=LOCALE, group_separator=True)
     return str(text).replace("-", "\u2212")
 
 
 def quote_number(x: float) -> str:
     """A claimed figure exactly as claimed: grouped, never rounded.
 
+    Scale words ("1.5 million") only below 1,000 trillion; larger figures are grouped digits
+    (see :data:`_WORDS_BELOW`).
+
     >>> quote_number(3166), quote_number(601027), quote_number(38.3), quote_number(1.5e6)
     ('3,166', '601,027', '38.3', '1.5 million')
-    >>> quote_number(1234567)
-    '1,234,567'
+    >>> quote_number(1234567), quote_number(1e21)
+    ('1,234,567', '1,000,000,000,000,000,000,000')
     """
     d = _decimal(x)
     if d == d.to_integral_value():
         d = d.quantize(Decimal(1), context=_CONTEXT)
+    if abs(d) >= _WORDS_BELOW:
+        return _digits(d)
     for size, word in _MILLIONS:
         if abs(d) >= size:
             scaled = _CONTEXT.divide(d, size).normalize(_CONTEXT)
@@ -126,21 +146,60 @@ def round_computed(x: float, exponent: int) -> Decimal:
 def format_computed(x: float, exponent: int) -> str:
     """A computed figure rounded by :func:`computed_exponent`'s rule, in words a reader expects.
 
+    The printed decimals are the rounding's: a figure rounded to tenths keeps its trailing
+    zero ("3.0", "3.0 million"), so the two ends of a range rounded alike show the same
+    decimals ("2.5 to 4.0"). Scale words only below 1,000 trillion (:data:`_WORDS_BELOW`).
+
     >>> format_computed(1629.6, 2), format_computed(38.34, -1), format_computed(13131948.1, 5)
     ('1,600', '38.3', '13.1 million')
+    >>> format_computed(3.96, -1), format_computed(2.51e21, 19)
+    ('4.0', '2,510,000,000,000,000,000,000')
     """
     d = round_computed(x, exponent)
-    for size, word in _MILLIONS:
-        # Words for millions only when no digit is lost: at most two decimals of millions.
-        if abs(d) >= size and exponent >= _log10(size) - 2:
-            scaled = _CONTEXT.divide(d, size).quantize(
-                Decimal(1).scaleb(exponent - _log10(size), _CONTEXT), context=_CONTEXT)
-            if scaled == scaled.to_integral_value():
-                scaled = scaled.quantize(Decimal(1), context=_CONTEXT)
-            return f"{_digits(scaled)} {word}"
-    if exponent >= 0:
-        d = d.quantize(Decimal(1), context=_CONTEXT)
-    return _digits(d)
+    if d == 0:
+        d = abs(d)  # never "−0.0"
+    if abs(d) < _WORDS_BELOW:
+        for size, word in _MILLIONS:
+            # Words for millions only when no digit is lost: at most two decimals of millions.
+            if abs(d) >= size and exponent >= _log10(size) - 2:
+                places = max(_log10(size) - exponent, 0)
+                scaled = _CONTEXT.divide(d, size).quantize(Decimal(1).scaleb(-places, _CONTEXT),
+                                                           context=_CONTEXT)
+                return f"{_digits(scaled, places)} {word}"
+    return _digits(d, max(-exponent, 0))
+
+
+def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple[int, int]:
+    """The exponents the two ends of a computed range are printed with.
+
+    Each end is rounded by :func:`computed_exponent`, which may round the low end finer (it
+    keeps two significant figures of its own). When the two ends, so printed, show different
+    decimals ("0.53 to 30"), both are printed at the finer exponent ("0.53 to 29.70"): a range's
+    ends always show the same number of decimals. Ends without decimals ("460 to 13,100") keep
+    their own rounding.
+
+    Parameters
+    ----------
+    low, high : int
+        The exponents of the two ends.
+    low_text, high_text : str
+        The ends as printed at those exponents.
+
+    Returns
+    -------
+    (int, int)
+    """
+    if _decimals(low_text) == _decimals(high_text):
+        return low, high
+    finer = min(low, high)
+    return finer, finer
+
+
+def _decimals(text: str) -> tuple[int, str]:
+    """(decimals shown, scale word) of a printed figure: "2.50 million" → (2, "million")."""
+    number, _, word = text.partition(" ")
+    _, point, fraction = number.partition(".")
+    return (len(fraction) if point else 0), word
 
 
 def _log10(d: Decimal) -> int:
@@ -165,12 +224,74 @@ def p_value(p: float) -> str:
 
 
 def possessive(name: str) -> str:
-    """English possessive: "the organisers'", "Reuters'", "the NIS's", "the US's".
+    """English possessive: "the organisers'", "Reuters'", "the census's", "the NIS's".
 
-    Names ending in a lower-case s take a bare apostrophe (plurals and, as in AP style, proper
-    names); everything else takes 's.
+    Rule (AP style for names, the plural rule for common nouns), on the last word of ``name``:
+
+    * not ending in a lower-case "s" (including acronyms such as "NIS" or "US") → 's;
+    * a name -- the last word capitalised: "Reuters", "The Times", "Hamas", "NGOs" -- → a bare
+      apostrophe ("Reuters'"), as AP prints singular proper names ending in s;
+    * a plural common noun ("the organisers", "witnesses") → a bare apostrophe;
+    * any other common noun ending in s -- a singular ("the census", "the boss", "the
+      analysis") or one with the same form in both numbers ("the news", "series") → 's.
+
+    A common noun is plural when ``inflect`` would form its plural by adding a bare "s" (it
+    reads "organisers" as a singular and offers "organiserss"), whereas a true singular gets
+    its own plural ("censuses", "bosses", "analyses") and an invariant noun itself.
+
+    >>> possessive("the census"), possessive("the organisers"), possessive("Reuters")
+    ("the census's", "the organisers'", "Reuters'")
     """
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
+    last = name.rsplit(" ", 1)[-1]
+    if not last.endswith("s"):
+        return f"{name}'s"
+    if last[:1].isupper() or _is_plural(last):
+        return f"{name}'"
+    return f"{name}'s"
+
+
+def _is_plural(word: str) -> bool:
+    """Whether a lower-case word ending in "s" is a plural (see :func:`possessive`)."""
+    if not word.isalpha():
+        return True  # "3s", "x-rays": no dictionary to ask; the plural reading is likelier
+    return str(_ENGINE.plural_noun(word)) == word + "s"
+
+
+#: First words that already determine a noun phrase: no article is added before them.
+_DETERMINERS: Final = frozenset((
+    "the", "a", "an", "this", "that", "these", "those", "its", "his", "her", "their", "our",
+    "my", "your", "one", "each", "every", "some", "any", "another"))
+#: Small words that may be lower case inside a name ("Ministry of Health", "Médecins sans
+#: Frontières", "de Volkskrant") without making it a common noun phrase.
+_NAME_PARTICLES: Final = frozenset((
+    "of", "and", "for", "on", "in", "at", "to", "by", "the", "de", "la", "le", "les", "du",
+    "des", "del", "da", "do", "sans", "van", "von", "der", "den", "al", "el", "y", "et", "und",
+    "&"))
+
+
+def origin_phrase(origin: str) -> str:
+    """An origin (free text naming where echoed figures come from) as a noun phrase.
+
+    A name is printed as given ("Reuters", "UN OCHA", "Ministry of Health"); a common noun
+    phrase gets "the" ("AP wire story" → "the AP wire story", so "the AP wire story's figure"),
+    unless it already starts with a determiner or a possessive ("a Reuters tally", "the
+    ministry's statement", "Reuters' count"). A phrase is a name when none of its words is a
+    lower-case word other than a particle of names ("of", "de" …). Runs of white space are
+    printed as one space.
+
+    >>> origin_phrase("AP wire story"), origin_phrase("Reuters")
+    ('the AP wire story', 'Reuters')
+    """
+    words = origin.split()
+    if not words:
+        return origin
+    text = " ".join(words)
+    first = words[0]
+    if first.lower() in _DETERMINERS or first.endswith(("'s", "'", "\u2019s", "\u2019")):
+        return text
+    if any(w.islower() and w not in _NAME_PARTICLES for w in words):
+        return f"the {text}"
+    return text
 
 
 def with_unit(number: str, unit: str | None, *, one: bool = False) -> str:
@@ -199,9 +320,11 @@ def join_and(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def count_words(n: int) -> str:
-    """Small counts in words ("two", "five"), larger ones in digits ("12")."""
-    return str(_ENGINE.number_to_words(n)) if 0 <= n <= 9 else str(n)
+def count_words(n: int, *, spell: bool = False) -> str:
+    """Small counts in words ("two", "five"), larger ones in digits ("12"); with ``spell``
+    (a count opening a sentence, which never begins with a numeral) always in words
+    ("twelve", "twenty-one")."""
+    return str(_ENGINE.number_to_words(n)) if spell or 0 <= n <= 9 else str(n)
 
 
 def capitalise(sentence: str) -> str:
@@ -209,21 +332,53 @@ def capitalise(sentence: str) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
-def subject_phrase(subject: str | None, question: str | None) -> str | None:
-    """The noun phrase the text is about, or None.
+def can_open(phrase: str) -> bool:
+    """Whether ``phrase``, capitalised, can open a sentence.
 
-    ``subject`` when given; else the question when it reads as a noun phrase (it does not end
-    in "?"), verbatim but for a leading article ("The death toll" → "the death toll"): its
-    first word may be a name ("Iraq war deaths"), which no rule can tell from a common noun,
-    so give ``subject`` to control the wording. A question ending in "?" is never used as a
-    subject.
+    Not when it begins with anything but a letter (a numeral: "20 Minutes"; a quotation mark;
+    a bracket), nor with a name whose lower-case first letter is its spelling ("eBay",
+    "iNaturalist"): the caller rephrases ("The figure of 5,000 from 20 Minutes …").
     """
-    if subject and subject.strip():
-        return subject.strip()
-    if not question or not question.strip() or question.strip().endswith("?"):
+    first = phrase.split(" ", 1)[0]
+    if not first[:1].isalpha():
+        return False
+    return not (first[0].islower() and any(ch.isupper() for ch in first[1:]))
+
+
+#: First words that make a phrase a question ("How many displaced", "was the toll higher"),
+#: compared in lower case; an all-capitals first word is an acronym ("WHO's count").
+_QUESTION_WORDS: Final = frozenset((
+    "how", "what", "which", "who", "whom", "whose", "when", "where", "why", "whether",
+    "is", "are", "was", "were", "do", "does", "did", "will", "would", "can", "could",
+    "should", "shall", "has", "have", "had"))
+
+
+def subject_phrase(subject: str | None, question: str | None) -> str | None:
+    """The noun phrase the text is about, or None for the neutral default.
+
+    Only ``subject`` (the ``style.subject`` option) is ever printed as the subject; with none,
+    the text says "the best estimate", "the evidence" and so on. The question is a question
+    (or a heading: "Protesters across France, 2023-01-31", "Casualties"), never a phrase to
+    put in running text, so ``question`` is accepted for the callers' convenience and not used.
+
+    The subject is printed verbatim, trimmed, without a trailing "." or ":", and with a leading
+    article in lower case ("The death toll" → "the death toll"); its first word may be a name
+    ("Iraq war deaths"), which no rule can tell from a common noun, so it is otherwise left as
+    given. A subject that reads as a question -- ending in "?" or beginning with a question
+    word ("How many displaced", "was the toll higher") -- is not used either: the neutral
+    default is printed rather than "the best estimate of How many displaced".
+
+    >>> subject_phrase("The death toll", None), subject_phrase("How many displaced", None)
+    ('the death toll', None)
+    """
+    del question  # a question is never the subject (see above)
+    text = (subject or "").strip().rstrip(".:").strip()
+    if not text or text.endswith("?"):
         return None
-    text = question.strip().rstrip(".:")
     first, _, rest = text.partition(" ")
+    word = first.split("'")[0].split("\u2019")[0]
+    if word.lower() in _QUESTION_WORDS and not (word.isupper() and len(word) > 1):
+        return None
     if first in ("The", "A", "An") and rest:
         text = f"{first.lower()} {rest}"
     return text

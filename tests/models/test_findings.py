@@ -173,7 +173,7 @@ def test_an_echo_group_is_named_with_its_total() -> None:
 
 
 def test_troop_case_names_its_sources_and_quotes_them() -> None:
-    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, question="North Korean troops in Russia",
+    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, subject="North Korean troops in Russia",
                   unit="soldiers")
     assert r.summary is not None and r.summary.kind == "figure"
     assert r.explanation.startswith("The best estimate of North Korean troops in Russia is "

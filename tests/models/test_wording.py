@@ -1,0 +1,201 @@
+"""Wording defects left from the review, each pinned by the sentence it used to print.
+
+Unit tests of :mod:`models.wording` and, through :func:`models.reconcile.reconcile`, of the
+paragraph :mod:`models.explain` renders. The general properties (over generated names, origins,
+units and figures) are in ``test_wording_properties.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.claims import Claim, Source
+from models.explain import fmt, render
+from models.findings import CentralFigure, Figure
+from models.reconcile import reconcile
+from models.wording import (
+    computed_exponent,
+    format_computed,
+    origin_phrase,
+    possessive,
+    quote_number,
+    subject_phrase,
+)
+
+# -- the subject ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["How many displaced", "How many displaced?",
+                                      "Displaced families", "what was the turnout"])
+def test_a_question_is_never_the_subject(question: str) -> None:
+    """Before: 'The best estimate of How many displaced is about 1,000 people, …'."""
+    assert subject_phrase(None, question) is None
+    r = reconcile([Claim("a", "point", 900), Claim("b", "point", 1100)],
+                  [Source("a", "the UN"), Source("b", "the ministry")],
+                  question=question, unit="people")
+    assert question.rstrip("?") not in r.explanation
+    assert r.explanation.startswith("The best estimate is about ")
+
+
+@pytest.mark.parametrize(
+    ("subject", "phrase"),
+    [("displaced families in Sudan", "displaced families in Sudan"),
+     ("The death toll", "the death toll"),
+     ("  the Derna flood's death toll. ", "the Derna flood's death toll"),
+     ("How many displaced", None), ("how many were displaced", None),
+     ("Was the toll higher", None), ("What's the toll?", None), ("", None), ("   ", None),
+     ("WHO's count of deaths", "WHO's count of deaths")],
+)
+def test_the_subject_is_a_noun_phrase_or_the_neutral_default(
+    subject: str, phrase: str | None,
+) -> None:
+    assert subject_phrase(subject, "How many?") == phrase
+
+
+# -- possessives ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("the organisers", "the organisers'"), ("the local officials", "the local officials'"),
+     ("witnesses", "witnesses'"), ("Reuters", "Reuters'"), ("The Times", "The Times'"),
+     ("Hamas", "Hamas'"), ("NGOs", "NGOs'"), ("the census", "the census's"),
+     ("the boss", "the boss's"), ("the press", "the press's"), ("the analysis", "the analysis's"),
+     ("the bus", "the bus's"), ("the NIS", "the NIS's"), ("the US", "the US's"),
+     ("the police", "the police's"), ("South Korea's NIS", "South Korea's NIS's"),
+     ("AFP", "AFP's"), ("Channel 4", "Channel 4's")],
+)
+def test_possessive(name: str, text: str) -> None:
+    """Before: 'the census'' (a singular noun ending in s took the plural's bare apostrophe)."""
+    assert possessive(name) == text
+
+
+@pytest.mark.parametrize(
+    ("origin", "phrase"),
+    [("AP wire story", "the AP wire story"), ("agency report", "the agency report"),
+     ("wire", "the wire"), ("Reuters", "Reuters"), ("UN OCHA", "UN OCHA"),
+     ("the ministry's statement", "the ministry's statement"),
+     ("a Reuters tally", "a Reuters tally"), ("Ministry of Health", "Ministry of Health"),
+     ("Reuters' count", "Reuters' count"), ("its own count", "its own count")],
+)
+def test_an_origin_reads_as_a_noun_phrase(origin: str, phrase: str) -> None:
+    assert origin_phrase(origin) == phrase
+
+
+def test_an_origin_as_a_possessive_subject_reads_naturally() -> None:
+    """Before: 'AP wire story's figure of 3,000, as reported by …' opened a sentence without
+    an article, and the echo finding said 'repeat one origin, AP wire story (3,000)'."""
+    claims = [Claim("m", "point", 1000), Claim("x", "point", 2000)] + [
+        Claim(f"o{k}", "point", 30000, origin="AP wire story") for k in range(3)]
+    sources = [Source("m", "the census", reliability="B"),
+               Source("x", "the ministry", reliability="B")] + [
+        Source(f"o{k}", f"Outlet {k}", reliability="D") for k in range(3)]
+    r = reconcile(claims, sources, unit="people")
+    assert "the AP wire story's figure of 30,000" in r.explanation.replace("The AP", "the AP")
+    assert r.explanation.count("AP wire story") == len(
+        re.findall(r"\b[Tt]he AP wire story", r.explanation))
+    # The appositive is closed before the verb.
+    assert "as reported by Outlet 0, Outlet 1 and Outlet 2, is probably wrong" in r.explanation
+    assert "one origin, the AP wire story (30,000)" in r.explanation
+    assert "census' " not in r.explanation and "the census's figure of 1,000" in (
+        r.explanation.replace("The census", "the census"))
+
+
+# -- no sentence begins with a numeral --------------------------------------------------------
+
+_SENTENCE_START = re.compile(r"(?:^|[.;:] )([^ ]+)")
+
+
+def _starts(text: str) -> list[str]:
+    return [m.group(1) for m in re.finditer(r"(?:^|\. )(\S+)", text)]
+
+
+def test_a_large_echo_group_is_counted_in_words_at_a_sentence_start() -> None:
+    """Before: '12 claims (Outlet 0, …) repeat one origin, …'."""
+    claims = [Claim("m", "point", 1000)] + [
+        Claim(f"o{k}", "point", 3000, origin="agency report") for k in range(12)]
+    sources = [Source("m", "the ministry", reliability="B")] + [
+        Source(f"o{k}", f"Outlet {k}", reliability="B") for k in range(12)]
+    r = reconcile(claims, sources)
+    assert "Twelve claims (Outlet 0, " in r.explanation
+    assert not any(word[:1].isdigit() for word in _starts(r.explanation)), r.explanation
+
+
+def test_a_name_beginning_with_a_numeral_never_opens_a_sentence() -> None:
+    """Before: '20 Minutes' figure of 5,000 is probably wrong …' (the French daily)."""
+    values = [1000, 1010, 1020, 990, 980, 5000]
+    names = ["Le Monde", "Le Figaro", "Libération", "Les Echos", "l'Humanité", "20 Minutes"]
+    sources = [Source(f"s{i}", n, reliability="B") for i, n in enumerate(names)]
+    claims = [Claim(f"s{i}", "point", v) for i, v in enumerate(values)]
+    r = reconcile(claims, sources, unit="people")
+    assert "The figure of 5,000 from 20 Minutes is probably wrong" in r.explanation
+    assert not any(word[:1].isdigit() for word in _starts(r.explanation)), r.explanation
+    assert not any(word[:1].islower() for word in _starts(r.explanation)), r.explanation
+
+
+# -- decimals in ranges -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "exponent", "text"),
+    [(3.0, -1, "3.0"), (2.96, -1, "3.0"), (2.5, -1, "2.5"), (0.5, -2, "0.50"),
+     (1629.6, 2, "1,600"), (38.34, -1, "38.3"), (13131948.1, 5, "13.1 million"),
+     (3e6, 5, "3.0 million"), (3e6, 6, "3 million"), (-2.5e6, 5, "\u22122.5 million"),
+     (-0.04, -1, "0.0")],
+)
+def test_a_computed_figure_keeps_the_decimals_it_was_rounded_to(
+    x: float, exponent: int, text: str,
+) -> None:
+    """Before: format_computed(2.96, -1) gave '3', so a range read '2.5 to 3'."""
+    assert format_computed(x, exponent) == text
+
+
+def _central(estimate: float, low: float, high: float) -> CentralFigure:
+    def fig(name: str, x: float) -> Figure:
+        e = computed_exponent(low, high, x, whole=False)
+        return Figure(name, x, format_computed(x, e), f"estimate.{name}", exponent=e)
+    return CentralFigure(figures=(fig("estimate", estimate), fig("low", low), fig("high", high),
+                                  Figure("level", 0.9, "90%", None)))
+
+
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "words"),
+    [(3.1, 2.52, 3.98, "about 3.1, with a 90% range of 2.5 to 4.0."),
+     # The low end keeps two significant figures of its own: the high end shows as many decimals.
+     (4.1, 0.532, 29.7, "about 4.1, with a 90% range of 0.53 to 29.70.")],
+)
+def test_both_ends_of_a_range_show_the_same_decimals(
+    estimate: float, low: float, high: float, words: str,
+) -> None:
+    """Before: 'a 90% range of 2.5 to 4' and '0.53 to 30'."""
+    done, summary, text = render([_central(estimate, low, high)],
+                                 [Claim("a", "point", 2.0)], {"a": Source("a")})
+    assert text.endswith(words), text
+    head = done[0]
+    for name in ("low", "high"):  # the figures say what was printed
+        assert head.figure(name).text in text
+        assert summary.figures == head.figures
+
+
+# -- very large figures -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(1e21, "1,000,000,000,000,000,000,000"), (1.5e15, "1,500,000,000,000,000"),
+     (999e12, "999 trillion"), (2.5e12, "2.5 trillion"),
+     (-1e18, "\u22121,000,000,000,000,000,000")],
+)
+def test_beyond_999_trillion_figures_are_plain_digits(x: float, text: str) -> None:
+    """Before: quote_number(1e21) gave '1,000,000,000 trillion'."""
+    assert quote_number(x) == text
+
+
+def test_computed_figures_beyond_999_trillion_are_plain_digits() -> None:
+    assert format_computed(2.51e21, 19) == "2,510,000,000,000,000,000,000"
+    assert format_computed(999.96e12, 13) == "1,000,000,000,000,000"  # rounds up past the words
+    assert format_computed(999.4e12, 11) == "999.4 trillion"
+    assert fmt(1e21) == "1,000,000,000,000,000,000,000"
+    assert fmt(1.5e15) == "1,500,000,000,000,000"
