@@ -1,6 +1,6 @@
 """Calibration against an independent simulator: single-question and batch ranges on news data.
 
-    .venv/bin/python bench/calibrate_independent.py [--questions 6000] [--ablation 2000]
+    .venv/bin/python bench/calibrate_independent.py [--questions 4000] [--ablation 1500]
                                                     [--seed 13] [--quick]
 
 Project issue 13, point 6. :mod:`models.simulate` draws claims with the model's own grade table,
@@ -272,13 +272,13 @@ def _ablation(n_questions: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--questions", type=int, default=6000,
-                        help="questions of the full world (default 6000)")
-    parser.add_argument("--ablation", type=int, default=2000,
-                        help="questions per world of the diagnosis (default 2000)")
+    parser.add_argument("--questions", type=int, default=4000,
+                        help="questions of the full world (default 4000)")
+    parser.add_argument("--ablation", type=int, default=1500,
+                        help="questions per world of the diagnosis (default 1500)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--quick", action="store_true",
-                        help="1,500 and 500 questions (about 20 s)")
+                        help="1,500 and 500 questions (under a minute)")
     args = parser.parse_args()
     if args.quick:
         args.questions, args.ablation = 1500, 500
