@@ -144,23 +144,21 @@ def stated_whisker(claim: Claim, scale: str) -> tuple[float, float] | None:
     return (claim.value - Z95 * claim.sd, claim.value + Z95 * claim.sd)
 
 
-def _order(claims: Sequence[Claim]) -> list[int | str]:
+def _order(claims: Sequence[Claim]) -> list[int | tuple[str, tuple[int, ...]]]:
     """Request order, except that claims echoing one origin (two or more sharing it) follow
-    the first of them: each such origin appears once, as its name, before its members."""
-    members: dict[str, int] = {}
-    for claim in claims:
+    the first of them: each such origin appears once, as (origin, its claims), before them."""
+    members: dict[str, list[int]] = {}
+    for i, claim in enumerate(claims):
         if claim.origin is not None:
-            members[claim.origin] = members.get(claim.origin, 0) + 1
-    order: list[int | str] = []
-    placed: set[str] = set()
+            members.setdefault(claim.origin, []).append(i)
+    order: list[int | tuple[str, tuple[int, ...]]] = []
     for i, claim in enumerate(claims):
         origin = claim.origin
-        if origin is None or members[origin] < 2:
+        if origin is None or len(members[origin]) < 2:
             order.append(i)
-        elif origin not in placed:
-            placed.add(origin)
-            order.append(origin)
-            order += [j for j, c in enumerate(claims) if c.origin == origin]
+        elif members[origin][0] == i:
+            order.append((origin, tuple(members[origin])))
+            order += members[origin]
     return order
 
 
@@ -220,11 +218,13 @@ def claim_rows(
     slots = len(order)
     rows: list[Row] = []
     bands: list[EchoBand] = []
+    grouped: set[int] = set()
     for k, item in enumerate(order):
         y = float(slots - k)
-        if isinstance(item, str):
-            group = tuple(j for j, c in enumerate(claims) if c.origin == item)
-            bands.append(EchoBand(item, y, y - len(group), sum(map(share_of, group)), group))
+        if isinstance(item, tuple):
+            origin, group = item
+            bands.append(EchoBand(origin, y, y - len(group), sum(map(share_of, group)), group))
+            grouped.update(group)
             continue
         i, claim = item, claims[item]
         use = uses.get(claim.source)
@@ -235,7 +235,7 @@ def claim_rows(
         if outlier:
             note += " · likely wrong"
         name = drawable(names.get(claim.source, claim.source))
-        group_of = claim.origin if any(i in b.claims for b in bands) else None
+        group_of = claim.origin if i in grouped else None
         rows.append(
             Row(
                 y=y,

@@ -161,6 +161,8 @@ def fit_lines(
             lines.append(word[:cut])
             word = word[cut:]
         lines.append(word)
+    if not lines:  # nothing but spaces
+        return [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] += "…"

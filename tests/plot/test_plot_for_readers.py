@@ -398,3 +398,31 @@ def test_an_answer_set_by_bounds_alone_has_no_curve() -> None:
 
     assert len(fig.axes) == 1
     assert not any("How likely" in t for t in _texts(fig))
+
+
+def test_two_echo_groups_interleaved_in_the_request_come_out_as_two_blocks() -> None:
+    sources = [Source(f"s{i}", f"Outlet {i}", reliability="BCD"[i % 3]) for i in range(6)]
+    origins = ["wire", "briefing", "wire", None, "briefing", "wire"]
+    claims = [Claim(f"s{i}", "point", 100.0 + 10 * i, origin=o) for i, o in enumerate(origins)]
+    result = reconcile(claims, sources)
+
+    texts = {t.get_text(): t.get_position()[1]
+             for t in build_figure(result, claims, sources).findobj(Text)}
+
+    ys = {i: texts[f"Outlet {i}"] for i in range(6)}
+    wire, briefing = sorted(ys[i] for i in (0, 2, 5)), sorted(ys[i] for i in (1, 4))
+    assert wire == [wire[0], wire[0] + 1, wire[0] + 2]
+    assert briefing == [briefing[0], briefing[0] + 1]
+    assert texts["One origin, counted once: wire"] == wire[-1] + 1
+    assert texts["One origin, counted once: briefing"] == briefing[-1] + 1
+    # In request order: the wire block (first claim 0) above the briefing block, claim 3 last.
+    assert min(wire) > max(briefing) + 1 > ys[3]
+
+
+@pytest.mark.parametrize("name", ["   ", "x" * 300, "a " * 150])
+def test_odd_names_are_drawn(name: str) -> None:
+    sources = [Source("a", name, reliability="A"), Source("b", reliability="B")]
+    claims = [Claim("a", "point", 10.0), Claim("b", "point", 12.0)]
+    result = reconcile(claims, sources)
+
+    assert render_plot(result, claims, sources, fmt="png").startswith(b"\x89PNG")
