@@ -22,6 +22,7 @@ from models.findings import (
     Conflict,
     Discounted,
     EchoGroup,
+    Figure,
     Finding,
     HeterogeneityTest,
     OneSidedBound,
@@ -115,6 +116,8 @@ class _Words:
         self.subject = subject
         self.any_discounted = any(isinstance(f, Discounted) for f in findings)
         self.bounds_head = isinstance(findings[0], OneSidedBound | BoundsOnly | Split)
+        #: The claims a sentence has named so far (by source label or figure).
+        self.named: set[int] = set()
 
     def label(self, i: int) -> str:
         return " ".join(self.sources[self.claims[i].source].label.split())
@@ -123,6 +126,7 @@ class _Words:
         """ "South Korea NIS's figure of 1,500"; with ``lead`` (the phrase opens a sentence) and
         a name that cannot open one (:func:`~models.wording.can_open`), "the figure of 5,000
         from 20 Minutes"."""
+        self.named.add(i)
         figure = describe_claim(self.claims[i]) + ("%" if self.unit == "%" else "")
         if lead and not can_open(self.label(i)):
             return f"the figure of {figure} from {self.label(i)}"
@@ -138,6 +142,7 @@ class _Words:
         """
         first = members[0]
         origin = self.claims[first].origin
+        self.named.update(members)
         if len(members) == 1:
             return self.phrase(first, lead=lead)
         if origin is None:  # several figures from one source: one piece of evidence
@@ -202,6 +207,7 @@ class _Words:
         if isinstance(f, Split):
             texts, descs = [], []
             for g, members in enumerate(f.groups):
+                self.named.update(members)
                 low, high = f.figure(f"groups.{g}.min"), f.figure(f"groups.{g}.max")
                 text = low.text if low.value == high.value else f"{low.text}\u2013{high.text}"
                 texts.append(text)
@@ -225,6 +231,7 @@ class _Words:
         if isinstance(f, Discounted):
             return self.discounted(f)
         if isinstance(f, EchoGroup):
+            self.named.update(f.claims)
             names = list(dict.fromkeys(self.label(i) for i in f.claims))
             labels = f"from {names[0]}" if len(names) == 1 else f"({join_and(names)})"
             total = f.figure("total_share").text
@@ -283,8 +290,23 @@ class _Words:
             share = f.figure(f"share.{members[0]}").text
             items.append(f"{self.unit_phrase(members)} (share {share})")
         main, rest = items[:f.mainly], items[f.mainly:]
+        if _has(f, "others"):
+            others = f.figure("others")
+            rest.append(f"{others.text} other {'claim' if others.value == 1 else 'claims'}")
         less = f", and less on {join_and(rest)}" if rest else ""
         return f"The answer rests mainly on {join_and(main)}{less}."
+
+    def counted(self, f: RestsOn) -> RestsOn:
+        """``f`` with a figure ``others``: how many claims no sentence names, when some are
+        left (a paragraph lists at most :data:`models.summary.MAX_LISTED` units), so that the
+        sentence ends "… and five other claims" and no claim it rests on goes unmentioned.
+        Call it after every other sentence is written."""
+        unnamed = [i for i in range(len(self.claims))
+                   if i not in self.named and i not in f.claims]
+        if not unnamed:
+            return f
+        n = len(unnamed)
+        return replace(f, figures=(*f.figures, Figure("others", float(n), count_words(n))))
 
     def discounted(self, f: Discounted) -> str:
         who = capitalise(self.unit_phrase(f.claims, closed=True, lead=True))
@@ -348,7 +370,9 @@ def render(
     Returns
     -------
     findings : tuple of Finding
-        ``findings`` with their ``text`` filled in.
+        ``findings`` with their ``text`` filled in; a central figure's range ends printed with
+        the same decimals (:func:`models.wording.range_exponents`), and what the answer rests
+        on with a figure ``others`` counting the claims no sentence names, if any.
     summary : Summary
     explanation : str
         The findings' sentences joined, in order.
@@ -357,7 +381,13 @@ def render(
     words = _Words(claims, sources, unit, subject, findings)
     head = findings[0]
     summary_text, first = words.headline(head)
-    texts = [first] + [words.sentence(f) for f in findings[1:]]
+    texts = [first] + [words.sentence(f) if not isinstance(f, RestsOn) else ""
+                       for f in findings[1:]]
+    # What the answer rests on is written last: it counts the claims no other sentence names.
+    for k, f in enumerate(findings):
+        if isinstance(f, RestsOn):
+            rests = words.counted(f)
+            findings[k], texts[k] = rests, words.rests_on(rests)
     done = tuple(replace(f, text=t) for f, t in zip(findings, texts, strict=True))
     summary = Summary(_SUMMARY_KIND[type(head)], summary_text, head.figures)
     return done, summary, " ".join(texts)

@@ -13,10 +13,11 @@ import pytest
 
 from models.claims import Claim, Source
 from models.explain import fmt, render
-from models.findings import CentralFigure, Figure
+from models.findings import CentralFigure, Figure, RestsOn
 from models.reconcile import reconcile
 from models.wording import (
     computed_exponent,
+    count_words,
     format_computed,
     origin_phrase,
     possessive,
@@ -199,3 +200,35 @@ def test_computed_figures_beyond_999_trillion_are_plain_digits() -> None:
     assert format_computed(999.4e12, 11) == "999.4 trillion"
     assert fmt(1e21) == "1,000,000,000,000,000,000,000"
     assert fmt(1.5e15) == "1,500,000,000,000,000"
+
+
+# -- every claim named, or counted ------------------------------------------------------------
+
+
+def test_claims_past_the_cap_on_listed_units_are_counted() -> None:
+    """Before: 'The answer rests mainly on Outlet I's figure of 960 (share 19%), Outlet H's …
+    and less on Outlet F's figure of 1,030 (share 11%).' -- Outlets A to E, a third of the
+    evidence, named nowhere in the paragraph."""
+    names = [f"Outlet {c}" for c in "ABCDEFGHIJ"]
+    values = [1000, 1010, 1020, 990, 980, 1030, 970, 1040, 960, 5000]
+    sources = [Source(f"s{i}", n, reliability="B") for i, n in enumerate(names)]
+    claims = [Claim(f"s{i}", "point", v) for i, v in enumerate(values)]
+    r = reconcile(claims, sources, unit="people")
+    unnamed = [n for n in names if n not in r.explanation]
+    assert unnamed, "the case no longer exceeds the cap; pick more claims"
+    rests = next(f for f in r.findings if isinstance(f, RestsOn))
+    others = f"and {count_words(len(unnamed))} other claims."
+    assert others in rests.text, rests.text
+    assert rests.figure("others").value == len(unnamed)
+
+
+def test_many_unnamed_claims_are_counted_by_a_figure() -> None:
+    n = 16
+    sources = [Source(f"s{i}", f"Outlet {i}", reliability="B") for i in range(n)]
+    claims = [Claim(f"s{i}", "point", 1000 + 10 * i) for i in range(n)]
+    r = reconcile(claims, sources, unit="people")
+    named = [i for i in range(n) if re.search(rf"Outlet {i}\b", r.explanation)]
+    rests = next(f for f in r.findings if isinstance(f, RestsOn))
+    others = n - len(named)
+    assert others >= 10
+    assert f"{others} other claims." in rests.text and rests.figure("others").text == str(others)
