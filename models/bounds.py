@@ -36,7 +36,8 @@ findings). Then, on the working scale:
   wrong drops out, and its side opens), and as the stated probability that the range's
   premises hold, P(all bounds it rests on are right) = Π_i c_i (``p_hold``, by the grades
   and hedges, before seeing the data): every kept bound when both sides are bounded, only
-  those setting the end when one side is.
+  those setting the end when one side is. Echoes of one origin count once, as everywhere:
+  each enters the density and ``p_hold`` with the power 1/k_u.
 
 The rule is used only when no kept claim states a figure (a point or a stated range): a figure
 anchors the posterior, whose range is then the evidence's own.
@@ -126,10 +127,10 @@ def _one_sided_end(enc: EncodedClaims, tail: float, lower: bool) -> tuple[float,
     return ends[pick], pick
 
 
-def _two_sided(enc: EncodedClaims, levels: Sequence[float]
+def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float]
                ) -> tuple[float, dict[float, tuple[float | None, float | None]]]:
     theta = _grid(enc)
-    log_p = log_right_normalised(enc, theta).sum(axis=0)
+    log_p = temper @ log_right_normalised(enc, theta)
     density = np.exp(log_p - log_p.max())
     cdf = np.concatenate(([0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(theta))))
     cdf /= cdf[-1]
@@ -142,7 +143,8 @@ def _two_sided(enc: EncodedClaims, levels: Sequence[float]
     return quantile(0.5), ranges
 
 
-def bounds_range(enc: EncodedClaims, kept: IntArray, levels: Sequence[float]) -> BoundsRange:
+def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
+                 levels: Sequence[float]) -> BoundsRange:
     """The value and ranges that bounds alone support (rule in the module docstring).
 
     Parameters
@@ -152,6 +154,9 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, levels: Sequence[float]) ->
     kept : (k,) int
         Increasing indices of the bounds the answer keeps; every one is a bound
         (:func:`is_bounds_only`).
+    units : (n,) int
+        Each claim's evidence unit: echoes of one origin count once (power 1/k_u, as in the
+        posterior of :mod:`models.robust`), in the density and in ``p_hold``.
     levels : sequence of float
         Range levels in (0, 1).
 
@@ -160,10 +165,12 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, levels: Sequence[float]) ->
     BoundsRange
     """
     sub = enc.subset(kept)
-    log_right = sub.per_claim_logsumexp(sub.log_pi + sub.log_c)
+    kept_units = units[kept]
+    temper = 1.0 / np.bincount(kept_units)[kept_units]
+    log_right = temper * sub.per_claim_logsumexp(sub.log_pi + sub.log_c)
     lower = sub.kind == KIND_AT_LEAST
     if lower.any() and not lower.all():
-        median, ranges = _two_sided(sub, levels)
+        median, ranges = _two_sided(sub, temper, levels)
         return BoundsRange(median, ranges, float(np.exp(log_right.sum())), kept)
     side = bool(lower.all())
     ranges = {}
@@ -175,4 +182,6 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, levels: Sequence[float]) ->
     # Only the bounds that set an end matter: a slack "at least 2,000" beside "at least
     # 5,000" can be wrong without moving the range.
     rest = np.array(sorted(setting), dtype=np.int64)
-    return BoundsRange(None, ranges, float(np.exp(log_right[rest].sum())), kept[rest])
+    # An end set by an echo rests on its whole origin, counted once.
+    origin = np.isin(kept_units, kept_units[rest])
+    return BoundsRange(None, ranges, float(np.exp(log_right[origin].sum())), kept[origin])

@@ -32,6 +32,18 @@ CLAIM_KINDS: Final[tuple[str, ...]] = get_args(ClaimKind)
 Hedge = Literal["exact", "none", "about", "could_be", "rumour"]
 HEDGE_NAMES: Final[tuple[str, ...]] = get_args(Hedge)
 
+#: What a claim speaks of in time: ``level``, the quantity on the claim's date ("1,500 are
+#: already in Russia"); ``total``, its eventual or planned total ("up to 10,000 could join",
+#: "the final figure could be closer to 12,000"). Static questions ignore it.
+Horizon = Literal["level", "total"]
+HORIZONS: Final[tuple[str, ...]] = get_args(Horizon)
+
+#: How a question's quantity moves in time: ``static`` (one fixed quantity; dates ignored),
+#: ``cumulative`` (never decreases: deaths, troops sent), ``drifting`` (a random walk on the
+#: working scale). See :mod:`models.dynamics`.
+DynamicsName = Literal["static", "cumulative", "drifting"]
+DYNAMICS_NAMES: Final[tuple[str, ...]] = get_args(DynamicsName)
+
 SourceType = Literal[
     "intelligence_agency",
     "government",
@@ -192,7 +204,11 @@ class Claim:
     origin : str or None
         Shared provenance: claims with the same origin are one piece of evidence.
     as_of : datetime.date or None
-        When the figure was true according to the source (echoed, not yet modelled).
+        When the figure held according to the source (the claim's date). Used by questions
+        whose quantity moves (``cumulative`` or ``drifting``); a static question ignores it.
+    horizon : {"level", "total"}
+        What the figure speaks of in time (``HORIZONS``): the level on ``as_of``, or the
+        eventual total. Static questions ignore it.
     """
 
     source: str
@@ -207,6 +223,7 @@ class Claim:
     hedge: Hedge = "none"
     origin: str | None = None
     as_of: date | None = None
+    horizon: Horizon = "level"
 
     @property
     def evidence_unit(self) -> str:
@@ -276,6 +293,11 @@ def validate_claim(claim: Claim, index: int) -> None:
         raise InvalidClaimError(
             f"Invalid hedge {claim.hedge!r}; must be one of {', '.join(HEDGES)}.",
             field=f"{path}.hedge",
+        )
+    if claim.horizon not in HORIZONS:
+        raise InvalidClaimError(
+            f"Invalid horizon {claim.horizon!r}; must be one of {', '.join(HORIZONS)}.",
+            field=f"{path}.horizon",
         )
     numbers = {name: getattr(claim, name) for name in CLAIM_NUMBERS}
     for name, x in numbers.items():

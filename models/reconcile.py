@@ -15,12 +15,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 from scipy.stats import norm
 
 from models.bounds import bounds_range, is_bounds_only
-from models.claims import Claim, Source, validate_claim, validate_scale, validate_sources
+from models.claims import (
+    DYNAMICS_NAMES,
+    Claim,
+    DynamicsName,
+    Source,
+    validate_claim,
+    validate_scale,
+    validate_sources,
+)
 from models.credibility import SourceProfile, profile_for
 from models.encode import WorkingScale, claim_sd, encode, working_scale
 from models.errors import (
@@ -31,6 +40,7 @@ from models.errors import (
 from models.explain import describe_claim, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.likelihood import EncodedClaims
+from models.moving import reconcile_moving
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (
     ClaimAssessment,
@@ -151,6 +161,9 @@ def reconcile(
     estimator: RobustEstimator | None = None,
     subject: str | None = None,
     whole_numbers: bool | None = None,
+    dynamics: DynamicsName = "static",
+    at: date | None = None,
+    drift: float | None = None,
 ) -> ReconcileResult:
     """Reconcile ``claims`` made by ``sources`` into one estimate with ranges and reasons.
 
@@ -181,6 +194,14 @@ def reconcile(
     whole_numbers : bool, optional
         Whether the quantity is a count (never printed with decimals); by default, whether
         every claimed figure is a whole number.
+    dynamics : {"static", "cumulative", "drifting"}
+        How the quantity moves in time. ``static`` (default) pools every claim as one fixed
+        quantity and ignores dates; the others follow it in time (:mod:`models.moving`) from
+        each claim's ``as_of`` and ``horizon``, with the robust model only.
+    at : datetime.date, optional
+        Moving quantities: the date of the estimate (default: the latest claim date).
+    drift : float, optional
+        Moving quantities: the stated drift per day on the working scale (default: learned).
 
     Returns
     -------
@@ -219,7 +240,13 @@ def reconcile(
     ws = working_scale(claims, resolved_scale)
     units = _units(claims)
     warnings = _warnings_common(claims, by_id, units)
-    if chosen == "robust":
+    if dynamics == "static" and (at is not None or drift is not None):
+        raise InvalidParameterError("Only a moving quantity (dynamics cumulative or drifting) "
+                                    "takes at or drift.", "at" if at is not None else "drift")
+    if dynamics != "static":
+        result = _moving(claims, sources, all_profiles, ws, checked_levels, warnings,
+                         method=method, dynamics=dynamics, at=at, drift=drift)
+    elif chosen == "robust":
         result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
                          warnings, estimator or _DEFAULT_ESTIMATOR)
     else:
@@ -230,6 +257,26 @@ def reconcile(
                          warnings, chosen, tau2_method, ci_method)
     return _with_words(result, claims, by_id, unit=unit,
                        subject=subject_phrase(subject, question), whole_numbers=whole_numbers)
+
+
+def _moving(
+    claims: Sequence[Claim], sources: Sequence[Source], profiles: Mapping[str, SourceProfile],
+    ws: WorkingScale, levels: tuple[float, ...], warnings: list[Warning], *, method: str,
+    dynamics: DynamicsName, at: date | None, drift: float | None,
+) -> ReconcileResult:
+    if dynamics not in DYNAMICS_NAMES:
+        raise InvalidParameterError(
+            f"Invalid dynamics {dynamics!r}; must be one of {', '.join(DYNAMICS_NAMES)}.",
+            "dynamics")
+    if method not in ("auto", "robust"):
+        raise InvalidParameterError(
+            "A moving quantity is followed by the robust model; method must be auto or robust.",
+            "method")
+    if drift is not None and not (math.isfinite(drift) and drift > 0):
+        raise InvalidParameterError(f"Invalid drift {drift!r}; must be positive.", "drift")
+    return reconcile_moving(claims, sources, dynamics=dynamics, scale=ws.scale, levels=levels,
+                            at=at, drift=drift, profiles=profiles,
+                            uses=_source_uses(sources, profiles), warnings=warnings)
 
 
 def _with_words(
@@ -260,7 +307,7 @@ def _robust(
     enc = encode(claims, profiles, ws)
     fit = estimator.fit(enc, units, levels)
     value = ws.backward(fit.median)
-    estimate = _robust_estimate(enc, fit, ws, levels)
+    estimate = _robust_estimate(enc, fit, ws, units, levels)
     assessments = []
     for i, claim in enumerate(claims):
         without = fit.median_without[i]
@@ -293,7 +340,7 @@ def _robust(
     )
 
 
-def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale,
+def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units: np.ndarray,
                      levels: tuple[float, ...]) -> Estimate:
     """The posterior's median and ranges; from the bounds alone when the answer keeps only
     bounds (see :mod:`models.bounds`), so that no range is set by the prior's tail."""
@@ -304,7 +351,7 @@ def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale,
         return Estimate(ws.backward(fit.median), tuple(
             Interval(q, ws.backward(fit.quantiles[q][0]), ws.backward(fit.quantiles[q][1]))
             for q in levels))
-    found = bounds_range(enc, kept.astype(np.int64), levels)
+    found = bounds_range(enc, kept.astype(np.int64), units.astype(np.int64), levels)
 
     def back(x: float | None) -> float | None:
         return None if x is None else ws.backward(x)

@@ -8,9 +8,10 @@ from a stored question. Both then call :func:`models.reconcile.reconcile` with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
-from models.claims import Claim, Source
+from models.claims import Claim, DynamicsName, Source
 
 __all__ = ["DEFAULT_LEVELS", "ReconcileRequest"]
 
@@ -33,6 +34,9 @@ class ReconcileRequest:
     ci_method: str = "z"
     subject: str | None = None
     whole_numbers: bool | None = None
+    dynamics: DynamicsName = "static"
+    at: date | None = None
+    drift: float | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`models.reconcile.reconcile` besides claims and sources."""
@@ -46,4 +50,7 @@ class ReconcileRequest:
             "unit": self.unit,
             "subject": self.subject,
             "whole_numbers": self.whole_numbers,
+            "dynamics": self.dynamics,
+            "at": self.at,
+            "drift": self.drift,
         }

@@ -7,6 +7,7 @@ otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from models.findings import Finding, Summary
@@ -200,6 +201,48 @@ class Posterior:
 
 
 @dataclass(frozen=True, slots=True)
+class Moment:
+    """The quantity on one date, or its eventual total (``date`` None, ``total`` True).
+
+    ``claims`` are the claims that speak of this moment directly (made on that date about the
+    level, or about the total).
+    """
+
+    date: date | None
+    value: float
+    intervals: tuple[Interval, ...]
+    claims: tuple[int, ...]
+    total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimeView:
+    """A moving quantity followed in time (see :mod:`models.dynamics`).
+
+    Attributes
+    ----------
+    dynamics : {"cumulative", "drifting"}
+    at : datetime.date or None
+        The date of the result's ``estimate`` (None when no claim is dated).
+    trajectory : tuple of Moment
+        The level on every claim date and on ``at``, in time order.
+    total : Moment or None
+        The eventual total, when some claim speaks of it.
+    drift : float
+        The standard deviation of the change over one day on the working scale.
+    drift_learned : bool
+        Whether ``drift`` was learned from the claims (else stated).
+    """
+
+    dynamics: Literal["cumulative", "drifting"]
+    at: date | None
+    trajectory: tuple[Moment, ...]
+    total: Moment | None
+    drift: float
+    drift_learned: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ReconcileResult:
     """Everything a reconcile call returns.
 
@@ -207,7 +250,8 @@ class ReconcileResult:
     ``summary`` is the headline that fits the evidence (see :mod:`models.findings`).
     ``fit_value`` is the fitted model's central value when the reported estimate is not it
     (``estimate.basis == "bounds"``); leave-one-out comparisons (each claim's
-    ``estimate_without``) are made against :attr:`centre`.
+    ``estimate_without``) are made against :attr:`centre`. ``time`` follows a moving quantity
+    in time; ``estimate`` is then its level on ``time.at``.
     """
 
     method: Method
@@ -224,6 +268,7 @@ class ReconcileResult:
     findings: tuple[Finding, ...] = ()
     summary: Summary | None = None
     fit_value: float | None = None
+    time: TimeView | None = None
 
     @property
     def centre(self) -> float:

@@ -21,9 +21,12 @@ from models.result import (
     Disagreement,
     Estimate,
     Heterogeneity,
+    Interval,
+    Moment,
     PredictionInterval,
     ReconcileResult,
     SourceUse,
+    TimeView,
 )
 from service.http.schemas.reconcile import ReconcileRequest
 
@@ -46,10 +49,7 @@ def _open(x: float | None) -> float | None:
 def _estimate(estimate: Estimate) -> dict[str, Any]:
     return {
         "value": _open(estimate.value),
-        "intervals": [
-            {"level": float(i.level), "low": _open(i.low), "high": _open(i.high)}
-            for i in estimate.intervals
-        ],
+        "intervals": [_interval(i) for i in estimate.intervals],
         "se": _optional(estimate.se),
         "basis": estimate.basis,
         "p_bounds_hold": _optional(estimate.p_bounds_hold),
@@ -68,6 +68,7 @@ def _claim(body: ReconcileRequest, assessment: ClaimAssessment) -> dict[str, Any
         "hedge": claim.hedge,
         "origin": claim.origin,
         "as_of": claim.as_of,
+        "horizon": claim.horizon,
         "weight": float(assessment.weight),
         "influence": float(assessment.influence),
         "estimate_without": _optional(assessment.estimate_without),
@@ -167,6 +168,28 @@ def _prediction(p: PredictionInterval | None) -> dict[str, Any] | None:
     }
 
 
+def _interval(i: Interval) -> dict[str, Any]:
+    return {"level": float(i.level), "low": _open(i.low), "high": _open(i.high)}
+
+
+def _moment(m: Moment) -> dict[str, Any]:
+    return {"date": m.date, "total": bool(m.total), "value": float(m.value),
+            "intervals": [_interval(i) for i in m.intervals], "claims": [int(i) for i in m.claims]}
+
+
+def _time(t: TimeView | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "dynamics": t.dynamics,
+        "at": t.at,
+        "trajectory": [_moment(m) for m in t.trajectory],
+        "total": None if t.total is None else _moment(t.total),
+        "drift": float(t.drift),
+        "drift_learned": bool(t.drift_learned),
+    }
+
+
 def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[str, Any]:
     """The response document of ``POST /v1/reconcile``.
 
@@ -204,6 +227,7 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
         "summary": _summary(result.summary),
         "findings": [_finding(f) for f in result.findings],
         "explanation": result.explanation,
+        "time": _time(result.time),
     }
 
 

@@ -72,6 +72,7 @@ class QuestionInput:
     title: str
     unit: str | None = None
     scale: str = "auto"
+    dynamics: str = "static"
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,6 +190,8 @@ class QuestionFields:
     title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     unit: Mapped[str | None] = mapped_column(String(UNIT_LENGTH))
     scale: Mapped[str] = mapped_column(String(8))
+    #: How the quantity moves in time: static, cumulative or drifting (models.claims).
+    dynamics: Mapped[str] = mapped_column(String(16), server_default="static")
     #: ``open`` until the true value is recorded, then ``resolved``.
     status: Mapped[str] = mapped_column(String(8))
     resolution_value: Mapped[float | None]
@@ -241,6 +243,8 @@ class ClaimFields:
     hedge: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     as_of: Mapped[date | None]
+    #: What the figure speaks of in time: the level on as_of, or the eventual total.
+    horizon: Mapped[str] = mapped_column(String(8), server_default="level")
     quote: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     url: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
     #: A retracted claim no longer counts anywhere but stays listed with its history.
@@ -251,7 +255,7 @@ class ClaimFields:
 CLAIM_FIELDS: Final[tuple[str, ...]] = tuple(ClaimFields.__annotations__)
 SOURCE_FIELDS: Final[tuple[str, ...]] = ("name", "type", "grade", "reliability_number")
 QUESTION_FIELDS: Final[tuple[str, ...]] = (
-    "title", "unit", "scale", "status", "resolution_value", "resolution_date",
+    "title", "unit", "scale", "dynamics", "status", "resolution_value", "resolution_date",
     "resolution_reference",
 )
 

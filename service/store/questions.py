@@ -4,12 +4,12 @@ estimate now or as it stood at an earlier moment (``as_of``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import and_, func, select
 
-from models.claims import validate_scale
+from models.claims import DynamicsName, validate_scale
 from models.errors import ReconcileError
 from models.request import DEFAULT_LEVELS, ReconcileRequest
 from service.store.errors import Invalid, NotFound
@@ -72,7 +72,8 @@ class QuestionStore(SourceStore):
         """Store a new, open question."""
         with self._write() as now:
             question = Question(
-                title=new.title, unit=new.unit, scale=new.scale, status="open",
+                title=new.title, unit=new.unit, scale=new.scale, dynamics=new.dynamics,
+                status="open",
                 created_at=now, created_by=actor, updated_at=now, updated_by=actor,
             )
             self.session.add(question)
@@ -84,7 +85,7 @@ class QuestionStore(SourceStore):
         self, question_id: int, changes: Mapping[str, Any], precondition: Precondition,
         actor: str,
     ) -> Question:
-        """Change a question's title, unit or scale (keys of ``changes``)."""
+        """Change a question's title, unit, scale or dynamics (keys of ``changes``)."""
         with self._write() as now:
             question = self.get_question(question_id)
             precondition.check(f"question {question_id}", question.version)
@@ -176,9 +177,12 @@ class QuestionStore(SourceStore):
 
     def estimate_input(
         self, question_id: int, *, as_of: datetime | None = None,
-        levels: Sequence[float] = DEFAULT_LEVELS, method: str = "auto",
+        levels: Sequence[float] = DEFAULT_LEVELS, method: str = "auto", at: date | None = None,
     ) -> EstimateInput:
         """The reconcile input of a question, now or as it stood at ``as_of``.
+
+        ``at`` is the date a moving quantity's estimate is asked for (the core refuses it for a
+        static question, naming ``at``).
 
         Claims come in the order they were entered (their ids), retracted ones left out. Each
         source is used with its learned profile when it has resolved claims, else with its
@@ -218,6 +222,8 @@ class QuestionStore(SourceStore):
             scale=question_state.scale,
             levels=tuple(levels),
             method=method,
+            dynamics=cast(DynamicsName, question_state.dynamics),
+            at=at,
         )
         ids = tuple(c.claim_id if isinstance(c, ClaimRevision) else c.id for c in claims)
         return EstimateInput(request, profiles, ids)

@@ -42,6 +42,7 @@ RESPONSE_KEYS = {
     "summary",
     "findings",
     "explanation",
+    "time",
 }
 CLAIM_KEYS = {
     "index",
@@ -53,6 +54,7 @@ CLAIM_KEYS = {
     "hedge",
     "origin",
     "as_of",
+    "horizon",
     "weight",
     "influence",
     "estimate_without",

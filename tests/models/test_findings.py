@@ -304,7 +304,7 @@ def _check_finding(
             assert gap / abs(bound) <= SHIFT_RESOLUTION
     if isinstance(f, BindingBound):
         out = by[f.claims[0]].estimate_without
-        assert out is not None and relative_shift(m, out) >= NEGLIGIBLE_SHIFT
+        assert out is not None and relative_shift(r.centre, out) >= NEGLIGIBLE_SHIFT
     if isinstance(f, EchoGroup):
         total = sum(by[i].share for i in f.claims)
         assert f.figure("total_share").value == pytest.approx(total)

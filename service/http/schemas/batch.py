@@ -61,7 +61,7 @@ class BatchClaimSchema(ClaimFields):
     """
 
     class Meta(ClaimFields.Meta):
-        exclude = ("ci_low", "ci_high", "ci_level", "as_of", "quote", "url")
+        exclude = ("ci_low", "ci_high", "ci_level", "as_of", "horizon", "quote", "url")
 
     source = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_ID_LENGTH),
                               metadata={"description": "Source id."})

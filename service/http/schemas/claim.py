@@ -13,7 +13,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from models.claims import CLAIM_KINDS, HEDGE_NAMES, describe_kinds, shape_errors
+from models.claims import CLAIM_KINDS, HEDGE_NAMES, HORIZONS, describe_kinds, shape_errors
 from service.http.schemas.base import OPEN_UNIT, StrictSchema, optional_number, optional_str
 from service.http.schemas.fields import FiniteNumber
 
@@ -74,6 +74,17 @@ class ClaimFields(StrictSchema):
         load_default=None,
         allow_none=True,
         metadata={"description": "ISO date at which the figure held, per the source."},
+    )
+    horizon = ma.fields.String(
+        load_default="level",
+        validate=validate.OneOf(HORIZONS),
+        metadata={
+            "description": (
+                "What the figure speaks of in time, for a question whose quantity moves: level "
+                "(the quantity on as_of: '1,500 are already in Russia') or total (its eventual "
+                "or planned total: 'up to 10,000 could join'). Static questions ignore it."
+            )
+        },
     )
     quote = optional_str(2000, "The wording of the claim, for the record (not used).")
     url = optional_str(2000, "Where the claim was published, for the record (not used).")

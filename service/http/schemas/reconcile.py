@@ -17,7 +17,7 @@ from typing import Any, Final
 import marshmallow as ma
 from marshmallow import validate
 
-from models.claims import SOURCE_TYPES, Claim, Source
+from models.claims import DYNAMICS_NAMES, SOURCE_TYPES, Claim, Source
 from models.findings import (
     HETEROGENEITY_LEVEL,
     NEGLIGIBLE_SHIFT,
@@ -192,6 +192,32 @@ class ReconcileRequestSchema(StrictSchema):
     )
     tau2_method = _enum(TAU2_METHODS, "REML", "Estimator of τ² for random_effects.")
     ci_method = _enum(CI_METHODS, "z", "Confidence intervals of pooling: z or Knapp-Hartung.")
+    dynamics = _enum(
+        DYNAMICS_NAMES,
+        "static",
+        "How the quantity moves in time. static: one fixed quantity, claims' dates ignored. "
+        "cumulative: never decreases (deaths, troops sent); a later, lower figure is evidence "
+        "of error, not of a fall. drifting: wanders up and down (a random walk on the working "
+        "scale). The moving kinds read each claim's as_of and horizon and answer with a "
+        "timeline.",
+    )
+    at = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": (
+            "For a moving quantity: the date of the estimate (default: the latest claim date)."
+        )},
+    )
+    drift = FiniteNumber(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
+        metadata={"description": (
+            "For a moving quantity: how fast it may move, as the standard deviation of its "
+            "change over one day on the working scale (log units on the log scale: 0.05 is "
+            "about 5 % a day). null (default): learned from the claims."
+        )},
+    )
     sources = ma.fields.List(
         ma.fields.Nested(SourceSchema),
         required=True,
@@ -242,6 +268,21 @@ class ReconcileRequestSchema(StrictSchema):
         if errors:
             raise ma.ValidationError(errors)
 
+    @ma.validates_schema(skip_on_field_errors=True)
+    def check_dynamics(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Dates of the estimate and a drift belong to moving quantities, which the robust
+        model alone follows in time."""
+        if data["dynamics"] == "static":
+            for name in ("at", "drift"):
+                if data[name] is not None:
+                    raise ma.ValidationError(
+                        "Only a moving quantity (dynamics cumulative or drifting) takes "
+                        f"{name}.", name)
+        elif data["method"] not in ("auto", "robust"):
+            raise ma.ValidationError(
+                "A moving quantity is followed by the robust model; method must be auto or "
+                "robust.", "method")
+
     @ma.post_load
     def make_request(self, data: dict[str, Any], **kwargs: Any) -> ReconcileRequest:
         return ReconcileRequest(
@@ -256,6 +297,9 @@ class ReconcileRequestSchema(StrictSchema):
             ci_method=data["ci_method"],
             subject=(data["style"] or {}).get("subject"),
             whole_numbers=(data["style"] or {}).get("whole_numbers"),
+            dynamics=data["dynamics"],
+            at=data["at"],
+            drift=data["drift"],
         )
 
 
@@ -336,6 +380,7 @@ class ClaimResultSchema(StrictSchema):
     as_of = ma.fields.Date(
         required=True, allow_none=True, metadata={"description": "The claim's date, echoed."}
     )
+    horizon = _str("What the claim speaks of in time (level or total), echoed.")
     weight = _num(
         "Sensitivity of the estimate to this claim's figure: how far the estimate moves per "
         "unit shift of the figure on the working scale, normalised so that all weights sum to "
@@ -551,6 +596,32 @@ class SummarySchema(StrictSchema):
     )
 
 
+class MomentSchema(StrictSchema):
+    date = ma.fields.Date(required=True, allow_none=True, metadata={
+        "description": "The date (null for the eventual total, or when no claim is dated)."})
+    total = ma.fields.Boolean(required=True, metadata={
+        "description": "True for the eventual total, false for the level on date."})
+    value = _num("Median of the level on date (or of the total), in the quantity's units.")
+    intervals = ma.fields.List(_nested(IntervalSchema, "An interval."), required=True,
+                               metadata={"description": "One per requested level, in order."})
+    claims = ma.fields.List(ma.fields.Integer(), required=True, metadata={
+        "description": "The claims that speak of this moment directly (request indices)."})
+
+
+class TimeSchema(StrictSchema):
+    dynamics = _str("How the quantity moves: cumulative or drifting.")
+    at = ma.fields.Date(required=True, allow_none=True, metadata={
+        "description": "The date of estimate (null when no claim is dated)."})
+    trajectory = ma.fields.List(_nested(MomentSchema, "The level on one date."), required=True,
+                                metadata={"description": "The level on every claim date and "
+                                                         "on at, in time order."})
+    total = _nested(MomentSchema, "The eventual total; null when no claim speaks of it.",
+                    allow_none=True)
+    drift = _num("Standard deviation of the change over one day on the working scale.")
+    drift_learned = ma.fields.Boolean(required=True, metadata={
+        "description": "Whether drift was learned from the claims (else stated)."})
+
+
 class ReconcileResponseSchema(StrictSchema):
     """Result of ``POST /v1/reconcile``."""
 
@@ -594,6 +665,9 @@ class ReconcileResponseSchema(StrictSchema):
                                  "sentences in order."},
     )
     explanation = _str("The result in plain words, rendered only from the findings.")
+    time = _nested(TimeSchema, "A moving quantity followed in time (dynamics cumulative or "
+                               "drifting): its course and eventual total; estimate is then its "
+                               "level on time.at. null for a static question.", allow_none=True)
 
 
 class HealthSchema(StrictSchema):

@@ -14,7 +14,7 @@ from typing import Any, Final
 import marshmallow as ma
 from marshmallow import validate
 
-from models.claims import CLAIM_KINDS, SOURCE_TYPES
+from models.claims import CLAIM_KINDS, DYNAMICS_NAMES, SOURCE_TYPES
 from service.http.pagination import PageQuerySchema, page_schema
 from service.http.schemas.base import MAX_LEVELS, OPEN_UNIT, StrictSchema, optional_str
 from service.http.schemas.claim import ClaimChanges, ClaimFields, StoredClaimFields
@@ -265,6 +265,15 @@ class QuestionCreateSchema(StrictSchema):
         load_default="auto", validate=validate.OneOf(SCALES),
         **_desc("Working scale: log, linear, or auto (log when every figure is positive)."),
     )
+    dynamics = ma.fields.String(
+        load_default="static", validate=validate.OneOf(DYNAMICS_NAMES),
+        **_desc(
+            "How the quantity moves in time: static (one fixed quantity; claims' dates ignored), "
+            "cumulative (never decreases: deaths, troops sent) or drifting (wanders up and "
+            "down). The moving kinds read each claim's as_of and horizon; see POST "
+            "/v1/reconcile."
+        ),
+    )
 
     @ma.post_load
     def make_question(self, data: dict[str, Any], **kwargs: Any) -> QuestionInput:
@@ -279,6 +288,8 @@ class QuestionPatchSchema(StrictSchema):
     )
     unit = _text(UNIT_LENGTH, "Unit of the quantity; null clears it.")
     scale = ma.fields.String(validate=validate.OneOf(SCALES), **_desc("Working scale."))
+    dynamics = ma.fields.String(validate=validate.OneOf(DYNAMICS_NAMES),
+                                **_desc("How the quantity moves in time."))
 
 
 class ResolutionSchema(StrictSchema):
@@ -322,6 +333,7 @@ class QuestionOutSchema(StrictSchema):
     title = _out_str("The quantity asked about.")
     unit = _out_str("Unit of the quantity.", nullable=True)
     scale = _out_str("Working scale: auto, log or linear.")
+    dynamics = _out_str("How the quantity moves in time: static, cumulative or drifting.")
     status = _out_str("open, or resolved once the true value is recorded.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True,
@@ -339,7 +351,7 @@ class QuestionOutSchema(StrictSchema):
     def add_resolution(self, question: Question, **kwargs: Any) -> dict[str, Any]:
         return {
             "id": question.id, "title": question.title, "unit": question.unit,
-            "scale": question.scale, "status": question.status,
+            "scale": question.scale, "dynamics": question.dynamics, "status": question.status,
             "resolution": _resolution(question), "resolved_at": question.resolved_at,
             "resolved_by": question.resolved_by, "version": question.version,
             "created_at": question.created_at, "created_by": question.created_by,
@@ -355,6 +367,7 @@ class QuestionRevisionSchema(StrictSchema):
     title = _out_str("The quantity asked about.")
     unit = _out_str("Unit of the quantity.", nullable=True)
     scale = _out_str("Working scale.")
+    dynamics = _out_str("How the quantity moves in time.")
     status = _out_str("open or resolved.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True, **_desc("The true value, if any.")
@@ -366,7 +379,8 @@ class QuestionRevisionSchema(StrictSchema):
     def add_resolution(self, revision: QuestionRevision, **kwargs: Any) -> dict[str, Any]:
         return {
             "version": revision.version, "action": revision.action, "title": revision.title,
-            "unit": revision.unit, "scale": revision.scale, "status": revision.status,
+            "unit": revision.unit, "scale": revision.scale, "dynamics": revision.dynamics,
+            "status": revision.status,
             "resolution": _resolution(revision), "recorded_at": revision.recorded_at,
             "recorded_by": revision.recorded_by,
         }
@@ -409,6 +423,14 @@ class EstimateQuery(StrictSchema):
     )
     method = ma.fields.String(
         load_default="auto", validate=validate.OneOf(METHODS), **_desc("As in /v1/reconcile.")
+    )
+    at = ma.fields.Date(
+        load_default=None,
+        **_desc(
+            "For a moving quantity (dynamics cumulative or drifting): the date of the "
+            "estimate, e.g. 2024-10-18 (default: the latest claim date). Unlike as_of, which "
+            "replays what was stored at a past moment, at asks about the quantity on a date."
+        ),
     )
 
 

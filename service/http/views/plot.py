@@ -56,10 +56,11 @@ blp = Blueprint(
 _BINARY: Final = {"type": "string", "format": "binary"}
 #: Description of a plot response, shared by every plot route.
 PLOT_RESPONSE_DOC: Final = (
-    "The forest plot: one row per claim (marker area by weight, colour by the source's "
-    "credibility, arrows for bounds, bars for ranges and stated uncertainty, outliers crossed "
-    "out), the estimate and its intervals as a summary row, the posterior density above. SVG "
-    "unless PNG is asked for with Accept: image/png or ?format=png."
+    "The forest plot, drawn for readers: one row per claim (marker area by its share; its "
+    "source's grade as colour, marker and letter; echoes of one origin together under one "
+    "heading; arrows for bounds, bars for ranges and stated uncertainty, claims judged wrong "
+    "crossed out), the summary and its range as a summary row, how likely each value is "
+    "above. SVG unless PNG is asked for with Accept: image/png or ?format=png."
 )
 
 

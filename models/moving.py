@@ -1,0 +1,171 @@
+"""A moving quantity as a reconcile result: its level on a date, its course and its total.
+
+The filter of :mod:`models.dynamics` gives the level on each claim date and the eventual
+total. This module turns that into the :class:`~models.result.ReconcileResult` every caller
+reads, so the response, the findings and the plot need no second shape:
+
+* ``estimate`` is the level on ``at`` (default: the latest claim date);
+* each claim's ``p_wrong`` is the filter's, and it is an ``outlier`` by the static model's rule
+  (p_wrong ≥ 1/2 and the data raised its odds of being wrong at least
+  :data:`OUTLIER_BAYES_FACTOR`-fold);
+* each claim's ``estimate_without`` (and ``estimate_without_unit``) is the level on the same
+  date refitted without it (without its whole evidence unit), so its ``share`` means what it
+  means for a static question; ``weight`` equals the share (the filter has no sensitivity);
+* ``time`` holds the trajectory, the eventual total and the drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from models.claims import Claim, DynamicsName, Source
+from models.credibility import SourceProfile
+from models.dynamics import DatedEstimate, DynamicEstimator, DynamicResult, reconcile_dynamic
+from models.result import (
+    ClaimAssessment,
+    Disagreement,
+    Estimate,
+    Moment,
+    Posterior,
+    ReconcileResult,
+    SourceUse,
+    TimeView,
+    Warning,
+)
+
+__all__ = ["OUTLIER_BAYES_FACTOR", "reconcile_moving"]
+
+#: The static robust model's rule (models.robust.RobustEstimator's default): a claim is an
+#: outlier when the data raised its odds of being wrong at least three-fold ("substantial" on
+#: Jeffreys' scale) and it is more likely wrong than right.
+OUTLIER_BAYES_FACTOR = 3.0
+
+
+def _moment(d: DatedEstimate, total: bool) -> Moment:
+    return Moment(d.date, d.value, d.intervals, d.claims, total=total)
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    sources: Sequence[Source]
+    dynamics: DynamicsName
+    scale: str
+    levels: Sequence[float]
+    drift: float | None
+    profiles: Mapping[str, SourceProfile]
+
+    def fit(self, claims: Sequence[Claim], at: date | float | None) -> DynamicResult:
+        if self.dynamics == "static":
+            raise ValueError("A static question is reconciled by models.reconcile.")
+        return reconcile_dynamic(
+            claims, self.sources, dynamics=self.dynamics,
+            horizons=[c.horizon for c in claims], scale=self.scale, levels=self.levels, at=at,
+            profiles=self.profiles,
+            estimator=DynamicEstimator(self.dynamics, drift_scale=self.drift),
+        )
+
+    def without(self, claims: Sequence[Claim], leave: set[int], fit: DynamicResult
+                ) -> float | None:
+        """The level on ``fit``'s date refitted without the claims ``leave`` (None if none
+        stay)."""
+        rest = [c for i, c in enumerate(claims) if i not in leave]
+        if not rest:
+            return None
+        at = fit.estimate.date if fit.estimate.date is not None else fit.estimate.day
+        return self.fit(rest, at).estimate.value
+
+
+def _posterior(fit: DynamicResult) -> Posterior:
+    """The level's distribution on ``at``, as a density over the quantity, for plots."""
+    f = fit.fit
+    theta = np.asarray(f.theta, dtype=np.float64)
+    density = f.marginals[f.timeline.at] / np.gradient(theta)
+    values = np.exp(theta) if fit.scale == "log" else theta
+    keep = np.isfinite(values) & np.isfinite(density)
+    return Posterior(tuple(values[keep].tolist()), tuple(density[keep].tolist()))
+
+
+def reconcile_moving(
+    claims: Sequence[Claim],
+    sources: Sequence[Source],
+    *,
+    dynamics: DynamicsName,
+    scale: str,
+    levels: Sequence[float],
+    at: date | None,
+    drift: float | None,
+    profiles: Mapping[str, SourceProfile],
+    uses: tuple[SourceUse, ...],
+    warnings: Sequence[Warning],
+) -> ReconcileResult:
+    """The result of a moving question, words not yet written (see the module docstring).
+
+    Parameters
+    ----------
+    claims, sources : sequence of Claim, sequence of Source
+        Validated by the caller.
+    dynamics : {"cumulative", "drifting"}
+    scale : {"log", "linear"}
+        The resolved working scale.
+    levels : sequence of float
+    at : datetime.date or None
+        The date of the estimate; None for the latest claim date.
+    drift : float or None
+        The stated drift per day on the working scale; None to learn it.
+    profiles : mapping of source id to SourceProfile
+        Every source's credibility.
+    uses : tuple of SourceUse
+        The credibility each source was used with, echoed.
+    warnings : sequence of Warning
+        Warnings already found (shared with the static path).
+
+    Returns
+    -------
+    ReconcileResult
+    """
+    options = _Options(sources, dynamics, scale, levels, drift, profiles)
+    fit = options.fit(claims, at)
+    value = fit.estimate.value
+    units: dict[str, set[int]] = {}
+    for i, c in enumerate(claims):
+        units.setdefault(c.evidence_unit, set()).add(i)
+    assessments = []
+    outliers = []
+    for i, (claim, dated) in enumerate(zip(claims, fit.claims, strict=True)):
+        without = options.without(claims, {i}, fit)
+        unit = units[claim.evidence_unit]
+        without_unit = without if len(unit) == 1 else options.without(claims, unit, fit)
+        prior_odds = dated.prior_p_wrong / max(1.0 - dated.prior_p_wrong, 1e-300)
+        post_odds = dated.p_wrong / max(1.0 - dated.p_wrong, 1e-300)
+        outlier = dated.p_wrong >= 0.5 and post_odds >= OUTLIER_BAYES_FACTOR * prior_odds
+        if outlier:
+            outliers.append(i)
+        assessments.append(ClaimAssessment(
+            index=i, source=claim.source, weight=0.0,
+            influence=0.0 if without is None else without - value,
+            estimate_without=without, outlier=outlier, p_wrong=dated.p_wrong,
+            estimate_without_unit=without_unit,
+        ))
+    time = TimeView(
+        dynamics=fit.dynamics, at=fit.estimate.date,
+        trajectory=tuple(_moment(m, False) for m in fit.trajectory),
+        total=None if fit.total is None else _moment(fit.total, True),
+        drift=fit.drift_scale, drift_learned=fit.drift_learned,
+    )
+    seen = {w.code for w in warnings}
+    return ReconcileResult(
+        method="robust",
+        scale="log" if fit.scale == "log" else "linear",
+        estimate=Estimate(value, fit.estimate.intervals),
+        claims=tuple(assessments),
+        disagreement=Disagreement(detected=bool(outliers), outliers=tuple(outliers)),
+        warnings=(*warnings, *(w for w in fit.warnings if w.code not in seen)),
+        explanation="",
+        sources=uses,
+        posterior=_posterior(fit),
+        time=time,
+    )
