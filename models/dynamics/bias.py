@@ -59,7 +59,14 @@ right/wrong indicators, with parameter expansion (Liu, Rubin & Wu 1998):
    taken in one step, and a quantity reported by a single group tells nothing about bias, as
    it should.
 3. Repeat until no β moves by more than ``tol``. Wrong claims (ρ → 0) drop out of the
-   M-step: the update is a robust, p_wrong-weighted mean of log residuals.
+   M-step: the update is a robust, p_wrong-weighted mean of log residuals. Pairs of EM steps
+   are extrapolated with SQUAREM (:func:`squarem`; Varadhan & Roland 2008).
+
+Start. The robust likelihood can have several optima: from β = 0, a quantity whose trajectory
+is set by the group with most claims can keep it there and call the other groups' figures
+wrong. EM therefore starts from :func:`pairwise_start`, the medians of the log ratios of
+figures that different groups gave within a few days of each other; ``log_evidence`` compares
+the optima reached from different starts.
 
 Drift. The filter learns each quantity's drift on the first pass; later passes average only
 the candidate drifts that kept at least ``drift_keep`` of the weight (with many claims, one or
@@ -77,6 +84,9 @@ Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from inc
 via the EM algorithm. JRSS B 39(1), 1-38. doi:10.1111/j.2517-6161.1977.tb01600.x.
 Liu, C., Rubin, D. B. & Wu, Y. N. (1998). Parameter expansion to accelerate EM: the PX-EM
 algorithm. Biometrika 85(4), 755-770. doi:10.1093/biomet/85.4.755.
+Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating
+the convergence of any EM algorithm. Scand. J. Statist. 35(2), 335-353.
+doi:10.1111/j.1467-9469.2007.00585.x.
 Efron, B. (1982). The Jackknife, the Bootstrap and Other Resampling Plans. SIAM.
 doi:10.1137/1.9781611970319.
 Radford, B. J., Dai, Y., Stoehr, N., Schein, A., Fernandez, M. & Sajid, H. (2023). Estimating
@@ -91,7 +101,7 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
 import numpy as np
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, logsumexp
 
 from models.dynamics.estimator import DynamicEstimator, DynamicFit
 from models.dynamics.timeline import DayLike, build_timeline
@@ -100,6 +110,7 @@ from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
     KIND_POINT,
+    KIND_RANGE,
     EncodedClaims,
     FloatArray,
     IntArray,
@@ -203,6 +214,10 @@ class BiasFit:
         Whether the last EM step moved no β by more than the tolerance.
     changes : (iterations,) float
         max_s |F(β)_s − β_s| at each E-step (F: one EM step).
+    log_evidence : float
+        Σ_k log p(y_k | β) + Σ_{s∉R} log N(β_s; 0, τ_β²) at the last E-step, each quantity's
+        evidence averaged over its (kept) drift candidates: compares fits of the same claims
+        from different starts (same filter settings).
     warnings : tuple of Warning
     """
 
@@ -211,6 +226,7 @@ class BiasFit:
     iterations: int
     converged: bool
     changes: FloatArray
+    log_evidence: float
     warnings: tuple[Warning, ...]
 
     def of(self, group: str) -> GroupBias:
@@ -270,27 +286,30 @@ def imputed_offset(
     so a bound far in its tail gives its limit (the end itself) instead of 0/0; the result is
     clipped to the cut, which it lies in exactly.
     """
-    s = sigma[:, None]
-    m = mu[:, None]
     lo = a[:, None] - theta
     hi = b[:, None] - theta
-    out = np.asarray(np.broadcast_to(lo, theta.shape), dtype=np.float64).copy()
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        alpha = (lo - m) / s
-        beta = (hi - m) / s
-        log_phi_a = -0.5 * alpha * alpha - _LOG_SQRT_2PI
-        log_phi_b = -0.5 * beta * beta - _LOG_SQRT_2PI
-        upper = m + s * np.exp(log_phi_a - log_ndtr(-alpha))  # [a, ∞)
-        lower = m - s * np.exp(log_phi_b - log_ndtr(beta))  # (−∞, b]
-        log_mass = log_normal_interval(alpha, beta)
-        inner = m + s * (np.exp(log_phi_a - log_mass) - np.exp(log_phi_b - log_mass))
-    k = kind[:, None]
-    out = np.where(k == KIND_AT_LEAST, upper, out)
-    out = np.where(k == KIND_AT_MOST, lower, out)
-    out = np.where((k != KIND_POINT) & (k != KIND_AT_LEAST) & (k != KIND_AT_MOST), inner, out)
-    out = np.where(k == KIND_POINT, lo, out)
-    # The truncated mean lies in the cut; clipping removes the rounding of far tails.
-    return np.asarray(np.minimum(np.maximum(out, lo), hi), dtype=np.float64)
+    out = np.array(np.broadcast_to(lo, theta.shape), dtype=np.float64)  # points: x − θ
+    # Bounds and ranges are few: the Normal tails are evaluated on their rows only.
+    for code in (KIND_AT_LEAST, KIND_AT_MOST, KIND_RANGE):
+        rows = np.flatnonzero(kind == code)
+        if rows.size == 0:
+            continue
+        s, m = sigma[rows, None], mu[rows, None]
+        alpha = (lo[rows] - m) / s
+        beta = (hi[rows] - m) / s
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            log_phi_a = -0.5 * alpha * alpha - _LOG_SQRT_2PI
+            log_phi_b = -0.5 * beta * beta - _LOG_SQRT_2PI
+            if code == KIND_AT_LEAST:  # [a, ∞): μ + σ φ(α)/Φ(−α)
+                mean = m + s * np.exp(log_phi_a - log_ndtr(-alpha))
+            elif code == KIND_AT_MOST:  # (−∞, b]: μ − σ φ(β')/Φ(β')
+                mean = m - s * np.exp(log_phi_b - log_ndtr(beta))
+            else:
+                log_mass = log_normal_interval(alpha, beta)
+                mean = m + s * (np.exp(log_phi_a - log_mass) - np.exp(log_phi_b - log_mass))
+        # The truncated mean lies in the cut; clipping removes the rounding of far tails.
+        out[rows] = np.minimum(np.maximum(mean, lo[rows]), hi[rows])
+    return out
 
 
 def claim_statistics(
@@ -743,10 +762,14 @@ class SourceBiasEstimator:
             )
             for s, g in enumerate(names)
         )
+        evidence = sum(float(logsumexp(f.drift_log_evidence))
+                       - math.log(f.drift_log_evidence.shape[0]) for f in fits)
+        log_prior = float(np.sum(-0.5 * (beta[free] / self.prior_sd) ** 2
+                                 - math.log(self.prior_sd) - _LOG_SQRT_2PI))
         return BiasFit(
             groups=groups, fits=tuple(fits), iterations=len(changes), converged=converged,
-            changes=np.array(changes), warnings=tuple(self._warnings(names, is_ref, shared,
-                                                                     converged)),
+            changes=np.array(changes), log_evidence=evidence + log_prior,
+            warnings=tuple(self._warnings(names, is_ref, shared, converged)),
         )
 
     def _warnings(self, names: Sequence[str], is_ref: np.ndarray, shared: np.ndarray,
