@@ -10,6 +10,7 @@ product.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -153,7 +154,10 @@ class _Words:
         labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
         whose = origin_phrase(origin)
         figure = describe_claim(self.claims[first])
-        head = (f"the figure of {figure} from {whose}" if lead and not can_open(whose)
+        # "the figure of 3,000 from the ministry's statement", never "the ministry's
+        # statement's figure"; and never opening a sentence with a numeral.
+        plain = (lead and not can_open(whose)) or re.search(r"(?:'s|s')(?= )", whose)
+        head = (f"the figure of {figure} from {whose}" if plain
                 else f"{possessive(whose)} figure of {figure}")
         return f"{head}, as reported by {labels}{',' if closed else ''}"
 

@@ -232,3 +232,16 @@ def test_many_unnamed_claims_are_counted_by_a_figure() -> None:
     others = n - len(named)
     assert others >= 10
     assert f"{others} other claims." in rests.text and rests.figure("others").text == str(others)
+
+
+def test_an_origin_holding_a_possessive_is_not_made_a_double_possessive() -> None:
+    """Found by the property test: 'the ministry's statement's figure of 136,525, as reported
+    by …'."""
+    claims = [Claim("a", "point", 1000), Claim("b", "point", 1200)] + [
+        Claim(f"o{k}", "point", 1100, origin="the ministry's statement") for k in range(2)]
+    sources = [Source("a", "the UN", reliability="B"), Source("b", "the police", reliability="B"),
+               Source("o0", "AFP", reliability="B"), Source("o1", "Reuters", reliability="B")]
+    r = reconcile(claims, sources, unit="people")
+    assert "statement's figure" not in r.explanation
+    assert "the figure of 1,100 from the ministry's statement, as reported by AFP and Reuters" in (
+        r.explanation)
