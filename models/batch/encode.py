@@ -10,6 +10,9 @@ informative prior θ_q ~ N(m_q, s_q²) and the atoms (:mod:`models.batch.atoms`)
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Final
+
 import numpy as np
 
 from models.batch.atoms import find_atoms, sorted_points
@@ -30,6 +33,14 @@ from models.batch.kernels import log_norm_pdf, log_normal_interval
 from models.batch.state import Encoded
 from models.batch.table import ClaimTable, infer_resolution
 from models.errors import InvalidClaimError, InvalidParameterError
+
+#: A range at most this wide, relative to max(1, |its low end|) on the working scale, is a
+#: point (the single-question model's threshold, :func:`models.encode.encode`).
+ZERO_WIDTH: Final = 1e-12
+#: Farthest a number may lie from its question's centre on the linear scale, in the question's
+#: typical magnitudes (the single-question model refuses figures beyond it,
+#: :data:`models.encode.MAX_LINEAR_THETA`; the batch holds them there, :func:`_held`).
+MAX_LINEAR_THETA: Final = 1e12
 
 
 def resolve_scale(table: ClaimTable, scale: str) -> Scale:
@@ -128,10 +139,7 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
         unit = np.ones(n_q)
         y = np.log(table.value)
         a = b = y
-        ratio = 0.5 * step / table.value
-        with np.errstate(divide="ignore", invalid="ignore"):
-            win_lo = y + np.log1p(-np.minimum(ratio, 1.0 - 1e-16))
-            win_hi = y + np.log1p(ratio)
+        win_lo, win_hi = log_windows(y, table.value, step)
         own = np.zeros(n) if no_sd else np.where(
             np.isnan(table.sd), 0.0, np.log1p((np.nan_to_num(table.sd) / table.value) ** 2))
     elif scale == "log":
@@ -142,36 +150,24 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
             a = np.where(np.isneginf(raw_lo), -np.inf, a)
             b = np.log(np.where(np.isposinf(raw_hi), 1.0, raw_hi))
             b = np.where(np.isposinf(raw_hi), np.inf, b)
-            y = np.where(is_point, a, np.nan)
-            half = 0.5 * step
-            win_lo = np.log(np.maximum(table.value - half, table.value * 1e-300))
-            win_hi = np.log(table.value + half)
+        y = np.where(is_point, a, np.nan)
+        win_lo, win_hi = log_windows(y, table.value, step)
+        with np.errstate(over="ignore"):
             own = np.where(np.isnan(table.sd), 0.0,
                            np.log1p((np.nan_to_num(table.sd) / table.value) ** 2))
     else:
-        ends = np.concatenate([figure, table.low, table.high])
-        groups = np.concatenate([q, q, q])
-        finite = ~np.isnan(ends)
-        centre = segment_median(ends[finite], groups[finite], n_q)
-        magnitude = segment_median(np.abs(ends[finite]), groups[finite], n_q)
-        hi_q = np.full(n_q, -np.inf)
-        lo_q = np.full(n_q, np.inf)
-        np.maximum.at(hi_q, groups[finite], ends[finite])
-        np.minimum.at(lo_q, groups[finite], ends[finite])
-        span = hi_q - lo_q
-        unit = np.where(magnitude > 0, magnitude, np.where(span > 0, span, 1.0))
-        if not (np.isfinite(unit).all() and np.isfinite(centre).all()):
-            raise InvalidClaimError(
-                "The figures are too large to compare on the linear scale; restate them "
-                "in a larger unit.",
-                "value",
-            )
+        centre, unit = linear_frame(table)
         cq, uq = centre[q], unit[q]
-        a = (raw_lo - cq) / uq
-        b = (raw_hi - cq) / uq
-        y = np.where(is_point, a, np.nan)
-        win_lo = (table.value - 0.5 * step - cq) / uq
-        win_hi = (table.value + 0.5 * step - cq) / uq
+        # Each term divided first: x − centre overflows for figures of opposite signs near
+        # the largest float.
+        shift = cq / uq
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = _held(raw_lo / uq - shift, raw_lo)
+            b = _held(raw_hi / uq - shift, raw_hi)
+            y = np.where(is_point, a, np.nan)
+            half = 0.5 * step / uq
+            win_lo = np.clip(y - half, -MAX_LINEAR_THETA, MAX_LINEAR_THETA)
+            win_hi = np.clip(y + half, -MAX_LINEAR_THETA, MAX_LINEAR_THETA)
         own = np.where(np.isnan(table.sd), 0.0, (np.nan_to_num(table.sd) / uq) ** 2)
     # The narrowest window still has a width, so that equal figures agree and log w exists.
     if all_points:
@@ -231,6 +227,143 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
     )
 
 
+def _held(theta: FloatArray, raw: FloatArray) -> FloatArray:
+    """θ on the linear scale held within ±MAX_LINEAR_THETA where the number is finite.
+
+    A figure more than 10¹² of its question's typical magnitudes from the centre (possible
+    only when the question mixes figures like 5e-324 and 1e308) would overflow the kernels'
+    squares and sums; held there it is still a wild figure, and the open end of a bound
+    stays infinite.
+    """
+    return np.asarray(np.where(np.isinf(raw), theta,
+                               np.clip(theta, -MAX_LINEAR_THETA, MAX_LINEAR_THETA)),
+                      dtype=np.float64)
+
+
+def log_windows(
+    y: FloatArray, value: FloatArray, step: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Ends of each figure's rounding window [x − step/2, x + step/2] on the log scale.
+
+    l = y + log1p(−min(r, 1 − 10⁻¹⁶)) and u = y + log1p(r) with r = step/(2x): the lower end
+    stays finite (at most 36.8 log-units below y) when the step reaches past zero, and where
+    r overflows (a stated resolution 10³⁰⁰ times the figure) u = log(step/2), to which
+    log(x + step/2) rounds there.
+
+    Parameters
+    ----------
+    y : (n,) float
+        log x (NaN where no figure).
+    value : (n,) float
+        The figures x > 0.
+    step : (n,) float
+        Rounding steps ≥ 0.
+
+    Returns
+    -------
+    win_lo, win_hi : (n,) float
+    """
+    half = 0.5 * step
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = half / value
+        win_lo = y + np.log1p(-np.minimum(ratio, 1.0 - 1e-16))
+        win_hi = y + np.log1p(ratio)
+        if not np.isfinite(ratio[~np.isnan(ratio)]).all():
+            win_hi = np.where(np.isposinf(ratio), np.log(half), win_hi)
+    return np.asarray(win_lo, dtype=np.float64), np.asarray(win_hi, dtype=np.float64)
+
+
+def linear_frame(table: ClaimTable) -> tuple[FloatArray, FloatArray]:
+    """Centre and unit of every question on the linear scale.
+
+    The centre is the median of the question's numbers (figures, bounds, range ends), the
+    unit the median of their magnitudes (else their span, else 1).
+
+    Parameters
+    ----------
+    table : ClaimTable
+
+    Returns
+    -------
+    centre, unit : (Q,) float
+
+    Raises
+    ------
+    InvalidClaimError
+        When the figures are too large to compare on the linear scale.
+    """
+    q, n_q = table.question, table.n_questions
+    figure = np.where(table.kind == KIND_RANGE, np.nan, table.value)
+    ends = np.concatenate([figure, table.low, table.high])
+    groups = np.concatenate([q, q, q])
+    finite = ~np.isnan(ends)
+    centre = segment_median(ends[finite], groups[finite], n_q)
+    magnitude = segment_median(np.abs(ends[finite]), groups[finite], n_q)
+    hi_q = np.full(n_q, -np.inf)
+    lo_q = np.full(n_q, np.inf)
+    np.maximum.at(hi_q, groups[finite], ends[finite])
+    np.minimum.at(lo_q, groups[finite], ends[finite])
+    with np.errstate(over="ignore"):
+        span = hi_q - lo_q
+    unit = np.where(magnitude > 0, magnitude, np.where(span > 0, span, 1.0))
+    if not (np.isfinite(unit).all() and np.isfinite(centre).all()):
+        raise InvalidClaimError(
+            "The figures are too large to compare on the linear scale; restate them "
+            "in a larger unit.",
+            "value",
+        )
+    return np.asarray(centre, dtype=np.float64), np.asarray(unit, dtype=np.float64)
+
+
+def collapse_ranges(table: ClaimTable, scale: Scale) -> ClaimTable:
+    """The table with every zero-width range read as the point figure it states.
+
+    A range [a, b] with b − a ≤ :data:`ZERO_WIDTH` · max(1, |a|) on the working scale
+    ("1.0 to 1.0", "5e5 to 5e5") becomes a point at its low end, as in the single-question
+    model (:func:`models.encode.encode`): its interval kernel Φ((b − θ − β)/σ) −
+    Φ((a − θ − β)/σ) would vanish, floored at e^−700 for every θ, a constant likelihood that
+    carries no information yet counted towards the flat prior's propriety
+    (:func:`models.batch.panels.flat_prior`), so that a question resting on it had an
+    improper posterior and infinite quantiles. As a point it gets a rounding window from
+    its digits (or its ``resolution``) and may join an atom like any stated figure.
+
+    Parameters
+    ----------
+    table : ClaimTable
+    scale : {"log", "linear"}
+
+    Returns
+    -------
+    ClaimTable
+        ``table`` itself when no range is degenerate.
+    """
+    rows = np.flatnonzero(table.kind == KIND_RANGE)
+    if rows.size == 0:
+        return table
+    lo, hi = table.low[rows], table.high[rows]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if scale == "log":
+            a, b = np.log(lo), np.log(hi)
+        else:
+            centre, unit = linear_frame(table)
+            qr = table.question[rows]
+            a = (lo - centre[qr]) / unit[qr]
+            b = (hi - centre[qr]) / unit[qr]
+        narrow = (b - a) <= ZERO_WIDTH * np.maximum(1.0, np.abs(a))
+    if not narrow.any():
+        return table
+    take = rows[narrow]
+    kind = table.kind.copy()
+    kind[take] = KIND_POINT
+    value = table.value.copy()
+    value[take] = table.low[take]
+    low = table.low.copy()
+    low[take] = np.nan
+    high = table.high.copy()
+    high[take] = np.nan
+    return replace(table, kind=kind, value=value, low=low, high=high)
+
+
 def segment_median(values: FloatArray, groups: IntArray, n_groups: int) -> FloatArray:
     """Median of ``values`` within each group (NaN for an empty group).
 
@@ -255,7 +388,8 @@ def segment_median(values: FloatArray, groups: IntArray, n_groups: int) -> Float
     has = counts > 0
     lo = starts + (counts - 1) // 2
     hi = starts + counts // 2
-    out[has] = 0.5 * (v[lo[has]] + v[hi[has]])
+    # Halves first: the sum of two figures near the largest float would overflow.
+    out[has] = 0.5 * v[lo[has]] + 0.5 * v[hi[has]]
     return out
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from models.batch.common import EPS, KIND_POINT, BoolArray, FloatArray, Scale
 from models.batch.em import e_step, m_step, recentre
-from models.batch.encode import encode, resolve_scale
+from models.batch.encode import collapse_ranges, encode, resolve_scale
 from models.batch.mode import initial_centre
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
@@ -182,6 +182,8 @@ class BatchEstimator:
         """
         checked = check_levels(levels)
         resolved: Scale = resolve_scale(table, scale)
+        # A zero-width range is the point it states (models.batch.encode.collapse_ranges).
+        table = collapse_ranges(table, resolved)
         hyper = self._hyper()
         if self.rounding == "infer" and np.isnan(table.resolution).any():
             # Read the rounding from the digits once; a warm start's sample then reuses it.
@@ -248,6 +250,8 @@ class BatchEstimator:
         """
         checked = check_levels(levels)
         resolved: Scale = resolve_scale(table, scale)
+        # A zero-width range is the point it states (models.batch.encode.collapse_ranges).
+        table = collapse_ranges(table, resolved)
         hyper = self._hyper()
         enc = encode(table, resolved, self.rounding, self.prior_scale)
         arrays = (sources.credibility, sources.exact_share, sources.spread, sources.bias)

@@ -302,11 +302,15 @@ def _panel_map(
     u_lo = np.maximum(0.5 * (s + 1.0), 1e-150)
     u_hi = np.maximum(0.5 * (1.0 - s), 1e-150)
     lo_scale, hi_scale = s_lo[expand], s_hi[expand]
-    theta = np.where(k == 0, edges[rows, 0] - lo_scale * (1.0 / u_lo - 1.0),
-                     np.where(k == last, edges[rows, last - 1] + hi_scale * (1.0 / u_hi - 1.0),
-                              left + 0.5 * (s + 1.0) * width))
-    slope = np.where(k == 0, lo_scale / (2.0 * u_lo * u_lo),
-                     np.where(k == last, hi_scale / (2.0 * u_hi * u_hi), 0.5 * width))
+    # Every form is evaluated everywhere; a tail's at an inner panel's s = ±1 may overflow,
+    # and np.where drops it.
+    with np.errstate(over="ignore"):
+        theta = np.where(k == 0, edges[rows, 0] - lo_scale * (1.0 / u_lo - 1.0),
+                         np.where(k == last,
+                                  edges[rows, last - 1] + hi_scale * (1.0 / u_hi - 1.0),
+                                  left + 0.5 * (s + 1.0) * width))
+        slope = np.where(k == 0, lo_scale / (2.0 * u_lo * u_lo),
+                         np.where(k == last, hi_scale / (2.0 * u_hi * u_hi), 0.5 * width))
     return np.asarray(theta, dtype=np.float64), np.asarray(slope, dtype=np.float64)
 
 
@@ -394,32 +398,29 @@ def _evaluate(
     peak = log_f.max(axis=1)
     mass = np.exp(log_f - peak[:, None]) * weight
     z = mass.sum(axis=1)
-    # Moments of θ (about the block's centres, against cancellation) under each claim's right
-    # part: ∫ ρ_i θ^k f C_i^{1 − t_i} dθ, k = 0, 1, 2.
+    # Each claim's right part weighed over θ, ∫ ρ_i f C_i^{1 − t_i} dθ, and the M-step's sums
+    # with the residuals y_i − θ taken at every node: moments about one centre per question
+    # would subtract numbers of order (y − centre)² to get a spread of order σ², which loses
+    # everything when the claims span 10¹⁰ spreads (a wild range beside a point: σ_s came out
+    # 10³ times the truth and sank every other question).
     t = enc.t[rows]
-    centred = nodes - mid[:, None]
     if np.all(t == 1.0):
         # One set of node masses for every claim.
-        m0 = np.einsum("bg,bng->bn", mass, rho)
-        m1 = np.einsum("bg,bng->bn", mass * centred, rho)
-        m2 = np.einsum("bg,bng->bn", mass * centred * centred, rho)
+        wr = rho * mass[:, None, :]
         den = z[:, None]
     else:
         # f C_i^{1 − t_i}, normalised per claim before exponentiating.
         log_u = log_f[:, None, :] + (1.0 - t)[:, :, None] * ell
-        cav = np.exp(log_u - log_u.max(axis=2, keepdims=True)) * weight[:, None, :]
-        den = cav.sum(axis=2)
-        cav *= rho
-        m0 = cav.sum(axis=2)
-        m1 = np.einsum("bng,bg->bn", cav, centred)
-        m2 = np.einsum("bng,bg->bn", cav, centred * centred)
+        wr = np.exp(log_u - log_u.max(axis=2, keepdims=True)) * weight[:, None, :]
+        den = wr.sum(axis=2)
+        wr *= rho
+    m0 = wr.sum(axis=2)
     point = enc.kind[rows] == KIND_POINT
-    # Σ ρ (y − θ) and Σ ρ (y − β − θ)² from the moments, y and θ about the centres.
-    y = np.where(point, enc.y[rows], 0.0) - mid[:, None]
-    dev = np.where(point, (y * m0 - m1) / den, 0.0)
-    shift = y - kern.beta_s[rows]
-    ss = np.where(point, np.maximum(shift * shift * m0 - 2.0 * shift * m1 + m2, 0.0) / den,
-                  0.0)
+    resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - nodes[:, None, :]
+    dev = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
+    resid -= kern.beta_s[rows][:, :, None]
+    resid *= resid
+    ss = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
     g = (mass / z[:, None]).reshape(theta.shape) / _W
     block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
                    s_lo=s_lo, s_hi=s_hi, g=g)

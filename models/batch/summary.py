@@ -18,7 +18,9 @@ from models.batch.panels import ONE_SD, ClaimKernels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.table import ClaimTable
-from models.errors import NumericalRangeError
+
+#: The largest float: where a question's answer is held when it reaches beyond.
+FLOAT_MAX = float(np.finfo(np.float64).max)
 
 
 def assemble_fit(
@@ -57,10 +59,8 @@ def assemble_fit(
     -------
     BatchFit
 
-    Raises
-    ------
-    NumericalRangeError
-        When an estimate or interval end exceeds the largest float in the quantity's units.
+    An end beyond the largest float in the quantity's units is held at ±1.8e308 and the
+    question named in a ``beyond_float`` warning (one question never sinks the archive).
     """
     n_q = enc.n_questions
     probs = [0.5] + [x for q in levels for x in ((1 - q) / 2, (1 + q) / 2)]
@@ -73,13 +73,13 @@ def assemble_fit(
         with np.errstate(over="ignore"):
             units = np.exp(quant)
     else:
-        units = enc.centre[:, None] + enc.unit[:, None] * quant
-    if not np.isfinite(units).all():
-        raise NumericalRangeError(
-            "The reconciled range of a question exceeds the largest representable number; "
-            "restate the figures in a larger unit (e.g. thousands).",
-            "value",
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            units = enc.centre[:, None] + enc.unit[:, None] * quant
+    # An end beyond the largest float (figures near 1.8e308 on the log scale) is that
+    # question's problem alone: it is held at ±1.8e308 and named in a warning, so that one
+    # question never sinks the archive.
+    beyond = ~np.isfinite(units).all(axis=1)
+    units = np.clip(units, -FLOAT_MAX, FLOAT_MAX)
     value = units[:, 0] + 0.0  # + 0.0 turns a −0.0 median into 0.0
     low = units[:, 1::2]
     high = units[:, 2::2]
@@ -139,6 +139,17 @@ def assemble_fit(
             f"{once} source(s) made a single claim; their credibility stays close to its "
             "prior.",
             once,
+        ))
+    if beyond.any():
+        named = ", ".join(repr(table.question_ids[k]) for k in np.flatnonzero(beyond)[:5])
+        more = int(beyond.sum()) - min(int(beyond.sum()), 5)
+        warnings.append(BatchWarning(
+            "beyond_float",
+            f"The range of {int(beyond.sum())} question(s) ({named}"
+            f"{f' and {more} more' if more else ''}) reaches beyond the largest representable "
+            "number; its ends are shown as ±1.8e308. Restate their figures in a larger unit "
+            "(e.g. thousands).",
+            int(beyond.sum()),
         ))
     if not converged:
         warnings.append(BatchWarning(

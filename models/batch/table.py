@@ -326,7 +326,9 @@ def infer_resolution(x: FloatArray) -> FloatArray:
     # The figure as an integer of 15 significant digits, m = x·10^(14−e); the step is
     # 10^(e−14+z) for the number z of trailing decimal zeros of m. Divisibility by 10^z is
     # monotone in z, so a vectorised binary search over z ∈ [0, 15] needs four passes.
-    m = np.rint(ax * 10.0 ** (14.0 - exponent)).astype(np.int64)
+    # 10^(14−e) in two factors: one power would overflow for figures below ~1e-294.
+    half = np.floor(0.5 * (14.0 - exponent))
+    m = np.rint(ax * 10.0 ** half * 10.0 ** (14.0 - exponent - half)).astype(np.int64)
     pow10 = 10 ** np.arange(17, dtype=np.int64)
     lo = np.zeros(ax.shape, dtype=np.int64)  # m is divisible by 10^lo
     hi = np.full(ax.shape, 16, dtype=np.int64)  # … and not by 10^hi
@@ -336,4 +338,7 @@ def infer_resolution(x: FloatArray) -> FloatArray:
         lo = np.where(divisible, mid, lo)
         hi = np.where(divisible, hi, mid)
     out = 10.0 ** (exponent - 14.0 + lo)
+    # A subnormal figure's step can round to 0: keep it positive (the narrowest window then
+    # applies, models.batch.common.MIN_WINDOW).
+    out = np.maximum(out, np.finfo(np.float64).smallest_subnormal)
     return np.asarray(np.where(positive, out, 1.0), dtype=np.float64)
