@@ -32,6 +32,7 @@ from models.findings import (
     Split,
     Summary,
     SummaryKind,
+    TimeCourse,
     ViolatedBound,
 )
 from models.wording import (
@@ -103,6 +104,7 @@ _SUMMARY_KIND: dict[type[Finding], SummaryKind] = {
     BoundsOnly: "range",
     OneSidedBound: "bound",
     Split: "split",
+    TimeCourse: "course",
 }
 
 
@@ -225,7 +227,67 @@ class _Words:
             return (summary,
                     f"The evidence{for_} splits into {count_words(n)} groups that cannot {both} "
                     f"be right, so no single figure is given: {join_and(descs)}.")
+        if isinstance(f, TimeCourse):
+            return self.time_course(f, of)
         raise TypeError(f"not a headline finding: {type(f).__name__}")
+
+    def time_course(self, f: TimeCourse, of: str) -> tuple[str, str]:
+        """A moving quantity: "About 1,500 soldiers on 18 October 2024; claimed totals 10,000
+        to 12,000" and its sentences."""
+        names = {fig.name for fig in f.figures}
+        when = f" on {f.figure('date').text}" if "date" in names else ""
+        est = f.figure("estimate")
+        value = self.with_unit(est.text, est.value)
+        total_words = ""
+        if "total.min" in names:
+            lo, hi = f.figure("total.min"), f.figure("total.max")
+            span = (self.with_unit(lo.text, lo.value) if lo.value == hi.value
+                    else f"{lo.text} to {self.with_unit(hi.text, hi.value)}")
+            total_words = span
+        if not f.has_level:
+            # No claim speaks of the level on a date: only the total is evidence.
+            summary = f"Eventual total claimed: {total_words}"
+            first = (f"No claim gives the level{of} on a date; the claims speak of its eventual "
+                     f"total only.")
+            return summary, first + self.total_sentence(f)
+        summary = f"About {value}{when}"
+        if total_words:
+            summary += f"; claimed eventual total {total_words}"
+        level = f.figure("level").text
+        range_words = (f", with a {level} range of {f.figure('low').text} to "
+                       f"{f.figure('high').text}") if "low" in names else ""
+        trend = ""
+        if "first" in names:
+            first_fig = f.figure("first")
+            if first_fig.text != est.text:
+                way = "up" if first_fig.value < est.value else "down"
+                trend = (f", {way} from about {first_fig.text} on "
+                         f"{f.figure('first_date').text}")
+        sentence = f"The best estimate{of} is about {value}{when}{range_words}{trend}."
+        return summary, sentence + self.total_sentence(f)
+
+    def total_sentence(self, f: TimeCourse) -> str:
+        """" Claims about the eventual total range from A's figure of … to B's …; its 90%
+        range is … to …." (empty when no claim speaks of the total)."""
+        names = {fig.name for fig in f.figures}
+        if "total.min" not in names:
+            return ""
+        totals = [i for i in f.claims if self.claims[i].horizon == "total"]
+        lo, hi = f.figure("total.min"), f.figure("total.max")
+        ends = [i for i in totals if float(self.claims[i].value or self.claims[i].low or 0)
+                in (lo.value, hi.value)]
+        ordered = sorted(ends, key=lambda i: float(self.claims[i].value or
+                                                   self.claims[i].low or 0))
+        if len(totals) == 1 or lo.value == hi.value:
+            said = f" The eventual total rests on {self.phrase(ordered[0])}"
+        else:
+            said = (f" Claims about the eventual total range from {self.phrase(ordered[0])} "
+                    f"to {self.phrase(ordered[-1])}")
+        if "total_low" in names:
+            level = f.figure("level").text
+            said += (f"; its {level} range is {f.figure('total_low').text} to "
+                     f"{self.with_unit(f.figure('total_high').text, f.figure('total_high').value)}")
+        return said + "."
 
     # -- the other findings -----------------------------------------------------------------
 

@@ -73,6 +73,7 @@ __all__ = [
     "RestsOn",
     "SlackBounds",
     "Split",
+    "TimeCourse",
     "Summary",
     "SummaryKind",
     "ViolatedBound",
@@ -107,7 +108,7 @@ HETEROGENEITY_LEVEL: Final = 0.10
 #: so printing it as "the figure" would report a number nobody's evidence points to.
 TROUGH_DENSITY: Final = 0.5
 
-SummaryKind = Literal["figure", "range", "bound", "split"]
+SummaryKind = Literal["figure", "range", "bound", "split", "course"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,17 +262,35 @@ class SlackBounds(Finding):
     kind: ClassVar[str] = "slack_bounds"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeCourse(Finding):
+    """A moving quantity: its level on the estimate's date (and, with several dates, where it
+    stood on the first), and what the claims say of its eventual total.
+
+    Figures: ``estimate``, ``low``, ``high``, ``level`` and ``date`` (the level on
+    ``time.at``); ``first`` and ``first_date`` when the trajectory starts on an earlier date;
+    ``total.min`` and ``total.max`` (the claimed totals kept, quoted) with ``total_low`` and
+    ``total_high`` (the total's range) when a claim speaks of the total. Cites the claims about
+    the level on that date and the totals.
+    """
+
+    kind: ClassVar[str] = "time_course"
+    dynamics: Literal["cumulative", "drifting"]
+    has_level: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """The headline: what kind of answer the evidence supports and the words to print.
 
     Attributes
     ----------
-    kind : {"figure", "range", "bound", "split"}
+    kind : {"figure", "range", "bound", "split", "course"}
         ``figure`` -- one estimate with its range; ``range`` -- bounds or stated ranges close
         the quantity from both sides and no claim gives a figure; ``bound`` -- every claim
         bounds it from one side; ``split`` -- the evidence falls into groups that cannot all
-        be right, reported as the groups' figures, never as a figure between them.
+        be right, reported as the groups' figures, never as a figure between them; ``course``
+        -- a moving quantity: its level on a date and the claimed eventual total.
     text : str
         The headline words ("about 1,600 soldiers (90% range 1,100 to 8,900)").
     figures : tuple of Figure

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -48,19 +49,21 @@ from models.findings import (
     RestsOn,
     SlackBounds,
     Split,
+    TimeCourse,
     ViolatedBound,
     relative_shift,
 )
-from models.result import ClaimAssessment, Heterogeneity, ReconcileResult
+from models.result import ClaimAssessment, Heterogeneity, Interval, ReconcileResult
 from models.wording import (
     computed_exponent,
+    date_text,
     format_computed,
     p_value,
     percent,
     quote_number,
 )
 
-__all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
+__all__ = ["MAX_LISTED", "derive_findings", "derive_time_findings", "is_whole"]
 
 #: Most evidence units named in "rests on": a paragraph, not a table.
 MAX_LISTED = 5
@@ -200,6 +203,91 @@ def derive_findings(
     out.extend(_echo_groups(ctx))
     out.extend(_bounds(ctx, wrong, bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
     return tuple(out)
+
+
+def derive_time_findings(
+    result: ReconcileResult,
+    claims: Sequence[Claim],
+    sources: dict[str, Source],
+    *,
+    whole_numbers: bool | None = None,
+) -> tuple[Finding, ...]:
+    """The findings of a moving quantity (``result.time`` set), headline first.
+
+    The headline is a :class:`TimeCourse`; then what the level on the date rests on, the claims
+    judged wrong and the echo groups. Bounds and agreement are not judged against the level on
+    one date (a bound about the eventual total, or about another day, need not hold there).
+    """
+    whole = is_whole(claims) if whole_numbers is None else whole_numbers
+    ctx = _Context(result, claims, sources, whole)
+    dropped = _discounted_groups(ctx)
+    wrong = {i for m in dropped for i in m}
+    out: list[Finding] = [_time_course(ctx, wrong), _rests_on(ctx, wrong, bounds_head=True)]
+    out.extend(_discounted(ctx, m) for m in dropped)
+    out.extend(_echo_groups(ctx))
+    return tuple(out)
+
+
+def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence[Interval]
+              ) -> Figure:
+    """A computed figure rounded by the widest of ``intervals`` (its own uncertainty)."""
+    widest = max(intervals, key=lambda iv: iv.level)
+    low, high = (0.0, 0.0) if widest.low is None or widest.high is None else (widest.low,
+                                                                             widest.high)
+    exponent = computed_exponent(low, high, x, whole=ctx.whole)
+    return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
+
+
+def _date_figure(name: str, day: date, path: str) -> Figure:
+    return Figure(name, float(day.toordinal()), date_text(day), path)
+
+
+def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
+    time = ctx.result.time
+    if time is None:
+        raise ValueError("A time course needs result.time.")
+    estimate = ctx.result.estimate
+    value = ctx.result.centre
+    k = max(range(len(estimate.intervals)), key=lambda j: estimate.intervals[j].level)
+    iv = estimate.intervals[k]
+    figures = [_in_range(ctx, "estimate", value, "estimate.value", estimate.intervals)]
+    if iv.low is not None and iv.high is not None:
+        figures += [_in_range(ctx, "low", iv.low, f"estimate.intervals.{k}.low",
+                              estimate.intervals),
+                    _in_range(ctx, "high", iv.high, f"estimate.intervals.{k}.high",
+                              estimate.intervals)]
+    figures.append(Figure("level", iv.level, _level_text(iv.level),
+                          f"estimate.intervals.{k}.level"))
+    if time.at is not None:
+        figures.append(_date_figure("date", time.at, "time.at"))
+    first = time.trajectory[0]
+    if first.date is not None and time.at is not None and first.date < time.at:
+        figures += [_in_range(ctx, "first", first.value, "time.trajectory.0.value",
+                              first.intervals),
+                    _date_figure("first_date", first.date, "time.trajectory.0.date")]
+    kept = [i for i in range(ctx.n) if i not in wrong]
+    level_claims = [i for i in kept if ctx.claims[i].horizon == "level"]
+    on_date = [i for i in level_claims if ctx.claims[i].as_of in (time.at, None)]
+    totals = [i for i in kept if ctx.claims[i].horizon == "total"]
+    if time.total is not None and totals:
+        ends = sorted(totals, key=lambda i: (_figure_of(ctx.claims[i]), ctx.key(i)))
+        for end, i in (("total.min", ends[0]), ("total.max", ends[-1])):
+            c = ctx.claims[i]
+            name = "value" if c.kind != "range" else ("low" if end == "total.min" else "high")
+            x = float(getattr(c, name))
+            figures.append(Figure(end, x, quote_number(x), f"claims.{i}.{name}", quoted=True))
+        t = time.total
+        j = max(range(len(t.intervals)), key=lambda q: t.intervals[q].level)
+        tiv = t.intervals[j]
+        if tiv.low is not None and tiv.high is not None:
+            figures += [_in_range(ctx, "total_low", tiv.low, f"time.total.intervals.{j}.low",
+                                  t.intervals),
+                        _in_range(ctx, "total_high", tiv.high,
+                                  f"time.total.intervals.{j}.high", t.intervals)]
+    else:
+        totals = []
+    return TimeCourse(dynamics=time.dynamics, has_level=bool(level_claims),
+                      claims=ctx.ordered([*on_date, *totals]), figures=tuple(figures))
 
 
 # -- headline ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ Grouping and decimals come from :mod:`babel.numbers` (locale :data:`LOCALE`); pl
 from __future__ import annotations
 
 import math
+from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "capitalise",
     "computed_exponent",
     "count_words",
+    "date_text",
     "format_computed",
     "join_and",
     "origin_phrase",
@@ -382,3 +384,12 @@ def subject_phrase(subject: str | None, question: str | None) -> str | None:
     if first in ("The", "A", "An") and rest:
         text = f"{first.lower()} {rest}"
     return text
+
+
+def date_text(day: date) -> str:
+    """A date as a newsroom prints it: "18 October 2024" (day first, no leading zero)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
