@@ -393,18 +393,24 @@ class _Words:
 
 
 def _even_range(f: Finding) -> Finding:
-    """A central figure whose range ends show the same decimals (see
+    """A headline whose computed ranges show the same decimals at both ends (see
     :func:`models.wording.range_exponents`); any other finding as it is."""
-    if not isinstance(f, CentralFigure):
+    if not isinstance(f, CentralFigure | TimeCourse):
         return f
-    low, high = f.figure("low"), f.figure("high")
-    if low.exponent is None or high.exponent is None:
+    names = {fig.name for fig in f.figures}
+    even: dict[str, Figure] = {}
+    for a, b in (("low", "high"), ("total_low", "total_high")):
+        if a not in names or b not in names:
+            continue
+        low, high = f.figure(a), f.figure(b)
+        if low.exponent is None or high.exponent is None:
+            continue
+        e_low, e_high = range_exponents(low.exponent, high.exponent, low.text, high.text)
+        if (e_low, e_high) != (low.exponent, high.exponent):
+            even[a] = replace(low, text=format_computed(low.value, e_low), exponent=e_low)
+            even[b] = replace(high, text=format_computed(high.value, e_high), exponent=e_high)
+    if not even:
         return f
-    e_low, e_high = range_exponents(low.exponent, high.exponent, low.text, high.text)
-    if (e_low, e_high) == (low.exponent, high.exponent):
-        return f
-    even = {"low": replace(low, text=format_computed(low.value, e_low), exponent=e_low),
-            "high": replace(high, text=format_computed(high.value, e_high), exponent=e_high)}
     return replace(f, figures=tuple(even.get(fig.name, fig) for fig in f.figures))
 
 

@@ -183,8 +183,8 @@ def reconcile(
     ci_method : {"z", "knha"}
         Confidence intervals of the pooling methods.
     question, unit : str or None
-        Used in the explanation: the unit is put in the right number; the question is the
-        text's subject only when it reads as a noun phrase (never one ending in "?").
+        Echoed; the unit is put in the right number in the words. The question is never the
+        text's subject (``subject`` is).
     profiles : mapping of source id to SourceProfile, optional
         Credibility to use instead of the sources' stated reliability (e.g. learned).
     estimator : RobustEstimator, optional

@@ -193,7 +193,7 @@ def derive_findings(
             or _central(ctx))
     out: list[Finding] = [head]
     if not isinstance(head, Split):  # a split reports each group's share instead
-        out.append(_rests_on(ctx, wrong,
+        out.extend(_rests_on(ctx, wrong,
                              bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
         out.append(_heterogeneity(ctx, result.heterogeneity))
@@ -222,7 +222,7 @@ def derive_time_findings(
     ctx = _Context(result, claims, sources, whole)
     dropped = _discounted_groups(ctx)
     wrong = {i for m in dropped for i in m}
-    out: list[Finding] = [_time_course(ctx, wrong), _rests_on(ctx, wrong, bounds_head=True)]
+    out: list[Finding] = [_time_course(ctx, wrong), *_rests_on(ctx, wrong, bounds_head=True)]
     out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
     return tuple(out)
@@ -446,7 +446,7 @@ def _own_interval(c: Claim) -> tuple[float, float]:
 # -- what the answer rests on -----------------------------------------------------------------
 
 
-def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
+def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[RestsOn]:
     """The units the answer rests on, largest share first: "mainly" the fewest reaching
     RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
     not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
@@ -458,14 +458,19 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
     total = 0.0
     mainly = listed = 0
     last_main: float | None = None
+    # A claim judged probably wrong is said so, with where the estimate would be without it;
+    # it is never also what the answer "rests mainly on". "Mainly" then means the fewest units
+    # holding RESTS_ON_SHARE of what the kept claims hold.
+    units = [kept for m in units if (kept := tuple(i for i in m if i not in wrong))]
+    kept_total = sum(by[i].share for m in units for i in m)
     for members in units:
         share = sum(by[i].share for i in members)
         # A unit with the same share as the last "mainly" one is named with it, never as "less".
         tied = last_main is not None and round(share, 9) == round(last_main, 9)
-        main = total < RESTS_ON_SHARE or tied
+        main = total < RESTS_ON_SHARE * kept_total or tied
         # Bounds have their own findings, except under a bounds headline (which skips them).
-        described_elsewhere = any(i in wrong for i in members) or (not bounds_head and all(
-            ctx.claims[i].kind in ("at_least", "at_most") for i in members))
+        described_elsewhere = not bounds_head and all(
+            ctx.claims[i].kind in ("at_least", "at_most") for i in members)
         if not main and (listed >= MAX_LISTED or described_elsewhere):
             continue
         rep = members[0]
@@ -478,7 +483,8 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> RestsOn:
         if main:
             last_main = share
         total += share
-    return RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))
+    # Every claim judged wrong: the discounted findings say all there is to say.
+    return [RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))] if cited else []
 
 
 # -- agreement --------------------------------------------------------------------------------

@@ -250,6 +250,9 @@ def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
                 assert "." not in fig.text or fig.text.endswith(("million", "billion", "trillion"))
     for f in r.findings:
         _check_finding(f, r, claims, r.estimate.value)
+    # A claim the answer rests on is never also called probably wrong.
+    rests = {i for f in r.findings if isinstance(f, RestsOn) for i in f.claims}
+    assert not rests & {i for f in r.findings if isinstance(f, Discounted) for i in f.claims}
     kinds = {type(f) for f in r.findings}
     assert r.summary is not None
     if r.summary.kind == "split":

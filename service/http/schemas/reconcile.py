@@ -118,8 +118,8 @@ class StyleSchema(StrictSchema):
         validate=[validate.Length(min=1, max=200), _noun_phrase],
         metadata={"description": (
             "The noun phrase the text is about, e.g. \"North Korean soldiers in Russia\" (not "
-            "blank, not a question ending in \"?\"). By default the question, when it reads "
-            "as a noun phrase; a question ending in \"?\" is never used as a subject."
+            "blank, not a question ending in \"?\"). Without it the text speaks of \"the best "
+            "estimate\" alone: the question is never used as the subject."
         )},
     )
     whole_numbers = JsonBoolean(
