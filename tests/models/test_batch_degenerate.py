@@ -167,3 +167,20 @@ def test_an_odd_question_never_sinks_the_archive_on_the_linear_scale(
     assert np.isfinite(qe.high).all() and np.isfinite(qe.spread).all()
     assert np.isfinite(fit.sources.credibility).all() and np.isfinite(fit.sources.spread).all()
     _ordinary_answers_hold(qe.value, qe.low, qe.high, table)
+
+
+def test_an_answer_beyond_the_largest_float_is_held_and_named() -> None:
+    # A lone figure at the largest float: its posterior's upper end lies beyond it. Before,
+    # NumericalRangeError for the whole archive; now that question alone is held and named.
+    table = ClaimTable.from_columns(
+        question=["huge", "q", "q"], source=["s1", "s2", "s3"], kind=["point"] * 3,
+        value=[1.7976931348623157e308, 1000.0, 1100.0],
+    )
+
+    fit = BatchEstimator().fit(table, levels=(0.9,), scale="log")
+
+    assert np.isfinite(fit.questions.high).all()
+    assert fit.questions.high[0, 0] == np.finfo(np.float64).max
+    assert 1000.0 <= fit.questions.value[1] <= 1100.0
+    (warning,) = [w for w in fit.warnings if w.code == "beyond_float"]
+    assert warning.count == 1 and "'huge'" in warning.message
