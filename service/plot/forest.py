@@ -29,6 +29,13 @@ estimated. The layout follows the forest plot of meta-analysis (R metafor's ``fo
   are drawn; an open end (None) is an arrow to the axis's end;
 * **legend** (bottom), explaining grades and symbols in a reader's words.
 
+A quantity that moves (``result.time``, dynamics ``cumulative`` or ``drifting``) has the
+**time view** of :mod:`service.plot.timeview` in place of the curve panel: the figures as points
+at their dates, the estimate's course with its ranges as bands, and the eventual total in a
+column of its own at the right. The rows below keep the per-claim detail; each claim's words
+say the moment it speaks of ("1,500 · 18 Oct", "possibly 10,000 in total · 17 Oct"), and the
+summary row is the level on the estimate's date ("On 18 Oct").
+
 No word of the statistician's trade is printed ("posterior", "density", "credible interval",
 "likelihood"): the plot is for the readers of the article.
 
@@ -46,8 +53,8 @@ Modules
 -------
 This module lays the figure out and renders it; :mod:`service.plot.style` holds the colours,
 sizes and ticks, :mod:`service.plot.text` the wording and text measuring,
-:mod:`service.plot.layout` the rows and the axis limits, and :mod:`service.plot.draw` draws
-the panels.
+:mod:`service.plot.layout` the rows and the axis limits, :mod:`service.plot.draw` draws
+the panels and :mod:`service.plot.timeview` the time view.
 """
 
 
@@ -65,7 +72,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from models.claims import Claim, Source
-from models.result import ReconcileResult
+from models.result import Moment, ReconcileResult
 from service.plot.draw import (
     density_curve,
     draw_claims,
@@ -77,6 +84,7 @@ from service.plot.draw import (
 )
 from service.plot.layout import (
     EchoBand,
+    Row,
     central_value,
     claim_rows,
     ends_on,
@@ -104,12 +112,32 @@ from service.plot.style import (
     OUTLIER_COLOUR,
     PNG_DPI,
     ROW_IN,
+    TIME_FOOT_IN,
+    TIME_HEAD_IN,
+    TIME_IN,
+    TIME_LABELS_IN,
     TITLE_FONT,
+    TOTAL_GAP_IN,
+    TOTAL_HEADING,
+    TOTAL_IN,
     WIDTH_IN,
     format_count,
     log_ticks,
 )
 from service.plot.text import Measure, drawable, fit_lines, percent, shorten, wrap, wrap_words
+from service.plot.timeview import (
+    Course,
+    claim_when,
+    course,
+    draw_course,
+    draw_total,
+    moment_text,
+    short_date,
+    time_handles,
+    time_heading,
+    value_limits,
+    whole_numbers,
+)
 
 __all__ = [
     "MEDIA_TYPES",
@@ -162,7 +190,10 @@ def build_figure(
     """
     measure = Measure()
     names = [drawable(source.label) for source in sources]
-    laid = claim_rows(result, claims, sources, measure, label_width(names, measure, LABEL_MAX_IN))
+    moving = course(result, claims) if result.time is not None else None
+    when = claim_when(moving, claims) if moving is not None else None
+    laid = claim_rows(result, claims, sources, measure, label_width(names, measure, LABEL_MAX_IN),
+                      when)
     rows, bands, slots = laid.rows, laid.bands, laid.slots
     log = result.scale == "log"
     limits = x_limits(result, rows)
@@ -171,19 +202,30 @@ def build_figure(
     # Widths, left to right, in inches: the names (each as wide as it needs, up to
     # LABEL_MAX_IN, wrapped beyond), the grade's marker and letter, the axis, the claims' words.
     estimate_note = summary_note(result)
+    estimate_label = "Estimate"
+    right_heading = RIGHT_HEADING
+    if moving is not None:
+        right_heading = MOVING_RIGHT_HEADING
+        if moving.time.at is not None:
+            estimate_label = f"On {short_date(moving.time.at, moving.years)}"
+        if result.estimate.value is not None:
+            head, span = moment_text(
+                Moment(moving.time.at, result.estimate.value, result.estimate.intervals, ()),
+                whole_numbers(claims))
+            estimate_note = f"{head} ({span})" if span else head
     band_heads = {band.origin: _band_heading(band, measure) for band in bands}
     name_in = max(
         measure.widest([line for row in rows for line in row.label]
                        + list(CAPTION_LINES) + [LEFT_HEADING], FONT),
         measure.widest([line for lines in band_heads.values() for line in lines], FONT),
-        measure.width("Estimate", FONT, "bold"),
+        measure.width(estimate_label, FONT, "bold"),
     )
     grade_in = GRADE_GAP_IN + max(
         GRADE_IN - GRADE_GAP_IN, measure.widest([row.grade_label for row in rows], FONT, "bold")
     )
     left_in = 0.25 + name_in + grade_in
     right_in = 0.25 + max(
-        measure.widest([row.note for row in rows] + [RIGHT_HEADING], FONT),
+        measure.widest([row.note for row in rows] + [right_heading], FONT),
         measure.widest([_band_note(band) for band in bands], FONT),
         measure.width(estimate_note, FONT, "bold"),
     )
@@ -203,9 +245,13 @@ def build_figure(
     axis_in = 0.62
     legend_in = 0.3 + 0.18 * max(3, math.ceil(len(symbols) / 2))
     # No curve (an answer set by bounds alone, a pooled fit without its se): no empty panel.
-    curve = density_curve(result, claims, limits)
+    # A quantity that moves has the time view instead, whose band on the estimate's date is
+    # the curve's ranges.
+    curve = density_curve(result, claims, limits) if moving is None else None
     curve_in = DENSITY_IN if curve is not None else 0.0
-    height = MARGIN_IN + title_in + sub_in + 0.12 + curve_in + forest_in + axis_in + legend_in
+    time_in = TIME_HEAD_IN + TIME_IN + TIME_FOOT_IN if moving is not None else 0.0
+    height = (MARGIN_IN + title_in + sub_in + 0.12 + curve_in + time_in + forest_in + axis_in
+              + legend_in)
     fig = Figure(figsize=(fig_in, height))
     FigureCanvasAgg(fig)
 
@@ -235,6 +281,9 @@ def build_figure(
         top = fig.add_axes(box(left_in, forest_bottom + forest_in, axes_in, curve_in),
                            sharex=ax)
         draw_density(top, result, curve, limits, pad, central)
+    if moving is not None:
+        _time_view(fig, result, moving, rows, claims, unit, measure,
+                   fig_in=fig_in, height=height, bottom=forest_bottom + forest_in)
 
     summary_y = -0.4
     heading_y = slots + 1.0
@@ -279,10 +328,10 @@ def build_figure(
         ys = [row.y for row in rows if row.grade == grade]
         ax.scatter([marker_x] * len(ys), ys, s=34, marker=grade.marker, color=grade.colour,
                    transform=rows_axis, clip_on=False, zorder=3)
-    for text, x, ha in ((LEFT_HEADING, name_x, "right"), (RIGHT_HEADING, 1 + pad, "left")):
+    for text, x, ha in ((LEFT_HEADING, name_x, "right"), (right_heading, 1 + pad, "left")):
         ax.text(x, heading_y, text, transform=rows_axis, ha=ha, va="center", fontsize=FONT,
                 color=MUTED, parse_math=False)
-    ax.text(name_x, summary_y, "Estimate", transform=rows_axis, ha="right", va="center",
+    ax.text(name_x, summary_y, estimate_label, transform=rows_axis, ha="right", va="center",
             fontsize=FONT, fontweight="bold", color=INK, parse_math=False)
     ax.text(1 + pad, summary_y, estimate_note, transform=rows_axis, ha="left", va="center",
             fontsize=FONT, fontweight="bold", color=INK, parse_math=False)
@@ -312,6 +361,56 @@ def build_figure(
 #: Column headings over the names and the claims.
 LEFT_HEADING: Final = "Source and grade"
 RIGHT_HEADING: Final = "Claim · share of the estimate"
+MOVING_RIGHT_HEADING: Final = "Claim · its date · share of the estimate"
+
+
+def _time_view(
+    fig: Figure,
+    result: ReconcileResult,
+    moving: Course,
+    rows: Sequence[Row],
+    claims: Sequence[Claim],
+    unit: str | None,
+    measure: Measure,
+    *,
+    fig_in: float,
+    height: float,
+    bottom: float,
+) -> None:
+    """The time view (:mod:`service.plot.timeview`) in the band of the figure from ``bottom``
+    (inches) up: a heading and legend, the course, and the eventual total's column at the
+    right when there is one."""
+    time = moving.time
+    limits = value_limits(result, rows)
+    whole = whole_numbers(claims)
+    scale_word = "log scale" if result.scale == "log" else "linear scale"
+    unit_label = f"{shorten(unit, 40)} ({scale_word})" if unit else scale_word
+    left_in = MARGIN_IN + TIME_LABELS_IN
+    total_in = TOTAL_IN if time.total is not None else 0.0
+    gap_in = TOTAL_GAP_IN if time.total is not None else 0.0
+    course_in = fig_in - left_in - MARGIN_IN - total_in - gap_in - 0.1
+    axes_bottom = bottom + TIME_FOOT_IN
+
+    def box(left: float, width: float) -> tuple[float, float, float, float]:
+        return (left / fig_in, axes_bottom / height, width / fig_in, TIME_IN / height)
+
+    ax = fig.add_axes(box(left_in, course_in))
+    draw_course(ax, result, moving, rows, limits, whole, unit_label)
+    # The heading, and under it the legend in one row just above the course, clear of the
+    # figures (inside the axes it would cover some of them, wherever the course runs).
+    head_y = (axes_bottom + TIME_IN + TIME_HEAD_IN - 0.14) / height
+    fig.text(MARGIN_IN / fig_in, head_y, time_heading(time), ha="left", va="center",
+             fontsize=FONT + 1, fontweight="bold", color=INK, parse_math=False)
+    handles = time_handles(result)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(handles),
+              fontsize=FONT - 0.5, frameon=False, handlelength=1.6, columnspacing=1.2,
+              borderaxespad=0.15, borderpad=0.0)
+    if time.total is not None:
+        total_ax = fig.add_axes(box(left_in + course_in + gap_in, total_in), sharey=ax)
+        draw_total(total_ax, result, rows, limits, whole)
+        fig.text((left_in + course_in + gap_in + total_in / 2) / fig_in, head_y,
+                 TOTAL_HEADING, ha="center", va="center", fontsize=FONT + 1,
+                 fontweight="bold", color=INK, parse_math=False)
 
 
 def _band_heading(band: EchoBand, measure: Measure) -> list[str]:

@@ -37,6 +37,7 @@ __all__ = [
     "central_value",
     "claim_rows",
     "ends_on",
+    "figure_limits",
     "label_width",
     "marker_area",
     "middle",
@@ -60,7 +61,8 @@ class Row:
     ``label`` is the source's name in one or more lines; ``grade`` how the source's grade is
     drawn and ``grade_label`` the letter (or percentage) printed beside the name; ``share`` how
     much the estimate rests on the claim (its marker's area and the percentage on the right);
-    ``group`` the origin the claim echoes with others, if any.
+    ``group`` the origin the claim echoes with others, if any; ``index`` the claim's place in the
+    request.
     """
 
     y: float
@@ -73,6 +75,7 @@ class Row:
     outlier: bool
     whisker: tuple[float, float] | None
     group: str | None = None
+    index: int = 0
 
     @property
     def colour(self) -> str:
@@ -121,8 +124,11 @@ def widest_first(result: ReconcileResult) -> list[Interval]:
 def central_value(result: ReconcileResult) -> float | None:
     """The central figure to draw, or None: there is none (bounds on one side only), or the
     headline is not a figure (a range set by bounds, a bound, a split), and a line at the
-    model's median would show a figure the words refuse to print."""
+    model's median would show a figure the words refuse to print. A quantity that moves has
+    one: its level on the estimate's date."""
     summary = result.summary
+    if result.time is not None:  # a moving quantity's headline speaks of its course
+        return result.estimate.value
     if summary is not None and summary.kind != "figure":
         return None
     return result.estimate.value
@@ -198,9 +204,12 @@ def claim_rows(
     sources: Sequence[Source],
     measure: Measure,
     label_in: float,
+    when: Sequence[str] | None = None,
 ) -> Rows:
     """One row per claim, echoes of one origin together under a heading; names wrapped to
-    ``label_in`` inches (see :func:`label_width`)."""
+    ``label_in`` inches (see :func:`label_width`). ``when`` (one text per claim), for a
+    quantity that moves, says what moment each claim speaks of (" · 18 Oct",
+    " in total · 17 Oct") and follows the figure in the claim's words."""
     names = {source.id: source.label for source in sources}
     uses = {use.id: use for use in result.sources}
     assessments = {a.index: a for a in result.claims}
@@ -231,7 +240,8 @@ def claim_rows(
         assessment = assessments.get(i)
         outlier = bool(assessment.outlier) if assessment is not None else False
         share = share_of(i)
-        note = f"{minus_signs(describe_claim(claim))} · {percent(share)}"
+        said = minus_signs(describe_claim(claim)) + (when[i] if when is not None else "")
+        note = f"{said} · {percent(share)}"
         if outlier:
             note += " · likely wrong"
         name = drawable(names.get(claim.source, claim.source))
@@ -248,6 +258,7 @@ def claim_rows(
                 outlier=outlier,
                 whisker=stated_whisker(claim, result.scale),
                 group=group_of,
+                index=i,
             )
         )
     return Rows(tuple(rows), tuple(bands), slots)
@@ -261,19 +272,33 @@ _MAX_LINEAR: Final = 1e307
 def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float]:
     """Axis limits covering every figure, interval and bound, with room for the arrows."""
     figures: list[float | None] = [result.estimate.value]
-    open_low = open_high = False
     for interval in result.estimate.intervals:
+        figures += [interval.low, interval.high]
+    if result.prediction is not None:
+        figures += [result.prediction.low, result.prediction.high]
+    return figure_limits(figures, result.estimate.intervals, rows, result.scale == "log")
+
+
+def figure_limits(
+    figures: Sequence[float | None],
+    intervals: Sequence[Interval],
+    rows: Sequence[Row],
+    log: bool,
+) -> tuple[float, float]:
+    """Limits of an axis of the quantity covering ``figures`` (None ignored), the ends of
+    ``intervals`` (an open end needs room for its arrow) and every claim in ``rows`` (a bound
+    needs room for its arrow)."""
+    figures = list(figures)
+    open_low = open_high = False
+    for interval in intervals:
         figures += [interval.low, interval.high]
         open_low |= interval.low is None
         open_high |= interval.high is None
-    if result.prediction is not None:
-        figures += [result.prediction.low, result.prediction.high]
     for row in rows:
         figures += list(row.claim.numbers())
         if row.whisker is not None:
             figures += list(row.whisker)
     values = np.array([f for f in figures if f is not None and math.isfinite(f)], dtype=float)
-    log = result.scale == "log"
     if log:
         values = np.log10(values[values > 0])
     if values.size == 0:  # nothing finite to show (never from a valid request): any axis
@@ -291,6 +316,8 @@ def x_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, float
     lo, hi = (lo - arrow if open_low else lo), (hi + arrow if open_high else hi)
     for row in rows:
         if row.claim.value is None:
+            continue
+        if log and row.claim.value <= 0:
             continue
         bound = math.log10(row.claim.value) if log else row.claim.value
         if row.claim.kind == "at_most":

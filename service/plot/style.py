@@ -40,7 +40,14 @@ __all__ = [
     "ROBUST_CAPTION",
     "ROW_IN",
     "SUMMARY_FILL",
+    "TIME_FOOT_IN",
+    "TIME_HEAD_IN",
+    "TIME_IN",
+    "TIME_LABELS_IN",
     "TITLE_FONT",
+    "TOTAL_GAP_IN",
+    "TOTAL_HEADING",
+    "TOTAL_IN",
     "UNKNOWN",
     "UNKNOWN_COLOUR",
     "WIDTH_IN",
@@ -106,6 +113,19 @@ ROBUST_CAPTION: Final = "How likely\neach value is"
 POOLED_CAPTION: Final = "How likely\neach value is\n(roughly)"
 CAPTION_LINES: Final = (*ROBUST_CAPTION.splitlines(), *POOLED_CAPTION.splitlines())
 PNG_DPI: Final = 150
+# The time view of a quantity that moves (service.plot.timeview), in inches: a heading and
+# the legend's row TIME_HEAD_IN tall, the course's axes TIME_IN tall with TIME_FOOT_IN below
+# for the dates (two lines: day and year) and the gap to the forest's headings; TIME_LABELS_IN
+# left of the axes for the quantity's ticks and label; the eventual total's column TOTAL_IN
+# wide, TOTAL_GAP_IN right of the course.
+TIME_HEAD_IN: Final = 0.55
+TIME_IN: Final = 2.5
+TIME_FOOT_IN: Final = 0.62
+TIME_LABELS_IN: Final = 0.72
+TOTAL_IN: Final = 1.25
+TOTAL_GAP_IN: Final = 0.3
+#: The eventual total's column heading.
+TOTAL_HEADING: Final = "Eventual total"
 #: Longest unit printed on the axis, in characters.
 LABEL_CHARS: Final = 60
 #: Drawn in place of a character the font has no glyph for.

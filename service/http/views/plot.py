@@ -5,8 +5,12 @@
   :mod:`service.plot.forest`
   instead of JSON.
 * ``GET /v1/questions/{id}/plot``: the picture of ``GET /v1/questions/{id}/estimate``, with the
-  same query (``as_of``, ``levels``, ``method``) and the same key rule as the other reads of
-  stored questions.
+  same query (``as_of``, ``levels``, ``method``, ``at``) and the same key rule as the other
+  reads of stored questions.
+
+A quantity that moves (dynamics ``cumulative`` or ``drifting``) is drawn with its time view
+above the rows (:mod:`service.plot.timeview`): both routes reconcile with the request's or the
+question's dynamics, so ``result.time`` reaches the renderer as it reaches the JSON answer.
 
 Content negotiation
 -------------------
@@ -60,7 +64,10 @@ PLOT_RESPONSE_DOC: Final = (
     "source's grade as colour, marker and letter; echoes of one origin together under one "
     "heading; arrows for bounds, bars for ranges and stated uncertainty, claims judged wrong "
     "crossed out), the summary and its range as a summary row, how likely each value is "
-    "above. SVG unless PNG is asked for with Accept: image/png or ?format=png."
+    "above. A quantity that moves (dynamics cumulative or drifting) has a time view above "
+    "the rows instead: the figures at their dates, the estimate's course with its ranges, "
+    "and the eventual total in a column of its own. SVG unless PNG is asked for with "
+    "Accept: image/png or ?format=png."
 )
 
 
@@ -173,7 +180,8 @@ def get_question_plot(question_id: int, **query: Any) -> Response:
 
     The picture of GET /v1/questions/{id}/estimate with the same query: the question's current
     claims (or those of as_of), each source with its learned credibility once it has a track
-    record. A key is needed only when reads need one (READS_REQUIRE_KEY).
+    record; for a quantity that moves, at chooses the date of the estimate. A key is needed
+    only when reads need one (READS_REQUIRE_KEY).
     """
     guard()  # the stored-data blueprints' rule: a key for reads only when READS_REQUIRE_KEY
     fmt = negotiate_format(query.pop("fmt", None))
