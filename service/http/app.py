@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.http import api as smorest
     from service.http import auth, database, limits, logs, metrics, security
     from service.http.views import batch, claims, docs, health, questions, reconcile, sources, web
+    from service.http.views.extract import blp as extract_blp
 
     settings = load_settings(os.environ)
     overrides = {key: check_override(key, value) for key, value in (config or {}).items()}
@@ -96,6 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(sources.blp)
     api.register_blueprint(questions.blp)
     api.register_blueprint(claims.blp)
+    api.register_blueprint(extract_blp)
     auth.document_security(api)
     app.register_blueprint(docs.blp)
     web.register(api, app)  # POST /v1/reconcile/plot and the editors' page at /
