@@ -1,6 +1,8 @@
 // The case being edited: question, sources and claims, read into a POST /v1/reconcile body and
 // written back from one. Every input carries data-path, the API's name for it
 // ("claims.2.value"), so a problem document's `errors` land next to the field they are about.
+// A question whose figure moves (dynamics cumulative or drifting) shows the fields only it
+// uses (marked data-moving): the date to estimate on, and what each claim speaks of.
 
 import {
   describePath,
@@ -38,6 +40,21 @@ export class CaseForm {
     this.scale = form.querySelector("#q-scale");
     this.method = form.querySelector("#q-method");
     this.levels = form.querySelector("#q-levels");
+    this.dynamics = form.querySelector("#q-dynamics");
+    this.at = form.querySelector("#q-at");
+    this.dynamics.addEventListener("change", () => this.showDynamics());
+  }
+
+  /** Whether the question's figure moves (cumulative or drifting). */
+  moving() {
+    return this.dynamics.value !== "static";
+  }
+
+  /** Show the fields a figure that moves uses (the date to estimate on, each claim's
+   * horizon) only when it moves; hidden fields are not sent. */
+  showDynamics() {
+    const moving = this.moving();
+    for (const box of this.form.querySelectorAll("[data-moving]")) box.hidden = !moving;
   }
 
   // --- Rows ---------------------------------------------------------------------------------
@@ -84,6 +101,7 @@ export class CaseForm {
     row.dataset.sourceUid = sourceRow ? sourceRow.dataset.uid : "";
     field("kind").value = claim.kind || "point";
     field("hedge").value = claim.hedge || "none";
+    field("horizon").value = claim.horizon === "total" ? "total" : "level";
     for (const name of NUMBER_FIELDS) field(name).value = formatExact(claim[name]);
     for (const name of TEXT_FIELDS) field(name).value = claim[name] || "";
     field("ci_level").value = claim.ci_level !== undefined && claim.ci_level !== 0.95
@@ -96,8 +114,9 @@ export class CaseForm {
     row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
     this.claimList.append(row);
     this.showKind(row);
+    this.showDynamics();
     this.renumber();
-    if (["sd", "ci_low", "ci_high", "as_of", "quote", "url"].some((n) => claim[n])) {
+    if (["sd", "ci_low", "ci_high", "quote", "url"].some((n) => claim[n])) {
       row.querySelector("details").open = true;
     }
     return row;
@@ -210,6 +229,9 @@ export class CaseForm {
     this.scale.value = "auto";
     this.method.value = "auto";
     this.levels.value = "50%, 90%";
+    this.dynamics.value = "static";
+    this.at.value = "";
+    this.showDynamics();
     this.clearErrors();
   }
 
@@ -221,6 +243,9 @@ export class CaseForm {
     this.scale.value = body.scale || "auto";
     this.method.value = body.method || "auto";
     if (body.levels) this.levels.value = formatLevels(body.levels);
+    this.dynamics.value = ["cumulative", "drifting"].includes(body.dynamics) ? body.dynamics : "static";
+    this.at.value = body.at || "";
+    this.showDynamics();
     for (const source of body.sources || []) this.addSource(source);
     for (const claim of body.claims || []) this.addClaim(claim);
   }
@@ -234,6 +259,12 @@ export class CaseForm {
     if (unit) body.unit = unit;
     const levels = parseLevels(this.levels.value);
     if (levels !== undefined) body.levels = levels;
+    // A static question's body stays as it always was: no dynamics, at or horizons.
+    if (this.moving()) {
+      body.dynamics = this.dynamics.value;
+      const at = this.at.value.trim();
+      if (at) body.at = at;
+    }
     body.sources = this.sourceRows().map((row) => this.readSource(row));
     const ids = new Map(this.sourceRows().map((row) => [row.dataset.uid, this.sourceId(row)]));
     body.claims = this.claimRows().map((row) => this.readClaim(row, ids));
@@ -274,6 +305,7 @@ export class CaseForm {
       const text = input(name).value.trim();
       if (text) claim[name] = text;
     }
+    if (shown("horizon")) claim.horizon = input("horizon").value;
     return claim;
   }
 
@@ -390,6 +422,28 @@ export class CaseForm {
     return null;
   }
 }
+
+/** The troop case with its dates, as a running total: NIS (B) 1,500 in Russia on 18 October
+ * 2024; Zelensky (C) up to 10,000 could join (the eventual total, 17 October); anonymous
+ * sources: the final figure could be closer to 12,000 (the eventual total, 18 October). */
+export const MOVING_EXAMPLE = {
+  question: "North Korean soldiers sent to Russia",
+  unit: "soldiers",
+  scale: "log",
+  levels: [0.5, 0.9],
+  method: "auto",
+  dynamics: "cumulative",
+  sources: [
+    { id: "nis", name: "South Korea NIS", type: "intelligence_agency", reliability: "B" },
+    { id: "zelensky", name: "Volodymyr Zelensky", type: "head_of_state", reliability: "C" },
+    { id: "anon-media", name: "Sources to South Korean media", type: "anonymous", reliability: "F" },
+  ],
+  claims: [
+    { source: "nis", kind: "point", value: 1500, as_of: "2024-10-18", horizon: "level" },
+    { source: "zelensky", kind: "point", value: 10000, hedge: "could_be", as_of: "2024-10-17", horizon: "total" },
+    { source: "anon-media", kind: "point", value: 12000, hedge: "could_be", as_of: "2024-10-18", horizon: "total" },
+  ],
+};
 
 /** The troop case: NIS (B) 1,500; Zelensky (C) up to 10,000; anonymous (F) about 12,000. */
 export const EXAMPLE = {

@@ -72,7 +72,8 @@ const FIELD_NAMES = {
   hedge: "hedge", origin: "origin", as_of: "date", quote: "quote", url: "link", id: "id",
   name: "name", type: "type", reliability: "grade", question: "question", unit: "unit",
   scale: "scale", method: "method", levels: "ranges", tau2_method: "τ² method",
-  ci_method: "interval method",
+  ci_method: "interval method", dynamics: "over time", at: "estimate on", horizon: "speaks of",
+  drift: "drift",
 };
 
 /** A field path of the API ("claims.2.value") in words ("Claim 3, value"). */

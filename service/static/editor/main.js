@@ -3,7 +3,7 @@
 // offers /v1/questions.
 
 import { postJSON, postPlot } from "./api.js";
-import { CaseForm, EXAMPLE } from "./form.js";
+import { CaseForm, EXAMPLE, MOVING_EXAMPLE } from "./form.js";
 import { download, Results } from "./results.js";
 import { initStored } from "./stored.js";
 
@@ -62,6 +62,12 @@ document.getElementById("case").addEventListener("submit", (event) => {
 document.getElementById("load-example").addEventListener("click", () => {
   stored.leave();
   form.load(EXAMPLE);
+  form.question.focus();
+});
+
+document.getElementById("load-moving-example").addEventListener("click", () => {
+  stored.leave();
+  form.load(MOVING_EXAMPLE);
   form.question.focus();
 });
 

@@ -1,6 +1,8 @@
 // Showing a POST /v1/reconcile answer: the summary first, then the computed estimate and its
 // ranges, the explanation and the findings it is made of, warnings, each claim's share,
-// sensitivity and verdict, the sources' credibility, and the plot.
+// sensitivity and verdict, the sources' credibility, and the plot. A figure that moves (the
+// answer has `time`) adds its level on the date of the estimate, its eventual total and a table
+// of its course.
 
 import { formatExact, formatFigure, formatShare } from "./format.js";
 
@@ -21,8 +23,36 @@ function rangeText(interval) {
   return "no limit either way";
 }
 
+const DATES = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
+});
+
+/** A date of the API ("2024-10-18") as a reader writes it ("18 Oct 2024"). */
+function dateText(iso) {
+  const day = new Date(`${iso}T00:00:00Z`);
+  return Number.isNaN(day.getTime()) ? String(iso) : DATES.format(day);
+}
+
+/** A claim's moment in words: " · 18 Oct 2024", " in total · 17 Oct 2024", " · no date". */
+function momentText(claim) {
+  const when = claim.as_of ? dateText(claim.as_of) : "no date";
+  return claim.horizon === "total" ? ` in total · ${when}` : ` · ${when}`;
+}
+
+function widestOf(intervals) {
+  return [...(intervals || [])].sort((a, b) => b.level - a.level)[0];
+}
+
+/** "about 1,540 soldiers (90% range 1,050 to 2,490)" */
+function figureWithRange(moment, unit) {
+  const widest = widestOf(moment.intervals);
+  const range = widest ? ` (${Math.round(widest.level * 100)}% range ${rangeText(widest)})` : "";
+  return `about ${formatFigure(moment.value)}${unit}${range}`;
+}
+
 const SUMMARY_KINDS = {
   figure: "One figure",
+  course: "A figure that moves",
   range: "A range set by the claims' bounds",
   bound: "Only a bound",
   split: "The evidence splits",
@@ -32,7 +62,7 @@ const FINDING_LABELS = {
   central_figure: "Estimate", one_sided_bound: "Bound", bounds_only: "Bounds", split: "Split",
   rests_on: "Rests on", discounted: "Discounted", echo_group: "Echoes", conflict: "Conflict",
   agreement: "Agreement", heterogeneity: "Heterogeneity test", binding_bound: "Binding bound",
-  violated_bound: "Violated bound", slack_bounds: "Slack bounds",
+  violated_bound: "Violated bound", slack_bounds: "Slack bounds", time_course: "Over time",
 };
 
 function findingItem(finding) {
@@ -111,9 +141,11 @@ export class Results {
     this.root.querySelector("#findings").replaceChildren(...(result.findings || []).map(findingItem));
     // Bounds on one side only give no central figure (the value is null), and an open end of a
     // range is null: the evidence sets no limit that way.
+    const on = result.time && result.time.at ? ` on ${dateText(result.time.at)}` : "";
     this.root.querySelector("#estimate").textContent = value === null || value === undefined
       ? "No central figure"
-      : `About ${formatFigure(value)}${unit}`;
+      : `About ${formatFigure(value)}${unit}${on}`;
+    this.showTime(result, unit);
     this.root.querySelector("#ranges").replaceChildren(...result.estimate.intervals.map((interval) => {
       const item = document.createElement("li");
       item.textContent = `${Math.round(interval.level * 100)}% range: ${rangeText(interval)}`;
@@ -138,7 +170,7 @@ export class Results {
       const tr = document.createElement("tr");
       if (claim.outlier) tr.className = "outlier";
       tr.append(cell(String(claim.index + 1), "#"), cell(names.get(claim.source) || claim.source, "Source"),
-        cell(describeClaim(claim), "Claim"));
+        cell(describeClaim(claim) + (result.time ? momentText(claim) : ""), "Claim"));
       const shareCell = cell("", "Share", "share");
       const shareBar = document.createElement("span");
       shareBar.className = "bar";
@@ -180,7 +212,45 @@ export class Results {
     // The headline says it for sighted readers; the live sentence stays for screen readers.
     this.status.classList.add("sr-only");
     this.plotLoading();
-    this.plot.alt = `Forest plot of the claims and the estimate. ${result.explanation}`;
+    this.plot.alt = result.time
+      ? `The claims at their dates, the estimate's course and its eventual total, and a forest plot of the claims. ${result.explanation}`
+      : `Forest plot of the claims and the estimate. ${result.explanation}`;
+  }
+
+  /** The level on the estimate's date, the eventual total and the course, when it moves. */
+  showTime(result, unit) {
+    const time = result.time;
+    const box = this.root.querySelector("#time-box");
+    box.hidden = !time;
+    if (!time) return;
+    const level = result.estimate.value === null || result.estimate.value === undefined
+      ? "No central figure"
+      : figureWithRange(result.estimate, unit);
+    this.root.querySelector("#time-level").textContent = time.at
+      ? `On ${dateText(time.at)}: ${level}`
+      : `No claim is dated: ${level}`;
+    this.root.querySelector("#time-total").textContent = time.total
+      ? `Eventual total: ${figureWithRange(time.total, unit)}`
+      : "No claim speaks of the eventual total.";
+    const widest = widestOf(time.trajectory[0]?.intervals);
+    const heading = this.root.querySelector("#time-range-heading");
+    heading.textContent = widest ? `${Math.round(widest.level * 100)}% range` : "Range";
+    const row = (moment, label, className) => {
+      const tr = document.createElement("tr");
+      if (className) tr.className = className;
+      const range = (moment.intervals || []).find((i) => widest && i.level === widest.level);
+      const claims = moment.claims.map((i) => `#${i + 1}`).join(", ");
+      tr.append(cell(label, "Date"), cell(formatFigure(moment.value), "Figure"),
+        cell(range ? rangeText(range) : "–", heading.textContent), cell(claims || "–", "Claims"));
+      return tr;
+    };
+    const rows = time.trajectory.map((moment) => row(
+      moment,
+      moment.date ? dateText(moment.date) : "no date given",
+      moment.date && moment.date === time.at ? "at" : "",
+    ));
+    if (time.total) rows.push(row(time.total, "Eventual total", "total"));
+    this.root.querySelector("#time-table tbody").replaceChildren(...rows);
   }
 
   plotLoading() {

@@ -15,7 +15,7 @@ const PAGE = 500;
 function claimFromStored(claim) {
   const copy = { storedId: claim.id };
   for (const name of ["source", "kind", "value", "low", "high", "sd", "ci_low", "ci_high",
-    "ci_level", "hedge", "origin", "as_of", "quote", "url"]) {
+    "ci_level", "hedge", "origin", "as_of", "horizon", "quote", "url"]) {
     if (claim[name] !== null && claim[name] !== undefined) copy[name] = claim[name];
   }
   return copy;
@@ -157,6 +157,7 @@ export function initStored({ form, results, show }) {
         question: question.title,
         unit: question.unit,
         scale: question.scale,
+        dynamics: question.dynamics,
         levels: parseLevels(form.levels.value),
         sources: sources.map((s) => ({
           id: s.id, name: s.name, type: s.type, reliability: s.reliability, storedId: s.id,
@@ -181,6 +182,7 @@ export function initStored({ form, results, show }) {
       if (typeof level === "number") query.append("levels", String(level));
     }
     query.set("method", form.method.value);
+    if (form.moving() && form.at.value) query.set("at", form.at.value);
     if (format) query.set("format", format);
     return query;
   }
