@@ -6,7 +6,8 @@ and prints the result; ``triangulate check DIR`` runs every ``DIR/*.json`` golde
 ``triangulate batch CLAIMS.csv`` (learn credibility across many questions) in
 :mod:`service.cli.batch`; ``triangulate learn agreement`` (the same over the stored database)
 in
-:mod:`service.cli.learn`.
+:mod:`service.cli.learn`; ``triangulate extract FILE`` (draft claims from an article) in
+:mod:`service.cli.extract`.
 
 Exit status: 0 on success; 1 when the request was refused (the problem document is printed to
 stderr) or a fixture failed (or there were none); 2 for usage errors, unreadable files and
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from service.cli import batch as cli_batch
+from service.cli import extract as cli_extract
 from service.cli import learn as cli_learn
 from service.cli import store as store_cli
 from service.config import ConfigError
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     store_cli.add_commands(commands)
     cli_batch.add_parser(commands)
     cli_learn.add_parser(commands)
+    cli_extract.add_parser(commands)
     return parser
 
 
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return cli_batch.run(args)
         if args.command == "learn":
             return cli_learn.run(args)
+        if args.command == "extract":
+            return cli_extract.run(args, _client())
         return _check(args.directory)
     except ConfigError as exc:
         print(f"triangulate: {exc}", file=sys.stderr)
