@@ -14,6 +14,12 @@ Posterior. Claims of one evidence unit enter with the power 1/k_u (a geometric m
 likelihoods), so k outlets repeating one figure count exactly once. The prior π is a weakly
 informative Normal centred on the mid-range of the claims' figures, with standard deviation
 max(τ₀, span of the figures), so it only matters where no claim speaks (an open-ended bound).
+τ₀ = 10 working units: a narrower prior centred on the claims cuts the Cauchy tails of the
+"wrong" parts, so a lone claim vouches for itself. With τ₀ = 2.5 a lone C-graded point's 90 %
+range covered 83 % of truths drawn from the model's own C mixture (80 % for D, 71 % for E);
+with τ₀ = 10 it covers 88 % (87 %, 84 %), and an independent simulator's lone claims 87.9 %
+(tests/models/test_calibration_independent.py). A flat prior would be exact for lone claims
+but leaves the far quantiles (a 99.9 % range) of heavy-tailed evidence outside any float.
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
 prior's tails, then on a fine uniform grid (256 points) over the region where the coarse
@@ -282,7 +288,8 @@ class RobustEstimator:
     coarse_size : int
         Points of the coarse grid that locates the posterior (≥ 32).
     prior_scale : float
-        τ₀, the smallest standard deviation of the prior, in working units (> 0).
+        τ₀, the smallest standard deviation of the prior, in working units (> 0); see the
+        module docstring for the default of 10.
     compatibility : float
         Threshold t in (0, 1) on a claim's normalised likelihood defining its plausible set.
     outlier_bayes_factor : float
@@ -298,7 +305,7 @@ class RobustEstimator:
         self,
         grid_size: int = 256,
         coarse_size: int = 64,
-        prior_scale: float = 2.5,
+        prior_scale: float = 10.0,
         compatibility: float = math.exp(-2.0),
         outlier_bayes_factor: float = 3.0,
     ) -> None:

@@ -98,21 +98,23 @@ def test_well_specified_questions_are_covered_at_nominal_rates() -> None:
 
 
 @pytest.mark.slow
-def test_known_gap_a_lone_claim_undercovers_even_when_well_specified() -> None:
-    """Issue 13, point 6: one claim covers ~84 % at 90 % in the clean world.
+def test_a_lone_claim_is_covered_at_nominal_rates_when_well_specified() -> None:
+    """Issue 13, point 6: one claim in the clean world (it covered ~84 % at 90 % before).
 
     By quadrature, a lone point of grade A-E whose error follows the documented meaning
-    (c N(0, σ²) + (1 − c) Cauchy(0, 1)) is covered 88.8, 86.6, 83.4, 80.4 and 79.9 % by the
-    robust model's 90 % range. Those ranges are exactly the quantiles of the likelihood times
-    N(claim, 2.5²): the prior of θ is centred on the lone claim itself (τ₀ = 2.5, span 0) and
-    cuts the tails of the wrong part, so the claim vouches for itself. Under a flat prior the
-    same likelihood would cover 90.0, 90.0, 89.9, 90.7 and 93.5 %. When this assertion fails
-    the gap is closed: move the case to the test above.
+    (c N(0, σ²) + (1 − c) Cauchy(0, 1)) was covered 88.8, 86.6, 83.4, 80.4 and 79.9 % by the
+    robust model's 90 % range while the prior of θ, centred on the lone claim, had sd
+    τ₀ = 2.5: it cut the tails of the wrong part, so the claim vouched for itself. With
+    τ₀ = 10 the same quadrature gives 89.7, 89.0, 88.0, 86.5 and 83.5 % (and 87.2 % for an
+    unjudged source), and this simulation covers 87.9 %, inside the band.
     """
     ev = evaluate(replace(CLEAN, claims_geometric=1.0), LONE_QUESTIONS, SEED, ("single",))
     s = ev.scores("single")
     assert s.n == LONE_QUESTIONS
-    assert s.cover90 < band(0.9, s.n)[0], s
+    lo90, hi90 = band(0.9, s.n)
+    lo50, hi50 = band(0.5, s.n)
+    assert lo90 <= s.cover90 <= hi90, (s, (lo90, hi90))
+    assert lo50 <= s.cover50 <= hi50, (s, (lo50, hi50))
 
 
 @pytest.mark.slow

@@ -27,7 +27,8 @@ from models.dynamics import (
     reconcile_dynamic,
     step_kernel,
 )
-from models.dynamics.kernels import log_prior, step_operator
+from models.dynamics.estimator import grid_quantiles
+from models.dynamics.kernels import log_prior, step_cells, step_operator
 from models.encode import encode, working_scale
 from models.errors import InvalidClaimError, InvalidParameterError
 from models.likelihood import log_likelihood_parts
@@ -42,6 +43,22 @@ BRUTE_FORCE_ATOL = 1e-9
 #: different grids (theirs refined with Hermite quadrature, ours uniform with linear density),
 #: quantiles agree to O(h²) with h ≈ 0.02 log units.
 STATIC_ATOL = 5e-3
+
+#: The filter against the Kalman/RTS smoother (exact for a Gaussian walk with Gaussian claims),
+#: in posterior standard deviations. With the grid step at a third of the posterior's spread,
+#: the grid's linear-density quantiles are off by O(h²): ≈ 0.001 sd for the median (it sits
+#: where the density is flat), ≈ 0.015 sd for the 5 % and 95 % points. A transition whose
+#: step variance is off by a share ε over n steps moves them by ≈ ε/2 of the spread it adds;
+#: the bin-integrated kernel (excess h²/12 a step, or a walk stuck in its cell when s ≪ h)
+#: misses the median by 0.013–0.07 sd.
+RTS_MEDIAN_SD = 0.005
+RTS_TAIL_SD = 0.03
+#: A cumulative series of 365 daily claims fitted on a coarse grid (the fine step chosen by the
+#: estimator) against a 2,000-point grid whose step is below a quarter of the daily step's
+#: mean (the continuous limit): log units at days 90 and 365. Measured 0.001–0.021; the grid
+#: the estimator picks is then at most the mean daily step, where the lattice keeps the
+#: step's mean and variance (see models.dynamics.kernels.resolving_step).
+GRID_LOG_ATOL = 0.03
 
 D17, D18 = date(2024, 10, 17), date(2024, 10, 18)
 
@@ -127,6 +144,103 @@ def test_drifting_transition_is_symmetric_inside_the_grid() -> None:
 
     np.testing.assert_allclose(k[100, 100 - 7], k[100, 100 + 7], rtol=1e-12)
     assert k[100].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+@pytest.mark.parametrize("ratio", [1e-3, 0.05, 0.2, 0.5, math.sqrt(2.0 / math.pi), 1.0, 3.0,
+                                   40.0])
+def test_transition_keeps_the_steps_mean_and_variance(ratio: float, monotone: bool) -> None:
+    """Whatever s/h: the exact mean, and the exact variance wherever a lattice allows it.
+
+    A Gaussian step has mean 0 and variance r² (in grid steps); a folded one r √(2/π) and
+    r² (1 − 2/π). A kernel on the integers with mean μ has variance ≥ f(1 − f), f = μ − ⌊μ⌋,
+    which the folded step's variance reaches at r = √(2/π); below, that floor is the answer.
+    """
+    cells, first = step_cells(ratio, monotone)
+    d = first + np.arange(cells.shape[0])
+    mean = float(cells @ d)
+    var = float(cells @ (d - mean) ** 2)
+    want_mean = ratio * math.sqrt(2.0 / math.pi) if monotone else 0.0
+    want_var = ratio**2 * (1.0 - 2.0 / math.pi) if monotone else ratio**2
+    frac = want_mean - math.floor(want_mean)
+
+    assert cells.sum() == pytest.approx(1.0, abs=1e-13)
+    assert np.all(cells >= 0.0) and (not monotone or first == 0)
+    assert mean == pytest.approx(want_mean, rel=1e-12, abs=1e-14)
+    assert var == pytest.approx(max(want_var, frac * (1.0 - frac)), rel=1e-9, abs=1e-15)
+
+
+def _rts(days: np.ndarray, node: np.ndarray, y: np.ndarray, r: float, m0: float, p0: float,
+         q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kalman filter and Rauch–Tung–Striebel smoother for θ_{j+1} = θ_j + N(0, q²Δ_j),
+    y_i = θ_{node(i)} + N(0, r²), θ_1 ~ N(m0, p0): smoothed means and variances."""
+    n = days.shape[0]
+    mf, pf, mp, pp = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    for j in range(n):
+        mp[j], pp[j] = (m0, p0) if j == 0 else (mf[j - 1], pf[j - 1] + q * q * (days[j]
+                                                                             - days[j - 1]))
+        m, p = mp[j], pp[j]
+        for i in np.flatnonzero(node == j):
+            gain = p / (p + r * r)
+            m, p = m + gain * (y[i] - m), (1.0 - gain) * p
+        mf[j], pf[j] = m, p
+    ms, ps = mf.copy(), pf.copy()
+    for j in range(n - 2, -1, -1):
+        c = pf[j] / pp[j + 1]
+        ms[j] = mf[j] + c * (ms[j + 1] - mp[j + 1])
+        ps[j] = pf[j] + c * c * (ps[j + 1] - pp[j + 1])
+    return ms, ps
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.25, 1.0, 2.0])
+def test_drifting_filter_equals_the_kalman_smoother(ratio: float) -> None:
+    """A Gaussian walk with Gaussian claims (right only: a test likelihood) over 365 daily
+    nodes, on a grid whose step is 1/ratio daily steps: forward–backward must give the RTS
+    smoother's Normal marginals (RTS_MEDIAN_SD, RTS_TAIL_SD)."""
+    rng = np.random.default_rng(7)
+    h, r = 0.02, 0.3
+    q = ratio * h
+    days = np.arange(365.0)
+    truth = np.cumsum(np.r_[0.0, rng.normal(0.0, q, 364)])
+    node = np.sort(rng.choice(365, 25, replace=False))
+    y = truth[node] + r * rng.normal(size=25)
+    mean, var = _rts(days, node, y, r, 0.0, 1.0, q)
+    sd = np.sqrt(var)
+    lo, hi = float((mean - 8 * sd).min()), float((mean + 8 * sd).max())
+    theta = lo + h * np.arange(int(math.ceil((hi - lo) / h)) + 1)
+    assert h <= sd.min() / 2.5
+    log_ev = np.zeros((365, theta.shape[0]))
+    np.add.at(log_ev, node, -0.5 * ((theta[None, :] - y[:, None]) / r) ** 2)
+    step = step_operator(theta.shape[0], h, q, monotone=False)
+
+    chain = forward_backward(-0.5 * theta**2, log_ev, [step] * 364)
+
+    found = np.array([grid_quantiles(theta, m, np.array([0.5, 0.05, 0.95]))
+                      for m in chain.marginals])
+    z = 1.6448536269514722
+    assert np.max(np.abs(found[:, 0] - mean) / sd) <= RTS_MEDIAN_SD
+    assert np.max(np.abs(found[:, 1] - (mean - z * sd)) / sd) <= RTS_TAIL_SD
+    assert np.max(np.abs(found[:, 2] - (mean + z * sd)) / sd) <= RTS_TAIL_SD
+
+
+@pytest.mark.parametrize("seed", [365, 2])
+def test_a_long_daily_cumulative_series_does_not_depend_on_the_grid(seed: int) -> None:
+    """365 daily claims (grade C, drawn right) about a count growing by |N(0, 0.02²)| a day
+    on the log scale, the drift learned: the estimator's own grid, from a floor of 64 points,
+    must give the late levels of a 2,000-point grid (GRID_LOG_ATOL)."""
+    rng = np.random.default_rng(seed)
+    truth = math.log(2000.0) + np.cumsum(np.r_[0.0, np.abs(rng.normal(0.0, 0.02, 364))])
+    claims = [Claim("C", "point", float(math.exp(f)))
+              for f in truth + 0.35 * rng.normal(size=365)]
+    enc = _encode(claims, {"C": "C"})
+    days = list(range(365))
+
+    coarse = DynamicEstimator("cumulative", grid_size=64).fit(enc, days)
+    fine = DynamicEstimator("cumulative", grid_size=2000, max_grid_size=2000).fit(enc, days)
+
+    assert coarse.drift_scale == fine.drift_scale
+    for day in (90, 364):
+        assert abs(coarse.medians[day] - fine.medians[day]) <= GRID_LOG_ATOL, day
 
 
 # -- claims over time --------------------------------------------------------------------------
@@ -230,9 +344,10 @@ def test_claims_on_one_date_reduce_to_the_static_model() -> None:
                                                                   high=2500.0)]
     enc = _encode(claims, {"a": "B", "b": "C", "c": None, "d": "D"})
     units = np.arange(4)
-    static = RobustEstimator().fit(enc, units, (0.5, 0.9))
-
     for dynamics in ("cumulative", "drifting"):
+        # The same prior as the filter's first node (its own, documented τ₀).
+        prior = DynamicEstimator(dynamics).prior_scale  # type: ignore[arg-type]
+        static = RobustEstimator(prior_scale=prior).fit(enc, units, (0.5, 0.9))
         fit = DynamicEstimator(dynamics).fit(enc, [D18] * 4, units=units)  # type: ignore[arg-type]
         assert fit.marginals.shape[0] == 1
         assert fit.medians[0] == pytest.approx(static.median, abs=STATIC_ATOL)

@@ -16,6 +16,10 @@ from models.robust import RobustEstimator, conflicts_and_clusters
 from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES, estimate_numbers, same_estimate
 from tests.tolerances import EQUIVARIANCE_RTOL, INVARIANCE_RTOL, QUADRATURE_RTOL
 
+#: τ₀, the prior's smallest standard deviation on the working scale, restated from
+#: docs/model.md (the references below write the model out again rather than import it).
+PRIOR_SCALE = 10.0
+
 
 def interval(result, level):  # type: ignore[no-untyped-def]
     return next(iv for iv in result.estimate.intervals if iv.level == level)
@@ -112,7 +116,7 @@ def test_hedges_widen_in_order() -> None:
 
 def test_gaussian_limit_matches_closed_form() -> None:
     # With credibility → 1 the mixture loses its "wrong" part and two point claims give the
-    # inverse-variance Normal posterior (the prior, sd ≥ 2.5, is negligible against σ = 0.1).
+    # inverse-variance Normal posterior (the prior, sd ≥ 10, is negligible against σ = 0.1).
     sources = [Source("a", reliability=0.999999), Source("b", reliability=0.999999)]
     r = reconcile([Claim("a", "point", 1000), Claim("b", "point", 1050)], sources,
                   levels=(0.5, 0.9))
@@ -153,7 +157,7 @@ def _independent_troop_posterior() -> tuple[float, float, float]:
                              lambda q: stats.cauchy.pdf(x, t, q)) for c, s in grades.values())
 
     anchors = [math.log(1500), math.log(10000), math.log(12000)]
-    centre, scale = 0.5 * (min(anchors) + max(anchors)), max(2.5, max(anchors) - min(anchors))
+    centre, scale = 0.5 * (min(anchors) + max(anchors)), max(PRIOR_SCALE, max(anchors) - min(anchors))
 
     def post(t: float) -> float:
         return float(stats.norm.pdf(t, centre, scale) * nis(t) * zel(t) * anon(t))
@@ -191,7 +195,7 @@ def _independent_points_posterior(
     table = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
              "E": (0.30, 0.80)}
     centre = 0.5 * (min(thetas) + max(thetas))
-    scale = max(2.5, max(thetas) - min(thetas))
+    scale = max(PRIOR_SCALE, max(thetas) - min(thetas))
 
     def post(t: float) -> float:
         p = float(stats.norm.pdf(t, centre, scale))

@@ -494,14 +494,15 @@ class WarningSchema(StrictSchema):
 FINDING_KINDS: Final[tuple[str, ...]] = (
     "central_figure", "one_sided_bound", "bounds_only", "split", "rests_on", "discounted",
     "echo_group", "conflict", "agreement", "heterogeneity", "binding_bound", "violated_bound",
-    "slack_bounds",
+    "slack_bounds", "time_course",
 )
 
 
 class FigureSchema(StrictSchema):
     name = _str("What the number is: estimate, low, high, level, share.<i>, p_wrong, "
                 "estimate_without, total_share, groups.<g>.min/max/share, p, claims.<i>.value …")
-    value = _num("The number.")
+    value = _num("The number; for a date (date, first_date) its proleptic ordinal (1 is 1 "
+                 "January of year 1), the path holding the ISO date.")
     text = _str("The number as printed: exactly as claimed when quoted; else rounded (see "
                 "exponent) or a percentage.")
     path = _str("The response field that holds the same number (e.g. claims.2.p_wrong), or "
@@ -539,7 +540,9 @@ class FindingSchema(StrictSchema):
                 f"heterogeneity: Cochran's Q test at level {HETEROGENEITY_LEVEL}. binding_bound: "
                 f"a bound whose removal moves the estimate by {NEGLIGIBLE_SHIFT:.0%} or more. "
                 "violated_bound: a bound the estimate lies beyond by more than "
-                f"{NEGLIGIBLE_SHIFT:.0%}. slack_bounds: bounds the estimate satisfies."
+                f"{NEGLIGIBLE_SHIFT:.0%}. slack_bounds: bounds the estimate satisfies. "
+                "time_course (moving quantities): the level on time.at with its range and "
+                "where it started, the claimed eventual totals and the total's range."
             )
         },
     )
@@ -579,13 +582,14 @@ class SummarySchema(StrictSchema):
 
     kind = ma.fields.String(
         required=True,
-        validate=validate.OneOf(("figure", "range", "bound", "split")),
+        validate=validate.OneOf(("figure", "range", "bound", "split", "course")),
         metadata={
             "description": (
                 "figure: one estimate with its range. range: no claim gives a figure and "
                 "bounds close both sides (the claimed bounds are quoted). bound: every claim "
                 "bounds one side (\"at least 100,000\"). split: groups that cannot all be "
-                "right, reported as their figures, never as a figure between them."
+                "right, reported as their figures, never as a figure between them. course: a "
+                "moving quantity, its level on a date and the claimed eventual total."
             )
         },
     )
