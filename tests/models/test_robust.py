@@ -157,7 +157,8 @@ def _independent_troop_posterior() -> tuple[float, float, float]:
                              lambda q: stats.cauchy.pdf(x, t, q)) for c, s in grades.values())
 
     anchors = [math.log(1500), math.log(10000), math.log(12000)]
-    centre, scale = 0.5 * (min(anchors) + max(anchors)), max(PRIOR_SCALE, max(anchors) - min(anchors))
+    centre = 0.5 * (min(anchors) + max(anchors))
+    scale = max(PRIOR_SCALE, max(anchors) - min(anchors))
 
     def post(t: float) -> float:
         return float(stats.norm.pdf(t, centre, scale) * nis(t) * zel(t) * anon(t))
