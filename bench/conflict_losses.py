@@ -74,8 +74,9 @@ PLOT = OUT / "conflict_losses.png"
 GRADE = "C"
 #: Drift candidates for this workload (docs/conflict-losses.md measures the cost): five over
 #: the range where the default nine put their weight here (q̂ ≈ 0.016–0.08/√day), which halves
-#: the first pass. The grid is the filter's default (160–480 points): the time goes into the
-#: per-node loop, not the grid size, and a coarser grid rounds daily increments away.
+#: the first pass. The grid is the filter's default (160–960 points, at most the mean daily
+#: step of the drift: docs/conflict-losses.md measures how late levels depend on it; ``--grid``
+#: fixes it).
 DRIFT_GRID = tuple(float(x) for x in np.geomspace(0.005, 0.2, 5))
 #: EM tolerance (log units): a sixteenth of the smallest standard error here (≈ 0.08).
 TOL = 5e-3
@@ -312,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full-drift-grid", action="store_true",
                         help="the filter's default nine drift candidates (slower)")
     parser.add_argument("--start", choices=("pairs", "zero"), default="pairs")
+    parser.add_argument("--grid", type=int, default=None,
+                        help="fix the filter's fine grid at this many points (default: the "
+                        "filter's own choice, 160-480)")
     args = parser.parse_args(argv)
 
     path = data_path()
@@ -327,8 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.reference == "sum-to-zero" and args.split == "kind":
         split = "kind"
     qs = questions(reports, split)
-    filt = (DynamicEstimator("cumulative") if args.full_drift_grid else
-            DynamicEstimator("cumulative", drift_grid=DRIFT_GRID))
+    base = DynamicEstimator("cumulative")
+    filt = DynamicEstimator(
+        "cumulative", drift_grid=base.drift_grid if args.full_drift_grid else DRIFT_GRID,
+        grid_size=args.grid or base.grid_size, max_grid_size=args.grid or base.max_grid_size,
+    )
     reference = [THIRD_PARTY] if args.reference == "third-party" else []
     estimator = SourceBiasEstimator(reference, estimator=filt, tol=TOL, start=args.start)
     if args.workers > 1:

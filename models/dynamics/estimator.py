@@ -37,7 +37,11 @@ maximum-marginal-likelihood q̂ (type-II maximum likelihood). Either way q̂ is 
 Grid. A first pass on :data:`~models.dynamics.kernels.COARSE_POINTS` points spans the figures and
 the prior ± 5 s_0; the fine grid keeps where some node's marginal (for some candidate q) is within
 25 nats of its peak, widened to every figure, with a step of at most half the smallest right
-claim's spread (``grid_size`` ≤ G ≤ ``max_grid_size``).
+claim's spread and, for ``cumulative``, at most the mean step over the median gap between
+dates of the smallest drift with 1 % of the first pass's weight, where the lattice step keeps
+the continuous step's mean and variance (``grid_size`` ≤ G ≤ ``max_grid_size``; see
+:func:`~models.dynamics.kernels.resolving_step`). The transitions are banded, so a finer grid
+costs O(G) per node rather than O(G²).
 
 With every claim on one day and none about the total, there is one node and no transition: the
 posterior is the static model's, prior × Π L_i^{1/k_u}, on this module's grid.
@@ -66,6 +70,7 @@ from models.dynamics.kernels import (
     fine_range,
     fine_size,
     log_prior,
+    resolving_step,
     step_operator,
     wide_range,
 )
@@ -85,6 +90,10 @@ DRIFT_FITS: Final[tuple[str, ...]] = get_args(DriftFit)
 DRIFT_GRID: Final[tuple[float, ...]] = tuple(
     float(x) for x in np.geomspace(0.002, 0.5, 9)
 )
+
+#: A candidate drift with at least this share of the first pass's weight sets the fine step of a
+#: cumulative quantity (:func:`~models.dynamics.kernels.resolving_step`).
+RESOLVE_WEIGHT: Final = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +243,7 @@ class DynamicEstimator:
         total_scale: float | None = None,
         prior_scale: float = 2.5,
         grid_size: int = 160,
-        max_grid_size: int = 480,
+        max_grid_size: int = 960,
     ) -> None:
         if dynamics not in DYNAMICS:
             raise InvalidParameterError(
@@ -377,11 +386,17 @@ class DynamicEstimator:
         # First pass: where is the posterior, for any candidate?
         coarse = np.linspace(*wide_range(enc, *prior), COARSE_POINTS)
         right, wrong = log_likelihood_parts(enc, coarse)
-        marg, _ = self._passes(timeline, coarse, np.logaddexp(right, wrong), temper, prior,
-                               candidates)
+        marg, log_z = self._passes(timeline, coarse, np.logaddexp(right, wrong), temper, prior,
+                                   candidates)
         lo, hi = fine_range(enc, coarse, marg.reshape(-1, coarse.shape[0]))
+        # The drifts that carry weight in the first pass set the step a cumulative walk needs.
+        carried = np.exp(log_z - log_z.max())
+        carried /= carried.sum()
+        step = resolving_step(np.diff(timeline.days),
+                              np.array(candidates)[carried >= RESOLVE_WEIGHT],
+                              self.dynamics == "cumulative")
         theta = np.linspace(lo, hi, fine_size(enc, hi - lo, self.grid_size,
-                                              self.max_grid_size))
+                                              self.max_grid_size, step))
 
         right, wrong = log_likelihood_parts(enc, theta)
         ell = np.logaddexp(right, wrong)
