@@ -84,6 +84,16 @@ def resolve_scale(table: ClaimTable, scale: str) -> Scale:
     return "log"
 
 
+def log1p_square(sd: FloatArray, value: FloatArray) -> FloatArray:
+    """log(1 + (sd/value)²), the log-scale variance of a figure with its own sd, as
+    logaddexp(0, 2 (log sd − log value)): no overflow when the figure is tiny beside its sd
+    (value 5e-324 with sd 1 makes sd/value itself overflow)."""
+    # Rows without a figure (ranges, bounds) give nan here and are masked by the caller.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(np.abs(sd)) - np.log(np.abs(value))
+        return np.asarray(np.logaddexp(0.0, 2.0 * log_ratio), dtype=np.float64)
+
+
 def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -> Encoded:
     """The claims on the working scale, with the prior of every θ_q and the atoms.
 
@@ -141,7 +151,7 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
         a = b = y
         win_lo, win_hi = log_windows(y, table.value, step)
         own = np.zeros(n) if no_sd else np.where(
-            np.isnan(table.sd), 0.0, np.log1p((np.nan_to_num(table.sd) / table.value) ** 2))
+            np.isnan(table.sd), 0.0, log1p_square(np.nan_to_num(table.sd), table.value))
     elif scale == "log":
         centre = np.zeros(n_q)
         unit = np.ones(n_q)
@@ -154,7 +164,7 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
         win_lo, win_hi = log_windows(y, table.value, step)
         with np.errstate(over="ignore"):
             own = np.where(np.isnan(table.sd), 0.0,
-                           np.log1p((np.nan_to_num(table.sd) / table.value) ** 2))
+                           log1p_square(np.nan_to_num(table.sd), table.value))
     else:
         centre, unit = linear_frame(table)
         cq, uq = centre[q], unit[q]

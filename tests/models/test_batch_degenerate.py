@@ -184,3 +184,15 @@ def test_an_answer_beyond_the_largest_float_is_held_and_named() -> None:
     assert 1000.0 <= fit.questions.value[1] <= 1100.0
     (warning,) = [w for w in fit.warnings if w.code == "beyond_float"]
     assert warning.count == 1 and "'huge'" in warning.message
+
+
+@pytest.mark.parametrize("value", [3.548729411616307e-207, 1e-300, 5e-324])
+@pytest.mark.parametrize("other", ["point", "at_least"])
+def test_a_tiny_figure_with_an_ordinary_sd_is_fitted(value: float, other: str) -> None:
+    # (sd/x)² overflowed (and sd/x itself at 5e-324): the whole archive raised, a 500 over HTTP.
+    table = ClaimTable.from_columns(
+        question=["q", "q", "r", "r"], source=["blog", "census", "blog", "census"],
+        kind=["point", other, "point", "point"], value=[value, 100.0, 50.0, 55.0],
+        sd=[1.0, None, None, None])
+    result = BatchEstimator().fit(table, levels=(0.9,), scale="log")
+    assert all(math.isfinite(x) for x in result.questions.value)
