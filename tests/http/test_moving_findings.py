@@ -46,7 +46,8 @@ def moving_bodies(draw: st.DrawFn) -> dict[str, Any]:
 
 def _without_indices(doc: dict[str, Any]) -> Any:
     """The words and numbers of an answer, with nothing that depends on claim positions."""
-    figures = sorted((re.sub(r"\d+", "#", f["name"]), round(f["value"], 9), f["text"])
+    # Values to 9 significant digits: summation order moves the last bits, never the words.
+    figures = sorted((re.sub(r"\d+", "#", f["name"]), float(f"{f['value']:.9g}"), f["text"])
                      for g in doc["findings"] for f in g["figures"])
     return doc["summary"]["text"], sorted(f["text"] for f in doc["findings"]), figures
 
@@ -66,4 +67,6 @@ def test_moving_words_trace_to_fields_and_ignore_claim_order(
     shuffled = copy.deepcopy(body)
     random.Random(seed).shuffle(shuffled["claims"])
     other = client.post("/v1/reconcile", json=shuffled).get_json()
-    assert _without_indices(other) == _without_indices(doc)
+    first, second = _without_indices(doc), _without_indices(other)
+    assert first[:2] == second[:2], (first[:2], second[:2])
+    assert set(first[2]) == set(second[2]), (set(first[2]) ^ set(second[2]), body, shuffled)
