@@ -133,6 +133,14 @@ class _Context:
                               f"claims.{i}.{name}", quoted=True))
         return tuple(out)
 
+    def anchored_without(self, leave: Iterable[int]) -> bool:
+        """Whether a figure (a point or a stated range) remains without the claims ``leave``:
+        else the estimate without them rests on bounds alone, is set by the prior, and is not
+        printed (the answer without them would be a bound, not a figure)."""
+        gone = set(leave)
+        return any(c.kind in ("point", "range") for i, c in enumerate(self.claims)
+                   if i not in gone)
+
     def share(self, name: str, x: float, path: str | None) -> Figure:
         return Figure(name, float(x), percent(x), path)
 
@@ -533,8 +541,8 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
     # source's claims stay).
     name = "estimate_without_unit" if len(members) > 1 else "estimate_without"
     without = getattr(a, name)
-    negligible = True
-    if without is not None:
+    negligible = False
+    if without is not None and ctx.anchored_without(members):
         figures.append(ctx.computed("estimate_without", without, f"claims.{rep}.{name}"))
         negligible = relative_shift(ctx.result.centre, without) < NEGLIGIBLE_SHIFT
     return Discounted(negligible=negligible, claims=members, figures=tuple(figures))
@@ -555,7 +563,7 @@ def _echo_groups(ctx: _Context) -> list[EchoGroup]:
         for i in distinct.values():
             figures.extend(ctx.quoted(i))
         without = by[rep].estimate_without_unit
-        if without is not None:
+        if without is not None and ctx.anchored_without(members):
             figures.append(ctx.computed("estimate_without", without,
                                         f"claims.{rep}.estimate_without_unit"))
         out.append(EchoGroup(origin=origin, claims=members, figures=tuple(figures)))

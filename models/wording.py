@@ -178,7 +178,8 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     keeps two significant figures of its own). When the two ends, so printed, show different
     decimals ("0.53 to 30"), both are printed at the finer exponent ("0.53 to 29.70"): a range's
     ends always show the same number of decimals. Ends without decimals ("460 to 13,100") keep
-    their own rounding.
+    their own rounding, and so do ends with different scale words ("610,000 to 33.5 million",
+    never "33.51 million").
 
     Parameters
     ----------
@@ -191,7 +192,9 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     -------
     (int, int)
     """
-    if _decimals(low_text) == _decimals(high_text):
+    (low_places, low_word), (high_places, high_word) = _decimals(low_text), _decimals(high_text)
+    # Decimals of different scale words are not comparable: "610,000 to 33.5 million" stays.
+    if low_places == high_places or low_word != high_word:
         return low, high
     finer = min(low, high)
     return finer, finer

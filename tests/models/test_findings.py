@@ -250,6 +250,13 @@ def _check_consistency(r: ReconcileResult, claims: Sequence[Claim]) -> None:
                 assert "." not in fig.text or fig.text.endswith(("million", "billion", "trillion"))
     for f in r.findings:
         _check_finding(f, r, claims, r.estimate.value)
+    # An estimate without some claims is printed only when a figure remains without them:
+    # else it would be the prior's number, not the evidence's.
+    for f in r.findings:
+        if isinstance(f, Discounted | EchoGroup) and any(
+                g.name == "estimate_without" for g in f.figures):
+            assert any(c.kind in ("point", "range") for i, c in enumerate(claims)
+                       if i not in f.claims), f
     # A claim the answer rests on is never also called probably wrong.
     rests = {i for f in r.findings if isinstance(f, RestsOn) for i in f.claims}
     assert not rests & {i for f in r.findings if isinstance(f, Discounted) for i in f.claims}

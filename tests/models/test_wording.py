@@ -165,7 +165,9 @@ def _central(estimate: float, low: float, high: float) -> CentralFigure:
     ("estimate", "low", "high", "words"),
     [(3.1, 2.52, 3.98, "about 3.1, with a 90% range of 2.5 to 4.0."),
      # The low end keeps two significant figures of its own: the high end shows as many decimals.
-     (4.1, 0.532, 29.7, "about 4.1, with a 90% range of 0.53 to 29.70.")],
+     (4.1, 0.532, 29.7, "about 4.1, with a 90% range of 0.53 to 29.70."),
+     # Different scale words are not evened: never "610,000 to 33.51 million".
+     (2.2e6, 6.1e5, 3.3512e7, "with a 90% range of 610,000 to 34 million.")],
 )
 def test_both_ends_of_a_range_show_the_same_decimals(
     estimate: float, low: float, high: float, words: str,
