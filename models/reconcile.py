@@ -26,19 +26,16 @@ from models.claims import (
     Claim,
     DynamicsName,
     Source,
-    validate_claim,
-    validate_scale,
-    validate_sources,
 )
-from models.credibility import SourceProfile, profile_for
+from models.credibility import SourceProfile
 from models.encode import WorkingScale, claim_sd, encode, working_scale
 from models.errors import (
     InvalidClaimError,
     InvalidParameterError,
-    InvalidSourceError,
 )
 from models.explain import describe_claim, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
+from models.inputs import checked_inputs
 from models.likelihood import EncodedClaims
 from models.moving import reconcile_moving
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
@@ -212,30 +209,10 @@ def reconcile(
     ReconcileError
         With ``field`` naming the offending input.
     """
-    if len(claims) == 0:
-        raise InvalidClaimError("At least one claim is required.", "claims")
-    if len(sources) == 0:
-        raise InvalidSourceError("At least one source is required.", "sources")
     checked_levels = _check_levels(levels)
-    by_id = validate_sources(tuple(sources))
-    for i, claim in enumerate(claims):
-        validate_claim(claim, i)
-        if claim.source not in by_id:
-            raise InvalidClaimError(
-                f"Unknown source {claim.source!r}; it is not among the request's sources.",
-                f"claims.{i}.source",
-            )
-    resolved_scale = validate_scale(tuple(claims), scale)
+    checked = checked_inputs(claims, sources, scale, profiles)
+    by_id, resolved_scale, all_profiles = checked.by_id, checked.scale, checked.profiles
     overrides = dict(profiles or {})
-    all_profiles: dict[str, SourceProfile] = {}
-    for j, source in enumerate(sources):
-        if source.id in overrides:
-            all_profiles[source.id] = overrides[source.id]
-            continue
-        try:
-            all_profiles[source.id] = profile_for(source.reliability)
-        except InvalidSourceError as exc:
-            raise InvalidSourceError(exc.message, f"sources.{j}.reliability") from exc
     chosen = _resolve_method(method, claims, sources, overrides)
     ws = working_scale(claims, resolved_scale)
     units = _units(claims)

@@ -15,12 +15,12 @@ from datetime import date
 
 import numpy as np
 
-from models.claims import Claim, Source, validate_claim, validate_scale, validate_sources
-from models.credibility import SourceProfile, profile_for
+from models.claims import Claim, Source
+from models.credibility import SourceProfile
 from models.dynamics.estimator import DynamicEstimator, DynamicFit, Dynamics
 from models.dynamics.timeline import DayLike, Horizon, Timeline, build_timeline
 from models.encode import WorkingScale, encode, working_scale
-from models.errors import InvalidClaimError, InvalidSourceError
+from models.inputs import checked_inputs
 from models.result import Interval, Warning
 
 
@@ -217,29 +217,8 @@ def reconcile_dynamic(
     ReconcileError
         With ``field`` naming the offending input.
     """
-    if len(claims) == 0:
-        raise InvalidClaimError("At least one claim is required.", "claims")
-    if len(sources) == 0:
-        raise InvalidSourceError("At least one source is required.", "sources")
-    by_id = validate_sources(tuple(sources))
-    for i, claim in enumerate(claims):
-        validate_claim(claim, i)
-        if claim.source not in by_id:
-            raise InvalidClaimError(
-                f"Unknown source {claim.source!r}; it is not among the request's sources.",
-                f"claims.{i}.source",
-            )
-    resolved = validate_scale(tuple(claims), scale)
-    overrides = dict(profiles or {})
-    all_profiles: dict[str, SourceProfile] = {}
-    for j, source in enumerate(sources):
-        if source.id in overrides:
-            all_profiles[source.id] = overrides[source.id]
-            continue
-        try:
-            all_profiles[source.id] = profile_for(source.reliability)
-        except InvalidSourceError as exc:
-            raise InvalidSourceError(exc.message, f"sources.{j}.reliability") from exc
+    checked = checked_inputs(claims, sources, scale, profiles)
+    resolved, all_profiles = checked.scale, checked.profiles
     ws = working_scale(claims, resolved)
     enc = encode(claims, all_profiles, ws)
     model = estimator or DynamicEstimator(dynamics)
