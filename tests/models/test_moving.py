@@ -1,0 +1,76 @@
+"""A moving quantity as a reconcile result (models.moving), and static questions unchanged."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.claims import Claim, Source
+from models.reconcile import reconcile
+from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES
+
+D18 = date(2024, 10, 18)
+
+
+@settings(max_examples=40, deadline=None)
+@given(days=st.lists(st.integers(0, 400), min_size=3, max_size=3),
+       horizons=st.lists(st.sampled_from(["level", "total"]), min_size=3, max_size=3))
+def test_a_static_question_ignores_dates_and_horizons_exactly(
+    days: list[int], horizons: list[str]
+) -> None:
+    """Dates and horizons are read only by moving quantities: a static question's answer is
+    the same to the last bit with or without them (issue 14: no regression)."""
+    plain = reconcile(TROOP_CLAIMS, TROOP_SOURCES, levels=(0.5, 0.9))
+    dated = [replace(c, as_of=D18 + timedelta(days=d), horizon=h)  # type: ignore[arg-type]
+             for c, d, h in zip(TROOP_CLAIMS, days, horizons, strict=True)]
+    again = reconcile(dated, TROOP_SOURCES, levels=(0.5, 0.9))
+    assert again.estimate == plain.estimate
+    assert again.claims == plain.claims
+    assert again.explanation == plain.explanation and again.time is None
+
+
+def test_the_moving_estimate_is_the_level_on_its_date_and_shares_sum_to_one() -> None:
+    sources = [Source("a", reliability="B"), Source("b", reliability="C")]
+    claims = [Claim("a", "point", 1000.0, as_of=D18),
+              Claim("b", "point", 3000.0, as_of=D18 + timedelta(days=30)),
+              Claim("a", "point", 5000.0, as_of=D18 + timedelta(days=60), horizon="total")]
+    r = reconcile(claims, sources, dynamics="cumulative", at=D18 + timedelta(days=30))
+    assert r.time is not None and r.time.at == D18 + timedelta(days=30)
+    moment = next(m for m in r.time.trajectory if m.date == r.time.at)
+    assert r.estimate.value == moment.value
+    assert sum(a.share for a in r.claims) == pytest.approx(1.0)
+    assert all(a.weight == a.share for a in r.claims)
+    values = [m.value for m in r.time.trajectory]
+    assert values == sorted(values)  # cumulative: the median never falls
+    assert r.time.total is not None
+    assert r.time.total.value >= values[-1] * (1 - 1e-9)
+    # Each claim's estimate_without is the level on the same date refitted without it.
+    without = reconcile(claims[1:], sources[::-1], dynamics="cumulative", at=r.time.at)
+    assert r.claims[0].estimate_without == pytest.approx(without.estimate.value, rel=1e-9)
+
+
+def test_a_later_lower_figure_of_a_cumulative_count_is_called_wrong_not_a_fall() -> None:
+    sources = [Source("a", reliability="A"), Source("b", reliability="A"),
+               Source("c", reliability="C")]
+    claims = [Claim("a", "point", 10_000.0, as_of=D18),
+              Claim("b", "point", 11_000.0, as_of=D18 + timedelta(days=10)),
+              Claim("c", "point", 2_000.0, as_of=D18 + timedelta(days=20))]
+    r = reconcile(claims, sources, dynamics="cumulative")
+    assert r.claims[2].outlier and not r.claims[0].outlier
+    assert r.estimate.value is not None and r.estimate.value > 9_000
+    assert "probably wrong" in r.explanation and "down from" not in r.explanation
+
+
+@pytest.mark.parametrize("dynamics", ["cumulative", "drifting"])
+def test_undated_claims_and_a_single_claim_give_finite_words(dynamics: str) -> None:
+    r = reconcile([Claim("a", "point", 1500.0)], [Source("a", reliability="B")],
+                  dynamics=dynamics)  # type: ignore[arg-type]
+    assert r.time is not None and r.time.at is None
+    assert r.estimate.value is not None and math.isfinite(r.estimate.value)
+    assert r.summary is not None and r.summary.kind == "course"
+    assert "1,500" in r.explanation
