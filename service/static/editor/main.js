@@ -1,8 +1,10 @@
 // Wiring of the editors' page: the form, the reconcile call, the results and the plot.
 // The stored-questions panel lives in stored.js and switches itself on only when the service
-// offers /v1/questions.
+// offers /v1/questions; the "From an article" panel (drafts from POST /v1/extract) lives in
+// article.js and fills the form.
 
 import { postJSON, postPlot } from "./api.js";
+import { initArticle } from "./article.js";
 import { CaseForm, EXAMPLE, MOVING_EXAMPLE } from "./form.js";
 import { download, Results } from "./results.js";
 import { initStored } from "./stored.js";
@@ -105,6 +107,14 @@ const stored = initStored({
   show: (run, plot) => {
     lastBody = { kind: "stored", plot };
     return reconcileAndShow(run);
+  },
+});
+
+initArticle({
+  form,
+  reconcile: () => {
+    stored.leave();
+    return reconcileForm();
   },
 });
 
