@@ -157,6 +157,7 @@ def test_seed_article_drafts_and_reconciles_the_troop_group(
     assert summary
     body = sent_body(page)
     assert body["question"] == "soldiers" and body["unit"] == "soldiers"
+    assert "dynamics" not in body and all("horizon" not in c for c in body["claims"])
     assert [(c["source"], c["kind"], c["value"]) for c in body["claims"]] == [
         ("south-korean-national-intelligence-service-nis", "point", 1500),
         ("other-sources-to-south-korean-media", "point", 12000),
@@ -244,6 +245,22 @@ def test_an_edited_draft_is_sent_as_edited_and_a_bad_figure_is_marked(seed_draft
     first = sent_body(page)["claims"][0]
     assert (first["value"], first["hedge"], first["as_of"]) == (2000, "about", "2024-10-18")
     assert not nis.find_elements(By.CSS_SELECTOR, ".field-error")
+
+
+def test_a_quantity_that_moves_is_reconciled_with_its_horizons(seed_drafts: Chrome) -> None:
+    page = seed_drafts
+    card(page, "thousands").find_element(By.CSS_SELECTOR, "button.drop").click()
+    troops = groups(page)[0]
+    Select(troops.find_element(By.CSS_SELECTOR, '[data-field="dynamics"]')).select_by_value(
+        "cumulative")
+    troops.find_element(By.CSS_SELECTOR, "button.reconcile-group").click()
+    wait_for(page, estimate_shown, "no estimate for the moving quantity")
+    body = sent_body(page)
+    assert body["dynamics"] == "cumulative"
+    assert [(c["value"], c["horizon"], c.get("as_of")) for c in body["claims"]] == [
+        (1500, "level", "2024-10-18"), (12000, "total", None), (10000, "total", None)]
+    assert page.find_element(By.ID, "time-box").is_displayed()
+    assert "Eventual total" in page.find_element(By.ID, "time-total").text
 
 
 def test_non_english_text_gets_a_plain_message(page: Chrome) -> None:

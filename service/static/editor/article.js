@@ -2,7 +2,8 @@
 // quantity. The text is shown with each drafted figure marked; each quantity is a group of
 // draft cards the editor can edit, drop (and keep again) or move to another quantity; each
 // drafted source gets a grade. "Reconcile this quantity" fills the form with the group's
-// question, unit, kept drafts and the sources they name, and runs the form's reconcile.
+// question, unit, dynamics, kept drafts and the sources they name, and runs the form's
+// reconcile.
 // Nothing here talks to the service but POST /v1/extract; the rest is the form's own flow.
 
 import { postJSON } from "./api.js";
@@ -395,6 +396,9 @@ export function initArticle({ form, reconcile }) {
       sources,
       claims,
     };
+    // A static question sends no horizons (the form hides "Speaks of" and does not send it).
+    const dynamics = group.node.querySelector('[data-field="dynamics"]').value;
+    if (dynamics !== "static") body.dynamics = dynamics;
     note.textContent = `Sent ${claims.length} ${claims.length === 1 ? "claim" : "claims"} to the form below and reconciled.`;
     form.load(body);
     reconcile();
