@@ -12,8 +12,10 @@ A *hedge* says how loosely the figure was stated; it multiplies the source's spr
 speculative hedges, raises the chance that the claim is simply wrong (see ``HEDGES``).
 
 Claims that share an ``origin`` are one piece of evidence however many outlets repeat them. A
-claim without an ``origin`` belongs to its source's own evidence unit: two figures from the same
-source on the same question are not independent confirmations of each other.
+claim without an ``origin`` belongs to its source's own evidence unit for its side: two figures
+from the same source on the same question are not independent confirmations of each other, but
+one source's "at least 1,000", "at most 2,000" and "1,500" are complementary statements, each
+counted (tempering them as echoes gave a 90 % range of 9 to 220,000 for an A-graded source).
 """
 
 from __future__ import annotations
@@ -179,6 +181,13 @@ HEDGES: Final[dict[str, HedgeEffect]] = {
 }
 
 
+#: The side of the quantity a claim speaks to, for its evidence unit: a figure (a point or a
+#: stated range), a lower bound or an upper bound.
+SIDES: Final[dict[str, str]] = {
+    "point": "figure", "range": "figure", "at_least": "lower", "at_most": "upper",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """One numeric claim about the quantity in question.
@@ -227,8 +236,12 @@ class Claim:
 
     @property
     def evidence_unit(self) -> str:
-        """Key of the piece of evidence this claim belongs to (its origin, else its source)."""
-        return f"origin:{self.origin}" if self.origin is not None else f"source:{self.source}"
+        """Key of the piece of evidence this claim belongs to: its origin; else its source and
+        side (:data:`SIDES`). Two figures from one source are one piece of evidence, but its
+        lower bound, upper bound and figure are complementary statements and each counts."""
+        if self.origin is not None:
+            return f"origin:{self.origin}"
+        return f"source:{self.source}:{SIDES[self.kind]}"
 
     def numbers(self) -> tuple[float, ...]:
         """Every figure the claim states, for scale checks."""

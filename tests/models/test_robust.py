@@ -436,3 +436,18 @@ def test_pooling_refuses_unrepresentable_variances_naming_the_claim(method: str)
     with pytest.raises(ValueError, match="too small or too large") as info:
         reconcile(claims, sources, method=method)
     assert getattr(info.value, "field", None) == "claims.0.sd"
+
+
+def test_one_sources_complementary_claims_are_not_tempered_as_echoes() -> None:
+    """Issue 13, point 4: "at least 1,000", "at most 2,000" and "1,500" from one A source gave a
+    90 % range of 9 to 220,000 (each tempered to the power 1/3 as if it repeated the others)."""
+    source = [Source("a", reliability="A")]
+    claims = [Claim("a", "at_least", 1000.0), Claim("a", "at_most", 2000.0),
+              Claim("a", "point", 1500.0)]
+    wide = reconcile(claims, source, levels=(0.9,)).estimate.intervals[0]
+    assert wide.low is not None and wide.high is not None
+    assert 1000 * math.exp(-0.3) < wide.low < 1500 < wide.high < 2000 * math.exp(0.3)
+    # Two figures from one source stay one piece of evidence: a repeat adds nothing.
+    once = reconcile([Claim("a", "point", 1500.0)], source).estimate
+    twice = reconcile([Claim("a", "point", 1500.0), Claim("a", "point", 1500.0)], source).estimate
+    assert same_estimate(once, twice, INVARIANCE_RTOL)
