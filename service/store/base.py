@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -17,7 +17,12 @@ from service.store.errors import StaleVersion
 from service.store.inputs import Page, T, _copy, utcnow
 from service.store.orm import ClaimRevision, QuestionRevision, SourceRevision, Versioned
 
-__all__ = ["RepositoryBase"]
+__all__ = ["LearnMode", "RepositoryBase"]
+
+#: Where the track records are relearned after a write they depend on: inside the write's
+#: transaction (``in_write``, cost grows with the archive), or by the learning job after it
+#: (``deferred``: the write only marks the records pending, see :mod:`service.store.learning`).
+LearnMode = Literal["in_write", "deferred"]
 
 #: The row type of a revision table.
 Revision = TypeVar("Revision", SourceRevision, QuestionRevision, ClaimRevision)
@@ -32,11 +37,24 @@ class RepositoryBase:
         Used for every query; the repository commits or rolls back its own writes.
     clock : callable, optional
         Returns the current aware datetime; tests may pin it.
+    learn : {"in_write", "deferred"}, optional
+        How a write that track records depend on relearns them (see :data:`LearnMode`).
+        ``in_write`` (the default, for scripts) leaves them current when the write returns.
+    on_learning_pending : callable, optional
+        Called after a ``deferred`` write committed a change the records depend on (and
+        by :meth:`~service.store.learning.LearningStore.learning_state` when it finds them
+        pending), e.g. :meth:`service.store.learner.Learner.notify`.
     """
 
-    def __init__(self, session: Session, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, session: Session, *, clock: Callable[[], datetime] = utcnow,
+        learn: LearnMode = "in_write", on_learning_pending: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self.clock = clock
+        self.learn: LearnMode = learn
+        self.on_learning_pending = on_learning_pending
+        self._notify_after_commit = False
 
     # --- Transactions -----------------------------------------------------------------------
 
@@ -51,18 +69,25 @@ class RepositoryBase:
             # IMMEDIATE, which queues behind another writer instead of failing later).
             self.session.rollback()
         self.session.connection(execution_options={WRITE_OPTION: True})
+        self._notify_after_commit = False
         try:
             yield self.clock()
             self.session.commit()
         except StaleDataError:
+            self._notify_after_commit = False
             self.session.rollback()
             raise StaleVersion(
                 "Someone else changed this resource at the same moment; fetch it again and "
                 "re-apply your change."
             ) from None
         except BaseException:
+            self._notify_after_commit = False
             self.session.rollback()
             raise
+        if self._notify_after_commit:
+            self._notify_after_commit = False
+            if self.on_learning_pending is not None:
+                self.on_learning_pending()
 
     # --- Revisions --------------------------------------------------------------------------
 

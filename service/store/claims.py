@@ -77,7 +77,7 @@ class ClaimStore(QuestionStore):
             self.session.flush()
             self._record_claim(claim, "create", now, actor, reason=None)
             if question.status == "resolved":
-                self._relearn(now)
+                self._learning_changed(now)
         return claim
 
     def update_claim(
@@ -105,7 +105,7 @@ class ClaimStore(QuestionStore):
             self.session.flush()
             self._record_claim(claim, "edit", now, actor, reason)
             if question.status == "resolved":
-                self._relearn(now)
+                self._learning_changed(now)
         return claim
 
     def retract_claim(
@@ -123,7 +123,7 @@ class ClaimStore(QuestionStore):
             self.session.flush()
             self._record_claim(claim, "retract", now, actor, reason)
             if self.get_question(question_id).status == "resolved":
-                self._relearn(now)
+                self._learning_changed(now)
         return claim
 
     def claim_history(

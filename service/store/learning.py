@@ -1,10 +1,23 @@
 """Learning credibility from stored data.
 
-Whenever something that the track records depend on changes (a resolution; a claim added,
-edited or retracted on a resolved question; a source's grade or type; a resolved question's
-scale), :meth:`LearningStore.relearn` runs :func:`models.track_record.learn_track_records` over
-every non-retracted claim on every resolved question, in the same transaction, and stores the
-result per source (plus a snapshot in the history when a record changed).
+Track records depend on every non-retracted claim on every resolved question, on the sources'
+grades and types and on the resolved questions' scales. A write that changes any of these
+(a resolution; a claim added, edited or retracted on a resolved question; a source's grade or
+type; a resolved question's scale) adds one to the *generation* in ``learning_state``. Then:
+
+* ``in_write`` (the repository's default, for scripts): :meth:`LearningStore._relearn` runs
+  :func:`models.track_record.learn_track_records` over all of it in the same transaction, so
+  the records are current when the write returns; its cost grows with the archive.
+* ``deferred`` (the HTTP service): the write stops there, and its cost does not depend on the
+  archive. The records are *pending* until :meth:`LearningStore.learn_pending` (the learning
+  job, run by :class:`service.store.learner.Learner` after the write) has relearned them from
+  the data of that generation or a later one. It reads and learns outside any write
+  transaction and takes the write lock only to store what changed.
+
+Either way the stored records are exactly what a full relearn gives (the same function on the
+same data), and :meth:`LearningStore.learning_state` says whether they include every change
+(``current``) or not yet (``pending``), and up to which change (``as_of``). A record is stored,
+with a snapshot in the history, only when it changed.
 
 Agreement-based credibility is learned on demand (``triangulate learn agreement``, see
 :mod:`service.cli.learn`): :meth:`LearningStore.agreement_input` gives every current claim of
@@ -15,10 +28,13 @@ the stored results. Track records are never touched by it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models.claims import ClaimKind, Hedge
 from models.credibility import SourceProfile, profile_for
@@ -36,19 +52,45 @@ from service.store.inputs import (
 from service.store.orm import (
     AgreementRow,
     Claim,
+    LearningStateRow,
     Question,
     Source,
     TrackRecordRow,
     TrackRecordSnapshot,
 )
 
-__all__ = ["AGREEMENT_LOCK", "LEARNING_LOCK", "LearningStore"]
+__all__ = ["AGREEMENT_LOCK", "LEARNING_LOCK", "LearningState", "LearningStore"]
 
 
 #: Key of ``pg_advisory_xact_lock`` held while track records are recomputed ("LERN").
 LEARNING_LOCK: Final = 0x4C45524E
 #: Key of the lock held while agreement-based credibility is replaced ("AGRE").
 AGREEMENT_LOCK: Final = 0x41475245
+
+
+#: The one row of ``learning_state``.
+_STATE_ID: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LearningState:
+    """Whether the stored track records include every change they depend on.
+
+    Attributes
+    ----------
+    status : {"current", "pending"}
+        ``pending`` while a change (a resolution, a claim on a resolved question…) is not yet
+        learned: the records shown are those learned up to ``as_of``.
+    as_of : datetime or None
+        Time of the newest change the stored records include; None before anything was
+        learned.
+    learned_at : datetime or None
+        When they were stored.
+    """
+
+    status: Literal["current", "pending"]
+    as_of: datetime | None
+    learned_at: datetime | None
 
 
 class LearningStore(RepositoryBase):
@@ -85,28 +127,127 @@ class LearningStore(RepositoryBase):
     def relearn(self) -> dict[str, TrackRecord]:
         """Recompute and store every source's track record from all resolved claims.
 
-        The writes that need it do this themselves, in their own transaction; this is for
-        scripts (say, after importing a history).
+        ``in_write`` writes do this themselves, in their own transaction; this is for scripts
+        (say, after importing a history).
         """
         with self._write() as now:
-            return self._relearn(now)
+            self._lock_learning()
+            learned = self._relearn(now)
+            self.session.execute(
+                update(LearningStateRow).where(LearningStateRow.id == _STATE_ID)
+                .values(learned_generation=LearningStateRow.generation,
+                        learned_as_of=LearningStateRow.changed_at, learned_at=now)
+            )
+            return learned
 
-    def _relearn_if_resolved(self, now: datetime) -> None:
-        if self.session.scalar(select(Question.id).where(Question.status == "resolved").limit(1)):
+    def learning_state(self, *, kick: bool = True) -> LearningState:
+        """Whether the stored track records are current, and up to which change.
+
+        When they are pending and ``kick`` is true, ``on_learning_pending`` is called, so that
+        a change left unlearned (the process that made it stopped first) gets learned.
+        """
+        row = self._state_row()
+        if row is None:
+            return LearningState("current", None, None)
+        pending = row.learned_generation < row.generation
+        if pending and kick and self.on_learning_pending is not None:
+            self.on_learning_pending()
+        return LearningState("pending" if pending else "current", row.learned_as_of,
+                             row.learned_at)
+
+    def learn_pending(self) -> LearningState:
+        """The learning job: relearn the track records when a change is pending.
+
+        Reads the generation, then the data, and learns outside any write transaction; takes
+        the write lock only to store the records that changed, unless a newer result was
+        stored meanwhile. Changes made while it learned stay pending for the next run.
+
+        Returns
+        -------
+        LearningState
+            The state after this run.
+        """
+        if self.session.in_transaction():
+            self.session.rollback()
+        row = self._state_row()
+        if row is None or row.learned_generation >= row.generation:
+            self.session.rollback()
+            return self.learning_state(kick=False)
+        generation, changed_at = row.generation, row.changed_at
+        # The data read after the generation includes at least that generation's changes.
+        learned = self._learn()
+        with self._write() as now:
+            self._lock_learning()
+            row = self._state_row(for_update=True)
+            if row is not None and row.learned_generation < generation:
+                self._store_records(learned, now)
+                row.learned_generation = generation
+                row.learned_as_of = changed_at
+                row.learned_at = now
+        return self.learning_state(kick=False)
+
+    def _state_row(self, *, for_update: bool = False) -> LearningStateRow | None:
+        query = (select(LearningStateRow).where(LearningStateRow.id == _STATE_ID)
+                 .execution_options(populate_existing=True))
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def _learning_changed(self, now: datetime) -> None:
+        """Inside a write: something the track records depend on changed.
+
+        Adds one to the generation; ``in_write`` then relearns at once, ``deferred`` leaves
+        the records pending and has ``on_learning_pending`` called once the write commits.
+        """
+        insert = pg_insert if self._is_postgresql() else sqlite_insert
+        self.session.execute(
+            insert(LearningStateRow)
+            .values(id=_STATE_ID, generation=0, learned_generation=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        self.session.execute(
+            update(LearningStateRow).where(LearningStateRow.id == _STATE_ID)
+            .values(generation=LearningStateRow.generation + 1, changed_at=now)
+        )
+        if self.learn == "in_write":
+            self._lock_learning()
             self._relearn(now)
+            self.session.execute(
+                update(LearningStateRow).where(LearningStateRow.id == _STATE_ID)
+                .values(learned_generation=LearningStateRow.generation,
+                        learned_as_of=now, learned_at=now)
+            )
+        else:
+            self._notify_after_commit = True
 
-    def _relearn(self, now: datetime) -> dict[str, TrackRecord]:
-        # Inside the caller's write transaction. On PostgreSQL an advisory lock makes concurrent
-        # resolutions learn one after the other, so that none is computed from data missing
-        # the other's resolution (SQLite's BEGIN IMMEDIATE already serialises writers).
+    def _learning_changed_if_resolved(self, now: datetime) -> None:
+        if self.session.scalar(select(Question.id).where(Question.status == "resolved").limit(1)):
+            self._learning_changed(now)
+
+    def _lock_learning(self) -> None:
+        # On PostgreSQL an advisory lock makes concurrent learners store one after the other,
+        # so that none stores records computed from data missing the other's change (SQLite's
+        # BEGIN IMMEDIATE already serialises writers).
         if self._is_postgresql():
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                  {"key": LEARNING_LOCK})
-        self.session.flush()
+
+    def _learn(self) -> dict[str, TrackRecord]:
+        """A full relearn from what is stored now (reads only)."""
         sources = list(self.session.scalars(select(Source)))
         priors = {s.id: profile_for(s.reliability) for s in sources}
         types = {s.id: s.type for s in sources}
-        learned = learn_track_records(self.resolved_claims(), priors, types)
+        return learn_track_records(self.resolved_claims(), priors, types)
+
+    def _relearn(self, now: datetime) -> dict[str, TrackRecord]:
+        """Relearn and store inside the caller's write transaction (the ``in_write`` path)."""
+        self.session.flush()
+        learned = self._learn()
+        self._store_records(learned, now)
+        return learned
+
+    def _store_records(self, learned: Mapping[str, TrackRecord], now: datetime) -> None:
+        """Store each record that changed, with a snapshot in the history."""
         current = {r.source_id: r for r in self.session.scalars(select(TrackRecordRow))}
         for source_id, record in learned.items():
             values: dict[str, Any] = {
@@ -131,7 +272,6 @@ class LearningStore(RepositoryBase):
                 row.updated_at = now
             self.session.add(TrackRecordSnapshot(source_id=source_id, recorded_at=now, **values))
         self.session.flush()
-        return learned
 
     # --- Agreement-based credibility --------------------------------------------------------
 

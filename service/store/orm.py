@@ -46,6 +46,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 __all__ = [
     "AgreementRow",
     "ApiKey",
+    "LearningStateRow",
     "Base",
     "Claim",
     "ClaimRevision",
@@ -326,6 +327,30 @@ class TrackRecordSnapshot(TrackRecordFields, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     recorded_at: Mapped[datetime]
+
+
+class LearningStateRow(Base):
+    """Whether the track records include every change they depend on (one row, id 1).
+
+    Every write that track records depend on adds one to ``generation``; the learning job
+    stores the records it learned from the data of some generation and sets
+    ``learned_generation`` to it. The records are current when the two are equal, pending
+    while ``generation`` is ahead. A missing row means generation 0, nothing to learn.
+    """
+
+    __tablename__ = "learning_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Count of the writes that track records depend on.
+    generation: Mapped[int]
+    #: When the latest of those writes was made.
+    changed_at: Mapped[datetime | None]
+    #: The generation whose data the stored track records were learned from.
+    learned_generation: Mapped[int]
+    #: ``changed_at`` of that generation: the newest change the records include.
+    learned_as_of: Mapped[datetime | None]
+    #: When the learning job (or the write itself) stored them.
+    learned_at: Mapped[datetime | None]
 
 
 class AgreementRow(Base):

@@ -100,7 +100,7 @@ class QuestionStore(SourceStore):
             self.session.flush()
             self._record_question(question, "edit", now, actor)
             if "scale" in changed and question.status == "resolved":
-                self._relearn(now)
+                self._learning_changed(now)
         return question
 
     def resolve_question(
@@ -129,7 +129,7 @@ class QuestionStore(SourceStore):
             question.updated_at, question.updated_by = now, actor
             self.session.flush()
             self._record_question(question, "resolve", now, actor)
-            self._relearn(now)
+            self._learning_changed(now)
         return question
 
     def question_history(

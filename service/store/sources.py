@@ -94,7 +94,7 @@ class SourceStore(LearningStore):
             self._record_source(source, "edit", now, actor)
             if changed.keys() & {"type", "grade", "reliability_number"}:
                 # The prior and the type's pooled record enter the learned credibility.
-                self._relearn_if_resolved(now)
+                self._learning_changed_if_resolved(now)
         return source
 
     def source_history(self, source_id: str, page: int, page_size: int) -> Page[SourceRevision]:
