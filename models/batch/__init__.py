@@ -102,7 +102,13 @@ points,
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
 
 the posterior means under Beta priors with κ pseudo-claims, a scaled-inverse-χ² prior with ν
-pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. The prior centre is the
+pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. The residuals in the
+spread and bias sums are their noise parts: a right point's y_i − θ is the source's noise
+N(β_s, (σ_s h_i)²) plus what the claim states of itself, N(0, K_i) with K_i its own sd² and,
+where the right kernel folds it in, η_s w_i²/12; given the residual, the noise has mean
+β_s + λ_i (y_i − θ − β_s) and variance λ_i K_i, λ_i = (σ_s h_i)²/((σ_s h_i)² + K_i) (EM for
+variance components), so a claim whose window or sd dwarfs its source's spread teaches it
+nothing however far it lies (:func:`models.batch.em.m_step`). The prior centre is the
 source's grade (or learned track record, via :func:`models.credibility.profile_for`) with
 strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
 κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'

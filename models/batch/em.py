@@ -25,6 +25,7 @@ from models.batch.kernels import (
     log_coefficients,
     log_mix,
     log_norm_pdf,
+    noise_share,
     plugin,
 )
 from models.batch.mode import hop as hop_modes
@@ -340,6 +341,27 @@ def m_step(
     sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
     Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share E/T over every source.
 
+    Only the noise part of a residual teaches σ_s and β_s. A right point's residual
+    d_i = y_i − θ is read as n_i + u_i: the source's noise n_i ~ N(β_s, N_i), N_i = (σ_s h_i)²,
+    and what the claim states of itself, u_i ~ N(0, K_i), K_i = sd_i² plus η_s w_i²/12 where
+    the right kernel folds the rounding window in (:func:`~models.batch.kernels.noise_share`).
+    With (θ, n_i) as complete data this is EM for variance components: given d_i,
+
+        n_i ~ N(β_s + λ_i (d_i − β_s), λ_i K_i),      λ_i = N_i/(N_i + K_i),
+
+    at the E-step's β_s and σ_s, so the sums above take, in place of r E[d − β_s] and
+    r E[(d − β_s)²],
+
+        r E[n − β_s] = λ_i r E[d − β_s],    r E[(n − β_s)²] = λ_i² r E[(d − β_s)²] + r λ_i K_i.
+
+    A claim that states nothing of itself (K = 0) counts in full, as before. One whose
+    window or sd dwarfs its source's noise teaches it almost nothing however far it lies:
+    a round "1000000" among figures near 1 (a window 10⁶ of the question's units) kept
+    P(right) near 1 under its widened kernel, and r d² = 10¹² had made σ_s 10⁵ and every
+    other question's answer 400 times its claims. The same residual in expectation,
+    E[d²] = N + K, gives λ² (N + K) + λ K = N: unbiased, like the sd² it replaces (once
+    subtracted as a moment, which a single far residual leaves at d² − sd² ≫ σ_s²).
+
     Parameters
     ----------
     enc : Encoded
@@ -372,10 +394,15 @@ def m_step(
     is_point = enc.kind == KIND_POINT
     noisy_share = np.where(enc.member | in_atom_q, 1.0, 1.0 - p.eta[s])
     w_noisy = t * noisy_share * np.where(is_point, 1.0, 0.0)
+    # Only the noise part of a residual teaches σ_s and β_s; the part that the claim's own
+    # rounding window and sd explain does not (variance components; see the docstring).
+    share, cond_var = noise_share(enc, p)
+    beta_old = p.beta[s]
+    ss_noise = share * share * post.ss + post.r_right * cond_var
+    dev_noise = share * post.dev + (1.0 - share) * post.r_right * beta_old
     hedge2 = enc.spread_factor * enc.spread_factor
-    ss_own = np.maximum(post.ss - post.r_right * enc.own_var, 0.0) / hedge2
-    ss_s = np.bincount(s, weights=w_noisy * ss_own, minlength=n_s)
-    dev_s = np.bincount(s, weights=w_noisy * post.dev, minlength=n_s)
+    ss_s = np.bincount(s, weights=w_noisy * ss_noise / hedge2, minlength=n_s)
+    dev_s = np.bincount(s, weights=w_noisy * dev_noise, minlength=n_s)
     rp_s = np.bincount(s, weights=w_noisy * post.r_right, minlength=n_s)
 
     # Empirical-Bayes population centre from the unrated sources, each weighted by the

@@ -158,6 +158,38 @@ def claim_spread(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     return np.asarray(np.sqrt(sig2), dtype=np.float64), np.asarray(beta, dtype=np.float64)
 
 
+def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
+    """λ_i = N_i/(N_i + K_i), the share of a right claim's residual variance that is noise.
+
+    The M-step reads a right point's residual y_i − θ as the source's noise, N(β_s, N_i)
+    with N_i = (σ_s h_i)², plus what the claim itself states, N(0, K_i): its own sd, and its
+    rounding window where the right kernel folds it in (:func:`claim_spread`),
+    K_i = sd_i² + η_s w_i²/12 for a claim outside an atom and K_i = sd_i² in one. Only the
+    noise teaches σ_s and β_s (:func:`models.batch.em.m_step`).
+
+    Parameters
+    ----------
+    enc : Encoded
+    p : Params
+
+    Returns
+    -------
+    share : (n,) float
+        λ_i in (0, 1]; 1 where K_i = 0.
+    cond_var : (n,) float
+        λ_i K_i = N_i K_i/(N_i + K_i), the noise's variance given the residual.
+    """
+    s = enc.s
+    if enc.plain and enc.atom_q.shape[0] == 0 and float(p.eta.max()) < 1e-6:
+        # claim_spread's shortcut: no sd, no hedge, no window folded in (K = 0).
+        return np.ones(s.shape[0]), np.zeros(s.shape[0])
+    noise = (p.sigma[s] * enc.spread_factor) ** 2
+    stated = enc.own_var + np.where(enc.member, 0.0, p.eta[s] * enc.exact_var)
+    # σ_s ≥ MIN_SPREAD and h_i > 0: the noise is positive, so is the sum.
+    share = noise / (noise + stated)
+    return np.asarray(share, dtype=np.float64), np.asarray(share * stated, dtype=np.float64)
+
+
 def log_coefficients(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray, FloatArray]:
     """log of the exact, continuous-right and wrong coefficients of each claim.
 

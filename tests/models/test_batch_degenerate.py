@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models.batch import BatchEstimator, ClaimTable
@@ -155,6 +155,13 @@ def test_an_odd_question_never_sinks_the_archive_on_the_log_scale(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(odd=odd_questions(positive=False))
+# Found by hypothesis: "1e300" is rounded to a step of 1e300, a window 2·10¹² of the
+# question's units wide; folded into its right kernel it kept P(right) ≈ 1e-4 at 10¹² units
+# from the others, and r (y − θ)² made every source's σ 10¹¹: an ordinary answer 3.1e10.
+@example(odd=[{"source": "s1", "kind": "range", "low": 0.0, "high": 0.0},
+              {"source": "s1", "kind": "point", "value": 9.999999999990002e+287},
+              {"source": "s2", "kind": "point", "value": 1.0},
+              {"source": "s1", "kind": "point", "value": 9.999999999999951e+299}])
 def test_an_odd_question_never_sinks_the_archive_on_the_linear_scale(
     odd: list[dict[str, object]],
 ) -> None:
@@ -167,6 +174,33 @@ def test_an_odd_question_never_sinks_the_archive_on_the_linear_scale(
     assert np.isfinite(qe.high).all() and np.isfinite(qe.spread).all()
     assert np.isfinite(fit.sources.credibility).all() and np.isfinite(fit.sources.spread).all()
     _ordinary_answers_hold(qe.value, qe.low, qe.high, table)
+
+
+@pytest.mark.parametrize("far", [
+    # A round figure: its digits say 500,000-1,500,000, a window 10⁶ of the question's units.
+    {"source": "s1", "kind": "point", "value": 1e6},
+    # A figure with its own sd, three sds from the others.
+    {"source": "s1", "kind": "point", "value": 1000001.0, "sd": 3e5},
+], ids=["round figure", "own sd"])
+def test_what_a_claim_states_of_itself_does_not_teach_its_source_a_spread(
+    far: dict[str, object],
+) -> None:
+    # Before: the far claim's rounding window (or sd) widened its right kernel so much that
+    # it kept P(right) ≈ 0.1-1 at 10⁶ units from the others, and the M-step read the whole
+    # r (y − θ)² as its source's noise: σ_s came out 1.6e5 (5.5e3 with the sd), every other
+    # question's answer 400 (10⁴) times its claims. Only the noise part of a residual, the
+    # share (σ_s h)²/((σ_s h)² + K) with K what the claim states, teaches σ_s and β_s.
+    odd = [{"source": "s1", "kind": "point", "value": 1.0},
+           {"source": "s2", "kind": "point", "value": 1.0 if "sd" not in far else 1.1}, far]
+    table = _archive(odd)
+
+    fit = BatchEstimator().fit(table, levels=(0.5, 0.9), scale="linear")
+
+    qe = fit.questions
+    _ordinary_answers_hold(qe.value, qe.low, qe.high, table)
+    # The ordinary figures scatter by about 10 % of their magnitude (the linear scale's unit).
+    assert (0.03 < fit.sources.spread).all() and (fit.sources.spread < 0.3).all()
+    assert (np.abs(fit.sources.bias) < 0.05).all()
 
 
 def test_an_answer_beyond_the_largest_float_is_held_and_named() -> None:
