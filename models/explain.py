@@ -243,8 +243,11 @@ class _Words:
             lo, hi = f.figure("total.min"), f.figure("total.max")
             span = (self.with_unit(lo.text, lo.value) if lo.value == hi.value
                     else f"{lo.text} to {self.with_unit(hi.text, hi.value)}")
-            total_words = span
-        if not f.has_level:
+            kinds = {self.claims[i].kind for i in f.claims if self.claims[i].horizon == "total"}
+            side = {"at_most": "up to ", "at_least": "at least "}
+            total_words = (side[kinds.pop()] if len(kinds) == 1 and kinds <= side.keys()
+                           else "") + span
+        if not f.has_level and total_words:
             # No claim speaks of the level on a date: only the total is evidence.
             summary = f"Eventual total claimed: {total_words}"
             first = (f"No claim gives the level{of} on a date; the claims speak of its eventual "
@@ -273,16 +276,13 @@ class _Words:
         if "total.min" not in names:
             return ""
         totals = [i for i in f.claims if self.claims[i].horizon == "total"]
-        lo, hi = f.figure("total.min"), f.figure("total.max")
-        ends = [i for i in totals if float(self.claims[i].value or self.claims[i].low or 0)
-                in (lo.value, hi.value)]
-        ordered = sorted(ends, key=lambda i: float(self.claims[i].value or
-                                                   self.claims[i].low or 0))
-        if len(totals) == 1 or lo.value == hi.value:
-            said = f" The eventual total rests on {self.phrase(ordered[0])}"
+        # The figures name the claims they quote: "claims.3.value".
+        first, last = (_claim_index(f.figure(n)) for n in ("total.min", "total.max"))
+        if len(totals) == 1 or first == last:
+            said = f" The eventual total rests on {self.phrase(first)}"
         else:
-            said = (f" Claims about the eventual total range from {self.phrase(ordered[0])} "
-                    f"to {self.phrase(ordered[-1])}")
+            said = (f" Claims about the eventual total range from {self.phrase(first)} "
+                    f"to {self.phrase(last)}")
         if "total_low" in names:
             level = f.figure("level").text
             said += (f"; its {level} range is {f.figure('total_low').text} to "
@@ -412,6 +412,11 @@ def _even_range(f: Finding) -> Finding:
     if not even:
         return f
     return replace(f, figures=tuple(even.get(fig.name, fig) for fig in f.figures))
+
+
+def _claim_index(fig: Figure) -> int:
+    """The claim a quoted figure comes from (its path is "claims.<i>.<field>")."""
+    return int((fig.path or "claims.0").split(".")[1])
 
 
 def _has(f: Finding, name: str) -> bool:

@@ -17,7 +17,7 @@ reads, so the response, the findings and the plot need no second shape:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -89,6 +89,22 @@ def _posterior(fit: DynamicResult) -> Posterior:
     return Posterior(tuple(values[keep].tolist()), tuple(density[keep].tolist()))
 
 
+def _not_every_claim_of_a_moment(claims: Sequence[Claim], flagged: list[int]) -> list[int]:
+    """The outliers, except that the claims about one moment (a date's level, or the total) are
+    never all called wrong: when they are, they disagree with each other, and the evidence
+    splits there rather than every claim being wrong (the static model's camps rule)."""
+    moments: dict[tuple[str, date | None], list[int]] = {}
+    for i, c in enumerate(claims):
+        moments.setdefault((c.horizon, c.as_of if c.horizon == "level" else None), []).append(i)
+    keep = set(flagged)
+    for members in moments.values():
+        if len(members) >= 2 and all(i in keep for i in members):
+            keep -= set(members)
+    if keep == set(range(len(claims))):
+        keep = set()
+    return sorted(keep)
+
+
 def reconcile_moving(
     claims: Sequence[Claim],
     sources: Sequence[Source],
@@ -150,6 +166,8 @@ def reconcile_moving(
             estimate_without=without, outlier=outlier, p_wrong=dated.p_wrong,
             estimate_without_unit=without_unit,
         ))
+    outliers = _not_every_claim_of_a_moment(claims, outliers)
+    assessments = [replace(a, outlier=a.index in outliers) for a in assessments]
     time = TimeView(
         dynamics=fit.dynamics, at=fit.estimate.date,
         trajectory=tuple(_moment(m, False) for m in fit.trajectory),

@@ -230,10 +230,33 @@ def derive_time_findings(
     ctx = _Context(result, claims, sources, whole)
     dropped = _discounted_groups(ctx)
     wrong = {i for m in dropped for i in m}
-    out: list[Finding] = [_time_course(ctx, wrong), *_rests_on(ctx, wrong, bounds_head=True)]
+    split = _split_of(ctx, _time_groups(ctx, wrong))
+    out: list[Finding] = ([split] if split is not None else
+                          [_time_course(ctx, wrong), *_rests_on(ctx, wrong, bounds_head=True)])
     out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
     return tuple(out)
+
+
+def _time_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
+    """Figures about the level on the estimate's date that fall on both sides of a trough
+    (density under TROUGH_DENSITY of the peak at the estimate): the evidence on that date
+    splits, and its central figure is a number nobody's evidence points to."""
+    result, time = ctx.result, ctx.result.time
+    if time is None or result.posterior is None:
+        return None
+    values = np.asarray(result.posterior.values)
+    density = np.asarray(result.posterior.density)
+    if values.size < 2 or not density.max() > 0:
+        return None
+    if float(np.interp(result.centre, values, density)) >= TROUGH_DENSITY * float(density.max()):
+        return None
+    on_date = [i for i in range(ctx.n) if i not in wrong and ctx.claims[i].horizon == "level"
+               and ctx.claims[i].kind in ("point", "range")
+               and ctx.claims[i].as_of in (time.at, None)]
+    below = [i for i in on_date if _figure_of(ctx.claims[i]) < result.centre]
+    above = [i for i in on_date if _figure_of(ctx.claims[i]) > result.centre]
+    return [ctx.ordered(below), ctx.ordered(above)] if below and above else None
 
 
 def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence[Interval]
@@ -268,12 +291,16 @@ def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
                           f"estimate.intervals.{k}.level"))
     if time.at is not None:
         figures.append(_date_figure("date", time.at, "time.at"))
+    kept = [i for i in range(ctx.n) if i not in wrong]
     first = time.trajectory[0]
-    if first.date is not None and time.at is not None and first.date < time.at:
+    # "Up from" only where a kept claim spoke of that first day's level: a running total's
+    # earlier level is lower by construction, which is no news.
+    spoken = any(ctx.claims[i].horizon == "level" and ctx.claims[i].as_of == first.date
+                 for i in kept)
+    if first.date is not None and time.at is not None and first.date < time.at and spoken:
         figures += [_in_range(ctx, "first", first.value, "time.trajectory.0.value",
                               first.intervals),
                     _date_figure("first_date", first.date, "time.trajectory.0.date")]
-    kept = [i for i in range(ctx.n) if i not in wrong]
     level_claims = [i for i in kept if ctx.claims[i].horizon == "level"]
     on_date = [i for i in level_claims if ctx.claims[i].as_of in (time.at, None)]
     totals = [i for i in kept if ctx.claims[i].horizon == "total"]
@@ -294,7 +321,9 @@ def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
                                   f"time.total.intervals.{j}.high", t.intervals)]
     else:
         totals = []
-    return TimeCourse(dynamics=time.dynamics, has_level=bool(level_claims),
+    # Level claims judged wrong still speak of the level: their discounting is said below.
+    has_level = any(c.horizon == "level" for c in ctx.claims)
+    return TimeCourse(dynamics=time.dynamics, has_level=has_level,
                       claims=ctx.ordered([*on_date, *totals]), figures=tuple(figures))
 
 
@@ -371,6 +400,11 @@ def _end_figure(ctx: _Context, i: int, end: str) -> Figure:
 
 def _split(ctx: _Context, wrong: set[int]) -> Split | None:
     groups = _robust_groups(ctx, wrong) if ctx.result.method == "robust" else _pooled_groups(ctx)
+    return _split_of(ctx, groups)
+
+
+def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> Split | None:
+    """The split headline of ``groups`` (at least two), lowest figures first."""
     if groups is None or len(groups) < 2:
         return None
     by = _by_index(ctx.result)

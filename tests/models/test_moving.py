@@ -74,3 +74,40 @@ def test_undated_claims_and_a_single_claim_give_finite_words(dynamics: str) -> N
     assert r.estimate.value is not None and math.isfinite(r.estimate.value)
     assert r.summary is not None and r.summary.kind == "course"
     assert "1,500" in r.explanation
+
+
+def test_two_conflicting_figures_on_one_date_split_and_neither_is_called_wrong() -> None:
+    """Review: both were called wrong and the headline read 'Eventual total claimed: '."""
+    sources = [Source("nis", "NIS", reliability="A"), Source("k", "Kyiv", reliability="A")]
+    claims = [Claim("nis", "point", 1000.0, as_of=D18), Claim("k", "point", 5000.0, as_of=D18)]
+    r = reconcile(claims, sources, dynamics="cumulative")
+    assert not any(a.outlier for a in r.claims)
+    assert r.summary is not None and r.summary.kind == "split"
+    assert "1,000" in r.summary.text and "5,000" in r.summary.text
+
+
+def test_the_total_words_keep_their_qualifier_and_name_each_end() -> None:
+    sources = [Source("nis", "NIS", reliability="B"), Source("k", "Kyiv", reliability="B"),
+               Source("z", "Zelensky", reliability="C")]
+    up_to = reconcile([Claim("nis", "point", 1500.0, as_of=D18),
+                       Claim("z", "at_most", 10_000.0, as_of=D18, horizon="total")],
+                      sources, dynamics="cumulative")
+    assert up_to.summary is not None and "total up to 10,000" in up_to.summary.text
+    ranged = reconcile([Claim("nis", "point", 1500.0, as_of=D18),
+                        Claim("k", "range", low=4000.0, high=5000.0, as_of=D18, horizon="total"),
+                        Claim("z", "point", 3000.0, as_of=D18, horizon="total")],
+                       sources, dynamics="cumulative")
+    # Before: "range from Kyiv's figure of … to Kyiv's figure of …" (the range's high end
+    # was looked up by its low end).
+    assert "from Zelensky's figure of 3,000 to Kyiv's figure of between 4,000 and 5,000" in (
+        ranged.explanation)
+
+
+def test_no_up_from_without_a_claim_on_the_first_day() -> None:
+    """A running total's earlier level is lower by construction: only a claim about that day
+    makes 'up from' news (the founding case's Zelensky spoke of the total on 17 October)."""
+    sources = [Source("nis", reliability="B"), Source("z", reliability="C")]
+    claims = [Claim("z", "point", 10_000.0, as_of=D18 - timedelta(days=1), horizon="total"),
+              Claim("nis", "point", 1500.0, as_of=D18)]
+    r = reconcile(claims, sources, dynamics="cumulative")
+    assert "up from" not in r.explanation
