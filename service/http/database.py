@@ -1,5 +1,10 @@
 """The store's Flask wiring: one :class:`~service.store.engine.Database` per app, one
-repository session per request, closed (or invalidated on a lost connection) when it ends."""
+repository session per request, closed (or invalidated on a lost connection) when it ends.
+
+Writes learn ``deferred``: they mark track records pending and the app's
+:class:`~service.store.learner.Learner` relearns them after the response (a thread per worker),
+so a write's cost does not grow with the archive; responses that show learned credibility say
+whether it is current (``learning``)."""
 
 from __future__ import annotations
 
@@ -9,11 +14,14 @@ from flask import Flask, current_app, g
 from sqlalchemy.exc import DBAPIError
 
 from service.store.engine import Database, DatabaseNotReady, head_revision
+from service.store.inputs import LearningState
+from service.store.learner import Learner
 from service.store.repository import Repository
 
-__all__ = ["get_database", "get_repository", "init_app"]
+__all__ = ["get_database", "get_learner", "get_repository", "init_app", "learning_state"]
 
 _EXTENSION: Final = "triangulate.db"
+_LEARNER: Final = "triangulate.learner"
 
 
 def init_app(app: Flask) -> Database:
@@ -37,6 +45,7 @@ def init_app(app: Flask) -> Database:
             "MIGRATE_ON_START=true."
         )
     app.extensions[_EXTENSION] = database
+    app.extensions[_LEARNER] = Learner(database)
     app.teardown_appcontext(_close_session)
     return database
 
@@ -48,15 +57,31 @@ def get_database() -> Database:
     return database
 
 
+def get_learner() -> Learner:
+    """The current app's :class:`Learner` (tests may set its ``run``)."""
+    learner: Learner = current_app.extensions[_LEARNER]
+    return learner
+
+
 def get_repository() -> Repository:
     """The repository of the current request, on a session closed when the request ends."""
 
 
     repository: Repository | None = g.get("repository")
     if repository is None:
-        repository = Repository(get_database().sessions())
+        repository = Repository(get_database().sessions(), learn="deferred",
+                                on_learning_pending=get_learner().notify)
         g.repository = repository
     return repository
+
+
+def learning_state() -> LearningState:
+    """Whether the learned credibility is current, read once per request."""
+    state: LearningState | None = g.get("learning_state")
+    if state is None:
+        state = get_repository().learning_state()
+        g.learning_state = state
+    return state
 
 
 def _close_session(exc: BaseException | None) -> None:

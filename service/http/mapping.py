@@ -29,6 +29,7 @@ from models.result import (
     TimeView,
 )
 from service.http.schemas.reconcile import ReconcileRequest
+from service.store.inputs import LearningState
 
 __all__ = ["reconcile_response", "stored_estimate_response"]
 
@@ -232,11 +233,14 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
 
 
 def stored_estimate_response(
-    body: ReconcileRequest, result: ReconcileResult, claim_ids: Sequence[int]
+    body: ReconcileRequest, result: ReconcileResult, claim_ids: Sequence[int],
+    learning: LearningState | None,
 ) -> dict[str, Any]:
     """The response document of ``GET /v1/questions/{id}/estimate``: that of
-    :func:`reconcile_response`, each claim with its stored ``id``."""
+    :func:`reconcile_response`, each claim with its stored ``id``, and the learning state
+    (None for an estimate as of a past moment)."""
     response = reconcile_response(body, result)
     for claim in response["claims"]:
         claim["id"] = claim_ids[claim["index"]]
+    response["learning"] = learning
     return response

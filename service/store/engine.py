@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -147,6 +147,8 @@ class Database:
         else:
             raise ValueError(f"Unsupported database {self.backend!r}; use sqlite or postgresql.")
         self.sessions: Final = sessionmaker(self.engine, expire_on_commit=False)
+        #: Called by :meth:`dispose` first (the learning job's thread finishing its run).
+        self.before_dispose: list[Callable[[], object]] = []
         _OPEN.add(self)
 
     @classmethod
@@ -223,7 +225,10 @@ class Database:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
-        """Close pooled connections (tests, and processes that are done with the database)."""
+        """Close pooled connections (tests, and processes that are done with the database),
+        once the learning job running on them (if any) has ended."""
+        for hook in self.before_dispose:
+            hook()
         self.engine.dispose()
 
 

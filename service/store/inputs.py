@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from statistics import NormalDist
-from typing import Any, Final, Generic, TypeVar, cast
+from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from models.claims import Claim as CoreClaim
 from models.claims import Source as CoreSource
@@ -28,6 +28,7 @@ __all__ = [
     "AgreementInput",
     "AgreementSummary",
     "AgreementValues",
+    "LearningState",
     "ClaimInput",
     "CredibilitySummary",
     "EstimateInput",
@@ -153,6 +154,27 @@ class AgreementInput:
 
 
 @dataclass(frozen=True, slots=True)
+class LearningState:
+    """Whether the stored track records include every change they depend on.
+
+    Attributes
+    ----------
+    status : {"current", "pending"}
+        ``pending`` while a change (a resolution, a claim on a resolved question…) is not yet
+        learned: the records shown are those learned up to ``as_of``.
+    as_of : datetime or None
+        Time of the newest change the stored records include; None before anything was
+        learned.
+    learned_at : datetime or None
+        When they were stored.
+    """
+
+    status: Literal["current", "pending"]
+    as_of: datetime | None
+    learned_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class CredibilitySummary:
     """A source's credibility as ``GET /v1/sources/{id}`` reports it."""
 
@@ -172,6 +194,7 @@ class CredibilitySummary:
     used: str
     updated_at: datetime | None = None
     agreement: AgreementSummary | None = None
+    learning: LearningState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +207,11 @@ class EstimateInput:
     claim_ids: tuple[int, ...] = ()
 
 
-def credibility_summary(source: Source) -> CredibilitySummary:
-    """The prior of ``source``'s grade and, once it has resolved claims, what was learned."""
+def credibility_summary(
+    source: Source, learning: LearningState | None = None
+) -> CredibilitySummary:
+    """The prior of ``source``'s grade and, once it has resolved claims, what was learned
+    (as of ``learning``)."""
     prior = profile_for(source.reliability)
     record = source.track_record
     learned = record is not None and record.n_resolved > 0 and record.credibility is not None
@@ -206,6 +232,7 @@ def credibility_summary(source: Source) -> CredibilitySummary:
         used="learned" if learned else prior.origin,
         updated_at=record.updated_at if record is not None else None,
         agreement=_agreement_summary(source.agreement),
+        learning=learning,
     )
 
 

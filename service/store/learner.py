@@ -29,6 +29,8 @@ __all__ = ["Learner", "RunMode"]
 
 RunMode = Literal["thread", "inline", "manual"]
 _LOG: Final = logging.getLogger(__name__)
+#: How long closing the database waits for a running job to end, in seconds.
+DISPOSE_WAIT_S: Final = 120.0
 
 
 class Learner:
@@ -49,13 +51,14 @@ class Learner:
         self._busy = False
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        database.before_dispose.append(lambda: self.wait_idle(DISPOSE_WAIT_S))
 
     def notify(self) -> None:
         """A change is pending: learn it (now, soon, or when asked, by ``run``)."""
         if self.run == "manual":
             return
         if self.run == "inline":
-            self.run_pending()
+            self._run_logged()
             return
         with self._lock:
             self._wanted = True
@@ -76,8 +79,18 @@ class Learner:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until the thread has nothing left to do; False when ``timeout`` ran out."""
+        if self._pid != os.getpid():
+            return True  # the thread was the parent's
         with self._lock:
             return self._lock.wait_for(lambda: not (self._wanted or self._busy), timeout)
+
+    def _run_logged(self) -> None:
+        try:
+            self.run_pending()
+        except Exception:
+            # The write that notified is committed; the records stay pending (and say so), and
+            # the next write or read that finds them pending notifies again.
+            _LOG.exception("Learning track records failed; they stay pending.")
 
     def _loop(self) -> None:
         while True:
@@ -85,11 +98,7 @@ class Learner:
                 self._lock.wait_for(lambda: self._wanted)
                 self._wanted, self._busy = False, True
             try:
-                self.run_pending()
-            except Exception:
-                # The records stay pending (and say so); the next write or read that finds
-                # them pending notifies again.
-                _LOG.exception("Learning track records failed; they stay pending.")
+                self._run_logged()
             finally:
                 with self._lock:
                     self._busy = False

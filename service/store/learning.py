@@ -28,9 +28,8 @@ the stored results. Track records are never touched by it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,6 +42,7 @@ from service.store.base import RepositoryBase
 from service.store.inputs import (
     AgreementInput,
     AgreementValues,
+    LearningState,
     _float_or_none,
     _learning_scale,
     _sd_from_interval,
@@ -70,27 +70,6 @@ AGREEMENT_LOCK: Final = 0x41475245
 
 #: The one row of ``learning_state``.
 _STATE_ID: Final = 1
-
-
-@dataclass(frozen=True, slots=True)
-class LearningState:
-    """Whether the stored track records include every change they depend on.
-
-    Attributes
-    ----------
-    status : {"current", "pending"}
-        ``pending`` while a change (a resolution, a claim on a resolved question…) is not yet
-        learned: the records shown are those learned up to ``as_of``.
-    as_of : datetime or None
-        Time of the newest change the stored records include; None before anything was
-        learned.
-    learned_at : datetime or None
-        When they were stored.
-    """
-
-    status: Literal["current", "pending"]
-    as_of: datetime | None
-    learned_at: datetime | None
 
 
 class LearningStore(RepositoryBase):

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from service import create_app
 from service.config import SETTINGS, defaults
-from service.http.database import get_database
+from service.http.database import get_database, get_learner
 from service.store.engine import Database, database_url
 from service.store.orm import Base
 from service.store.repository import Repository
@@ -88,6 +88,13 @@ def empty_database(url: str) -> None:
         database.dispose()
 
 
+def learn_inline(app: Flask) -> None:
+    """Run the app's learning job right after each write, in the request: the records a test
+    reads next are current (tests of the pending state set ``run = "manual"``)."""
+    with app.app_context():
+        get_learner().run = "inline"
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The database backend of this test: sqlite or postgresql."""
@@ -109,6 +116,7 @@ def backend_settings(backend: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def shared_app(backend_settings: dict[str, Any]) -> Iterator[Flask]:
     """The session's app on this backend's database."""
     app = create_app({**backend_settings, "TESTING": True})
+    learn_inline(app)
     yield app
     with app.app_context():
         get_database().dispose()
@@ -132,6 +140,7 @@ def make_app(settings: dict[str, Any]) -> Iterator[AppMaker]:
 
     def make(**overrides: Any) -> Flask:
         app = create_app({**settings, "TESTING": True, **overrides})
+        learn_inline(app)
         apps.append(app)
         return app
 

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.http.database import get_learner
 from tests.store.conftest import Api, AppMaker, create_key
 
 
@@ -120,7 +121,7 @@ def test_log_scale_truth_must_be_positive(
     assert api.get(f"/v1/questions/{question['id']}")["status"] == "open"
 
 
-def test_a_failure_while_learning_rolls_the_resolution_back(
+def test_a_failure_while_learning_keeps_the_resolution_and_says_learning_is_pending(
     app: Flask, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api.source("a")
@@ -131,14 +132,49 @@ def test_a_failure_while_learning_rolls_the_resolution_back(
         raise RuntimeError("learning failed")
 
     monkeypatch.setattr("service.store.learning.learn_track_records", broken)
-    response = api.client.post(f"/v1/questions/{question['id']}/resolution", json={"value": 9},
-                               headers={**api.auth, "If-Match": '"1"'})
+    resolved = api.resolve(question["id"], 9)
 
-    assert response.status_code == 500
-    assert response.mimetype == "application/problem+json"
-    stored = api.get(f"/v1/questions/{question['id']}")
-    assert stored["status"] == "open" and stored["version"] == 1
-    assert api.get(f"/v1/questions/{question['id']}/history")["total"] == 1
+    assert resolved["status"] == "resolved"
+    credibility = _credibility(api, "a")
+    assert credibility["learned"] is None
+    assert credibility["learning"]["status"] == "pending"
+    assert api.estimate(question["id"])["learning"]["status"] == "pending"
+
+    monkeypatch.undo()  # the next read that finds them pending has them learned
+    api.get("/v1/sources/a")
+    credibility = _credibility(api, "a")
+    assert credibility["learning"]["status"] == "current"
+    assert credibility["n_resolved"] == 1 and credibility["learned"] is not None
+
+
+def test_a_resolution_is_pending_until_the_learning_job_ends(
+    app: Flask, api: Api
+) -> None:
+    for source, grade in (("a", "B"), ("b", "D")):
+        api.source(source, grade)
+    question = api.question()
+    api.claim(question["id"], "a", 100)
+    api.claim(question["id"], "b", 300)
+    with app.app_context():
+        learner = get_learner()
+    learner.run = "manual"
+    try:
+        api.resolve(question["id"], 105)
+        pending = _credibility(api, "a")
+        assert pending["learning"]["status"] == "pending" and pending["learned"] is None
+        estimate = api.estimate(question["id"])
+        assert estimate["learning"] == {"status": "pending", "as_of": None}
+        assert {s["credibility_from"] for s in estimate["sources"]} == {"grade"}
+
+        learner.run_pending()
+    finally:
+        learner.run = "inline"
+    current = _credibility(api, "a")
+    assert current["learning"]["status"] == "current"
+    assert current["learning"]["as_of"] == api.get(f"/v1/questions/{question['id']}")[
+        "resolved_at"]
+    assert current["n_resolved"] == 1 and 0 < current["learned"] < 1
+    assert api.estimate(question["id"])["learning"]["status"] == "current"
 
 
 def test_regrading_a_source_relearns_from_its_new_prior(

@@ -35,6 +35,7 @@ def test_create_source_returns_it_with_location_etag_and_prior(
         "learned": None, "n_resolved": 0, "spread": None, "bias": None, "hit_rate": None,
         "observed_hit_rate": None, "calibration": None, "n_calibration": 0, "used": "grade",
         "updated_at": None, "agreement": None,
+        "learning": {"status": "current", "as_of": None},
     }
     assert client.get("/v1/sources/nis").get_json() == source
 
@@ -139,6 +140,7 @@ def test_estimate_matches_the_stateless_reconcile_of_the_same_claims(
     StoredEstimateSchema().load(stored)  # the documented shape
     # The same answer, each claim naming its stored id.
     assert [c.pop("id") for c in stored["claims"]] == claim_ids
+    assert stored.pop("learning") == {"status": "current", "as_of": None}
     assert stored == stateless
     assert {s["credibility_from"] for s in stored["sources"]} == {"grade", "unknown"}
 

@@ -686,9 +686,34 @@ class StoredClaimResultSchema(ClaimResultSchema):
     id = _int("The claim's stored id (its path is /v1/questions/{question}/claims/{id}).")
 
 
+class LearningSchema(StrictSchema):
+    """Whether the learned credibility shown includes every change it depends on."""
+
+    status = ma.fields.String(
+        required=True, validate=validate.OneOf(("current", "pending")),
+        metadata={"description": (
+            "current: the track records include every resolution and every change to a "
+            "resolved question's claims; pending: a change is still being learned, and the "
+            "credibility shown is the one learned up to as_of (it becomes current when the "
+            "learning job ends, usually within seconds).")},
+    )
+    as_of = ma.fields.DateTime(
+        required=True, allow_none=True,
+        metadata={"description": "Time of the newest change the learned credibility includes; "
+                                 "null before anything was learned."},
+    )
+
+
 class StoredEstimateSchema(ReconcileResponseSchema):
     """Result of ``GET /v1/questions/{id}/estimate``: that of ``POST /v1/reconcile``, each claim
-    naming its stored id."""
+    naming its stored id, and whether the learned credibility it used is current."""
+
+    learning = _nested(
+        LearningSchema,
+        "Whether the learned credibility the sources were used with is current; null with "
+        "as_of (the estimate is rebuilt with the credibility stored at that moment).",
+        allow_none=True,
+    )
 
     claims = ma.fields.List(
         _nested(StoredClaimResultSchema, "One stored claim."),

@@ -15,11 +15,18 @@ import marshmallow as ma
 from marshmallow import validate
 
 from models.claims import CLAIM_KINDS, DYNAMICS_NAMES, SOURCE_TYPES
+from service.http.database import learning_state
 from service.http.pagination import PageQuerySchema, page_schema
 from service.http.schemas.base import MAX_LEVELS, OPEN_UNIT, StrictSchema, optional_str
 from service.http.schemas.claim import ClaimChanges, ClaimFields, StoredClaimFields
 from service.http.schemas.fields import GRADE_CHOICES, FiniteNumber, Reliability
-from service.http.schemas.reconcile import DEFAULT_LEVELS, METHODS, SCALES, SourceSchema
+from service.http.schemas.reconcile import (
+    DEFAULT_LEVELS,
+    METHODS,
+    SCALES,
+    LearningSchema,
+    SourceSchema,
+)
 from service.store.inputs import (
     ClaimInput,
     QuestionInput,
@@ -170,6 +177,12 @@ class CredibilitySchema(StrictSchema):
         "What estimates use now: learned, or the prior's origin (grade, number, unknown)."
     )
     updated_at = _out_time("When the track record last changed.", nullable=True)
+    learning = ma.fields.Nested(
+        LearningSchema, required=True,
+        **_desc("Whether the learned values include every change they depend on: pending "
+                "right after a resolution or a change to a resolved question's claims, until "
+                "the learning job has relearned them."),
+    )
     agreement = ma.fields.Nested(
         AgreementSchema, required=True, allow_none=True,
         **_desc(
@@ -202,7 +215,8 @@ class SourceOutSchema(StrictSchema):
     def add_credibility(self, source: Source, **kwargs: Any) -> dict[str, Any]:
         return {
             "id": source.id, "name": source.name, "type": source.type,
-            "reliability": source.reliability, "credibility": credibility_summary(source),
+            "reliability": source.reliability,
+            "credibility": credibility_summary(source, learning_state()),
             "version": source.version, "created_at": source.created_at,
             "created_by": source.created_by, "updated_at": source.updated_at,
             "updated_by": source.updated_by,

@@ -10,7 +10,7 @@ from models.reconcile import reconcile
 from service.http.api import Blueprint
 from service.http.auth import SECURITY, current_actor, guard
 from service.http.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
-from service.http.database import get_repository
+from service.http.database import get_repository, learning_state
 from service.http.links import CREATED_HEADERS
 from service.http.mapping import stored_estimate_response
 from service.http.pagination import QUERY, PageQuerySchema, envelope
@@ -90,7 +90,7 @@ def patch_question(changes: dict[str, Any], question_id: int) -> tuple[Question,
 @blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
 @blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
 def resolve_question(resolution: ResolutionInput, question_id: int) -> tuple[Question, Headers]:
-    """Record the true value; relearns every source's track record. Needs If-Match.
+    """Record the true value; track records are relearned just after. Needs If-Match.
 
     Resolving again replaces the value (the earlier one stays in the history).
     """
@@ -118,9 +118,11 @@ def get_estimate(question_id: int, **query: Any) -> dict[str, Any]:
     The answer has the shape of POST /v1/reconcile, each claim naming its stored id. Claims are
     in the order they were entered (retracted ones left out); each source counts with its
     learned credibility once it has resolved claims (credibility_from "learned"), else with its
-    grade's prior.
+    grade's prior. learning says whether that credibility includes every resolution yet.
     """
+    # The state first: the records read after it include at least what it says.
+    learning = None if query.get("as_of") is not None else learning_state()
     data = get_repository().estimate_input(question_id, **query)
     body = data.request
     result = reconcile(body.claims, body.sources, profiles=data.profiles, **body.options())
-    return stored_estimate_response(body, result, data.claim_ids)
+    return stored_estimate_response(body, result, data.claim_ids, learning)
