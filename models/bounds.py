@@ -50,6 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from models.likelihood import (
     KIND_AT_LEAST,
@@ -60,7 +61,7 @@ from models.likelihood import (
     log_right_normalised,
 )
 
-__all__ = ["BoundsRange", "bounds_range", "is_bounds_only"]
+__all__ = ["BoundsJudgement", "BoundsRange", "bounds_range", "is_bounds_only", "judge_bounds"]
 
 #: The grid reaches this many softnesses beyond the outermost bound: Φ(−12) ≈ 2e-33, so the
 #: steps are flat at both ends of it.
@@ -101,6 +102,75 @@ def is_bounds_only(enc: EncodedClaims, kept: IntArray) -> bool:
     return bool(kinds.size) and bool(np.all((kinds == KIND_AT_LEAST) | (kinds == KIND_AT_MOST)))
 
 
+@dataclass(frozen=True, slots=True)
+class BoundsJudgement:
+    """Which bounds hold when every claim is a bound (:func:`judge_bounds`).
+
+    Attributes
+    ----------
+    wrong : (n,) bool
+        Bounds left out: each conflicts with a more credible bound that is kept.
+    p_wrong : (n,) float
+        For a bound left out, the chance it is the wrong one of its conflict,
+        (1 − c_i) c_j / ((1 − c_i) c_j + c_i (1 − c_j)) against the kept bound j; for a kept
+        bound, its prior chance 1 − c_i (bounds that agree cannot tell more); ½ for the two of
+        an even split.
+    split : bool
+        Two equally credible bounds conflict: the evidence splits and no range is closed.
+    """
+
+    wrong: NDArray[np.bool_]
+    p_wrong: FloatArray
+    split: bool
+
+
+def chance_right(enc: EncodedClaims) -> FloatArray:
+    """c_i: each claim's prior chance of being right, after its grade and hedge."""
+    return np.asarray(np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_c)), dtype=np.float64)
+
+
+def judge_bounds(enc: EncodedClaims) -> BoundsJudgement:
+    """Which of a set of bounds hold, without the prior (every claim must be a bound).
+
+    The model's posterior would decide through the prior's tail beyond the bounds (a wider
+    prior makes a tight pair "at least 1,000", "at most 1,020" look wrong). Here a lower bound
+    a_i and an upper bound b_j conflict when they cross (a_i > b_j): both cannot be stated as
+    true, and no range "between" them can be printed, even where their softness would let
+    them meet. Bounds are kept most credible first (c_i, then the figure) unless they conflict
+    with one already kept. Bounds on one side never conflict.
+    """
+    c = chance_right(enc)
+    lower = enc.kind == KIND_AT_LEAST
+    figure = np.where(lower, enc.a, enc.b)
+    order = sorted(range(enc.n), key=lambda i: (-c[i], bool(lower[i]), float(figure[i])))
+    kept: list[int] = []
+    wrong = np.zeros(enc.n, dtype=bool)
+    p_wrong = 1.0 - c
+    split = False
+
+    def conflict(i: int, j: int) -> bool:
+        lo, hi = (i, j) if lower[i] else (j, i)
+        return bool(lower[lo] != lower[hi] and figure[lo] > figure[hi])
+
+    for i in order:
+        rivals = [j for j in kept if conflict(i, j)]
+        if not rivals:
+            kept.append(i)
+            continue
+        j = max(rivals, key=lambda k: c[k])
+        wrong[i] = True
+        if c[i] == c[j]:
+            split = True
+            p_wrong[i] = p_wrong[j] = 0.5
+        else:
+            odds = (1.0 - c[i]) * c[j]
+            p_wrong[i] = odds / (odds + c[i] * (1.0 - c[j]))
+    if split:
+        # An even split: no side is judged wrong, and the range stays open on both.
+        wrong[:] = False
+    return BoundsJudgement(wrong, np.asarray(p_wrong, dtype=np.float64), split)
+
+
 def _edges(enc: EncodedClaims) -> tuple[float, float, float]:
     """Lowest and highest bound figure (with any bias) and the largest softness."""
     figures = np.where(enc.kind == KIND_AT_LEAST, enc.a, enc.b)[enc.owner] - enc.bias
@@ -112,8 +182,9 @@ def _grid(enc: EncodedClaims) -> FloatArray:
     return np.linspace(low - REACH * sigma, high + REACH * sigma, GRID_POINTS)
 
 
-def _one_sided_end(enc: EncodedClaims, tail: float, lower: bool) -> tuple[float, int]:
-    """max_i t_i (lower bounds) or min_i t_i (upper bounds) with R_i(t_i) = tail, and i."""
+def _one_sided_end(enc: EncodedClaims, tail: float, lower: bool) -> tuple[float, list[int]]:
+    """max_i t_i (lower bounds) or min_i t_i (upper bounds) with R_i(t_i) = tail, and every i
+    that reaches it (ties all count, so the answer never depends on the claims' order)."""
     theta = _grid(enc)
     log_r = log_right_normalised(enc, theta)
     target = math.log(tail)
@@ -123,8 +194,8 @@ def _one_sided_end(enc: EncodedClaims, tail: float, lower: bool) -> tuple[float,
         order = theta if lower else theta[::-1]
         values = row if lower else row[::-1]
         ends.append(float(np.interp(target, np.maximum.accumulate(values), order)))
-    pick = int(np.argmax(ends)) if lower else int(np.argmin(ends))
-    return ends[pick], pick
+    best = max(ends) if lower else min(ends)
+    return best, [i for i, t in enumerate(ends) if abs(t - best) <= 1e-12 * max(1.0, abs(best))]
 
 
 def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float]
@@ -165,7 +236,7 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
     BoundsRange
     """
     sub = enc.subset(kept)
-    kept_units = units[kept]
+    kept_units = np.unique(units[kept], return_inverse=True)[1]
     temper = 1.0 / np.bincount(kept_units)[kept_units]
     log_right = temper * sub.per_claim_logsumexp(sub.log_pi + sub.log_c)
     lower = sub.kind == KIND_AT_LEAST
@@ -176,8 +247,8 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
     ranges = {}
     setting: set[int] = set()
     for q in levels:
-        end, i = _one_sided_end(sub, 0.5 * (1.0 - q), side)
-        setting.add(i)
+        end, reaching = _one_sided_end(sub, 0.5 * (1.0 - q), side)
+        setting.update(reaching)
         ranges[q] = (end, None) if side else (None, end)
     # Only the bounds that set an end matter: a slack "at least 2,000" beside "at least
     # 5,000" can be wrong without moving the range.

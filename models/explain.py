@@ -201,7 +201,8 @@ class _Words:
                     f"No claim gives a figure{for_}, only {'' if several else 'a '}"
                     f"{'lower' if floor else 'upper'} {'bounds' if several else 'bound'}"
                     f"{' that hold' if other and several else ' that holds' if other else ''}: "
-                    f"{which}{self.phrase(i)}. {nothing}, so no central figure is given.")
+                    f"{which}{self.phrase(i)}. {nothing}, so no central figure is given."
+                    f"{_doubt_words(f)}")
         if isinstance(f, BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
             span = (f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
@@ -209,13 +210,18 @@ class _Words:
             who = join_and([self.phrase(i) for i in f.claims])
             return (capitalise(span),
                     f"No claim gives a single figure{for_}; the claims put it {span} "
-                    f"({who}).")
+                    f"({who}).{_doubt_words(f)}")
         if isinstance(f, Split):
             texts, descs = [], []
             for g, members in enumerate(f.groups):
                 self.named.update(members)
                 low, high = f.figure(f"groups.{g}.min"), f.figure(f"groups.{g}.max")
                 text = low.text if low.value == high.value else f"{low.text}\u2013{high.text}"
+                kinds = {self.claims[i].kind for i in members}
+                if kinds in ({"at_least"}, {"at_most"}):
+                    # Bounds keep their words ("at least 10,000"), the tightest one speaking.
+                    end = f.figure(f"groups.{g}.{'max' if kinds == {'at_least'} else 'min'}")
+                    text = describe_claim(self.claims[_claim_index(end)])
                 texts.append(text)
                 labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
                 descs.append(f"{text} ({labels}; share {f.figure(f'groups.{g}.share').text})")
@@ -412,6 +418,15 @@ def _even_range(f: Finding) -> Finding:
     if not even:
         return f
     return replace(f, figures=tuple(even.get(fig.name, fig) for fig in f.figures))
+
+
+def _doubt_words(f: Finding) -> str:
+    """" By their grades, these bounds all hold with probability 30%." when less likely than
+    not (the range assumes they hold); else nothing."""
+    if not _has(f, "p_hold"):
+        return ""
+    return (f" By their sources' grades, the bounds this rests on all hold with probability "
+            f"{f.figure('p_hold').text} only.")
 
 
 def _claim_index(fig: Figure) -> int:

@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 from scipy.stats import norm
 
-from models.bounds import bounds_range, is_bounds_only
+from models.bounds import bounds_range, is_bounds_only, judge_bounds
 from models.claims import (
     DYNAMICS_NAMES,
     Claim,
@@ -286,8 +286,14 @@ def _robust(
 ) -> ReconcileResult:
     enc = encode(claims, profiles, ws)
     fit = estimator.fit(enc, units, levels)
+    split = False
+    if is_bounds_only(enc, np.arange(enc.n)):
+        # Bounds alone: which hold is judged by their conflicts, not by the prior's tail.
+        judged = judge_bounds(enc)
+        fit = replace(fit, outlier=judged.wrong, p_wrong=judged.p_wrong)
+        split = judged.split
     value = ws.backward(fit.median)
-    estimate = _robust_estimate(enc, fit, ws, units, levels)
+    estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)
     assessments = []
     for i, claim in enumerate(claims):
         without = fit.median_without[i]
@@ -321,9 +327,13 @@ def _robust(
 
 
 def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units: np.ndarray,
-                     levels: tuple[float, ...]) -> Estimate:
+                     levels: tuple[float, ...], *, split: bool = False) -> Estimate:
     """The posterior's median and ranges; from the bounds alone when the answer keeps only
-    bounds (see :mod:`models.bounds`), so that no range is set by the prior's tail."""
+    bounds (see :mod:`models.bounds`), so that no range is set by the prior's tail. Bounds
+    that split evenly close no range and give no value."""
+    if split:
+        return Estimate(None, tuple(Interval(q, None, None) for q in levels), basis="bounds",
+                        p_bounds_hold=0.0)
     kept = np.flatnonzero(~fit.outlier)
     if kept.size == 0:
         kept = np.arange(enc.n)
@@ -339,7 +349,8 @@ def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units
     return Estimate(back(found.median),
                     tuple(Interval(q, back(found.quantiles[q][0]), back(found.quantiles[q][1]))
                           for q in levels),
-                    basis="bounds", p_bounds_hold=found.p_hold)
+                    basis="bounds", p_bounds_hold=found.p_hold,
+                    bounds=tuple(int(i) for i in found.claims))
 
 
 def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:

@@ -49,6 +49,8 @@ class Estimate:
     p_bounds_hold : float or None
         With ``basis="bounds"``: the chance, by the grades and hedges of the bounds the answer
         keeps, that all of them hold; the range assumes they do.
+    bounds : tuple of int
+        With ``basis="bounds"``: the claims the range rests on (empty when the bounds split).
     """
 
     value: float | None
@@ -56,6 +58,7 @@ class Estimate:
     se: float | None = None
     basis: Literal["fit", "bounds"] = "fit"
     p_bounds_hold: float | None = None
+    bounds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

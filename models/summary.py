@@ -209,7 +209,9 @@ def derive_findings(
         out.extend(_agreement(ctx, wrong))
     out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
-    out.extend(_bounds(ctx, wrong, bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
+    bounds_head = isinstance(head, OneSidedBound | BoundsOnly) or (
+        isinstance(head, Split) and result.estimate.basis == "bounds")
+    out.extend(_bounds(ctx, wrong, bounds_head=bounds_head))
     return tuple(out)
 
 
@@ -354,7 +356,7 @@ def _level_text(level: float) -> str:
 def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
     # The claims the answer keeps decide: "at least 3,000" beside a discounted "at most 1,000"
     # is one-sided evidence, and a central figure there would come from the prior alone.
-    pool = [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
+    pool = _bound_pool(ctx, wrong)
     kinds = {ctx.claims[i].kind for i in pool}
     if kinds not in ({"at_least"}, {"at_most"}):
         return None
@@ -362,13 +364,26 @@ def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
     sign = 1.0 if side == "at_least" else -1.0
     strongest = max(pool, key=lambda i: (sign * float(ctx.claims[i].value or 0.0),
                                          -ctx.rank(i)))
-    return OneSidedBound(side=side, claims=(strongest,), figures=ctx.quoted(strongest))
+    return OneSidedBound(side=side, claims=(strongest,),
+                         figures=(*ctx.quoted(strongest), *_doubt(ctx)))
 
 
-def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | None:
-    if any(c.kind == "point" for c in ctx.claims):
+def _bound_pool(ctx: _Context, wrong: set[int]) -> list[int]:
+    """The claims a bounds headline speaks of: those the range rests on when bounds alone set
+    it (credible ones, :func:`models.bounds.credible`), else the claims not judged wrong."""
+    estimate = ctx.result.estimate
+    if estimate.basis == "bounds" and estimate.bounds:
+        return list(estimate.bounds)
+    return [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
+
+
+def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | Split | None:
+    # The claims the answer keeps decide, as for one-sided bounds: a discounted figure beside
+    # two bounds leaves bounds only, and a central figure there would be the flat middle.
+    kept = [i for i in range(ctx.n) if i not in wrong]
+    if any(ctx.claims[i].kind == "point" for i in kept):
         return None
-    pool = [i for i in range(ctx.n) if i not in wrong]
+    pool = _bound_pool(ctx, wrong)
     lows = [(x, i) for i in pool if (x := _lower(ctx.claims[i])) is not None]
     highs = [(x, i) for i in pool if (x := _upper(ctx.claims[i])) is not None]
     if not lows or not highs:
@@ -376,11 +391,25 @@ def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | None:
     lo, i_lo = max(lows, key=lambda t: (t[0], -ctx.rank(t[1])))
     hi, i_hi = min(highs, key=lambda t: (t[0], ctx.rank(t[1])))
     if lo > hi:
-        return None
+        # Bounds that cannot both hold and neither judged wrong: the evidence splits.
+        if ctx.result.estimate.value is not None:
+            return None
+        uppers = ctx.ordered(i for _, i in highs)
+        lowers = ctx.ordered(i for _, i in lows)
+        return _split_of(ctx, [uppers, lowers])
     cited = ctx.ordered({i_lo, i_hi})
     figures = (_end_figure(ctx, i_lo, "lower"), _end_figure(ctx, i_hi, "upper"),
                *(f for i in cited for f in ctx.quoted(i)))
-    return BoundsOnly(claims=cited, figures=figures)
+    return BoundsOnly(claims=cited, figures=(*figures, *_doubt(ctx)))
+
+
+def _doubt(ctx: _Context) -> tuple[Figure, ...]:
+    """The chance that the bounds a bounds-only range rests on all hold, when their grades
+    make it less likely than not: the words then say the range assumes them."""
+    p = ctx.result.estimate.p_bounds_hold
+    if ctx.result.estimate.basis != "bounds" or p is None or not 0 < p < 0.5:
+        return ()
+    return (Figure("p_hold", p, percent(p), "estimate.p_bounds_hold"),)
 
 
 def _lower(c: Claim) -> float | None:
@@ -613,6 +642,8 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
     # which every estimate_without is compared with.
     m = ctx.result.estimate.value
     centre = ctx.result.centre
+    # Bounds that set a bounds-only range are not "broken" by its soft ends.
+    own = set(ctx.result.estimate.bounds)
     out: list[Finding] = []
     slack: list[int] = []
     figures: tuple[Figure, ...]
@@ -621,7 +652,8 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         c = ctx.claims[i]
         side: Side = "at_least" if c.kind == "at_least" else "at_most"
         bound = float(c.value or 0.0)
-        beyond = 0.0 if m is None else (bound - m) if side == "at_least" else (m - bound)
+        beyond = (0.0 if m is None or i in own
+                  else (bound - m) if side == "at_least" else (m - bound))
         scale = abs(bound) if bound != 0 else 1.0
         a = by[i]
         # Any breach beyond the grid's noise is reported as one: a bound the estimate breaks,

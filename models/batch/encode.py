@@ -316,6 +316,12 @@ def linear_frame(table: ClaimTable) -> tuple[FloatArray, FloatArray]:
     with np.errstate(over="ignore"):
         span = hi_q - lo_q
     unit = np.where(magnitude > 0, magnitude, np.where(span > 0, span, 1.0))
+    # Figures near the float limit overflow a median of two (1.8e308 + 1.8e308) or a span:
+    # halve before adding, so one such question is held rather than refused with the archive.
+    with np.errstate(invalid="ignore"):
+        centre = np.where(np.isfinite(centre), centre, 0.5 * lo_q + 0.5 * hi_q)
+        unit = np.where(np.isfinite(unit) & (unit > 0), unit,
+                        np.maximum(np.abs(0.5 * lo_q), np.abs(0.5 * hi_q)))
     if not (np.isfinite(unit).all() and np.isfinite(centre).all()):
         raise InvalidClaimError(
             "The figures are too large to compare on the linear scale; restate them "

@@ -63,7 +63,7 @@ def test_two_b_bounds_give_a_range_near_the_bounds_not_the_priors_tail() -> None
 
 @pytest.mark.parametrize(("lo", "hi", "g_lo", "g_hi"), [
     (2000, 3000, "B", "B"), (1000, 2000, "A", "A"), (50, 5000, "C", "A"), (10, 11, "C", "B"),
-    (3000, 2000, "A", "A"),  # crossing bounds, both kept: the overlap of the soft steps
+    (2000, 2100, "A", "B"),  # a tight pair: both kept, the soft overlap
 ])
 def test_two_sided_quantiles_match_quadrature(lo: float, hi: float, g_lo: str, g_hi: str) -> None:
     e = _two(lo, hi, g_lo, g_hi).estimate
@@ -139,3 +139,31 @@ def test_a_figure_keeps_the_fitted_range() -> None:
     claims = [Claim("lo", "at_least", 2000.0), Claim("p", "point", 2500.0)]
     e = reconcile(claims, sources).estimate
     assert e.basis == "fit" and e.p_bounds_hold is None and e.value is not None
+
+
+def test_crossing_bounds_of_equal_grades_split_and_close_no_range() -> None:
+    """Review: B "at least 10,000" and B "at most 100" gave "about 1,000 (790 to 1,260)", a
+    range between them that the model's own posterior gives 0.2 % of its mass."""
+    r = _two(10_000, 100, "B", "B")
+    assert r.estimate.value is None and r.estimate.p_bounds_hold == 0.0
+    assert all(iv.low is None and iv.high is None for iv in r.estimate.intervals)
+    assert not any(a.outlier for a in r.claims)
+    assert r.summary is not None and r.summary.kind == "split"
+    assert "up to 100" in r.summary.text and "at least 10,000" in r.summary.text
+
+
+def test_crossing_bounds_drop_the_less_credible_one_whatever_the_prior() -> None:
+    for prior_scale in (2.5, 10.0, 40.0):
+        r = _two(10_000, 100, "A", "C", estimator=RobustEstimator(prior_scale=prior_scale))
+        assert [a.outlier for a in r.claims] == [False, True]
+        # P(the C bound is the wrong one | exactly one is) = 0.3·0.95 / (0.3·0.95 + 0.7·0.05).
+        assert r.claims[1].p_wrong == pytest.approx(0.285 / (0.285 + 0.035), rel=1e-9)
+        assert r.estimate.value is None and r.estimate.intervals[0].high is None
+
+
+def test_a_tight_compatible_pair_keeps_both_bounds_whatever_the_prior() -> None:
+    """Review: with τ₀ = 10, A "at least 1,000" and B "at most 1,020" lost the upper bound."""
+    for prior_scale in (2.5, 10.0, 40.0):
+        r = _two(1000, 1020, "A", "B", estimator=RobustEstimator(prior_scale=prior_scale))
+        assert not any(a.outlier for a in r.claims)
+        assert r.summary is not None and r.summary.text.startswith("Between 1,000 and 1,020")

@@ -330,8 +330,8 @@ def _check_finding(
 
 def _at(r: ReconcileResult, path: str) -> float:
     parts = path.split(".")
-    if parts[0] == "estimate" and parts[1] == "value":
-        return r.estimate.value
+    if parts[0] == "estimate" and parts[1] in ("value", "p_bounds_hold"):
+        return float(getattr(r.estimate, parts[1]))
     if parts[0] == "estimate":
         return float(getattr(r.estimate.intervals[int(parts[2])], parts[3]))
     if parts[0] == "claims":
