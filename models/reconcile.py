@@ -286,12 +286,7 @@ def _robust(
 ) -> ReconcileResult:
     enc = encode(claims, profiles, ws)
     fit = estimator.fit(enc, units, levels)
-    split = False
-    if is_bounds_only(enc, np.arange(enc.n)):
-        # Bounds alone: which hold is judged by their conflicts, not by the prior's tail.
-        judged = judge_bounds(enc)
-        fit = replace(fit, outlier=judged.wrong, p_wrong=judged.p_wrong)
-        split = judged.split
+    fit, split = _judge_bounds(enc, fit)
     value = ws.backward(fit.median)
     estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)
     assessments = []
@@ -324,6 +319,25 @@ def _robust(
         posterior=_posterior(fit, ws),
         fit_value=None if estimate.basis == "fit" else value,
     )
+
+
+def _judge_bounds(enc: EncodedClaims, fit: RobustFit) -> tuple[RobustFit, bool]:
+    """The fit with the bounds that hold judged by their conflicts, not by the prior's tail,
+    when the answer keeps bounds only (see :func:`models.bounds.judge_bounds`); and whether
+    they split. Every claim a bound: all are judged afresh. Bounds beside discounted figures:
+    the kept bounds are, so two that cross never make a range between them."""
+    everything = np.arange(enc.n)
+    all_bounds = is_bounds_only(enc, everything)
+    kept = everything if all_bounds else np.flatnonzero(~fit.outlier)
+    if kept.size == 0 or not is_bounds_only(enc, kept):
+        return fit, False
+    judged = judge_bounds(enc.subset(kept.astype(np.int64)))
+    outlier = np.zeros(enc.n, dtype=bool) if all_bounds else fit.outlier.copy()
+    p_wrong = fit.p_wrong.copy()
+    outlier[kept] = judged.wrong
+    p_wrong[kept] = judged.p_wrong if all_bounds else np.where(judged.wrong, judged.p_wrong,
+                                                               p_wrong[kept])
+    return replace(fit, outlier=outlier, p_wrong=p_wrong), judged.split
 
 
 def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units: np.ndarray,

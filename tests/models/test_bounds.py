@@ -167,3 +167,17 @@ def test_a_tight_compatible_pair_keeps_both_bounds_whatever_the_prior() -> None:
         r = _two(1000, 1020, "A", "B", estimator=RobustEstimator(prior_scale=prior_scale))
         assert not any(a.outlier for a in r.claims)
         assert r.summary is not None and r.summary.text.startswith("Between 1,000 and 1,020")
+
+
+def test_crossing_bounds_beside_a_discounted_figure_never_give_a_range_between_them() -> None:
+    """CI (hypothesis): the police (A) "at least 12", the organisers (C) "up to 10" and a wire
+    figure of 10 judged wrong gave 13.6, and the words said "up to 10" held the estimate
+    down. The kept bounds cross: the less credible one is left out."""
+    sources = [Source("s0", "the police", reliability="A"),
+               Source("s1", "the organisers", reliability="C")]
+    claims = [Claim("s0", "at_least", 12.0), Claim("s1", "at_most", 10.0, origin="wire"),
+              Claim("s0", "point", 10.0, origin="wire")]
+    r = reconcile(claims, sources)
+    assert "holds the estimate down" not in r.explanation
+    value = r.estimate.value
+    assert value is None or value >= 12.0 * (1 - 1e-9) or r.claims[0].outlier
