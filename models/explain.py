@@ -242,8 +242,6 @@ class _Words:
         to 12,000" and its sentences."""
         names = {fig.name for fig in f.figures}
         when = f" on {f.figure('date').text}" if "date" in names else ""
-        est = f.figure("estimate")
-        value = self.with_unit(est.text, est.value)
         total_words = ""
         if "total.min" in names:
             lo, hi = f.figure("total.min"), f.figure("total.max")
@@ -259,6 +257,10 @@ class _Words:
             first = (f"No claim gives the level{of} on a date; the claims speak of its eventual "
                      f"total only.")
             return summary, first + self.total_sentence(f)
+        if f.level_bounds_only:
+            return self.level_bounds(f, of, when, total_words)
+        est = f.figure("estimate")
+        value = self.with_unit(est.text, est.value)
         summary = f"About {value}{when}"
         if total_words:
             summary += f"; claimed eventual total {total_words}"
@@ -273,6 +275,29 @@ class _Words:
                 trend = (f", {way} from about {first_fig.text} on "
                          f"{f.figure('first_date').text}")
         sentence = f"The best estimate{of} is about {value}{when}{range_words}{trend}."
+        return summary, sentence + self.total_sentence(f)
+
+    def level_bounds(self, f: TimeCourse, of: str, when: str, total_words: str
+                     ) -> tuple[str, str]:
+        """Bounds are all the evidence about the level: they are quoted, no level computed."""
+        names = {fig.name for fig in f.figures}
+        parts = []
+        if "level.lower" in names:
+            lower = f.figure("level.lower")
+            text = (lower.text if "level.upper" in names
+                    else self.with_unit(lower.text, lower.value))
+            parts.append(f"at least {text}")
+        if "level.upper" in names:
+            upper = f.figure("level.upper")
+            parts.append(f"up to {self.with_unit(upper.text, upper.value)}")
+        bound = " and ".join(parts)
+        summary = capitalise(bound) + when
+        if total_words:
+            summary += f"; claimed eventual total {total_words}"
+        cited = [_claim_index(f.figure(n)) for n in ("level.lower", "level.upper") if n in names]
+        who = join_and([self.phrase(i) for i in cited])
+        sentence = (f"No claim gives a figure for the level{of}{when}, only bounds ({who}), so "
+                    "no central figure is given.")
         return summary, sentence + self.total_sentence(f)
 
     def total_sentence(self, f: TimeCourse) -> str:

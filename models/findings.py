@@ -277,6 +277,9 @@ class TimeCourse(Finding):
     kind: ClassVar[str] = "time_course"
     dynamics: Literal["cumulative", "drifting"]
     has_level: bool
+    #: The kept claims about the level are bounds only: ``level.lower`` / ``level.upper`` quote
+    #: the tightest, and no central level is printed (it would be the prior's).
+    level_bounds_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -325,8 +325,24 @@ def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
         totals = []
     # Level claims judged wrong still speak of the level: their discounting is said below.
     has_level = any(c.horizon == "level" for c in ctx.claims)
+    bounds_only = bool(level_claims) and all(
+        ctx.claims[i].kind in ("at_least", "at_most") for i in level_claims)
+    if bounds_only:
+        lows = [i for i in level_claims if ctx.claims[i].kind == "at_least"]
+        highs = [i for i in level_claims if ctx.claims[i].kind == "at_most"]
+        for name, group, pick in (("level.lower", lows, max), ("level.upper", highs, min)):
+            if group:
+                i = pick(group, key=lambda k: (float(ctx.claims[k].value or 0.0), ctx.key(k)))
+                x = float(ctx.claims[i].value or 0.0)
+                figures.append(Figure(name, x, quote_number(x), f"claims.{i}.value",
+                                      quoted=True))
+                on_date.append(i)
+        # The level's computed figures are the prior's here: none is printed.
+        figures = [f for f in figures
+                   if f.name not in ("estimate", "low", "high", "first", "first_date")]
     return TimeCourse(dynamics=time.dynamics, has_level=has_level,
-                      claims=ctx.ordered([*on_date, *totals]), figures=tuple(figures))
+                      level_bounds_only=bounds_only,
+                      claims=ctx.ordered(set(on_date) | set(totals)), figures=tuple(figures))
 
 
 # -- headline ---------------------------------------------------------------------------------

@@ -111,3 +111,13 @@ def test_no_up_from_without_a_claim_on_the_first_day() -> None:
               Claim("nis", "point", 1500.0, as_of=D18)]
     r = reconcile(claims, sources, dynamics="cumulative")
     assert "up from" not in r.explanation
+
+
+def test_a_lone_level_bound_is_quoted_not_turned_into_a_figure() -> None:
+    """Review: a lone "at least 1,500" on a moving question read "About 7,800 soldiers … 90%
+    range 1,500 to 200,000", a central figure from the prior."""
+    r = reconcile([Claim("nis", "at_least", 1500.0, as_of=D18)], [Source("nis", reliability="B")],
+                  dynamics="cumulative", unit="soldiers")
+    assert r.summary is not None
+    assert r.summary.text == "At least 1,500 soldiers on 18 October 2024"
+    assert "no central figure" in r.explanation and "About" not in r.explanation
