@@ -182,20 +182,24 @@ def _grid(enc: EncodedClaims) -> FloatArray:
     return np.linspace(low - REACH * sigma, high + REACH * sigma, GRID_POINTS)
 
 
-def _one_sided_end(enc: EncodedClaims, tail: float, lower: bool) -> tuple[float, list[int]]:
-    """max_i t_i (lower bounds) or min_i t_i (upper bounds) with R_i(t_i) = tail, and every i
-    that reaches it (ties all count, so the answer never depends on the claims' order)."""
+def _one_sided_ends(enc: EncodedClaims, tails: Sequence[float], lower: bool
+                    ) -> list[tuple[float, list[int]]]:
+    """Per tail: max_i t_i (lower bounds) or min_i t_i (upper bounds) with R_i(t_i) = tail,
+    and every i that reaches it (ties all count, so the answer never depends on the claims'
+    order). The bounds' right parts are evaluated once for all tails."""
     theta = _grid(enc)
     log_r = log_right_normalised(enc, theta)
-    target = math.log(tail)
-    ends = []
-    for row in log_r:
-        # R_i is monotone; read t_i off it where it rises (or falls) through the target.
-        order = theta if lower else theta[::-1]
-        values = row if lower else row[::-1]
-        ends.append(float(np.interp(target, np.maximum.accumulate(values), order)))
-    best = max(ends) if lower else min(ends)
-    return best, [i for i, t in enumerate(ends) if abs(t - best) <= 1e-12 * max(1.0, abs(best))]
+    # R_i is monotone; read t_i off it where it rises (or falls) through the target.
+    order = theta if lower else theta[::-1]
+    rising = [np.maximum.accumulate(row if lower else row[::-1]) for row in log_r]
+    out = []
+    for tail in tails:
+        target = math.log(tail)
+        ends = [float(np.interp(target, values, order)) for values in rising]
+        best = max(ends) if lower else min(ends)
+        out.append((best, [i for i, t in enumerate(ends)
+                           if abs(t - best) <= 1e-12 * max(1.0, abs(best))]))
+    return out
 
 
 def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float]
@@ -238,7 +242,7 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
     sub = enc.subset(kept)
     kept_units = np.unique(units[kept], return_inverse=True)[1]
     temper = 1.0 / np.bincount(kept_units)[kept_units]
-    log_right = temper * sub.per_claim_logsumexp(sub.log_pi + sub.log_c)
+    log_right = temper * np.log(chance_right(sub))
     lower = sub.kind == KIND_AT_LEAST
     if lower.any() and not lower.all():
         median, ranges = _two_sided(sub, temper, levels)
@@ -246,8 +250,8 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
     side = bool(lower.all())
     ranges = {}
     setting: set[int] = set()
-    for q in levels:
-        end, reaching = _one_sided_end(sub, 0.5 * (1.0 - q), side)
+    ends = _one_sided_ends(sub, [0.5 * (1.0 - q) for q in levels], side)
+    for q, (end, reaching) in zip(levels, ends, strict=True):
         setting.update(reaching)
         ranges[q] = (end, None) if side else (None, end)
     # Only the bounds that set an end matter: a slack "at least 2,000" beside "at least

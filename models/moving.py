@@ -17,7 +17,7 @@ reads, so the response, the findings and the plot need no second shape:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -149,25 +149,26 @@ def reconcile_moving(
     units: dict[str, set[int]] = {}
     for i, c in enumerate(claims):
         units.setdefault(c.evidence_unit, set()).add(i)
+    def is_outlier(p_wrong: float, prior: float) -> bool:
+        prior_odds = prior / max(1.0 - prior, 1e-300)
+        post_odds = p_wrong / max(1.0 - p_wrong, 1e-300)
+        return p_wrong >= 0.5 and post_odds >= OUTLIER_BAYES_FACTOR * prior_odds
+
+    outliers = _not_every_claim_of_a_moment(
+        claims, [i for i, d in enumerate(fit.claims) if is_outlier(d.p_wrong, d.prior_p_wrong)])
+    # One refit per claim, and one per evidence unit of several claims (shared by its echoes).
+    without_units = {key: options.without(claims, unit, fit)
+                     for key, unit in units.items() if len(unit) > 1}
     assessments = []
-    outliers = []
     for i, (claim, dated) in enumerate(zip(claims, fit.claims, strict=True)):
         without = options.without(claims, {i}, fit)
-        unit = units[claim.evidence_unit]
-        without_unit = without if len(unit) == 1 else options.without(claims, unit, fit)
-        prior_odds = dated.prior_p_wrong / max(1.0 - dated.prior_p_wrong, 1e-300)
-        post_odds = dated.p_wrong / max(1.0 - dated.p_wrong, 1e-300)
-        outlier = dated.p_wrong >= 0.5 and post_odds >= OUTLIER_BAYES_FACTOR * prior_odds
-        if outlier:
-            outliers.append(i)
+        without_unit = without_units.get(claim.evidence_unit, without)
         assessments.append(ClaimAssessment(
             index=i, source=claim.source, weight=0.0,
             influence=0.0 if without is None else without - value,
-            estimate_without=without, outlier=outlier, p_wrong=dated.p_wrong,
+            estimate_without=without, outlier=i in outliers, p_wrong=dated.p_wrong,
             estimate_without_unit=without_unit,
         ))
-    outliers = _not_every_claim_of_a_moment(claims, outliers)
-    assessments = [replace(a, outlier=a.index in outliers) for a in assessments]
     time = TimeView(
         dynamics=fit.dynamics, at=fit.estimate.date,
         trajectory=tuple(_moment(m, False) for m in fit.trajectory),
