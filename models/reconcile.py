@@ -21,6 +21,7 @@ import numpy as np
 from scipy.stats import norm
 
 from models.bounds import bounds_range, is_bounds_only, judge_bounds
+from models.checks import check_levels
 from models.claims import (
     DYNAMICS_NAMES,
     Claim,
@@ -65,19 +66,6 @@ MAX_CONFLICTS = 50
 POSTERIOR_POINTS = 201
 
 _DEFAULT_ESTIMATOR = RobustEstimator()
-
-
-def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    if len(levels) == 0:
-        raise InvalidParameterError("At least one interval level is required.", "levels")
-    out = []
-    for j, q in enumerate(levels):
-        if isinstance(q, bool) or not isinstance(q, int | float):
-            raise InvalidParameterError(f"Invalid level {q!r}; must be a number.", f"levels.{j}")
-        if not (math.isfinite(q) and 0.0 < q < 1.0):
-            raise InvalidParameterError(f"Invalid level {q!r}; must lie in (0, 1).", f"levels.{j}")
-        out.append(float(q))
-    return tuple(out)
 
 
 def _units(claims: Sequence[Claim]) -> np.ndarray:
@@ -209,7 +197,7 @@ def reconcile(
     ReconcileError
         With ``field`` naming the offending input.
     """
-    checked_levels = _check_levels(levels)
+    checked_levels = check_levels(levels)
     checked = checked_inputs(claims, sources, scale, profiles)
     by_id, resolved_scale, all_profiles = checked.by_id, checked.scale, checked.profiles
     overrides = dict(profiles or {})

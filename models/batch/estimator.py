@@ -24,6 +24,7 @@ from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, So
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.summary import assemble_fit
 from models.batch.table import ClaimTable, infer_resolution
+from models.checks import check_levels
 from models.errors import InvalidParameterError, InvalidSourceError
 
 if TYPE_CHECKING:  # models.credibility imports scipy; the batch path needs it only for priors
@@ -410,34 +411,3 @@ def source_priors(
         beta0[k] = sum(comp.weight * comp.bias for comp in profile.components)
         rated[k] = True
     return c0, sigma0, beta0, rated
-
-
-def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """The interval levels as floats, each checked to lie in (0, 1).
-
-    Parameters
-    ----------
-    levels : sequence of float
-        At least one.
-
-    Returns
-    -------
-    tuple of float
-
-    Raises
-    ------
-    InvalidParameterError
-        With ``field`` = ``"levels.<j>"`` for a level outside (0, 1) or not a number.
-    """
-    if len(levels) == 0:
-        raise InvalidParameterError("At least one interval level is required.", "levels")
-    out = []
-    for j, level in enumerate(levels):
-        if isinstance(level, bool) or not isinstance(level, int | float) or not (
-            math.isfinite(level) and 0.0 < level < 1.0
-        ):
-            raise InvalidParameterError(
-                f"Invalid level {level!r}; must lie in (0, 1).", f"levels.{j}"
-            )
-        out.append(float(level))
-    return tuple(out)

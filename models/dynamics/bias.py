@@ -106,6 +106,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.special import logsumexp
 
+from models.checks import check_levels
 from models.dynamics.bias_em import (
     LOG_SQRT_2PI,
     claim_statistics,
@@ -216,10 +217,7 @@ class SourceBiasEstimator:
                                                 and 0.0 <= drift_keep < 1.0):
             raise InvalidParameterError(
                 f"Invalid drift_keep {drift_keep!r}; must lie in [0, 1).", "drift_keep")
-        for j, q in enumerate(levels):
-            if isinstance(q, bool) or not (math.isfinite(q) and 0.0 < q < 1.0):
-                raise InvalidParameterError(f"Invalid level {q!r}; must lie in (0, 1).",
-                                            f"levels.{j}")
+        levels = check_levels(levels)
         if isinstance(max_step, bool) or not (math.isfinite(max_step) and max_step >= 1.0):
             raise InvalidParameterError(
                 f"Invalid max_step {max_step!r}; must be a number ≥ 1.", "max_step")
@@ -238,7 +236,7 @@ class SourceBiasEstimator:
         self.max_iter = max_iter
         self.tol = float(tol)
         self.drift_keep = float(drift_keep)
-        self.levels = tuple(float(q) for q in levels)
+        self.levels = levels
 
     # -- pieces --------------------------------------------------------------------------------
 

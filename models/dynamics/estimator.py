@@ -63,6 +63,7 @@ from typing import Final, Literal, get_args
 
 import numpy as np
 
+from models.checks import check_levels
 from models.dynamics.filter import forward_backward
 from models.dynamics.kernels import (
     COARSE_POINTS,
@@ -182,20 +183,6 @@ def grid_quantiles(theta: FloatArray, mass: FloatArray, probs: FloatArray) -> Fl
     denom = p0 + disc
     t = np.where(denom > 0, 2.0 * rhs / np.where(denom > 0, denom, 1.0), need)
     return np.asarray(theta[j] + np.clip(t, 0.0, 1.0) * h, dtype=np.float64)
-
-
-def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    if len(levels) == 0:
-        raise InvalidParameterError("At least one interval level is required.", "levels")
-    out = []
-    for j, q in enumerate(levels):
-        if isinstance(q, bool) or not isinstance(q, int | float) or not (
-            math.isfinite(q) and 0.0 < q < 1.0
-        ):
-            raise InvalidParameterError(f"Invalid level {q!r}; must lie in (0, 1).",
-                                        f"levels.{j}")
-        out.append(float(q))
-    return tuple(out)
 
 
 def _positive(name: str, value: float) -> float:
@@ -365,7 +352,7 @@ class DynamicEstimator:
         ReconcileError
             Bad dates, horizons, levels, or lengths that do not match ``enc``.
         """
-        checked = _check_levels(levels)
+        checked = check_levels(levels)
         timeline = build_timeline(as_of, horizons, at)
         if timeline.node.shape[0] != enc.n:
             raise InvalidClaimError(
