@@ -125,23 +125,14 @@ class BatchEstimator:
         self.warm_start_claims = warm_start_claims
         self.refine_iter = refine_iter
         self.tol = tol
-        self.pooled_strength = pooled_strength
-        self.graded_strength = graded_strength
-        self.spread_strength = spread_strength
-        self.bias_strength = bias_strength
-        self.wrong_spread = wrong_spread
-        self.prior_scale = prior_scale
         self.rounding = rounding
-        self.learn_bias = learn_bias
-        self.exact_claims = exact_claims
-
-    def _hyper(self) -> Hyper:
-        """The hyper-parameters the EM steps read, as they are now."""
-        return Hyper(
-            wrong_spread=self.wrong_spread, prior_scale=self.prior_scale,
-            pooled_strength=self.pooled_strength, graded_strength=self.graded_strength,
-            spread_strength=self.spread_strength, bias_strength=self.bias_strength,
-            learn_bias=self.learn_bias, exact_claims=self.exact_claims,
+        #: The hyper-parameters the EM steps read, kept in one place (the estimator is
+        #: immutable, so they are built once).
+        self.hyper = Hyper(
+            wrong_spread=wrong_spread, prior_scale=prior_scale,
+            pooled_strength=pooled_strength, graded_strength=graded_strength,
+            spread_strength=spread_strength, bias_strength=bias_strength,
+            learn_bias=learn_bias, exact_claims=exact_claims,
         )
 
     # -- fit ------------------------------------------------------------------------------------
@@ -185,7 +176,7 @@ class BatchEstimator:
         resolved: Scale = resolve_scale(table, scale)
         # A zero-width range is the point it states (models.batch.encode.collapse_ranges).
         table = collapse_ranges(table, resolved)
-        hyper = self._hyper()
+        hyper = self.hyper
         if self.rounding == "infer" and np.isnan(table.resolution).any():
             # Read the rounding from the digits once; a warm start's sample then reuses it.
             inferred = infer_resolution(np.where(table.kind == KIND_POINT, table.value, 1.0))
@@ -207,17 +198,17 @@ class BatchEstimator:
             # EM needs most of its iterations to settle σ_s and c_s, not θ_q.
             stride = int(math.ceil(table.n / sample))
             sub = table.take_questions(np.arange(0, table.n_questions, stride))
-            sub_enc = encode(sub, resolved, self.rounding, self.prior_scale)
+            sub_enc = encode(sub, resolved, self.rounding, hyper.prior_scale)
             params, _, prior, done, warm_converged = self._run(
                 sub_enc, params, prior, 0, progress, self.max_iter, hyper, spreads=False
             )
-            enc = encode(table, resolved, self.rounding, self.prior_scale)
+            enc = encode(table, resolved, self.rounding, hyper.prior_scale)
             # The sources have settled on the sample; the full data refine them briefly.
             params, post, prior, iterations, _ = self._run(enc, params, prior, done, progress,
                                                            self.refine_iter, hyper)
             return assemble_fit(table, enc, params, post, prior, checked, iterations,
                                 warm_converged, hyper, self.tol)
-        enc = encode(table, resolved, self.rounding, self.prior_scale)
+        enc = encode(table, resolved, self.rounding, hyper.prior_scale)
         params, post, prior, iterations, converged = self._run(enc, params, prior, done,
                                                                 progress, self.max_iter, hyper)
         return assemble_fit(table, enc, params, post, prior, checked, iterations, converged,
@@ -253,8 +244,8 @@ class BatchEstimator:
         resolved: Scale = resolve_scale(table, scale)
         # A zero-width range is the point it states (models.batch.encode.collapse_ranges).
         table = collapse_ranges(table, resolved)
-        hyper = self._hyper()
-        enc = encode(table, resolved, self.rounding, self.prior_scale)
+        hyper = self.hyper
+        enc = encode(table, resolved, self.rounding, hyper.prior_scale)
         arrays = (sources.credibility, sources.exact_share, sources.spread, sources.bias)
         if any(np.shape(a) != (table.n_sources,) for a in arrays):
             raise InvalidParameterError(
