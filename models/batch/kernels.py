@@ -135,7 +135,10 @@ def claim_spread(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     Parameters
     ----------
     enc : Encoded
+        The claims: their source, hedge spread factor h_i, own variance sd_i², rounding
+        variance w_i²/12 and whether they sit in an atom.
     p : Params
+        The sources' η_s, σ_s and β_s.
 
     Returns
     -------
@@ -170,7 +173,9 @@ def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     Parameters
     ----------
     enc : Encoded
+        The claims: their source, h_i, sd_i², w_i²/12 and atom membership.
     p : Params
+        The sources' η_s and σ_s.
 
     Returns
     -------
@@ -201,7 +206,10 @@ def log_coefficients(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray, F
     Parameters
     ----------
     enc : Encoded
+        The claims: their source, the hedge's log factor on the odds of being wrong and
+        atom membership.
     p : Params
+        The sources' c_s and η_s.
 
     Returns
     -------

@@ -194,7 +194,10 @@ def initial_centre(enc: Encoded, p: Params) -> FloatArray:
     Parameters
     ----------
     enc : Encoded
+        The point figures y_i in (question, figure) order, their weights t_i and each
+        question's prior centre m_q.
     p : Params
+        The sources' c_s, σ_s and β_s.
 
     Returns
     -------
