@@ -52,10 +52,7 @@ from models.claims import HEDGES, ClaimKind, Hedge
 from models.credibility import HIT_TOLERANCE, SourceProfile, learned_profile
 from models.encode import WRONG_SPREAD
 from models.errors import InvalidClaimError
-from models.likelihood import log_cauchy_interval, log_normal_interval
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+from models.likelihood import FloatArray, IntArray, log_cauchy_interval, log_normal_interval
 
 #: Prior strength (pseudo-claims) for c_s and σ_s, and for β_s.
 PRIOR_CLAIMS = 6.0
