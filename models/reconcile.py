@@ -428,26 +428,26 @@ def _typical_sigma(fit: RobustFit, i: int) -> float:
     return max(float(hi - lo) / 4.0, 1e-12)
 
 
+#: Claims that are all bounds on one side leave the other side to the prior: the kind → the
+#: warning's code and message.
+_OPEN_SIDE: dict[str, tuple[str, str]] = {
+    "at_least": ("open_above", "Every claim is a lower bound, so the top of the range reflects "
+                 "only the model's weak prior."),
+    "at_most": ("open_below", "Every claim is an upper bound, so the bottom of the range "
+                "reflects only the model's weak prior."),
+}
+
+
 def _robust_warnings(
     claims: Sequence[Claim], by_id: dict[str, Source], fit: RobustFit,
     profiles: Mapping[str, SourceProfile],
 ) -> list[Warning]:
     out: list[Warning] = []
     kinds = {c.kind for c in claims}
-    if kinds == {"at_least"}:
-        out.append(Warning(
-            "open_above",
-            "Every claim is a lower bound, so the top of the range reflects only the model's "
-            "weak prior.",
-            tuple(range(len(claims))),
-        ))
-    if kinds == {"at_most"}:
-        out.append(Warning(
-            "open_below",
-            "Every claim is an upper bound, so the bottom of the range reflects only the model's "
-            "weak prior.",
-            tuple(range(len(claims))),
-        ))
+    open_side = _OPEN_SIDE.get(next(iter(kinds))) if len(kinds) == 1 else None
+    if open_side is not None:
+        code, message = open_side
+        out.append(Warning(code, message, tuple(range(len(claims)))))
     if fit.modes > 1:
         out.append(Warning(
             "multimodal",

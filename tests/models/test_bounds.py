@@ -181,3 +181,20 @@ def test_crossing_bounds_beside_a_discounted_figure_never_give_a_range_between_t
     assert "holds the estimate down" not in r.explanation
     value = r.estimate.value
     assert value is None or value >= 12.0 * (1 - 1e-9) or r.claims[0].outlier
+
+
+@pytest.mark.parametrize(("kind", "code", "side"),
+                         [("at_least", "open_above", "a lower bound, so the top"),
+                          ("at_most", "open_below", "an upper bound, so the bottom")])
+def test_bounds_all_on_one_side_warn_that_the_other_side_is_open(
+    kind: str, code: str, side: str
+) -> None:
+    sources = [Source("a", reliability="B"), Source("b", reliability="C")]
+    r = reconcile([Claim("a", kind, 100.0), Claim("b", kind, 150.0)],  # type: ignore[arg-type]
+                  sources)
+    (warning,) = [w for w in r.warnings if w.code.startswith("open_")]
+    assert warning.code == code and warning.claims == (0, 1)
+    assert f"Every claim is {side} of the range" in warning.message
+    mixed = reconcile([Claim("a", kind, 100.0), Claim("b", "point", 150.0)],  # type: ignore[arg-type]
+                      sources)
+    assert not [w for w in mixed.warnings if w.code.startswith("open_")]
