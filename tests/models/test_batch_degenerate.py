@@ -137,20 +137,26 @@ def _ordinary_answers_hold(fit_value: np.ndarray, low: np.ndarray, high: np.ndar
         assert np.isfinite(low[k]).all() and np.isfinite(high[k]).all()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(odd=odd_questions(positive=True))
-def test_an_odd_question_never_sinks_the_archive_on_the_log_scale(
-    odd: list[dict[str, object]],
+def _every_answer_is_finite_and_the_ordinary_ones_hold(
+    odd: list[dict[str, object]], scale: str,
 ) -> None:
     table = _archive(odd)
 
-    fit = BatchEstimator().fit(table, levels=(0.5, 0.9), scale="log")
+    fit = BatchEstimator().fit(table, levels=(0.5, 0.9), scale=scale)
 
     qe = fit.questions
     assert np.isfinite(qe.value).all() and np.isfinite(qe.low).all()
     assert np.isfinite(qe.high).all() and np.isfinite(qe.spread).all()
     assert np.isfinite(fit.sources.credibility).all() and np.isfinite(fit.sources.spread).all()
     _ordinary_answers_hold(qe.value, qe.low, qe.high, table)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(odd=odd_questions(positive=True))
+def test_an_odd_question_never_sinks_the_archive_on_the_log_scale(
+    odd: list[dict[str, object]],
+) -> None:
+    _every_answer_is_finite_and_the_ordinary_ones_hold(odd, "log")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -165,15 +171,7 @@ def test_an_odd_question_never_sinks_the_archive_on_the_log_scale(
 def test_an_odd_question_never_sinks_the_archive_on_the_linear_scale(
     odd: list[dict[str, object]],
 ) -> None:
-    table = _archive(odd)
-
-    fit = BatchEstimator().fit(table, levels=(0.5, 0.9), scale="linear")
-
-    qe = fit.questions
-    assert np.isfinite(qe.value).all() and np.isfinite(qe.low).all()
-    assert np.isfinite(qe.high).all() and np.isfinite(qe.spread).all()
-    assert np.isfinite(fit.sources.credibility).all() and np.isfinite(fit.sources.spread).all()
-    _ordinary_answers_hold(qe.value, qe.low, qe.high, table)
+    _every_answer_is_finite_and_the_ordinary_ones_hold(odd, "linear")
 
 
 @pytest.mark.parametrize("far", [
