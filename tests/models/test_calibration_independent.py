@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.calibrate_independent import Evaluation, evaluate
+from bench.calibrate_independent import Evaluation, Scores, evaluate
 from bench.independent_sim import CLEAN, NewsWorld, simulate
 
 SIMULATOR = Path(__file__).resolve().parents[2] / "bench" / "independent_sim.py"
@@ -39,6 +39,13 @@ def band(nominal: float, n: int) -> tuple[float, float]:
     """nominal ± 3 binomial standard errors at n questions (a miss by chance: 0.3 %)."""
     se = math.sqrt(nominal * (1.0 - nominal) / n)
     return nominal - 3.0 * se, nominal + 3.0 * se
+
+
+def assert_nominal_coverage(s: Scores) -> None:
+    """The 90 % and the 50 % ranges each cover within :func:`band` of their level."""
+    for nominal, cover in ((0.9, s.cover90), (0.5, s.cover50)):
+        lo, hi = band(nominal, s.n)
+        assert lo <= cover <= hi, (s, nominal, (lo, hi))
 
 
 @cache
@@ -91,10 +98,7 @@ def test_well_specified_questions_are_covered_at_nominal_rates() -> None:
     """Clean world (sources as their grades document), questions of two or more claims."""
     ev = run("clean")
     s = ev.scores("single", ev.archive.n_claims >= 2)
-    lo90, hi90 = band(0.9, s.n)
-    lo50, hi50 = band(0.5, s.n)
-    assert lo90 <= s.cover90 <= hi90, (s, (lo90, hi90))
-    assert lo50 <= s.cover50 <= hi50, (s, (lo50, hi50))
+    assert_nominal_coverage(s)
 
 
 @pytest.mark.slow
@@ -111,10 +115,7 @@ def test_a_lone_claim_is_covered_at_nominal_rates_when_well_specified() -> None:
     ev = evaluate(replace(CLEAN, claims_geometric=1.0), LONE_QUESTIONS, SEED, ("single",))
     s = ev.scores("single")
     assert s.n == LONE_QUESTIONS
-    lo90, hi90 = band(0.9, s.n)
-    lo50, hi50 = band(0.5, s.n)
-    assert lo90 <= s.cover90 <= hi90, (s, (lo90, hi90))
-    assert lo50 <= s.cover50 <= hi50, (s, (lo50, hi50))
+    assert_nominal_coverage(s)
 
 
 @pytest.mark.slow
