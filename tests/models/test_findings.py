@@ -51,6 +51,7 @@ from models.wording import (
     with_unit,
 )
 from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES
+from tests.models.cases import echo_case
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
@@ -161,11 +162,7 @@ def test_pooling_with_two_claims_names_no_outlier_and_reports_the_test_level() -
 
 
 def test_an_echo_group_is_named_with_its_total() -> None:
-    claims = [Claim("m", "point", 1000)] + [
-        Claim(f"o{k}", "point", 3000, origin="agency report") for k in range(3)]
-    sources = [Source("m", "the ministry", reliability="B")] + [
-        Source(f"o{k}", f"Outlet {k}", reliability="B") for k in range(3)]
-    r = reconcile(claims, sources)
+    r = reconcile(*echo_case(3))
     group = next(f for f in r.findings if isinstance(f, EchoGroup))
     assert group.origin == "agency report" and set(group.claims) == {1, 2, 3}
     assert group.figure("total_share").value == pytest.approx(0.5, abs=0.02)

@@ -24,6 +24,7 @@ from models.wording import (
     quote_number,
     subject_phrase,
 )
+from tests.models.cases import echo_case
 
 # -- the subject ------------------------------------------------------------------------------
 
@@ -115,11 +116,7 @@ def _starts(text: str) -> list[str]:
 
 def test_a_large_echo_group_is_counted_in_words_at_a_sentence_start() -> None:
     """Before: '12 claims (Outlet 0, …) repeat one origin, …'."""
-    claims = [Claim("m", "point", 1000)] + [
-        Claim(f"o{k}", "point", 3000, origin="agency report") for k in range(12)]
-    sources = [Source("m", "the ministry", reliability="B")] + [
-        Source(f"o{k}", f"Outlet {k}", reliability="B") for k in range(12)]
-    r = reconcile(claims, sources)
+    r = reconcile(*echo_case(12))
     assert "Twelve claims (Outlet 0, " in r.explanation
     assert not any(word[:1].isdigit() for word in _starts(r.explanation)), r.explanation
 
