@@ -54,7 +54,7 @@ from models.result import (
     Warning,
 )
 from models.robust import RobustEstimator, RobustFit, conflicts_and_clusters
-from models.summary import derive_findings, derive_time_findings
+from models.summary import derive_findings
 from models.wording import possessive, quote_number, subject_phrase
 
 METHODS = ("auto", "robust", "random_effects", "fixed_effect")
@@ -260,8 +260,7 @@ def _with_words(
         replace(a, share=float(s), weight=float(s) if result.time is not None else a.weight)
         for a, s in zip(result.claims, shares, strict=True))
     result = replace(result, claims=assessed)
-    derive = derive_findings if result.time is None else derive_time_findings
-    findings = derive(result, claims, by_id, whole_numbers=whole_numbers)
+    findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers)
     findings, summary, explanation = render(findings, claims, by_id, unit=unit,
                                             subject=subject)
     return replace(result, findings=findings, summary=summary, explanation=explanation)

@@ -63,7 +63,7 @@ from models.wording import (
     quote_number,
 )
 
-__all__ = ["MAX_LISTED", "derive_findings", "derive_time_findings", "is_whole"]
+__all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
 
 #: Most evidence units named in "rests on": a paragraph, not a table.
 MAX_LISTED = 5
@@ -179,6 +179,11 @@ def derive_findings(
 ) -> tuple[Finding, ...]:
     """The findings of ``result``, headline first, texts still empty.
 
+    A moving quantity (``result.time`` set) has a :class:`TimeCourse` headline; then what the
+    level on the date rests on, the claims judged wrong and the echo groups. Bounds and
+    agreement are not judged against the level on one date (a bound about the eventual
+    total, or about another day, need not hold there).
+
     Parameters
     ----------
     result : ReconcileResult
@@ -197,9 +202,17 @@ def derive_findings(
     ctx = _Context(result, claims, sources, whole)
     dropped = _discounted_groups(ctx)
     wrong = {i for m in dropped for i in m}
+    if result.time is not None:
+        split = _split_of(ctx, _time_groups(ctx, wrong))
+        out: list[Finding] = (
+            [split] if split is not None
+            else [_time_course(ctx, wrong), *_rests_on(ctx, wrong, bounds_head=True)])
+        out.extend(_discounted(ctx, m) for m in dropped)
+        out.extend(_echo_groups(ctx))
+        return tuple(out)
     head = (_split(ctx, wrong) or _one_sided(ctx, wrong) or _bounds_only(ctx, wrong)
             or _central(ctx))
-    out: list[Finding] = [head]
+    out = [head]
     if not isinstance(head, Split):  # a split reports each group's share instead
         out.extend(_rests_on(ctx, wrong,
                              bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
@@ -212,31 +225,6 @@ def derive_findings(
     bounds_head = isinstance(head, OneSidedBound | BoundsOnly) or (
         isinstance(head, Split) and result.estimate.basis == "bounds")
     out.extend(_bounds(ctx, wrong, bounds_head=bounds_head))
-    return tuple(out)
-
-
-def derive_time_findings(
-    result: ReconcileResult,
-    claims: Sequence[Claim],
-    sources: dict[str, Source],
-    *,
-    whole_numbers: bool | None = None,
-) -> tuple[Finding, ...]:
-    """The findings of a moving quantity (``result.time`` set), headline first.
-
-    The headline is a :class:`TimeCourse`; then what the level on the date rests on, the claims
-    judged wrong and the echo groups. Bounds and agreement are not judged against the level on
-    one date (a bound about the eventual total, or about another day, need not hold there).
-    """
-    whole = is_whole(claims) if whole_numbers is None else whole_numbers
-    ctx = _Context(result, claims, sources, whole)
-    dropped = _discounted_groups(ctx)
-    wrong = {i for m in dropped for i in m}
-    split = _split_of(ctx, _time_groups(ctx, wrong))
-    out: list[Finding] = ([split] if split is not None else
-                          [_time_course(ctx, wrong), *_rests_on(ctx, wrong, bounds_head=True)])
-    out.extend(_discounted(ctx, m) for m in dropped)
-    out.extend(_echo_groups(ctx))
     return tuple(out)
 
 
