@@ -24,12 +24,11 @@ import numpy as np
 
 from models.claims import Claim, DynamicsName, Source
 from models.credibility import SourceProfile
-from models.dynamics import DatedEstimate, DynamicEstimator, DynamicResult, reconcile_dynamic
+from models.dynamics import DynamicEstimator, DynamicResult, reconcile_dynamic
 from models.result import (
     ClaimAssessment,
     Disagreement,
     Estimate,
-    Moment,
     Posterior,
     ReconcileResult,
     SourceUse,
@@ -43,10 +42,6 @@ __all__ = ["OUTLIER_BAYES_FACTOR", "reconcile_moving"]
 #: outlier when the data raised its odds of being wrong at least three-fold ("substantial" on
 #: Jeffreys' scale) and it is more likely wrong than right.
 OUTLIER_BAYES_FACTOR = 3.0
-
-
-def _moment(d: DatedEstimate, total: bool) -> Moment:
-    return Moment(d.date, d.value, d.intervals, d.claims, total=total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +166,7 @@ def reconcile_moving(
         ))
     time = TimeView(
         dynamics=fit.dynamics, at=fit.estimate.date,
-        trajectory=tuple(_moment(m, False) for m in fit.trajectory),
-        total=None if fit.total is None else _moment(fit.total, True),
+        trajectory=fit.trajectory, total=fit.total,
         drift=fit.drift_scale, drift_learned=fit.drift_learned,
     )
     seen = {w.code for w in warnings}

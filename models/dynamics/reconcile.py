@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -21,17 +20,16 @@ from models.dynamics.estimator import DynamicEstimator, DynamicFit, Dynamics
 from models.dynamics.timeline import DayLike, Horizon, Timeline, build_timeline
 from models.encode import WorkingScale, encode, working_scale
 from models.inputs import checked_inputs
-from models.result import Interval, Warning
+from models.result import Interval, Moment, Warning
 
 
 @dataclass(frozen=True, slots=True)
-class DatedEstimate:
-    """The level on one day (or the eventual total), in the quantity's units.
+class DatedEstimate(Moment):
+    """The level on one day (or the eventual total), in the quantity's units: a
+    :class:`~models.result.Moment` with the filter's day number.
 
     Attributes
     ----------
-    day : float or None
-        Day number of the node (the proleptic ordinal for calendar dates); None for the total.
     date : datetime.date or None
         The calendar date, when the claims gave calendar dates; None for the total.
     value : float
@@ -40,13 +38,13 @@ class DatedEstimate:
         Equal-tailed intervals, one per requested level, in request order.
     claims : tuple of int
         The claims (request indices) that speak of this node directly.
+    total : bool
+        Whether this is the eventual total.
+    day : float or None
+        Day number of the node (the proleptic ordinal for calendar dates); None for the total.
     """
 
-    day: float | None
-    date: date | None
-    value: float
-    intervals: tuple[Interval, ...]
-    claims: tuple[int, ...]
+    day: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +116,12 @@ def _node_estimate(fit: DynamicFit, j: int, ws: WorkingScale, is_total: bool) ->
         for k, q in enumerate(fit.levels)
     )
     return DatedEstimate(
-        day=None if is_total else float(tl.days[j]),
         date=None if is_total else tl.when(j),
         value=ws.backward(float(fit.medians[j])),
         intervals=intervals,
         claims=tuple(int(i) for i in np.flatnonzero(tl.node == j)),
+        total=is_total,
+        day=None if is_total else float(tl.days[j]),
     )
 
 
