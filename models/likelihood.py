@@ -308,13 +308,30 @@ def log_cauchy_interval(
     return np.asarray(np.maximum(log_p, floor), dtype=np.float64)
 
 
+def log_normal_point(z: FloatArray, sigma: FloatArray) -> FloatArray:
+    """log of a right point's density, −z²/2 − log √(2π) − log σ, at z = (x − θ − β)/σ.
+
+    The right part of the mixture (module docstring) for a point; shared by the grid's kernels
+    and the track record (:mod:`models.track_record`), which reads residuals against known
+    truths. ``z`` is clipped by the caller where it may overflow when squared.
+    """
+    return np.asarray(-0.5 * z * z - _LOG_SQRT_2PI - np.log(sigma), dtype=np.float64)
+
+
+def log_cauchy_point(z: FloatArray, sigma_w: FloatArray) -> FloatArray:
+    """log of a wrong point's density, −log π − log σ_w − log(1 + z²), at z = (x − centre)/σ_w.
+
+    The wrong part of the mixture for a point, shared as :func:`log_normal_point` is.
+    """
+    return np.asarray(-_LOG_PI - np.log(sigma_w) - np.log1p(z * z), dtype=np.float64)
+
+
 def _right_kernel(
     kind: int, a: FloatArray, b: FloatArray, shift: FloatArray, sig: FloatArray
 ) -> FloatArray:
     """log of a right claim's kernel for rows of one kind; shapes broadcast to (rows, G)."""
     if kind == KIND_POINT:
-        z = _bounded((a - shift) / sig)
-        return np.asarray(-0.5 * z * z - _LOG_SQRT_2PI - np.log(sig), dtype=np.float64)
+        return log_normal_point(_bounded((a - shift) / sig), sig)
     if kind == KIND_AT_LEAST:
         return np.asarray(log_ndtr(_bounded((shift - a) / sig)), dtype=np.float64)
     if kind == KIND_AT_MOST:
@@ -327,8 +344,7 @@ def _wrong_kernel(
 ) -> FloatArray:
     """log of a wrong claim's (Cauchy) kernel for rows of one kind."""
     if kind == KIND_POINT:
-        zw = _bounded((a - shift) / sig_w)
-        return np.asarray(-_LOG_PI - np.log(sig_w) - np.log1p(zw * zw), dtype=np.float64)
+        return log_cauchy_point(_bounded((a - shift) / sig_w), sig_w)
     # Cauchy P(X ≥ z) = atan2(1, z)/π stays accurate far into the upper tail.
     if kind == KIND_AT_LEAST:
         return np.asarray(np.log(np.arctan2(1.0, (a - shift) / sig_w)) - _LOG_PI)

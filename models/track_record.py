@@ -52,7 +52,14 @@ from models.claims import HEDGES, ClaimKind, Hedge
 from models.credibility import HIT_TOLERANCE, SourceProfile, learned_profile
 from models.encode import WRONG_SPREAD
 from models.errors import InvalidClaimError
-from models.likelihood import FloatArray, IntArray, log_cauchy_interval, log_normal_interval
+from models.likelihood import (
+    FloatArray,
+    IntArray,
+    log_cauchy_interval,
+    log_cauchy_point,
+    log_normal_interval,
+    log_normal_point,
+)
 
 #: Prior strength (pseudo-claims) for c_s and σ_s, and for β_s.
 PRIOR_CLAIMS = 6.0
@@ -213,9 +220,8 @@ def _log_right_wrong(
     g = res.group
     s = sigma[g]
     s_w = np.maximum(WRONG_SPREAD, 2.0 * s)
-    z = (res.r - beta[g]) / s
-    right_pt = -0.5 * z * z - 0.5 * math.log(2 * math.pi) - np.log(s)
-    wrong_pt = -math.log(math.pi) - np.log(s_w) - np.log1p((res.r / s_w) ** 2)
+    right_pt = log_normal_point((res.r - beta[g]) / s, s)
+    wrong_pt = log_cauchy_point(res.r / s_w, s_w)
     # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
     with np.errstate(invalid="ignore", divide="ignore"):
         right_iv = log_normal_interval((res.lo - beta[g]) / s, (res.hi - beta[g]) / s)
