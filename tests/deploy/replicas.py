@@ -142,12 +142,12 @@ def database_settings(data_dir: Path, url: str) -> dict[str, str]:
     return {"DATABASE_URL": url or f"sqlite:///{data_dir / SQLITE_FILE}"}
 
 
-def start_replicas(directory: Path, count: int = 2, **settings: str) -> list[Server]:
-    """``count`` gunicorn masters of the test app on one database, started one after another
-    (the first migrates the database; the others find it migrated)."""
+def start_replicas(directory: Path, **settings: str) -> list[Server]:
+    """Two gunicorn masters of the test app on one database, started one after another (the
+    first migrates the database; the second finds it migrated)."""
     replicas: list[Server] = []
     try:
-        for number in range(1, count + 1):
+        for number in (1, 2):
             home = directory / f"replica-{number}"
             home.mkdir(parents=True, exist_ok=True)
             replicas.append(start_server(home, gunicorn(), **settings))

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +152,7 @@ def _assert_stale(headers: Mapping[str, str], problem: Any, sent: str) -> None:
 
 def test_concurrent_increments_from_both_replicas_lose_nothing(cluster: Cluster) -> None:
     question, (claim,) = _setup(cluster, "Counter 0", {"wire": 1000.0})
-    targets = {
+    targets: dict[str, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         "claim": (f"/v1/questions/{question}/claims/{claim}",
                   lambda item: {"value": item["value"] + 1}),
         "question": (f"/v1/questions/{question}",
@@ -166,7 +166,8 @@ def test_concurrent_increments_from_both_replicas_lose_nothing(cluster: Cluster)
     def edit(number: int) -> list[int]:
         name = "claim" if number % 2 == 0 else "question"
         path, change = targets[name]
-        key, answered, attempt = cluster.keys[number], [], 0
+        key, attempt = cluster.keys[number], 0
+        answered: list[int] = []
         while len(answered) < INCREMENTS:
             attempt += 1
             # Read from one replica, write through the other (and the next time the reverse).
