@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from tests.deploy import replicas
 from tests.deploy.replicas import Proxy, database_settings, start_proxy, start_replicas
 from tests.deploy.test_gunicorn import Server
 from tests.deploy.test_request_limits import exchange, request
@@ -229,6 +231,18 @@ def test_the_proxy_drops_clients_that_stop_sending(
             assert head.startswith(b"HTTP/1.1 408"), head
             assert f"Content-Type: {PROBLEM}".encode() in head
             assert json.loads(body)["status"] == 408
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception),
+                                             ("", pytest.skip.Exception)])
+def test_missing_nginx_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setenv("CI", ci)
+
+    with pytest.raises(outcome, match="nginx not found"):
+        replicas.nginx_binary()
 
 
 # --- nginx's own refusals are problem+json -------------------------------------------------------
