@@ -111,11 +111,19 @@ def _compose() -> dict[str, Any]:
     return document
 
 
+def _profile(compose: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    """The services ``docker compose up`` starts with ``profile`` (None: without a profile)."""
+    return {
+        name: service for name, service in compose["services"].items()
+        if not service.get("profiles") or (profile in service["profiles"])
+    }
+
+
 def test_compose_runs_the_app_on_postgresql() -> None:
     compose = _compose()
     app, db = compose["services"]["app"], compose["services"]["db"]
 
-    assert set(compose["services"]) == {"app", "db"}
+    assert set(_profile(compose, None)) == {"app", "db"}
     assert app["build"] == "."
     assert app["environment"]["DATABASE_URL"].startswith("postgresql://triangulate:")
     assert app["environment"]["DATABASE_URL"].endswith("@db:5432/triangulate")
@@ -124,6 +132,49 @@ def test_compose_runs_the_app_on_postgresql() -> None:
     assert db["image"].startswith("postgres:")
     assert "pg_isready" in db["healthcheck"]["test"][-1]
     assert db["volumes"] == ["pgdata:/var/lib/postgresql/data"]
+    assert compose["volumes"] == {"pgdata": None}
+
+
+def test_compose_replicas_profile_puts_two_replicas_behind_the_proxy() -> None:
+    from tests.deploy.replicas import PLACEHOLDER, TEMPLATE
+
+    compose = _compose()
+    services = _profile(compose, "replicas")
+    app = compose["services"]["app"]
+    added = {"replica-1", "replica-2", "proxy", "dask-scheduler", "dask-worker-1", "dask-worker-2"}
+
+    assert set(services) == {"app", "db"} | added
+    for name in ("replica-1", "replica-2"):
+        replica = services[name]
+        # The app as it runs alone, on the same database, but reachable only through the proxy.
+        assert "ports" not in replica
+        assert replica["image"] == app["image"] and replica["build"] == app["build"]
+        assert {k: v for k, v in replica["environment"].items() if k in app["environment"]} == \
+            app["environment"]
+        assert replica["healthcheck"] == app["healthcheck"]
+        assert replica["depends_on"] == app["depends_on"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["volumes"] == [
+        "./service/deploy/nginx/triangulate.conf.template"
+        ":/etc/nginx/templates/triangulate.conf.template:ro"
+    ]
+    # Every name the template expects is set, and nothing else.
+    assert set(proxy["environment"]) == set(PLACEHOLDER.findall(TEMPLATE.read_text()))
+    assert proxy["environment"]["TRIANGULATE_REPLICA_1"] == "replica-1:8000"
+    assert proxy["environment"]["TRIANGULATE_REPLICA_2"] == "replica-2:8000"
+    listen = proxy["environment"]["TRIANGULATE_PROXY_LISTEN"]
+    assert proxy["ports"] == [f"${{PROXY_PORT:-8080}}:{listen}"]
+    assert proxy["depends_on"] == {
+        "replica-1": {"condition": "service_healthy"},
+        "replica-2": {"condition": "service_healthy"},
+    }
+    scheduler = services["dask-scheduler"]
+    assert scheduler["image"] == app["image"] and scheduler["command"][:2] == ["dask", "scheduler"]
+    for name in ("dask-worker-1", "dask-worker-2"):
+        worker = services[name]
+        assert worker["image"] == app["image"]
+        assert worker["command"][:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
     assert compose["volumes"] == {"pgdata": None}
 
 
