@@ -1,9 +1,10 @@
 """What every schema of the contract shares: unknown keys refused, configured list limits, and
-the small field builders the request schemas use."""
+the small field builders of request fields (optional, a choice, a bounded list) and of
+response fields (always present, nullable only when said)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import marshmallow as ma
@@ -17,9 +18,17 @@ __all__ = [
     "OPEN_UNIT",
     "ConfiguredMaxItems",
     "StrictSchema",
+    "bounded_list",
+    "level_list",
     "no_duplicates",
+    "one_of",
     "optional_number",
     "optional_str",
+    "out_int",
+    "out_nested",
+    "out_num",
+    "out_str",
+    "out_time",
 ]
 
 #: At most this many interval levels per request.
@@ -85,3 +94,81 @@ def optional_number(description: str, **kwargs: Any) -> FiniteNumber:
     )
 
 
+
+
+def one_of(choices: Sequence[str], description: str, **kwargs: Any) -> ma.fields.String:
+    """A string that must be one of ``choices`` (the document lists them as its ``enum``)."""
+    return ma.fields.String(
+        validate=validate.OneOf(choices), metadata={"description": description}, **kwargs
+    )
+
+
+def bounded_list(
+    item: type[ma.Schema], setting: str, noun: str, description: str
+) -> ma.fields.List[Any]:
+    """A required list of ``item`` objects: at least one, at most ``app.config[setting]``."""
+    return ma.fields.List(
+        ma.fields.Nested(item),
+        required=True,
+        validate=[
+            validate.Length(min=1, error=f"At least one {noun.removesuffix('s')} is required."),
+            ConfiguredMaxItems(setting, noun),
+        ],
+        metadata={"description": description},
+    )
+
+
+def level_list(defaults: Sequence[float], description: str) -> ma.fields.List[Any]:
+    """Probabilities of intervals: 1 to :data:`MAX_LEVELS` distinct numbers in (0, 1)."""
+    return ma.fields.List(
+        FiniteNumber(
+            validate=validate.Range(
+                min=0.0,
+                max=1.0,
+                min_inclusive=False,
+                max_inclusive=False,
+                error="Invalid level {input!r}; must lie strictly between 0 and 1.",
+            )
+        ),
+        load_default=lambda: list(defaults),
+        validate=[
+            validate.Length(min=1, max=MAX_LEVELS, error="Give between {min} and {max} levels."),
+            no_duplicates,
+        ],
+        # apispec cannot show a callable load_default
+        metadata={"description": description, "default": list(defaults)},
+    )
+
+
+# Response fields: every one is present in every answer (``required`` in the document), null
+# only where it says so.
+
+
+def out_num(description: str, *, nullable: bool = False) -> ma.fields.Float:
+    return ma.fields.Float(
+        required=True, allow_none=nullable, metadata={"description": description}
+    )
+
+
+def out_int(description: str, *, nullable: bool = False) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        required=True, allow_none=nullable, metadata={"description": description}
+    )
+
+
+def out_str(description: str, *, nullable: bool = False) -> ma.fields.String:
+    return ma.fields.String(
+        required=True, allow_none=nullable, metadata={"description": description}
+    )
+
+
+def out_time(description: str, *, nullable: bool = False) -> ma.fields.DateTime:
+    return ma.fields.DateTime(
+        required=True, allow_none=nullable, metadata={"description": description}
+    )
+
+
+def out_nested(
+    schema: type[ma.Schema] | Callable[[], ma.Schema], description: str, **kwargs: Any
+) -> ma.fields.Nested:
+    return ma.fields.Nested(schema, required=True, metadata={"description": description}, **kwargs)
