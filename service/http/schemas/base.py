@@ -5,7 +5,8 @@ response fields (always present, nullable only when said)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from functools import partial
+from typing import Any, ClassVar, Final, TypeVar
 
 import marshmallow as ma
 from flask import current_app
@@ -17,6 +18,7 @@ __all__ = [
     "MAX_LEVELS",
     "OPEN_UNIT",
     "ConfiguredMaxItems",
+    "DataSchema",
     "StrictSchema",
     "bounded_list",
     "level_list",
@@ -24,12 +26,16 @@ __all__ = [
     "one_of",
     "optional_number",
     "optional_str",
+    "out_field",
     "out_int",
+    "out_list",
     "out_nested",
     "out_num",
     "out_str",
     "out_time",
 ]
+
+FieldT = TypeVar("FieldT", bound=ma.fields.Field[Any])
 
 #: At most this many interval levels per request.
 MAX_LEVELS: Final = 10
@@ -49,6 +55,17 @@ class StrictSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class DataSchema(StrictSchema):
+    """A schema whose loaded fields are the keyword arguments of :attr:`loads_as` (a dataclass
+    of the core or the store), which loading returns."""
+
+    loads_as: ClassVar[Callable[..., Any]]
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return self.loads_as(**data)
 
 
 class ConfiguredMaxItems(validate.Validator):
@@ -144,31 +161,30 @@ def level_list(defaults: Sequence[float], description: str) -> ma.fields.List[An
 # only where it says so.
 
 
-def out_num(description: str, *, nullable: bool = False) -> ma.fields.Float:
-    return ma.fields.Float(
-        required=True, allow_none=nullable, metadata={"description": description}
-    )
+def out_field(
+    kind: type[FieldT], description: str, *, nullable: bool = False, **kwargs: Any
+) -> FieldT:
+    """A response field of type ``kind``, present in every answer; null only if ``nullable``."""
+    return kind(required=True, allow_none=nullable, metadata={"description": description}, **kwargs)
 
 
-def out_int(description: str, *, nullable: bool = False) -> ma.fields.Integer:
-    return ma.fields.Integer(
-        required=True, allow_none=nullable, metadata={"description": description}
-    )
-
-
-def out_str(description: str, *, nullable: bool = False) -> ma.fields.String:
-    return ma.fields.String(
-        required=True, allow_none=nullable, metadata={"description": description}
-    )
-
-
-def out_time(description: str, *, nullable: bool = False) -> ma.fields.DateTime:
-    return ma.fields.DateTime(
-        required=True, allow_none=nullable, metadata={"description": description}
-    )
+out_num = partial(out_field, ma.fields.Float)
+out_int = partial(out_field, ma.fields.Integer)
+out_str = partial(out_field, ma.fields.String)
+out_time = partial(out_field, ma.fields.DateTime)
 
 
 def out_nested(
     schema: type[ma.Schema] | Callable[[], ma.Schema], description: str, **kwargs: Any
 ) -> ma.fields.Nested:
     return ma.fields.Nested(schema, required=True, metadata={"description": description}, **kwargs)
+
+
+def out_list(
+    schema: type[ma.Schema] | Callable[[], ma.Schema], item: str, description: str, **kwargs: Any
+) -> ma.fields.List[Any]:
+    """A response list of ``schema`` objects (each described as ``item``), present in every
+    answer."""
+    return ma.fields.List(
+        out_nested(schema, item), required=True, metadata={"description": description}, **kwargs
+    )

@@ -18,7 +18,7 @@ from models.findings import (
     RESTS_ON_SHARE,
     TROUGH_DENSITY,
 )
-from service.http.schemas.base import StrictSchema, one_of, out_int, out_nested, out_num, out_str
+from service.http.schemas.base import StrictSchema, one_of, out_int, out_list, out_num, out_str
 
 __all__ = ["FINDING_KINDS", "SUMMARY_KINDS", "FigureSchema", "FindingSchema", "SummarySchema"]
 
@@ -85,9 +85,9 @@ class FindingSchema(StrictSchema):
         ma.fields.Integer(), required=True,
         metadata={"description": "Indices of the claims the finding cites."},
     )
-    figures = ma.fields.List(
-        out_nested(FigureSchema, "A number."), required=True,
-        metadata={"description": "Every number the finding prints, with its source field."},
+    figures = out_list(
+        FigureSchema, "A number.",
+        "Every number the finding prints, with its source field.",
     )
     text = out_str("The finding's sentence; the explanation is these sentences in order.")
     side = out_str("Bound findings: at_least or at_most.", nullable=True)
@@ -127,7 +127,4 @@ class SummarySchema(StrictSchema):
         required=True,
     )
     text = out_str("The headline words, e.g. \"About 1,600 soldiers (90% range 1,100 to 8,900)\".")
-    figures = ma.fields.List(
-        out_nested(FigureSchema, "A number."), required=True,
-        metadata={"description": "The numbers in text."},
-    )
+    figures = out_list(FigureSchema, "A number.", "The numbers in text.")

@@ -11,8 +11,8 @@ library callers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final
 
 import marshmallow as ma
 from marshmallow import validate
@@ -24,12 +24,14 @@ from models.findings import (
 )
 from models.request import DEFAULT_LEVELS, ReconcileRequest
 from service.http.schemas.base import (
+    DataSchema,
     StrictSchema,
     bounded_list,
     level_list,
     one_of,
     optional_str,
     out_int,
+    out_list,
     out_nested,
     out_num,
     out_str,
@@ -51,8 +53,11 @@ METHODS: Final[tuple[str, ...]] = ("auto", "robust", "random_effects", "fixed_ef
 TAU2_METHODS: Final[tuple[str, ...]] = ("DL", "PM", "REML")
 CI_METHODS: Final[tuple[str, ...]] = ("z", "knha")
 
-class SourceSchema(StrictSchema):
+class SourceSchema(DataSchema):
     """A source of claims."""
+
+    # Declared wide: the stored source's create schema loads the same fields as SourceInput.
+    loads_as: ClassVar[Callable[..., Any]] = Source
 
     id = ma.fields.String(
         required=True,
@@ -78,9 +83,6 @@ class SourceSchema(StrictSchema):
         },
     )
 
-    @ma.post_load
-    def make_source(self, data: dict[str, Any], **kwargs: Any) -> Source:
-        return Source(**data)
 
 
 class ClaimSchema(ClaimFields):
@@ -293,15 +295,10 @@ class EstimateSchema(StrictSchema):
             "(docs/model.md, 'Bounds alone'); it assumes they hold.")})
     p_bounds_hold = out_num("With basis 'bounds': the chance, by the grades and hedges of the "
                             "bounds kept, that all of them hold; null otherwise.", nullable=True)
-    intervals = ma.fields.List(
-        out_nested(IntervalSchema, "An interval."),
-        required=True,
-        metadata={
-            "description": (
-                "One per requested level, in request order: equal-tailed credible intervals "
-                "(robust) or confidence intervals (pooling)."
-            )
-        },
+    intervals = out_list(
+        IntervalSchema, "An interval.",
+        "One per requested level, in request order: equal-tailed credible intervals "
+        "(robust) or confidence intervals (pooling).",
     )
     se = out_num(
         "Standard error of the pooled mean on the working scale; null for robust.", nullable=True
@@ -381,10 +378,9 @@ class DisagreementSchema(StrictSchema):
         required=True,
         metadata={"description": "True when at least one pair conflicts or a claim is an outlier."},
     )
-    conflicts = ma.fields.List(
-        out_nested(ConflictSchema, "A conflicting pair."),
-        required=True,
-        metadata={"description": "Pairs of claims that cannot both be right."},
+    conflicts = out_list(
+        ConflictSchema, "A conflicting pair.",
+        "Pairs of claims that cannot both be right.",
     )
     clusters = ma.fields.List(
         ma.fields.List(ma.fields.Integer()),
@@ -437,8 +433,7 @@ class MomentSchema(StrictSchema):
     total = ma.fields.Boolean(required=True, metadata={
         "description": "True for the eventual total, false for the level on date."})
     value = out_num("Median of the level on date (or of the total), in the quantity's units.")
-    intervals = ma.fields.List(out_nested(IntervalSchema, "An interval."), required=True,
-                               metadata={"description": "One per requested level, in order."})
+    intervals = out_list(IntervalSchema, "An interval.", "One per requested level, in order.")
     claims = ma.fields.List(ma.fields.Integer(), required=True, metadata={
         "description": "The claims that speak of this moment directly (request indices)."})
 
@@ -447,9 +442,10 @@ class TimeSchema(StrictSchema):
     dynamics = out_str("How the quantity moves: cumulative or drifting.")
     at = ma.fields.Date(required=True, allow_none=True, metadata={
         "description": "The date of estimate (null when no claim is dated)."})
-    trajectory = ma.fields.List(out_nested(MomentSchema, "The level on one date."), required=True,
-                                metadata={"description": "The level on every claim date and "
-                                                         "on at, in time order."})
+    trajectory = out_list(
+        MomentSchema, "The level on one date.",
+        "The level on every claim date and on at, in time order.",
+    )
     total = out_nested(MomentSchema, "The eventual total; null when no claim speaks of it.",
                        allow_none=True)
     drift = out_num("Standard deviation of the change over one day on the working scale.")
@@ -465,15 +461,13 @@ class ReconcileResponseSchema(StrictSchema):
     method = out_str("The method used: robust, random_effects or fixed_effect.")
     scale = out_str("The working scale used: log or linear.")
     estimate = out_nested(EstimateSchema, "The reconciled value and its intervals.")
-    claims = ma.fields.List(
-        out_nested(ClaimResultSchema, "One claim."),
-        required=True,
-        metadata={"description": "What each claim did to the estimate, in request order."},
+    claims = out_list(
+        ClaimResultSchema, "One claim.",
+        "What each claim did to the estimate, in request order.",
     )
-    sources = ma.fields.List(
-        out_nested(SourceResultSchema, "One source."),
-        required=True,
-        metadata={"description": "The credibility each source was used with."},
+    sources = out_list(
+        SourceResultSchema, "One source.",
+        "The credibility each source was used with.",
     )
     disagreement = out_nested(DisagreementSchema, "How much the claims disagree.")
     heterogeneity = out_nested(
@@ -484,20 +478,17 @@ class ReconcileResponseSchema(StrictSchema):
     prediction = out_nested(
         PredictionSchema, "Prediction interval of a pooling fit; null otherwise.", allow_none=True
     )
-    warnings = ma.fields.List(
-        out_nested(WarningSchema, "One warning."),
-        required=True,
-        metadata={"description": "Legal but suspicious input, e.g. a single claim."},
+    warnings = out_list(
+        WarningSchema, "One warning.",
+        "Legal but suspicious input, e.g. a single claim.",
     )
     summary = out_nested(
         SummarySchema, "The headline; null only for results made without findings.",
         allow_none=True,
     )
-    findings = ma.fields.List(
-        out_nested(FindingSchema, "One finding."),
-        required=True,
-        metadata={"description": "Typed facts, headline first; the explanation is their "
-                                 "sentences in order."},
+    findings = out_list(
+        FindingSchema, "One finding.",
+        "Typed facts, headline first; the explanation is their sentences in order.",
     )
     explanation = out_str("The result in plain words, rendered only from the findings.")
     time = out_nested(TimeSchema, "A moving quantity followed in time (dynamics cumulative or "
@@ -546,8 +537,7 @@ class StoredEstimateSchema(ReconcileResponseSchema):
         allow_none=True,
     )
 
-    claims = ma.fields.List(
-        out_nested(StoredClaimResultSchema, "One stored claim."),
-        required=True,
-        metadata={"description": "What each claim did to the estimate, in the order entered."},
+    claims = out_list(
+        StoredClaimResultSchema, "One stored claim.",
+        "What each claim did to the estimate, in the order entered.",
     )

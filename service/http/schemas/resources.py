@@ -20,6 +20,7 @@ from service.http.pagination import PageQuerySchema, page_schema
 from service.http.schemas.base import (
     MAX_LEVELS,
     OPEN_UNIT,
+    DataSchema,
     StrictSchema,
     one_of,
     optional_str,
@@ -45,7 +46,6 @@ from service.store.inputs import (
     credibility_summary,
 )
 from service.store.orm import (
-    CLAIM_FIELDS,
     ID_LENGTH,
     NAME_LENGTH,
     TEXT_LENGTH,
@@ -75,11 +75,30 @@ def _number(text: str, **kwargs: Any) -> FiniteNumber:
     return FiniteNumber(allow_none=True, **_desc(text), **kwargs)
 
 
+class _StoredSchema(StrictSchema):
+    """Dumps a stored row (or revision): each field is the row's attribute of that name, except
+    those :meth:`derived` gives."""
+
+    def derived(self, row: Any) -> dict[str, Any]:
+        """The fields that are not plain attributes of ``row``, by name."""
+        return {}
+
+    @ma.pre_dump
+    def read_row(self, row: Any, **kwargs: Any) -> dict[str, Any]:
+        derived = self.derived(row)
+        return {
+            name: derived[name] if name in derived else getattr(row, name)
+            for name in self.dump_fields
+        }
+
+
 # --- Sources ------------------------------------------------------------------------------------
 
 
 class SourceCreateSchema(SourceSchema):
     """Body of ``POST /v1/sources``."""
+
+    loads_as = SourceInput
 
     id = ma.fields.String(
         required=True,
@@ -97,9 +116,6 @@ class SourceCreateSchema(SourceSchema):
         ),
     )
 
-    @ma.post_load
-    def make_source(self, data: dict[str, Any], **kwargs: Any) -> SourceInput:
-        return SourceInput(**data)
 
 
 class SourcePatchSchema(StrictSchema):
@@ -187,7 +203,7 @@ class CredibilitySchema(StrictSchema):
     )
 
 
-class SourceOutSchema(StrictSchema):
+class SourceOutSchema(_StoredSchema):
     """A stored source."""
 
     id = out_str("The source's id.")
@@ -205,19 +221,11 @@ class SourceOutSchema(StrictSchema):
     updated_at = out_time("When it last changed.")
     updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def add_credibility(self, source: Source, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "id": source.id, "name": source.name, "type": source.type,
-            "reliability": source.reliability,
-            "credibility": credibility_summary(source, learning_state()),
-            "version": source.version, "created_at": source.created_at,
-            "created_by": source.created_by, "updated_at": source.updated_at,
-            "updated_by": source.updated_by,
-        }
+    def derived(self, source: Source) -> dict[str, Any]:
+        return {"credibility": credibility_summary(source, learning_state())}
 
 
-class SourceRevisionSchema(StrictSchema):
+class SourceRevisionSchema(_StoredSchema):
     """A source as it was after one change."""
 
     version = out_int("The version this change produced.")
@@ -230,14 +238,9 @@ class SourceRevisionSchema(StrictSchema):
     recorded_at = out_time("When the change was made.")
     recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def add_reliability(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
-        reliability = revision.grade if revision.grade is not None else revision.reliability_number
-        return {
-            "version": revision.version, "action": revision.action, "name": revision.name,
-            "type": revision.type, "reliability": reliability,
-            "recorded_at": revision.recorded_at, "recorded_by": revision.recorded_by,
-        }
+    def derived(self, revision: Any) -> dict[str, Any]:
+        grade = revision.grade
+        return {"reliability": grade if grade is not None else revision.reliability_number}
 
 
 class SourceListQuery(PageQuerySchema):
@@ -254,8 +257,10 @@ SourceHistorySchema = page_schema(SourceRevisionSchema, "SourceRevisionPageSchem
 # --- Questions ----------------------------------------------------------------------------------
 
 
-class QuestionCreateSchema(StrictSchema):
+class QuestionCreateSchema(DataSchema):
     """Body of ``POST /v1/questions``."""
+
+    loads_as = QuestionInput
 
     title = ma.fields.String(
         required=True,
@@ -279,9 +284,6 @@ class QuestionCreateSchema(StrictSchema):
         load_default="static",
     )
 
-    @ma.post_load
-    def make_question(self, data: dict[str, Any], **kwargs: Any) -> QuestionInput:
-        return QuestionInput(**data)
 
 
 class QuestionPatchSchema(StrictSchema):
@@ -295,8 +297,10 @@ class QuestionPatchSchema(StrictSchema):
     dynamics = one_of(DYNAMICS_NAMES, "How the quantity moves in time.")
 
 
-class ResolutionSchema(StrictSchema):
+class ResolutionSchema(DataSchema):
     """Body of ``POST /v1/questions/{id}/resolution``: the true value, once known."""
+
+    loads_as = ResolutionInput
 
     value = FiniteNumber(required=True, **_desc("The true value, in the question's unit."))
     date = ma.fields.Date(
@@ -307,9 +311,6 @@ class ResolutionSchema(StrictSchema):
         **_desc("Where the true value comes from (a report, a URL)."),
     )
 
-    @ma.post_load
-    def make_resolution(self, data: dict[str, Any], **kwargs: Any) -> ResolutionInput:
-        return ResolutionInput(**data)
 
 
 class ResolutionOutSchema(StrictSchema):
@@ -329,7 +330,7 @@ def _resolution(state: Question | QuestionRevision) -> dict[str, Any] | None:
     }
 
 
-class QuestionOutSchema(StrictSchema):
+class QuestionOutSchema(_StoredSchema):
     """A stored question."""
 
     id = out_int("The question's id.")
@@ -350,19 +351,11 @@ class QuestionOutSchema(StrictSchema):
     updated_at = out_time("When it last changed.")
     updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def add_resolution(self, question: Question, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "id": question.id, "title": question.title, "unit": question.unit,
-            "scale": question.scale, "dynamics": question.dynamics, "status": question.status,
-            "resolution": _resolution(question), "resolved_at": question.resolved_at,
-            "resolved_by": question.resolved_by, "version": question.version,
-            "created_at": question.created_at, "created_by": question.created_by,
-            "updated_at": question.updated_at, "updated_by": question.updated_by,
-        }
+    def derived(self, question: Question) -> dict[str, Any]:
+        return {"resolution": _resolution(question)}
 
 
-class QuestionRevisionSchema(StrictSchema):
+class QuestionRevisionSchema(_StoredSchema):
     """A question as it was after one change."""
 
     version = out_int("The version this change produced.")
@@ -378,15 +371,8 @@ class QuestionRevisionSchema(StrictSchema):
     recorded_at = out_time("When the change was made.")
     recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def add_resolution(self, revision: QuestionRevision, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "version": revision.version, "action": revision.action, "title": revision.title,
-            "unit": revision.unit, "scale": revision.scale, "dynamics": revision.dynamics,
-            "status": revision.status,
-            "resolution": _resolution(revision), "recorded_at": revision.recorded_at,
-            "recorded_by": revision.recorded_by,
-        }
+    def derived(self, revision: QuestionRevision) -> dict[str, Any]:
+        return {"resolution": _resolution(revision)}
 
 
 class QuestionListQuery(PageQuerySchema):
@@ -438,12 +424,11 @@ class EstimateQuery(StrictSchema):
 # --- Claims -------------------------------------------------------------------------------------
 
 
-class ClaimCreateSchema(ClaimFields):
+class ClaimCreateSchema(ClaimFields, DataSchema):
     """Body of ``POST /v1/questions/{id}/claims``: one claim, as in ``/v1/reconcile``."""
 
-    @ma.post_load
-    def make_claim(self, data: dict[str, Any], **kwargs: Any) -> ClaimInput:
-        return ClaimInput(**data)
+    loads_as = ClaimInput
+
 
 
 class ClaimPatchSchema(ClaimChanges):
@@ -465,8 +450,9 @@ class RetractSchema(StrictSchema):
     )
 
 
-class _ClaimOut(StoredClaimFields):
-    """A claim's fields as stored, plus whether it was retracted."""
+class _ClaimOut(StoredClaimFields, _StoredSchema):
+    """A claim's fields as stored, plus whether it was retracted. The store keeps the source's
+    id as ``source_id``."""
 
     retracted = ma.fields.Boolean(
         required=True, **_desc("Retracted claims no longer count but stay listed.")
@@ -488,9 +474,8 @@ class ClaimOutSchema(_ClaimOut, _ClaimIdentityOut):
     updated_at = out_time("When it last changed.")
     updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def rename(self, claim: Any, **kwargs: Any) -> dict[str, Any]:
-        return {name: getattr(claim, attribute) for name, attribute in _CLAIM_OUT.items()}
+    def derived(self, claim: Any) -> dict[str, Any]:
+        return {"question": claim.question_id, "source": claim.source_id}
 
 
 class ClaimRevisionSchema(_ClaimOut):
@@ -502,22 +487,8 @@ class ClaimRevisionSchema(_ClaimOut):
     recorded_at = out_time("When the change was made.")
     recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def rename(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
-        return {name: getattr(revision, attribute) for name, attribute in _REVISION_OUT.items()}
-
-
-#: Output name → stored attribute: the store keeps the source's id as ``source_id``.
-_FIELDS_OUT: Final = {"source" if name == "source_id" else name: name for name in CLAIM_FIELDS}
-_CLAIM_OUT: Final = {
-    "id": "id", "question": "question_id", **_FIELDS_OUT, "version": "version",
-    "entered_at": "entered_at", "entered_by": "entered_by", "updated_at": "updated_at",
-    "updated_by": "updated_by",
-}
-_REVISION_OUT: Final = {
-    **_FIELDS_OUT, "version": "version", "action": "action", "reason": "reason",
-    "recorded_at": "recorded_at", "recorded_by": "recorded_by",
-}
+    def derived(self, revision: Any) -> dict[str, Any]:
+        return {"source": revision.source_id}
 
 
 class ClaimListQuery(PageQuerySchema):
