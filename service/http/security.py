@@ -56,7 +56,7 @@ CORS_MAX_AGE: Final = "600"
 def check_write_rate(key_id: str) -> None:
     """Take a write token for the key ``key_id``; 429 problem with Retry-After when none is left."""
     from service.http.database import get_repository
-    from service.http.problems import TooManyRequests
+    from service.http.problems import Problem
 
     limit: RateLimit | None = current_app.config["WRITE_RATE_LIMIT"]
     if limit is None:
@@ -64,7 +64,8 @@ def check_write_rate(key_id: str) -> None:
     wait = get_repository().take_write_token(key_id, limit)
     if wait > 0:
         retry = max(1, math.ceil(wait))
-        raise TooManyRequests(
+        raise Problem(
+            429,
             f"Too many writes with this API key: the limit is {limit.count} per "
             f"{limit.period:g} seconds (WRITE_RATE_LIMIT). Retry in {retry} s.",
             headers={"Retry-After": str(retry)},
