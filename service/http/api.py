@@ -50,6 +50,7 @@ __all__ = [
     "IdConverter",
     "JSONBodyParser",
     "StrictJSONProvider",
+    "compose",
     "register_openapi_extras",
 ]
 
@@ -110,6 +111,17 @@ DEFAULT_ERROR: Final = "DefaultError"
 MAX_ID: Final = 2**31 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """The decorators as one, applied as if stacked in this order (the first outermost)."""
+
+    def decorator(func: F) -> F:
+        for decorate in reversed(decorators):
+            func = decorate(func)
+        return func
+
+    return decorator
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -220,6 +232,16 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         """As flask-smorest's ``doc`` (extra OpenAPI members: security, parameters)."""
         decorator: Callable[[F], F] = super().doc(**kwargs)
         return decorator
+
+    def computes(self, body: Any, out: Any) -> Callable[[F], F]:
+        """A computation on a JSON ``body``, answered through ``out``; nothing is stored.
+
+        Its problems: a body that is not JSON (400), too large (413) or of another media type
+        (415); the schema's 422 comes with :meth:`arguments`; 500.
+        """
+        return compose(
+            self.arguments(body), self.response(200, out), self.problems(400, 413, 415, 500)
+        )
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document the problem responses ``statuses`` of a view."""

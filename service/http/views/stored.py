@@ -22,7 +22,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from flask import url_for
 
-from service.http.api import Blueprint
+from service.http.api import Blueprint, compose
 from service.http.auth import SECURITY, guard
 from service.http.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header
 from service.http.links import CREATED_HEADERS
@@ -61,15 +61,6 @@ def created(resource: V, endpoint: str, **values: Any) -> tuple[V, Headers]:
     return resource, {**etag_header(resource.version), "Location": url_for(endpoint, **values)}
 
 
-def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    def decorator(func: F) -> F:
-        for decorate in reversed(decorators):
-            func = decorate(func)
-        return func
-
-    return decorator
-
-
 class StoredBlueprint(Blueprint):
     """A blueprint of stored resources: its requests pass :func:`~service.http.auth.guard`."""
 
@@ -80,7 +71,7 @@ class StoredBlueprint(Blueprint):
     def gets(self, query: Any, out: Any, *problems: int) -> Callable[[F], F]:
         """A GET with ``query`` from the query string (a page, an as-of), answered through
         ``out``."""
-        return _compose(
+        return compose(
             self.arguments(query, **QUERY),
             self.response(200, out),
             self.problems(*_ANY, *problems),
@@ -88,14 +79,14 @@ class StoredBlueprint(Blueprint):
 
     def reads(self, out: Any, *problems: int) -> Callable[[F], F]:
         """A read of one resource, answered through ``out`` with its ``ETag``."""
-        return _compose(
+        return compose(
             self.response(200, out, headers={"ETag": ETAG_HEADER}),
             self.problems(*_ANY, 404, *problems),
         )
 
     def creates(self, body: Any, out: Any, *problems: int) -> Callable[[F], F]:
         """A create from ``body``: 201 through ``out`` with ``ETag`` and ``Location``."""
-        return _compose(
+        return compose(
             self.arguments(body),
             self.response(201, out, headers=CREATED_HEADERS),
             self.doc(security=SECURITY),
@@ -105,7 +96,7 @@ class StoredBlueprint(Blueprint):
     def changes(self, body: Any, out: Any, *problems: int) -> Callable[[F], F]:
         """A change from ``body`` under ``If-Match``, answered through ``out`` with the new
         ``ETag``."""
-        return _compose(
+        return compose(
             self.arguments(body),
             self.response(200, out, headers={"ETag": ETAG_HEADER}),
             self.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER]),
