@@ -2,7 +2,9 @@
 
 Request schemas load JSON into the core's frozen dataclasses (:class:`models.claims.Claim`,
 :class:`models.claims.Source`) and a small :class:`ReconcileRequest`; response schemas dump
-the plain dicts built by :mod:`service.http.mapping`. Every schema refuses unknown keys.
+the plain dicts built by :mod:`service.http.mapping`; the findings and the headline they hold
+are declared in :mod:`service.http.schemas.findings`. Every schema refuses unknown keys, and the
+field builders they share are in :mod:`service.http.schemas.base`.
 
 A claim's fields and kind rules are declared once, in :mod:`service.http.schemas.claim` (which
 takes the kind rules from :data:`models.claims.KIND_NUMBERS`); the core re-checks them for

@@ -3,16 +3,17 @@
 Each stored resource is read, listed, created and changed the same way over HTTP, so the
 decorators of those operations are declared once here, with the problems each can answer:
 
-* every route needs an API key for writes (:func:`service.http.auth.guard`): 401, and 429
-  when the key has used up its writes;
-* a create or change has a JSON body (400, 413, 415) and needs the key (:data:`SECURITY`);
+* every route passes :func:`service.http.auth.guard`: 401 without a valid key where one is
+  needed;
+* a create or change has a JSON body (400, 413, 415), needs a key (its ``security``) and
+  answers 429 when the key has used up its writes;
 * a change to an existing resource needs ``If-Match`` (428 without it, 412 when stale) and
   answers the new ``ETag``; a create answers ``ETag`` and ``Location`` with its 201;
 * a read of one resource answers its ``ETag``;
 * every route can meet an unexpected error (500) or an unreachable database (503).
 
 A view adds the statuses of its own (404 when its path names a resource, 409 for a
-conflict) and stays the three lines STYLE.md asks for.
+conflict) and keeps to the few lines of loading, one repository call and answering.
 """
 
 from __future__ import annotations
