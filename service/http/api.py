@@ -50,66 +50,74 @@ __all__ = [
     "IdConverter",
     "JSONBodyParser",
     "StrictJSONProvider",
+    "compose",
+    "response_name",
     "register_openapi_extras",
 ]
 
-#: Component responses for errors, by status: (component name, description).
-ERROR_RESPONSES: Final[dict[int, tuple[str, str]]] = {
-    400: ("MalformedJSON", "The body is empty or not valid JSON."),
+#: When each error status is answered: the description of its component response, which is named
+#: after the status phrase (:func:`response_name`).
+ERROR_RESPONSES: Final[dict[int, str]] = {
+    400: "The body is empty or not valid JSON.",
     401: (
-        "Unauthorized",
-        "No API key, or one that is unknown or revoked: send Authorization: Bearer <key> "
-        "(the response carries WWW-Authenticate: Bearer).",
+        "No API key, or one that is unknown or revoked: send Authorization: Bearer <key> (the "
+        "response carries WWW-Authenticate: Bearer)."
     ),
-    404: ("NotFound", "No such resource."),
-    405: ("MethodNotAllowed", "The method is not allowed; see the Allow header."),
-    406: (
-        "NotAcceptable",
-        "No representation matches the Accept header (or the format asked for).",
-    ),
-    413: ("ContentTooLarge", "The body is larger than MAX_CONTENT_LENGTH bytes."),
-    409: (
-        "Conflict",
-        "The request contradicts what is stored (a duplicate id, a retracted claim).",
-    ),
+    404: "No such resource.",
+    405: "The method is not allowed; see the Allow header.",
+    406: "No representation matches the Accept header (or the format asked for).",
+    413: "The body is larger than MAX_CONTENT_LENGTH bytes.",
+    409: "The request contradicts what is stored (a duplicate id, a retracted claim).",
     412: (
-        "PreconditionFailed",
-        "If-Match names a version that is no longer current; the response's ETag is the "
-        "current one.",
+        "If-Match names a version that is no longer current; the response's ETag is the current "
+        "one."
     ),
-    414: (
-        "URITooLong",
-        "The request target (path and query string) is longer than MAX_URI_LENGTH bytes.",
-    ),
-    415: ("UnsupportedMediaType", "The body is not sent as application/json."),
+    414: "The request target (path and query string) is longer than MAX_URI_LENGTH bytes.",
+    415: "The body is not sent as application/json.",
     422: (
-        "ValidationError",
-        "The body does not match the schema, or the statistical core refused it; `errors` "
-        "maps each bad field's dotted path to its messages.",
+        "The body does not match the schema, or the statistical core refused it; `errors` maps "
+        "each bad field's dotted path to its messages."
     ),
-    428: (
-        "PreconditionRequired",
-        "A change to an existing resource was sent without If-Match.",
-    ),
+    428: "A change to an existing resource was sent without If-Match.",
     431: (
-        "RequestHeaderFieldsTooLarge",
         "More header fields than MAX_HEADER_FIELDS, or a header section larger than "
-        "MAX_HEADER_BYTES bytes.",
+        "MAX_HEADER_BYTES bytes."
     ),
     429: (
-        "TooManyRequests",
-        "This API key has used up its writes for now (WRITE_RATE_LIMIT); Retry-After says "
-        "in how many seconds to try again.",
+        "This API key has used up its writes for now (WRITE_RATE_LIMIT); Retry-After says in how "
+        "many seconds to try again."
     ),
-    500: ("InternalServerError", "Unexpected server error (logged; no details are returned)."),
-    503: ("ServiceUnavailable", "The database cannot be reached."),
+    500: "Unexpected server error (logged; no details are returned).",
+    503: "The database cannot be reached.",
 }
+#: Component names that say more than the status phrase.
+_RESPONSE_NAMES: Final = {400: "MalformedJSON", 422: "ValidationError"}
 DEFAULT_ERROR: Final = "DefaultError"
+
+
+def response_name(status: int) -> str:
+    """The name of the component response of error ``status``: its phrase in CamelCase
+    (``URITooLong``), fixed whatever the Python version (``http.HTTPStatus(422).name`` changed
+    in 3.13)."""
+    return _RESPONSE_NAMES.get(status) or phrase(status).replace(" ", "")
+
+
 #: Largest id a path may name: PostgreSQL's INTEGER, the type of every id column. A larger
 #: number matches no route (404) instead of overflowing the database driver (a 500 before).
 MAX_ID: Final = 2**31 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """The decorators as one, applied as if stacked in this order (the first outermost)."""
+
+    def decorator(func: F) -> F:
+        for decorate in reversed(decorators):
+            func = decorate(func)
+        return func
+
+    return decorator
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -211,7 +219,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             wrapped: F = decorate(func)
             responses = getattr(wrapped, "_apidoc")["arguments"]["responses"]  # noqa: B009
             for status in list(responses):
-                responses[status] = ERROR_RESPONSES[int(status)][0]
+                responses[status] = response_name(int(status))
             return wrapped
 
         return decorator
@@ -221,12 +229,22 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         decorator: Callable[[F], F] = super().doc(**kwargs)
         return decorator
 
+    def computes(self, body: Any, out: Any) -> Callable[[F], F]:
+        """A computation on a JSON ``body``, answered through ``out``; nothing is stored.
+
+        Its problems: a body that is not JSON (400), too large (413) or of another media type
+        (415); the schema's 422 comes with :meth:`arguments`; 500.
+        """
+        return compose(
+            self.arguments(body), self.response(200, out), self.problems(400, 413, 415, 500)
+        )
+
     def problems(self, *statuses: int) -> Callable[[F], F]:
         """Document the problem responses ``statuses`` of a view."""
 
         def decorator(func: F) -> F:
             for status in statuses:
-                func = self.alt_response(status, ERROR_RESPONSES[status][0])(func)
+                func = self.alt_response(status, response_name(status))(func)
             return func
 
         return decorator
@@ -273,8 +291,8 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
             prepare_response(response, self.spec, PROBLEM_MIMETYPE)
             self.spec.components.response(name, response, lazy=True)
 
-        for status, (name, description) in ERROR_RESPONSES.items():
-            register(name, f"{phrase(status)}: {description}")
+        for status, description in ERROR_RESPONSES.items():
+            register(response_name(status), f"{phrase(status)}: {description}")
         register(DEFAULT_ERROR, "Any other error, as an RFC 9457 problem document.")
 
 

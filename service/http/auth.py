@@ -21,7 +21,7 @@ from flask import current_app, g, request
 
 from service.http import security
 from service.http.database import get_database
-from service.http.problems import Unauthorized
+from service.http.problems import Problem
 from service.store import keys
 from service.store.repository import Repository
 
@@ -43,9 +43,9 @@ REALM: Final = 'Bearer realm="triangulate"'
 _CACHE: Final = "triangulate.verified_keys"
 
 
-def _refuse(detail: str, *, invalid: bool) -> Unauthorized:
+def _refuse(detail: str, *, invalid: bool) -> Problem:
     challenge = f'{REALM}, error="invalid_token"' if invalid else REALM
-    return Unauthorized(detail, headers={"WWW-Authenticate": challenge})
+    return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
 def authenticate() -> str:

@@ -12,7 +12,9 @@ invalid JSON.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from models.findings import Figure, Finding, Summary
@@ -20,10 +22,8 @@ from models.result import (
     ClaimAssessment,
     Disagreement,
     Estimate,
-    Heterogeneity,
     Interval,
     Moment,
-    PredictionInterval,
     ReconcileResult,
     SourceUse,
     TimeView,
@@ -143,30 +143,20 @@ def _disagreement(d: Disagreement) -> dict[str, Any]:
     }
 
 
-def _heterogeneity(h: Heterogeneity | None) -> dict[str, Any] | None:
-    if h is None:
-        return None
-    return {
-        "tau2": float(h.tau2),
-        "tau": float(h.tau),
-        "i2": float(h.i2),
-        "h2": float(h.h2),
-        "q": float(h.q),
-        "q_df": int(h.q_df),
-        "q_pvalue": float(h.q_pvalue),
-        "convention": h.convention,
-    }
+def _scalar(value: Any) -> Any:
+    """A number as a Python ``int`` or ``float`` (numpy's register as Integral and Real)."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
 
 
-def _prediction(p: PredictionInterval | None) -> dict[str, Any] | None:
-    if p is None:
+def _flat(record: Any | None) -> dict[str, Any] | None:
+    """A flat record of the core (numbers and words, or None) as a dict of Python values."""
+    if record is None:
         return None
-    return {
-        "level": float(p.level),
-        "low": float(p.low),
-        "high": float(p.high),
-        "convention": p.convention,
-    }
+    return {field.name: _scalar(getattr(record, field.name)) for field in fields(record)}
 
 
 def _interval(i: Interval) -> dict[str, Any]:
@@ -219,8 +209,8 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
         "claims": [_claim(body, a) for a in claims],
         "sources": [_source(names, use) for use in result.sources],
         "disagreement": _disagreement(result.disagreement),
-        "heterogeneity": _heterogeneity(result.heterogeneity),
-        "prediction": _prediction(result.prediction),
+        "heterogeneity": _flat(result.heterogeneity),
+        "prediction": _flat(result.prediction),
         "warnings": [
             {"code": w.code, "message": w.message, "claims": [int(i) for i in w.claims]}
             for w in result.warnings

@@ -49,16 +49,10 @@ from service.store import errors as store
 __all__ = [
     "PROBLEM_BASE",
     "PROBLEM_MIMETYPE",
-    "Conflict",
     "Invalid",
     "MalformedJSON",
-    "NotFound",
     "NotJSON",
-    "PreconditionFailed",
-    "PreconditionRequired",
     "Problem",
-    "TooManyRequests",
-    "Unauthorized",
     "ProblemSchema",
     "flatten_messages",
     "problem_response",
@@ -116,77 +110,40 @@ class NotJSON(UnsupportedMediaType):
 
 
 class Problem(HTTPException):
-    """Base class: an HTTP error with a sentence for ``detail``.
+    """An HTTP error of status ``status`` with a sentence for ``detail``.
 
     Parameters
     ----------
+    status : int
+        The HTTP status; :data:`service.http.api.ERROR_RESPONSES` says when each is answered.
     detail : str
         The problem's ``detail``.
     errors : mapping, optional
         Field path → messages (a 422 names the fields this way).
     headers : mapping, optional
-        Extra response headers (``WWW-Authenticate``, ``ETag``).
+        Extra response headers (``WWW-Authenticate``, ``ETag``, ``Retry-After``).
     """
-
-    code = 500
 
     def __init__(
         self,
+        status: int,
         detail: str,
         *,
         errors: Mapping[str, list[str]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail)
+        self.code = status
         self.data: dict[str, Any] = {"message": detail, "headers": dict(headers or {})}
         if errors is not None:
             self.data["errors"] = dict(errors)
 
 
-class NotFound(Problem):
-    """404: no resource with this id."""
-
-    code = 404
-
-
-class Unauthorized(Problem):
-    """401: no API key, or one that is unknown or revoked."""
-
-    code = 401
-
-
-class TooManyRequests(Problem):
-    """429: the API key has used up its writes for now (``WRITE_RATE_LIMIT``)."""
-
-    code = 429
-
-
-class Conflict(Problem):
-    """409: the request contradicts the stored state (a duplicate id, an edit of a retracted
-    claim)."""
-
-    code = 409
-
-
-class PreconditionFailed(Problem):
-    """412: ``If-Match`` names a version that is no longer current."""
-
-    code = 412
-
-
-class PreconditionRequired(Problem):
-    """428: a change to an existing resource sent without ``If-Match``."""
-
-    code = 428
-
-
 class Invalid(Problem):
     """422: the body (or a query parameter) is well-formed but cannot be accepted."""
 
-    code = 422
-
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"Invalid {field}: {message}", errors={field: [message]})
+        super().__init__(422, f"Invalid {field}: {message}", errors={field: [message]})
 
 
 # --- Documentation schemas --------------------------------------------------------------------
@@ -408,12 +365,12 @@ def handle_reconcile_error(error: ReconcileError) -> Response:
     )
 
 
-#: The answer to each of the store's domain errors.
-_STORE_PROBLEMS: Final[dict[type[store.StoreError], type[Problem]]] = {
-    store.NotFound: NotFound,
-    store.Conflict: Conflict,
-    store.VersionRequired: PreconditionRequired,
-    store.StaleVersion: PreconditionFailed,
+#: The status answering each of the store's domain errors (another one is a conflict).
+_STORE_STATUSES: Final[dict[type[store.StoreError], int]] = {
+    store.NotFound: 404,
+    store.Conflict: 409,
+    store.VersionRequired: 428,
+    store.StaleVersion: 412,
 }
 
 
@@ -422,8 +379,8 @@ def handle_store_error(error: store.StoreError) -> Response:
     if isinstance(error, store.Invalid):
         return handle_http_exception(Invalid(error.field, error.message))
     headers = {} if error.version is None else {"ETag": f'"{error.version}"'}
-    problem = _STORE_PROBLEMS.get(type(error), Conflict)
-    return handle_http_exception(problem(error.detail, headers=headers))
+    status = _STORE_STATUSES.get(type(error), 409)
+    return handle_http_exception(Problem(status, error.detail, headers=headers))
 
 
 def handle_database_unavailable(error: BaseException) -> Response:

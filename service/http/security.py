@@ -45,18 +45,27 @@ __all__ = [
 
 DEFAULT_CSP: Final = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP: Final = "frame-ancestors 'none'"
+#: Headers of every response, unless the view set its own.
+SECURITY_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 #: Response headers a cross-origin script may read.
 CORS_EXPOSED: Final = "ETag, Location, Retry-After, X-Request-ID, WWW-Authenticate"
-#: Request headers a cross-origin script may send.
-CORS_ALLOWED_HEADERS: Final = "Authorization, Content-Type, If-Match, X-Request-ID, Accept"
-CORS_METHODS: Final = "GET, HEAD, POST, PATCH, OPTIONS"
-CORS_MAX_AGE: Final = "600"
+#: The answer to a preflight from a listed origin: the methods and request headers a
+#: cross-origin script may send, and for how many seconds the browser may remember it.
+PREFLIGHT_HEADERS: Final = {
+    "Access-Control-Allow-Methods": "GET, HEAD, POST, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, X-Request-ID, Accept",
+    "Access-Control-Max-Age": "600",
+}
 
 
 def check_write_rate(key_id: str) -> None:
     """Take a write token for the key ``key_id``; 429 problem with Retry-After when none is left."""
     from service.http.database import get_repository
-    from service.http.problems import TooManyRequests
+    from service.http.problems import Problem
 
     limit: RateLimit | None = current_app.config["WRITE_RATE_LIMIT"]
     if limit is None:
@@ -64,7 +73,8 @@ def check_write_rate(key_id: str) -> None:
     wait = get_repository().take_write_token(key_id, limit)
     if wait > 0:
         retry = max(1, math.ceil(wait))
-        raise TooManyRequests(
+        raise Problem(
+            429,
             f"Too many writes with this API key: the limit is {limit.count} per "
             f"{limit.period:g} seconds (WRITE_RATE_LIMIT). Retry in {retry} s.",
             headers={"Retry-After": str(retry)},
@@ -77,18 +87,13 @@ def _preflight() -> Response | None:
     origin = request.headers.get("Origin")
     if origin is None or origin not in current_app.config["CORS_ORIGINS"]:
         return None  # Flask's automatic OPTIONS answer, without CORS headers: refused.
-    response = Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-    response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
-    response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
-    return response
+    return Response(status=204, headers=PREFLIGHT_HEADERS)
 
 
 def _decorate(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
     if "Content-Security-Policy" not in headers:
         docs = request.path == "/docs" or request.path.startswith("/docs/")
         headers["Content-Security-Policy"] = DOCS_CSP if docs else DEFAULT_CSP

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -26,10 +25,8 @@ from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from service import create_app
-from service.config import SETTINGS, defaults
+from tests.http.live import fresh_app, serving
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 ARTIFACTS: Final = ROOT / "artifacts" / "browser"
@@ -62,26 +59,16 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """The service's app at default settings on a fresh DATA_DIR (whatever the environment)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for setting in SETTINGS:
-            patch.delenv(setting.name, raising=False)
-        data_dir = tmp_path_factory.mktemp("browser-data")
-        yield create_app({**defaults(), "DATA_DIR": str(data_dir)})
+    return fresh_app(tmp_path_factory.mktemp("browser-data"))
 
 
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """Base URL of the service, served in a thread on a free loopback port."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(live_app, "live-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

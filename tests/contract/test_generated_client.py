@@ -24,7 +24,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import typing
 import urllib.request
 from collections.abc import Iterator
@@ -35,13 +34,11 @@ from typing import Any
 
 import pytest
 from openapi_python_client.strings import snake_case
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from service import create_app
-from service.config import SETTINGS, defaults
 from service.http.database import get_database
 from service.store.repository import Repository
 from tests.conftest import TROOP_CASE
+from tests.http.live import fresh_app, serving
 
 PACKAGE = "triangulate_client"
 #: scrypt cost of the test's throw-away key (verification reads it from the stored key).
@@ -69,21 +66,13 @@ class Generated:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """The app at default settings on a fresh DATA_DIR, served in a thread, and an API key."""
-    with pytest.MonkeyPatch.context() as patch:
-        for setting in SETTINGS:
-            patch.delenv(setting.name, raising=False)
-        data_dir = tmp_path_factory.mktemp("client-data")
-        app = create_app({**defaults(), "DATA_DIR": str(data_dir)})
+    app = fresh_app(tmp_path_factory.mktemp("client-data"))
     with app.app_context(), get_database().session() as session:
         key = Repository(session).create_key("generated-client", cost=KEY_COST)
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="client-server", daemon=True)
-    thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.port}", key)
+        with serving(app, "client-server") as base:
+            yield Live(base, key)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with app.app_context():
             get_database().dispose()
 

@@ -14,31 +14,20 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.http.test_findings_api import GRADES, NAMES, _check
+from tests.http.test_findings_api import _check, draw_claim, draw_sources
 
 START = date(2024, 10, 1)
 
 
 @st.composite
 def moving_bodies(draw: st.DrawFn) -> dict[str, Any]:
-    n_sources = draw(st.integers(1, 4))
-    sources = [{"id": f"s{k}", "name": NAMES[k], "reliability": draw(st.sampled_from(GRADES))}
-               for k in range(n_sources)]
-    claims = []
-    for _ in range(draw(st.integers(1, 6))):
-        kind = draw(st.sampled_from(("point", "point", "at_least", "at_most", "range")))
-        claim: dict[str, Any] = {
-            "source": f"s{draw(st.integers(0, n_sources - 1))}", "kind": kind,
-            "hedge": draw(st.sampled_from(("none", "about", "could_be"))),
-            "horizon": draw(st.sampled_from(("level", "level", "total"))),
-            "as_of": (START + timedelta(days=draw(st.integers(0, 60)))).isoformat(),
-        }
-        if kind == "range":
-            low = draw(st.integers(10, 10**6))
-            claim.update(low=low, high=low + draw(st.integers(1, 10**5)))
-        else:
-            claim["value"] = draw(st.integers(10, 10**6))
-        claims.append(claim)
+    sources = draw_sources(draw)
+    dates = st.integers(0, 60).map(lambda days: (START + timedelta(days=days)).isoformat())
+    claims = [
+        draw_claim(draw, len(sources), ("none", "about", "could_be"),
+                   horizon=st.sampled_from(("level", "level", "total")), as_of=dates)
+        for _ in range(draw(st.integers(1, 6)))
+    ]
     return {"sources": sources, "claims": claims, "unit": "people",
             "dynamics": draw(st.sampled_from(("cumulative", "drifting"))),
             "question": "How many people were displaced?"}

@@ -1,10 +1,12 @@
 """What every schema of the contract shares: unknown keys refused, configured list limits, and
-the small field builders the request schemas use."""
+the small field builders of request fields (optional, a choice, a bounded list) and of
+response fields (always present, nullable only when said)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, ClassVar, Final, TypeVar
 
 import marshmallow as ma
 from flask import current_app
@@ -16,11 +18,24 @@ __all__ = [
     "MAX_LEVELS",
     "OPEN_UNIT",
     "ConfiguredMaxItems",
+    "DataSchema",
     "StrictSchema",
+    "bounded_list",
+    "level_list",
     "no_duplicates",
+    "one_of",
     "optional_number",
     "optional_str",
+    "out_field",
+    "out_int",
+    "out_list",
+    "out_nested",
+    "out_num",
+    "out_str",
+    "out_time",
 ]
+
+FieldT = TypeVar("FieldT", bound=ma.fields.Field[Any])
 
 #: At most this many interval levels per request.
 MAX_LEVELS: Final = 10
@@ -40,6 +55,17 @@ class StrictSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class DataSchema(StrictSchema):
+    """A schema whose loaded fields are the keyword arguments of :attr:`loads_as` (a dataclass
+    of the core or the store), which loading returns."""
+
+    loads_as: ClassVar[Callable[..., Any]]
+
+    @ma.post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return self.loads_as(**data)
 
 
 class ConfiguredMaxItems(validate.Validator):
@@ -85,3 +111,80 @@ def optional_number(description: str, **kwargs: Any) -> FiniteNumber:
     )
 
 
+
+
+def one_of(choices: Sequence[str], description: str, **kwargs: Any) -> ma.fields.String:
+    """A string that must be one of ``choices`` (the document lists them as its ``enum``)."""
+    return ma.fields.String(
+        validate=validate.OneOf(choices), metadata={"description": description}, **kwargs
+    )
+
+
+def bounded_list(
+    item: type[ma.Schema], setting: str, noun: str, description: str
+) -> ma.fields.List[Any]:
+    """A required list of ``item`` objects: at least one, at most ``app.config[setting]``."""
+    return ma.fields.List(
+        ma.fields.Nested(item),
+        required=True,
+        validate=[
+            validate.Length(min=1, error=f"At least one {noun.removesuffix('s')} is required."),
+            ConfiguredMaxItems(setting, noun),
+        ],
+        metadata={"description": description},
+    )
+
+
+def level_list(defaults: Sequence[float], description: str) -> ma.fields.List[Any]:
+    """Probabilities of intervals: 1 to :data:`MAX_LEVELS` distinct numbers in (0, 1)."""
+    return ma.fields.List(
+        FiniteNumber(
+            validate=validate.Range(
+                min=0.0,
+                max=1.0,
+                min_inclusive=False,
+                max_inclusive=False,
+                error="Invalid level {input!r}; must lie strictly between 0 and 1.",
+            )
+        ),
+        load_default=lambda: list(defaults),
+        validate=[
+            validate.Length(min=1, max=MAX_LEVELS, error="Give between {min} and {max} levels."),
+            no_duplicates,
+        ],
+        # apispec cannot show a callable load_default
+        metadata={"description": description, "default": list(defaults)},
+    )
+
+
+# Response fields: every one is present in every answer (``required`` in the document), null
+# only where it says so.
+
+
+def out_field(
+    kind: type[FieldT], description: str, *, nullable: bool = False, **kwargs: Any
+) -> FieldT:
+    """A response field of type ``kind``, present in every answer; null only if ``nullable``."""
+    return kind(required=True, allow_none=nullable, metadata={"description": description}, **kwargs)
+
+
+out_num = partial(out_field, ma.fields.Float)
+out_int = partial(out_field, ma.fields.Integer)
+out_str = partial(out_field, ma.fields.String)
+out_time = partial(out_field, ma.fields.DateTime)
+
+
+def out_nested(
+    schema: type[ma.Schema] | Callable[[], ma.Schema], description: str, **kwargs: Any
+) -> ma.fields.Nested:
+    return ma.fields.Nested(schema, required=True, metadata={"description": description}, **kwargs)
+
+
+def out_list(
+    schema: type[ma.Schema] | Callable[[], ma.Schema], item: str, description: str, **kwargs: Any
+) -> ma.fields.List[Any]:
+    """A response list of ``schema`` objects (each described as ``item``), present in every
+    answer."""
+    return ma.fields.List(
+        out_nested(schema, item), required=True, metadata={"description": description}, **kwargs
+    )

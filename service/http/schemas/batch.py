@@ -33,10 +33,17 @@ from models.batch import BatchFit, ClaimTable
 from models.claims import CLAIM_KINDS, HEDGE_NAMES, Source
 from models.credibility import SourceProfile, profile_for
 from models.errors import ReconcileError
-from service.http.schemas.base import MAX_LEVELS, ConfiguredMaxItems, StrictSchema, no_duplicates
+from service.http.schemas.base import (
+    ConfiguredMaxItems,
+    StrictSchema,
+    level_list,
+    one_of,
+    out_int,
+    out_num,
+)
 from service.http.schemas.claim import ClaimFields
 from service.http.schemas.fields import FiniteNumber
-from service.http.schemas.reconcile import SourceSchema
+from service.http.schemas.reconcile import SCALES, SourceSchema
 
 __all__ = [
     "BatchRequest",
@@ -385,21 +392,9 @@ class BatchRequestSchema(StrictSchema):
     columns = ColumnsField(
         metadata={"description": "The claims as parallel arrays (give this or questions)."}
     )
-    levels = ma.fields.List(
-        FiniteNumber(validate=validate.Range(
-            min=0.0, max=1.0, min_inclusive=False, max_inclusive=False,
-            error="Invalid level {input!r}; must lie strictly between 0 and 1.",
-        )),
-        load_default=lambda: list(DEFAULT_BATCH_LEVELS),
-        validate=[validate.Length(min=1, max=MAX_LEVELS,
-                                  error="Give between {min} and {max} levels."),
-                  no_duplicates],
-        metadata={"description": "Interval levels in (0, 1).",
-                  "default": list(DEFAULT_BATCH_LEVELS)},
-    )
-    scale = ma.fields.String(
-        load_default="auto", validate=validate.OneOf(("auto", "log", "linear")),
-        metadata={"description": "Working scale; auto = log when every figure is positive."},
+    levels = level_list(DEFAULT_BATCH_LEVELS, "Interval levels in (0, 1).")
+    scale = one_of(
+        SCALES, "Working scale; auto = log when every figure is positive.", load_default="auto"
     )
 
     @ma.validates_schema(skip_on_field_errors=True)
@@ -427,22 +422,14 @@ class BatchRequestSchema(StrictSchema):
 # --- response -------------------------------------------------------------------------------
 
 
-def _num(description: str) -> ma.fields.Float:
-    return ma.fields.Float(required=True, metadata={"description": description})
-
-
-def _int(description: str) -> ma.fields.Integer:
-    return ma.fields.Integer(required=True, metadata={"description": description})
-
-
 class BatchIntervalSchema(StrictSchema):
-    level = _num("Probability of the interval.")
-    low = _num("Lower end, in the quantity's units.")
-    high = _num("Upper end, in the quantity's units.")
+    level = out_num("Probability of the interval.")
+    low = out_num("Lower end, in the quantity's units.")
+    high = out_num("Upper end, in the quantity's units.")
 
 
 class BatchEstimateSchema(StrictSchema):
-    value = _num("Posterior median, in the quantity's units.")
+    value = out_num("Posterior median, in the quantity's units.")
     intervals = ma.fields.List(ma.fields.Nested(BatchIntervalSchema), required=True,
                                metadata={"description": "One per requested level."})
 
@@ -450,22 +437,22 @@ class BatchEstimateSchema(StrictSchema):
 class BatchQuestionResultSchema(StrictSchema):
     id = ma.fields.String(required=True, metadata={"description": "The question id."})
     estimate = ma.fields.Nested(BatchEstimateSchema, required=True)
-    n_claims = _int("Claims about the question.")
-    n_sources = _int("Distinct sources among them.")
-    p_exact = _num("Posterior probability that the truth is one of the exactly agreed figures.")
-    spread = _num("Standard deviation of the continuous part of the posterior (working scale).")
+    n_claims = out_int("Claims about the question.")
+    n_sources = out_int("Distinct sources among them.")
+    p_exact = out_num("Posterior probability that the truth is one of the exactly agreed figures.")
+    spread = out_num("Standard deviation of the continuous part of the posterior (working scale).")
 
 
 class BatchSourceResultSchema(StrictSchema):
     id = ma.fields.String(required=True, metadata={"description": "The source id."})
-    credibility = _num("Learned probability that a claim of the source is right.")
-    credibility_low = _num("Lower end of the 90 % interval of the credibility.")
-    credibility_high = _num("Upper end of the 90 % interval of the credibility.")
-    exact_share = _num("Share of its right claims that are exact copies of the truth.")
-    spread = _num("Learned spread of its right claims (working scale).")
-    bias = _num("Learned systematic offset (working scale; +0.1 on log ≈ 10 % too high).")
-    n_claims = _int("Claims by the source.")
-    prior_credibility = _num("The centre its credibility was shrunk towards.")
+    credibility = out_num("Learned probability that a claim of the source is right.")
+    credibility_low = out_num("Lower end of the 90 % interval of the credibility.")
+    credibility_high = out_num("Upper end of the 90 % interval of the credibility.")
+    exact_share = out_num("Share of its right claims that are exact copies of the truth.")
+    spread = out_num("Learned spread of its right claims (working scale).")
+    bias = out_num("Learned systematic offset (working scale; +0.1 on log ≈ 10 % too high).")
+    n_claims = out_int("Claims by the source.")
+    prior_credibility = out_num("The centre its credibility was shrunk towards.")
     credibility_from = ma.fields.String(
         required=True,
         metadata={"description": "prior: a grade, number or track record; population: none."},
@@ -473,15 +460,15 @@ class BatchSourceResultSchema(StrictSchema):
 
 
 class BatchPopulationSchema(StrictSchema):
-    credibility = _num("Mean credibility of the sources without a usable grade.")
-    exact_share = _num("Share of right claims that are exact copies, over the archive.")
-    spread = _num("Typical spread of the sources without a usable grade.")
+    credibility = out_num("Mean credibility of the sources without a usable grade.")
+    exact_share = out_num("Share of right claims that are exact copies, over the archive.")
+    spread = out_num("Typical spread of the sources without a usable grade.")
 
 
 class BatchWarningSchema(StrictSchema):
     code = ma.fields.String(required=True)
     message = ma.fields.String(required=True)
-    count = _int("How many questions or sources it concerns.")
+    count = out_int("How many questions or sources it concerns.")
 
 
 class BatchResponseSchema(StrictSchema):
@@ -493,7 +480,7 @@ class BatchResponseSchema(StrictSchema):
     sources = ma.fields.List(ma.fields.Nested(BatchSourceResultSchema), required=True,
                              metadata={"description": "One per source that made a claim."})
     population = ma.fields.Nested(BatchPopulationSchema, required=True)
-    iterations = _int("EM iterations run.")
+    iterations = out_int("EM iterations run.")
     converged = ma.fields.Boolean(required=True)
     warnings = ma.fields.List(ma.fields.Nested(BatchWarningSchema), required=True)
 

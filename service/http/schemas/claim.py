@@ -14,7 +14,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from models.claims import CLAIM_KINDS, HEDGE_NAMES, HORIZONS, describe_kinds, shape_errors
-from service.http.schemas.base import OPEN_UNIT, StrictSchema, optional_number, optional_str
+from service.http.schemas.base import (
+    OPEN_UNIT,
+    StrictSchema,
+    one_of,
+    optional_number,
+    optional_str,
+)
 from service.http.schemas.fields import FiniteNumber
 
 __all__ = ["ClaimChanges", "ClaimFields", "StoredClaimFields"]
@@ -33,16 +39,12 @@ class ClaimFields(StrictSchema):
         validate=validate.Length(min=1, max=128),
         metadata={"description": "Id of the source that made the claim."},
     )
-    kind = ma.fields.String(
+    kind = one_of(
+        CLAIM_KINDS,
+        "point: the figure is `value`; at_least / at_most: `value` is a lower / upper bound; "
+        "range: the figure lies between `low` and `high`. Numbers each kind takes: "
+        + describe_kinds(),
         required=True,
-        validate=validate.OneOf(CLAIM_KINDS),
-        metadata={
-            "description": (
-                "point: the figure is `value`; at_least / at_most: `value` is a lower / upper "
-                "bound; range: the figure lies between `low` and `high`. Numbers each kind "
-                "takes: " + describe_kinds()
-            )
-        },
     )
     value = optional_number("The figure (point) or the bound (at_least, at_most).")
     low = optional_number("Lower end of a range claim.")
@@ -58,14 +60,10 @@ class ClaimFields(StrictSchema):
         validate=OPEN_UNIT,
         metadata={"description": "Level of ci_low / ci_high, strictly between 0 and 1."},
     )
-    hedge = ma.fields.String(
+    hedge = one_of(
+        HEDGE_NAMES,
+        "How loosely the figure was stated: exact, none (plain), about, could_be, rumour.",
         load_default="none",
-        validate=validate.OneOf(HEDGE_NAMES),
-        metadata={
-            "description": (
-                "How loosely the figure was stated: exact, none (plain), about, could_be, rumour."
-            )
-        },
     )
     origin = optional_str(
         128, "Shared provenance: claims with the same origin count as one piece of evidence."
@@ -75,16 +73,12 @@ class ClaimFields(StrictSchema):
         allow_none=True,
         metadata={"description": "ISO date at which the figure held, per the source."},
     )
-    horizon = ma.fields.String(
+    horizon = one_of(
+        HORIZONS,
+        "What the figure speaks of in time, for a question whose quantity moves: level (the "
+        "quantity on as_of: '1,500 are already in Russia') or total (its eventual or planned "
+        "total: 'up to 10,000 could join'). Static questions ignore it.",
         load_default="level",
-        validate=validate.OneOf(HORIZONS),
-        metadata={
-            "description": (
-                "What the figure speaks of in time, for a question whose quantity moves: level "
-                "(the quantity on as_of: '1,500 are already in Russia') or total (its eventual "
-                "or planned total: 'up to 10,000 could join'). Static questions ignore it."
-            )
-        },
     )
     quote = optional_str(2000, "The wording of the claim, for the record (not used).")
     url = optional_str(2000, "Where the claim was published, for the record (not used).")

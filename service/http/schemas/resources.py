@@ -17,7 +17,18 @@ from marshmallow import validate
 from models.claims import CLAIM_KINDS, DYNAMICS_NAMES, SOURCE_TYPES
 from service.http.database import learning_state
 from service.http.pagination import PageQuerySchema, page_schema
-from service.http.schemas.base import MAX_LEVELS, OPEN_UNIT, StrictSchema, optional_str
+from service.http.schemas.base import (
+    MAX_LEVELS,
+    OPEN_UNIT,
+    DataSchema,
+    StrictSchema,
+    one_of,
+    optional_str,
+    out_int,
+    out_num,
+    out_str,
+    out_time,
+)
 from service.http.schemas.claim import ClaimChanges, ClaimFields, StoredClaimFields
 from service.http.schemas.fields import GRADE_CHOICES, FiniteNumber, Reliability
 from service.http.schemas.reconcile import (
@@ -35,7 +46,6 @@ from service.store.inputs import (
     credibility_summary,
 )
 from service.store.orm import (
-    CLAIM_FIELDS,
     ID_LENGTH,
     NAME_LENGTH,
     TEXT_LENGTH,
@@ -55,22 +65,6 @@ def _desc(text: str, **kwargs: Any) -> dict[str, Any]:
     return {"metadata": {"description": text}, **kwargs}
 
 
-def _out_str(text: str, *, nullable: bool = False) -> ma.fields.String:
-    return ma.fields.String(required=True, allow_none=nullable, **_desc(text))
-
-
-def _out_num(text: str, *, nullable: bool = False) -> ma.fields.Float:
-    return ma.fields.Float(required=True, allow_none=nullable, **_desc(text))
-
-
-def _out_int(text: str) -> ma.fields.Integer:
-    return ma.fields.Integer(required=True, **_desc(text))
-
-
-def _out_time(text: str, *, nullable: bool = False) -> ma.fields.DateTime:
-    return ma.fields.DateTime(required=True, allow_none=nullable, **_desc(text))
-
-
 def _text(max_length: int, text: str) -> ma.fields.String:
     return ma.fields.String(
         allow_none=True, validate=validate.Length(max=max_length), **_desc(text)
@@ -81,11 +75,30 @@ def _number(text: str, **kwargs: Any) -> FiniteNumber:
     return FiniteNumber(allow_none=True, **_desc(text), **kwargs)
 
 
+class _StoredSchema(StrictSchema):
+    """Dumps a stored row (or revision): each field is the row's attribute of that name, except
+    those :meth:`derived` gives."""
+
+    def derived(self, row: Any) -> dict[str, Any]:
+        """The fields that are not plain attributes of ``row``, by name."""
+        return {}
+
+    @ma.pre_dump
+    def read_row(self, row: Any, **kwargs: Any) -> dict[str, Any]:
+        derived = self.derived(row)
+        return {
+            name: derived[name] if name in derived else getattr(row, name)
+            for name in self.dump_fields
+        }
+
+
 # --- Sources ------------------------------------------------------------------------------------
 
 
 class SourceCreateSchema(SourceSchema):
     """Body of ``POST /v1/sources``."""
+
+    loads_as = SourceInput
 
     id = ma.fields.String(
         required=True,
@@ -103,16 +116,13 @@ class SourceCreateSchema(SourceSchema):
         ),
     )
 
-    @ma.post_load
-    def make_source(self, data: dict[str, Any], **kwargs: Any) -> SourceInput:
-        return SourceInput(**data)
 
 
 class SourcePatchSchema(StrictSchema):
     """Body of ``PATCH /v1/sources/{id}``: only the fields to change."""
 
     name = _text(NAME_LENGTH, "Display name; null clears it.")
-    type = ma.fields.String(validate=validate.OneOf(SOURCE_TYPES), **_desc("Kind of source."))
+    type = one_of(SOURCE_TYPES, "Kind of source.")
     reliability = Reliability(
         allow_none=True,
         **_desc("Admiralty grade A-F or a credibility in (0, 1); null means cannot be judged."),
@@ -123,60 +133,60 @@ class AgreementSchema(StrictSchema):
     """Credibility learned from agreement across every stored question, by
     ``triangulate learn agreement``. Shown only: estimates do not use it."""
 
-    credibility = _out_num(
+    credibility = out_num(
         "Probability that a claim of the source is right, learned from how its figures agree "
         "with the other sources' across every stored question; comparable with prior."
     )
-    spread = _out_num("Spread of its right claims on the log scale.")
-    bias = _out_num("Systematic offset on the log scale (+0.1 inflates by ~10 %).")
-    hit_rate = _out_num(
+    spread = out_num("Spread of its right claims on the log scale.")
+    bias = out_num("Systematic offset on the log scale (+0.1 inflates by ~10 %).")
+    hit_rate = out_num(
         "Probability that a figure lands within about ±25 % of the consensus; comparable with "
         "prior_hit_rate and hit_rate."
     )
-    n_claims = _out_int("Claims of the source behind these values.")
-    n_questions = _out_int("Questions those claims are about.")
-    computed_at = _out_time("When `triangulate learn agreement` computed these values.")
+    n_claims = out_int("Claims of the source behind these values.")
+    n_questions = out_int("Questions those claims are about.")
+    computed_at = out_time("When `triangulate learn agreement` computed these values.")
 
 
 class CredibilitySchema(StrictSchema):
     """How credible a source is: its grade's prior and what its track record taught."""
 
-    prior = _out_num("Credibility of the source's grade (or number): P(a claim is right).")
-    prior_spread = _out_num("Spread of a right claim under the prior, on the working scale.")
-    prior_hit_rate = _out_num(
+    prior = out_num("Credibility of the source's grade (or number): P(a claim is right).")
+    prior_spread = out_num("Spread of a right claim under the prior, on the working scale.")
+    prior_hit_rate = out_num(
         "Under the prior, the probability that a figure lands within about ±25 % of the truth."
     )
-    prior_from = _out_str("Where the prior comes from: grade, number or unknown (F / none).")
-    grade = _out_str("The grade the prior was built from, if any.", nullable=True)
-    learned = _out_num(
+    prior_from = out_str("Where the prior comes from: grade, number or unknown (F / none).")
+    grade = out_str("The grade the prior was built from, if any.", nullable=True)
+    learned = out_num(
         "Learned credibility in (0, 1), comparable with prior; null before any of the source's "
         "claims was resolved.",
         nullable=True,
     )
-    n_resolved = _out_int("Resolved claims behind the learned values.")
-    spread = _out_num("Learned spread of right claims on the working scale.", nullable=True)
-    bias = _out_num(
+    n_resolved = out_int("Resolved claims behind the learned values.")
+    spread = out_num("Learned spread of right claims on the working scale.", nullable=True)
+    bias = out_num(
         "Learned systematic offset on the working scale (log units: +0.1 inflates by ~10 %).",
         nullable=True,
     )
-    hit_rate = _out_num(
+    hit_rate = out_num(
         "Learned probability that a figure lands within about ±25 % of the truth; folds "
         "credibility, spread and bias into one number comparable with prior_hit_rate.",
         nullable=True,
     )
-    observed_hit_rate = _out_num(
+    observed_hit_rate = out_num(
         "Raw share of the source's resolved point figures within about ±25 % of the truth.",
         nullable=True,
     )
-    calibration = _out_num(
+    calibration = out_num(
         "Share of the source's stated ranges, bounds and intervals that held the truth.",
         nullable=True,
     )
-    n_calibration = _out_int("Stated intervals behind calibration.")
-    used = _out_str(
+    n_calibration = out_int("Stated intervals behind calibration.")
+    used = out_str(
         "What estimates use now: learned, or the prior's origin (grade, number, unknown)."
     )
-    updated_at = _out_time("When the track record last changed.", nullable=True)
+    updated_at = out_time("When the track record last changed.", nullable=True)
     learning = ma.fields.Nested(
         LearningSchema, required=True,
         **_desc("Whether the learned values include every change they depend on: pending "
@@ -193,67 +203,51 @@ class CredibilitySchema(StrictSchema):
     )
 
 
-class SourceOutSchema(StrictSchema):
+class SourceOutSchema(_StoredSchema):
     """A stored source."""
 
-    id = _out_str("The source's id.")
-    name = _out_str("Display name.", nullable=True)
-    type = _out_str("Kind of source.")
+    id = out_str("The source's id.")
+    name = out_str("Display name.", nullable=True)
+    type = out_str("Kind of source.")
     reliability = Reliability(
         required=True, allow_none=True, **_desc("Grade A-F, a number in (0, 1), or null.")
     )
     credibility = ma.fields.Nested(
         CredibilitySchema, required=True, **_desc("Prior and learned credibility.")
     )
-    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
-    created_at = _out_time("When the source was created.")
-    created_by = _out_str("Name of the API key that created it.")
-    updated_at = _out_time("When it last changed.")
-    updated_by = _out_str("Name of the API key that last changed it.")
+    version = out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    created_at = out_time("When the source was created.")
+    created_by = out_str("Name of the API key that created it.")
+    updated_at = out_time("When it last changed.")
+    updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def add_credibility(self, source: Source, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "id": source.id, "name": source.name, "type": source.type,
-            "reliability": source.reliability,
-            "credibility": credibility_summary(source, learning_state()),
-            "version": source.version, "created_at": source.created_at,
-            "created_by": source.created_by, "updated_at": source.updated_at,
-            "updated_by": source.updated_by,
-        }
+    def derived(self, source: Source) -> dict[str, Any]:
+        return {"credibility": credibility_summary(source, learning_state())}
 
 
-class SourceRevisionSchema(StrictSchema):
+class SourceRevisionSchema(_StoredSchema):
     """A source as it was after one change."""
 
-    version = _out_int("The version this change produced.")
-    action = _out_str("create or edit.")
-    name = _out_str("Display name.", nullable=True)
-    type = _out_str("Kind of source.")
+    version = out_int("The version this change produced.")
+    action = out_str("create or edit.")
+    name = out_str("Display name.", nullable=True)
+    type = out_str("Kind of source.")
     reliability = Reliability(
         required=True, allow_none=True, **_desc("Grade A-F, a number in (0, 1), or null.")
     )
-    recorded_at = _out_time("When the change was made.")
-    recorded_by = _out_str("Name of the API key that made it.")
+    recorded_at = out_time("When the change was made.")
+    recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def add_reliability(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
-        reliability = revision.grade if revision.grade is not None else revision.reliability_number
-        return {
-            "version": revision.version, "action": revision.action, "name": revision.name,
-            "type": revision.type, "reliability": reliability,
-            "recorded_at": revision.recorded_at, "recorded_by": revision.recorded_by,
-        }
+    def derived(self, revision: Any) -> dict[str, Any]:
+        grade = revision.grade
+        return {"reliability": grade if grade is not None else revision.reliability_number}
 
 
 class SourceListQuery(PageQuerySchema):
     """Query of ``GET /v1/sources``."""
 
-    type = ma.fields.String(validate=validate.OneOf(SOURCE_TYPES), **_desc("Only this type."))
-    grade = ma.fields.String(
-        validate=validate.OneOf(GRADE_CHOICES),
-        **_desc("Only this grade; F also lists sources given no reliability."),
-    )
+    type = one_of(SOURCE_TYPES, "Only this type.")
+    grade = one_of(GRADE_CHOICES, "Only this grade; F also lists sources given no reliability.")
 
 
 SourcePageSchema = page_schema(SourceOutSchema, "SourcePageSchema")
@@ -263,8 +257,10 @@ SourceHistorySchema = page_schema(SourceRevisionSchema, "SourceRevisionPageSchem
 # --- Questions ----------------------------------------------------------------------------------
 
 
-class QuestionCreateSchema(StrictSchema):
+class QuestionCreateSchema(DataSchema):
     """Body of ``POST /v1/questions``."""
+
+    loads_as = QuestionInput
 
     title = ma.fields.String(
         required=True,
@@ -275,23 +271,19 @@ class QuestionCreateSchema(StrictSchema):
         load_default=None, allow_none=True, validate=validate.Length(max=UNIT_LENGTH),
         **_desc("Unit of the quantity, e.g. soldiers."),
     )
-    scale = ma.fields.String(
-        load_default="auto", validate=validate.OneOf(SCALES),
-        **_desc("Working scale: log, linear, or auto (log when every figure is positive)."),
+    scale = one_of(
+        SCALES,
+        "Working scale: log, linear, or auto (log when every figure is positive).",
+        load_default="auto",
     )
-    dynamics = ma.fields.String(
-        load_default="static", validate=validate.OneOf(DYNAMICS_NAMES),
-        **_desc(
-            "How the quantity moves in time: static (one fixed quantity; claims' dates ignored), "
-            "cumulative (never decreases: deaths, troops sent) or drifting (wanders up and "
-            "down). The moving kinds read each claim's as_of and horizon; see POST "
-            "/v1/reconcile."
-        ),
+    dynamics = one_of(
+        DYNAMICS_NAMES,
+        "How the quantity moves in time: static (one fixed quantity; claims' dates ignored), "
+        "cumulative (never decreases: deaths, troops sent) or drifting (wanders up and down). "
+        "The moving kinds read each claim's as_of and horizon; see POST /v1/reconcile.",
+        load_default="static",
     )
 
-    @ma.post_load
-    def make_question(self, data: dict[str, Any], **kwargs: Any) -> QuestionInput:
-        return QuestionInput(**data)
 
 
 class QuestionPatchSchema(StrictSchema):
@@ -301,13 +293,14 @@ class QuestionPatchSchema(StrictSchema):
         validate=validate.Length(min=1, max=TITLE_LENGTH), **_desc("The quantity asked about.")
     )
     unit = _text(UNIT_LENGTH, "Unit of the quantity; null clears it.")
-    scale = ma.fields.String(validate=validate.OneOf(SCALES), **_desc("Working scale."))
-    dynamics = ma.fields.String(validate=validate.OneOf(DYNAMICS_NAMES),
-                                **_desc("How the quantity moves in time."))
+    scale = one_of(SCALES, "Working scale.")
+    dynamics = one_of(DYNAMICS_NAMES, "How the quantity moves in time.")
 
 
-class ResolutionSchema(StrictSchema):
+class ResolutionSchema(DataSchema):
     """Body of ``POST /v1/questions/{id}/resolution``: the true value, once known."""
+
+    loads_as = ResolutionInput
 
     value = FiniteNumber(required=True, **_desc("The true value, in the question's unit."))
     date = ma.fields.Date(
@@ -318,17 +311,14 @@ class ResolutionSchema(StrictSchema):
         **_desc("Where the true value comes from (a report, a URL)."),
     )
 
-    @ma.post_load
-    def make_resolution(self, data: dict[str, Any], **kwargs: Any) -> ResolutionInput:
-        return ResolutionInput(**data)
 
 
 class ResolutionOutSchema(StrictSchema):
     """The recorded truth of a resolved question."""
 
-    value = _out_num("The true value.")
+    value = out_num("The true value.")
     date = ma.fields.Date(required=True, allow_none=True, **_desc("When it held."))
-    reference = _out_str("Where it comes from.", nullable=True)
+    reference = out_str("Where it comes from.", nullable=True)
 
 
 def _resolution(state: Question | QuestionRevision) -> dict[str, Any] | None:
@@ -340,70 +330,55 @@ def _resolution(state: Question | QuestionRevision) -> dict[str, Any] | None:
     }
 
 
-class QuestionOutSchema(StrictSchema):
+class QuestionOutSchema(_StoredSchema):
     """A stored question."""
 
-    id = _out_int("The question's id.")
-    title = _out_str("The quantity asked about.")
-    unit = _out_str("Unit of the quantity.", nullable=True)
-    scale = _out_str("Working scale: auto, log or linear.")
-    dynamics = _out_str("How the quantity moves in time: static, cumulative or drifting.")
-    status = _out_str("open, or resolved once the true value is recorded.")
+    id = out_int("The question's id.")
+    title = out_str("The quantity asked about.")
+    unit = out_str("Unit of the quantity.", nullable=True)
+    scale = out_str("Working scale: auto, log or linear.")
+    dynamics = out_str("How the quantity moves in time: static, cumulative or drifting.")
+    status = out_str("open, or resolved once the true value is recorded.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True,
         **_desc("The true value; null while open."),
     )
-    resolved_at = _out_time("When the resolution was recorded.", nullable=True)
-    resolved_by = _out_str("Name of the API key that recorded it.", nullable=True)
-    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
-    created_at = _out_time("When the question was created.")
-    created_by = _out_str("Name of the API key that created it.")
-    updated_at = _out_time("When it last changed.")
-    updated_by = _out_str("Name of the API key that last changed it.")
+    resolved_at = out_time("When the resolution was recorded.", nullable=True)
+    resolved_by = out_str("Name of the API key that recorded it.", nullable=True)
+    version = out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    created_at = out_time("When the question was created.")
+    created_by = out_str("Name of the API key that created it.")
+    updated_at = out_time("When it last changed.")
+    updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def add_resolution(self, question: Question, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "id": question.id, "title": question.title, "unit": question.unit,
-            "scale": question.scale, "dynamics": question.dynamics, "status": question.status,
-            "resolution": _resolution(question), "resolved_at": question.resolved_at,
-            "resolved_by": question.resolved_by, "version": question.version,
-            "created_at": question.created_at, "created_by": question.created_by,
-            "updated_at": question.updated_at, "updated_by": question.updated_by,
-        }
+    def derived(self, question: Question) -> dict[str, Any]:
+        return {"resolution": _resolution(question)}
 
 
-class QuestionRevisionSchema(StrictSchema):
+class QuestionRevisionSchema(_StoredSchema):
     """A question as it was after one change."""
 
-    version = _out_int("The version this change produced.")
-    action = _out_str("create, edit or resolve.")
-    title = _out_str("The quantity asked about.")
-    unit = _out_str("Unit of the quantity.", nullable=True)
-    scale = _out_str("Working scale.")
-    dynamics = _out_str("How the quantity moves in time.")
-    status = _out_str("open or resolved.")
+    version = out_int("The version this change produced.")
+    action = out_str("create, edit or resolve.")
+    title = out_str("The quantity asked about.")
+    unit = out_str("Unit of the quantity.", nullable=True)
+    scale = out_str("Working scale.")
+    dynamics = out_str("How the quantity moves in time.")
+    status = out_str("open or resolved.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True, **_desc("The true value, if any.")
     )
-    recorded_at = _out_time("When the change was made.")
-    recorded_by = _out_str("Name of the API key that made it.")
+    recorded_at = out_time("When the change was made.")
+    recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def add_resolution(self, revision: QuestionRevision, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "version": revision.version, "action": revision.action, "title": revision.title,
-            "unit": revision.unit, "scale": revision.scale, "dynamics": revision.dynamics,
-            "status": revision.status,
-            "resolution": _resolution(revision), "recorded_at": revision.recorded_at,
-            "recorded_by": revision.recorded_by,
-        }
+    def derived(self, revision: QuestionRevision) -> dict[str, Any]:
+        return {"resolution": _resolution(revision)}
 
 
 class QuestionListQuery(PageQuerySchema):
     """Query of ``GET /v1/questions``."""
 
-    status = ma.fields.String(validate=validate.OneOf(STATUSES), **_desc("open or resolved."))
+    status = one_of(STATUSES, "open or resolved.")
     q = ma.fields.String(
         validate=validate.Length(min=1, max=200),
         **_desc("Words the title contains (case-insensitive substring)."),
@@ -435,9 +410,7 @@ class EstimateQuery(StrictSchema):
             "default": list(DEFAULT_LEVELS),
         },
     )
-    method = ma.fields.String(
-        load_default="auto", validate=validate.OneOf(METHODS), **_desc("As in /v1/reconcile.")
-    )
+    method = one_of(METHODS, "As in /v1/reconcile.", load_default="auto")
     at = ma.fields.Date(
         load_default=None,
         **_desc(
@@ -451,12 +424,11 @@ class EstimateQuery(StrictSchema):
 # --- Claims -------------------------------------------------------------------------------------
 
 
-class ClaimCreateSchema(ClaimFields):
+class ClaimCreateSchema(ClaimFields, DataSchema):
     """Body of ``POST /v1/questions/{id}/claims``: one claim, as in ``/v1/reconcile``."""
 
-    @ma.post_load
-    def make_claim(self, data: dict[str, Any], **kwargs: Any) -> ClaimInput:
-        return ClaimInput(**data)
+    loads_as = ClaimInput
+
 
 
 class ClaimPatchSchema(ClaimChanges):
@@ -478,8 +450,9 @@ class RetractSchema(StrictSchema):
     )
 
 
-class _ClaimOut(StoredClaimFields):
-    """A claim's fields as stored, plus whether it was retracted."""
+class _ClaimOut(StoredClaimFields, _StoredSchema):
+    """A claim's fields as stored, plus whether it was retracted. The store keeps the source's
+    id as ``source_id``."""
 
     retracted = ma.fields.Boolean(
         required=True, **_desc("Retracted claims no longer count but stay listed.")
@@ -487,50 +460,35 @@ class _ClaimOut(StoredClaimFields):
 
 
 class _ClaimIdentityOut(StrictSchema):
-    id = _out_int("The claim's id.")
-    question = _out_int("Id of the question.")
+    id = out_int("The claim's id.")
+    question = out_int("Id of the question.")
 
 
 # marshmallow lists the fields of the last base first, so the ids lead.
 class ClaimOutSchema(_ClaimOut, _ClaimIdentityOut):
     """A stored claim in its current revision."""
 
-    version = _out_int('Grows with each change; the ETag is this number in quotes ("3").')
-    entered_at = _out_time("When the claim was entered.")
-    entered_by = _out_str("Name of the API key that entered it.")
-    updated_at = _out_time("When it last changed.")
-    updated_by = _out_str("Name of the API key that last changed it.")
+    version = out_int('Grows with each change; the ETag is this number in quotes ("3").')
+    entered_at = out_time("When the claim was entered.")
+    entered_by = out_str("Name of the API key that entered it.")
+    updated_at = out_time("When it last changed.")
+    updated_by = out_str("Name of the API key that last changed it.")
 
-    @ma.pre_dump
-    def rename(self, claim: Any, **kwargs: Any) -> dict[str, Any]:
-        return {name: getattr(claim, attribute) for name, attribute in _CLAIM_OUT.items()}
+    def derived(self, claim: Any) -> dict[str, Any]:
+        return {"question": claim.question_id, "source": claim.source_id}
 
 
 class ClaimRevisionSchema(_ClaimOut):
     """A claim as it was after one change."""
 
-    version = _out_int("The version this change produced.")
-    action = _out_str("create, edit or retract.")
-    reason = _out_str("Why, when the editor said.", nullable=True)
-    recorded_at = _out_time("When the change was made.")
-    recorded_by = _out_str("Name of the API key that made it.")
+    version = out_int("The version this change produced.")
+    action = out_str("create, edit or retract.")
+    reason = out_str("Why, when the editor said.", nullable=True)
+    recorded_at = out_time("When the change was made.")
+    recorded_by = out_str("Name of the API key that made it.")
 
-    @ma.pre_dump
-    def rename(self, revision: Any, **kwargs: Any) -> dict[str, Any]:
-        return {name: getattr(revision, attribute) for name, attribute in _REVISION_OUT.items()}
-
-
-#: Output name → stored attribute: the store keeps the source's id as ``source_id``.
-_FIELDS_OUT: Final = {"source" if name == "source_id" else name: name for name in CLAIM_FIELDS}
-_CLAIM_OUT: Final = {
-    "id": "id", "question": "question_id", **_FIELDS_OUT, "version": "version",
-    "entered_at": "entered_at", "entered_by": "entered_by", "updated_at": "updated_at",
-    "updated_by": "updated_by",
-}
-_REVISION_OUT: Final = {
-    **_FIELDS_OUT, "version": "version", "action": "action", "reason": "reason",
-    "recorded_at": "recorded_at", "recorded_by": "recorded_by",
-}
+    def derived(self, revision: Any) -> dict[str, Any]:
+        return {"source": revision.source_id}
 
 
 class ClaimListQuery(PageQuerySchema):
@@ -539,7 +497,7 @@ class ClaimListQuery(PageQuerySchema):
     source = ma.fields.String(
         validate=validate.Length(min=1, max=ID_LENGTH), **_desc("Only this source's claims.")
     )
-    kind = ma.fields.String(validate=validate.OneOf(CLAIM_KINDS), **_desc("Only this kind."))
+    kind = one_of(CLAIM_KINDS, "Only this kind.")
     include_retracted = ma.fields.Boolean(
         load_default=False, **_desc("Also list retracted claims (default false).")
     )

@@ -36,9 +36,7 @@ blp.before_request(raise_body_limit)
 
 
 @blp.route("/reconcile/batch", methods=["POST"])
-@blp.arguments(BatchRequestSchema)
-@blp.response(200, BatchResponseSchema)
-@blp.problems(400, 413, 415, 500)
+@blp.computes(BatchRequestSchema, BatchResponseSchema)
 def post_batch(body: BatchRequest) -> Response:
     """Reconcile many questions, learning each source's credibility, spread and bias.
 

@@ -51,9 +51,7 @@ blp = Blueprint(
 
 
 @blp.route("/extract", methods=["POST"])
-@blp.arguments(ExtractRequestSchema)
-@blp.response(200, ExtractResponseSchema)
-@blp.problems(400, 413, 415, 500)
+@blp.computes(ExtractRequestSchema, ExtractResponseSchema)
 def post_extract(body: dict[str, Any]) -> Extraction:
     """Draft claims from an article.
 

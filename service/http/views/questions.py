@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
-
 from models.reconcile import reconcile
-from service.http.api import Blueprint
-from service.http.auth import SECURITY, current_actor, guard
-from service.http.conditional import ETAG_HEADER, IF_MATCH_PARAMETER, etag_header, if_match
+from service.http.auth import current_actor
+from service.http.conditional import if_match
 from service.http.database import get_repository, learning_state
-from service.http.links import CREATED_HEADERS
 from service.http.mapping import stored_estimate_response
-from service.http.pagination import QUERY, PageQuerySchema, envelope
+from service.http.pagination import PageQuerySchema, envelope
 from service.http.schemas.reconcile import StoredEstimateSchema
 from service.http.schemas.resources import (
     EstimateQuery,
@@ -25,10 +21,11 @@ from service.http.schemas.resources import (
     QuestionPatchSchema,
     ResolutionSchema,
 )
+from service.http.views.stored import Headers, StoredBlueprint, created, versioned
 from service.store.inputs import QuestionInput, ResolutionInput
 from service.store.orm import Question
 
-blp = Blueprint(
+blp = StoredBlueprint(
     "questions",
     __name__,
     url_prefix="/v1/questions",
@@ -37,81 +34,60 @@ blp = Blueprint(
         "(resolution) updates the track record of every source."
     ),
 )
-blp.before_request(guard)
-
-Headers = dict[str, str]
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(QuestionListQuery, **QUERY)
-@blp.response(200, QuestionPageSchema)
-@blp.problems(401, 500, 503)
+@blp.gets(QuestionListQuery, QuestionPageSchema)
 def list_questions(q: str | None = None, **query: Any) -> dict[str, Any]:
     """List questions, newest first; filter by status and by words in the title (q)."""
     return envelope(get_repository().list_questions(text=q, **query))
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(QuestionCreateSchema)
-@blp.response(201, QuestionOutSchema, headers=CREATED_HEADERS)
-@blp.doc(security=SECURITY)
-@blp.problems(400, 401, 413, 415, 429, 500, 503)
+@blp.creates(QuestionCreateSchema, QuestionOutSchema)
 def create_question(new: QuestionInput) -> tuple[Question, Headers]:
     """Create an open question; the answer carries its id."""
     question = get_repository().create_question(new, current_actor())
-    location = url_for(".get_question", question_id=question.id)
-    return question, {**etag_header(question.version), "Location": location}
+    return created(question, ".get_question", question_id=question.id)
 
 
 @blp.route("/<int:question_id>", methods=["GET"])
-@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.problems(401, 404, 500, 503)
+@blp.reads(QuestionOutSchema)
 def get_question(question_id: int) -> tuple[Question, Headers]:
     """Get a question."""
-    question = get_repository().get_question(question_id)
-    return question, etag_header(question.version)
+    return versioned(get_repository().get_question(question_id))
 
 
 @blp.route("/<int:question_id>", methods=["PATCH"])
-@blp.arguments(QuestionPatchSchema)
-@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
+@blp.changes(QuestionPatchSchema, QuestionOutSchema)
 def patch_question(changes: dict[str, Any], question_id: int) -> tuple[Question, Headers]:
     """Change a question's title, unit or scale; needs If-Match."""
     repository = get_repository()
-    question = repository.update_question(question_id, changes, if_match(), current_actor())
-    return question, etag_header(question.version)
+    return versioned(repository.update_question(question_id, changes, if_match(), current_actor()))
 
 
 @blp.route("/<int:question_id>/resolution", methods=["POST"])
-@blp.arguments(ResolutionSchema)
-@blp.response(200, QuestionOutSchema, headers={"ETag": ETAG_HEADER})
-@blp.doc(security=SECURITY, parameters=[IF_MATCH_PARAMETER])
-@blp.problems(400, 401, 404, 412, 413, 415, 428, 429, 500, 503)
+@blp.changes(ResolutionSchema, QuestionOutSchema)
 def resolve_question(resolution: ResolutionInput, question_id: int) -> tuple[Question, Headers]:
     """Record the true value; track records are relearned just after. Needs If-Match.
 
     Resolving again replaces the value (the earlier one stays in the history).
     """
     repository = get_repository()
-    question = repository.resolve_question(question_id, resolution, if_match(), current_actor())
-    return question, etag_header(question.version)
+    return versioned(
+        repository.resolve_question(question_id, resolution, if_match(), current_actor())
+    )
 
 
 @blp.route("/<int:question_id>/history", methods=["GET"])
-@blp.arguments(PageQuerySchema, **QUERY)
-@blp.response(200, QuestionHistorySchema)
-@blp.problems(401, 404, 500, 503)
+@blp.gets(PageQuerySchema, QuestionHistorySchema, 404)
 def question_history(question_id: int, **query: Any) -> dict[str, Any]:
     """Every revision of a question (creation, edits, resolutions), oldest first."""
     return envelope(get_repository().question_history(question_id, **query))
 
 
 @blp.route("/<int:question_id>/estimate", methods=["GET"])
-@blp.arguments(EstimateQuery, **QUERY)
-@blp.response(200, StoredEstimateSchema)
-@blp.problems(401, 404, 500, 503)
+@blp.gets(EstimateQuery, StoredEstimateSchema, 404)
 def get_estimate(question_id: int, **query: Any) -> dict[str, Any]:
     """Reconcile the question's claims, now or as of a past moment.
 

@@ -23,9 +23,7 @@ blp = Blueprint(
 
 
 @blp.route("/reconcile", methods=["POST"])
-@blp.arguments(ReconcileRequestSchema)
-@blp.response(200, ReconcileResponseSchema)
-@blp.problems(400, 413, 415, 500)
+@blp.computes(ReconcileRequestSchema, ReconcileResponseSchema)
 def post_reconcile(body: ReconcileRequest) -> dict[str, Any]:
     """Reconcile claims into one estimate.
 

@@ -7,6 +7,7 @@
 // Nothing here talks to the service but POST /v1/extract; the rest is the form's own flow.
 
 import { postJSON } from "./api.js";
+import { clearInvalid, markInvalid } from "./form.js";
 import { formatExact, parseNumber } from "./format.js";
 
 const GRADES = [
@@ -58,20 +59,12 @@ export function initArticle({ form, reconcile }) {
   }
 
   function showError(message) {
-    const note = document.createElement("p");
-    note.className = "field-error";
-    note.id = "article-text-error";
-    note.textContent = message;
-    textBox.after(note);
-    textBox.setAttribute("aria-invalid", "true");
-    textBox.setAttribute("aria-describedby", note.id);
+    markInvalid(textBox, message);
     say(`Not read: ${message}`);
   }
 
   function clearError() {
-    document.getElementById("article-text-error")?.remove();
-    textBox.removeAttribute("aria-invalid");
-    textBox.removeAttribute("aria-describedby");
+    clearInvalid(textBox.parentElement);
   }
 
   async function read() {
@@ -330,24 +323,6 @@ export function initArticle({ form, reconcile }) {
 
   // --- Reconciling a group ------------------------------------------------------------------
 
-  function clearDraftErrors(group) {
-    for (const note of group.node.querySelectorAll(".field-error")) note.remove();
-    for (const input of group.node.querySelectorAll("[aria-invalid]")) {
-      input.removeAttribute("aria-invalid");
-      input.removeAttribute("aria-describedby");
-    }
-  }
-
-  function markInvalid(input, message) {
-    const note = document.createElement("p");
-    note.className = "field-error";
-    note.id = `${input.id}-error`;
-    note.textContent = message;
-    input.after(note);
-    input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", note.id);
-  }
-
   /** The claim a kept draft stands for, or null after marking what must be fixed. */
   function readDraft(draft) {
     const field = (name) => draft.node.querySelector(`[data-field="${name}"]`);
@@ -370,7 +345,7 @@ export function initArticle({ form, reconcile }) {
   }
 
   function reconcileGroup(group) {
-    clearDraftErrors(group);
+    clearInvalid(group.node);
     const note = group.node.querySelector(".group-note");
     const kept = state.drafts.filter((d) => d.group === group && !d.dropped);
     if (kept.length === 0) {

@@ -27,6 +27,32 @@ const KIND_FIELDS = {
 
 let uid = 0;
 
+/** Show `text` as the error of `field`: a note after it, which its aria-describedby names
+ * beside the field's own hints. Returns the note. */
+export function markInvalid(field, text) {
+  const note = document.createElement("p");
+  note.className = "field-error";
+  note.id = `${field.id}-error`;
+  note.textContent = text;
+  field.after(note);
+  field.setAttribute("aria-invalid", "true");
+  const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  field.setAttribute("aria-describedby", [...described, note.id].join(" "));
+  return note;
+}
+
+/** Remove every error markInvalid put under `root`, keeping the fields' own hints. */
+export function clearInvalid(root) {
+  for (const note of root.querySelectorAll(".field-error")) note.remove();
+  for (const input of root.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    const ids = (input.getAttribute("aria-describedby") || "")
+      .split(" ").filter((id) => id && !id.endsWith("-error"));
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+}
+
 export class CaseForm {
   constructor(form) {
     this.form = form;
@@ -35,13 +61,10 @@ export class CaseForm {
     this.summary = form.querySelector("#error-summary");
     this.sourceTemplate = document.getElementById("source-row");
     this.claimTemplate = document.getElementById("claim-row");
-    this.question = form.querySelector("#q-question");
-    this.unit = form.querySelector("#q-unit");
-    this.scale = form.querySelector("#q-scale");
-    this.method = form.querySelector("#q-method");
-    this.levels = form.querySelector("#q-levels");
-    this.dynamics = form.querySelector("#q-dynamics");
-    this.at = form.querySelector("#q-at");
+    // The question's inputs, this.question … this.at: #q-question … #q-at on the page.
+    for (const name of ["question", "unit", "scale", "method", "levels", "dynamics", "at"]) {
+      this[name] = form.querySelector(`#q-${name}`);
+    }
     this.dynamics.addEventListener("change", () => this.showDynamics());
   }
 
@@ -61,8 +84,7 @@ export class CaseForm {
 
   /** Add a source row, filled from a source of the API ({id, name, type, reliability}). */
   addSource(source = {}) {
-    const row = this.sourceTemplate.content.firstElementChild.cloneNode(true);
-    this.prepareRow(row, "source");
+    const row = this.newRow(this.sourceTemplate, "source");
     const field = (name) => row.querySelector(`[data-field="${name}"]`);
     field("name").value = source.name || "";
     field("id").value = source.id || "";
@@ -85,7 +107,6 @@ export class CaseForm {
       this.refreshSourceChoices();
     });
     field("reliability").addEventListener("change", () => this.showReliability(row));
-    row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
     this.sourceList.append(row);
     this.showReliability(row);
     this.renumber();
@@ -94,8 +115,7 @@ export class CaseForm {
 
   /** Add a claim row, filled from a claim of the API ({source, kind, value, ...}). */
   addClaim(claim = {}) {
-    const row = this.claimTemplate.content.firstElementChild.cloneNode(true);
-    this.prepareRow(row, "claim");
+    const row = this.newRow(this.claimTemplate, "claim");
     const field = (name) => row.querySelector(`[data-field="${name}"]`);
     const sourceRow = this.sourceRows().find((r) => this.sourceId(r) === claim.source);
     row.dataset.sourceUid = sourceRow ? sourceRow.dataset.uid : "";
@@ -111,7 +131,6 @@ export class CaseForm {
     field("source").addEventListener("change", () => {
       row.dataset.sourceUid = field("source").value;
     });
-    row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
     this.claimList.append(row);
     this.showKind(row);
     this.showDynamics();
@@ -122,7 +141,10 @@ export class CaseForm {
     return row;
   }
 
-  prepareRow(row, kind) {
+  /** A fresh row of `kind` from `template`: ids of its own for every field and label, and its
+   * remove button wired. */
+  newRow(template, kind) {
+    const row = template.content.firstElementChild.cloneNode(true);
     uid += 1;
     row.dataset.uid = `${kind}-${uid}`;
     for (const input of row.querySelectorAll("[data-field]")) {
@@ -131,6 +153,8 @@ export class CaseForm {
     for (const label of row.querySelectorAll("label[data-for]")) {
       label.htmlFor = `${row.dataset.uid}-${label.dataset.for}`;
     }
+    row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
+    return row;
   }
 
   removeRow(row) {
@@ -177,10 +201,13 @@ export class CaseForm {
 
   /** Titles, remove-button names, data-path of every field, the claims' source choices. */
   renumber() {
-    this.sourceRows().forEach((row, i) => {
+    const numberRow = (row, i, noun) => {
       row.querySelector(".n").textContent = String(i + 1);
-      row.querySelector(".remove").setAttribute("aria-label", `Remove source ${i + 1}`);
-      row.dataset.path = `sources.${i}`;
+      row.querySelector(".remove").setAttribute("aria-label", `Remove ${noun} ${i + 1}`);
+      row.dataset.path = `${noun}s.${i}`;
+    };
+    this.sourceRows().forEach((row, i) => {
+      numberRow(row, i, "source");
       // The grade select and the number box both stand for "reliability"; only the one in use
       // takes the path, so that an error shows beside it.
       const number = row.querySelector('[data-field="reliability"]').value === "number";
@@ -193,9 +220,7 @@ export class CaseForm {
       }
     });
     this.claimRows().forEach((row, i) => {
-      row.querySelector(".n").textContent = String(i + 1);
-      row.querySelector(".remove").setAttribute("aria-label", `Remove claim ${i + 1}`);
-      row.dataset.path = `claims.${i}`;
+      numberRow(row, i, "claim");
       for (const input of row.querySelectorAll("[data-field]")) {
         input.dataset.path = `claims.${i}.${input.dataset.field}`;
       }
@@ -312,17 +337,11 @@ export class CaseForm {
   // --- Problems -----------------------------------------------------------------------------
 
   clearErrors() {
-    for (const node of this.form.querySelectorAll(".field-error, .group-error")) node.remove();
+    clearInvalid(this.form);
+    for (const node of this.form.querySelectorAll(".group-error")) node.remove();
     for (const node of this.form.querySelectorAll(".row-error")) {
       node.hidden = true;
       node.textContent = "";
-    }
-    for (const input of this.form.querySelectorAll("[aria-invalid]")) {
-      input.removeAttribute("aria-invalid");
-      const ids = (input.getAttribute("aria-describedby") || "")
-        .split(" ").filter((id) => id && !id.endsWith("-error"));
-      if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
-      else input.removeAttribute("aria-describedby");
     }
     this.summary.hidden = true;
     this.summary.querySelector("ul").replaceChildren();
@@ -372,14 +391,7 @@ export class CaseForm {
     if (field) {
       const details = field.closest("details");
       if (details) details.open = true;
-      const note = document.createElement("p");
-      note.className = "field-error";
-      note.id = `${field.id}-error`;
-      note.textContent = text;
-      field.after(note);
-      field.setAttribute("aria-invalid", "true");
-      const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-      field.setAttribute("aria-describedby", [...described, note.id].join(" "));
+      markInvalid(field, text);
       return field;
     }
     // A message about a whole row, or about a field the row does not show.
@@ -423,28 +435,6 @@ export class CaseForm {
   }
 }
 
-/** The troop case with its dates, as a running total: NIS (B) 1,500 in Russia on 18 October
- * 2024; Zelensky (C) up to 10,000 could join (the eventual total, 17 October); anonymous
- * sources: the final figure could be closer to 12,000 (the eventual total, 18 October). */
-export const MOVING_EXAMPLE = {
-  question: "North Korean soldiers sent to Russia",
-  unit: "soldiers",
-  scale: "log",
-  levels: [0.5, 0.9],
-  method: "auto",
-  dynamics: "cumulative",
-  sources: [
-    { id: "nis", name: "South Korea NIS", type: "intelligence_agency", reliability: "B" },
-    { id: "zelensky", name: "Volodymyr Zelensky", type: "head_of_state", reliability: "C" },
-    { id: "anon-media", name: "Sources to South Korean media", type: "anonymous", reliability: "F" },
-  ],
-  claims: [
-    { source: "nis", kind: "point", value: 1500, as_of: "2024-10-18", horizon: "level" },
-    { source: "zelensky", kind: "point", value: 10000, hedge: "could_be", as_of: "2024-10-17", horizon: "total" },
-    { source: "anon-media", kind: "point", value: 12000, hedge: "could_be", as_of: "2024-10-18", horizon: "total" },
-  ],
-};
-
 /** The troop case: NIS (B) 1,500; Zelensky (C) up to 10,000; anonymous (F) about 12,000. */
 export const EXAMPLE = {
   question: "North Korean soldiers in Russia",
@@ -461,5 +451,19 @@ export const EXAMPLE = {
     { source: "nis", kind: "point", value: 1500 },
     { source: "zelensky", kind: "at_most", value: 10000 },
     { source: "anon-media", kind: "point", value: 12000, hedge: "about" },
+  ],
+};
+
+/** The troop case with its dates, as a running total: NIS (B) 1,500 in Russia on 18 October
+ * 2024; Zelensky (C) up to 10,000 could join (the eventual total, 17 October); anonymous
+ * sources: the final figure could be closer to 12,000 (the eventual total, 18 October). */
+export const MOVING_EXAMPLE = {
+  ...EXAMPLE,
+  question: "North Korean soldiers sent to Russia",
+  dynamics: "cumulative",
+  claims: [
+    { source: "nis", kind: "point", value: 1500, as_of: "2024-10-18", horizon: "level" },
+    { source: "zelensky", kind: "point", value: 10000, hedge: "could_be", as_of: "2024-10-17", horizon: "total" },
+    { source: "anon-media", kind: "point", value: 12000, hedge: "could_be", as_of: "2024-10-18", horizon: "total" },
   ],
 };
