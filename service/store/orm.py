@@ -266,6 +266,7 @@ class Claim(Versioned, ClaimFields, Base):
     __tablename__ = "claims"
     __table_args__ = (Index(None, "question_id"), Index(None, "source_id"))
 
+    id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
     entered_at: Mapped[datetime]
     entered_by: Mapped[str] = _actor()
