@@ -29,17 +29,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import ROOT  # (puts the repository on sys.path)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from models.baselines import catd, gtm, median_per_question  # noqa: E402
-from models.batch import BatchEstimator, ClaimTable  # noqa: E402
+from models.baselines import catd, gtm, median_per_question
+from models.batch import BatchEstimator, ClaimTable
 
 DEFAULT_DATA = ROOT.parent / "shared" / "truth_discovery_data" / "population"
 

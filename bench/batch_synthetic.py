@@ -28,11 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _common import ROOT  # (puts the repository on sys.path)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from models.simulate_batch import simulate_archive  # noqa: E402
+from models.simulate_batch import simulate_archive
 
 OUT = ROOT / "bench" / "out"
 BENCH_VENV = ROOT / ".venv-bench"

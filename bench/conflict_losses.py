@@ -48,22 +48,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from _common import ROOT  # (puts the repository on sys.path)
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from models.claims import Claim  # noqa: E402
-from models.credibility import profile_for  # noqa: E402
-from models.dynamics import DynamicEstimator, DynamicFit  # noqa: E402
-from models.dynamics.bias import (  # noqa: E402
+from models.claims import Claim
+from models.credibility import profile_for
+from models.dynamics import DynamicEstimator, DynamicFit
+from models.dynamics.bias import (
     BiasFit,
     BiasQuestion,
     FitJob,
     SourceBiasEstimator,
     fit_question,
 )
-from models.encode import encode, working_scale  # noqa: E402
+from models.encode import encode, working_scale
 
 CSV_NAME = "radford2023-ukraine-loss-reports.csv"
 DEFAULT_DATA = ROOT.parent / "shared" / "conflict_claims_data"

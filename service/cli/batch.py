@@ -24,13 +24,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
+
+from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 __all__ = ["add_parser", "run"]
-
-EXIT_OK: Final = 0
-EXIT_REFUSED: Final = 1
-EXIT_USAGE: Final = 2
 
 
 # --- command ----------------------------------------------------------------------------------

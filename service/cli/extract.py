@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
 
@@ -34,13 +36,13 @@ def run(args: argparse.Namespace, client: FlaskClient) -> int:
         body = args.file.read_bytes()
     except OSError as exc:
         print(f"triangulate: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     content_type = _TYPES.get(args.file.suffix.lower(), "text/plain")
     response = client.post("/v1/extract", data=body, content_type=content_type)
     document = response.get_json(silent=True)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if response.status_code == 200:
         print(text)
-        return 0
+        return EXIT_OK
     print(text, file=sys.stderr)
-    return 1
+    return EXIT_REFUSED

@@ -26,16 +26,15 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
+
+from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 
 if TYPE_CHECKING:
     from models.batch import BatchEstimator
     from service.store.repository import Repository
 
 __all__ = ["AgreementRun", "add_parser", "learn_agreement", "run"]
-
-EXIT_OK: Final = 0
-EXIT_REFUSED: Final = 1
 
 
 @dataclass(frozen=True, slots=True)

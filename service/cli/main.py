@@ -26,16 +26,13 @@ from service.cli import batch as cli_batch
 from service.cli import extract as cli_extract
 from service.cli import learn as cli_learn
 from service.cli import store as store_cli
+from service.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from service.config import ConfigError
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
 
 __all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -19,14 +19,12 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from service.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
 if TYPE_CHECKING:
     from service.store.engine import Database
 
 __all__ = ["add_commands", "run"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def add_commands(commands: Any) -> None:

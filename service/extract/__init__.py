@@ -13,11 +13,10 @@ together (:mod:`service.extract.draft`).
 from service.extract.draft import extract
 from service.extract.errors import ExtractError
 from service.extract.inputs import text_from_bytes
-from service.extract.model import DraftClaim, DraftSource, Extraction, Quantity
+from service.extract.model import DraftClaim, Extraction, Quantity
 
 __all__ = [
     "DraftClaim",
-    "DraftSource",
     "ExtractError",
     "Extraction",
     "Quantity",

@@ -6,19 +6,20 @@ import re
 from datetime import date, timedelta
 from typing import Final, Literal
 
-from models.claims import ClaimKind, Hedge
+from models.claims import ClaimKind, Hedge, Source
+from models.result import Warning
 from service.extract import attribution as attr
 from service.extract import cues
 from service.extract.figures import Figure, find_figures
 from service.extract.grouping import group, mention
 from service.extract.inputs import check_text, html_to_text
-from service.extract.model import DraftClaim, DraftSource, Extraction, ExtractWarning, Quantity
+from service.extract.model import DraftClaim, Extraction, Quantity
 from service.extract.units import Unit, noun_phrase, outcome_only, unit_from_context
 
 __all__ = ["ARTICLE_SOURCE", "extract"]
 
 #: The source of figures the text states without attributing them: the article itself.
-ARTICLE_SOURCE: Final = DraftSource("article", "The article (unattributed)", "media_outlet")
+ARTICLE_SOURCE: Final = Source("article", "The article (unattributed)", "media_outlet")
 
 _WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                     "sunday")
@@ -112,9 +113,9 @@ def extract(text: str, *, format: Format = "plain", published: date | None = Non
         text = html_to_text(text)
     check_text(text)
     figures = find_figures(text)
-    sources: dict[str, DraftSource] = {}
+    sources: dict[str, Source] = {}
     # "The NIS" after "the South Korean National Intelligence Service (NIS)": one source.
-    aliases: dict[str, DraftSource] = {}
+    aliases: dict[str, Source] = {}
     drafts: list[DraftClaim] = []
     units: list[Unit | None] = []
     previous_who: attr.Attribution | None = None
@@ -158,7 +159,7 @@ def extract(text: str, *, format: Format = "plain", published: date | None = Non
             who = attr.attribute(sentence.text, at, previous_who)
             if who is not None:
                 previous_who = who
-                source = aliases.get(who.name.lower()) or DraftSource(
+                source = aliases.get(who.name.lower()) or Source(
                     _slug(who.name), who.name, who.type)
                 for alias in re.findall(r"\(([A-Z][A-Za-z.]{1,9})\)", who.name):
                     aliases.setdefault(alias.lower(), source)
@@ -190,7 +191,7 @@ def extract(text: str, *, format: Format = "plain", published: date | None = Non
         claims = tuple(drafts[i] for i in members)
         label = _label(claims)
         quantities.append(Quantity(f"q{number}", claims[0].unit, label, claims))
-    warnings = () if drafts else (ExtractWarning(
+    warnings = () if drafts else (Warning(
         "no_figures", "No figures were found in the text: nothing to draft."),)
     return Extraction(text, tuple(quantities), tuple(sources.values()), warnings)
 

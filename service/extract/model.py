@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from models.claims import ClaimKind, Hedge, Horizon, SourceType
+from models.claims import ClaimKind, Hedge, Horizon, Source
+from models.result import Warning
 
-__all__ = ["DraftClaim", "DraftSource", "ExtractWarning", "Extraction", "Quantity"]
+__all__ = ["DraftClaim", "Extraction", "Quantity"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,27 +54,16 @@ class Quantity:
 
 
 @dataclass(frozen=True, slots=True)
-class DraftSource:
-    """A source drafted from an attribution: its id, the name the text gives, its type."""
-
-    id: str
-    name: str
-    type: SourceType
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractWarning:
-    """Legal but worth saying: no figures, figures left out, text cut."""
-
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class Extraction:
-    """The answer: quantities with their draft claims, the sources, warnings."""
+    """The answer: quantities with their draft claims, the sources, warnings.
+
+    A drafted source is a core :class:`~models.claims.Source` whose reliability the editor has
+    yet to give (None): its id, the name the text gives, its type. A warning is legal input
+    worth saying something about (no figures, figures left out, text cut), as the core's
+    :class:`~models.result.Warning` (no claim indices).
+    """
 
     text: str
     quantities: tuple[Quantity, ...]
-    sources: tuple[DraftSource, ...]
-    warnings: tuple[ExtractWarning, ...] = field(default=())
+    sources: tuple[Source, ...]
+    warnings: tuple[Warning, ...] = field(default=())

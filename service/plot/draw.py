@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -51,25 +52,36 @@ __all__ = [
     "draw_density",
     "draw_summary",
     "resample",
-    "setup_x",
+    "setup_quantity",
     "symbol_handles",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def setup_x(ax: Axes, scale: str, limits: tuple[float, float]) -> None:
+def setup_quantity(
+    ax: Axes, which: Literal["x", "y"], scale: str, limits: tuple[float, float], *,
+    max_ticks: int = 8, bins: int = 7,
+) -> None:
+    """The quantity's axis of ``ax`` (``x`` on the forest plot, ``y`` in the time view) from
+    ``limits``: on the log scale :func:`~service.plot.style.log_ticks` (at most ``max_ticks``)
+    with unlabelled minor ticks, else about ``bins`` linear ticks; labels by
+    :func:`~service.plot.style.format_count` either way."""
+    axis, set_scale, set_limits = (
+        (ax.xaxis, ax.set_xscale, ax.set_xlim) if which == "x"
+        else (ax.yaxis, ax.set_yscale, ax.set_ylim)
+    )
     low, high = limits
     if scale == "log":
-        ax.set_xscale("log")
-        ax.set_xlim(low, high)
-        ax.xaxis.set_major_locator(FixedLocator(log_ticks(low, high)))
-        ax.xaxis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(1, 10))))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        set_scale("log")
+        set_limits(low, high)
+        axis.set_major_locator(FixedLocator(log_ticks(low, high, max_ticks=max_ticks)))
+        axis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(1, 10))))
+        axis.set_minor_formatter(NullFormatter())
     else:
-        ax.set_xlim(low, high)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_count(float(x))))
+        set_limits(low, high)
+        axis.set_major_locator(MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(float(v))))
 
 
 def resample(x: FloatArray, y: FloatArray, at: FloatArray) -> FloatArray:

@@ -63,7 +63,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict, Unpack
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -79,7 +79,7 @@ from service.plot.draw import (
     draw_density,
     draw_summary,
     grade_handles,
-    setup_x,
+    setup_quantity,
     symbol_handles,
 )
 from service.plot.layout import (
@@ -144,6 +144,7 @@ __all__ = [
     "PNG_DPI",
     "WIDTH_IN",
     "PlotFormat",
+    "Labels",
     "build_figure",
     "format_count",
     "log_ticks",
@@ -156,13 +157,21 @@ PlotFormat = Literal["svg", "png"]
 MEDIA_TYPES: Final[dict[PlotFormat, str]] = {"svg": "image/svg+xml", "png": "image/png"}
 
 
+class Labels(TypedDict, total=False):
+    """The words a plot is labelled with (both optional), as :func:`build_figure` and
+    :func:`render_plot` take them."""
+
+    #: The question, as the title (else "Reconciled estimate").
+    question: str | None
+    #: The quantity's unit, beside the scale on its axis.
+    unit: str | None
+
+
 def build_figure(
     result: ReconcileResult,
     claims: Sequence[Claim],
     sources: Sequence[Source],
-    *,
-    question: str | None = None,
-    unit: str | None = None,
+    **labels: Unpack[Labels],
 ) -> Figure:
     """The forest plot of ``result`` as a figure on its own Agg canvas.
 
@@ -174,8 +183,8 @@ def build_figure(
         The claims in request order (``result.claims[i].index`` refers to them).
     sources : sequence of Source
         The sources, for the row labels.
-    question, unit : str, optional
-        The title and the axis unit.
+    **labels : Labels
+        ``question`` and ``unit``: the title and the axis unit.
 
     Returns
     -------
@@ -188,6 +197,7 @@ def build_figure(
     engine, which would draw the figure an extra time: a 50-claim plot renders about twice as
     fast this way.
     """
+    question, unit = labels.get("question"), labels.get("unit")
     measure = Measure()
     names = [drawable(source.label) for source in sources]
     moving = course(result, claims) if result.time is not None else None
@@ -262,7 +272,7 @@ def build_figure(
 
     forest_bottom = legend_in + axis_in
     ax = fig.add_axes(box(left_in, forest_bottom, axes_in, forest_in))
-    setup_x(ax, result.scale, limits)
+    setup_quantity(ax, "x", result.scale, limits)
 
     y = height - MARGIN_IN
     fig.text(MARGIN_IN / fig_in, y / height, "\n".join(title_lines), ha="left", va="top",
@@ -456,9 +466,8 @@ def render_plot(
     claims: Sequence[Claim],
     sources: Sequence[Source],
     *,
-    question: str | None = None,
-    unit: str | None = None,
     fmt: PlotFormat = "svg",
+    **labels: Unpack[Labels],
 ) -> bytes:
     """The forest plot as SVG or PNG bytes (see :func:`build_figure` for the parameters).
 
@@ -469,9 +478,9 @@ def render_plot(
     """
     if fmt not in MEDIA_TYPES:
         raise ValueError(f"Invalid plot format {fmt!r}; must be svg or png.")
-    fig = build_figure(result, claims, sources, question=question, unit=unit)
+    fig = build_figure(result, claims, sources, **labels)
     buffer = io.BytesIO()
-    title = question or "Reconciled estimate"
+    title = labels.get("question") or "Reconciled estimate"
     if fmt == "svg":
         # No date in the metadata (PNG has none either): a plot says nothing about when.
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Title": title})

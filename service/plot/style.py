@@ -49,7 +49,6 @@ __all__ = [
     "TOTAL_HEADING",
     "TOTAL_IN",
     "UNKNOWN",
-    "UNKNOWN_COLOUR",
     "WIDTH_IN",
     "grade_style",
     "format_count",
@@ -81,7 +80,6 @@ GRADES: Final[dict[str, GradeStyle]] = {
 #: A source whose grade cannot be judged (F, or none given): a dark grey plus; its letter is F,
 #: or "?" when no grade was given.
 UNKNOWN: Final = GradeStyle("?", 0.5, "#555555", "P")
-UNKNOWN_COLOUR: Final = UNKNOWN.colour
 OUTLIER_COLOUR: Final = "#c0392b"
 INK: Final = "#1f2933"
 #: The estimate's kite, and the band behind claims that echo one origin.

@@ -32,20 +32,14 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import (
-    FixedLocator,
-    Formatter,
-    FuncFormatter,
-    LogLocator,
-    MaxNLocator,
-    NullFormatter,
-)
+from matplotlib.ticker import FixedLocator, Formatter
 
 from models.claims import Claim
 from models.result import Interval, Moment, ReconcileResult, TimeView
 from models.wording import computed_exponent, format_computed, range_exponents
+from service.plot.draw import setup_quantity
 from service.plot.layout import Row, ends_on, figure_limits, middle, ramp
-from service.plot.style import BAND, FONT, INK, MUTED, OUTLIER_COLOUR, format_count, log_ticks
+from service.plot.style import BAND, FONT, INK, MUTED, OUTLIER_COLOUR
 from service.plot.text import minus_signs
 
 __all__ = [
@@ -295,21 +289,6 @@ def _setup_dates(ax: Axes, c: Course) -> None:
     ax.xaxis.set_major_formatter(DateTicks(dated=True))
 
 
-def _setup_y(ax: Axes, scale: str, limits: tuple[float, float]) -> None:
-    """The quantity's axis: the forest plot's x axis turned upright (same ticks and labels)."""
-    low, high = limits
-    if scale == "log":
-        ax.set_yscale("log")
-        ax.set_ylim(low, high)
-        ax.yaxis.set_major_locator(FixedLocator(log_ticks(low, high, max_ticks=7)))
-        ax.yaxis.set_minor_locator(LogLocator(base=10.0, subs=tuple(range(1, 10))))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    else:
-        ax.set_ylim(low, high)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_count(float(y))))
-
-
 def _style(ax: Axes) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -333,7 +312,8 @@ def draw_course(
     """The course on ``ax``: the bands of the level over the dates, its line, the estimate's
     date, and the claims about the level at their dates."""
     log = result.scale == "log"
-    _setup_y(ax, result.scale, limits)
+    # The forest plot's x axis turned upright (same ticks and labels), a little shorter.
+    setup_quantity(ax, "y", result.scale, limits, max_ticks=7, bins=6)
     _setup_dates(ax, c)
     _style(ax)
     ax.set_ylabel(unit_label, fontsize=FONT + 0.5, color=INK, labelpad=4, parse_math=False)

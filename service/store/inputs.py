@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from statistics import NormalDist
-from typing import Any, Final, Generic, Literal, TypeVar, cast
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
 
 from models.claims import Claim as CoreClaim
 from models.claims import Source as CoreSource
@@ -56,14 +56,9 @@ def utcnow() -> datetime:
 # --- Inputs and outputs -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SourceInput:
-    """A new source, as loaded from ``POST /v1/sources``."""
-
-    id: str
-    name: str | None = None
-    type: str = "other"
-    reliability: str | float | None = None
+#: A new source, as loaded from ``POST /v1/sources``: the core's source as it is (a claim adds
+#: what is kept for the record, :class:`ClaimInput`; a source adds nothing).
+SourceInput: TypeAlias = CoreSource
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ history does the same for learned credibility.
 
 The editable fields of a record are declared once in a mixin (``SourceFields``…) and shared by
 the current table and its revision table, so the two cannot drift apart; likewise every current
-table takes its version and update stamp from :class:`Versioned`, every revision table its
+table takes its version and update stamp from :class:`Versioned`, every revision table its id,
 version, action and stamp from :class:`Revised`. (The ORM lists those mixin columns after a
 table's own ones; the migrations fix the order of the columns in the database.)
 
@@ -123,9 +123,10 @@ class Versioned:
 
 
 class Revised:
-    """A revision row: the version of the record it holds, the action that made it
+    """A revision row: its own id, the version of the record it holds, the action that made it
     (``create``, ``edit``…), and who recorded it, when."""
 
+    id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int]
     action: Mapped[str] = mapped_column(String(16))
     recorded_at: Mapped[datetime]
@@ -178,7 +179,6 @@ class SourceRevision(Revised, SourceFields, Base):
     __tablename__ = "source_revisions"
     __table_args__ = (UniqueConstraint("source_id", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
 
 
@@ -222,7 +222,6 @@ class QuestionRevision(Revised, QuestionFields, Base):
     __tablename__ = "question_revisions"
     __table_args__ = (UniqueConstraint("question_id", "version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
 
 
@@ -282,7 +281,6 @@ class ClaimRevision(Revised, ClaimFields, Base):
         Index(None, "claim_id", "recorded_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
     #: Why the claim was edited or retracted, when the editor said.
     reason: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))

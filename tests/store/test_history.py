@@ -132,24 +132,6 @@ def test_as_of_before_learning_uses_the_priors_after_it_the_learned(api: Api) ->
     assert {s["id"]: s["credibility_from"] for s in new} == {"a": "learned", "b": "grade"}
 
 
-def test_as_of_before_the_question_existed_is_a_422(api: Api, client: FlaskClient) -> None:
-    question = api.question()
-
-    response = client.get(f"/v1/questions/{question['id']}/estimate?as_of=2001-01-01T00:00:00Z")
-
-    assert response.status_code == 422
-    assert "as_of" in response.get_json()["errors"]
-
-
-def test_as_of_needs_a_time_zone(api: Api, client: FlaskClient) -> None:
-    question = api.question()
-
-    response = client.get(f"/v1/questions/{question['id']}/estimate?as_of=2030-01-01T00:00:00")
-
-    assert response.status_code == 422
-    assert "query.as_of" in response.get_json()["errors"]
-
-
 def test_question_and_source_histories(api: Api) -> None:
     api.source("s", "B")
     question = api.question("Soldiers")

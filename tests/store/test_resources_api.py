@@ -145,15 +145,23 @@ def test_estimate_matches_the_stateless_reconcile_of_the_same_claims(
     assert {s["credibility_from"] for s in stored["sources"]} == {"grade", "unknown"}
 
 
-def test_estimate_of_a_question_without_claims_is_a_422_naming_claims(
-    api: Api, client: FlaskClient
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        pytest.param("", "claims", id="a question without claims"),
+        pytest.param("?as_of=2001-01-01T00:00:00Z", "as_of", id="as_of before the question"),
+        pytest.param("?as_of=2030-01-01T00:00:00", "query.as_of", id="as_of without a time zone"),
+    ],
+)
+def test_an_estimate_the_question_cannot_give_is_a_422_naming_the_field(
+    api: Api, client: FlaskClient, query: str, field: str
 ) -> None:
     question = api.question()
 
-    response = client.get(f"/v1/questions/{question['id']}/estimate")
+    response = client.get(f"/v1/questions/{question['id']}/estimate{query}")
 
     assert response.status_code == 422
-    assert "claims" in response.get_json()["errors"]
+    assert field in response.get_json()["errors"]
 
 
 def test_estimate_takes_levels_and_method(api: Api) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,6 +28,15 @@ def _patch(client: FlaskClient, url: str, body: dict[str, Any], auth: dict[str, 
     return client.patch(url, json=body, headers=headers)
 
 
+#: PATCH the claim of :func:`claim_url` with a body under an If-Match header (none for None).
+PatchClaim = Callable[[dict[str, Any], str | None], Any]
+
+
+@pytest.fixture
+def patch_claim(client: FlaskClient, auth: dict[str, str], claim_url: str) -> PatchClaim:
+    return lambda body, if_match: _patch(client, claim_url, body, auth, if_match)
+
+
 @pytest.mark.parametrize("kind", ["source", "question", "claim"])
 def test_every_resource_has_an_etag_that_is_its_version(
     api: Api, client: FlaskClient, claim_url: str, kind: str
@@ -40,9 +50,9 @@ def test_every_resource_has_an_etag_that_is_its_version(
 
 
 def test_if_match_of_the_current_version_applies_and_bumps_it(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
+    client: FlaskClient, claim_url: str, patch_claim: PatchClaim
 ) -> None:
-    response = _patch(client, claim_url, {"value": 120}, auth, '"1"')
+    response = patch_claim({"value": 120}, '"1"')
 
     assert response.status_code == 200
     assert response.headers["ETag"] == '"2"'
@@ -51,12 +61,12 @@ def test_if_match_of_the_current_version_applies_and_bumps_it(
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
+    client: FlaskClient, claim_url: str, patch_claim: PatchClaim
 ) -> None:
     # Two editors read version 1; the first saves, the second must not overwrite it.
-    assert _patch(client, claim_url, {"value": 120}, auth, '"1"').status_code == 200
+    assert patch_claim({"value": 120}, '"1"').status_code == 200
 
-    response = _patch(client, claim_url, {"value": 999}, auth, '"1"')
+    response = patch_claim({"value": 999}, '"1"')
 
     assert response.status_code == 412
     assert response.mimetype == "application/problem+json"
@@ -66,42 +76,36 @@ def test_a_stale_if_match_is_412_and_changes_nothing(
 
 
 def test_a_change_without_if_match_is_428(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
+    client: FlaskClient, claim_url: str, patch_claim: PatchClaim
 ) -> None:
-    response = _patch(client, claim_url, {"value": 120}, auth, None)
+    response = patch_claim({"value": 120}, None)
 
     assert response.status_code == 428
     assert "If-Match" in response.get_json()["detail"]
     assert client.get(claim_url).get_json()["version"] == 1
 
 
-def test_if_match_star_applies_to_the_current_version(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
-) -> None:
-    assert _patch(client, claim_url, {"value": 120}, auth, '"1"').status_code == 200
+def test_if_match_star_applies_to_the_current_version(patch_claim: PatchClaim) -> None:
+    assert patch_claim({"value": 120}, '"1"').status_code == 200
 
-    response = _patch(client, claim_url, {"value": 130}, auth, "*")
+    response = patch_claim({"value": 130}, "*")
 
     assert response.status_code == 200
     assert response.get_json()["version"] == 3
 
 
-def test_a_weak_etag_never_matches(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
-) -> None:
-    assert _patch(client, claim_url, {"value": 120}, auth, 'W/"1"').status_code == 412
+def test_a_weak_etag_never_matches(patch_claim: PatchClaim) -> None:
+    assert patch_claim({"value": 120}, 'W/"1"').status_code == 412
 
 
-def test_one_of_several_tags_may_match(
-    client: FlaskClient, auth: dict[str, str], claim_url: str
-) -> None:
-    assert _patch(client, claim_url, {"value": 120}, auth, '"7", "1"').status_code == 200
+def test_one_of_several_tags_may_match(patch_claim: PatchClaim) -> None:
+    assert patch_claim({"value": 120}, '"7", "1"').status_code == 200
 
 
 def test_a_patch_that_changes_nothing_keeps_the_version(
-    api: Api, client: FlaskClient, auth: dict[str, str], claim_url: str
+    api: Api, claim_url: str, patch_claim: PatchClaim
 ) -> None:
-    response = _patch(client, claim_url, {"value": 100}, auth, '"1"')
+    response = patch_claim({"value": 100}, '"1"')
 
     assert response.status_code == 200
     assert response.get_json()["version"] == 1
@@ -109,10 +113,8 @@ def test_a_patch_that_changes_nothing_keeps_the_version(
 
 
 @pytest.mark.parametrize("field", ["version", "id", "entered_by"])
-def test_read_only_fields_are_refused_in_a_patch(
-    client: FlaskClient, auth: dict[str, str], claim_url: str, field: str
-) -> None:
-    response = _patch(client, claim_url, {field: 5}, auth, '"1"')
+def test_read_only_fields_are_refused_in_a_patch(field: str, patch_claim: PatchClaim) -> None:
+    response = patch_claim({field: 5}, '"1"')
 
     assert response.status_code == 422
     assert field in response.get_json()["errors"]

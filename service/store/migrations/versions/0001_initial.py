@@ -1,9 +1,4 @@
-"""Initial schema: sources, questions, claims, their revisions, track records, API keys.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-24 23:35:39
-"""
+"""Initial schema: sources, questions, claims, their revisions, track records, API keys."""
 
 from __future__ import annotations
 
@@ -13,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from service.store.migrations.ddl import columns, create_row_per, foreign_key, primary_key
+
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 # Each table's columns in the order the tables were first created. A record's editable fields
@@ -38,22 +33,11 @@ def _current(made: str) -> list[sa.Column[Any]]:
     return [sa.Column("version", sa.Integer(), nullable=False), *_stamp(made), *_stamp("updated")]
 
 
-def _revision(*between: sa.Column[Any]) -> list[sa.Column[Any]]:
-    """The version, action and stamp of a revision row (``between`` after the action)."""
-    return [
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(length=16), nullable=False),
-        *between,
-        *_stamp("recorded"),
-    ]
-
-
 def _question_fields() -> list[sa.Column[Any]]:
     return [
         sa.Column("title", sa.String(length=500), nullable=False),
         sa.Column("unit", sa.String(length=64), nullable=True),
-        sa.Column("scale", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.String(length=8), nullable=False),
+        *columns(sa.String(length=8), "scale", "status", nullable=False),
         sa.Column("resolution_value", sa.Double(), nullable=True),
         sa.Column("resolution_date", sa.Date(), nullable=True),
         sa.Column("resolution_reference", sa.String(length=2000), nullable=True),
@@ -73,18 +57,12 @@ def _claim_fields() -> list[sa.Column[Any]]:
     return [
         sa.Column("source_id", sa.String(length=128), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("value", sa.Double(), nullable=True),
-        sa.Column("low", sa.Double(), nullable=True),
-        sa.Column("high", sa.Double(), nullable=True),
-        sa.Column("sd", sa.Double(), nullable=True),
-        sa.Column("ci_low", sa.Double(), nullable=True),
-        sa.Column("ci_high", sa.Double(), nullable=True),
+        *columns(sa.Double(), "value", "low", "high", "sd", "ci_low", "ci_high", nullable=True),
         sa.Column("ci_level", sa.Double(), nullable=False),
         sa.Column("hedge", sa.String(length=16), nullable=False),
         sa.Column("origin", sa.String(length=128), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=True),
-        sa.Column("quote", sa.String(length=2000), nullable=True),
-        sa.Column("url", sa.String(length=2000), nullable=True),
+        *columns(sa.String(length=2000), "quote", "url", nullable=True),
         sa.Column("retracted", sa.Boolean(), nullable=False),
     ]
 
@@ -92,22 +70,11 @@ def _claim_fields() -> list[sa.Column[Any]]:
 def _track_record_fields() -> list[sa.Column[Any]]:
     return [
         sa.Column("n_resolved", sa.Integer(), nullable=False),
-        sa.Column("credibility", sa.Double(), nullable=True),
-        sa.Column("spread", sa.Double(), nullable=True),
-        sa.Column("bias", sa.Double(), nullable=True),
-        sa.Column("hit_rate", sa.Double(), nullable=True),
-        sa.Column("observed_hit_rate", sa.Double(), nullable=True),
-        sa.Column("calibration", sa.Double(), nullable=True),
+        *columns(sa.Double(), "credibility", "spread", "bias", "hit_rate", "observed_hit_rate",
+                 "calibration", nullable=True),
         sa.Column("n_calibration", sa.Integer(), nullable=False),
         sa.Column("profile", sa.JSON(), nullable=False),
     ]
-
-
-def _foreign_key(table: str, column: str, referred: str) -> sa.ForeignKeyConstraint:
-    """``table.column`` → ``referred.id``, named by the ORM's naming convention."""
-    return sa.ForeignKeyConstraint(
-        [column], [f"{referred}.id"], name=op.f(f"fk_{table}_{column}_{referred}")
-    )
 
 
 def _create_revision_table(
@@ -127,11 +94,14 @@ def _create_revision_table(
         table,
         sa.Column("id", sa.Integer(), nullable=False),
         owner,
-        *_revision(*between),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        *between,
+        *_stamp("recorded"),
         *fields,
-        _foreign_key(table, owner.name, referred),
-        *(_foreign_key(table, column, other) for column, other in references),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+        foreign_key(table, owner.name, referred),
+        *(foreign_key(table, column, other) for column, other in references),
+        primary_key(table, "id"),
         sa.UniqueConstraint(owner.name, "version", name=op.f(f"uq_{table}_{owner.name}_version")),
     )
 
@@ -147,7 +117,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.LargeBinary(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        primary_key("api_keys", "id"),
         sa.UniqueConstraint("key_id", name=op.f("uq_api_keys_key_id")),
         sa.UniqueConstraint("name", name=op.f("uq_api_keys_name")),
     )
@@ -158,7 +128,7 @@ def upgrade() -> None:
         *_stamp("resolved", nullable=True),
         *_question_fields(),
         sa.CheckConstraint("status IN ('open', 'resolved')", name=op.f("ck_questions_status")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_questions")),
+        primary_key("questions", "id"),
     )
     op.create_index(op.f("ix_questions_status"), "questions", ["status"])
 
@@ -170,7 +140,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "grade IS NULL OR reliability_number IS NULL", name=op.f("ck_sources_one_reliability")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
+        primary_key("sources", "id"),
     )
     op.create_index(op.f("ix_sources_type"), "sources", ["type"])
 
@@ -180,9 +150,9 @@ def upgrade() -> None:
         sa.Column("question_id", sa.Integer(), nullable=False),
         *_current("entered"),
         *_claim_fields(),
-        _foreign_key("claims", "question_id", "questions"),
-        _foreign_key("claims", "source_id", "sources"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_claims")),
+        foreign_key("claims", "question_id", "questions"),
+        foreign_key("claims", "source_id", "sources"),
+        primary_key("claims", "id"),
     )
     op.create_index(op.f("ix_claims_question_id"), "claims", ["question_id"])
     op.create_index(op.f("ix_claims_source_id"), "claims", ["source_id"])
@@ -205,8 +175,8 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=128), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         *_track_record_fields(),
-        _foreign_key("track_record_history", "source_id", "sources"),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_track_record_history")),
+        foreign_key("track_record_history", "source_id", "sources"),
+        primary_key("track_record_history", "id"),
     )
     op.create_index(
         op.f("ix_track_record_history_source_id_recorded_at"),
@@ -214,13 +184,10 @@ def upgrade() -> None:
         ["source_id", "recorded_at"],
     )
 
-    op.create_table(
-        "track_records",
-        sa.Column("source_id", sa.String(length=128), nullable=False),
+    create_row_per(
+        "track_records", "sources", "source_id", sa.String(length=128),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         *_track_record_fields(),
-        _foreign_key("track_records", "source_id", "sources"),
-        sa.PrimaryKeyConstraint("source_id", name=op.f("pk_track_records")),
     )
     _create_revision_table(
         "claim_revisions",

@@ -1,21 +1,12 @@
-"""Quantities that move: a question's dynamics and a claim's horizon in time.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04 23:00:00
-"""
+"""Quantities that move: a question's dynamics and a claim's horizon in time."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 #: Every stored question and claim so far is static and speaks of the level on its date.
 _COLUMNS = (

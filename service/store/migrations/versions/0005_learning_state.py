@@ -1,21 +1,14 @@
-"""Learning outside the write: the state of the track records (current or pending).
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06 09:00:00
-"""
+"""Learning outside the write: the state of the track records (current or pending)."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from service.store.migrations.ddl import primary_key
+
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
@@ -27,7 +20,7 @@ def upgrade() -> None:
         sa.Column("learned_generation", sa.Integer(), nullable=False),
         sa.Column("learned_as_of", sa.DateTime(timezone=True), nullable=True),
         sa.Column("learned_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_learning_state")),
+        primary_key("learning_state", "id"),
     )
     # Until now every write relearned in its own transaction: whatever is stored is current.
     op.execute(
