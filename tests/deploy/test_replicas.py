@@ -20,7 +20,6 @@ Without ``TEST_DATABASE_URL`` the tests are skipped on a developer's machine and
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import urllib.error
@@ -33,13 +32,9 @@ from typing import Any
 
 import pytest
 
-from service import create_app
-from service.config import SETTINGS, defaults
-from service.http.database import get_database
-from service.store.repository import Repository
 from tests.deploy.replicas import start_replicas
 from tests.deploy.test_gunicorn import Server
-from tests.store.conftest import TEST_KEY_COST, empty_database, postgresql_url
+from tests.store.conftest import TEST_KEY_COST, emptied_repository, postgresql_url
 
 pytestmark = pytest.mark.gunicorn
 
@@ -85,19 +80,8 @@ class Cluster:
 
 def _keys(url: str, data_dir: Path, count: int) -> list[str]:
     """``count`` API keys on the emptied, migrated database."""
-    empty_database(url)
-    saved = {s.name: os.environ.pop(s.name) for s in SETTINGS if s.name in os.environ}
-    try:
-        app = create_app({**defaults(), "DATABASE_URL": url, "DATA_DIR": str(data_dir),
-                          "TESTING": True})
-        with app.app_context():
-            with get_database().session() as session:
-                repository = Repository(session)
-                keys = [repository.create_key(f"editor-{n}", cost=TEST_KEY_COST)
-                        for n in range(count)]
-            get_database().dispose()
-    finally:
-        os.environ.update(saved)
+    with emptied_repository(url, data_dir) as repository:
+        keys = [repository.create_key(f"editor-{n}", cost=TEST_KEY_COST) for n in range(count)]
     return keys
 
 

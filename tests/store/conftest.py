@@ -15,8 +15,10 @@ cannot pass.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,6 +88,26 @@ def empty_database(url: str) -> None:
             # SQLite reuses max(id) + 1 for an INTEGER PRIMARY KEY, so ids restart at 1.
     finally:
         database.dispose()
+
+
+@contextlib.contextmanager
+def emptied_repository(url: str, data_dir: Path) -> Iterator[Repository]:
+    """A repository on the emptied, migrated database at ``url``, for seeding a live server.
+
+    The app is built with the settings in the environment set aside, so that a test's own
+    variables (meant for the server it starts) do not reach the seeding app.
+    """
+    empty_database(url)
+    saved = {s.name: os.environ.pop(s.name) for s in SETTINGS if s.name in os.environ}
+    try:
+        app = create_app({**defaults(), "DATABASE_URL": url, "DATA_DIR": str(data_dir),
+                          "TESTING": True})
+        with app.app_context():
+            with get_database().session() as session:
+                yield Repository(session)
+            get_database().dispose()
+    finally:
+        os.environ.update(saved)
 
 
 def learn_inline(app: Flask) -> None:

@@ -27,15 +27,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from service import create_app
-from service.config import SETTINGS, defaults
-from service.http.database import get_database
 from service.store.inputs import ClaimInput, QuestionInput, SourceInput
-from service.store.repository import Repository
 from tests.deploy.test_faults import _checksum, _stored
 from tests.deploy.test_gunicorn import Server, gunicorn, start_server
 from tests.helpers import ClientThreads
-from tests.store.conftest import empty_database, postgresql_url
+from tests.store.conftest import emptied_repository, postgresql_url
 from tests.store.test_pg_restart import _pg_ctl
 
 CLIENTS = 6
@@ -69,25 +65,15 @@ class Call:
 
 def _prepare(url: str, data_dir: Path) -> tuple[str, int, int]:
     """Migrate an empty database; a key, a source, a question to write to, one to estimate."""
-    empty_database(url)
-    saved = {s.name: os.environ.pop(s.name) for s in SETTINGS if s.name in os.environ}
-    try:
-        app = create_app({**defaults(), "DATABASE_URL": url, "DATA_DIR": str(data_dir),
-                          "TESTING": True})
-        with app.app_context():
-            with get_database().session() as session:
-                repository = Repository(session)
-                key = repository.create_key("loader", cost=2**10)
-                repository.create_source(SourceInput(id="wire", reliability="B"), "loader")
-                written = repository.create_question(QuestionInput(title="Writes"), "loader").id
-                estimated = repository.create_question(QuestionInput(title="Read"), "loader").id
-                for value in (900.0, 1000.0, 1100.0, 5000.0):
-                    repository.create_claim(
-                        estimated, ClaimInput(source="wire", kind="point", value=value), "loader"
-                    )
-            get_database().dispose()
-    finally:
-        os.environ.update(saved)
+    with emptied_repository(url, data_dir) as repository:
+        key = repository.create_key("loader", cost=2**10)
+        repository.create_source(SourceInput(id="wire", reliability="B"), "loader")
+        written = repository.create_question(QuestionInput(title="Writes"), "loader").id
+        estimated = repository.create_question(QuestionInput(title="Read"), "loader").id
+        for value in (900.0, 1000.0, 1100.0, 5000.0):
+            repository.create_claim(
+                estimated, ClaimInput(source="wire", kind="point", value=value), "loader"
+            )
     return key, written, estimated
 
 
