@@ -54,6 +54,10 @@ GRADE_TABLE: Final[dict[str, tuple[float, float]]] = {
 UNKNOWN_GRADE: Final = "F"
 #: Tolerance of :meth:`SourceProfile.hit_rate`: ±0.25 on the log scale, about ±25 %.
 HIT_TOLERANCE: Final = 0.25
+#: Cap of :meth:`SourceProfile.expected_miss`, in working units: one unit is the smallest
+#: spread of a wrong figure's Cauchy part (a factor e on the log scale), so a miss beyond it is
+#: a blunder whatever its size, and the cap keeps the mean finite under the Cauchy tails.
+MISS_CAP: Final = 1.0
 GRADES: Final[tuple[str, ...]] = (*GRADE_TABLE, UNKNOWN_GRADE)
 
 ProfileOrigin = Literal["grade", "number", "unknown", "learned"]
@@ -120,6 +124,53 @@ class SourceProfile:
             total += k.weight * (k.c * right + (1.0 - k.c) * wrong)
         return total
 
+    def expected_miss(self, cap: float = MISS_CAP) -> float:
+        """Expected size of a figure's miss, E[min(|e|, d)] with d = ``cap`` (working units).
+
+        Σ_k π_k [c_k E min(|N(β_k, σ_k²)|, d) + (1 − c_k) E min(|Cauchy(0, σ_w)|, d)], with
+        σ_w = max(1, 2σ_k). One number for "how far off are this source's figures", in which a
+        low credibility, a wide spread and a bias all count; smaller is better. In closed form:
+        E min(|X|, d) = E[|X| 1{|X| < d}] + d P(|X| ≥ d), with for X ~ N(μ, σ²) and
+        a = (−d − μ)/σ, z₀ = −μ/σ, b = (d − μ)/σ
+        E[X 1{l < X < u}] = μ (Φ(u') − Φ(l')) + σ (φ(l') − φ(u')), and for X ~ Cauchy(0, s)
+        E[|X| 1{|X| < d}] = (s/π) log(1 + d²/s²), P(|X| ≥ d) = 1 − (2/π) arctan(d/s).
+        """
+        d = cap
+        total = 0.0
+        for k in self.components:
+            mu, sd = k.bias, k.sigma
+            a, z0, b = (-d - mu) / sd, -mu / sd, (d - mu) / sd
+            phi = [math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) for z in (a, z0, b)]
+            cdf = [float(ndtr(z)) for z in (a, z0, b)]
+            upper = mu * (cdf[2] - cdf[1]) + sd * (phi[1] - phi[2])  # E[X 1{0 < X < d}]
+            lower = mu * (cdf[1] - cdf[0]) + sd * (phi[0] - phi[1])  # E[X 1{−d < X < 0}]
+            right = upper - lower + d * (1.0 - (cdf[2] - cdf[0]))
+            s_w = max(1.0, 2.0 * k.sigma)
+            wrong = (s_w / math.pi * math.log1p((d / s_w) ** 2)
+                     + d * (1.0 - 2.0 * math.atan(d / s_w) / math.pi))
+            total += k.weight * (k.c * right + (1.0 - k.c) * wrong)
+        return total
+
+    def equivalent_credibility(self) -> float:
+        """The credibility of a rated source whose figures miss by as much as this profile's.
+
+        The c in (0, 1) at which :func:`profile_from_number` (the grade table, σ interpolated)
+        has the same :meth:`expected_miss`: one number on the grade scale for "how good is
+        this source" (0.95 is as good as an A source, 0.30 as an E), for any mixture, spread
+        and bias. It equals c for a profile built from a grade or a number. The expected miss
+        falls as c rises along the table, so bisection on logit c finds it.
+        """
+        target = self.expected_miss()
+        lo, hi = -12.0, 12.0
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            c = 1.0 / (1.0 + math.exp(-mid))
+            if _table_profile(c).expected_miss() > target:
+                lo = mid
+            else:
+                hi = mid
+        return 1.0 / (1.0 + math.exp(-0.5 * (lo + hi)))
+
     @property
     def spread(self) -> float:
         """Typical spread of a right claim, exp(Σ_k π_k log σ_k)."""
@@ -133,6 +184,10 @@ def _spread_for(c: float) -> float:
     cs = np.array([v[0] for v in reversed(GRADE_TABLE.values())])
     log_sigmas = np.log([v[1] for v in reversed(GRADE_TABLE.values())])
     return float(np.exp(np.interp(c, cs, log_sigmas)))
+
+
+def _table_profile(c: float) -> SourceProfile:
+    return SourceProfile((CredibilityComponent(1.0, c, _spread_for(c)),), "number")
 
 
 def profile_from_grade(grade: str) -> SourceProfile:
@@ -161,7 +216,7 @@ def profile_from_number(c: float) -> SourceProfile:
         raise InvalidSourceError(
             f"Invalid reliability {c!r}; must be a grade A-F or a number in (0, 1)."
         )
-    return SourceProfile((CredibilityComponent(1.0, float(c), _spread_for(c)),), "number")
+    return _table_profile(float(c))
 
 
 def profile_for(reliability: str | float | None) -> SourceProfile:
