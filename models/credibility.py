@@ -135,21 +135,8 @@ class SourceProfile:
         E[X 1{l < X < u}] = μ (Φ(u') − Φ(l')) + σ (φ(l') − φ(u')), and for X ~ Cauchy(0, s)
         E[|X| 1{|X| < d}] = (s/π) log(1 + d²/s²), P(|X| ≥ d) = 1 − (2/π) arctan(d/s).
         """
-        d = cap
-        total = 0.0
-        for k in self.components:
-            mu, sd = k.bias, k.sigma
-            a, z0, b = (-d - mu) / sd, -mu / sd, (d - mu) / sd
-            phi = [math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) for z in (a, z0, b)]
-            cdf = [float(ndtr(z)) for z in (a, z0, b)]
-            upper = mu * (cdf[2] - cdf[1]) + sd * (phi[1] - phi[2])  # E[X 1{0 < X < d}]
-            lower = mu * (cdf[1] - cdf[0]) + sd * (phi[0] - phi[1])  # E[X 1{−d < X < 0}]
-            right = upper - lower + d * (1.0 - (cdf[2] - cdf[0]))
-            s_w = max(1.0, 2.0 * k.sigma)
-            wrong = (s_w / math.pi * math.log1p((d / s_w) ** 2)
-                     + d * (1.0 - 2.0 * math.atan(d / s_w) / math.pi))
-            total += k.weight * (k.c * right + (1.0 - k.c) * wrong)
-        return total
+        return float(sum(k.weight * _component_miss(k.c, k.sigma, k.bias, cap)
+                         for k in self.components))
 
     def equivalent_credibility(self) -> float:
         """The credibility of a rated source whose figures miss by as much as this profile's.
@@ -162,10 +149,10 @@ class SourceProfile:
         """
         target = self.expected_miss()
         lo, hi = -12.0, 12.0
-        for _ in range(80):
+        for _ in range(50):
             mid = 0.5 * (lo + hi)
             c = 1.0 / (1.0 + math.exp(-mid))
-            if _table_profile(c).expected_miss() > target:
+            if _component_miss(c, _spread_for(c), 0.0, MISS_CAP) > target:
                 lo = mid
             else:
                 hi = mid
@@ -184,6 +171,21 @@ def _spread_for(c: float) -> float:
     cs = np.array([v[0] for v in reversed(GRADE_TABLE.values())])
     log_sigmas = np.log([v[1] for v in reversed(GRADE_TABLE.values())])
     return float(np.exp(np.interp(c, cs, log_sigmas)))
+
+
+def _component_miss(c: float, sigma: float, bias: float, d: float) -> float:
+    """E min(|e|, d) for one hypothesis (see :meth:`SourceProfile.expected_miss`)."""
+    mu, sd = bias, sigma
+    a, z0, b = (-d - mu) / sd, -mu / sd, (d - mu) / sd
+    phi_a, phi_0, phi_b = (math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) for z in (a, z0, b))
+    cdf_a, cdf_0, cdf_b = (0.5 * math.erfc(-z / math.sqrt(2.0)) for z in (a, z0, b))
+    upper = mu * (cdf_b - cdf_0) + sd * (phi_0 - phi_b)  # E[X 1{0 < X < d}]
+    lower = mu * (cdf_0 - cdf_a) + sd * (phi_a - phi_0)  # E[X 1{−d < X < 0}]
+    right = upper - lower + d * (1.0 - (cdf_b - cdf_a))
+    s_w = max(1.0, 2.0 * sigma)
+    wrong = (s_w / math.pi * math.log1p((d / s_w) ** 2)
+             + d * (1.0 - 2.0 * math.atan(d / s_w) / math.pi))
+    return c * right + (1.0 - c) * wrong
 
 
 def _table_profile(c: float) -> SourceProfile:

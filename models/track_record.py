@@ -98,8 +98,9 @@ TYPE_HALF_WEIGHT = 20.0
 #: iteration; after EM_MAX_ITERATIONS the fit reports ``converged`` False.
 EM_TOL = 1e-7
 EM_MAX_ITERATIONS = 500
-#: Bisection steps on logit c (from ±LOGIT_LIMIT; 40 halvings leave 1e-11).
-LOGIT_STEPS = 40
+#: Newton steps on logit c per EM iteration when hedges change the odds, and the bound on
+#: |logit c| (c within about [1e-3, 1 − 1e-3], as C_MIN).
+NEWTON_STEPS = 2
 LOGIT_LIMIT = 7.0
 #: c is kept inside [C_MIN, 1 − C_MIN]: the profile constructor refuses the end points.
 C_MIN = 1e-3
@@ -312,37 +313,44 @@ def _log_right_wrong(
     s = np.sqrt(v)
     s_w = np.maximum(WRONG_SPREAD, 2.0 * s)
     z = (res.r - beta[g]) / s
-    right_pt = -0.5 * z * z - 0.5 * math.log(2 * math.pi) - np.log(s)
-    wrong_pt = -math.log(math.pi) - np.log(s_w) - np.log1p((res.r / s_w) ** 2)
-    # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
-    with np.errstate(invalid="ignore", divide="ignore"):
-        right_iv = log_normal_interval((res.lo - beta[g]) / s, (res.hi - beta[g]) / s)
-        wrong_iv = log_cauchy_interval(res.lo / s_w, res.hi / s_w)
-    right = np.where(res.point, right_pt, right_iv)
-    wrong = np.where(res.point, wrong_pt, wrong_iv)
+    right = -0.5 * z * z - 0.5 * math.log(2 * math.pi) - np.log(s)
+    wrong = -math.log(math.pi) - np.log(s_w) - np.log1p((res.r / s_w) ** 2)
+    iv = np.flatnonzero(~res.point)
+    if iv.size:
+        # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
+        b_iv, s_iv, w_iv = beta[g[iv]], s[iv], s_w[iv]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            right[iv] = log_normal_interval((res.lo[iv] - b_iv) / s_iv,
+                                            (res.hi[iv] - b_iv) / s_iv)
+            wrong[iv] = log_cauchy_interval(res.lo[iv] / w_iv, res.hi[iv] / w_iv)
     log_c, log_1mc = _hedged_log_c(c[g], res.log_f)
     return log_c + right, log_1mc + wrong, v
 
 
-def _update_c(res: _Residuals, g: FloatArray, n: FloatArray, m_c: FloatArray) -> FloatArray:
-    """MAP c per group given responsibilities g (see the module docstring)."""
+def _update_c(res: _Residuals, g: FloatArray, n: FloatArray, m_c: FloatArray,
+              c: FloatArray) -> FloatArray:
+    """MAP c per group given responsibilities g, from the current c (see the module docstring).
+
+    Without hedge odds, the closed form. With them, F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises
+    with ℓ = logit c and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0: NEWTON_STEPS Newton steps from
+    the current c (a generalised EM step: each M-step need only improve the objective, and the
+    fixed point is the same).
+    """
     n_groups = m_c.shape[0]
-    target = np.bincount(res.group, weights=res.weight * g, minlength=n_groups) + PRIOR_CLAIMS * m_c
+    target = (np.bincount(res.group, weights=res.weight * g, minlength=n_groups)
+              + PRIOR_CLAIMS * m_c)
     if not np.any(res.log_f):
         return np.asarray(target / (n + PRIOR_CLAIMS), dtype=np.float64)
-    # Σ w c'_i(ℓ) + n₀ c(ℓ) rises with ℓ = logit c: bisection, vectorised over groups.
-    lo = np.full(n_groups, -LOGIT_LIMIT)
-    hi = np.full(n_groups, LOGIT_LIMIT)
-    for _ in range(LOGIT_STEPS):
-        mid = 0.5 * (lo + hi)
-        c = 1.0 / (1.0 + np.exp(-mid))
-        log_c, _ = _hedged_log_c(c[res.group], res.log_f)
-        got = (np.bincount(res.group, weights=res.weight * np.exp(log_c), minlength=n_groups)
-               + PRIOR_CLAIMS * c)
-        below = got < target
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return np.asarray(1.0 / (1.0 + np.exp(-0.5 * (lo + hi))), dtype=np.float64)
+    logit = np.log(c) - np.log1p(-c)
+    for _ in range(NEWTON_STEPS):
+        cc = 1.0 / (1.0 + np.exp(-logit))
+        ch = np.exp(_hedged_log_c(cc[res.group], res.log_f)[0])
+        got = (np.bincount(res.group, weights=res.weight * ch, minlength=n_groups)
+               + PRIOR_CLAIMS * cc)
+        slope = (np.bincount(res.group, weights=res.weight * ch * (1.0 - ch), minlength=n_groups)
+                 + PRIOR_CLAIMS * cc * (1.0 - cc))
+        logit = np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT)
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
 def _em(
@@ -358,7 +366,7 @@ def _em(
     for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 (reported after the loop)
         log_r, log_w, v = _log_right_wrong(res, c, beta, sigma)
         g = np.exp(log_r - np.logaddexp(log_r, log_w))
-        c_new = np.clip(_update_c(res, g, n, m_c), C_MIN, 1 - C_MIN)
+        c_new = np.clip(_update_c(res, g, n, m_c, c), C_MIN, 1 - C_MIN)
         s2 = sigma[res.group] ** 2
         gp = g * pt
         rho = s2 / v
