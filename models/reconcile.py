@@ -26,6 +26,7 @@ from models.claims import (
     Claim,
     DynamicsName,
     Source,
+    pooling_scale,
 )
 from models.credibility import SourceProfile
 from models.encode import WorkingScale, claim_sd, encode, working_scale
@@ -214,6 +215,8 @@ def reconcile(
     by_id, resolved_scale, all_profiles = checked.by_id, checked.scale, checked.profiles
     overrides = dict(profiles or {})
     chosen = _resolve_method(method, claims, sources, overrides)
+    if chosen in ("random_effects", "fixed_effect") and dynamics == "static":
+        resolved_scale = pooling_scale(claims, scale, resolved_scale, whole_numbers)
     ws = working_scale(claims, resolved_scale)
     units = _units(claims)
     warnings = _warnings_common(claims, by_id, units)
