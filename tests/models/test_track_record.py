@@ -212,3 +212,17 @@ def test_quality_of_a_graded_prior_is_its_credibility() -> None:
     for grade in "ABCDE":
         p = profile_for(grade)
         assert p.equivalent_credibility() == pytest.approx(p.credibility, rel=1e-9)
+
+
+def test_the_learning_fit_reports_its_convergence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13, point 9: every fit says whether it converged, the track-record EM too."""
+    from models import track_record
+
+    records, _, _, _ = simulate(np.random.default_rng(2), 6, 30, 3)
+    priors = {f"s{s}": profile_for("C") for s in range(6)}
+    done = learn_track_records(records, priors, {s: "other" for s in priors})
+    assert all(r.converged and 1 < r.iterations < track_record.EM_MAX_ITERATIONS
+               for r in done.values())
+    monkeypatch.setattr(track_record, "EM_MAX_ITERATIONS", 2)
+    cut = learn_track_records(records, priors, {s: "other" for s in priors})
+    assert all(not r.converged and r.iterations == 2 for r in cut.values())
