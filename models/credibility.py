@@ -39,7 +39,6 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
-import numpy as np
 from scipy.special import ndtr
 
 from models.errors import InvalidSourceError
@@ -167,10 +166,16 @@ class SourceProfile:
 
 
 def _spread_for(c: float) -> float:
-    # Interpolate log σ against c through the grade table; np.interp wants increasing x.
-    cs = np.array([v[0] for v in reversed(GRADE_TABLE.values())])
-    log_sigmas = np.log([v[1] for v in reversed(GRADE_TABLE.values())])
-    return float(np.exp(np.interp(c, cs, log_sigmas)))
+    # Interpolate log σ against c through the grade table, held constant beyond its ends (as
+    # np.interp, in plain floats: equivalent_credibility calls this in a bisection loop).
+    points = sorted(GRADE_TABLE.values())
+    if c <= points[0][0]:
+        return points[0][1]
+    for (c0, s0), (c1, s1) in zip(points[:-1], points[1:], strict=True):
+        if c <= c1:
+            u = (c - c0) / (c1 - c0)
+            return math.exp((1.0 - u) * math.log(s0) + u * math.log(s1))
+    return points[-1][1]
 
 
 def _component_miss(c: float, sigma: float, bias: float, d: float) -> float:
