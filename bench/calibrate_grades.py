@@ -1,10 +1,11 @@
 """Calibration of the grade → (credibility, spread) table by simulation with known truth.
 
-Sources behave as their grades say (models/simulate.py). For each scenario we reconcile many
-simulated questions and count how often the 50 % and 90 % intervals contain the truth. A
-calibrated mapping covers at the nominal rates. The named baseline is the same questions with
-every unknown-grade ("F") source treated as an average source (grade C) instead of as the A–E
-mixture: the comparison shows why "cannot be judged" must mean more uncertainty.
+Sources behave as their grades are documented (models/simulate.py, its own copy of the
+table). For each scenario we reconcile many simulated questions and count how often the 50 %
+and 90 % intervals contain the truth. A calibrated mapping covers at the nominal rates. The
+named baseline is the same questions with every unknown-grade ("F") source treated as an
+average source (grade C) instead of as the A–E mixture: the comparison shows why "cannot be
+judged" must mean more uncertainty.
 
     .venv/bin/python bench/calibrate_grades.py [--questions N] [--seed S]
 """

@@ -6,8 +6,9 @@ with the same grade C, so all that separates good from bad sources is what the s
 
 Prints
   1. Spearman's rank correlation between each source's learned credibility (``hit_rate``: the
-     probability of a figure within about ±25 % of the truth, and ``learned``: P(right)) and the
-     same quantity computed from the source's true parameters;
+     probability of a figure within about ±25 % of the truth; ``p_right``: P(right); ``learned``:
+     the credibility of a graded source that misses as much) and the same quantity computed
+     from the source's true parameters;
   2. on new questions, the median and mean |log error| of ``GET /v1/questions/{id}/estimate``
      (learned credibilities) against the named baseline, ``POST /v1/reconcile`` with the grade
      priors alone, and their ratio -- in the same run, on the same claims.
@@ -107,7 +108,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as data_dir:
         key = make_key(data_dir)
-        app = create_app({"DATA_DIR": data_dir})
+        app = create_app({"DATA_DIR": data_dir, "WRITE_RATE_LIMIT": "off"})
         api = Client(app, key)
         for i in range(args.sources):
             api.call("POST", "/v1/sources",
@@ -122,7 +123,10 @@ def main() -> None:
         cred = [api.call("GET", f"/v1/sources/s{i}")["credibility"] for i in range(args.sources)]
         true_rate = [learned_profile(s["c"], s["sigma"], s["bias"]).hit_rate() for s in sources]
         rho_rate = spearmanr([c["hit_rate"] for c in cred], true_rate).statistic
-        rho_c = spearmanr([c["learned"] for c in cred], [s["c"] for s in sources]).statistic
+        rho_c = spearmanr([c["p_right"] for c in cred], [s["c"] for s in sources]).statistic
+        true_quality = [learned_profile(s["c"], s["sigma"], s["bias"]).equivalent_credibility()
+                        for s in sources]
+        rho_q = spearmanr([c["learned"] for c in cred], true_quality).statistic
 
         learned_err, prior_err = [], []
         for j in range(args.new):
@@ -138,6 +142,7 @@ def main() -> None:
           f"x {args.per_question} claims, seed {args.seed}; history built in {history_s:.1f} s")
     print(f"Spearman(learned hit_rate, true hit_rate) = {rho_rate:.3f}")
     print(f"Spearman(learned P(right), true P(right))  = {rho_c:.3f}")
+    print(f"Spearman(learned, true quality)            = {rho_q:.3f}")
     print(f"{args.new} new questions, |log error| of the estimate:")
     print(f"  {'method':<40}{'median':>8}{'mean':>8}{'ratio':>8}")
     pm, pa = float(np.median(prior_err)), float(np.mean(prior_err))

@@ -21,7 +21,7 @@ counted (tempering them as echoes gave a 90 % range of 9 to 220,000 for an A-gra
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal, cast, get_args
@@ -385,3 +385,23 @@ def validate_scale(claims: tuple[Claim, ...], scale: str) -> Scale:
                     )
                 return "linear"
     return "log"
+
+
+def pooling_scale(
+    claims: Sequence[Claim], requested: str, resolved: Scale, whole_numbers: bool | None = None
+) -> Scale:
+    """The scale of a pooling fit (``random_effects``, ``fixed_effect``) under ``auto``.
+
+    Pooled estimates with standard errors are usually effect sizes, proportions or means
+    (0.42 ± 0.1), which meta-analysis pools as given (metafor's convention; a ratio measure is
+    given as its log already): ``auto`` keeps them linear. Only counts and amounts, stated in
+    whole units (1,500 soldiers, 2,300,000 dollars), go to the log scale as with the robust
+    model. ``whole_numbers`` says whether the quantity is a count; by default, whether every
+    figure is a whole number. An explicit ``log`` or ``linear`` is kept.
+    """
+    if requested != "auto" or resolved == "linear":
+        return resolved
+    if whole_numbers is None:
+        whole_numbers = all(float(x).is_integer() for c in claims
+                            for x in (c.value, c.low, c.high) if x is not None)
+    return "log" if whole_numbers else "linear"

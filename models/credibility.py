@@ -39,7 +39,6 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal
 
-import numpy as np
 from scipy.special import ndtr
 
 from models.errors import InvalidSourceError
@@ -54,6 +53,10 @@ GRADE_TABLE: Final[dict[str, tuple[float, float]]] = {
 UNKNOWN_GRADE: Final = "F"
 #: Tolerance of :meth:`SourceProfile.hit_rate`: ±0.25 on the log scale, about ±25 %.
 HIT_TOLERANCE: Final = 0.25
+#: Cap of :meth:`SourceProfile.expected_miss`, in working units: one unit is the smallest
+#: spread of a wrong figure's Cauchy part (a factor e on the log scale), so a miss beyond it is
+#: a blunder whatever its size, and the cap keeps the mean finite under the Cauchy tails.
+MISS_CAP: Final = 1.0
 GRADES: Final[tuple[str, ...]] = (*GRADE_TABLE, UNKNOWN_GRADE)
 
 ProfileOrigin = Literal["grade", "number", "unknown", "learned"]
@@ -120,6 +123,40 @@ class SourceProfile:
             total += k.weight * (k.c * right + (1.0 - k.c) * wrong)
         return total
 
+    def expected_miss(self, cap: float = MISS_CAP) -> float:
+        """Expected size of a figure's miss, E[min(|e|, d)] with d = ``cap`` (working units).
+
+        Σ_k π_k [c_k E min(|N(β_k, σ_k²)|, d) + (1 − c_k) E min(|Cauchy(0, σ_w)|, d)], with
+        σ_w = max(1, 2σ_k). One number for "how far off are this source's figures", in which a
+        low credibility, a wide spread and a bias all count; smaller is better. In closed form:
+        E min(|X|, d) = E[|X| 1{|X| < d}] + d P(|X| ≥ d), with for X ~ N(μ, σ²) and
+        a = (−d − μ)/σ, z₀ = −μ/σ, b = (d − μ)/σ
+        E[X 1{l < X < u}] = μ (Φ(u') − Φ(l')) + σ (φ(l') − φ(u')), and for X ~ Cauchy(0, s)
+        E[|X| 1{|X| < d}] = (s/π) log(1 + d²/s²), P(|X| ≥ d) = 1 − (2/π) arctan(d/s).
+        """
+        return float(sum(k.weight * _component_miss(k.c, k.sigma, k.bias, cap)
+                         for k in self.components))
+
+    def equivalent_credibility(self) -> float:
+        """The credibility of a rated source whose figures miss by as much as this profile's.
+
+        The c in (0, 1) at which :func:`profile_from_number` (the grade table, σ interpolated)
+        has the same :meth:`expected_miss`: one number on the grade scale for "how good is
+        this source" (0.95 is as good as an A source, 0.30 as an E), for any mixture, spread
+        and bias. It equals c for a profile built from a grade or a number. The expected miss
+        falls as c rises along the table, so bisection on logit c finds it.
+        """
+        target = self.expected_miss()
+        lo, hi = -12.0, 12.0
+        for _ in range(50):
+            mid = 0.5 * (lo + hi)
+            c = 1.0 / (1.0 + math.exp(-mid))
+            if _component_miss(c, _spread_for(c), 0.0, MISS_CAP) > target:
+                lo = mid
+            else:
+                hi = mid
+        return 1.0 / (1.0 + math.exp(-0.5 * (lo + hi)))
+
     @property
     def spread(self) -> float:
         """Typical spread of a right claim, exp(Σ_k π_k log σ_k)."""
@@ -129,10 +166,35 @@ class SourceProfile:
 
 
 def _spread_for(c: float) -> float:
-    # Interpolate log σ against c through the grade table; np.interp wants increasing x.
-    cs = np.array([v[0] for v in reversed(GRADE_TABLE.values())])
-    log_sigmas = np.log([v[1] for v in reversed(GRADE_TABLE.values())])
-    return float(np.exp(np.interp(c, cs, log_sigmas)))
+    # Interpolate log σ against c through the grade table, held constant beyond its ends (as
+    # np.interp, in plain floats: equivalent_credibility calls this in a bisection loop).
+    points = sorted(GRADE_TABLE.values())
+    if c <= points[0][0]:
+        return points[0][1]
+    for (c0, s0), (c1, s1) in zip(points[:-1], points[1:], strict=True):
+        if c <= c1:
+            u = (c - c0) / (c1 - c0)
+            return math.exp((1.0 - u) * math.log(s0) + u * math.log(s1))
+    return points[-1][1]
+
+
+def _component_miss(c: float, sigma: float, bias: float, d: float) -> float:
+    """E min(|e|, d) for one hypothesis (see :meth:`SourceProfile.expected_miss`)."""
+    mu, sd = bias, sigma
+    a, z0, b = (-d - mu) / sd, -mu / sd, (d - mu) / sd
+    phi_a, phi_0, phi_b = (math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) for z in (a, z0, b))
+    cdf_a, cdf_0, cdf_b = (0.5 * math.erfc(-z / math.sqrt(2.0)) for z in (a, z0, b))
+    upper = mu * (cdf_b - cdf_0) + sd * (phi_0 - phi_b)  # E[X 1{0 < X < d}]
+    lower = mu * (cdf_0 - cdf_a) + sd * (phi_a - phi_0)  # E[X 1{−d < X < 0}]
+    right = upper - lower + d * (1.0 - (cdf_b - cdf_a))
+    s_w = max(1.0, 2.0 * sigma)
+    wrong = (s_w / math.pi * math.log1p((d / s_w) ** 2)
+             + d * (1.0 - 2.0 * math.atan(d / s_w) / math.pi))
+    return c * right + (1.0 - c) * wrong
+
+
+def _table_profile(c: float) -> SourceProfile:
+    return SourceProfile((CredibilityComponent(1.0, c, _spread_for(c)),), "number")
 
 
 def profile_from_grade(grade: str) -> SourceProfile:
@@ -161,7 +223,7 @@ def profile_from_number(c: float) -> SourceProfile:
         raise InvalidSourceError(
             f"Invalid reliability {c!r}; must be a grade A-F or a number in (0, 1)."
         )
-    return SourceProfile((CredibilityComponent(1.0, float(c), _spread_for(c)),), "number")
+    return _table_profile(float(c))
 
 
 def profile_for(reliability: str | float | None) -> SourceProfile:

@@ -27,6 +27,7 @@ from models.claims import (
     Claim,
     DynamicsName,
     Source,
+    pooling_scale,
 )
 from models.credibility import SourceProfile
 from models.encode import WorkingScale, claim_sd, encode, working_scale
@@ -38,6 +39,7 @@ from models.explain import describe_claim, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.inputs import checked_inputs
 from models.likelihood import EncodedClaims
+from models.mixture_stats import i2_tau2, right_moments
 from models.moving import reconcile_moving
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (
@@ -202,6 +204,8 @@ def reconcile(
     by_id, resolved_scale, all_profiles = checked.by_id, checked.scale, checked.profiles
     overrides = dict(profiles or {})
     chosen = _resolve_method(method, claims, sources, overrides)
+    if chosen in ("random_effects", "fixed_effect") and dynamics == "static":
+        resolved_scale = pooling_scale(claims, scale, resolved_scale, whole_numbers)
     ws = working_scale(claims, resolved_scale)
     units = _units(claims)
     warnings = _warnings_common(claims, by_id, units)
@@ -292,7 +296,7 @@ def _robust(
             estimate_without_unit=(None if math.isnan(without_unit)
                                    else ws.backward(float(without_unit))),
         ))
-    disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, ws=ws)
+    disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, enc=enc)
     warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
     return ReconcileResult(
         method="robust",
@@ -367,19 +371,8 @@ def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
     return Posterior(tuple(values[rising].tolist()), tuple(density[rising].tolist()))
 
 
-def _i2_points(enc_sigma: np.ndarray, theta_pts: np.ndarray) -> float | None:
-    """Higgins–Thompson I² = max(0, (Q − df)/Q) over point claims, Q with 1/σ² weights."""
-    if theta_pts.shape[0] < 2:
-        return None
-    w = 1.0 / enc_sigma**2
-    mean = float(w @ theta_pts / w.sum())
-    q = float(w @ (theta_pts - mean) ** 2)
-    df = theta_pts.shape[0] - 1
-    return 0.0 if q <= df else (q - df) / q
-
-
 def _robust_disagreement(
-    fit: RobustFit, *, enc_units: np.ndarray, claims: Sequence[Claim], ws: WorkingScale
+    fit: RobustFit, *, enc_units: np.ndarray, claims: Sequence[Claim], enc: EncodedClaims
 ) -> Disagreement:
     n = len(claims)
     if n <= MAX_PAIRWISE:
@@ -406,9 +399,11 @@ def _robust_disagreement(
     reps = sorted(first_unit.values())
     i2 = None
     if len(reps) >= 2:
-        theta_pts = np.array([ws.forward(float(claims[i].value or 0.0)) for i in reps])
-        sigma = np.array([_typical_sigma(fit, i) for i in reps])
-        i2 = _i2_points(sigma, theta_pts)
+        # metafor's τ²-based I² over one point per evidence unit, each with its right part's
+        # bias-corrected figure and variance (hedge, own sd, unknown grade all included).
+        sub = enc.subset(np.array(reps, dtype=np.int64))
+        mean, var = right_moments(sub)
+        i2 = i2_tau2(sub.a - mean, np.maximum(var, 1e-300))
     outliers = tuple(int(i) for i in np.flatnonzero(fit.outlier))
     detected = bool(conflicts) or bool(outliers) or fit.modes > 1
     return Disagreement(
@@ -419,12 +414,6 @@ def _robust_disagreement(
         modes=fit.modes,
         i2=i2,
     )
-
-
-def _typical_sigma(fit: RobustFit, i: int) -> float:
-    # Half-width of the plausible set at exp(−2) is 2σ for a Gaussian claim.
-    lo, hi = fit.plausible[i]
-    return max(float(hi - lo) / 4.0, 1e-12)
 
 
 #: Claims that are all bounds on one side leave the other side to the prior: the kind → the

@@ -136,7 +136,9 @@ class Disagreement:
     modes : int
         Number of separated modes of the posterior (robust model), 1 for pooling.
     i2 : float or None
-        Share of the spread of point claims beyond what their stated uncertainty explains.
+        Share of the spread of point claims beyond what their stated uncertainty explains:
+        metafor's τ²-based I² (:func:`models.mixture_stats.i2_tau2`) over one point claim per
+        evidence unit, each with its right part's variance.
     """
 
     detected: bool

@@ -86,6 +86,7 @@ from models.likelihood import (
     log_likelihood_parts,
     log_right_normalised,
 )
+from models.mixture_stats import point_plausible
 
 BoolArray = NDArray[np.bool_]
 
@@ -454,8 +455,8 @@ class RobustEstimator:
         """[low, high] of each claim's plausible set (±inf when open).
 
         Closed forms for single-hypothesis points and bounds (x − β ± σ√(2 log 1/t);
-        L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); a local grid per claim for ranges and unjudged
-        (mixture) sources.
+        L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); central quantiles for points of unjudged
+        (mixture) sources; a local grid per claim for ranges and mixture bounds.
         """
         one = np.diff(np.r_[enc.starts, enc.owner.shape[0]]) == 1
         first = enc.starts
@@ -477,6 +478,11 @@ class RobustEstimator:
             g_low, g_high = self._plausible_on_grid(enc.subset(gridded))
             low[gridded] = g_low
             high[gridded] = g_high
+        # A mixture's density peak is its sharpest hypothesis': mixture points get the central
+        # interval of the Gaussian set's probability instead (models.mixture_stats).
+        mixed = np.flatnonzero(~one & (enc.kind == KIND_POINT))
+        if mixed.size:
+            low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
         return np.column_stack([low, high])
 
     def _plausible_on_grid(self, enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:

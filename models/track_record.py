@@ -3,31 +3,59 @@
 Symbols
 -------
 r_i     : residual of claim i on the working scale, x_i − t (log x − log t on the log scale;
-          (x − t)/|t| on the linear scale), divided by the claim's hedge spread factor.
-c_s     : probability that a claim of source s is right.
-σ_s     : spread of a right claim; β_s : systematic bias (a right claim lies N(β_s, σ_s²) off).
-g_i     : posterior probability that claim i was right (the EM responsibility).
+          (x − t)/|t| on the linear scale).
+h_i     : the claim's hedge spread factor; f_i its factor on the odds of being wrong.
+s_i     : the claim's own standard deviation on the working scale (from its sd or CI).
+w_i     : 1 / (claims of the same source on the same question): one source's claims on one
+          question are one piece of evidence, not several (they share its view of the truth).
+k       : a hypothesis about the source, one component of its prior profile (one for a grade or
+          a number; five, A–E, for a source whose grade cannot be judged).
+c_k     : probability that a claim is right; after the hedge c'_ik = c_k / (c_k + f_i(1 − c_k)).
+σ_k     : spread of a right claim; β_k : systematic bias. A right point claim lies
+          r_i ~ N(β_k, v_ik) with v_ik = (σ_k h_i)² + s_i²; a wrong one Cauchy(0, max(1, 2√v_ik)).
+g_ik    : posterior probability that claim i was right under hypothesis k (EM responsibility).
+
+These are the reconciler's σ and odds (:func:`models.encode.encode`), so a claim is judged by
+the same likelihood when it teaches its source as when it is reconciled.
 
 Model
 -----
-The same two-part mixture the reconciler uses (:mod:`models.likelihood`): a right point claim
-has r_i ~ N(β_s, σ_s²); a wrong one r_i ~ Cauchy(0, max(1, 2σ_s)). A bound or range is right with
-probability Φ-of-the-gap as in the likelihood; it informs c_s (and calibration), not σ_s or β_s.
+The reconciler's two-part mixture (:mod:`models.likelihood`). A bound or range is right with
+probability Φ-of-the-gap as in the likelihood; it informs c_k (and calibration), not σ_k or β_k.
 
 Empirical Bayes (after Cooke's classical model, which scores experts on seed questions, but
-continuous and shrunk): each source's parameters get a conjugate-style prior centred on
+continuous and shrunk): each hypothesis k of source s gets a conjugate-style prior centred on
 
-    m_s = (1 − λ) · (its grade's value) + λ · (its type's pooled value),  λ = ½ · n_T / (n_T + 20),
+    m_k = (1 − λ) · (its grade's value) + λ · (its type's pooled value),  λ = ½ · n_T / (n_T + 20),
 
 where the type's pooled value is the same EM run on all claims of sources of that type and n_T
-their count: a type's record can move a source's prior at most half-way from its grade. Prior
-strengths are n₀ = 6 pseudo-claims for c_s and σ_s, κ₀ = 6 for β_s. The MAP updates are
+their weight Σ w_i: a type's record can move a source's prior at most half-way from its grade.
+Prior strengths are n₀ = 6 pseudo-questions for c and σ, κ₀ = 6 for β. With n_s = Σ_i w_i the
+MAP updates are (EM; Dempster, Laird & Rubin 1977)
 
-    c_s = (Σ g_i + n₀ m_c) / (n_s + n₀)
-    β_s = (Σ_pt g_i r_i + κ₀ m_β) / (Σ_pt g_i + κ₀)
-    σ_s² = (Σ_pt g_i (r_i − β_s)² + n₀ m_σ²) / (Σ_pt g_i + n₀)
+    logit c_k : Σ w_i g_ik + n₀ m_c = Σ w_i c'_ik + n₀ c_k    (concave in logit c; bisection;
+                                                                 closed form when every f_i = 1)
+    β_k  = (Σ_pt w_i g_ik ρ_ik r_i + κ₀ m_β) / (Σ_pt w_i g_ik ρ_ik + κ₀),   ρ_ik = σ_k² / v_ik
+    σ_k² = (Σ_pt w_i g_ik E[e_i²] + n₀ m_σ²) / (Σ_pt w_i g_ik + n₀),
 
-so one lucky hit moves an E source only from 0.30 to 0.40, never to "A".
+where e_i ~ N(0, σ_k²) is the source's own error in r_i = β_k + h_i e_i + u_i, u_i ~ N(0, s_i²)
+the error the claim itself stated: E[e_i²] = (σ_k² h_i (r_i − β_k) / v_ik)² + σ_k² s_i² / v_ik
+(EM for variance components), so a miss the claim's own sd explains does not widen σ_k. With
+h_i = 1, s_i = 0 and f_i = 1 these are the textbook updates; one lucky hit moves an E source
+only from 0.30 to 0.40, never to "A".
+
+A posterior over hypotheses. The learned profile keeps every hypothesis of the prior, each with
+its MAP parameters, weighted by
+
+    P(k | record) ∝ π_k Π_i p_k(r_i)^{w_i},
+
+with p_k the claim's likelihood at the hypothesis' prior centre m_k: an unjudged source stays
+the A–E mixture, reweighted by its record (a miss by a factor 2 moves weight to D and E and
+widens it), until its record singles one grade out.
+
+How good a source is. ``quality`` is :meth:`SourceProfile.equivalent_credibility` of the learned
+profile: the credibility of a rated source whose figures miss by as much on average (capped at
+a factor e), so credibility, spread, bias and the uncertainty over hypotheses count together.
 
 References
 ----------
@@ -46,11 +74,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtri
 
-from models.claims import HEDGES, ClaimKind, Hedge
-from models.credibility import HIT_TOLERANCE, SourceProfile, learned_profile
-from models.encode import WRONG_SPREAD
+from models.claims import HEDGES, Claim, ClaimKind, Hedge
+from models.credibility import (
+    HIT_TOLERANCE,
+    CredibilityComponent,
+    SourceProfile,
+)
+from models.encode import WRONG_SPREAD, WorkingScale, claim_sd
 from models.errors import InvalidClaimError
 from models.likelihood import (
     FloatArray,
@@ -61,12 +92,25 @@ from models.likelihood import (
     log_normal_point,
 )
 
-#: Prior strength (pseudo-claims) for c_s and σ_s, and for β_s.
+#: Prior strength (pseudo-questions) for c and σ, and for β.
 PRIOR_CLAIMS = 6.0
 PRIOR_BIAS_CLAIMS = 6.0
-#: Claims of a type at which its pooled record moves members' priors a third of the way.
+#: Weight of a type's claims at which its pooled record moves members' priors a quarter of the
+#: way (λ = ½ · n_T / (n_T + 20)).
 TYPE_HALF_WEIGHT = 20.0
-EM_ITERATIONS = 60
+#: EM stops for a group when none of its c, log σ, β moves by more than EM_TOL in an
+#: iteration; after EM_MAX_ITERATIONS the fit reports ``converged`` False.
+EM_TOL = 1e-7
+EM_MAX_ITERATIONS = 500
+#: Newton steps on logit c per EM iteration when hedges change the odds, and the bound on
+#: |logit c| (c within about [1e-3, 1 − 1e-3], as C_MIN).
+NEWTON_STEPS = 2
+LOGIT_LIMIT = 7.0
+#: c is kept inside [C_MIN, 1 − C_MIN]: the profile constructor refuses the end points.
+C_MIN = 1e-3
+#: A hypothesis whose posterior weight falls below this is dropped from the learned profile
+#: (its log-weight would be -inf in the reconciler).
+MIN_WEIGHT = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +158,18 @@ class TrackRecord:
     source : str
     n_resolved : int
         Resolved claims used.
+    n_questions : int
+        Resolved questions they are about (the evidence counts once per question).
     credibility : float or None
-        Learned probability that a claim is right, in (0, 1); None before any resolution.
+        Learned probability that a claim is right, Σ_k π_k c_k, in (0, 1); None before any
+        resolution.
     spread : float or None
-        Learned spread of right claims on the working scale.
+        Learned spread of right claims on the working scale (geometric mean over hypotheses).
     bias : float or None
         Learned systematic offset on the working scale (log units: +0.1 ≈ inflates by 10 %).
+    quality : float or None
+        How good the source is on the grade scale: the credibility of a rated source whose
+        figures miss by as much (:meth:`SourceProfile.equivalent_credibility`).
     hit_rate : float or None
         Learned probability that a figure lands within about ±25 % of the truth
         (:meth:`models.credibility.SourceProfile.hit_rate`), comparable with the prior's.
@@ -131,6 +181,10 @@ class TrackRecord:
         Number of stated intervals behind ``calibration``.
     profile : SourceProfile
         The profile to reconcile with: learned when n_resolved > 0, else the prior.
+    iterations : int
+        EM iterations of the learning run (the larger of the type and the source fits).
+    converged : bool
+        Whether both EM fits of the learning run met their tolerance.
     """
 
     source: str
@@ -143,26 +197,48 @@ class TrackRecord:
     calibration: float | None
     n_calibration: int
     profile: SourceProfile
+    quality: float | None = None
+    n_questions: int = 0
+    iterations: int = 0
+    converged: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class _Residuals:
-    """Resolved claims as arrays on the working scale."""
+    """Resolved claims as arrays on the working scale (one row per claim, or per claim and
+    hypothesis once expanded)."""
 
-    group: IntArray  # source (or type) index per claim
+    group: IntArray  # source (type, or hypothesis) index per row
+    weight: FloatArray  # w_i: 1 / claims of the source on the question
     point: NDArray[np.bool_]  # True for point claims
-    r: FloatArray  # residual of point claims (0 elsewhere), hedge-scaled
-    r_raw: FloatArray  # the same before hedge scaling (for the observed hit rate)
-    lo: FloatArray  # for bounds/ranges: stated interval minus truth, hedge-scaled (±inf open)
+    r: FloatArray  # residual of point claims (0 elsewhere)
+    lo: FloatArray  # for bounds/ranges: stated interval minus truth (±inf open)
     hi: FloatArray
+    h: FloatArray  # hedge spread factor h_i
+    log_f: FloatArray  # log of the hedge's factor on the odds of being wrong
+    s2: FloatArray  # the claim's own variance s_i² on the working scale
     contains: NDArray[np.bool_]  # stated interval (bound, range, CI) contains the truth
     has_interval: NDArray[np.bool_]
 
+    def take(self, rows: IntArray, group: IntArray) -> _Residuals:
+        """The rows ``rows`` (repeated as needed), regrouped by ``group``."""
+        return _Residuals(group, self.weight[rows], self.point[rows], self.r[rows],
+                          self.lo[rows], self.hi[rows], self.h[rows], self.log_f[rows],
+                          self.s2[rows], self.contains[rows], self.has_interval[rows])
 
-def _working(value: float, truth: float, scale: str) -> float:
-    if scale == "log":
-        return math.log(value) - math.log(truth)
-    return (value - truth) / abs(truth)
+
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    c: FloatArray
+    sigma: FloatArray
+    beta: FloatArray
+    iterations: int
+    converged: bool
+
+
+def _working_scale(truth: float, scale: str) -> WorkingScale:
+    # Residuals relative to the truth: log x − log t, or (x − t)/|t| on the linear scale.
+    return WorkingScale("log") if scale == "log" else WorkingScale("linear", truth, abs(truth))
 
 
 def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _Residuals:
@@ -170,11 +246,18 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
     group = np.empty(n, dtype=np.int64)
     point = np.zeros(n, dtype=bool)
     r = np.zeros(n)
-    r_raw = np.zeros(n)
     lo = np.full(n, -np.inf)
     hi = np.full(n, np.inf)
+    h = np.ones(n)
+    log_f = np.zeros(n)
+    s2 = np.zeros(n)
     contains = np.zeros(n, dtype=bool)
     has_interval = np.zeros(n, dtype=bool)
+    per_question: dict[tuple[str, str], int] = {}
+    for rec in records:
+        key = (rec.source, rec.question)
+        per_question[key] = per_question.get(key, 0) + 1
+    weight = np.array([1.0 / per_question[(rec.source, rec.question)] for rec in records])
     for i, rec in enumerate(records):
         if not (math.isfinite(rec.truth) and (rec.truth > 0 if rec.scale == "log"
                                               else rec.truth != 0)):
@@ -184,74 +267,149 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
                 field="value",
             )
         group[i] = index[rec.source]
-        h = HEDGES[rec.hedge].spread_factor
+        hedge = HEDGES[rec.hedge]
+        h[i], log_f[i] = hedge.spread_factor, math.log(hedge.wrong_factor)
         t = rec.truth
+        ws = _working_scale(t, rec.scale)
+        origin = ws.forward(t)
+        claim = Claim(rec.source, rec.kind, rec.value, rec.low, rec.high, rec.sd, rec.ci_low,
+                      rec.ci_high, rec.ci_level, rec.hedge)
+        # The reconciler's own sd on the working scale (models.encode.claim_sd).
+        s2[i] = claim_sd(claim, ws) ** 2
         if rec.kind == "point" and rec.value is not None:
             point[i] = True
-            r_raw[i] = _working(rec.value, t, rec.scale)
-            r[i] = r_raw[i] / h
-            if rec.sd is not None or rec.ci_low is not None:
-                if rec.ci_low is not None and rec.ci_high is not None:
-                    a, b = rec.ci_low, rec.ci_high
-                else:
-                    half = float(ndtri(0.975)) * float(rec.sd or 0.0)
-                    a, b = rec.value - half, rec.value + half
+            r[i] = ws.forward(rec.value) - origin
+            if rec.ci_low is not None and rec.ci_high is not None:
                 has_interval[i] = True
-                contains[i] = a <= t <= b
+                contains[i] = rec.ci_low <= t <= rec.ci_high
+            elif rec.sd is not None:
+                half = 1.959963984540054 * rec.sd
+                has_interval[i] = True
+                contains[i] = rec.value - half <= t <= rec.value + half
             continue
         if rec.kind == "at_least" and rec.value is not None:
-            lo[i] = _working(rec.value, t, rec.scale) / h
+            lo[i] = ws.forward(rec.value) - origin
             contains[i] = t >= rec.value
         elif rec.kind == "at_most" and rec.value is not None:
-            hi[i] = _working(rec.value, t, rec.scale) / h
+            hi[i] = ws.forward(rec.value) - origin
             contains[i] = t <= rec.value
         elif rec.kind == "range" and rec.low is not None and rec.high is not None:
-            lo[i] = _working(rec.low, t, rec.scale) / h
-            hi[i] = _working(rec.high, t, rec.scale) / h
+            lo[i] = ws.forward(rec.low) - origin
+            hi[i] = ws.forward(rec.high) - origin
             contains[i] = rec.low <= t <= rec.high
         has_interval[i] = True
-    return _Residuals(group, point, r, r_raw, lo, hi, contains, has_interval)
+    return _Residuals(group, weight, point, r, lo, hi, h, log_f, s2, contains, has_interval)
+
+
+def _hedged_log_c(c: FloatArray, log_f: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """log c' and log(1 − c') with odds of being wrong multiplied by f (as models.encode)."""
+    log_odds = log_f + np.log1p(-c) - np.log(c)
+    log_1p_odds = np.logaddexp(0.0, log_odds)
+    return -log_1p_odds, log_odds - log_1p_odds
 
 
 def _log_right_wrong(
     res: _Residuals, c: FloatArray, beta: FloatArray, sigma: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """log c f_right and log (1 − c) f_wrong per claim, as in models.likelihood."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """log c' f_right, log (1 − c') f_wrong and v per row, as in models.likelihood."""
     g = res.group
-    s = sigma[g]
+    v = (sigma[g] * res.h) ** 2 + res.s2
+    s = np.sqrt(v)
     s_w = np.maximum(WRONG_SPREAD, 2.0 * s)
-    right_pt = log_normal_point((res.r - beta[g]) / s, s)
-    wrong_pt = log_cauchy_point(res.r / s_w, s_w)
-    # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
-    with np.errstate(invalid="ignore", divide="ignore"):
-        right_iv = log_normal_interval((res.lo - beta[g]) / s, (res.hi - beta[g]) / s)
-        wrong_iv = log_cauchy_interval(res.lo / s_w, res.hi / s_w)
-    right = np.where(res.point, right_pt, right_iv)
-    wrong = np.where(res.point, wrong_pt, wrong_iv)
-    return np.log(c[g]) + right, np.log1p(-c[g]) + wrong
+    right = log_normal_point((res.r - beta[g]) / s, s)
+    wrong = log_cauchy_point(res.r / s_w, s_w)
+    iv = np.flatnonzero(~res.point)
+    if iv.size:
+        # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
+        b_iv, s_iv, w_iv = beta[g[iv]], s[iv], s_w[iv]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            right[iv] = log_normal_interval((res.lo[iv] - b_iv) / s_iv,
+                                            (res.hi[iv] - b_iv) / s_iv)
+            wrong[iv] = log_cauchy_interval(res.lo[iv] / w_iv, res.hi[iv] / w_iv)
+    log_c, log_1mc = _hedged_log_c(c[g], res.log_f)
+    return log_c + right, log_1mc + wrong, v
+
+
+def _update_c(res: _Residuals, g: FloatArray, n: FloatArray, m_c: FloatArray,
+              c: FloatArray) -> FloatArray:
+    """MAP c per group given responsibilities g, from the current c (see the module docstring).
+
+    Without hedge odds, the closed form. With them, F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises
+    with ℓ = logit c and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0: NEWTON_STEPS Newton steps from
+    the current c (a generalised EM step: each M-step need only improve the objective, and the
+    fixed point is the same).
+    """
+    n_groups = m_c.shape[0]
+    target = (np.bincount(res.group, weights=res.weight * g, minlength=n_groups)
+              + PRIOR_CLAIMS * m_c)
+    if not np.any(res.log_f):
+        return np.asarray(target / (n + PRIOR_CLAIMS), dtype=np.float64)
+    logit = np.log(c) - np.log1p(-c)
+    for _ in range(NEWTON_STEPS):
+        cc = 1.0 / (1.0 + np.exp(-logit))
+        ch = np.exp(_hedged_log_c(cc[res.group], res.log_f)[0])
+        got = (np.bincount(res.group, weights=res.weight * ch, minlength=n_groups)
+               + PRIOR_CLAIMS * cc)
+        slope = (np.bincount(res.group, weights=res.weight * ch * (1.0 - ch), minlength=n_groups)
+                 + PRIOR_CLAIMS * cc * (1.0 - cc))
+        logit = np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT)
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
 def _em(
     res: _Residuals, n_groups: int, m_c: FloatArray, m_sigma: FloatArray, m_beta: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """MAP (c, σ, β) per group by EM, vectorised over claims with bincount."""
+) -> _Fit:
+    """MAP (c, σ, β) per group by EM, vectorised over rows with bincount."""
     c, sigma, beta = m_c.copy(), m_sigma.copy(), m_beta.copy()
-    n = np.bincount(res.group, minlength=n_groups).astype(np.float64)
-    pt = res.point.astype(np.float64)
-    for _ in range(EM_ITERATIONS):
-        log_r, log_w = _log_right_wrong(res, c, beta, sigma)
+    n = np.bincount(res.group, weights=res.weight, minlength=n_groups).astype(np.float64)
+    pt = res.point.astype(np.float64) * res.weight
+    converged = False
+    done = np.zeros(n_groups, dtype=bool)
+    iterations = 0
+    for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 (reported after the loop)
+        log_r, log_w, v = _log_right_wrong(res, c, beta, sigma)
         g = np.exp(log_r - np.logaddexp(log_r, log_w))
-        g_sum = np.bincount(res.group, weights=g, minlength=n_groups)
-        c = (g_sum + PRIOR_CLAIMS * m_c) / (n + PRIOR_CLAIMS)
+        c_new = np.clip(_update_c(res, g, n, m_c, c), C_MIN, 1 - C_MIN)
+        s2 = sigma[res.group] ** 2
         gp = g * pt
+        rho = s2 / v
+        beta_new = (np.bincount(res.group, weights=gp * rho * res.r, minlength=n_groups)
+                    + PRIOR_BIAS_CLAIMS * m_beta) / (
+            np.bincount(res.group, weights=gp * rho, minlength=n_groups) + PRIOR_BIAS_CLAIMS)
+        dev = res.r - beta_new[res.group]
+        e2 = (s2 * res.h * dev / v) ** 2 + s2 * res.s2 / v
         gp_sum = np.bincount(res.group, weights=gp, minlength=n_groups)
-        beta = (np.bincount(res.group, weights=gp * res.r, minlength=n_groups)
-                + PRIOR_BIAS_CLAIMS * m_beta) / (gp_sum + PRIOR_BIAS_CLAIMS)
-        dev = np.bincount(res.group, weights=gp * (res.r - beta[res.group]) ** 2,
-                          minlength=n_groups)
-        sigma = np.sqrt((dev + PRIOR_CLAIMS * m_sigma**2) / (gp_sum + PRIOR_CLAIMS))
-    # Keep c inside (0, 1) strictly: the profile constructor refuses the end points.
-    return np.clip(c, 1e-3, 1 - 1e-3), sigma, beta
+        sigma_new = np.sqrt((np.bincount(res.group, weights=gp * e2, minlength=n_groups)
+                             + PRIOR_CLAIMS * m_sigma**2) / (gp_sum + PRIOR_CLAIMS))
+        # Each group stops on its own: its result then depends on its own claims only, not
+        # on how long other groups take (a source's stored record moves only when its data do).
+        step = np.maximum(np.maximum(np.abs(c_new - c), np.abs(np.log(sigma_new / sigma))),
+                          np.abs(beta_new - beta))
+        c = np.where(done, c, c_new)
+        sigma = np.where(done, sigma, sigma_new)
+        beta = np.where(done, beta, beta_new)
+        done |= step < EM_TOL
+        if done.all():
+            converged = True
+            break
+    return _Fit(c, sigma, beta, iterations, converged)
+
+
+def _log_evidence(res: _Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,
+                  beta: FloatArray) -> FloatArray:
+    """Σ_i w_i log p(r_i) per group at the given parameters."""
+    log_r, log_w, _ = _log_right_wrong(res, c, beta, sigma)
+    return np.bincount(res.group, weights=res.weight * np.logaddexp(log_r, log_w),
+                       minlength=n_groups).astype(np.float64)
+
+
+def _expand(res: _Residuals, start: IntArray, count: IntArray) -> _Residuals:
+    """One row per (claim, hypothesis of its source), grouped by hypothesis."""
+    per_claim = count[res.group]
+    rows = np.repeat(np.arange(res.group.shape[0], dtype=np.int64), per_claim)
+    first = np.repeat(np.cumsum(per_claim) - per_claim, per_claim)
+    hyp = start[res.group[rows]] + (np.arange(rows.shape[0], dtype=np.int64) - first)
+    return res.take(rows, hyp.astype(np.int64))
 
 
 def learn_track_records(
@@ -286,60 +444,97 @@ def learn_track_records(
         if rec.source not in index:
             raise InvalidClaimError(f"Unknown source {rec.source!r} in a resolved claim.",
                                     field="source")
+    if not records:
+        return {sid: _unlearned(sid, priors[sid]) for sid in ids}
+    n_src = len(ids)
+    res = _residuals(records, index)
+    # Hypotheses: the components of each source's prior, contiguous per source.
+    comps = [priors[s].components for s in ids]
+    count = np.array([len(k) for k in comps], dtype=np.int64)
+    start = np.cumsum(count) - count
+    owner = np.repeat(np.arange(n_src, dtype=np.int64), count)
+    flat: list[CredibilityComponent] = [k for ks in comps for k in ks]
+    log_pi = np.log([k.weight for k in flat])
+    h_c = np.array([k.c for k in flat])
+    h_sigma = np.array([k.sigma for k in flat])
+    h_beta = np.array([k.bias for k in flat])
+
+    # Type-pooled records: the same EM with one group per source type, from the sources'
+    # summary priors.
     m_c = np.array([priors[s].credibility for s in ids])
     m_sigma = np.array([priors[s].spread for s in ids])
-    m_beta = np.array([
-        sum(k.weight * k.bias for k in priors[s].components) for s in ids
-    ])
-    if records:
-        res = _residuals(records, index)
-        # Type-pooled records: the same EM with one group per source type.
-        types = sorted({source_types.get(s, "other") for s in ids})
-        t_index = np.array([types.index(source_types.get(s, "other")) for s in ids])
-        by_type = replace(res, group=t_index[res.group])
-        n_type = np.bincount(by_type.group, minlength=len(types)).astype(np.float64)
-        members = np.maximum(np.bincount(t_index, minlength=len(types)), 1)
+    m_beta = np.bincount(owner, weights=np.exp(log_pi) * h_beta, minlength=n_src).astype(
+        np.float64)
+    types = sorted({source_types.get(s, "other") for s in ids})
+    t_index = np.array([types.index(source_types.get(s, "other")) for s in ids])
+    by_type = replace(res, group=t_index[res.group])
+    n_type = np.bincount(by_type.group, weights=by_type.weight, minlength=len(types))
+    members = np.maximum(np.bincount(t_index, minlength=len(types)), 1)
 
-        def type_mean(v: FloatArray) -> FloatArray:
-            return np.bincount(t_index, weights=v, minlength=len(types)) / members
+    def type_mean(v: FloatArray) -> FloatArray:
+        return np.bincount(t_index, weights=v, minlength=len(types)) / members
 
-        tc, ts, tb = _em(by_type, len(types), type_mean(m_c), type_mean(m_sigma),
-                         type_mean(m_beta))
-        lam = 0.5 * n_type / (n_type + TYPE_HALF_WEIGHT)
-        lam_s = lam[t_index]
-        prior_c = (1 - lam_s) * m_c + lam_s * tc[t_index]
-        prior_sigma = np.exp((1 - lam_s) * np.log(m_sigma) + lam_s * np.log(ts[t_index]))
-        prior_beta = (1 - lam_s) * m_beta + lam_s * tb[t_index]
-        c, sigma, beta = _em(res, len(ids), prior_c, prior_sigma, prior_beta)
-        n_resolved = np.bincount(res.group, minlength=len(ids)).astype(np.float64)
-        n_cal = np.bincount(res.group, weights=res.has_interval.astype(float),
-                            minlength=len(ids))
-        hits = np.bincount(res.group, weights=(res.contains & res.has_interval).astype(float),
-                           minlength=len(ids))
-        n_points = np.bincount(res.group, weights=res.point.astype(float), minlength=len(ids))
-        near = np.bincount(
-            res.group, weights=(res.point & (np.abs(res.r_raw) < HIT_TOLERANCE)).astype(float),
-            minlength=len(ids),
-        )
-    else:
-        c, sigma, beta = m_c, m_sigma, m_beta
-        n_points = near = np.zeros(len(ids), dtype=np.float64)
-        n_resolved = n_cal = hits = np.zeros(len(ids), dtype=np.float64)
+    tfit = _em(by_type, len(types), type_mean(m_c), type_mean(m_sigma), type_mean(m_beta))
+    lam = (0.5 * n_type / (n_type + TYPE_HALF_WEIGHT))[t_index[owner]]
+    t_of = t_index[owner]
+    prior_c = (1 - lam) * h_c + lam * tfit.c[t_of]
+    prior_sigma = np.exp((1 - lam) * np.log(h_sigma) + lam * np.log(tfit.sigma[t_of]))
+    prior_beta = (1 - lam) * h_beta + lam * tfit.beta[t_of]
+
+    expanded = _expand(res, start, count)
+    n_hyp = int(count.sum())
+    fit = _em(expanded, n_hyp, prior_c, prior_sigma, prior_beta)
+    # Posterior over hypotheses, each taken at its prior centre (see the module docstring).
+    log_post = log_pi + _log_evidence(expanded, n_hyp, prior_c, prior_sigma, prior_beta)
+    top = np.full(n_src, -np.inf)
+    np.maximum.at(top, owner, log_post)
+    post = np.exp(log_post - top[owner])
+    post /= np.bincount(owner, weights=post, minlength=n_src)[owner]
+
+    n_resolved = np.bincount(res.group, minlength=n_src)
+    n_questions = np.bincount(res.group, weights=res.weight, minlength=n_src)
+    n_cal = np.bincount(res.group, weights=res.has_interval.astype(float), minlength=n_src)
+    hits = np.bincount(res.group, weights=(res.contains & res.has_interval).astype(float),
+                       minlength=n_src)
+    n_points = np.bincount(res.group, weights=res.point.astype(float), minlength=n_src)
+    near = np.bincount(res.group, weights=(res.point & (np.abs(res.r) < HIT_TOLERANCE)
+                                           ).astype(float), minlength=n_src)
+    iterations = max(tfit.iterations, fit.iterations)
+    converged = tfit.converged and fit.converged
     out: dict[str, TrackRecord] = {}
     for k, sid in enumerate(ids):
-        learned = int(n_resolved[k]) > 0
-        profile = (learned_profile(float(c[k]), float(sigma[k]), float(beta[k]))
-                   if learned else priors[sid])
+        if n_resolved[k] == 0:
+            out[sid] = replace(_unlearned(sid, priors[sid]), iterations=iterations,
+                               converged=converged)
+            continue
+        hyps = range(int(start[k]), int(start[k] + count[k]))
+        kept = [j for j in hyps if post[j] >= MIN_WEIGHT]
+        total = float(sum(post[j] for j in kept))
+        profile = SourceProfile(tuple(
+            CredibilityComponent(float(post[j]) / total, float(fit.c[j]), float(fit.sigma[j]),
+                                 float(fit.beta[j]))
+            for j in kept
+        ), "learned")
         out[sid] = TrackRecord(
             source=sid,
             n_resolved=int(n_resolved[k]),
-            credibility=float(c[k]) if learned else None,
-            spread=float(sigma[k]) if learned else None,
-            bias=float(beta[k]) if learned else None,
-            hit_rate=profile.hit_rate() if learned else None,
+            credibility=profile.credibility,
+            spread=profile.spread,
+            bias=float(sum(comp.weight * comp.bias for comp in profile.components)),
+            hit_rate=profile.hit_rate(),
             observed_hit_rate=float(near[k] / n_points[k]) if n_points[k] > 0 else None,
             calibration=float(hits[k] / n_cal[k]) if n_cal[k] > 0 else None,
             n_calibration=int(n_cal[k]),
             profile=profile,
+            quality=profile.equivalent_credibility(),
+            n_questions=int(round(n_questions[k])),
+            iterations=iterations,
+            converged=converged,
         )
     return out
+
+
+def _unlearned(source: str, prior: SourceProfile) -> TrackRecord:
+    return TrackRecord(source=source, n_resolved=0, credibility=None, spread=None, bias=None,
+                       hit_rate=None, observed_hit_rate=None, calibration=None,
+                       n_calibration=0, profile=prior)

@@ -179,6 +179,7 @@ class CredibilitySummary:
     prior_from: str
     grade: str | None
     learned: float | None
+    p_right: float | None
     n_resolved: int
     spread: float | None
     bias: float | None
@@ -210,13 +211,17 @@ def credibility_summary(
     prior = profile_for(source.reliability)
     record = source.track_record
     learned = record is not None and record.n_resolved > 0 and record.credibility is not None
+    profile = profile_from_json(record.profile) if record is not None and learned else None
     return CredibilitySummary(
         prior=prior.credibility,
         prior_spread=prior.spread,
         prior_hit_rate=prior.hit_rate(),
         prior_from=prior.origin,
         grade=prior.grade,
-        learned=record.credibility if record is not None and learned else None,
+        # How good the source is, on the grade scale: the equivalent credibility of the learned
+        # profile (models.credibility); p_right is the P(right) estimates use.
+        learned=profile.equivalent_credibility() if profile is not None else None,
+        p_right=record.credibility if record is not None and learned else None,
         n_resolved=record.n_resolved if record is not None else 0,
         spread=record.spread if record is not None else None,
         bias=record.bias if record is not None else None,

@@ -27,6 +27,7 @@ the stored results. Track records are never touched by it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, cast
@@ -67,6 +68,8 @@ LEARNING_LOCK: Final = 0x4C45524E
 #: Key of the lock held while agreement-based credibility is replaced ("AGRE").
 AGREEMENT_LOCK: Final = 0x41475245
 
+
+_LOG: Final = logging.getLogger(__name__)
 
 #: The one row of ``learning_state``.
 _STATE_ID: Final = 1
@@ -216,7 +219,12 @@ class LearningStore(RepositoryBase):
         sources = list(self.session.scalars(select(Source)))
         priors = {s.id: profile_for(s.reliability) for s in sources}
         types = {s.id: s.type for s in sources}
-        return learn_track_records(self.resolved_claims(), priors, types)
+        learned = learn_track_records(self.resolved_claims(), priors, types)
+        if not all(r.converged for r in learned.values()):
+            _LOG.warning("Learning track records stopped after %d EM iterations without "
+                         "converging; the records are stored as they are.",
+                         max(r.iterations for r in learned.values()))
+        return learned
 
     def _relearn(self, now: datetime) -> dict[str, TrackRecord]:
         """Relearn and store inside the caller's write transaction (the ``in_write`` path)."""

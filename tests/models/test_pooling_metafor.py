@@ -565,3 +565,25 @@ def test_location_scale_equivariance(
     assert moved.i2 == pytest.approx(base.i2, abs=1e-7)
     assert 0.0 <= base.i2 <= 1.0 and base.h2 >= 1.0 and base.tau2 >= 0.0
     assert math.fsum(base.weights) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_auto_scale_pools_positive_effect_sizes_as_given() -> None:
+    """Issue 13, point 9: positive effect sizes with standard errors (no grades, so ``auto``
+    picks random effects) are pooled on their own scale, as metafor pools them; only counts
+    and amounts (whole numbers) go to the log scale."""
+    from models.claims import Claim, Source
+    from models.reconcile import reconcile
+
+    y = [0.21, 0.48, 0.33, 0.62]
+    sd = [0.10, 0.12, 0.15, 0.09]
+    claims = [Claim(f"s{i}", "point", yi, sd=si)
+              for i, (yi, si) in enumerate(zip(y, sd, strict=True))]
+    sources = [Source(f"s{i}") for i in range(len(y))]
+    result = reconcile(claims, sources)
+    assert result.method == "random_effects" and result.scale == "linear"
+    expected = RandomEffects("REML").fit(np.array(y), np.array(sd) ** 2)
+    assert result.estimate.value == pytest.approx(expected.mu, rel=RTOL)
+
+    counts = [Claim(f"s{i}", "point", v, sd=0.1 * v)
+              for i, v in enumerate((1200.0, 1500.0, 1350.0))]
+    assert reconcile(counts, sources[:3]).scale == "log"

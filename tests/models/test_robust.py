@@ -453,3 +453,45 @@ def test_one_sources_complementary_claims_are_not_tempered_as_echoes() -> None:
     once = reconcile([Claim("a", "point", 1500.0)], source).estimate
     twice = reconcile([Claim("a", "point", 1500.0), Claim("a", "point", 1500.0)], source).estimate
     assert same_estimate(once, twice, INVARIANCE_RTOL)
+
+
+# --- Issue 13, point 9 -----------------------------------------------------------------------
+
+#: The documented grade table (docs/model.md), restated: (c, σ) of A-E.
+DOCUMENTED_GRADES = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35),
+                     "D": (0.50, 0.55), "E": (0.30, 0.80)}
+
+
+def plausible_width(grade: str | None) -> float:
+    from models.credibility import profile_for
+    from models.encode import encode, working_scale
+
+    claims = (Claim("s", "point", 1000.0),)
+    enc = encode(claims, {"s": profile_for(grade)}, working_scale(claims, "log"))
+    low, high = RobustEstimator().fit(enc, np.zeros(1, dtype=np.int64), (0.9,)).plausible[0]
+    return float(high - low)
+
+
+def test_an_unjudged_claim_is_plausible_over_more_than_a_c_claim() -> None:
+    """'Cannot be judged' means more uncertain: the F claim's set (the A-E mixture's central
+    95.4 %) is wider than the C claim's (±2σ_C) and narrower than the E claim's."""
+    assert plausible_width("C") == pytest.approx(4 * 0.35, rel=1e-9)
+    assert plausible_width("C") < plausible_width(None) < plausible_width("E")
+
+
+def test_robust_i2_is_metafors_tau2_based_i2_with_the_claims_variances() -> None:
+    """Two unjudged point claims: I² = τ²/(τ² + s²) (DerSimonian-Laird τ², Higgins & Thompson
+    2002) with each claim's right-part variance Σ ω_k σ_k², ω_k ∝ c_k (the A-E mixture),
+    recomputed here from the documented table."""
+    figures = (1000.0, 2600.0)
+    claims = tuple(Claim(f"s{i}", "point", x) for i, x in enumerate(figures))
+    r = reconcile(claims, tuple(Source(f"s{i}") for i in range(2)))
+    c = np.array([v[0] for v in DOCUMENTED_GRADES.values()])
+    s = np.array([v[1] for v in DOCUMENTED_GRADES.values()])
+    v = float(np.sum(c * s**2) / c.sum())
+    y = np.log(figures)
+    q = float(np.sum((y - y.mean()) ** 2) / v)  # equal weights 1/v
+    w = np.full(2, 1.0 / v)
+    tau2 = max(0.0, (q - 1) / (w.sum() - (w**2).sum() / w.sum()))
+    typical = (2 - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
+    assert r.disagreement.i2 == pytest.approx(tau2 / (tau2 + typical), rel=1e-9)

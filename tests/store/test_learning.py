@@ -52,6 +52,20 @@ def test_resolution_gives_claimants_a_learned_credibility(
     assert untouched["used"] == "grade" and untouched["prior"] == 0.7
 
 
+def test_learned_says_how_good_the_source_is_on_the_prior_scale(
+    api: Api, resolved: dict[str, Any]
+) -> None:
+    """Issue 13, point 7: ``learned`` is the credibility of a graded source whose figures miss
+    as much as the learned profile's (a near hit raises B above 0.85, a miss by ~3x lowers D
+    below 0.5); ``p_right`` is the probability of being right that estimates use."""
+    a, b = _credibility(api, "a"), _credibility(api, "b")
+    assert a["learned"] > a["prior"] == 0.85
+    assert b["learned"] < b["prior"] == 0.5
+    for c in (a, b):
+        assert 0 < c["p_right"] < 1 and c["p_right"] != c["learned"]
+    assert _credibility(api, "c")["p_right"] is None
+
+
 def test_estimates_use_learned_credibility_where_there_is_one(
     api: Api, resolved: dict[str, Any]
 ) -> None:
@@ -62,7 +76,7 @@ def test_estimates_use_learned_credibility_where_there_is_one(
     sources = {s["id"]: s for s in api.estimate(question["id"])["sources"]}
 
     assert sources["a"]["credibility_from"] == "learned"
-    assert sources["a"]["credibility"] == _credibility(api, "a")["learned"]
+    assert sources["a"]["credibility"] == _credibility(api, "a")["p_right"]
     assert sources["c"]["credibility_from"] == "grade" and sources["c"]["grade"] == "C"
 
 

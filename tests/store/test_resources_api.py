@@ -32,8 +32,9 @@ def test_create_source_returns_it_with_location_etag_and_prior(
     assert 0 < credibility.pop("prior_hit_rate") < 1
     assert credibility == {
         "prior": 0.85, "prior_spread": 0.2, "prior_from": "grade", "grade": "B",
-        "learned": None, "n_resolved": 0, "spread": None, "bias": None, "hit_rate": None,
-        "observed_hit_rate": None, "calibration": None, "n_calibration": 0, "used": "grade",
+        "learned": None, "p_right": None, "n_resolved": 0, "spread": None, "bias": None,
+        "hit_rate": None, "observed_hit_rate": None, "calibration": None, "n_calibration": 0,
+        "used": "grade",
         "updated_at": None, "agreement": None,
         "learning": {"status": "current", "as_of": None},
     }

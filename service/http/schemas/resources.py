@@ -159,8 +159,16 @@ class CredibilitySchema(StrictSchema):
     prior_from = out_str("Where the prior comes from: grade, number or unknown (F / none).")
     grade = out_str("The grade the prior was built from, if any.", nullable=True)
     learned = out_num(
-        "Learned credibility in (0, 1), comparable with prior; null before any of the source's "
-        "claims was resolved.",
+        "How good the source's resolved record shows it to be, on the scale of prior: the "
+        "credibility of a graded source whose figures miss the truth by as much on average "
+        "(0.95 as good as an A source, 0.30 as an E; misses beyond a factor e count as e). "
+        "Credibility, spread, bias and the uncertainty about an ungraded source all count. "
+        "Null before any of the source's claims was resolved.",
+        nullable=True,
+    )
+    p_right = out_num(
+        "Learned probability that a claim of the source is right, as estimates use it; null "
+        "before any of the source's claims was resolved.",
         nullable=True,
     )
     n_resolved = out_int("Resolved claims behind the learned values.")
