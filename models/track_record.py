@@ -3,7 +3,9 @@
 Symbols
 -------
 r_i     : residual of claim i on the working scale, x_i − t (log x − log t on the log scale;
-          (x − t)/|t| on the linear scale), divided by the claim's hedge spread factor.
+          (x − t)/P_i on the linear scale, P_i the claim's absolute precision as the reconciler
+          reads it: its own sd, else the question's ``precision``; see :mod:`models.encode`),
+          divided by the claim's hedge spread factor. A linear-scale truth of 0 is fine.
 c_s     : probability that a claim of source s is right.
 σ_s     : spread of a right claim; β_s : systematic bias (a right claim lies N(β_s, σ_s²) off).
 g_i     : posterior probability that claim i was right (the EM responsibility).
@@ -99,6 +101,10 @@ class ResolvedClaim:
     ci_high: float | None = None
     ci_level: float = 0.95
     hedge: Hedge = "none"
+    #: Linear scale: the absolute unit P_i of a claim without its own sd or interval (the
+    #: reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
+    #: of 0 cannot use.
+    precision: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +161,21 @@ class _Residuals:
     has_interval: NDArray[np.bool_]
 
 
-def _working(value: float, truth: float, scale: str) -> float:
+def _working(value: float, truth: float, scale: str, unit: float = 1.0) -> float:
     if scale == "log":
         return math.log(value) - math.log(truth)
-    return (value - truth) / abs(truth)
+    return (value - truth) / unit
+
+
+def _precision(rec: ResolvedClaim) -> float:
+    """P_i of a linear-scale claim: its own sd, else its precision, else |truth|."""
+    if rec.sd is not None and rec.sd > 0:
+        return rec.sd
+    if rec.ci_low is not None and rec.ci_high is not None and rec.ci_high > rec.ci_low:
+        return (rec.ci_high - rec.ci_low) / (2.0 * float(ndtri(0.5 + rec.ci_level / 2.0)))
+    if rec.precision is not None and rec.precision > 0:
+        return rec.precision
+    return abs(rec.truth)
 
 
 def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _Residuals:
@@ -172,11 +189,13 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
     contains = np.zeros(n, dtype=bool)
     has_interval = np.zeros(n, dtype=bool)
     for i, rec in enumerate(records):
+        unit = 1.0 if rec.scale == "log" else _precision(rec)
         if not (math.isfinite(rec.truth) and (rec.truth > 0 if rec.scale == "log"
-                                              else rec.truth != 0)):
+                                              else math.isfinite(unit) and unit > 0)):
             raise InvalidClaimError(
                 f"Invalid resolution {rec.truth!r} for a {rec.scale}-scale question "
-                f"{rec.question!r}; learning needs a positive (log) or non-zero (linear) truth.",
+                f"{rec.question!r}; learning needs a positive truth (log) or, for a truth of "
+                "0 (linear), a claim sd or the question's precision.",
                 field="value",
             )
         group[i] = index[rec.source]
@@ -184,7 +203,7 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
         t = rec.truth
         if rec.kind == "point" and rec.value is not None:
             point[i] = True
-            r_raw[i] = _working(rec.value, t, rec.scale)
+            r_raw[i] = _working(rec.value, t, rec.scale, unit)
             r[i] = r_raw[i] / h
             if rec.sd is not None or rec.ci_low is not None:
                 if rec.ci_low is not None and rec.ci_high is not None:
@@ -196,14 +215,14 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
                 contains[i] = a <= t <= b
             continue
         if rec.kind == "at_least" and rec.value is not None:
-            lo[i] = _working(rec.value, t, rec.scale) / h
+            lo[i] = _working(rec.value, t, rec.scale, unit) / h
             contains[i] = t >= rec.value
         elif rec.kind == "at_most" and rec.value is not None:
-            hi[i] = _working(rec.value, t, rec.scale) / h
+            hi[i] = _working(rec.value, t, rec.scale, unit) / h
             contains[i] = t <= rec.value
         elif rec.kind == "range" and rec.low is not None and rec.high is not None:
-            lo[i] = _working(rec.low, t, rec.scale) / h
-            hi[i] = _working(rec.high, t, rec.scale) / h
+            lo[i] = _working(rec.low, t, rec.scale, unit) / h
+            hi[i] = _working(rec.high, t, rec.scale, unit) / h
             contains[i] = rec.low <= t <= rec.high
         has_interval[i] = True
     return _Residuals(group, point, r, r_raw, lo, hi, contains, has_interval)
