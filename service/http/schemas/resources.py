@@ -35,6 +35,7 @@ from service.store.inputs import (
     credibility_summary,
 )
 from service.store.orm import (
+    CATEGORY_LENGTH,
     CLAIM_FIELDS,
     ID_LENGTH,
     NAME_LENGTH,
@@ -289,6 +290,15 @@ class QuestionCreateSchema(StrictSchema):
         ),
     )
 
+    category = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=CATEGORY_LENGTH),
+        **_desc(
+            "The kind of question, e.g. Sen-G for a Senate race: its shared error (the error all "
+            "its claims make together) is learned from the resolved questions of the same "
+            "category. Omitted or null: no category, no shared error."
+        ),
+    )
+
     @ma.post_load
     def make_question(self, data: dict[str, Any], **kwargs: Any) -> QuestionInput:
         return QuestionInput(**data)
@@ -304,6 +314,11 @@ class QuestionPatchSchema(StrictSchema):
     scale = ma.fields.String(validate=validate.OneOf(SCALES), **_desc("Working scale."))
     dynamics = ma.fields.String(validate=validate.OneOf(DYNAMICS_NAMES),
                                 **_desc("How the quantity moves in time."))
+    category = ma.fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=CATEGORY_LENGTH),
+        **_desc("The kind of question (its shared error is learned per category); null "
+                "clears it."),
+    )
 
 
 class ResolutionSchema(StrictSchema):
@@ -348,6 +363,8 @@ class QuestionOutSchema(StrictSchema):
     unit = _out_str("Unit of the quantity.", nullable=True)
     scale = _out_str("Working scale: auto, log or linear.")
     dynamics = _out_str("How the quantity moves in time: static, cumulative or drifting.")
+    category = _out_str("The kind of question; its shared error is learned per category.",
+                        nullable=True)
     status = _out_str("open, or resolved once the true value is recorded.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True,
@@ -366,8 +383,9 @@ class QuestionOutSchema(StrictSchema):
         return {
             "id": question.id, "title": question.title, "unit": question.unit,
             "scale": question.scale, "dynamics": question.dynamics, "status": question.status,
-            "resolution": _resolution(question), "resolved_at": question.resolved_at,
-            "resolved_by": question.resolved_by, "version": question.version,
+            "category": question.category, "resolution": _resolution(question),
+            "resolved_at": question.resolved_at, "resolved_by": question.resolved_by,
+            "version": question.version,
             "created_at": question.created_at, "created_by": question.created_by,
             "updated_at": question.updated_at, "updated_by": question.updated_by,
         }
@@ -382,6 +400,7 @@ class QuestionRevisionSchema(StrictSchema):
     unit = _out_str("Unit of the quantity.", nullable=True)
     scale = _out_str("Working scale.")
     dynamics = _out_str("How the quantity moves in time.")
+    category = _out_str("The kind of question.", nullable=True)
     status = _out_str("open or resolved.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True, **_desc("The true value, if any.")
@@ -394,7 +413,7 @@ class QuestionRevisionSchema(StrictSchema):
         return {
             "version": revision.version, "action": revision.action, "title": revision.title,
             "unit": revision.unit, "scale": revision.scale, "dynamics": revision.dynamics,
-            "status": revision.status,
+            "status": revision.status, "category": revision.category,
             "resolution": _resolution(revision), "recorded_at": revision.recorded_at,
             "recorded_by": revision.recorded_by,
         }
