@@ -235,7 +235,7 @@ def reconcile(
     if dynamics == "static" and (at is not None or drift is not None):
         raise InvalidParameterError("Only a moving quantity (dynamics cumulative or drifting) "
                                     "takes at or drift.", "at" if at is not None else "drift")
-    shared = shared_error_use(shared_error, ws.scale)
+    shared = shared_error_use(shared_error, ws.scale, ws.unit)
     warnings += precision_warnings(claims, ws, precision, unit)
     if dynamics != "static":
         result = _moving(claims, sources, all_profiles, ws, checked_levels, warnings,

@@ -59,7 +59,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
-from models.errors import InvalidParameterError
+from models.errors import InvalidParameterError, NumericalRangeError
 from models.result import Estimate, Interval, SharedErrorUse
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ FloatArray = NDArray[np.float64]
 
 __all__ = [
     "DEFAULT_SHARED_ERROR",
+    "MAX_SHARED_ERROR",
     "MIN_QUESTIONS",
     "SharedErrorFit",
     "SharedErrorUse",
@@ -91,8 +92,11 @@ DEFAULT_SHARED_ERROR: Final[dict[str, float]] = {"log": 0.0, "linear": 0.0}
 #: Resolved questions a category needs before its own s is used; with fewer, the pooled s of
 #: every category on that scale is used (one question's miss is mostly its claims' own noise).
 MIN_QUESTIONS: Final = 5
-#: Points added beyond each end of the grid by :func:`convolve`, spread over 8 s.
-_TAIL_POINTS: Final = 32
+#: Points of the uniform grid :func:`convolve` adds over the input's span ± 8 s.
+_SPAN_POINTS: Final = 257
+#: Largest shared error on the working scale: 100 log units (a factor e¹⁰⁰) or 100 typical
+#: magnitudes; beyond it the answer would say nothing, and its ends leave floating point.
+MAX_SHARED_ERROR: Final = 100.0
 _SQRT_2PI: Final = math.sqrt(2.0 * math.pi)
 
 
@@ -128,10 +132,12 @@ def _segment_integrals(theta: FloatArray, density: FloatArray, at: FloatArray,
     m = (density[1:] - density[:-1]) / (b - a)
     alpha = density[:-1] - m * a
     x = at[:, None]
-    ua, ub = (a - x) / s, (b - x) / s
-    mass = ndtr(ub) - ndtr(ua)
-    phi_a = np.exp(-0.5 * ua * ua) / _SQRT_2PI
-    phi_b = np.exp(-0.5 * ub * ub) / _SQRT_2PI
+    # A tiny s sends u to ±inf: Φ is then 0 or 1 and ϕ is 0, which is the right limit.
+    with np.errstate(over="ignore"):
+        ua, ub = (a - x) / s, (b - x) / s
+        mass = ndtr(ub) - ndtr(ua)
+        phi_a = np.exp(-0.5 * ua * ua) / _SQRT_2PI
+        phi_b = np.exp(-0.5 * ub * ub) / _SQRT_2PI
     out = (alpha + m * x) * mass + m * s * (phi_a - phi_b)
     return np.asarray(np.maximum(out.sum(axis=1), 0.0), dtype=np.float64)
 
@@ -150,9 +156,10 @@ def convolve(theta: FloatArray, density: FloatArray, s: float) -> tuple[FloatArr
 
     Returns
     -------
-    theta_out : (G + 64,) float
-        The grid extended by 32 points beyond each end over 8 s (unchanged when s = 0).
-    density_out : (G + 64,) float
+    theta_out : (G',) float
+        The input grid joined with 257 uniform points over its span ± 8 s (unchanged when
+        s = 0).
+    density_out : (G',) float
         p(θ) = ∫ p̃(φ) N(θ; φ, s²) dφ, p̃ the piecewise-linear interpolant of ``density``,
         normalised by the trapezoidal rule on ``theta_out``.
 
@@ -167,8 +174,10 @@ def convolve(theta: FloatArray, density: FloatArray, s: float) -> tuple[FloatArr
     s = _check_s(s)
     if s == 0.0:
         return theta.copy(), density / np.trapezoid(density, theta)
-    tail = np.linspace(0.0, 8.0 * s, _TAIL_POINTS + 1)[1:]
-    grid = np.concatenate([theta[0] - tail[::-1], theta, theta[-1] + tail])
+    # The input grid resolves p; a uniform grid over its span ± 8 s resolves N(0, s²) when s
+    # is wide, so that quantiles never rest on a few coarse tail points.
+    grid = np.union1d(theta, np.linspace(theta[0] - 8.0 * s, theta[-1] + 8.0 * s,
+                                         _SPAN_POINTS))
     out = _segment_integrals(theta, density, grid, s)
     return grid, out / np.trapezoid(out, grid)
 
@@ -310,9 +319,11 @@ def fit_shared_error(
         if s == 0.0:
             values = at_zero
         else:
-            ua, ub = (a - x) / s, (b - x) / s
-            cell = ((alpha + slope * x) * (ndtr(ub) - ndtr(ua))
-                    + slope * s * (np.exp(-0.5 * ua * ua) - np.exp(-0.5 * ub * ub)) / _SQRT_2PI)
+            with np.errstate(over="ignore"):
+                ua, ub = (a - x) / s, (b - x) / s
+                cell = ((alpha + slope * x) * (ndtr(ub) - ndtr(ua))
+                        + slope * s * (np.exp(-0.5 * ua * ua) - np.exp(-0.5 * ub * ub))
+                        / _SQRT_2PI)
             values = np.bincount(who, weights=cell, minlength=len(truths)).astype(np.float64)
         return float(np.sum(np.log(np.maximum(values, floor))))
 
@@ -359,21 +370,30 @@ def fit_shared_error_gaussian(
 
 
 def shared_error_use(
-    stated: float | SharedErrorUse | None, scale: str
+    stated: float | SharedErrorUse | None, scale: str, unit: float = 1.0
 ) -> SharedErrorUse:
     """The shared error to use: the stated one, or the default of ``scale``.
+
+    ``unit`` is the working scale's unit (the typical magnitude S on the linear scale).
 
     Raises
     ------
     InvalidParameterError
-        When a stated value is negative or not finite.
+        When a stated value is negative, not finite, or over MAX_SHARED_ERROR working units.
     """
     if isinstance(stated, SharedErrorUse):
-        _check_s(stated.value)
-        return stated
-    if stated is None:
-        return SharedErrorUse(DEFAULT_SHARED_ERROR.get(scale, 0.0), "default")
-    return SharedErrorUse(_check_s(stated), "request")
+        use = stated
+    elif stated is None:
+        use = SharedErrorUse(DEFAULT_SHARED_ERROR.get(scale, 0.0), "default")
+    else:
+        use = SharedErrorUse(_check_s(stated), "request")
+    _check_s(use.value)
+    if use.value / unit > MAX_SHARED_ERROR:
+        what = "log units" if scale == "log" else "times the figures' typical size"
+        raise InvalidParameterError(
+            f"Invalid shared_error {use.value!r}; it must be at most {MAX_SHARED_ERROR:g} "
+            f"{what}, beyond which the answer would say nothing.", "shared_error")
+    return use
 
 
 def with_shared_error(fit: RobustFit, s: float, levels: Sequence[float]) -> RobustFit:
@@ -382,7 +402,8 @@ def with_shared_error(fit: RobustFit, s: float, levels: Sequence[float]) -> Robu
     The posterior, its median and its intervals change; each claim's weight, p_wrong and
     estimate_without stay those of p(φ | claims), since δ moves every claim alike.
     """
-    if s <= 0.0:
+    # Far below the grid's resolution the convolution is the identity (to rounding).
+    if s <= 1e-9 * float(fit.theta[-1] - fit.theta[0]):
         return fit
     theta, density = convolve(fit.theta, fit.density, s)
     quantiles = {
@@ -407,7 +428,12 @@ def widen_estimate(estimate: Estimate, s: float, scale: str) -> Estimate:
         return math.log(x) if scale == "log" else x
 
     def back(y: float) -> float:
-        return math.exp(y) if scale == "log" else y
+        try:
+            return math.exp(y) if scale == "log" else y
+        except OverflowError:
+            raise NumericalRangeError(
+                "With this shared_error the range exceeds the largest representable number.",
+                field="shared_error") from None
 
     se2 = math.hypot(estimate.se, s)
     centre = fwd(estimate.value)

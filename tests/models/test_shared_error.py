@@ -71,7 +71,7 @@ def test_convolution_adds_the_variance() -> None:
     grid, out = convolve(theta, norm.pdf(theta, 1.0, 2.0), 1.5)
     mean = np.trapezoid(grid * out, grid)
     var = np.trapezoid((grid - mean) ** 2 * out, grid)
-    assert mean == pytest.approx(1.0, abs=1e-6)
+    assert mean == pytest.approx(1.0, abs=GRID_INTERPOLANT_RTOL)
     assert var == pytest.approx(2.0**2 + 1.5**2, rel=GRID_INTERPOLANT_RTOL)
     assert quantile(grid, out, 0.95) == pytest.approx(1.0 + 2.5 * norm.ppf(0.95),
                                                       rel=GRID_INTERPOLANT_RTOL)
@@ -158,3 +158,20 @@ def test_reconcile_widens_by_the_shared_error_robust_and_pooled() -> None:
         assert shared.shared_error is not None and shared.shared_error.origin == "request"
         assert plain.shared_error is not None and plain.shared_error.origin == "default"
         assert plain.shared_error.value == 0.0
+
+
+@pytest.mark.parametrize("scale", ["linear", "log"])
+def test_a_shared_error_too_large_for_floating_point_is_refused_by_name(scale: str) -> None:
+    claims, sources = _polls()
+    if scale == "log":
+        claims = [Claim(c.source, "point", abs(c.value or 1.0) + 1.0) for c in claims]
+    with pytest.raises(InvalidParameterError) as err:
+        reconcile(claims, sources, scale=scale, shared_error=1e300)
+    assert err.value.field == "shared_error"
+
+
+def test_a_shared_error_far_below_the_grid_changes_nothing() -> None:
+    claims, sources = _polls()
+    plain = reconcile(claims, sources, scale="linear", method="robust")
+    tiny = reconcile(claims, sources, scale="linear", method="robust", shared_error=5e-324)
+    assert tiny.estimate == plain.estimate
