@@ -16,10 +16,10 @@ Everything goes through the HTTP routes (Flask's test client) into a temporary S
 
 Two Alaska 2022 ranked-choice races with two different actual margins (8918, 8998) are left
 out. Prints, for the held-out races: mean absolute error of the estimate and of the plain mean
-of the polls, coverage and mean width of the 90 % range, and the shared error used per
-category.
+of the polls, coverage and mean width of the 90 % range (the row with the shared error also by
+election year), and the shared error used per category.
 
-Run: ``PYTHONPATH=. python bench/polls.py`` (about ten minutes on two cores).
+Run: ``PYTHONPATH=. python bench/polls.py`` (two to four minutes on two cores).
 """
 
 from __future__ import annotations
@@ -161,6 +161,7 @@ def main() -> None:
             state = get_learner().run_pending()
         learned_s = time.perf_counter() - started
         with_shared, without, mean_of_polls = Scores(), Scores(), Scores()
+        by_year: dict[int, Scores] = {}
         used: dict[str, tuple[float, str, int]] = {}
         for race in test:
             mean_of_polls.add(race.truth, statistics.mean(p["value"] for p in race.polls),
@@ -173,6 +174,9 @@ def main() -> None:
                 scores.add(race.truth, answer["estimate"]["value"], interval["low"],
                            interval["high"])
                 if category is not None:
+                    by_year.setdefault(race.year, Scores()).add(
+                        race.truth, answer["estimate"]["value"], interval["low"],
+                        interval["high"])
                     s = answer["shared_error"]
                     used[category] = (s["value"], s["origin"], s["n_questions"])
         with app.app_context():
@@ -187,6 +191,8 @@ def main() -> None:
     print(mean_of_polls.row("mean of the polls"))
     print(without.row("Triangulate, no shared error (before)"))
     print(with_shared.row("Triangulate, shared error per category"))
+    for year, scores in sorted(by_year.items()):
+        print(scores.row(f"  of which {year} ({len(scores.errors)} races)"))
     print("shared error used (s, origin, resolved races behind it):")
     for category, (value, origin, n) in sorted(used.items()):
         print(f"  {category:<8} s = {value:5.2f} points  {origin:<8} n = {n}")
