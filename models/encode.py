@@ -46,6 +46,7 @@ from models.credibility import SourceProfile
 from models.errors import InvalidParameterError, NumericalRangeError
 from models.likelihood import KIND_CODES, KIND_POINT, EncodedClaims, FloatArray
 from models.result import Warning
+from models.wording import count_words
 
 #: Spread of a wrong claim's Cauchy part in working units, at least twice a right claim's spread.
 #: On the log scale, one unit is a factor e ≈ 2.7: half of all wrong figures are within a factor
@@ -235,11 +236,20 @@ def precision_warnings(
     relative = relative_precision(claims, ws, precision)
     if not relative:
         return []
+    k, n = len(relative), len(claims)
+    if n == 1:
+        which, spread, each = "the claim states no uncertainty", "its spread was", "the claim"
+    elif k == n:
+        which, spread, each = ("no claim states its uncertainty", "their spreads were",
+                               "each claim")
+    else:
+        verb = "states" if k == 1 else "state"
+        which = f"{count_words(k)} of the {count_words(n)} claims {verb} no uncertainty"
+        spread, each = ("its spread was" if k == 1 else "their spreads were"), "each claim"
     return [Warning(
         "interval_scale",
-        f"The zero of {unit.strip()} is arbitrary, but {len(relative)} of the claims "
-        "state no uncertainty, so their spread was read relative to the figures' size; give "
-        "each claim its sd or the request a precision.",
+        f"The zero of {unit.strip()} is arbitrary, but {which}, so {spread} read relative to "
+        f"the figures' size; give {each} its sd or the request a precision.",
         relative,
     )]
 

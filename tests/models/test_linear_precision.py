@@ -52,7 +52,10 @@ def test_an_arbitrary_zero_without_precision_warns() -> None:
     result = reconcile(claims, SOURCES, scale="linear", unit="°C")
     warned = [w for w in result.warnings if w.code == "interval_scale"]
     assert len(warned) == 1 and warned[0].claims == (0,)
-    assert "°C is arbitrary" in warned[0].message
+    assert warned[0].message == (
+        "The zero of °C is arbitrary, but one of the two claims states no uncertainty, so its "
+        "spread was read relative to the figures' size; give each claim its sd or the request "
+        "a precision.")
     on_log = reconcile(claims, SOURCES, scale="log", unit="°F")
     assert [w.claims for w in on_log.warnings if w.code == "interval_scale"] == [(0, 1)]
     # A ratio-scale unit does not warn.
