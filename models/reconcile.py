@@ -30,7 +30,7 @@ from models.claims import (
     pooling_scale,
 )
 from models.credibility import SourceProfile
-from models.encode import WorkingScale, claim_sd, encode, working_scale
+from models.encode import WorkingScale, claim_sd, encode, precision_warnings, working_scale
 from models.errors import (
     InvalidClaimError,
     InvalidParameterError,
@@ -56,6 +56,12 @@ from models.result import (
     Warning,
 )
 from models.robust import RobustEstimator, RobustFit, conflicts_and_clusters
+from models.shared_error import (
+    SharedErrorUse,
+    shared_error_use,
+    widen_estimate,
+    with_shared_error,
+)
 from models.summary import derive_findings
 from models.wording import possessive, quote_number, subject_phrase
 
@@ -151,6 +157,8 @@ def reconcile(
     dynamics: DynamicsName = "static",
     at: date | None = None,
     drift: float | None = None,
+    shared_error: float | SharedErrorUse | None = None,
+    precision: float | None = None,
 ) -> ReconcileResult:
     """Reconcile ``claims`` made by ``sources`` into one estimate with ranges and reasons.
 
@@ -189,6 +197,13 @@ def reconcile(
         Moving quantities: the date of the estimate (default: the latest claim date).
     drift : float, optional
         Moving quantities: the stated drift per day on the working scale (default: learned).
+    shared_error : float or SharedErrorUse, optional
+        s, the error all claims share (:mod:`models.shared_error`): log units on the log
+        scale, the quantity's units on the linear one. Default: ``DEFAULT_SHARED_ERROR``.
+        Static quantities only.
+    precision : float, optional
+        Linear scale: the absolute precision of claims without their own sd, in the
+        quantity's units (:mod:`models.encode`).
 
     Returns
     -------
@@ -212,18 +227,25 @@ def reconcile(
     if dynamics == "static" and (at is not None or drift is not None):
         raise InvalidParameterError("Only a moving quantity (dynamics cumulative or drifting) "
                                     "takes at or drift.", "at" if at is not None else "drift")
+    shared = shared_error_use(shared_error, ws.scale, ws.unit)
+    warnings += precision_warnings(claims, ws, precision, unit)
     if dynamics != "static":
         result = _moving(claims, sources, all_profiles, ws, checked_levels, warnings,
                          method=method, dynamics=dynamics, at=at, drift=drift)
     elif chosen == "robust":
         result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
-                         warnings, estimator or _DEFAULT_ESTIMATOR)
+                         warnings, estimator or _DEFAULT_ESTIMATOR,
+                         shared=shared.value / ws.unit, precision=precision)
     else:
         # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so
         # that se and τ² come out in the quantity's units (log units on the log scale).
         raw = WorkingScale(resolved_scale)
         result = _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels,
                          warnings, chosen, tau2_method, ci_method)
+        result = replace(result, estimate=widen_estimate(result.estimate, shared.value,
+                                                         raw.scale))
+    if dynamics == "static":
+        result = replace(result, shared_error=shared)
     return _with_words(result, claims, by_id, unit=unit,
                        subject=subject_phrase(subject, question), whole_numbers=whole_numbers)
 
@@ -274,9 +296,11 @@ def _robust(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
     levels: tuple[float, ...], warnings: list[Warning], estimator: RobustEstimator,
+    *, shared: float = 0.0, precision: float | None = None,
 ) -> ReconcileResult:
-    enc = encode(claims, profiles, ws)
+    enc = encode(claims, profiles, ws, precision)
     fit = estimator.fit(enc, units, levels)
+    fit = with_shared_error(fit, shared, levels)
     fit, split = _judge_bounds(enc, fit)
     value = ws.backward(fit.median)
     estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Final
 
 from models.claims import Claim, DynamicsName, Source
+from models.result import SharedErrorUse
 
 __all__ = ["DEFAULT_LEVELS", "ReconcileRequest"]
 
@@ -37,6 +38,10 @@ class ReconcileRequest:
     dynamics: DynamicsName = "static"
     at: date | None = None
     drift: float | None = None
+    #: The error all claims share (a number, or one learned for the question's category).
+    shared_error: float | SharedErrorUse | None = None
+    #: Linear scale: the sd of a claim that states none, in the quantity's units.
+    precision: float | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments of :func:`models.reconcile.reconcile` besides claims and sources."""
@@ -53,4 +58,6 @@ class ReconcileRequest:
             "dynamics": self.dynamics,
             "at": self.at,
             "drift": self.drift,
+            "shared_error": self.shared_error,
+            "precision": self.precision,
         }

@@ -198,6 +198,30 @@ class SourceUse:
 
 
 @dataclass(frozen=True, slots=True)
+class SharedErrorUse:
+    """The shared error an answer used, and where it came from.
+
+    Attributes
+    ----------
+    value : float
+        s, in log units (log scale) or the quantity's units (linear scale).
+    origin : {"request", "category", "pooled", "default"}
+        Stated in the request; learned from the question's category; the pooled value of
+        every category on that scale (the category has too few resolved questions); or
+        ``models.shared_error.DEFAULT_SHARED_ERROR`` (no history).
+    category : str or None
+        The question's category, when it has one.
+    n_questions : int
+        Resolved questions behind a learned value (0 otherwise).
+    """
+
+    value: float
+    origin: Literal["request", "category", "pooled", "default"]
+    category: str | None = None
+    n_questions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Posterior:
     """The posterior density of the quantity on a grid (robust model), for plots."""
 
@@ -274,6 +298,7 @@ class ReconcileResult:
     summary: Summary | None = None
     fit_value: float | None = None
     time: TimeView | None = None
+    shared_error: SharedErrorUse | None = None
 
     @property
     def centre(self) -> float:

@@ -3,9 +3,12 @@
 Symbols
 -------
 r_i     : residual of claim i on the working scale, x_i − t (log x − log t on the log scale;
-          (x − t)/|t| on the linear scale).
+          (x − t)/P_i on the linear scale, P_i the claim's absolute precision as the reconciler
+          reads it: its own sd, else the question's ``precision``, else |t|; see
+          :mod:`models.encode`). A linear-scale truth of 0 is fine given P_i.
 h_i     : the claim's hedge spread factor; f_i its factor on the odds of being wrong.
-s_i     : the claim's own standard deviation on the working scale (from its sd or CI).
+s_i     : the claim's own standard deviation on the working scale (from its sd or CI; the
+          question's precision for a linear-scale claim without one, as the reconciler).
 w_i     : 1 / (claims of the same source on the same question): one source's claims on one
           question are one piece of evidence, not several (they share its view of the truth).
 k       : a hypothesis about the source, one component of its prior profile (one for a grade or
@@ -74,6 +77,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import ndtri
 
 from models.claims import HEDGES, Claim, ClaimKind, Hedge
 from models.credibility import (
@@ -147,6 +151,10 @@ class ResolvedClaim:
     ci_high: float | None = None
     ci_level: float = 0.95
     hedge: Hedge = "none"
+    #: Linear scale: the absolute unit P_i of a claim without its own sd or interval (the
+    #: reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
+    #: of 0 cannot use.
+    precision: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +244,22 @@ class _Fit:
     converged: bool
 
 
-def _working_scale(truth: float, scale: str) -> WorkingScale:
-    # Residuals relative to the truth: log x − log t, or (x − t)/|t| on the linear scale.
-    return WorkingScale("log") if scale == "log" else WorkingScale("linear", truth, abs(truth))
+def _precision(rec: ResolvedClaim) -> float:
+    """P_i of a linear-scale claim: its own sd, else its precision, else |truth|."""
+    if rec.sd is not None and rec.sd > 0:
+        return rec.sd
+    if rec.ci_low is not None and rec.ci_high is not None and rec.ci_high > rec.ci_low:
+        return (rec.ci_high - rec.ci_low) / (2.0 * float(ndtri(0.5 + rec.ci_level / 2.0)))
+    if rec.precision is not None and rec.precision > 0:
+        return rec.precision
+    return abs(rec.truth)
+
+
+def _working_scale(rec: ResolvedClaim) -> WorkingScale:
+    # Residuals against the truth: log x − log t, or (x − t)/P_i on the linear scale.
+    if rec.scale == "log":
+        return WorkingScale("log")
+    return WorkingScale("linear", rec.truth, _precision(rec))
 
 
 def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _Residuals:
@@ -259,23 +280,30 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
         per_question[key] = per_question.get(key, 0) + 1
     weight = np.array([1.0 / per_question[(rec.source, rec.question)] for rec in records])
     for i, rec in enumerate(records):
+        ws = _working_scale(rec)
         if not (math.isfinite(rec.truth) and (rec.truth > 0 if rec.scale == "log"
-                                              else rec.truth != 0)):
+                                              else math.isfinite(ws.unit) and ws.unit > 0)):
             raise InvalidClaimError(
                 f"Invalid resolution {rec.truth!r} for a {rec.scale}-scale question "
-                f"{rec.question!r}; learning needs a positive (log) or non-zero (linear) truth.",
+                f"{rec.question!r}; learning needs a positive truth (log) or, for a truth of "
+                "0 (linear), a claim sd or the question's precision.",
                 field="value",
             )
         group[i] = index[rec.source]
         hedge = HEDGES[rec.hedge]
         h[i], log_f[i] = hedge.spread_factor, math.log(hedge.wrong_factor)
         t = rec.truth
-        ws = _working_scale(t, rec.scale)
         origin = ws.forward(t)
         claim = Claim(rec.source, rec.kind, rec.value, rec.low, rec.high, rec.sd, rec.ci_low,
                       rec.ci_high, rec.ci_level, rec.hedge)
-        # The reconciler's own sd on the working scale (models.encode.claim_sd).
-        s2[i] = claim_sd(claim, ws) ** 2
+        # The reconciler's own sd on the working scale (models.encode.claim_sd and
+        # precision_units): on the linear scale a claim without one takes the question's
+        # precision, which is then its unit.
+        own = claim_sd(claim, ws)
+        if own <= 0.0 and rec.scale == "linear" and rec.precision is not None \
+                and rec.precision > 0:
+            own = 1.0
+        s2[i] = own ** 2
         if rec.kind == "point" and rec.value is not None:
             point[i] = True
             r[i] = ws.forward(rec.value) - origin

@@ -25,3 +25,20 @@ BOUNDS_RTOL = 1e-4
 #: questions (tests/models/test_track_record.py): with ~37 claims a source the sampling noise of
 #: Spearman's ρ is about ±0.05; the measured ρ is 0.88-0.94 by seed, the bound leaves room.
 QUALITY_SPEARMAN_MIN = 0.85
+
+#: Shared error's convolution (models.shared_error.convolve) against adaptive quadrature of the
+#: same piecewise-linear density: the segment integrals are closed forms in Φ and ϕ, so only
+#: floating-point summation and quad's own error (~1e-10) remain.
+CONVOLUTION_RTOL = 1e-7
+
+#: Maximum-likelihood shared error from 400 simulated questions: the estimate's standard
+#: error is about 4 % of s there (Var(ŝ²) ≈ 2 (v + s²)² / Q); 15 % is over three of them.
+SHARED_ERROR_RTOL = 0.15
+
+#: The exact (grid) and Gaussian shared-error fits on Gaussian posteriors: the grids hold
+#: the Gaussians to ~1e-5 of their density, which moves the optimum by about as much.
+SHARED_ERROR_FORMS_RTOL = 1e-3
+
+#: A density on a grid of step h = σ/13 read through its piecewise-linear interpolant: its
+#: variance grows by h²/6 and its quantiles move by O(h²/σ²), about 1e-3 relative at most.
+GRID_INTERPOLANT_RTOL = 1e-3

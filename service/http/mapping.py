@@ -25,6 +25,7 @@ from models.result import (
     Interval,
     Moment,
     ReconcileResult,
+    SharedErrorUse,
     SourceUse,
     TimeView,
 )
@@ -219,7 +220,15 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
         "findings": [_finding(f) for f in result.findings],
         "explanation": result.explanation,
         "time": _time(result.time),
+        "shared_error": _shared_error(result.shared_error),
     }
+
+
+def _shared_error(use: SharedErrorUse | None) -> dict[str, Any] | None:
+    if use is None:
+        return None
+    return {"value": use.value, "origin": use.origin, "category": use.category,
+            "n_questions": use.n_questions}
 
 
 def stored_estimate_response(

@@ -69,6 +69,7 @@ class QuestionInput:
     unit: str | None = None
     scale: str = "auto"
     dynamics: str = "static"
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

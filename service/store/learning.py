@@ -40,7 +40,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from models.claims import ClaimKind, Hedge
 from models.credibility import SourceProfile, profile_for
 from models.track_record import ResolvedClaim, TrackRecord, learn_track_records
-from service.store.base import RepositoryBase
 from service.store.inputs import (
     AgreementInput,
     AgreementValues,
@@ -60,6 +59,7 @@ from service.store.orm import (
     TrackRecordRow,
     TrackRecordSnapshot,
 )
+from service.store.shared_errors import SharedErrorStore, linear_precision
 
 __all__ = ["AGREEMENT_LOCK", "LEARNING_LOCK", "LearningState", "LearningStore"]
 
@@ -85,7 +85,7 @@ SNAPSHOT_DRIFT: Final = 1e-2
 _STATE_ID: Final = 1
 
 
-class LearningStore(RepositoryBase):
+class LearningStore(SharedErrorStore):
     """Track records learned from resolved questions, and agreement-based credibility."""
 
     # --- Learning ---------------------------------------------------------------------------
@@ -105,12 +105,14 @@ class LearningStore(RepositoryBase):
         for question, claims in by_question.values():
             truth = cast(float, question.resolution_value)
             scale = _learning_scale(question.scale, truth, claims)
+            precision = linear_precision(claims) if scale == "linear" else None
             records.extend(
                 ResolvedClaim(
                     source=c.source_id, kind=cast(ClaimKind, c.kind), truth=truth, scale=scale,
                     question=str(question.id), value=c.value, low=c.low, high=c.high, sd=c.sd,
                     ci_low=c.ci_low, ci_high=c.ci_high, ci_level=c.ci_level,
                     hedge=cast(Hedge, c.hedge),
+                    precision=precision,
                 )
                 for c in claims
             )
@@ -168,11 +170,13 @@ class LearningStore(RepositoryBase):
         generation, changed_at, since = row.generation, row.changed_at, row.learned_as_of
         # The data read after the generation includes at least that generation's changes.
         learned = self._learn()
+        shared = self._learn_shared_errors(learned)
         with self._write() as now:
             self._lock_learning()
             row = self._state_row(for_update=True)
             if row is not None and row.learned_generation < generation:
                 self._store_records(learned, now, self._new_evidence(since))
+                self._store_shared_errors(shared, now)
                 row.learned_generation = generation
                 row.learned_as_of = changed_at
                 row.learned_at = now
@@ -242,6 +246,7 @@ class LearningStore(RepositoryBase):
         self.session.flush()
         learned = self._learn()
         self._store_records(learned, now, self._new_evidence(since))
+        self._store_shared_errors(self._learn_shared_errors(learned), now)
         return learned
 
     def _new_evidence(self, since: datetime | None) -> set[str] | None:

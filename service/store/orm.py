@@ -52,6 +52,7 @@ __all__ = [
     "ClaimRevision",
     "Question",
     "QuestionRevision",
+    "SharedErrorRow",
     "Source",
     "SourceRevision",
     "TrackRecordRow",
@@ -66,6 +67,8 @@ TITLE_LENGTH: Final = 500
 UNIT_LENGTH: Final = 64
 TEXT_LENGTH: Final = 2000
 KEY_NAME_LENGTH: Final = 64
+#: A question's category (its shared error is learned per category).
+CATEGORY_LENGTH: Final = 64
 
 # Deterministic constraint names: Alembic can then drop or alter them by name on every backend.
 NAMING_CONVENTION: Final = {
@@ -198,6 +201,9 @@ class QuestionFields:
     resolution_value: Mapped[float | None]
     resolution_date: Mapped[date | None]
     resolution_reference: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    #: The kind of question (e.g. "Sen-G"): its shared error is learned from the resolved
+    #: questions of the same category (models.shared_error). None: the default.
+    category: Mapped[str | None] = mapped_column(String(CATEGORY_LENGTH))
 
 
 class Question(Versioned, QuestionFields, Base):
@@ -256,7 +262,7 @@ CLAIM_FIELDS: Final[tuple[str, ...]] = tuple(ClaimFields.__annotations__)
 SOURCE_FIELDS: Final[tuple[str, ...]] = ("name", "type", "grade", "reliability_number")
 QUESTION_FIELDS: Final[tuple[str, ...]] = (
     "title", "unit", "scale", "dynamics", "status", "resolution_value", "resolution_date",
-    "resolution_reference",
+    "resolution_reference", "category",
 )
 
 
@@ -349,6 +355,23 @@ class LearningStateRow(Base):
     learned_as_of: Mapped[datetime | None]
     #: When the learning job (or the write itself) stored them.
     learned_at: Mapped[datetime | None]
+
+
+class SharedErrorRow(Base):
+    """The shared error learned for one category on one working scale
+    (:func:`models.shared_error.fit_shared_error`), with the questions behind it. The row of
+    category ``""`` pools every category of that scale."""
+
+    __tablename__ = "shared_errors"
+
+    category: Mapped[str] = mapped_column(String(CATEGORY_LENGTH), primary_key=True)
+    scale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: s: log units on the log scale, the quantity's units on the linear scale.
+    value: Mapped[float]
+    n_questions: Mapped[int]
+    #: log-likelihood at s minus at 0: how clearly the questions call for a shared error.
+    log_likelihood_gain: Mapped[float]
+    updated_at: Mapped[datetime]
 
 
 class AgreementRow(Base):

@@ -73,7 +73,7 @@ class QuestionStore(SourceStore):
         with self._write() as now:
             question = Question(
                 title=new.title, unit=new.unit, scale=new.scale, dynamics=new.dynamics,
-                status="open",
+                category=new.category, status="open",
                 created_at=now, created_by=actor, updated_at=now, updated_by=actor,
             )
             self.session.add(question)
@@ -85,7 +85,7 @@ class QuestionStore(SourceStore):
         self, question_id: int, changes: Mapping[str, Any], precondition: Precondition,
         actor: str,
     ) -> Question:
-        """Change a question's title, unit, scale or dynamics (keys of ``changes``)."""
+        """Change a question's title, unit, scale, dynamics or category (keys of ``changes``)."""
         with self._write() as now:
             question = self.get_question(question_id)
             precondition.check(f"question {question_id}", question.version)
@@ -99,7 +99,9 @@ class QuestionStore(SourceStore):
             question.updated_at, question.updated_by = now, actor
             self.session.flush()
             self._record_question(question, "edit", now, actor)
-            if "scale" in changed and question.status == "resolved":
+            # A resolved question's scale moves its track records, its category the
+            # shared errors learned beside them.
+            if ("scale" in changed or "category" in changed) and question.status == "resolved":
                 self._learning_changed(now)
         return question
 
@@ -186,7 +188,9 @@ class QuestionStore(SourceStore):
 
         Claims come in the order they were entered (their ids), retracted ones left out. Each
         source is used with its learned profile when it has resolved claims, else with its
-        grade's prior. Sources are listed in the order their first claim appears.
+        grade's prior. Sources are listed in the order their first claim appears. The shared
+        error is that of the question's category (:mod:`service.store.shared_errors`); with
+        ``as_of`` it is the one learned now (earlier values are not kept).
         """
         if as_of is None:
             question_state: Question | QuestionRevision = self.get_question(question_id)
@@ -224,6 +228,8 @@ class QuestionStore(SourceStore):
             method=method,
             dynamics=cast(DynamicsName, question_state.dynamics),
             at=at,
+            shared_error=self.shared_error_for(
+                question_state.category, _estimate_scale(question_state.scale, claims)),
         )
         ids = tuple(c.claim_id if isinstance(c, ClaimRevision) else c.id for c in claims)
         return EstimateInput(request, profiles, ids)
@@ -289,3 +295,11 @@ class QuestionStore(SourceStore):
         )
         query = select(TrackRecordSnapshot).where(TrackRecordSnapshot.id.in_(latest))
         return {s.source_id: s for s in self.session.scalars(query)}
+
+
+def _estimate_scale(scale: str, claims: Sequence[Claim | ClaimRevision]) -> str:
+    """The working scale an estimate of these claims will use (``auto`` resolved)."""
+    try:
+        return validate_scale(tuple(_core_claim(c) for c in claims), scale)
+    except ReconcileError:
+        return scale  # the core refuses the claims itself, naming the field

@@ -43,6 +43,7 @@ RESPONSE_KEYS = {
     "findings",
     "explanation",
     "time",
+    "shared_error",
 }
 CLAIM_KEYS = {
     "index",

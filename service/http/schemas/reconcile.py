@@ -200,6 +200,30 @@ class ReconcileRequestSchema(StrictSchema):
             "about 5 % a day). null (default): learned from the claims."
         )},
     )
+    shared_error = FiniteNumber(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0.0, error="Must be 0 or more."),
+        metadata={"description": (
+            "The standard deviation of the error all the claims share (as all polls of one "
+            "race miss together), added to the answer's uncertainty: in log units on the log "
+            "scale (0.05 is about 5 %), in the quantity's units on the linear scale. null "
+            "(default): 0. Static quantities only. The response's shared_error says which "
+            "value was used and where it came from."
+        )},
+    )
+    precision = FiniteNumber(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
+        metadata={"description": (
+            "Linear scale: the standard deviation, in the quantity's units, of a claim that "
+            "states no sd or interval of its own. Without it such a claim's spread is read "
+            "relative to the figures' size, which means nothing when the zero is arbitrary "
+            "(°C, a margin); the answer then warns (interval_scale) for such units. Ignored "
+            "on the log scale."
+        )},
+    )
     sources = bounded_list(
         SourceSchema, "MAX_SOURCES", "sources",
         "The sources, 1 to MAX_SOURCES of them, ids unique.",
@@ -242,7 +266,11 @@ class ReconcileRequestSchema(StrictSchema):
     @ma.validates_schema(skip_on_field_errors=True)
     def check_dynamics(self, data: dict[str, Any], **kwargs: Any) -> None:
         """Dates of the estimate and a drift belong to moving quantities, which the robust
-        model alone follows in time."""
+        model alone follows in time; a shared error to static ones."""
+        if data["dynamics"] != "static" and data["shared_error"]:
+            raise ma.ValidationError(
+                "A shared error applies to a static quantity (dynamics static).",
+                "shared_error")
         if data["dynamics"] == "static":
             for name in ("at", "drift"):
                 if data[name] is not None:
@@ -271,6 +299,8 @@ class ReconcileRequestSchema(StrictSchema):
             dynamics=data["dynamics"],
             at=data["at"],
             drift=data["drift"],
+            shared_error=data["shared_error"],
+            precision=data["precision"],
         )
 
 
@@ -455,6 +485,21 @@ class TimeSchema(StrictSchema):
         "description": "Whether drift was learned from the claims (else stated)."})
 
 
+class SharedErrorSchema(StrictSchema):
+    """The shared error the answer used."""
+
+    value = out_num("s: log units on the log scale, the quantity's units on the linear scale.")
+    origin = ma.fields.String(
+        required=True, validate=validate.OneOf(("request", "category", "pooled", "default")),
+        metadata={"description": (
+            "request: stated in the request; category: learned from the resolved questions "
+            "of the question's category; pooled: learned from every category on this scale "
+            "(the category has too few resolved questions); default: no history, 0.")},
+    )
+    category = out_str("The question's category, if any.", nullable=True)
+    n_questions = out_int("Resolved questions behind a learned value (0 otherwise).")
+
+
 class ReconcileResponseSchema(StrictSchema):
     """Result of ``POST /v1/reconcile``."""
 
@@ -496,6 +541,8 @@ class ReconcileResponseSchema(StrictSchema):
     time = out_nested(TimeSchema, "A moving quantity followed in time (dynamics cumulative or "
                                "drifting): its course and eventual total; estimate is then its "
                                "level on time.at. null for a static question.", allow_none=True)
+    shared_error = out_nested(SharedErrorSchema, "The error all the claims share, as used; "
+                              "null for a moving quantity.", allow_none=True)
 
 
 class HealthSchema(StrictSchema):

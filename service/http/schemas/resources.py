@@ -46,6 +46,7 @@ from service.store.inputs import (
     credibility_summary,
 )
 from service.store.orm import (
+    CATEGORY_LENGTH,
     ID_LENGTH,
     NAME_LENGTH,
     TEXT_LENGTH,
@@ -291,7 +292,14 @@ class QuestionCreateSchema(DataSchema):
         "The moving kinds read each claim's as_of and horizon; see POST /v1/reconcile.",
         load_default="static",
     )
-
+    category = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=CATEGORY_LENGTH),
+        **_desc(
+            "The kind of question, e.g. Sen-G for a Senate race: its shared error (the error all "
+            "its claims make together) is learned from the resolved questions of the same "
+            "category. Omitted or null: no category, no shared error."
+        ),
+    )
 
 
 class QuestionPatchSchema(StrictSchema):
@@ -303,6 +311,11 @@ class QuestionPatchSchema(StrictSchema):
     unit = _text(UNIT_LENGTH, "Unit of the quantity; null clears it.")
     scale = one_of(SCALES, "Working scale.")
     dynamics = one_of(DYNAMICS_NAMES, "How the quantity moves in time.")
+    category = ma.fields.String(
+        allow_none=True, validate=validate.Length(min=1, max=CATEGORY_LENGTH),
+        **_desc("The kind of question (its shared error is learned per category); null "
+                "clears it."),
+    )
 
 
 class ResolutionSchema(DataSchema):
@@ -346,6 +359,8 @@ class QuestionOutSchema(_StoredSchema):
     unit = out_str("Unit of the quantity.", nullable=True)
     scale = out_str("Working scale: auto, log or linear.")
     dynamics = out_str("How the quantity moves in time: static, cumulative or drifting.")
+    category = out_str("The kind of question; its shared error is learned per category.",
+                       nullable=True)
     status = out_str("open, or resolved once the true value is recorded.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True,
@@ -372,6 +387,7 @@ class QuestionRevisionSchema(_StoredSchema):
     unit = out_str("Unit of the quantity.", nullable=True)
     scale = out_str("Working scale.")
     dynamics = out_str("How the quantity moves in time.")
+    category = out_str("The kind of question.", nullable=True)
     status = out_str("open or resolved.")
     resolution = ma.fields.Nested(
         ResolutionOutSchema, required=True, allow_none=True, **_desc("The true value, if any.")
