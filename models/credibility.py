@@ -140,18 +140,20 @@ class SourceProfile:
     def equivalent_credibility(self) -> float:
         """The credibility of a rated source whose figures miss by as much as this profile's.
 
-        The c in (0, 1) at which :func:`profile_from_number` (the grade table, σ interpolated)
-        has the same :meth:`expected_miss`: one number on the grade scale for "how good is
-        this source" (0.95 is as good as an A source, 0.30 as an E), for any mixture, spread
-        and bias. It equals c for a profile built from a grade or a number. The expected miss
-        falls as c rises along the table, so bisection on logit c finds it.
+        The c in (0, 1) at which :func:`graded_miss` (the grade table's source, σ
+        interpolated, extended beyond A and E) equals :meth:`expected_miss`: one number on the
+        grade scale for "how good is this source" (0.95 is as good as an A source, 0.30 as an
+        E), for any mixture, spread and bias. It equals c for a profile built from a grade, or
+        from a number within the table's span [0.30, 0.95]. :func:`graded_miss` falls strictly
+        as c rises, from MISS_CAP at c → 0 to 0 at c → 1, so bisection on logit c in [−30, 30]
+        finds it.
         """
         target = self.expected_miss()
-        lo, hi = -12.0, 12.0
-        for _ in range(50):
+        lo, hi = -30.0, 30.0
+        for _ in range(64):
             mid = 0.5 * (lo + hi)
             c = 1.0 / (1.0 + math.exp(-mid))
-            if _component_miss(c, _spread_for(c), 0.0, MISS_CAP) > target:
+            if graded_miss(c) > target:
                 lo = mid
             else:
                 hi = mid
@@ -176,6 +178,36 @@ def _spread_for(c: float) -> float:
             u = (c - c0) / (c1 - c0)
             return math.exp((1.0 - u) * math.log(s0) + u * math.log(s1))
     return points[-1][1]
+
+
+def _graded_spread(c: float) -> float:
+    """σ of the graded source at credibility c that quality compares with: the grade table's
+    (:func:`_spread_for`) inside [c_E, c_A], and beyond its ends log σ extended along the end
+    segment's slope in logit c, so that σ → 0 as c → 1 and σ → ∞ as c → 0."""
+    points = sorted(GRADE_TABLE.values())
+    if points[0][0] < c < points[-1][0]:
+        return _spread_for(c)
+    (c0, s0), (c1, s1) = points[:2] if c <= points[0][0] else points[-2:]
+    slope = (math.log(s1) - math.log(s0)) / (_logit(c1) - _logit(c0))
+    end_c, end_s = (c0, s0) if c <= points[0][0] else (c1, s1)
+    return math.exp(math.log(end_s) + slope * (_logit(c) - _logit(end_c)))
+
+
+def graded_miss(c: float) -> float:
+    """Expected miss E min(|e|, MISS_CAP) of the graded source at credibility c in (0, 1).
+
+    The curve :meth:`SourceProfile.equivalent_credibility` inverts: inside the grade table's
+    span it is the miss of :func:`profile_from_number`'s source; beyond A and E the table is
+    extended (:func:`_graded_spread`), so that the curve falls strictly from MISS_CAP at
+    c → 0 to 0 at c → 1 and every profile, better than an A or worse than an E, has a
+    quality. (:func:`profile_from_number` itself holds σ at A's and E's beyond the table: a
+    stated credibility of 0.99 says how often a source is right, not how precise it is.)
+    """
+    return _component_miss(c, _graded_spread(c), 0.0, MISS_CAP)
+
+
+def _logit(c: float) -> float:
+    return math.log(c) - math.log1p(-c)
 
 
 def _component_miss(c: float, sigma: float, bias: float, d: float) -> float:

@@ -42,3 +42,8 @@ SHARED_ERROR_FORMS_RTOL = 1e-3
 #: A density on a grid of step h = σ/13 read through its piecewise-linear interpolant: its
 #: variance grows by h²/6 and its quantiles move by O(h²/σ²), about 1e-3 relative at most.
 GRID_INTERPOLANT_RTOL = 1e-3
+
+#: A learned quality solves expected_miss(table source at c) = expected_miss(profile) by 64
+#: bisection steps on logit c in [-30, 30]: where a solution exists the two misses agree to
+#: ~1e-12, so 1e-9 only fails when there is no solution.
+QUALITY_MISS_RTOL = 1e-9
