@@ -14,7 +14,7 @@ q, s, i  : a question, a source, a claim (claim i is by source s(i) about questi
 y_i      : claim i's figure on the working scale; [a_i, b_i] the interval a bound or range
            states (a_i = b_i = y_i for a point).
 [l_i, u_i] : the *rounding window* of a point figure: the values it would have been rounded
-           from, e.g. 596,638 → [596,637.5, 596,638.5] and 600,000 → [550,000, 650,000]
+           from, e.g. 596,638 → [596,637.5, 596,638.5] and 600,000 → [595,000, 605,000]
            (inferred from the figure's trailing zeros or decimals); w_i = u_i − l_i.
 ε_s, ρ_s, ω_s : source s's probabilities that a claim is *exact* (a copy of the truth up to
            rounding), *right* (near the truth) or *wrong*; ε + ρ + ω = 1.
@@ -98,6 +98,7 @@ atom (only there is "exact versus noisy" testable), and spread/bias sums over no
 points,
 
     c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+    η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
     σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
 
@@ -113,7 +114,9 @@ source's grade (or learned track record, via :func:`models.credibility.profile_f
 strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
 κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'
 credibility and log-spread (empirical Bayes, re-estimated every iteration). η̄ is the archive's
-pooled exact share (0 when no figures agree anywhere). A source seen once therefore gets a
+pooled exact share, the MAP under a Beta prior of mean η₀ = 0.01 worth κ_η = 100 tested right
+claims, so that one coincident pair on a sparse archive reads as η̄ ≈ 0.03 rather than 1 (0
+when no figures agree anywhere). A source seen once therefore gets a
 credibility between its prior and its one result, never 0 or 1, and a spread of at least
 √(ν/(1 + ν)) σ̄ -- the role CATD's χ² bound plays, with a prior instead of a confidence bound.
 Grades enter as priors, not overrides: enough disagreeing claims outweigh them.
