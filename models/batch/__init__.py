@@ -126,9 +126,11 @@ fall; after each M-step biases and truths are shifted together so that the sourc
 (each source once, weight n/(n + λ)) average zero, relative to their priors.
 
 Scale. A large table (more than twice s = max(``warm_start_claims``, 20 × sources) claims) is
-first fitted on every k-th question, about s claims; the full table then gets ``refine_iter``
-more EM iterations. Cost per iteration is linear in the claims (plus pairs of claims only
-inside atoms and contested questions); an exact question costs about a hundred times a
+first fitted on every k-th question, about s claims (there only questions of at most
+``exact_claims`` claims take the exact path: the sample teaches the sources, and contested
+larger ones keep the Gaussian path with mode hopping); the full table then gets
+``refine_iter`` more EM iterations. Cost per iteration is linear in the claims (plus pairs of
+claims only inside atoms and contested questions); an exact question costs about a hundred times a
 Gaussian one (its claims' kernels at ~150-400 nodes), a lone point no more. Memory is a few
 dozen arrays of the table's length.
 

@@ -114,7 +114,7 @@ def e_step(
                              hyper.prior_scale)
     # Small questions, and larger ones whose claims form camps, take the exact posterior.
     chosen = select(enc, hyper.exact_claims)
-    if hyper.exact_claims > 0:
+    if hyper.exact_claims > 0 and hyper.exact_contested:
         chosen |= is_contested(enc, coef_r, r0, sig)
     hops = 0
     if hop:
