@@ -20,9 +20,3 @@ QUADRATURE_RTOL = 1e-3
 #: interpolated linearly on 4,097 points spanning the bounds ± 12 σ, a step under σ/100 for
 #: bounds a few σ apart, which moves quantiles by ~1e-5 of the log; 1e-4 leaves room.
 BOUNDS_RTOL = 1e-4
-
-#: A figure's last trailing zero against a neighbouring digit (10,000 beside 10,001 or 9,999)
-#: in the batch model: the windows differ by two significant digits' reading, which moves an
-#: answer by well under 1 % (it moved 15 % when "10000" read as [5,000, 15,000]); 2 % leaves
-#: room without letting the old flip pass.
-TRAILING_DIGIT_RTOL = 0.02

@@ -14,7 +14,7 @@ q, s, i  : a question, a source, a claim (claim i is by source s(i) about questi
 y_i      : claim i's figure on the working scale; [a_i, b_i] the interval a bound or range
            states (a_i = b_i = y_i for a point).
 [l_i, u_i] : the *rounding window* of a point figure: the values it would have been rounded
-           from, e.g. 596,638 → [596,637.5, 596,638.5] and 600,000 → [595,000, 605,000]
+           from, e.g. 596,638 → [596,637.5, 596,638.5] and 600,000 → [550,000, 650,000]
            (inferred from the figure's trailing zeros or decimals); w_i = u_i − l_i.
 ε_s, ρ_s, ω_s : source s's probabilities that a claim is *exact* (a copy of the truth up to
            rounding), *right* (near the truth) or *wrong*; ε + ρ + ω = 1.

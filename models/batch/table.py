@@ -304,18 +304,10 @@ class ClaimTable:
 def infer_resolution(x: FloatArray) -> FloatArray:
     """Rounding step implied by each figure's digits.
 
-    A fractional figure's step is 10^−d for its d decimals (3.25 → 0.01). An integer's
-    trailing zeros are ambiguous: 10,000 may be a count to the unit or rounded to 1, 2, 3 or
-    4 significant digits. Its step is the largest power of ten dividing it (596,638 → 1,
-    12,000 → 1,000), but at most 10^(e − 1) for its decimal exponent e, i.e. the reading
-    to two significant digits (10,000 → 1,000, 600,000 → 10,000; never below 1): the
-    window's half-width is then at most 5 % of the figure. The one-digit reading made
-    "10000" a window [5,000, 15,000] in which every figure agreed exactly with it, so
-    "10000" and "10001" gave different answers beside a claim of 14,000 (13,600 against
-    11,800). A figure rounded more coarsely than two digits is still read as right: its
-    rounding error is then of the size of a source's spread, which the right part models.
-    Figures with more than 15 significant digits get 10^(e − 15) (a full-precision float
-    is taken at its word).
+    An integer figure's step is the largest power of ten dividing it (596,638 → 1,
+    12,000 → 1,000); a fractional figure's step is 10^−d for its d decimals (3.25 → 0.01).
+    Figures with more than 15 significant digits get 10^(e − 15), with e their decimal
+    exponent (a full-precision float is taken at its word).
 
     Parameters
     ----------
@@ -346,8 +338,6 @@ def infer_resolution(x: FloatArray) -> FloatArray:
         lo = np.where(divisible, mid, lo)
         hi = np.where(divisible, hi, mid)
     out = 10.0 ** (exponent - 14.0 + lo)
-    # Ambiguous trailing zeros of an integer: read at two significant digits at most.
-    out = np.where(out > 1.0, np.maximum(np.minimum(out, 10.0 ** (exponent - 1.0)), 1.0), out)
     # A subnormal figure's step can round to 0: keep it positive (the narrowest window then
     # applies, models.batch.common.MIN_WINDOW).
     out = np.maximum(out, np.finfo(np.float64).smallest_subnormal)
