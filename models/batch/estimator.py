@@ -92,7 +92,7 @@ class BatchEstimator:
     σ_wrong = 1 and τ₀ = 2.5 as in :mod:`models.robust`; η₀ = 0.01 and κ_η = 100 (exact copying
     is believed once it is seen among a hundred right claims that could have shown it: one
     pair of coincident figures moves η̄ to about 0.03, not to 1, while an archive of copies
-    such as the city populations, T in the thousands, keeps its share of 0.97).
+    such as the city populations, T in the thousands, keeps its share of 0.98).
     """
 
     def __init__(
