@@ -97,7 +97,7 @@ R_s of right claims among n_s, E_s of exact ones, T_s of right claims on questio
 atom (only there is "exact versus noisy" testable), and spread/bias sums over noisy-right
 points,
 
-    c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+    c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
     η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
     σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),

@@ -332,7 +332,7 @@ def m_step(
     right claims on questions with an atom -- and spread and bias sums over noisy-right
     points,
 
-        c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+        c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
         β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
         η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
         σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
@@ -434,6 +434,8 @@ def m_step(
     sigma0 = np.where(prior.rated, prior.sigma0, pop_sigma)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
     c = np.clip((right_s + kappa * c0) / (n_eff + kappa), EPS, 1.0 - EPS)
+    # Each source's share is shrunk to the pooled one with the pooled prior's weight: one
+    # source's lone coincidence (E_s = T_s = 1) must not make it a copier either.
     a = hyper.exact_strength
     eta = np.clip((exact_s + a * pop_eta) / (tested_s + a), EPS, 1.0 - EPS)
     nu = hyper.spread_strength
