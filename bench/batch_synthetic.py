@@ -11,7 +11,13 @@
 (b) The same archive's first 100,000 claims through ``triangulate batch`` and through
     crowd-kit's RASA (in a separate environment, .venv-bench, created from
     bench/requirements-bench.txt when missing), each as a whole process: time ratio and error
-    ratio.
+    ratio (issue 15's target: RASA takes at least 50 times as long).
+(c) The same 100,000 claims in this process: the batch fit (``BatchEstimator.fit`` on the
+    claim table) against a bare-numpy CATD (bench/catd_numpy.py) on the same arrays, best of
+    three each; issue 15's target: the fit within 3 times CATD's time.
+
+``triangulate`` is the project's .venv entry point when there is one, else this interpreter
+running the command's module (a worktree without its own environment).
 
 Files go to bench/out/ (ignored by git).
 """
@@ -24,17 +30,26 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from _common import ROOT  # (puts the repository on sys.path)
 
+from bench.catd_numpy import catd
+from models.batch import BatchEstimator, ClaimTable
 from models.simulate_batch import simulate_archive
 
 OUT = ROOT / "bench" / "out"
 BENCH_VENV = ROOT / ".venv-bench"
-TRIANGULATE = ROOT / ".venv" / "bin" / "triangulate"
+_ENTRY = ROOT / ".venv" / "bin" / "triangulate"
+TRIANGULATE = ([str(_ENTRY)] if _ENTRY.exists()
+               else [sys.executable, "-c", "import sys; from service.cli.main import main; "
+                     "sys.exit(main())"])
+#: Issue 15's targets: RASA's end-to-end time over the batch's, the batch fit's over CATD's.
+RASA_TARGET = 50.0
+CATD_TARGET = 3.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +158,7 @@ def main() -> None:
           f"(seed {args.seed}); {load_note()}")
 
     est = OUT / "synthetic_estimates.csv"
-    run = run_process([str(TRIANGULATE), "batch", str(full), "--level", "0.9", "--out", str(est)])
+    run = run_process([*TRIANGULATE, "batch", str(full), "--level", "0.9", "--out", str(est)])
     value, low, high = read_estimates(est, args.questions)
     med, mean = accuracy(value, archive.truth)
     cover = float(np.mean((low <= archive.truth) & (archive.truth <= high)))
@@ -162,12 +177,18 @@ def main() -> None:
     truth = archive.truth[:n_sub]
     est_sub = OUT / "synthetic_estimates_100k.csv"
     ours, err_ours = run_and_score(
-        [str(TRIANGULATE), "batch", str(sub), "--level", "0.9", "--out", str(est_sub)], est_sub,
+        [*TRIANGULATE, "batch", str(sub), "--level", "0.9", "--out", str(est_sub)], est_sub,
         truth,
     )
     print(f"(b) first {m:,} claims: triangulate batch {ours.seconds:.2f} s wall ({ours.cpu:.2f} s "
           f"CPU), peak {ours.peak_mib:.0f} MiB; |log error| median {err_ours[0]:.4f}, mean "
           f"{err_ours[1]:.4f}")
+    fit_s, catd_s, passes, err_catd = fit_against_catd(archive, m, n_sub, truth)
+    verdict = "pass" if fit_s <= CATD_TARGET * catd_s else "FAIL"
+    print(f"(c) same claims in process, best of 3: batch fit {fit_s:.3f} s, bare-numpy CATD "
+          f"{catd_s:.3f} s ({passes} passes to converge; |log error| median "
+          f"{err_catd[0]:.4f}); fit/CATD {fit_s / catd_s:.2f}x (target <= {CATD_TARGET:.0f}x: "
+          f"{verdict})")
     if args.no_rasa:
         return
     python = ensure_bench_env()
@@ -182,9 +203,36 @@ def main() -> None:
     print(f"    crowd-kit RASA {rasa.seconds:.2f} s wall ({rasa.cpu:.2f} s CPU), peak "
           f"{rasa.peak_mib:.0f} MiB; |log error| median {err_rasa[0]:.4f}, mean "
           f"{err_rasa[1]:.4f}")
-    print(f"    ratios RASA/triangulate: time {rasa.seconds / ours.seconds:.1f}x wall, "
-          f"{rasa.cpu / ours.cpu:.1f}x CPU; error {err_rasa[0] / err_ours[0]:.1f}x (median), "
+    wall_ratio = rasa.seconds / ours.seconds
+    verdict = "pass" if wall_ratio >= RASA_TARGET else "FAIL"
+    print(f"    ratios RASA/triangulate: time {wall_ratio:.1f}x wall, "
+          f"{rasa.cpu / ours.cpu:.1f}x CPU (target >= {RASA_TARGET:.0f}x wall: {verdict}); "
+          f"error {err_rasa[0] / err_ours[0]:.1f}x (median), "
           f"{err_rasa[1] / err_ours[1]:.1f}x (mean)")
+
+
+def fit_against_catd(archive: object, m: int, n_sub: int, truth: np.ndarray
+                     ) -> tuple[float, float, int, tuple[float, float]]:
+    """Best-of-three seconds of the batch fit and of the bare-numpy CATD on the first ``m``
+    claims, CATD's passes and its |log error|."""
+    question = np.asarray(archive.question[:m], dtype=np.int64)  # type: ignore[attr-defined]
+    source = np.asarray(archive.source[:m], dtype=np.int64)  # type: ignore[attr-defined]
+    value = np.asarray(archive.value[:m], dtype=np.float64)  # type: ignore[attr-defined]
+    # Codes as the CSV gives them (sources numbered in order of appearance do not matter).
+    table = ClaimTable.from_columns([f"q{k}" for k in question.tolist()],
+                                    [f"s{k}" for k in source.tolist()], ["point"] * m, value)
+    y = np.log(value)
+    fit_s = catd_s = float("inf")
+    passes = 0
+    theta = np.zeros(n_sub)
+    for _ in range(3):
+        start = time.process_time()
+        BatchEstimator().fit(table, levels=(0.9,), scale="log")
+        fit_s = min(fit_s, time.process_time() - start)
+        start = time.process_time()
+        theta, passes = catd(question, source, y)
+        catd_s = min(catd_s, time.process_time() - start)
+    return fit_s, catd_s, passes, accuracy(np.exp(theta[:n_sub]), truth)
 
 
 def median_error(question: np.ndarray, value: np.ndarray, truth: np.ndarray

@@ -97,7 +97,8 @@ R_s of right claims among n_s, E_s of exact ones, T_s of right claims on questio
 atom (only there is "exact versus noisy" testable), and spread/bias sums over noisy-right
 points,
 
-    c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+    c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
+    η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
     σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
 
@@ -113,7 +114,9 @@ source's grade (or learned track record, via :func:`models.credibility.profile_f
 strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
 κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'
 credibility and log-spread (empirical Bayes, re-estimated every iteration). η̄ is the archive's
-pooled exact share (0 when no figures agree anywhere). A source seen once therefore gets a
+pooled exact share, the MAP under a Beta prior of mean η₀ = 0.01 worth κ_η = 100 tested right
+claims, so that one coincident pair on a sparse archive reads as η̄ ≈ 0.03 rather than 1 (0
+when no figures agree anywhere). A source seen once therefore gets a
 credibility between its prior and its one result, never 0 or 1, and a spread of at least
 √(ν/(1 + ν)) σ̄ -- the role CATD's χ² bound plays, with a prior instead of a confidence bound.
 Grades enter as priors, not overrides: enough disagreeing claims outweigh them.
@@ -123,9 +126,11 @@ fall; after each M-step biases and truths are shifted together so that the sourc
 (each source once, weight n/(n + λ)) average zero, relative to their priors.
 
 Scale. A large table (more than twice s = max(``warm_start_claims``, 20 × sources) claims) is
-first fitted on every k-th question, about s claims; the full table then gets ``refine_iter``
-more EM iterations. Cost per iteration is linear in the claims (plus pairs of claims only
-inside atoms and contested questions); an exact question costs about a hundred times a
+first fitted on every k-th question, about s claims (there only questions of at most
+``exact_claims`` claims take the exact path: the sample teaches the sources, and contested
+larger ones keep the Gaussian path with mode hopping); the full table then gets
+``refine_iter`` more EM iterations. Cost per iteration is linear in the claims (plus pairs of
+claims only inside atoms and contested questions); an exact question costs about a hundred times a
 Gaussian one (its claims' kernels at ~150-400 nodes), a lone point no more. Memory is a few
 dozen arrays of the table's length.
 

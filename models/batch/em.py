@@ -114,7 +114,7 @@ def e_step(
                              hyper.prior_scale)
     # Small questions, and larger ones whose claims form camps, take the exact posterior.
     chosen = select(enc, hyper.exact_claims)
-    if hyper.exact_claims > 0:
+    if hyper.exact_claims > 0 and hyper.exact_contested:
         chosen |= is_contested(enc, coef_r, r0, sig)
     hops = 0
     if hop:
@@ -332,14 +332,17 @@ def m_step(
     right claims on questions with an atom -- and spread and bias sums over noisy-right
     points,
 
-        c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ η̄) / (T_s + κ),
+        c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
         β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
+        η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
         σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
 
     where a rated source's prior centre is its own (strength κ_graded) and an unrated one's
     the population's (strength κ_pooled): the precision-weighted means of the unrated
     sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
-    Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share E/T over every source.
+    Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share, the MAP under its
+    Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)) prior (``hyper.exact_share``, ``exact_strength``),
+    and η → 0 where no figures agree anywhere (T = 0).
 
     Only the noise part of a residual teaches σ_s and β_s. A right point's residual
     d_i = y_i − θ is read as n_i + u_i: the source's noise n_i ~ N(β_s, N_i), N_i = (σ_s h_i)²,
@@ -413,9 +416,13 @@ def m_step(
     pop_c = (float(np.clip((w_c @ raw_c) / w_c.sum(), 0.02, 0.98)) if w_c.sum() > 0
              else prior.population.credibility)
     tested = float(tested_s.sum())
-    # No agreed figure anywhere: no evidence of exact copying, so η → 0.
-    pop_eta = float(np.clip(exact_s.sum() / tested, EPS, 1.0 - EPS)) if tested > 0 \
-        else EPS
+    # The pooled share under its Beta prior (MAP): a lone pair of coincident figures on a
+    # sparse archive is E ≈ T ≈ 2, whose raw share ≈ 1 made every source a copier, every
+    # unmatched figure near-exact and every spread collapse to MIN_SPREAD. No agreed figure
+    # anywhere: no evidence of exact copying at all, so η → 0 (the estimator also starts there).
+    kappa_eta = hyper.exact_strength
+    pop_eta = (float(np.clip((exact_s.sum() + kappa_eta * hyper.exact_share)
+                             / (tested + kappa_eta), EPS, 1.0 - EPS)) if tested > 0 else EPS)
     raw_sigma = np.sqrt(np.where(rp_s > 0, ss_s / np.maximum(rp_s, 1e-300), 0.0))
     w_sig = np.where(unrated & (raw_sigma > 0), rp_s / (rp_s + hyper.spread_strength), 0.0)
     pop_sigma = (float(np.exp((w_sig @ np.log(np.maximum(raw_sigma, MIN_SPREAD)))
@@ -427,7 +434,9 @@ def m_step(
     sigma0 = np.where(prior.rated, prior.sigma0, pop_sigma)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
     c = np.clip((right_s + kappa * c0) / (n_eff + kappa), EPS, 1.0 - EPS)
-    a = hyper.pooled_strength
+    # Each source's share is shrunk to the pooled one with the pooled prior's weight: one
+    # source's lone coincidence (E_s = T_s = 1) must not make it a copier either.
+    a = hyper.exact_strength
     eta = np.clip((exact_s + a * pop_eta) / (tested_s + a), EPS, 1.0 - EPS)
     nu = hyper.spread_strength
     lam = hyper.bias_strength

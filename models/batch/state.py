@@ -33,6 +33,13 @@ class Hyper:
     exact_claims : int
         Questions with at most this many claims get the exact posterior
         (:mod:`models.batch.exact`); 0 puts every question on the Gaussian (Laplace) path.
+    exact_contested : bool
+        Whether larger questions whose claims form camps take the exact posterior too
+        (:func:`~models.batch.mode.is_contested`); off on a warm start's sample, which
+        only teaches the sources.
+    exact_share, exact_strength : float
+        η₀ and κ_η, the mean and weight (tested right claims) of the Beta prior of the
+        archive's exact share η̄.
     """
 
     wrong_spread: float
@@ -43,6 +50,9 @@ class Hyper:
     bias_strength: float
     learn_bias: bool
     exact_claims: int = 8
+    exact_contested: bool = True
+    exact_share: float = 0.01
+    exact_strength: float = 100.0
 
 
 @dataclass(frozen=True, slots=True)
