@@ -88,9 +88,9 @@ def _log_posterior(claims: list[Claim], grades: list[str], t: np.ndarray) -> np.
 
 def reference_quantiles(claims: list[Claim], grades: list[str]) -> np.ndarray:
     """Quantiles PROBS of θ by brute force: a uniform grid over every figure ± 12 prior sds
-    (200,001 points up to 10 claims, 20,001 up to 100, 4,001 up to 1,000, then 2,001), then zooms onto the
-    nodes within 60 nats of the highest (one node beyond each side) while that region keeps
-    shrinking; trapezoid CDF, linear interpolation."""
+    (200,001 points up to 10 claims, 20,001 up to 100, 4,001 up to 1,000, then 2,001), then
+    zooms onto the nodes within 60 nats of the highest (one node beyond each side) while that
+    region keeps shrinking; trapezoid CDF, linear interpolation."""
     figs = _figures(claims)
     reach = 12.0 * max(PRIOR_SCALE, max(figs) - min(figs))
     lo, hi = min(figs) - reach, max(figs) + reach
