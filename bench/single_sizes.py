@@ -4,9 +4,11 @@
 
 Project issues 13 (point 3) and 15. For questions of 1, 2, 3, 5, 10, 100, 1,000 and 10,000
 point claims it prints the share of 50 % and 90 % ranges of :func:`models.reconcile.reconcile`
-that hold the truth (with a 95 % Wilson interval for the share), and the median wall-clock and
-CPU time of one reconcile call (the whole product path: checks, encoding, posterior, leave-one-out,
-findings and words).
+that hold the truth (with a 95 % Wilson interval for the share), the median wall-clock and CPU
+time of one reconcile call (the whole product path: checks, encoding, posterior, leave-one-out,
+findings and words), and the CPU time of the posterior alone
+(:meth:`models.robust.RobustEstimator.fit` on claims encoded beforehand: grid, posterior,
+weights, leave-one-out, plausible sets, outliers).
 
 The claims come from the world the model *documents* (docs/model.md, "Grade table"), drawn here
 without importing anything from ``models``: the grade table is the one
@@ -38,7 +40,10 @@ if str(ROOT) not in sys.path:
 
 from bench.independent_sim import DOCUMENTED_GRADES, GRADE_LETTERS  # noqa: E402
 from models.claims import Claim, Source  # noqa: E402
+from models.credibility import profile_for  # noqa: E402
+from models.encode import encode, working_scale  # noqa: E402
 from models.reconcile import reconcile  # noqa: E402
+from models.robust import RobustEstimator  # noqa: E402
 
 #: (claims per question, questions at --scale 1).
 SIZES: tuple[tuple[int, int], ...] = (
@@ -78,24 +83,31 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     print(f"{'claims':>7}{'questions':>10}{'cover 50%':>11}{'cover 90%':>11}"
-          f"{'90% 95%-CI':>15}{'wall ms':>10}{'cpu ms':>9}")
+          f"{'90% 95%-CI':>15}{'wall ms':>10}{'cpu ms':>9}{'fit cpu ms':>12}")
+    estimator = RobustEstimator()
     for n, count in SIZES:
         q = max(5, int(count * args.scale))
         hit50 = hit90 = 0
-        walls, cpus = [], []
+        walls, cpus, fits = [], [], []
         for _ in range(q):
             truth, claims, sources = draw_question(rng, n)
             w0, c0 = time.perf_counter(), time.process_time()
             result = reconcile(claims, sources, scale="log", levels=(0.5, 0.9))
             walls.append(time.perf_counter() - w0)
             cpus.append(time.process_time() - c0)
+            enc = encode(claims, {s.id: profile_for(s.reliability) for s in sources},
+                         working_scale(claims, "log"))
+            c0 = time.process_time()
+            estimator.fit(enc, np.arange(n), (0.5, 0.9))
+            fits.append(time.process_time() - c0)
             iv50, iv90 = result.estimate.intervals
             hit50 += bool((iv50.low or 0.0) <= truth <= (iv50.high or math.inf))
             hit90 += bool((iv90.low or 0.0) <= truth <= (iv90.high or math.inf))
         lo, hi = wilson(hit90, q)
         print(f"{n:>7}{q:>10}{hit50 / q:>11.1%}{hit90 / q:>11.1%}"
               f"{f'{lo:.0%}–{hi:.0%}':>15}{statistics.median(walls) * 1e3:>10.1f}"
-              f"{statistics.median(cpus) * 1e3:>9.1f}", flush=True)
+              f"{statistics.median(cpus) * 1e3:>9.1f}{statistics.median(fits) * 1e3:>12.1f}",
+              flush=True)
 
 
 if __name__ == "__main__":
