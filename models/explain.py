@@ -398,8 +398,9 @@ class _Words:
         left (a paragraph lists at most :data:`models.summary.MAX_LISTED` units), so that the
         sentence ends "… and five other claims" and no claim it rests on goes unmentioned.
         Call it after every other sentence is written."""
-        unnamed = [i for i in range(len(self.claims))
-                   if i not in self.named and i not in f.claims]
+        # Sets: with thousands of claims, membership in the tuples made this O(n²).
+        named, cited = set(self.named), set(f.claims)
+        unnamed = [i for i in range(len(self.claims)) if i not in named and i not in cited]
         if not unnamed:
             return f
         n = len(unnamed)

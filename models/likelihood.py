@@ -415,3 +415,25 @@ def log_right_normalised(enc: EncodedClaims, theta: FloatArray) -> FloatArray:
     if enc.owner.shape[0] != enc.n:
         right = enc.per_claim_logsumexp(right)
     return np.asarray(right - right.max(axis=1, keepdims=True), dtype=np.float64)
+
+
+def log_likelihood_per_claim(enc: EncodedClaims, theta: FloatArray) -> FloatArray:
+    """log L_i at points of its own: ``theta[i, j]`` is evaluated under claim i only.
+
+    Parameters
+    ----------
+    enc : EncodedClaims
+        n claims.
+    theta : (n, m) float
+        m points per claim on the working scale.
+
+    Returns
+    -------
+    (n, m) float
+        log L_i(θ_ij) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
+    """
+    right, wrong = _row_kernels(enc, theta, right_only=False)
+    both = np.logaddexp(right, wrong)
+    if enc.owner.shape[0] != enc.n:
+        both = enc.per_claim_logsumexp(both)
+    return np.asarray(both, dtype=np.float64)

@@ -22,16 +22,17 @@ with τ₀ = 10 it covers 88 % (87 %, 84 %), and an independent simulator's lone
 but leaves the far quantiles (a 99.9 % range) of heavy-tailed evidence outside any float.
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
-prior's tails, then on a fine uniform grid (256 points) over the region where the coarse
-log-posterior is within 30 nats of its maximum, widened to every point figure (the Cauchy
-"wrong" tails keep each claim's neighbourhood in play, and the leave-one-out posteriors need it).
-Where that uniform step exceeds half a right claim's spread (precise figures orders of magnitude
-apart), the grid is refined around each such claim's edges on nested lattices (see
-:meth:`RobustEstimator._refine`); otherwise a narrow peak would fall between grid points and the
-estimate land where no claim is. The CDF integrates the cubic Hermite interpolant of the
-density (trapezoid plus Euler–Maclaurin end correction) and quantiles solve that cubic by Newton
-steps, so they are fourth-order accurate in the grid step: against adaptive quadrature the troop
-case agrees to about 1e-4.
+prior's tails, then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
+over the region where the coarse log-posterior is within 30 nats of its maximum, widened to
+every point figure (the Cauchy "wrong" tails keep each claim's neighbourhood in play, and the
+leave-one-out posteriors need it). That grid is then refined by the posterior itself
+(:mod:`models.grid`): cells that may hold mass are cut where the log-posterior rises, bends or
+may hide a claim's peak by more than a small fraction of a nat, so the step follows the
+posterior's own width (about σ/√n with n claims), not each claim's σ. The CDF integrates the
+cubic Hermite interpolant of the density (trapezoid plus Euler–Maclaurin end correction) and
+quantiles solve that cubic by Newton steps, so they are fourth-order accurate in the grid step:
+against brute force the quantiles agree to about 1e-4 of the 90 % range's width from 1 to
+10,000 claims (tests/models/test_grid_reference.py).
 
 Weight. w_i is the sensitivity of the estimate (the posterior median m) to the claim's figure:
 moving claim i's figure(s) by δ on the working scale moves m by w_i·δ. With s_i = −ℓ_i'/k_u (the
@@ -74,7 +75,8 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 from scipy.special import ndtri
 
-from models.errors import InvalidParameterError, NumericalRangeError
+from models.errors import InvalidParameterError
+from models.grid import refined_grid
 from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
@@ -90,17 +92,9 @@ from models.mixture_stats import point_plausible
 
 BoolArray = NDArray[np.bool_]
 
-#: A claim edge gets a patch when the uniform step exceeds its spread σ over this many: the
-#: troop case and other figures within a factor of a few hundred keep the plain grid.
-COARSE_STEPS_PER_SIGMA = 2.0
-#: Points of a patch, over ±PATCH_HALF_WIDTH σ: a step of σ/4 around the edge.
-PATCH_POINTS = 49
-PATCH_HALF_WIDTH = 6.0
-#: Points of each ring around a patch; the step doubles from ring to ring.
-RING_POINTS = 4
-#: Most points the patches may add (cost and memory grow with claims × points).
-MAX_PATCH_POINTS = 20_000
-
+#: Above this many likelihood rows (claims × credibility hypotheses) the refinement starts
+#: from the coarse grid's size rather than the fine one's.
+MANY_ROWS = 1024
 
 @dataclass(frozen=True, slots=True)
 class RobustFit:
@@ -234,25 +228,6 @@ def _node_weights(theta: FloatArray) -> FloatArray:
     return weights
 
 
-def _lattice(origin: float, width: float, lo: FloatArray, hi: FloatArray) -> FloatArray:
-    """Points origin + k·width inside the union of the intervals [lo_j, hi_j]."""
-    order = np.argsort(lo)
-    lo, hi = lo[order], np.maximum.accumulate(hi[order])
-    # Merge overlapping intervals so that no point is generated twice.
-    starts = np.r_[True, lo[1:] > hi[:-1]]
-    m_lo = lo[starts]
-    m_hi = np.maximum.reduceat(hi, np.flatnonzero(starts))
-    first = np.ceil((m_lo - origin) / width)
-    last = np.floor((m_hi - origin) / width)
-    counts = np.maximum(last - first + 1, 0).astype(np.int64)
-    if counts.sum() == 0:
-        return np.empty(0)
-    k = np.repeat(first, counts) + (
-        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    return np.asarray(origin + k * width, dtype=np.float64)
-
-
 def _split_integral(
     theta: FloatArray, f: FloatArray, cut: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -384,72 +359,10 @@ class RobustEstimator:
         # Widen a degenerate region (all figures equal, posterior narrower than a coarse step).
         if fine_hi - fine_lo < 2 * step:
             fine_lo, fine_hi = fine_lo - step, fine_hi + step
-        return self._refine(enc, np.linspace(fine_lo, fine_hi, self.grid_size))
-
-    @staticmethod
-    def _refine(enc: EncodedClaims, base: FloatArray) -> FloatArray:
-        """``base`` with finer points around every claim edge it is too coarse to resolve.
-
-        A right claim's kernel changes over its spread σ; where the uniform step h exceeds
-        σ/:data:`COARSE_STEPS_PER_SIGMA` (figures spread over many σ, e.g. a factor 10⁴
-        between precise figures) the posterior's peaks would fall between grid points. Each
-        such edge c (a point figure, a bound, a range end, less the bias) then gets points of
-        step ≤ σ/4 over c ± 6σ, framed by rings of :data:`RING_POINTS` points whose step
-        doubles ring by ring up to h.
-
-        All steps are h/2^l on lattices anchored at the grid's start, so the points of
-        overlapping patches and rings coincide instead of interleaving: neighbouring cells
-        differ at most two-fold, which keeps the slopes (np.gradient) and the weights built on
-        them accurate. Grids that resolve every claim come back unchanged.
-
-        Raises
-        ------
-        NumericalRangeError
-            When the patches would add more than :data:`MAX_PATCH_POINTS` (very many precise
-            figures spread over a very wide range).
-        """
-        step = float(base[1] - base[0])
-        coarse = enc.sigma < COARSE_STEPS_PER_SIGMA * step
-        if not coarse.any():
-            return base
-        rows = np.flatnonzero(coarse)
-        kind = enc.kind[enc.owner[rows]]
-        a = enc.a[enc.owner[rows]] - enc.bias[rows]
-        b = enc.b[enc.owner[rows]] - enc.bias[rows]
-        sig = enc.sigma[rows]
-        lower_edge = (kind == KIND_POINT) | (kind == KIND_AT_LEAST) | (kind == KIND_RANGE)
-        upper_edge = (kind == KIND_AT_MOST) | (kind == KIND_RANGE)
-        centres = np.concatenate([a[lower_edge], b[upper_edge]])
-        spreads = np.concatenate([sig[lower_edge], sig[upper_edge]])
-        origin, end = float(base[0]), float(base[-1])
-        # Lattice levels: step h / 2^l for l = depth (finest) .. 0 (the base grid's step).
-        depth = int(np.ceil(np.log2(step / (0.25 * spreads.min()))))
-        level = np.clip(np.ceil(np.log2(step / (0.25 * spreads))), 1, depth).astype(np.int64)
-        half = PATCH_HALF_WIDTH * spreads
-        # A patch of level l is framed by rings at levels l−1, …, 1, each RING_POINTS steps of
-        # its own level wide; ring[j] is the width of a ring at level j.
-        ring = RING_POINTS * step / 2.0 ** np.arange(depth + 1)
-        pieces = [base]
-        for fine in range(depth, 0, -1):
-            # This lattice covers the patches of its level and, around finer patches, their
-            # rings down to this level: beyond[i] = ring[fine] + … + ring[fine + i − 1].
-            mine = level >= fine
-            beyond = np.concatenate([[0.0], np.cumsum(ring[fine:depth])])
-            extra = beyond[level[mine] - fine]
-            lo = np.maximum(centres[mine] - half[mine] - extra, origin)
-            hi = np.minimum(centres[mine] + half[mine] + extra, end)
-            pieces.append(_lattice(origin, step / 2.0**fine, lo, hi))
-            if sum(piece.shape[0] for piece in pieces) > MAX_PATCH_POINTS + base.shape[0]:
-                raise NumericalRangeError(
-                    "The claims are too many and too far apart for their precision to be "
-                    f"resolved (more than {MAX_PATCH_POINTS} extra grid points needed); drop "
-                    "the stray figures or give the precise ones an sd.",
-                    field="claims",
-                )
-        grid = np.unique(np.concatenate(pieces))
-        # Lattice points and base points can differ by rounding only; keep one of each pair.
-        keep = np.r_[True, np.diff(grid) > 1e-6 * step / 2.0**depth]
-        return np.asarray(grid[keep], dtype=np.float64)
+        # The refinement (models.grid) resolves the posterior wherever it lives; with many
+        # claims each start node costs a likelihood per claim, so the start is the coarse size.
+        size = self.grid_size if enc.owner.shape[0] <= MANY_ROWS else self.coarse_size
+        return np.linspace(fine_lo, fine_hi, size)
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
         """[low, high] of each claim's plausible set (±inf when open).
@@ -539,8 +452,10 @@ class RobustEstimator:
         checked = [_check_level(q) for q in levels]
         temper = self._tempering(units)
         prior = self.prior(enc)
-        theta = self._fine_grid(enc, temper, prior)
-        log_post, ell, log_wrong, log_prior = self._log_posterior(enc, temper, theta, prior)
+        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior))
+        theta, log_post, log_wrong = grid.theta, grid.log_post, grid.log_wrong
+        ell = np.logaddexp(grid.log_right, log_wrong)
+        log_prior = -0.5 * ((theta - prior[0]) / prior[1]) ** 2
         density = _normalise_log(log_post, theta)
         probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
         found = _row_quantiles(theta, density[None, :], probs)[0]

@@ -22,7 +22,7 @@ on their position in the request, so reordering the claims reorders nothing in t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -83,6 +83,12 @@ class _Context:
     claims: Sequence[Claim]
     sources: dict[str, Source]
     whole: bool
+    #: Each claim's assessment by its index, built once: a finding per discounted claim looks
+    #: it up, and rebuilding it each time made thousands of outliers cost O(n²).
+    by: dict[int, ClaimAssessment] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by", {a.index: a for a in self.result.claims})
 
     @property
     def n(self) -> int:
@@ -145,10 +151,6 @@ class _Context:
         return Figure(name, float(x), percent(x), path)
 
 
-def _by_index(result: ReconcileResult) -> dict[int, ClaimAssessment]:
-    return {a.index: a for a in result.claims}
-
-
 def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
     """Claims judged probably wrong (outliers): an origin whose echoes are all flagged as one
     group, every other flagged claim on its own.
@@ -159,7 +161,7 @@ def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
     units = ctx.unit_members()
     if ctx.result.method != "robust" and len(units) < 3:
         return []
-    by = _by_index(ctx.result)
+    by = ctx.by
     out: list[tuple[int, ...]] = []
     for members in units.values():
         flagged = [i for i in members if by[i].outlier]
@@ -440,7 +442,7 @@ def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> Split | No
     """The split headline of ``groups`` (at least two), lowest figures first."""
     if groups is None or len(groups) < 2:
         return None
-    by = _by_index(ctx.result)
+    by = ctx.by
     groups = sorted(groups, key=lambda g: (min(_figure_of(ctx.claims[i]) for i in g),
                                            ctx.key(g[0])))
     figures: list[Figure] = []
@@ -525,7 +527,7 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Rest
     """The units the answer rests on, largest share first: "mainly" the fewest reaching
     RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
     not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
-    by = _by_index(ctx.result)
+    by = ctx.by
     units = sorted(ctx.unit_members().values(),
                    key=lambda m: (-round(sum(by[i].share for i in m), 9), ctx.key(m[0])))
     cited: list[int] = []
@@ -595,7 +597,7 @@ def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
 
 
 def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
-    by = _by_index(ctx.result)
+    by = ctx.by
     rep = members[0]
     a = by[rep]
     figures = [f for i in members for f in ctx.quoted(i)]
@@ -616,7 +618,7 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
 
 
 def _echo_groups(ctx: _Context) -> list[EchoGroup]:
-    by = _by_index(ctx.result)
+    by = ctx.by
     out = []
     for members in ctx.unit_members().values():
         origin = ctx.claims[members[0]].origin
@@ -641,7 +643,7 @@ def _echo_groups(ctx: _Context) -> list[EchoGroup]:
 
 
 def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Finding]:
-    by = _by_index(ctx.result)
+    by = ctx.by
     # A bound is broken by the reported value; its pull is measured against the fitted centre,
     # which every estimate_without is compared with.
     m = ctx.result.estimate.value

@@ -47,3 +47,17 @@ GRID_INTERPOLANT_RTOL = 1e-3
 #: bisection steps on logit c in [-30, 30]: where a solution exists the two misses agree to
 #: ~1e-12, so 1e-9 only fails when there is no solution.
 QUALITY_MISS_RTOL = 1e-9
+
+#: Posterior quantiles of the refined grid against a brute-force reference (4,001-point uniform
+#: grids zoomed onto the mass, trapezoid CDF), in units of the reference's 90 % width: the
+#: reference's own error is about (h/w)²/12 ≈ 1e-5 of the width at its finest zoom (4,000
+#: steps over ±60 nats, and one zoom short of that at worst ≈ 1e-4); the grid's Hermite CDF
+#: on steps of about a quarter of the posterior's width ≈ 1e-4. 2e-3 leaves room for both
+#: and is 1,000 times smaller than the failure it guards against (ranges 3–8× too wide).
+GRID_REFERENCE_WIDTH = 2e-3
+
+#: Simulation-based calibration (tests/models/test_sbc.py): the draws are seeded, so the test is
+#: deterministic; a correct posterior falls under 1e-3 once in 1,000 seeds, while right claims
+#: twice as spread as the model assumes (10 claims, 250 draws) fall far under it (the test
+#: checks that it does).
+SBC_PVALUE = 1e-3
