@@ -8,6 +8,7 @@
 
 import { getImage, getJSON, postJSON, Problem } from "./api.js";
 import { parseLevels } from "./format.js";
+import { field } from "./form.js";
 
 const KEY_STORE = "triangulate.api-key";
 const PAGE = 500;
@@ -99,12 +100,12 @@ export function initStored({ form, results, show }) {
     const source = storedSources.get(input.value.trim());
     const row = input.closest("li");
     if (!source || !row || row.dataset.storedId) return;
-    row.querySelector('[data-field="name"]').value = source.name || "";
-    row.querySelector('[data-field="type"]').value = source.type;
-    const grade = row.querySelector('[data-field="reliability"]');
+    field(row, "name").value = source.name || "";
+    field(row, "type").value = source.type;
+    const grade = field(row, "reliability");
     if (typeof source.reliability === "number") {
       grade.value = "number";
-      row.querySelector('[data-field="credibility"]').value = String(source.reliability);
+      field(row, "credibility").value = String(source.reliability);
     } else {
       grade.value = source.reliability || "F";
     }
