@@ -10,14 +10,6 @@ import { postJSON } from "./api.js";
 import { clearInvalid, field, labelFields, markInvalid, showKind } from "./form.js";
 import { formatExact, parseNumber } from "./format.js";
 
-const GRADES = [
-  ["A", "A: completely reliable"],
-  ["B", "B: usually reliable"],
-  ["C", "C: fairly reliable"],
-  ["D", "D: not usually reliable"],
-  ["E", "E: unreliable"],
-  ["F", "F: cannot be judged"],
-];
 /** The figures a draft of each kind must have (a draft card has no uncertainty fields). */
 const KIND_FIGURES = { point: ["value"], at_least: ["value"], at_most: ["value"], range: ["low", "high"] };
 const TYPE_WORDS = (type) => String(type || "other").replaceAll("_", " ");
@@ -50,6 +42,9 @@ export function initArticle({ form, reconcile }) {
   const groupList = document.getElementById("article-groups");
   const groupTemplate = document.getElementById("draft-group");
   const cardTemplate = document.getElementById("draft-card");
+  // The grades A–F in the words of the form's source rows, F chosen (their "a number…" aside).
+  const gradeChoices = [...field(form.sourceTemplate.content, "reliability").options]
+    .filter((option) => option.value !== "number");
 
   /** The extraction being reviewed: its text, its sources by id, its groups and drafts. */
   let state = null;
@@ -135,7 +130,7 @@ export function initArticle({ form, reconcile }) {
     const select = document.createElement("select");
     select.id = id;
     select.dataset.source = source.id;
-    select.append(...GRADES.map(([value, text]) => new Option(text, value, false, value === "F")));
+    select.append(...gradeChoices.map((option) => option.cloneNode(true)));
     select.addEventListener("change", () => {
       state.sources.get(source.id).grade = select.value;
     });
