@@ -45,6 +45,8 @@ export function initArticle({ form, reconcile }) {
   // The grades A–F in the words of the form's source rows, F chosen (their "a number…" aside).
   const gradeChoices = [...field(form.sourceTemplate.content, "reliability").options]
     .filter((option) => option.value !== "number");
+  // A draft's kind, hedge and horizon: the claim rows' choices, in their words.
+  const claimChoices = (name) => [...field(form.claimTemplate.content, name).options];
 
   /** The extraction being reviewed: its text, its sources by id, its groups and drafts. */
   let state = null;
@@ -160,6 +162,9 @@ export function initArticle({ form, reconcile }) {
     node.dataset.draft = draft.id;
     node.id = `article-${draft.id}`;
     labelFields(node, `article-${draft.id}`);
+    for (const name of ["kind", "hedge", "horizon"]) {
+      field(node, name).append(...claimChoices(name).map((option) => option.cloneNode(true)));
+    }
     const select = field(node, "source");
     for (const source of state.sources.values()) {
       select.append(new Option(source.name, source.id, false, source.id === claim.source));
