@@ -8,7 +8,7 @@
 
 import { postJSON } from "./api.js";
 import { clearInvalid, field, labelFields, markInvalid, showKind } from "./form.js";
-import { formatExact, parseNumber } from "./format.js";
+import { countOf, formatExact, parseNumber } from "./format.js";
 
 /** The figures a draft of each kind must have (a draft card has no uncertainty fields). */
 const KIND_FIGURES = { point: ["value"], at_least: ["value"], at_most: ["value"], range: ["low", "high"] };
@@ -112,9 +112,8 @@ export function initArticle({ form, reconcile }) {
       return;
     }
     const groups = state.groups.length;
-    say(`Drafted ${count} ${count === 1 ? "claim" : "claims"} about ${groups} `
-      + `${groups === 1 ? "quantity" : "quantities"} from ${state.sources.size} `
-      + `${state.sources.size === 1 ? "source" : "sources"}. Review them below.`);
+    say(`Drafted ${countOf(count, "claim")} about ${countOf(groups, "quantity", "quantities")} `
+      + `from ${countOf(state.sources.size, "source")}. Review them below.`);
   }
 
   function sourceItem(source) {
@@ -368,7 +367,7 @@ export function initArticle({ form, reconcile }) {
     // A static question sends no horizons (the form hides "Speaks of" and does not send it).
     const dynamics = field(group.node, "dynamics").value;
     if (dynamics !== "static") body.dynamics = dynamics;
-    note.textContent = `Sent ${claims.length} ${claims.length === 1 ? "claim" : "claims"} to the form below and reconciled.`;
+    note.textContent = `Sent ${countOf(claims.length, "claim")} to the form below and reconciled.`;
     form.load(body);
     reconcile();
   }

@@ -7,7 +7,7 @@
 // so the page works unchanged against a service without storage.
 
 import { getImage, getJSON, postJSON, Problem } from "./api.js";
-import { parseLevels } from "./format.js";
+import { countOf, parseLevels } from "./format.js";
 import { field } from "./form.js";
 
 const KEY_STORE = "triangulate.api-key";
@@ -139,7 +139,7 @@ export function initStored({ form, results, show }) {
         item.append(title, open);
         return item;
       }));
-      say(page.total === 0 ? "No stored questions match." : `${page.total} question${page.total > 1 ? "s" : ""}.`);
+      say(page.total === 0 ? "No stored questions match." : `${countOf(page.total, "question")}.`);
     } catch (problem) {
       say(`Could not list questions: ${explain(problem)}`);
     }
@@ -170,7 +170,7 @@ export function initStored({ form, results, show }) {
       context.textContent = `Stored question #${id}: saved rows are read-only; rows you add can be saved to it.`;
       context.hidden = false;
       addButton.hidden = false;
-      say(`Opened question ${id}: ${page.items.length} claim${page.items.length === 1 ? "" : "s"}.`);
+      say(`Opened question ${id}: ${countOf(page.items.length, "claim")}.`);
       await showEstimate();
     } catch (problem) {
       say(`Could not open question ${id}: ${explain(problem)}`);
@@ -239,7 +239,7 @@ export function initStored({ form, results, show }) {
       form.showProblem(problem, { prefix: problem.prefix || "" });
       return;
     }
-    say(saved ? `Saved ${saved} claim${saved > 1 ? "s" : ""} to question ${current.id}.` : "Nothing new to save.");
+    say(saved ? `Saved ${countOf(saved, "claim")} to question ${current.id}.` : "Nothing new to save.");
     await showEstimate();
   }
 
