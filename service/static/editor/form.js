@@ -44,17 +44,17 @@ export function showKind(row) {
   for (const box of row.querySelectorAll("[data-show]")) box.hidden = !shown.has(box.dataset.show);
 }
 
-/** Show `text` as the error of `field`: a note after it, which its aria-describedby names
- * beside the field's own hints. Returns the note. */
-export function markInvalid(field, text) {
+/** Show `text` as the error of `input`: a note after it, which its aria-describedby names
+ * beside the input's own hints. Returns the note. */
+export function markInvalid(input, text) {
   const note = document.createElement("p");
   note.className = "field-error";
-  note.id = `${field.id}-error`;
+  note.id = `${input.id}-error`;
   note.textContent = text;
-  field.after(note);
-  field.setAttribute("aria-invalid", "true");
-  const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  field.setAttribute("aria-describedby", [...described, note.id].join(" "));
+  input.after(note);
+  input.setAttribute("aria-invalid", "true");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  input.setAttribute("aria-describedby", [...described, note.id].join(" "));
   return note;
 }
 
