@@ -1,10 +1,11 @@
 """A simulated newsroom archive with known truth, written independently of the model's code.
 
 Project issue 13, point 6: the coverage of Triangulate's ranges was checked only against
-:mod:`models.simulate`, which imports the model's own grade table, so the check could not fail
-on the model's assumptions. This module imports nothing from ``models`` (a test parses it and
-checks); it uses numpy and the standard library only. What it knows about the model comes from
-the *documentation*, re-declared below with a pointer to where each number is written:
+:mod:`models.simulate`, which then imported the model's own grade table, so the check could not
+fail on the model's assumptions (it now keeps its own copy of the documented table). This
+module imports nothing from ``models`` (a test parses it and checks); it uses numpy and the
+standard library only. What it knows about the model comes from the *documentation*,
+re-declared below with a pointer to where each number is written:
 
 * the meaning of the grades A–E (docs/model.md, "Grade table": the share of a source's figures
   that are valid and their spread on the log scale), and of F ("cannot be judged": the equal

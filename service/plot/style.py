@@ -13,6 +13,7 @@ from typing import Final
 
 from matplotlib.ticker import MaxNLocator
 
+from models.credibility import GRADE_TABLE
 from models.result import SourceUse
 
 __all__ = [
@@ -70,12 +71,17 @@ class GradeStyle:
 #: Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), whose hues stay apart under
 #: the common colour-vision deficiencies; its yellow is left out (it vanishes on white) and so
 #: is its red-leaning vermillion's neighbour, the outliers' red.
+_LOOKS: Final[dict[str, tuple[str, str]]] = {
+    "A": ("#0072b2", "o"),  # blue, circle
+    "B": ("#009e73", "s"),  # bluish green, square
+    "C": ("#e69f00", "^"),  # orange, triangle
+    "D": ("#cc79a7", "D"),  # reddish purple, diamond
+    "E": ("#8b4513", "v"),  # brown, triangle pointing down
+}
+#: Each grade's style; its credibility is the core's (the legend prints it), not a copy.
 GRADES: Final[dict[str, GradeStyle]] = {
-    "A": GradeStyle("A", 0.95, "#0072b2", "o"),  # blue, circle
-    "B": GradeStyle("B", 0.85, "#009e73", "s"),  # bluish green, square
-    "C": GradeStyle("C", 0.70, "#e69f00", "^"),  # orange, triangle
-    "D": GradeStyle("D", 0.50, "#cc79a7", "D"),  # reddish purple, diamond
-    "E": GradeStyle("E", 0.30, "#8b4513", "v"),  # brown, triangle pointing down
+    letter: GradeStyle(letter, GRADE_TABLE[letter][0], colour, marker)
+    for letter, (colour, marker) in _LOOKS.items()
 }
 #: A source whose grade cannot be judged (F, or none given): a dark grey plus; its letter is F,
 #: or "?" when no grade was given.

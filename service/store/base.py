@@ -3,7 +3,7 @@ whole, and paging of list queries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -89,7 +89,21 @@ class RepositoryBase:
             if self.on_learning_pending is not None:
                 self.on_learning_pending()
 
-    # --- Revisions --------------------------------------------------------------------------
+    # --- Changes and revisions --------------------------------------------------------------
+
+    @staticmethod
+    def _differing(row: Versioned, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The entries of ``values`` that differ from ``row``'s attributes of the same names."""
+        return {name: value for name, value in values.items() if getattr(row, name) != value}
+
+    def _save_change(self, row: Versioned, now: datetime, actor: str, **values: Any) -> None:
+        """Set ``values`` on ``row``, stamp it as changed by ``actor`` at ``now`` and write it:
+        the UPDATE checks and bumps its version (:class:`StaleVersion` when someone else's
+        change came first)."""
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at, row.updated_by = now, actor
+        self.session.flush()
 
     def _revise(
         self, revision: type[Revision], row: Versioned, fields: Sequence[str], action: str,

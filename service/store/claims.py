@@ -94,15 +94,12 @@ class ClaimStore(QuestionStore):
                 )
             values = _copy(claim, CLAIM_FIELDS)
             values.update({("source_id" if k == "source" else k): v for k, v in changes.items()})
-            changed = {k: v for k, v in values.items() if getattr(claim, k) != v}
+            changed = self._differing(claim, values)
             if not changed:
                 return claim
             question = self.get_question(question_id)
             self._check_claim(question, values)
-            for name, value in changed.items():
-                setattr(claim, name, value)
-            claim.updated_at, claim.updated_by = now, actor
-            self.session.flush()
+            self._save_change(claim, now, actor, **changed)
             self._record_claim(claim, "edit", now, actor, reason)
             if question.status == "resolved":
                 self._learning_changed(now)
@@ -118,9 +115,7 @@ class ClaimStore(QuestionStore):
             precondition.check(f"claim {claim_id}", claim.version)
             if claim.retracted:
                 raise Conflict(f"Claim {claim_id} is already retracted.")
-            claim.retracted = True
-            claim.updated_at, claim.updated_by = now, actor
-            self.session.flush()
+            self._save_change(claim, now, actor, retracted=True)
             self._record_claim(claim, "retract", now, actor, reason)
             if self.get_question(question_id).status == "resolved":
                 self._learning_changed(now)

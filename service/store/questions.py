@@ -89,15 +89,12 @@ class QuestionStore(SourceStore):
         with self._write() as now:
             question = self.get_question(question_id)
             precondition.check(f"question {question_id}", question.version)
-            changed = {k: v for k, v in changes.items() if getattr(question, k) != v}
+            changed = self._differing(question, changes)
             if not changed:
                 return question
             if "scale" in changed:
                 self._check_scale(question, changed["scale"])
-            for name, value in changed.items():
-                setattr(question, name, value)
-            question.updated_at, question.updated_by = now, actor
-            self.session.flush()
+            self._save_change(question, now, actor, **changed)
             self._record_question(question, "edit", now, actor)
             # A resolved question's scale moves its track records, its category the
             # shared errors learned beside them.
@@ -128,8 +125,7 @@ class QuestionStore(SourceStore):
             question.resolution_date = resolution.date
             question.resolution_reference = resolution.reference
             question.resolved_at, question.resolved_by = now, actor
-            question.updated_at, question.updated_by = now, actor
-            self.session.flush()
+            self._save_change(question, now, actor)
             self._record_question(question, "resolve", now, actor)
             self._learning_changed(now)
         return question

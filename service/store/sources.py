@@ -84,13 +84,10 @@ class SourceStore(LearningStore):
             values = dict(changes)
             if "reliability" in values:
                 values.update(_reliability_columns(values.pop("reliability")))
-            changed = {k: v for k, v in values.items() if getattr(source, k) != v}
+            changed = self._differing(source, values)
             if not changed:
                 return source
-            for name, value in changed.items():
-                setattr(source, name, value)
-            source.updated_at, source.updated_by = now, actor
-            self.session.flush()
+            self._save_change(source, now, actor, **changed)
             self._record_source(source, "edit", now, actor)
             if changed.keys() & {"type", "grade", "reliability_number"}:
                 # The prior and the type's pooled record enter the learned credibility.

@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -84,15 +85,9 @@ class Proxy(Server):
     """An nginx master started by a test; ``request`` and the rest as for a gunicorn server
     (``stdout`` is nginx's standard error, ``stderr`` its error log)."""
 
-    def stop(self, timeout: float = 15.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)  # graceful: finish requests in flight
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-            pytest.fail(f"nginx did not stop within {timeout:.0f} s:\n{self.output()}")
+    program: ClassVar[str] = "nginx"
+    #: Graceful for nginx: finish the requests in flight, then exit.
+    graceful: ClassVar[signal.Signals] = signal.SIGQUIT
 
     @property
     def port(self) -> int:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -54,6 +54,9 @@ class Server:
     base: str
     stdout: Path
     stderr: Path
+    #: The program, as a failure names it, and the signal that stops it gracefully.
+    program: ClassVar[str] = "gunicorn"
+    graceful: ClassVar[signal.Signals] = signal.SIGTERM
 
     def request(
         self,
@@ -81,24 +84,26 @@ class Server:
         deadline = time.monotonic() + BOOT_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.output()}")
+                pytest.fail(
+                    f"{self.program} exited with {self.process.returncode}:\n{self.output()}"
+                )
             try:
                 if self.request("/healthz", timeout=2)[0] == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.1)
-        pytest.fail(f"gunicorn did not serve within {BOOT_DEADLINE:.0f} s:\n{self.output()}")
+        pytest.fail(f"{self.program} did not serve within {BOOT_DEADLINE:.0f} s:\n{self.output()}")
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(self.graceful)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
-            pytest.fail(f"gunicorn did not stop within {timeout:.0f} s:\n{self.output()}")
+            pytest.fail(f"{self.program} did not stop within {timeout:.0f} s:\n{self.output()}")
 
 
 def _environment(tmp: Path, port: int, **settings: str) -> dict[str, str]:

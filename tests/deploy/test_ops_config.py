@@ -1,5 +1,6 @@
-"""Settings of the production set-up (workers, timeouts, logs, metrics, readiness) and what
-service/deploy/gunicorn_conf.py makes of them."""
+"""The production set-up's settings (workers, timeouts, address, logs, metrics, readiness) as
+service/deploy/gunicorn_conf.py uses them; refused values are tested with every other
+setting's in tests/http/test_config.py."""
 
 from __future__ import annotations
 
@@ -13,13 +14,7 @@ import prometheus_client.values
 import pytest
 
 from service import config
-from service.config import (
-    MAX_AUTO_WORKERS,
-    ConfigError,
-    auto_workers,
-    available_cpus,
-    load_settings,
-)
+from service.config import MAX_AUTO_WORKERS, auto_workers, available_cpus, load_settings
 from service.deploy.serve import CONFIG_FILE, WSGI_APP, gunicorn_command
 
 # prometheus_client picks in-memory or file-backed samples when first imported; it is imported
@@ -70,47 +65,6 @@ def test_available_cpus_honours_a_cgroup_quota(monkeypatch: pytest.MonkeyPatch) 
         assert available_cpus() == expected, content
 
 
-@pytest.mark.parametrize(
-    ("name", "raw", "message"),
-    [
-        ("WEB_CONCURRENCY", "lots", "Invalid WEB_CONCURRENCY 'lots': must be an integer, or auto."),
-        ("WEB_CONCURRENCY", "0", "must be between 1 and 256, or auto"),
-        ("GUNICORN_THREADS", "0", "Invalid GUNICORN_THREADS '0': must be between 1 and 64."),
-        ("GUNICORN_TIMEOUT", "0", "must be between 1 and 3600"),
-        ("GRACEFUL_TIMEOUT", "-5", "must be between 1 and 3600"),
-        ("KEEPALIVE", "x", "Invalid KEEPALIVE 'x': must be an integer."),
-        ("LOG_FORMAT", "xml", "Invalid LOG_FORMAT 'xml': must be one of json, text."),
-        ("METRICS_ENABLED", "maybe", "Invalid METRICS_ENABLED 'maybe': must be true or false"),
-        ("READINESS_TIMEOUT", "0", "must be more than 0 and at most 60 seconds"),
-        ("READINESS_TIMEOUT", "nan", "must be more than 0 and at most 60 seconds"),
-        ("READINESS_TIMEOUT", "soon", "must be a number of seconds"),
-    ],
-)
-def test_bad_values_are_refused_naming_the_variable(name: str, raw: str, message: str) -> None:
-    with pytest.raises(ConfigError) as refused:
-        load_settings({name: raw})
-
-    assert message in str(refused.value)
-
-
-def test_good_values_parse() -> None:
-    settings = load_settings(
-        {
-            "LOG_FORMAT": "TEXT",
-            "METRICS_ENABLED": "off",
-            "READINESS_TIMEOUT": "0.5",
-            "KEEPALIVE": "0",
-            "PROMETHEUS_MULTIPROC_DIR": " metrics-dir ",
-        }
-    )
-
-    assert settings["LOG_FORMAT"] == "text"
-    assert settings["METRICS_ENABLED"] is False
-    assert settings["READINESS_TIMEOUT"] == 0.5
-    assert settings["KEEPALIVE"] == 0
-    assert settings["PROMETHEUS_MULTIPROC_DIR"] == "metrics-dir"
-
-
 def test_gunicorn_defaults(conf: Any) -> None:
     settings = conf()
 
@@ -121,6 +75,36 @@ def test_gunicorn_defaults(conf: Any) -> None:
     assert settings["control_socket_disable"] is True
     assert settings["logger_class"] == "service.deploy.logs.GunicornLogger"
     assert (settings["accesslog"], settings["errorlog"]) == ("-", "-")
+    assert settings["bind"] == ["127.0.0.1:8000"]
+
+
+def test_gunicorn_binds_from_the_environment(conf: Any, tmp_path: Path) -> None:
+    settings = conf(
+        HOST="0.0.0.0",
+        PORT="8123",
+        WEB_CONCURRENCY="3",
+        DATA_DIR=str(tmp_path / "data" / "nested"),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+    )
+    # on_starting creates DATA_DIR and exports the metrics directory to the environment the
+    # workers inherit.
+    settings["on_starting"](None)
+
+    assert settings["bind"] == ["0.0.0.0:8123"]
+    assert settings["workers"] == 3
+    assert (tmp_path / "data" / "nested").is_dir()
+
+
+def test_gunicorn_binds_an_ipv6_host_in_brackets(conf: Any) -> None:
+    assert conf(HOST="::1")["bind"] == ["[::1]:8000"]
+
+
+def test_gunicorn_stops_on_a_bad_value(conf: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        conf(PORT="abc")
+
+    assert stopped.value.code == 2
+    assert "Invalid PORT 'abc'" in capsys.readouterr().err
 
 
 def test_gunicorn_settings_from_the_environment(conf: Any) -> None:

@@ -72,10 +72,6 @@ def _text(max_length: int, text: str) -> ma.fields.String:
     )
 
 
-def _number(text: str, **kwargs: Any) -> FiniteNumber:
-    return FiniteNumber(allow_none=True, **_desc(text), **kwargs)
-
-
 class _StoredSchema(StrictSchema):
     """Dumps a stored row (or revision): each field is the row's attribute of that name, except
     those :meth:`derived` gives."""

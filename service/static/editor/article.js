@@ -7,19 +7,11 @@
 // Nothing here talks to the service but POST /v1/extract; the rest is the form's own flow.
 
 import { postJSON } from "./api.js";
-import { clearInvalid, markInvalid } from "./form.js";
-import { formatExact, parseNumber } from "./format.js";
+import { clearInvalid, field, labelFields, markInvalid, showKind } from "./form.js";
+import { countOf, formatExact, parseNumber } from "./format.js";
 
-const GRADES = [
-  ["A", "A: completely reliable"],
-  ["B", "B: usually reliable"],
-  ["C", "C: fairly reliable"],
-  ["D", "D: not usually reliable"],
-  ["E", "E: unreliable"],
-  ["F", "F: cannot be judged"],
-];
-/** The number fields each kind of claim shows (as in the form). */
-const KIND_FIELDS = { point: ["value"], at_least: ["value"], at_most: ["value"], range: ["low", "high"] };
+/** The figures a draft of each kind must have (a draft card has no uncertainty fields). */
+const KIND_FIGURES = { point: ["value"], at_least: ["value"], at_most: ["value"], range: ["low", "high"] };
 const TYPE_WORDS = (type) => String(type || "other").replaceAll("_", " ");
 const NEW_GROUP = "new";
 
@@ -50,6 +42,11 @@ export function initArticle({ form, reconcile }) {
   const groupList = document.getElementById("article-groups");
   const groupTemplate = document.getElementById("draft-group");
   const cardTemplate = document.getElementById("draft-card");
+  // The grades A–F in the words of the form's source rows, F chosen (their "a number…" aside).
+  const gradeChoices = [...field(form.sourceTemplate.content, "reliability").options]
+    .filter((option) => option.value !== "number");
+  // A draft's kind, hedge and horizon: the claim rows' choices, in their words.
+  const claimChoices = (name) => [...field(form.claimTemplate.content, name).options];
 
   /** The extraction being reviewed: its text, its sources by id, its groups and drafts. */
   let state = null;
@@ -115,9 +112,8 @@ export function initArticle({ form, reconcile }) {
       return;
     }
     const groups = state.groups.length;
-    say(`Drafted ${count} ${count === 1 ? "claim" : "claims"} about ${groups} `
-      + `${groups === 1 ? "quantity" : "quantities"} from ${state.sources.size} `
-      + `${state.sources.size === 1 ? "source" : "sources"}. Review them below.`);
+    say(`Drafted ${countOf(count, "claim")} about ${countOf(groups, "quantity", "quantities")} `
+      + `from ${countOf(state.sources.size, "source")}. Review them below.`);
   }
 
   function sourceItem(source) {
@@ -135,7 +131,7 @@ export function initArticle({ form, reconcile }) {
     const select = document.createElement("select");
     select.id = id;
     select.dataset.source = source.id;
-    select.append(...GRADES.map(([value, text]) => new Option(text, value, false, value === "F")));
+    select.append(...gradeChoices.map((option) => option.cloneNode(true)));
     select.addEventListener("change", () => {
       state.sources.get(source.id).grade = select.value;
     });
@@ -150,9 +146,9 @@ export function initArticle({ form, reconcile }) {
     node.dataset.group = group.id;
     node.id = `article-${group.id}`;
     labelFields(node, `article-${group.id}`);
-    node.querySelector('[data-field="question"]').value = question || "";
-    node.querySelector('[data-field="unit"]').value = unit || "";
-    node.querySelector('[data-field="question"]').addEventListener("input", refreshGroups);
+    field(node, "question").value = question || "";
+    field(node, "unit").value = unit || "";
+    field(node, "question").addEventListener("input", refreshGroups);
     node.querySelector(".reconcile-group").addEventListener("click", () => reconcileGroup(group));
     state.groups.push(group);
     groupList.append(node);
@@ -165,37 +161,32 @@ export function initArticle({ form, reconcile }) {
     node.dataset.draft = draft.id;
     node.id = `article-${draft.id}`;
     labelFields(node, `article-${draft.id}`);
-    const field = (name) => node.querySelector(`[data-field="${name}"]`);
-    const select = field("source");
+    for (const name of ["kind", "hedge", "horizon"]) {
+      field(node, name).append(...claimChoices(name).map((option) => option.cloneNode(true)));
+    }
+    const select = field(node, "source");
     for (const source of state.sources.values()) {
       select.append(new Option(source.name, source.id, false, source.id === claim.source));
     }
     select.value = claim.source;
-    field("kind").value = claim.kind;
-    field("value").value = formatExact(claim.value);
-    field("low").value = formatExact(claim.low);
-    field("high").value = formatExact(claim.high);
-    field("hedge").value = claim.hedge || "none";
-    field("horizon").value = claim.horizon === "total" ? "total" : "level";
-    field("as_of").value = claim.as_of || "";
-    field("quote").value = claim.quote || "";
+    field(node, "kind").value = claim.kind;
+    field(node, "value").value = formatExact(claim.value);
+    field(node, "low").value = formatExact(claim.low);
+    field(node, "high").value = formatExact(claim.high);
+    field(node, "hedge").value = claim.hedge || "none";
+    field(node, "horizon").value = claim.horizon === "total" ? "total" : "level";
+    field(node, "as_of").value = claim.as_of || "";
+    field(node, "quote").value = claim.quote || "";
     node.querySelector(".draft-quote").replaceChildren(...quoteWithFigure(claim));
     node.querySelector(".draft-meta").textContent = metaText(claim);
-    field("kind").addEventListener("change", () => showKind(draft));
+    field(node, "kind").addEventListener("change", () => changeKind(draft));
     select.addEventListener("change", () => describeDraft(draft));
-    field("group").addEventListener("change", () => move(draft, field("group").value));
+    field(node, "group").addEventListener("change", () => move(draft, field(node, "group").value));
     node.querySelector(".drop").addEventListener("click", () => toggleDrop(draft));
     state.drafts.push(draft);
     group.node.querySelector(".drafts").append(node);
-    showKind(draft);
-    describeDraft(draft);
+    changeKind(draft);
     return draft;
-  }
-
-  /** Give each [data-field] an id from `stem`, and its label[data-for] that id. */
-  function labelFields(node, stem) {
-    for (const input of node.querySelectorAll("[data-field]")) input.id = `${stem}-${input.dataset.field}`;
-    for (const label of node.querySelectorAll("label[data-for]")) label.htmlFor = `${stem}-${label.dataset.for}`;
   }
 
   function metaText(claim) {
@@ -218,16 +209,15 @@ export function initArticle({ form, reconcile }) {
     return [quote.slice(0, offset), mark, quote.slice(offset + claim.figure.length)];
   }
 
-  function showKind(draft) {
-    const shown = new Set(KIND_FIELDS[draft.node.querySelector('[data-field="kind"]').value] || []);
-    for (const box of draft.node.querySelectorAll("[data-show]")) box.hidden = !shown.has(box.dataset.show);
+  /** Show the fields of the draft's kind (and refresh its title). */
+  function changeKind(draft) {
+    showKind(draft.node);
     describeDraft(draft);
   }
 
   /** The card's title ("10,000 · Volodymyr Zelensky") and its Drop button's name. */
   function describeDraft(draft) {
-    const field = (name) => draft.node.querySelector(`[data-field="${name}"]`);
-    const source = state.sources.get(field("source").value);
+    const source = state.sources.get(field(draft.node, "source").value);
     draft.node.querySelector(".draft-figure").textContent = draft.claim.figure;
     draft.node.querySelector(".draft-by").textContent = ` · ${source ? source.name : "no source"}`
       + (draft.dropped ? " · dropped" : "");
@@ -250,7 +240,7 @@ export function initArticle({ form, reconcile }) {
   }
 
   function groupName(group) {
-    const question = group.node.querySelector('[data-field="question"]').value.trim();
+    const question = field(group.node, "question").value.trim();
     return `Quantity ${group.number}: ${question || "no question yet"}`;
   }
 
@@ -264,7 +254,7 @@ export function initArticle({ form, reconcile }) {
         .setAttribute("aria-label", `Reconcile this quantity: ${groupName(group)}`);
     }
     for (const draft of state.drafts) {
-      const select = draft.node.querySelector('[data-field="group"]');
+      const select = field(draft.node, "group");
       select.replaceChildren(
         ...state.groups.map((g) => new Option(groupName(g), g.id, false, g === draft.group)),
         new Option("a new quantity", NEW_GROUP),
@@ -283,7 +273,7 @@ export function initArticle({ form, reconcile }) {
     refreshGroups();
     drawText();
     // The keyboard stays on the control just used, now in its new place.
-    draft.node.querySelector('[data-field="group"]').focus();
+    field(draft.node, "group").focus();
     say(`Moved ${draft.claim.figure} to ${groupName(group)}.`);
   }
 
@@ -325,21 +315,24 @@ export function initArticle({ form, reconcile }) {
 
   /** The claim a kept draft stands for, or null after marking what must be fixed. */
   function readDraft(draft) {
-    const field = (name) => draft.node.querySelector(`[data-field="${name}"]`);
-    const kind = field("kind").value;
-    const claim = { source: field("source").value, kind, hedge: field("hedge").value, horizon: field("horizon").value };
+    const { node } = draft;
+    const kind = field(node, "kind").value;
+    const claim = {
+      source: field(node, "source").value, kind, hedge: field(node, "hedge").value,
+      horizon: field(node, "horizon").value,
+    };
     let good = true;
-    for (const name of KIND_FIELDS[kind]) {
-      const number = parseNumber(field(name).value);
+    for (const name of KIND_FIGURES[kind]) {
+      const number = parseNumber(field(node, name).value);
       if (typeof number !== "number") {
-        markInvalid(field(name), "Type a figure, such as 12,000 or 12k.");
+        markInvalid(field(node, name), "Type a figure, such as 12,000 or 12k.");
         good = false;
       } else {
         claim[name] = number;
       }
     }
-    if (field("as_of").value) claim.as_of = field("as_of").value;
-    const quote = field("quote").value.trim();
+    if (field(node, "as_of").value) claim.as_of = field(node, "as_of").value;
+    const quote = field(node, "quote").value.trim();
     if (quote) claim.quote = quote;
     return good ? claim : null;
   }
@@ -364,17 +357,17 @@ export function initArticle({ form, reconcile }) {
       return { id, name: source.name, type: source.type, reliability: source.grade };
     });
     const body = {
-      question: group.node.querySelector('[data-field="question"]').value.trim(),
-      unit: group.node.querySelector('[data-field="unit"]').value.trim(),
+      question: field(group.node, "question").value.trim(),
+      unit: field(group.node, "unit").value.trim(),
       scale: "auto",
       method: "auto",
       sources,
       claims,
     };
     // A static question sends no horizons (the form hides "Speaks of" and does not send it).
-    const dynamics = group.node.querySelector('[data-field="dynamics"]').value;
+    const dynamics = field(group.node, "dynamics").value;
     if (dynamics !== "static") body.dynamics = dynamics;
-    note.textContent = `Sent ${claims.length} ${claims.length === 1 ? "claim" : "claims"} to the form below and reconciled.`;
+    note.textContent = `Sent ${countOf(claims.length, "claim")} to the form below and reconciled.`;
     form.load(body);
     reconcile();
   }

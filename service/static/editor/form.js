@@ -27,17 +27,34 @@ const KIND_FIELDS = {
 
 let uid = 0;
 
-/** Show `text` as the error of `field`: a note after it, which its aria-describedby names
- * beside the field's own hints. Returns the note. */
-export function markInvalid(field, text) {
+/** The input of `root` (a row, a draft card, a group) named `name` by its data-field. */
+export function field(root, name) {
+  return root.querySelector(`[data-field="${name}"]`);
+}
+
+/** Give each [data-field] under `root` the id `${stem}-${name}`, and its label[data-for] that id. */
+export function labelFields(root, stem) {
+  for (const input of root.querySelectorAll("[data-field]")) input.id = `${stem}-${input.dataset.field}`;
+  for (const label of root.querySelectorAll("label[data-for]")) label.htmlFor = `${stem}-${label.dataset.for}`;
+}
+
+/** Show the number fields of the kind `row`'s claim has chosen, hide the others. */
+export function showKind(row) {
+  const shown = new Set(KIND_FIELDS[field(row, "kind").value] || []);
+  for (const box of row.querySelectorAll("[data-show]")) box.hidden = !shown.has(box.dataset.show);
+}
+
+/** Show `text` as the error of `input`: a note after it, which its aria-describedby names
+ * beside the input's own hints. Returns the note. */
+export function markInvalid(input, text) {
   const note = document.createElement("p");
   note.className = "field-error";
-  note.id = `${field.id}-error`;
+  note.id = `${input.id}-error`;
   note.textContent = text;
-  field.after(note);
-  field.setAttribute("aria-invalid", "true");
-  const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-  field.setAttribute("aria-describedby", [...described, note.id].join(" "));
+  input.after(note);
+  input.setAttribute("aria-invalid", "true");
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  input.setAttribute("aria-describedby", [...described, note.id].join(" "));
   return note;
 }
 
@@ -85,28 +102,27 @@ export class CaseForm {
   /** Add a source row, filled from a source of the API ({id, name, type, reliability}). */
   addSource(source = {}) {
     const row = this.newRow(this.sourceTemplate, "source");
-    const field = (name) => row.querySelector(`[data-field="${name}"]`);
-    field("name").value = source.name || "";
-    field("id").value = source.id || "";
+    field(row, "name").value = source.name || "";
+    field(row, "id").value = source.id || "";
     row.dataset.autoId = source.id ? "" : "1";
-    field("type").value = source.type || "other";
+    field(row, "type").value = source.type || "other";
     const reliability = source.reliability;
     if (typeof reliability === "number") {
-      field("reliability").value = "number";
-      field("credibility").value = String(reliability);
+      field(row, "reliability").value = "number";
+      field(row, "credibility").value = String(reliability);
     } else {
-      field("reliability").value = GRADES.includes(reliability) ? reliability : "F";
+      field(row, "reliability").value = GRADES.includes(reliability) ? reliability : "F";
     }
     if (source.storedId !== undefined) row.dataset.storedId = String(source.storedId);
-    field("name").addEventListener("input", () => {
-      if (row.dataset.autoId) field("id").value = this.uniqueId(slug(field("name").value), row);
+    field(row, "name").addEventListener("input", () => {
+      if (row.dataset.autoId) field(row, "id").value = this.uniqueId(slug(field(row, "name").value), row);
       this.refreshSourceChoices();
     });
-    field("id").addEventListener("input", () => {
+    field(row, "id").addEventListener("input", () => {
       row.dataset.autoId = "";
       this.refreshSourceChoices();
     });
-    field("reliability").addEventListener("change", () => this.showReliability(row));
+    field(row, "reliability").addEventListener("change", () => this.showReliability(row));
     this.sourceList.append(row);
     this.showReliability(row);
     this.renumber();
@@ -116,23 +132,22 @@ export class CaseForm {
   /** Add a claim row, filled from a claim of the API ({source, kind, value, ...}). */
   addClaim(claim = {}) {
     const row = this.newRow(this.claimTemplate, "claim");
-    const field = (name) => row.querySelector(`[data-field="${name}"]`);
     const sourceRow = this.sourceRows().find((r) => this.sourceId(r) === claim.source);
     row.dataset.sourceUid = sourceRow ? sourceRow.dataset.uid : "";
-    field("kind").value = claim.kind || "point";
-    field("hedge").value = claim.hedge || "none";
-    field("horizon").value = claim.horizon === "total" ? "total" : "level";
-    for (const name of NUMBER_FIELDS) field(name).value = formatExact(claim[name]);
-    for (const name of TEXT_FIELDS) field(name).value = claim[name] || "";
-    field("ci_level").value = claim.ci_level !== undefined && claim.ci_level !== 0.95
+    field(row, "kind").value = claim.kind || "point";
+    field(row, "hedge").value = claim.hedge || "none";
+    field(row, "horizon").value = claim.horizon === "total" ? "total" : "level";
+    for (const name of NUMBER_FIELDS) field(row, name).value = formatExact(claim[name]);
+    for (const name of TEXT_FIELDS) field(row, name).value = claim[name] || "";
+    field(row, "ci_level").value = claim.ci_level !== undefined && claim.ci_level !== 0.95
       ? formatLevels([claim.ci_level]) : "";
     if (claim.storedId !== undefined) row.dataset.storedId = String(claim.storedId);
-    field("kind").addEventListener("change", () => this.showKind(row));
-    field("source").addEventListener("change", () => {
-      row.dataset.sourceUid = field("source").value;
+    field(row, "kind").addEventListener("change", () => showKind(row));
+    field(row, "source").addEventListener("change", () => {
+      row.dataset.sourceUid = field(row, "source").value;
     });
     this.claimList.append(row);
-    this.showKind(row);
+    showKind(row);
     this.showDynamics();
     this.renumber();
     if (["sd", "ci_low", "ci_high", "quote", "url"].some((n) => claim[n])) {
@@ -147,12 +162,7 @@ export class CaseForm {
     const row = template.content.firstElementChild.cloneNode(true);
     uid += 1;
     row.dataset.uid = `${kind}-${uid}`;
-    for (const input of row.querySelectorAll("[data-field]")) {
-      input.id = `${row.dataset.uid}-${input.dataset.field}`;
-    }
-    for (const label of row.querySelectorAll("label[data-for]")) {
-      label.htmlFor = `${row.dataset.uid}-${label.dataset.for}`;
-    }
+    labelFields(row, row.dataset.uid);
     row.querySelector(".remove").addEventListener("click", () => this.removeRow(row));
     return row;
   }
@@ -176,7 +186,7 @@ export class CaseForm {
   }
 
   sourceId(row) {
-    return row.querySelector('[data-field="id"]').value.trim();
+    return field(row, "id").value.trim();
   }
 
   uniqueId(base, except) {
@@ -188,15 +198,9 @@ export class CaseForm {
   }
 
   showReliability(row) {
-    const number = row.querySelector('[data-field="reliability"]').value === "number";
+    const number = field(row, "reliability").value === "number";
     row.querySelector('[data-show="credibility"]').hidden = !number;
     this.renumber();
-  }
-
-  showKind(row) {
-    const kind = row.querySelector('[data-field="kind"]').value;
-    const shown = new Set(KIND_FIELDS[kind] || []);
-    for (const box of row.querySelectorAll("[data-show]")) box.hidden = !shown.has(box.dataset.show);
   }
 
   /** Titles, remove-button names, data-path of every field, the claims' source choices. */
@@ -210,12 +214,12 @@ export class CaseForm {
       numberRow(row, i, "source");
       // The grade select and the number box both stand for "reliability"; only the one in use
       // takes the path, so that an error shows beside it.
-      const number = row.querySelector('[data-field="reliability"]').value === "number";
+      const number = field(row, "reliability").value === "number";
       for (const input of row.querySelectorAll("[data-field]")) {
-        const field = input.dataset.field;
-        let path = `sources.${i}.${field}`;
-        if (field === "reliability" && number) path = "";
-        if (field === "credibility") path = number ? `sources.${i}.reliability` : "";
+        const name = input.dataset.field;
+        let path = `sources.${i}.${name}`;
+        if (name === "reliability" && number) path = "";
+        if (name === "credibility") path = number ? `sources.${i}.reliability` : "";
         input.dataset.path = path;
       }
     });
@@ -230,12 +234,12 @@ export class CaseForm {
 
   refreshSourceChoices() {
     const sources = this.sourceRows().map((row, i) => {
-      const name = row.querySelector('[data-field="name"]').value.trim();
+      const name = field(row, "name").value.trim();
       const id = this.sourceId(row);
       return { uid: row.dataset.uid, text: name || id || `Source ${i + 1}` };
     });
     for (const row of this.claimRows()) {
-      const select = row.querySelector('[data-field="source"]');
+      const select = field(row, "source");
       let chosen = row.dataset.sourceUid;
       if (!sources.some((s) => s.uid === chosen)) chosen = sources[0]?.uid || "";
       row.dataset.sourceUid = chosen;
@@ -297,7 +301,7 @@ export class CaseForm {
   }
 
   readSource(row) {
-    const value = (name) => row.querySelector(`[data-field="${name}"]`).value.trim();
+    const value = (name) => field(row, name).value.trim();
     const source = { id: value("id"), type: value("type") };
     if (value("name")) source.name = value("name");
     const grade = value("reliability");
@@ -311,26 +315,25 @@ export class CaseForm {
   }
 
   readClaim(row, ids) {
-    const input = (name) => row.querySelector(`[data-field="${name}"]`);
-    const shown = (name) => !input(name).closest("[hidden]");
+    const shown = (name) => !field(row, name).closest("[hidden]");
     const claim = {
       source: ids.get(row.dataset.sourceUid) ?? "",
-      kind: input("kind").value,
-      hedge: input("hedge").value,
+      kind: field(row, "kind").value,
+      hedge: field(row, "hedge").value,
     };
     for (const name of NUMBER_FIELDS) {
-      const number = shown(name) ? parseNumber(input(name).value) : undefined;
+      const number = shown(name) ? parseNumber(field(row, name).value) : undefined;
       if (number !== undefined) claim[name] = number;
     }
-    const level = shown("ci_level") ? parseProbability(input("ci_level").value) : undefined;
+    const level = shown("ci_level") ? parseProbability(field(row, "ci_level").value) : undefined;
     if (level !== undefined && (claim.ci_low !== undefined || claim.ci_high !== undefined)) {
       claim.ci_level = level;
     }
     for (const name of TEXT_FIELDS) {
-      const text = input(name).value.trim();
+      const text = field(row, name).value.trim();
       if (text) claim[name] = text;
     }
-    if (shown("horizon")) claim.horizon = input("horizon").value;
+    if (shown("horizon")) claim.horizon = field(row, "horizon").value;
     return claim;
   }
 

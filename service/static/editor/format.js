@@ -97,6 +97,11 @@ export function describePath(path) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** `n` and its noun, plural unless `n` is 1: countOf(3, "claim") is "3 claims". */
+export function countOf(n, noun, plural = `${noun}s`) {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 /** A short, unique-looking id from a name ("South Korea NIS" gives "south-korea-nis"). */
 export function slug(name) {
   return String(name || "")

@@ -4,7 +4,7 @@
 // answer has `time`) adds its level on the date of the estimate, its eventual total and a table
 // of its course.
 
-import { formatExact, formatFigure, formatShare } from "./format.js";
+import { countOf, formatExact, formatFigure, formatShare } from "./format.js";
 
 const HEDGE_WORDS = { about: "about ", could_be: "possibly ", rumour: "reportedly ", exact: "exactly " };
 
@@ -131,7 +131,7 @@ export class Results {
       ? (widest ? `No central figure; ${Math.round(widest.level * 100)}% range ${rangeText(widest)}.` : "No central figure.")
       : `Estimate: about ${formatFigure(value)}${unit}${range}.`;
     this.status.textContent = (summary ? `${summary.text}. ` : "") + computed
-      + (result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length > 1 ? "s" : ""}.` : "");
+      + (result.warnings.length ? ` ${countOf(result.warnings.length, "warning")}.` : "");
     this.root.querySelector("#summary").textContent = summary ? summary.text : "";
     this.root.querySelector("#summary-kind").textContent = summary ? SUMMARY_KINDS[summary.kind] || "" : "";
     this.root.querySelector("#summary").dataset.kind = summary ? summary.kind : "";

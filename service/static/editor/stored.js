@@ -7,7 +7,8 @@
 // so the page works unchanged against a service without storage.
 
 import { getImage, getJSON, postJSON, Problem } from "./api.js";
-import { parseLevels } from "./format.js";
+import { countOf, parseLevels } from "./format.js";
+import { field } from "./form.js";
 
 const KEY_STORE = "triangulate.api-key";
 const PAGE = 500;
@@ -99,12 +100,12 @@ export function initStored({ form, results, show }) {
     const source = storedSources.get(input.value.trim());
     const row = input.closest("li");
     if (!source || !row || row.dataset.storedId) return;
-    row.querySelector('[data-field="name"]').value = source.name || "";
-    row.querySelector('[data-field="type"]').value = source.type;
-    const grade = row.querySelector('[data-field="reliability"]');
+    field(row, "name").value = source.name || "";
+    field(row, "type").value = source.type;
+    const grade = field(row, "reliability");
     if (typeof source.reliability === "number") {
       grade.value = "number";
-      row.querySelector('[data-field="credibility"]').value = String(source.reliability);
+      field(row, "credibility").value = String(source.reliability);
     } else {
       grade.value = source.reliability || "F";
     }
@@ -138,7 +139,7 @@ export function initStored({ form, results, show }) {
         item.append(title, open);
         return item;
       }));
-      say(page.total === 0 ? "No stored questions match." : `${page.total} question${page.total > 1 ? "s" : ""}.`);
+      say(page.total === 0 ? "No stored questions match." : `${countOf(page.total, "question")}.`);
     } catch (problem) {
       say(`Could not list questions: ${explain(problem)}`);
     }
@@ -169,7 +170,7 @@ export function initStored({ form, results, show }) {
       context.textContent = `Stored question #${id}: saved rows are read-only; rows you add can be saved to it.`;
       context.hidden = false;
       addButton.hidden = false;
-      say(`Opened question ${id}: ${page.items.length} claim${page.items.length === 1 ? "" : "s"}.`);
+      say(`Opened question ${id}: ${countOf(page.items.length, "claim")}.`);
       await showEstimate();
     } catch (problem) {
       say(`Could not open question ${id}: ${explain(problem)}`);
@@ -238,7 +239,7 @@ export function initStored({ form, results, show }) {
       form.showProblem(problem, { prefix: problem.prefix || "" });
       return;
     }
-    say(saved ? `Saved ${saved} claim${saved > 1 ? "s" : ""} to question ${current.id}.` : "Nothing new to save.");
+    say(saved ? `Saved ${countOf(saved, "claim")} to question ${current.id}.` : "Nothing new to save.");
     await showEstimate();
   }
 
