@@ -88,7 +88,7 @@ from models.likelihood import (
     log_likelihood_parts,
     log_right_normalised,
 )
-from models.mixture_stats import point_plausible
+from models.mixture_stats import interval_plausible, point_plausible
 
 BoolArray = NDArray[np.bool_]
 
@@ -369,7 +369,8 @@ class RobustEstimator:
 
         Closed forms for single-hypothesis points and bounds (x − β ± σ√(2 log 1/t);
         L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); central quantiles for points of unjudged
-        (mixture) sources; a local grid per claim for ranges and mixture bounds.
+        (mixture) sources and the matched Normal for their bounds and ranges; a local grid
+        per claim for single-hypothesis ranges.
         """
         one = np.diff(np.r_[enc.starts, enc.owner.shape[0]]) == 1
         first = enc.starts
@@ -392,10 +393,14 @@ class RobustEstimator:
             low[gridded] = g_low
             high[gridded] = g_high
         # A mixture's density peak is its sharpest hypothesis': mixture points get the central
-        # interval of the Gaussian set's probability instead (models.mixture_stats).
+        # interval of the Gaussian set's probability instead, and mixture bounds and ranges
+        # the matched Normal's set (models.mixture_stats).
         mixed = np.flatnonzero(~one & (enc.kind == KIND_POINT))
         if mixed.size:
             low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
+        mixed = np.flatnonzero(~one & (enc.kind != KIND_POINT))
+        if mixed.size:
+            low[mixed], high[mixed] = interval_plausible(enc.subset(mixed), self.compatibility)
         return np.column_stack([low, high])
 
     def _plausible_on_grid(self, enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
