@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import validate
 
+from service.http.schemas.dumping import compile_dump
 from service.http.schemas.fields import FiniteNumber
 
 __all__ = [
@@ -51,10 +52,23 @@ OPEN_UNIT: Final = validate.Range(
 
 
 class StrictSchema(ma.Schema):
-    """Base schema: unknown keys are an error, never silently dropped."""
+    """Base schema: unknown keys are an error, never silently dropped.
+
+    Dumping goes through the schema's compiled dumper (:mod:`service.http.schemas.dumping`):
+    the same output as marshmallow's, without its per-field calls.
+    """
 
     class Meta:
         unknown = ma.RAISE
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """As :meth:`marshmallow.Schema.dump`, through the compiled dumper when there is one."""
+        one = compile_dump(self)
+        if one is None or obj is None:
+            return super().dump(obj, many=many)
+        if self.many if many is None else many:
+            return [one(item) for item in obj]
+        return one(obj)
 
 
 class DataSchema(StrictSchema):
