@@ -43,6 +43,8 @@ def _number(num_type: type[Any]) -> _Convert:
 
 
 def _text(value: Any) -> Any:
+    if type(value) is str:  # most values: ensure_text_type would return str(value), the same
+        return value
     return None if value is None else ensure_text_type(value)
 
 
