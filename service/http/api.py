@@ -25,7 +25,7 @@ import marshmallow as ma
 from flask import Flask, Request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest.spec.plugins import integerconverter2paramschema
-from flask_smorest.utils import prepare_response
+from flask_smorest.utils import prepare_response, resolve_schema_instance
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -212,8 +212,13 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         return decorator
 
     def arguments(self, schema: Any, **kwargs: Any) -> Callable[[F], F]:
-        """As flask-smorest's, but the 422 it documents refers to our problem response."""
-        decorate = super().arguments(schema, **kwargs)
+        """As flask-smorest's, but the 422 it documents refers to our problem response.
+
+        A schema class is instantiated once, here: webargs would otherwise build a new instance
+        (deep-copying every declared field, and the nested schemas again on first use) for each
+        request. Schemas keep no state between loads, so one instance serves every request.
+        """
+        decorate = super().arguments(resolve_schema_instance(schema), **kwargs)
 
         def decorator(func: F) -> F:
             wrapped: F = decorate(func)

@@ -8,9 +8,14 @@ units and figures) are in ``test_wording_properties.py``.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, localcontext
 
 import pytest
+from babel.numbers import format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from models import wording
 from models.claims import Claim, Source
 from models.explain import fmt, render
 from models.findings import CentralFigure, Figure, RestsOn
@@ -244,3 +249,29 @@ def test_an_origin_holding_a_possessive_is_not_made_a_double_possessive() -> Non
     assert "statement's figure" not in r.explanation
     assert "the figure of 1,100 from the ministry's statement, as reported by AFP and Reuters" in (
         r.explanation)
+
+
+# -- grouping digits: babel's format_decimal, with the locale and patterns parsed once -------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    x=st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-(10**20), 10**20).map(float),
+        # Decimals with trailing zeros ("1.50") and negative zero, which floats never give.
+        st.integers(0, 6).flatmap(
+            lambda places: st.decimals(allow_nan=False, allow_infinity=False, places=places)),
+    ),
+    decimals=st.one_of(st.none(), st.integers(0, 6)),
+)
+def test_grouped_digits_are_babels(x: float | Decimal, decimals: int | None) -> None:
+    d = x if isinstance(x, Decimal) else Decimal(repr(x))
+    pattern = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    with localcontext(wording._CONTEXT):
+        want = format_decimal(d, format=pattern, locale=wording.LOCALE,
+                              decimal_quantization=decimals is not None, group_separator=True)
+
+    # Twice: the second answer comes from the cache of distinct figures.
+    for _ in range(2):
+        assert wording._digits(d, decimals) == want.replace("-", "\u2212")
