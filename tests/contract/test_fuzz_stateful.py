@@ -119,6 +119,10 @@ def _existing_source(generated: str) -> str:
     return SEEDED_SOURCES[digest[0] % len(SEEDED_SOURCES)]
 
 
+def _number_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, float | int) and not isinstance(value, bool))
+
+
 def _reach_storage(body: dict[str, Any]) -> None:
     """Nudge a generated claim body towards one the service stores, in place.
 
@@ -126,7 +130,8 @@ def _reach_storage(body: dict[str, Any]) -> None:
     break them and stop at 422 before any claim exists to follow links from: the source must
     exist (a seeded one is named instead of a random id), a kind takes only its own numbers
     (the others are dropped here, as :data:`models.claims.KIND_NUMBERS` says; a point keeps sd
-    or its interval, not both) and the numbers must be in order (low ≤ high, ci_low ≤ value ≤
+    or its interval, not both), and needs them (a missing one is filled in), and the numbers
+    must be in order (low ≤ high, ci_low ≤ value ≤
     ci_high; sorted here). Values of the wrong type or length are left alone, so invalid bodies
     stay invalid; the stateless fuzzer sends the unordered ones.
     """
@@ -136,8 +141,16 @@ def _reach_storage(body: dict[str, Any]) -> None:
         if "sd" in body:
             allowed -= {"ci_low", "ci_high"}
         for name in CLAIM_NUMBERS:
-            if name not in allowed:
+            # Only numbers (and nulls) are dropped: a value of the wrong type is what makes
+            # a negative case negative, and dropping it would send a valid body that
+            # schemathesis still expects to be refused.
+            if name not in allowed and _number_or_null(body.get(name)):
                 body.pop(name, None)
+        # The numbers every variant of the kind needs: a missing one is filled in. The
+        # document cannot mark them required (they depend on kind), so a body without them is
+        # schema-valid, and filling them keeps a negative case negative.
+        for name, filler in zip(KIND_NUMBERS[kind][0], (400.0, 4000.0), strict=False):
+            body.setdefault(name, filler)
     source = body.get("source")
     if isinstance(source, str) and 0 < len(source) <= SOURCE_ID_LENGTH:
         body["source"] = _existing_source(source)
