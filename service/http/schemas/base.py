@@ -11,9 +11,11 @@ from typing import Any, ClassVar, Final, TypeVar
 import marshmallow as ma
 from flask import current_app
 from marshmallow import validate
+from marshmallow.error_store import ErrorStore
 
 from service.http.schemas.dumping import compile_dump
 from service.http.schemas.fields import FiniteNumber
+from service.http.schemas.loading import Refused, compile_fields
 
 __all__ = [
     "MAX_LEVELS",
@@ -54,8 +56,10 @@ OPEN_UNIT: Final = validate.Range(
 class StrictSchema(ma.Schema):
     """Base schema: unknown keys are an error, never silently dropped.
 
-    Dumping goes through the schema's compiled dumper (:mod:`service.http.schemas.dumping`):
-    the same output as marshmallow's, without its per-field calls.
+    Dumping goes through the schema's compiled dumper (:mod:`service.http.schemas.dumping`),
+    and loading a valid object through its compiled field loader
+    (:mod:`service.http.schemas.loading`): the same results as marshmallow's, without its
+    per-field calls.
     """
 
     class Meta:
@@ -69,6 +73,29 @@ class StrictSchema(ma.Schema):
         if self.many if many is None else many:
             return [one(item) for item in obj]
         return one(obj)
+
+    def _deserialize(
+        self,
+        data: Any,
+        *,
+        error_store: ErrorStore,
+        many: bool = False,
+        partial: Any = None,
+        unknown: Any = ma.RAISE,
+        index: int | None = None,
+    ) -> Any:
+        """As marshmallow's, through the compiled field loader while nothing is wrong."""
+        if not many and type(data) is dict and unknown == ma.RAISE and partial in (None, False):
+            load_fields = compile_fields(self)
+            if load_fields is not None:
+                try:
+                    return load_fields(data, {} if partial is None else {"partial": partial})
+                except Refused:
+                    pass  # marshmallow's own code reports what is wrong
+        return super()._deserialize(
+            data, error_store=error_store, many=many, partial=partial, unknown=unknown,
+            index=index,
+        )
 
 
 class DataSchema(StrictSchema):
