@@ -93,6 +93,22 @@ def assert_equals_full_relearn(repo: Repository) -> None:
                 assert _close(a[key], value), (source_id, key)
 
 
+def _resolve_and_learn(repo: Repository, learner: Learner, figures: dict[str, float],
+                       truth: float) -> list[str]:
+    """A question with one point claim per source, resolved and learned; the sources of the
+    history snapshots that run wrote."""
+    before = _snapshots(repo)
+    question = repo.create_question(QuestionInput("Q"), ACTOR)
+    for sid, value in figures.items():
+        repo.create_claim(question.id, ClaimInput(sid, "point", value=value), ACTOR)
+    repo.resolve_question(question.id, ResolutionInput(truth), UNCONDITIONAL, ACTOR)
+    learner.run_pending()
+    repo.session.rollback()
+    return list(repo.session.scalars(
+        select(TrackRecordSnapshot.source_id).where(TrackRecordSnapshot.id > before)
+    ))
+
+
 def _snapshots(repo: Repository) -> int:
     repo.session.rollback()
     return int(repo.session.scalar(select(func.count()).select_from(TrackRecordSnapshot)) or 0)
@@ -230,18 +246,9 @@ def test_only_the_records_that_changed_get_a_snapshot(database: _Database) -> No
             repo.create_claim(question.id, ClaimInput(sid, "point", value=truth * 1.1), ACTOR)
         repo.resolve_question(question.id, ResolutionInput(truth), UNCONDITIONAL, ACTOR)
     learner.run_pending()
-    before = _snapshots(repo)
 
     # A pollsters-only question: the government source's record does not move.
-    question = repo.create_question(QuestionInput("Poll"), ACTOR)
-    repo.create_claim(question.id, ClaimInput("p1", "point", value=52.0), ACTOR)
-    repo.resolve_question(question.id, ResolutionInput(50.0), UNCONDITIONAL, ACTOR)
-    learner.run_pending()
-
-    repo.session.rollback()
-    new = repo.session.scalars(
-        select(TrackRecordSnapshot.source_id).where(TrackRecordSnapshot.id > before)
-    ).all()
+    new = _resolve_and_learn(repo, learner, {"p1": 52.0}, 50.0)
     # p2's record moves too, through its type's pooled record: its row follows (checked
     # below), but its history gets no snapshot, since none of its own evidence changed.
     assert sorted(new) == ["p1"]
@@ -278,20 +285,11 @@ def test_history_grows_with_what_was_written_not_with_the_sources(database: _Dat
     learner.run_pending()
     written, moved_total = 0, 0
     for _ in range(10):
-        before = _snapshots(repo)
         rows_before = {r.source_id: r.credibility
                        for r in repo.session.scalars(select(TrackRecordRow))}
         pair = [str(s) for s in rng.choice(sources, size=2, replace=False)]
-        question = repo.create_question(QuestionInput("Q"), ACTOR)
-        for sid in pair:
-            repo.create_claim(question.id, ClaimInput(sid, "point",
-                                                      value=float(rng.uniform(60, 200))), ACTOR)
-        repo.resolve_question(question.id, ResolutionInput(100.0), UNCONDITIONAL, ACTOR)
-        learner.run_pending()
-        repo.session.rollback()
-        new = repo.session.scalars(
-            select(TrackRecordSnapshot.source_id).where(TrackRecordSnapshot.id > before)
-        ).all()
+        new = _resolve_and_learn(repo, learner,
+                                 {sid: float(rng.uniform(60, 200)) for sid in pair}, 100.0)
         assert set(pair) <= set(new)
         written += len(new)
         moved_total += sum(r.credibility != rows_before[r.source_id]
