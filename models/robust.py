@@ -73,20 +73,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import find_peaks
-from scipy.special import ndtri
 
 from models.errors import InvalidParameterError
 from models.grid import refined_grid
 from models.likelihood import (
-    KIND_AT_LEAST,
-    KIND_AT_MOST,
     KIND_POINT,
-    KIND_RANGE,
     EncodedClaims,
     FloatArray,
     IntArray,
     log_likelihood_parts,
-    log_right_normalised,
 )
 from models.mixture_stats import interval_plausible, point_plausible
 
@@ -367,58 +362,27 @@ class RobustEstimator:
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
         """[low, high] of each claim's plausible set (±inf when open).
 
-        Closed forms for single-hypothesis points and bounds (x − β ± σ√(2 log 1/t);
-        L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); central quantiles for points of unjudged
-        (mixture) sources and the matched Normal for their bounds and ranges; a local grid
-        per claim for single-hypothesis ranges.
+        Closed forms for single-hypothesis points (x − β ± σ√(2 log 1/t)); central quantiles
+        for points of unjudged (mixture) sources (:func:`models.mixture_stats.point_plausible`);
+        for bounds and ranges the level set of the matched Normal
+        (:func:`models.mixture_stats.interval_plausible`), which for one hypothesis is the
+        claim's own level set exactly: L − β + σΦ⁻¹(t), U − β − σΦ⁻¹(t), and a range's ends
+        solved to machine precision.
         """
-        one = np.diff(np.r_[enc.starts, enc.owner.shape[0]]) == 1
-        first = enc.starts
-        sig, beta = enc.sigma[first], enc.bias[first]
-        half = sig * math.sqrt(-2.0 * math.log(self.compatibility))
-        shift = sig * float(ndtri(self.compatibility))
-        low = np.where(enc.kind == KIND_POINT, enc.a - beta - half,
-                       np.where(enc.kind == KIND_AT_LEAST, enc.a - beta + shift, -np.inf))
-        high = np.where(enc.kind == KIND_POINT, enc.a - beta + half,
-                        np.where(enc.kind == KIND_AT_MOST, enc.b - beta - shift, np.inf))
-        gridded = np.flatnonzero(~one | (enc.kind == KIND_RANGE))
-        if gridded.size and (enc.owner.shape[0] <= 64 or 4 * gridded.size >= enc.n):
-            # Most claims need the grid: evaluating all of them reuses the fit's cached kind
-            # groups, cheaper than building a subset for a small request.
-            g_low, g_high = self._plausible_on_grid(enc)
-            low[gridded] = g_low[gridded]
-            high[gridded] = g_high[gridded]
-        elif gridded.size:
-            g_low, g_high = self._plausible_on_grid(enc.subset(gridded))
-            low[gridded] = g_low
-            high[gridded] = g_high
-        # A mixture's density peak is its sharpest hypothesis': mixture points get the central
-        # interval of the Gaussian set's probability instead, and mixture bounds and ranges
-        # the matched Normal's set (models.mixture_stats).
-        mixed = np.flatnonzero(~one & (enc.kind == KIND_POINT))
-        if mixed.size:
-            low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
-        mixed = np.flatnonzero(~one & (enc.kind != KIND_POINT))
-        if mixed.size:
-            low[mixed], high[mixed] = interval_plausible(enc.subset(mixed), self.compatibility)
+        low, high = interval_plausible(enc, self.compatibility)
+        points = enc.kind == KIND_POINT
+        if points.any():
+            first = enc.starts
+            half = enc.sigma[first] * math.sqrt(-2.0 * math.log(self.compatibility))
+            centre = enc.a - enc.bias[first]
+            low = np.where(points, centre - half, low)
+            high = np.where(points, centre + half, high)
+            # A mixture's density peak is its sharpest hypothesis': mixture points get the
+            # central interval of the Gaussian set's probability instead (models.mixture_stats).
+            mixed = np.flatnonzero(points & ~enc.single)
+            if mixed.size:
+                low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
         return np.column_stack([low, high])
-
-    def _plausible_on_grid(self, enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
-        sig_max = enc.per_claim_max(enc.sigma)
-        mean_bias = enc.per_claim_mean(enc.bias)
-        left = np.where(np.isfinite(enc.a), enc.a, enc.b) - mean_bias - 6.0 * sig_max
-        right = np.where(np.isfinite(enc.b), enc.b, enc.a) - mean_bias + 6.0 * sig_max
-        m = 129
-        frac = np.linspace(0.0, 1.0, m)
-        local = left[:, None] + (right - left)[:, None] * frac[None, :]
-        ok = log_right_normalised(enc, local) >= math.log(self.compatibility)
-        first = np.argmax(ok, axis=1)
-        last = m - 1 - np.argmax(ok[:, ::-1], axis=1)
-        rows = np.arange(enc.n)
-        low = np.where((enc.kind == KIND_AT_MOST) & (first == 0), -np.inf, local[rows, first])
-        high = np.where((enc.kind == KIND_AT_LEAST) & (last == m - 1), np.inf,
-                        local[rows, last])
-        return low, high
 
     @staticmethod
     def _count_modes(theta: FloatArray, density: FloatArray) -> int:
