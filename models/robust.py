@@ -84,6 +84,14 @@ from models.likelihood import (
     log_likelihood_parts,
 )
 from models.mixture_stats import interval_plausible, point_plausible
+from models.quadrature import (
+    hermite_cdf,
+    node_weights,
+    normalise_log,
+    quantiles,
+    slopes,
+    split_integral,
+)
 
 BoolArray = NDArray[np.bool_]
 
@@ -145,108 +153,6 @@ def _check_level(level: float) -> float:
     if isinstance(level, bool) or not (math.isfinite(level) and 0.0 < level < 1.0):
         raise InvalidParameterError(f"Invalid level {level!r}; must lie in (0, 1).", "levels")
     return float(level)
-
-
-def _hermite_cells(theta: FloatArray, density: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Slopes of the density and its integral over each grid cell, along the last axis.
-
-    Each cell integral is that of the cubic Hermite interpolant through the density and its
-    slope (the trapezoid rule plus its Euler–Maclaurin end correction, h²/12 (p'₀ − p'₁)), so
-    the CDF and its quantiles are fourth-order accurate in the grid step h instead of second.
-    """
-    h = np.diff(theta)
-    slope = np.gradient(density, _spacing(theta, h), axis=-1)
-    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
-        slope[..., :-1] - slope[..., 1:]
-    )
-    return slope, np.maximum(cells, 0.0)
-
-
-def _cdf(theta: FloatArray, density: FloatArray) -> FloatArray:
-    """CDF on the grid along the last axis (Hermite cell integrals), normalised to end at 1."""
-    _, cells = _hermite_cells(theta, density)
-    cdf = np.concatenate([np.zeros(density.shape[:-1] + (1,)), np.cumsum(cells, axis=-1)],
-                         axis=-1)
-    total = cdf[..., -1:]
-    return np.asarray(cdf / np.where(total > 0, total, 1.0), dtype=np.float64)
-
-
-def _row_quantiles(theta: FloatArray, density: FloatArray, qs: FloatArray) -> FloatArray:
-    """Quantiles ``qs`` (k,) of each row of a (m, G) density on the uniform grid θ → (m, k).
-
-    Finds the cell holding q on the Hermite CDF, then solves ∫₀ˢ P = q − F(cell start) for the
-    cubic Hermite interpolant P of the density by three Newton steps from the linear guess.
-    """
-    m, k = density.shape[0], qs.shape[0]
-    slope, cells = _hermite_cells(theta, density)
-    cdf = np.concatenate([np.zeros((m, 1)), np.cumsum(cells, axis=1)], axis=1)
-    total = np.where(cdf[:, -1] > 0, cdf[:, -1], 1.0)
-    rows = np.repeat(np.arange(m), k)
-    target = (qs[None, :] * total[:, None]).ravel()
-    if m == 1:
-        j = np.searchsorted(cdf[0], target, side="left") - 1
-    else:
-        j = np.empty(m * k, dtype=np.int64)
-        for col in range(k):  # k is the number of requested levels (a handful), not data
-            j[col::k] = np.argmax(cdf >= target[col::k, None], axis=1) - 1
-    j = np.clip(j, 0, theta.shape[0] - 2)
-    h = theta[j + 1] - theta[j]
-    need = target - cdf[rows, j]
-    p0, p1 = density[rows, j], density[rows, j + 1]
-    d0, d1 = slope[rows, j] * h, slope[rows, j + 1] * h
-    width = np.where(cells[rows, j] > 0, cells[rows, j], 1.0)
-    t = np.clip(need / width, 0.0, 1.0)
-    for _ in range(3):
-        t2, t3 = t * t, t * t * t
-        integral = h * (p0 * (t3 * t / 2 - t3 + t) + d0 * (t3 * t / 4 - 2 * t3 / 3 + t2 / 2)
-                        + p1 * (-t3 * t / 2 + t3) + d1 * (t3 * t / 4 - t3 / 3))
-        value = (p0 * (2 * t3 - 3 * t2 + 1) + d0 * (t3 - 2 * t2 + t)
-                 + p1 * (-2 * t3 + 3 * t2) + d1 * (t3 - t2))
-        step = np.where(value > 0, (integral - need) / np.where(value > 0, value * h, 1.0), 0.0)
-        t = np.clip(t - step, 0.0, 1.0)
-    return np.asarray((theta[j] + t * h).reshape(m, k), dtype=np.float64)
-
-
-def _spacing(theta: FloatArray, h: FloatArray | None = None) -> float | FloatArray:
-    """What np.gradient needs for ``theta``: its step when uniform (the common case, a faster
-    path), else the coordinates themselves."""
-    h = np.diff(theta) if h is None else h
-    return float(h[0]) if h.max() - h.min() <= 1e-9 * h[0] else theta
-
-
-def _node_weights(theta: FloatArray) -> FloatArray:
-    """Trapezoid weights of the grid nodes: Σ_g f(θ_g) w_g ≈ ∫ f dθ on any increasing grid."""
-    h = np.diff(theta)
-    weights = np.zeros_like(theta)
-    weights[:-1] += 0.5 * h
-    weights[1:] += 0.5 * h
-    return weights
-
-
-def _split_integral(
-    theta: FloatArray, f: FloatArray, cut: float
-) -> tuple[FloatArray, FloatArray]:
-    """Trapezoid integrals of each row of f (m, G) over θ ≤ cut and over the whole grid.
-
-    The cell holding ``cut`` contributes its part up to ``cut`` (f interpolated linearly), so
-    the split carries no error of the order of a whole cell: at a median between two modes,
-    where the weights are most sensitive, a cell's worth would shift them visibly.
-    """
-    h = np.diff(theta)
-    cells = 0.5 * h * (f[:, 1:] + f[:, :-1])
-    j = int(np.clip(np.searchsorted(theta, cut, side="right") - 1, 0, theta.shape[0] - 2))
-    t = (cut - theta[j]) / h[j]
-    f_cut = f[:, j] + t * (f[:, j + 1] - f[:, j])
-    below = cells[:, :j].sum(axis=1) + 0.5 * (cut - theta[j]) * (f[:, j] + f_cut)
-    return below, cells.sum(axis=1)
-
-
-def _normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
-    """exp(log p) normalised to unit trapezoidal area along the last axis."""
-    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
-    step = np.diff(theta)
-    area = (0.5 * (shifted[..., 1:] + shifted[..., :-1]) * step).sum(axis=-1, keepdims=True)
-    return np.asarray(shifted / area, dtype=np.float64)
 
 
 class RobustEstimator:
@@ -387,11 +293,18 @@ class RobustEstimator:
     @staticmethod
     def _count_modes(theta: FloatArray, density: FloatArray) -> int:
         padded = np.concatenate([[0.0], density, [0.0]])
+        # Local maxima (plateaus included) are where the non-zero steps turn from rising to
+        # falling: with at most one, find_peaks cannot find two modes.
+        steps = np.diff(padded)
+        rising = steps[steps != 0.0] > 0.0
+        if np.count_nonzero(rising[:-1] & ~rising[1:]) <= 1:
+            return 1
         peaks, _ = find_peaks(padded, prominence=0.1 * float(density.max()))
         if peaks.size <= 1:
             return max(1, int(peaks.size))
         # A mode counts when the mass of its basin (between neighbouring valleys) is ≥ 5 %.
-        cdf = _cdf(theta, density)
+        cdf = hermite_cdf(theta, density)[2]
+        cdf = cdf / cdf[-1]
         idx = peaks - 1
         valleys = [0]
         for left, right in zip(idx[:-1], idx[1:], strict=True):
@@ -422,25 +335,65 @@ class RobustEstimator:
         temper = self._tempering(units)
         prior = self.prior(enc)
         grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior))
-        theta, log_post, log_wrong = grid.theta, grid.log_post, grid.log_wrong
-        ell = np.logaddexp(grid.log_right, log_wrong)
-        log_prior = -0.5 * ((theta - prior[0]) / prior[1]) ** 2
-        density = _normalise_log(log_post, theta)
+        theta, log_post, log_wrong, ell = grid.theta, grid.log_post, grid.log_wrong, grid.ell
+        n = enc.n
+
+        # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
+        # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
+        # All these posteriors' quantiles are read in one pass with the posterior's own.
+        unit_counts = np.bincount(units)
+        counts = unit_counts[units].astype(np.float64)
+        echoes = bool(counts.max() > 1)
+        lone = units.max() == 0
+        log_rows = [log_post[None, :]]
+        if not (lone and not echoes):
+            log_loo = log_post[None, :] - temper[:, None] * ell
+            if echoes:
+                unit_sum = np.zeros((int(units.max()) + 1, theta.shape[0]))
+                np.add.at(unit_sum, units, ell)
+                rest = unit_sum[units] - ell
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
+                log_loo += regain[:, None] * rest
+            log_rows.append(log_loo)
+            if echoes and not lone:
+                log_rows.append(log_post[None, :] - unit_sum / unit_counts[:, None])
+        densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
+                                  log_rows[0], theta)
+        if densities.ndim == 1:
+            densities = densities[None, :]
         probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
-        found = _row_quantiles(theta, density[None, :], probs)[0]
+        rows = np.zeros(probs.shape[0], dtype=np.int64)
+        if densities.shape[0] > 1:
+            rows = np.concatenate([rows, np.arange(1, densities.shape[0])])
+            probs = np.concatenate([probs, np.full(densities.shape[0] - 1, 0.5)])
+        found = quantiles(theta, densities, rows, probs)
+        density = densities[0]
         median = float(found[0])
-        quantiles = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
-                     for i, q in enumerate(checked)}
-        mass = density * _node_weights(theta)
+        quantiles_found = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
+                           for i, q in enumerate(checked)}
+        rest_found = found[1 + 2 * len(checked):]
+        if lone and not echoes:
+            median_without = np.full(n, np.nan)
+        else:
+            median_without = rest_found[:n]
+        if lone:
+            median_without_unit = np.full(n, np.nan)
+        elif echoes:
+            median_without_unit = rest_found[n:][units]
+        else:
+            median_without_unit = median_without
+
+        mass = density * node_weights(theta)
         mass = mass / mass.sum()
 
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
-        # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m).
-        spacing = _spacing(theta)
-        score = -temper[:, None] * np.gradient(ell, spacing, axis=1)
-        prior_score = -np.gradient(log_prior, spacing)
-        scores = np.vstack([score, prior_score[None, :]])
-        below, whole = _split_integral(theta, scores * density[None, :], median)
+        # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
+        # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
+        scores = np.empty((n + 1, theta.shape[0]))
+        scores[:n] = slopes(theta, ell) * -temper[:, None]
+        scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
+        below, whole = split_integral(theta, scores * density[None, :], median)
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
         # weights, as they are.
@@ -449,31 +402,7 @@ class RobustEstimator:
         raw, prior_share = shares[:-1], float(shares[-1])
         positive = np.clip(raw, 0.0, None)
         total = positive.sum()
-        weights = positive / total if total > 0 else np.full(enc.n, 1.0 / enc.n)
-
-        # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
-        counts = np.bincount(units)[units].astype(np.float64)
-        log_loo = log_post[None, :] - temper[:, None] * ell
-        if counts.max() > 1:
-            unit_sum = np.zeros((int(units.max()) + 1, theta.shape[0]))
-            np.add.at(unit_sum, units, ell)
-            rest = unit_sum[units] - ell
-            with np.errstate(divide="ignore", invalid="ignore"):
-                regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
-            log_loo += regain[:, None] * rest
-        median_without = _row_quantiles(theta, _normalise_log(log_loo, theta),
-                                        np.array([0.5]))[:, 0]
-        if units.max() == 0 and np.all(counts == 1):
-            median_without = np.full(enc.n, np.nan)
-        # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
-        if units.max() == 0:
-            median_without_unit = np.full(enc.n, np.nan)
-        elif counts.max() > 1:
-            log_luo = log_post[None, :] - unit_sum / np.bincount(units)[:, None]
-            by_unit = _row_quantiles(theta, _normalise_log(log_luo, theta), np.array([0.5]))
-            median_without_unit = by_unit[units, 0]
-        else:
-            median_without_unit = median_without
+        weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
         p_wrong = np.exp(log_wrong - ell) @ mass
         prior_p_wrong = np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_1mc))
@@ -495,7 +424,7 @@ class RobustEstimator:
             theta=theta,
             density=density,
             median=median,
-            quantiles=quantiles,
+            quantiles=quantiles_found,
             weights=weights,
             prior_share=prior_share,
             median_without=median_without,
