@@ -101,9 +101,9 @@ class KernelBlock:
     reach: float  # max |centre| + h: with max |θ| it bounds |d|
     steep: float  # max 1/σ: |d|·steep bounds every standardised distance
 
-    def clip_needed(self, theta: FloatArray) -> bool:
-        """Whether some standardised distance may exceed Z_MAX/2 (then kernels clip it)."""
-        span = float(np.abs(theta).max()) if theta.size else 0.0
+    def clip_needed(self, span: float) -> bool:
+        """Whether some standardised distance may exceed Z_MAX/2 on a grid within ±``span``
+        (then the kernels clip it)."""
         return (span + self.reach) * self.steep > 0.5 * Z_MAX
 
 
@@ -385,14 +385,14 @@ def log_cauchy_point(z: FloatArray, sigma_w: FloatArray) -> FloatArray:
 
 
 def _block_kernels(
-    blk: KernelBlock, theta: FloatArray, right_only: bool
+    blk: KernelBlock, theta: FloatArray, span: float, right_only: bool
 ) -> tuple[FloatArray, FloatArray | None]:
     """log π c f_right and log π (1 − c) f_wrong of one block's rows (:class:`KernelBlock`).
 
-    ``theta`` is a shared grid (G,) or one grid per row (rows, G).
+    ``theta`` is a shared grid (G,) or one grid per row (rows, G), within ±``span``.
     """
     d = blk.centre - theta
-    clip = blk.clip_needed(theta)
+    clip = blk.clip_needed(span)
     wrong: FloatArray | None = None
     if blk.family == FAMILY_POINT:
         z = d * blk.scale_right
@@ -447,19 +447,42 @@ def _row_kernels(
     """
     per_claim = theta.ndim == 2
     blocks = enc.blocks
+    span = float(np.abs(theta).max()) if theta.size else 0.0
     if len(blocks) == 1:  # one family: the block's rows are all rows, in order
         blk = blocks[0]
-        right, wrong = _block_kernels(blk, theta[blk.owner] if per_claim else theta, right_only)
+        right, wrong = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span,
+                                      right_only)
         return right, right if wrong is None else wrong
     n_rows = enc.owner.shape[0]
     right = np.empty((n_rows, theta.shape[-1]))
     wrong_all = right if right_only else np.empty((n_rows, theta.shape[-1]))
     for blk in blocks:
-        r, w = _block_kernels(blk, theta[blk.owner] if per_claim else theta, right_only)
+        r, w = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span, right_only)
         right[blk.rows] = r
         if w is not None:
             wrong_all[blk.rows] = w
     return right, wrong_all
+
+
+def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """log L_i per claim and the wrong part per *row* on the grid θ (G,).
+
+    For the grid's refinement rounds: the wrong parts are combined over each claim's
+    hypotheses once, on the final grid (:meth:`EncodedClaims.per_claim_logsumexp`), not every
+    round.
+
+    Returns
+    -------
+    ell : (n, G) float
+        log L_i(θ) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
+    log_wrong_rows : (R, G) float
+        log π_k (1 − c_ik) f_wrong per row.
+    """
+    right, wrong = _row_kernels(enc, theta, right_only=False)
+    both = np.logaddexp(right, wrong)
+    if enc.owner.shape[0] != enc.n:
+        both = enc.per_claim_logsumexp(both)
+    return np.asarray(both, dtype=np.float64), wrong
 
 
 def log_likelihood_parts(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
