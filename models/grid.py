@@ -142,10 +142,11 @@ class _Peaks:
         order = np.lexsort((place, claim))
         claim, place = claim[order], place[order]
         # One peak per distinct place of a claim (an unjudged source's hypotheses share one).
-        keep = np.r_[True, (claim[1:] != claim[:-1]) | (place[1:] != place[:-1])]
+        keep = np.append(True, (claim[1:] != claim[:-1]) | (place[1:] != place[:-1]))
         claim, place = claim[keep[: claim.size]], place[keep[: claim.size]]
-        start = np.flatnonzero(np.r_[True, claim[1:] != claim[:-1]]) if claim.size else claim
-        slot = np.arange(claim.size) - np.repeat(start, np.diff(np.r_[start, claim.size]))
+        start = (np.flatnonzero(np.append(True, claim[1:] != claim[:-1])) if claim.size
+                 else claim)
+        slot = np.arange(claim.size) - np.repeat(start, np.diff(np.append(start, claim.size)))
         m = int(slot.max()) + 1 if claim.size else 1
         where = np.zeros((enc.n, m))
         valid = np.zeros((enc.n, m), dtype=bool)
@@ -202,10 +203,14 @@ def _balanced(h: FloatArray, parts: IntArray, matter: np.ndarray) -> IntArray:
     ``matter`` differ at most two-fold after cutting from their neighbours; every count a power
     of two, so the nodes stay dyadic."""
     parts = parts.copy()
+    # The widths of each cell's left and right neighbours, ∞ beyond either end.
+    left = np.full(h.shape[0], np.inf)
+    right = np.full(h.shape[0], np.inf)
     while True:
         w = h / parts
-        neighbour = np.minimum(np.r_[np.inf, w[:-1]], np.r_[w[1:], np.inf])
-        more = matter & (w > 2.0 * neighbour * (1.0 + 1e-9))
+        left[1:] = w[:-1]
+        right[:-1] = w[1:]
+        more = matter & (w > 2.0 * np.minimum(left, right) * (1.0 + 1e-9))
         if not more.any():
             return parts
         parts[more] *= 2

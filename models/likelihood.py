@@ -196,7 +196,7 @@ class EncodedClaims:
         renumber = np.full(self.n, -1, dtype=np.int64)
         renumber[claims] = np.arange(claims.shape[0])
         owner = renumber[self.owner[keep]]
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).astype(np.int64)
+        starts = np.flatnonzero(np.append(True, owner[1:] != owner[:-1])).astype(np.int64)
         return EncodedClaims(
             self.kind[claims], self.a[claims], self.b[claims], owner, starts,
             self.log_pi[keep], self.log_c[keep], self.log_1mc[keep], self.sigma[keep],
@@ -219,18 +219,23 @@ class EncodedClaims:
         )
 
     @cached_property
+    def counts(self) -> IntArray:
+        """(n,) int: rows (credibility hypotheses) of each claim."""
+        return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
+
+    @cached_property
     def single(self) -> NDArray[np.bool_]:
         """(n,) bool: claims with one credibility hypothesis (one row)."""
-        return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])) == 1)
+        return np.asarray(self.counts == 1)
 
     @cached_property
     def _multi(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """Claims with several hypotheses: (claims, their rows, local starts, rows per claim)."""
-        counts = np.diff(np.r_[self.starts, self.owner.shape[0]])
+        counts = self.counts
         multi = np.flatnonzero(counts > 1)
         rows = np.flatnonzero(counts[self.owner] > 1)
         own = self.owner[rows]
-        local = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]) if rows.size else rows
+        local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
     def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:

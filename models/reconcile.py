@@ -391,7 +391,8 @@ def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
     # value: keep only what is finite, positive on the log scale, and strictly increasing.
     keep = np.isfinite(values) & ((values > 0) if ws.scale == "log" else True)
     values, density = values[keep], fit.density[pick][keep]
-    rising = np.r_[True, np.diff(values) > 0] if values.size else np.zeros(0, dtype=bool)
+    rising = (np.append(True, values[1:] > values[:-1]) if values.size
+              else np.zeros(0, dtype=bool))
     return Posterior(tuple(values[rising].tolist()), tuple(density[rising].tolist()))
 
 
@@ -425,9 +426,11 @@ def _robust_disagreement(
     if len(reps) >= 2:
         # metafor's τ²-based I² over one point per evidence unit, each with its right part's
         # bias-corrected figure and variance (hedge, own sd, unknown grade all included).
-        sub = enc.subset(np.array(reps, dtype=np.int64))
-        mean, var = right_moments(sub)
-        i2 = i2_tau2(sub.a - mean, np.maximum(var, 1e-300))
+        # Each claim's moments are its own: computed over all claims and picked, which
+        # spares building a subset of the encoded claims.
+        pick = np.array(reps, dtype=np.int64)
+        mean, var = right_moments(enc)
+        i2 = i2_tau2(enc.a[pick] - mean[pick], np.maximum(var[pick], 1e-300))
     outliers = tuple(int(i) for i in np.flatnonzero(fit.outlier))
     detected = bool(conflicts) or bool(outliers) or fit.modes > 1
     return Disagreement(

@@ -81,7 +81,7 @@ from models.likelihood import (
     EncodedClaims,
     FloatArray,
     IntArray,
-    log_likelihood_parts,
+    log_likelihood_rows,
 )
 from models.mixture_stats import interval_plausible, point_plausible
 from models.quadrature import (
@@ -217,9 +217,11 @@ class RobustEstimator:
         ends = np.concatenate([enc.a - mean_bias, enc.b - mean_bias])
         return np.asarray(ends[np.isfinite(ends)], dtype=np.float64)
 
-    def prior(self, enc: EncodedClaims) -> tuple[float, float]:
-        """Centre and standard deviation of the weakly informative Normal prior."""
-        anchors = self.anchors(enc)
+    def prior(self, enc: EncodedClaims, anchors: FloatArray | None = None
+              ) -> tuple[float, float]:
+        """Centre and standard deviation of the weakly informative Normal prior (``anchors``:
+        :meth:`anchors` of ``enc``, when already at hand)."""
+        anchors = self.anchors(enc) if anchors is None else anchors
         # The mid-range, unlike the median of the figures, does not move when one figure is
         # echoed by many outlets, and it shifts and scales with the figures.
         low, high = float(anchors.min()), float(anchors.max())
@@ -230,25 +232,17 @@ class RobustEstimator:
         counts = np.bincount(units)
         return np.asarray(1.0 / counts[units], dtype=np.float64)
 
-    def _log_posterior(
-        self, enc: EncodedClaims, temper: FloatArray, theta: FloatArray, prior: tuple[float, float]
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        log_right, log_wrong = log_likelihood_parts(enc, theta)
-        ell = np.logaddexp(log_right, log_wrong)
-        centre, scale = prior
-        log_prior = -0.5 * ((theta - centre) / scale) ** 2
-        log_post = log_prior + temper @ ell
-        return log_post, ell, log_wrong, log_prior
-
     def _fine_grid(
-        self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float]
+        self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float],
+        anchors: FloatArray | None = None,
     ) -> FloatArray:
         centre, scale = prior
-        anchors = self.anchors(enc)
+        anchors = self.anchors(enc) if anchors is None else anchors
         lo = min(float(anchors.min()), centre) - 5.0 * scale
         hi = max(float(anchors.max()), centre) + 5.0 * scale
         coarse = np.linspace(lo, hi, self.coarse_size)
-        log_post, _, _, _ = self._log_posterior(enc, temper, coarse, prior)
+        z = (coarse - centre) / scale
+        log_post = temper @ log_likelihood_rows(enc, coarse)[0] - 0.5 * (z * z)
         keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
         step = coarse[1] - coarse[0]
         point_rows = enc.kind == KIND_POINT
@@ -333,8 +327,9 @@ class RobustEstimator:
         """
         checked = [_check_level(q) for q in levels]
         temper = self._tempering(units)
-        prior = self.prior(enc)
-        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior))
+        anchors = self.anchors(enc)
+        prior = self.prior(enc, anchors)
+        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior, anchors))
         theta, log_post, log_wrong, ell = grid.theta, grid.log_post, grid.log_wrong, grid.ell
         n = enc.n
 
