@@ -305,20 +305,22 @@ def _robust(
     value = ws.backward(fit.median)
     estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)
     assessments = []
-    for i, claim in enumerate(claims):
-        without = fit.median_without[i]
-        est_without = None if math.isnan(without) else ws.backward(float(without))
-        without_unit = fit.median_without_unit[i]
+    # Python floats and bools once (indexing numpy arrays per claim costs more than the rest).
+    per_claim = zip(fit.median_without.tolist(), fit.median_without_unit.tolist(),
+                    fit.weights.tolist(), fit.outlier.tolist(), fit.p_wrong.tolist(), strict=True)
+    for i, (claim, (without, without_unit, weight, outlier, p_wrong)) in enumerate(
+            zip(claims, per_claim, strict=True)):
+        est_without = None if math.isnan(without) else ws.backward(without)
         assessments.append(ClaimAssessment(
             index=i,
             source=claim.source,
-            weight=float(fit.weights[i]),
+            weight=weight,
             influence=0.0 if est_without is None else est_without - value,
             estimate_without=est_without,
-            outlier=bool(fit.outlier[i]),
-            p_wrong=float(fit.p_wrong[i]),
+            outlier=outlier,
+            p_wrong=p_wrong,
             estimate_without_unit=(None if math.isnan(without_unit)
-                                   else ws.backward(float(without_unit))),
+                                   else ws.backward(without_unit)),
         ))
     disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, enc=enc)
     warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
