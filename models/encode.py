@@ -324,7 +324,7 @@ def encode(
     p_row = p_unit[own]
     sig: FloatArray = np.sqrt((np.array(sigma) * spread_factor[own] * p_row) ** 2
                               + own_sd[own] ** 2)
-    starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]).astype(np.int64)
+    starts = np.flatnonzero(np.append(True, own[1:] != own[:-1])).astype(np.int64)
     return EncodedClaims(
         kind=kind, a=a, b=b, owner=own, starts=starts,
         log_pi=np.log(np.array(pi)),

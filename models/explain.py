@@ -382,9 +382,13 @@ class _Words:
         only = len(units) == 1 and len(f.claims) == len(self.claims)
         if only:
             return f"The answer rests entirely on {self.unit_phrase(f.claims)}."
+        # One lookup table, not a scan of every figure per unit (quadratic with many claims).
+        named: dict[str, Figure] = {}
+        for fig in f.figures:
+            named.setdefault(fig.name, fig)
         items = []
         for members in units.values():
-            share = f.figure(f"share.{members[0]}").text
+            share = named[f"share.{members[0]}"].text
             items.append(f"{self.unit_phrase(members)} (share {share})")
         main, rest = items[:f.mainly], items[f.mainly:]
         if _has(f, "others"):

@@ -61,23 +61,89 @@ def _bounded(z: FloatArray) -> FloatArray:
     return np.asarray(np.maximum(np.minimum(z, Z_MAX), -Z_MAX), dtype=np.float64)
 
 
-@dataclass(frozen=True, slots=True)
-class KindGroup:
-    """The rows of one claim kind with their parameters as (rows, 1) columns.
+#: Kernel families: a point's density, a bound's one-sided mass, a range's box.
+FAMILY_POINT = 0
+FAMILY_BOUND = 1
+FAMILY_RANGE = 2
 
-    Gathered once per fit so that each grid evaluation costs a handful of array operations per
-    kind, whatever the number of claims.
+
+@dataclass(frozen=True, slots=True)
+class KernelBlock:
+    """The rows of one kernel family with what every grid evaluation needs, as (rows, 1) columns.
+
+    Gathered once per claim set (:attr:`EncodedClaims.blocks`) so that an evaluation costs a
+    fixed handful of array operations per family (at most three), whatever the number of claims.
+    Every kernel depends on θ only through d = ``centre`` − θ:
+
+    * point, centre x − β: right log π c − log σ − log √(2π) − (d/σ)²/2, wrong
+      log π(1 − c) − log π − log σ_w − log(1 + (d/σ_w)²);
+    * bound, centre e − β for the edge e (a of "at least", b of "at most") and s = +1 or −1
+      respectively, u = s d: right log π c + log Φ(−u/σ), wrong log π(1 − c) − log π
+      + log atan2(1, u/σ_w) (the same forms as :func:`log_ndtr` of the shift and the Cauchy
+      tail written with atan2, so the far tail stays accurate);
+    * range, centre (a + b)/2 − β and half-width h = (b − a)/2: the Normal box
+      Φ((d + h)/σ) − Φ((d − h)/σ) is even in d, so it is read at −|d| where at most one end
+      is positive (as :func:`log_normal_interval` reflects it), and the Cauchy box is
+      atan2(2h/σ_w, 1 + (d² − h²)/σ_w²) (arctan hi − arctan lo in one atan2).
     """
 
-    code: int
+    family: int
     rows: IntArray
-    a: FloatArray
-    b: FloatArray
-    bias: FloatArray
-    sigma: FloatArray
-    sigma_w: FloatArray
-    log_right: FloatArray  # log π + log c
-    log_wrong: FloatArray  # log π + log(1 − c)
+    owner: IntArray
+    centre: FloatArray
+    scale_right: FloatArray  # point, range: 1/σ; bound: −s/σ
+    scale_wrong: FloatArray  # point, range: 1/σ_w; bound: s/σ_w
+    right_const: FloatArray
+    wrong_const: FloatArray
+    half: FloatArray  # range: h/σ (else unused)
+    half_wrong: FloatArray  # range: 2h/σ_w
+    cross: FloatArray  # range: 1 − (h/σ_w)²
+    reach: float  # max |centre| + h: with max |θ| it bounds |d|
+    steep: float  # max 1/σ: |d|·steep bounds every standardised distance
+
+    def clip_needed(self, span: float) -> bool:
+        """Whether some standardised distance may exceed Z_MAX/2 on a grid within ±``span``
+        (then the kernels clip it)."""
+        return (span + self.reach) * self.steep > 0.5 * Z_MAX
+
+
+def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
+    rows_kind = enc.kind[enc.owner]
+    out = []
+    families = ((FAMILY_POINT, rows_kind == KIND_POINT),
+                (FAMILY_BOUND, (rows_kind == KIND_AT_LEAST) | (rows_kind == KIND_AT_MOST)),
+                (FAMILY_RANGE, rows_kind == KIND_RANGE))
+    for family, mask in families:
+        rows = np.flatnonzero(mask)
+        if not rows.size:
+            continue
+        own = enc.owner[rows]
+        a, b, bias = enc.a[own], enc.b[own], enc.bias[rows]
+        sig, sig_w = enc.sigma[rows], enc.sigma_w[rows]
+        log_right = enc.log_pi[rows] + enc.log_c[rows]
+        log_wrong = enc.log_pi[rows] + enc.log_1mc[rows] - _LOG_PI
+        half = np.zeros_like(a)
+        if family == FAMILY_POINT:
+            centre = a - bias
+            scale_right, scale_wrong = 1.0 / sig, 1.0 / sig_w
+            log_right = log_right - np.log(sig) - _LOG_SQRT_2PI
+            log_wrong = log_wrong - np.log(sig_w)
+        elif family == FAMILY_BOUND:
+            lower = rows_kind[rows] == KIND_AT_LEAST
+            sign = np.where(lower, 1.0, -1.0)
+            centre = np.where(lower, a, b) - bias
+            scale_right, scale_wrong = -sign / sig, sign / sig_w
+        else:
+            centre = 0.5 * (a + b) - bias
+            half = 0.5 * (b - a)
+            scale_right, scale_wrong = 1.0 / sig, 1.0 / sig_w
+        out.append(KernelBlock(
+            family, rows, own, centre[:, None], scale_right[:, None], scale_wrong[:, None],
+            log_right[:, None], log_wrong[:, None], (half / sig)[:, None],
+            (2.0 * half / sig_w)[:, None], (1.0 - (half / sig_w) ** 2)[:, None],
+            float(np.max(np.abs(centre) + half)), float(np.max(1.0 / sig)),
+        ))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -130,7 +196,7 @@ class EncodedClaims:
         renumber = np.full(self.n, -1, dtype=np.int64)
         renumber[claims] = np.arange(claims.shape[0])
         owner = renumber[self.owner[keep]]
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).astype(np.int64)
+        starts = np.flatnonzero(np.append(True, owner[1:] != owner[:-1])).astype(np.int64)
         return EncodedClaims(
             self.kind[claims], self.a[claims], self.b[claims], owner, starts,
             self.log_pi[keep], self.log_c[keep], self.log_1mc[keep], self.sigma[keep],
@@ -138,22 +204,9 @@ class EncodedClaims:
         )
 
     @cached_property
-    def groups(self) -> tuple[KindGroup, ...]:
-        """Rows split by kind (at most four groups)."""
-        rows_kind = self.kind[self.owner]
-        out = []
-        for code in (KIND_POINT, KIND_AT_LEAST, KIND_AT_MOST, KIND_RANGE):
-            rows = np.flatnonzero(rows_kind == code)
-            if rows.size:
-                own = self.owner[rows]
-                out.append(KindGroup(
-                    code, rows, self.a[own][:, None], self.b[own][:, None],
-                    self.bias[rows][:, None], self.sigma[rows][:, None],
-                    self.sigma_w[rows][:, None],
-                    (self.log_pi[rows] + self.log_c[rows])[:, None],
-                    (self.log_pi[rows] + self.log_1mc[rows])[:, None],
-                ))
-        return tuple(out)
+    def blocks(self) -> tuple[KernelBlock, ...]:
+        """Rows split by kernel family (at most three blocks; :class:`KernelBlock`)."""
+        return _blocks(self)
 
     def per_claim_max(self, row_values: FloatArray) -> FloatArray:
         """Maximum of a per-row quantity over each claim's rows."""
@@ -166,13 +219,23 @@ class EncodedClaims:
         )
 
     @cached_property
+    def counts(self) -> IntArray:
+        """(n,) int: rows (credibility hypotheses) of each claim."""
+        return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
+
+    @cached_property
+    def single(self) -> NDArray[np.bool_]:
+        """(n,) bool: claims with one credibility hypothesis (one row)."""
+        return np.asarray(self.counts == 1)
+
+    @cached_property
     def _multi(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """Claims with several hypotheses: (claims, their rows, local starts, rows per claim)."""
-        counts = np.diff(np.r_[self.starts, self.owner.shape[0]])
+        counts = self.counts
         multi = np.flatnonzero(counts > 1)
         rows = np.flatnonzero(counts[self.owner] > 1)
         own = self.owner[rows]
-        local = np.flatnonzero(np.r_[True, own[1:] != own[:-1]]) if rows.size else rows
+        local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
     def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
@@ -326,31 +389,58 @@ def log_cauchy_point(z: FloatArray, sigma_w: FloatArray) -> FloatArray:
     return np.asarray(-_LOG_PI - np.log(sigma_w) - np.log1p(z * z), dtype=np.float64)
 
 
-def _right_kernel(
-    kind: int, a: FloatArray, b: FloatArray, shift: FloatArray, sig: FloatArray
-) -> FloatArray:
-    """log of a right claim's kernel for rows of one kind; shapes broadcast to (rows, G)."""
-    if kind == KIND_POINT:
-        return log_normal_point(_bounded((a - shift) / sig), sig)
-    if kind == KIND_AT_LEAST:
-        return np.asarray(log_ndtr(_bounded((shift - a) / sig)), dtype=np.float64)
-    if kind == KIND_AT_MOST:
-        return np.asarray(log_ndtr(_bounded((b - shift) / sig)), dtype=np.float64)
-    return log_normal_interval((a - shift) / sig, (b - shift) / sig)
+def _block_kernels(
+    blk: KernelBlock, theta: FloatArray, span: float, right_only: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """log π c f_right and log π (1 − c) f_wrong of one block's rows (:class:`KernelBlock`).
+
+    ``theta`` is a shared grid (G,) or one grid per row (rows, G), within ±``span``.
+    """
+    d = blk.centre - theta
+    clip = blk.clip_needed(span)
+    wrong: FloatArray | None = None
+    if blk.family == FAMILY_POINT:
+        z = d * blk.scale_right
+        if clip:
+            z = _bounded(z)
+        right = blk.right_const - 0.5 * (z * z)
+        if not right_only:
+            zw = d * blk.scale_wrong
+            if clip:
+                zw = _bounded(zw)
+            wrong = blk.wrong_const - np.log1p(zw * zw)
+    elif blk.family == FAMILY_BOUND:
+        z = d * blk.scale_right
+        right = blk.right_const + log_ndtr(_bounded(z) if clip else z)
+        if not right_only:
+            wrong = blk.wrong_const + np.log(np.arctan2(1.0, d * blk.scale_wrong))
+    else:
+        right = blk.right_const + _log_box(np.abs(d) * -blk.scale_right, blk.half, clip)
+        if not right_only:
+            dw = d * blk.scale_wrong
+            if clip:
+                dw = _bounded(dw)
+            with np.errstate(divide="ignore"):
+                box = np.log(np.arctan2(blk.half_wrong, blk.cross + dw * dw))
+            wrong = np.maximum(blk.wrong_const + box, LOG_FLOOR)
+    return np.asarray(right, dtype=np.float64), wrong
 
 
-def _wrong_kernel(
-    kind: int, a: FloatArray, b: FloatArray, shift: FloatArray, sig_w: FloatArray
-) -> FloatArray:
-    """log of a wrong claim's (Cauchy) kernel for rows of one kind."""
-    if kind == KIND_POINT:
-        return log_cauchy_point(_bounded((a - shift) / sig_w), sig_w)
-    # Cauchy P(X ≥ z) = atan2(1, z)/π stays accurate far into the upper tail.
-    if kind == KIND_AT_LEAST:
-        return np.asarray(np.log(np.arctan2(1.0, (a - shift) / sig_w)) - _LOG_PI)
-    if kind == KIND_AT_MOST:
-        return np.asarray(np.log(np.arctan2(1.0, (shift - b) / sig_w)) - _LOG_PI)
-    return _log_cauchy_finite((a - shift) / sig_w, (b - shift) / sig_w)
+def _log_box(e: FloatArray, half: FloatArray, clip: bool) -> FloatArray:
+    """log(Φ(e + h) − Φ(e − h)) for e ≤ 0 and h > 0: :func:`log_normal_interval` on its
+    reflected ends (at most the upper one positive), with the same floor and flat fallback."""
+    lo, hi = e - half, e + half
+    if clip:
+        lo, hi = _bounded(lo), _bounded(hi)
+    l1 = log_ndtr(hi)
+    gap = log_ndtr(lo) - l1
+    separated = gap < -1e-12
+    if separated.all():
+        return np.asarray(l1 + np.log1p(-np.exp(gap)), dtype=np.float64)
+    exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
+    with np.errstate(divide="ignore"):
+        flat = -0.5 * e * e - _LOG_SQRT_2PI + np.log(2.0 * half)
+    return np.asarray(np.maximum(np.where(separated, exact, flat), LOG_FLOOR), dtype=np.float64)
 
 
 def _row_kernels(
@@ -361,18 +451,43 @@ def _row_kernels(
     ``theta`` is a shared grid (G,) or one grid per claim (n, G).
     """
     per_claim = theta.ndim == 2
+    blocks = enc.blocks
+    span = float(np.abs(theta).max()) if theta.size else 0.0
+    if len(blocks) == 1:  # one family: the block's rows are all rows, in order
+        blk = blocks[0]
+        right, wrong = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span,
+                                      right_only)
+        return right, right if wrong is None else wrong
     n_rows = enc.owner.shape[0]
     right = np.empty((n_rows, theta.shape[-1]))
-    wrong = right if right_only else np.empty((n_rows, theta.shape[-1]))
-    for grp in enc.groups:
-        # One vectorised evaluation per kind present (≤ 4), whatever the number of claims.
-        shift = (theta[enc.owner[grp.rows]] if per_claim else theta[None, :]) + grp.bias
-        right[grp.rows] = grp.log_right + _right_kernel(grp.code, grp.a, grp.b, shift,
-                                                        grp.sigma)
-        if not right_only:
-            wrong[grp.rows] = grp.log_wrong + _wrong_kernel(grp.code, grp.a, grp.b, shift,
-                                                            grp.sigma_w)
-    return right, wrong
+    wrong_all = right if right_only else np.empty((n_rows, theta.shape[-1]))
+    for blk in blocks:
+        r, w = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span, right_only)
+        right[blk.rows] = r
+        if w is not None:
+            wrong_all[blk.rows] = w
+    return right, wrong_all
+
+
+def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """log L_i per claim and the wrong part per *row* on the grid θ (G,).
+
+    For the grid's refinement rounds: the wrong parts are combined over each claim's
+    hypotheses once, on the final grid (:meth:`EncodedClaims.per_claim_logsumexp`), not every
+    round.
+
+    Returns
+    -------
+    ell : (n, G) float
+        log L_i(θ) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
+    log_wrong_rows : (R, G) float
+        log π_k (1 − c_ik) f_wrong per row.
+    """
+    right, wrong = _row_kernels(enc, theta, right_only=False)
+    both = np.logaddexp(right, wrong)
+    if enc.owner.shape[0] != enc.n:
+        both = enc.per_claim_logsumexp(both)
+    return np.asarray(both, dtype=np.float64), wrong
 
 
 def log_likelihood_parts(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -305,20 +305,22 @@ def _robust(
     value = ws.backward(fit.median)
     estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)
     assessments = []
-    for i, claim in enumerate(claims):
-        without = fit.median_without[i]
-        est_without = None if math.isnan(without) else ws.backward(float(without))
-        without_unit = fit.median_without_unit[i]
+    # Python floats and bools once (indexing numpy arrays per claim costs more than the rest).
+    per_claim = zip(fit.median_without.tolist(), fit.median_without_unit.tolist(),
+                    fit.weights.tolist(), fit.outlier.tolist(), fit.p_wrong.tolist(), strict=True)
+    for i, (claim, (without, without_unit, weight, outlier, p_wrong)) in enumerate(
+            zip(claims, per_claim, strict=True)):
+        est_without = None if math.isnan(without) else ws.backward(without)
         assessments.append(ClaimAssessment(
             index=i,
             source=claim.source,
-            weight=float(fit.weights[i]),
+            weight=weight,
             influence=0.0 if est_without is None else est_without - value,
             estimate_without=est_without,
-            outlier=bool(fit.outlier[i]),
-            p_wrong=float(fit.p_wrong[i]),
+            outlier=outlier,
+            p_wrong=p_wrong,
             estimate_without_unit=(None if math.isnan(without_unit)
-                                   else ws.backward(float(without_unit))),
+                                   else ws.backward(without_unit)),
         ))
     disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, enc=enc)
     warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
@@ -391,7 +393,8 @@ def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
     # value: keep only what is finite, positive on the log scale, and strictly increasing.
     keep = np.isfinite(values) & ((values > 0) if ws.scale == "log" else True)
     values, density = values[keep], fit.density[pick][keep]
-    rising = np.r_[True, np.diff(values) > 0] if values.size else np.zeros(0, dtype=bool)
+    rising = (np.append(True, values[1:] > values[:-1]) if values.size
+              else np.zeros(0, dtype=bool))
     return Posterior(tuple(values[rising].tolist()), tuple(density[rising].tolist()))
 
 
@@ -425,9 +428,11 @@ def _robust_disagreement(
     if len(reps) >= 2:
         # metafor's τ²-based I² over one point per evidence unit, each with its right part's
         # bias-corrected figure and variance (hedge, own sd, unknown grade all included).
-        sub = enc.subset(np.array(reps, dtype=np.int64))
-        mean, var = right_moments(sub)
-        i2 = i2_tau2(sub.a - mean, np.maximum(var, 1e-300))
+        # Each claim's moments are its own: computed over all claims and picked, which
+        # spares building a subset of the encoded claims.
+        pick = np.array(reps, dtype=np.int64)
+        mean, var = right_moments(enc)
+        i2 = i2_tau2(enc.a[pick] - mean[pick], np.maximum(var[pick], 1e-300))
     outliers = tuple(int(i) for i in np.flatnonzero(fit.outlier))
     detected = bool(conflicts) or bool(outliers) or fit.modes > 1
     return Disagreement(

@@ -73,22 +73,25 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import find_peaks
-from scipy.special import ndtri
 
 from models.errors import InvalidParameterError
 from models.grid import refined_grid
 from models.likelihood import (
-    KIND_AT_LEAST,
-    KIND_AT_MOST,
     KIND_POINT,
-    KIND_RANGE,
     EncodedClaims,
     FloatArray,
     IntArray,
-    log_likelihood_parts,
-    log_right_normalised,
+    log_likelihood_rows,
 )
 from models.mixture_stats import interval_plausible, point_plausible
+from models.quadrature import (
+    hermite_cdf,
+    node_weights,
+    normalise_log,
+    quantiles,
+    slopes,
+    split_integral,
+)
 
 BoolArray = NDArray[np.bool_]
 
@@ -150,108 +153,6 @@ def _check_level(level: float) -> float:
     if isinstance(level, bool) or not (math.isfinite(level) and 0.0 < level < 1.0):
         raise InvalidParameterError(f"Invalid level {level!r}; must lie in (0, 1).", "levels")
     return float(level)
-
-
-def _hermite_cells(theta: FloatArray, density: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Slopes of the density and its integral over each grid cell, along the last axis.
-
-    Each cell integral is that of the cubic Hermite interpolant through the density and its
-    slope (the trapezoid rule plus its Euler–Maclaurin end correction, h²/12 (p'₀ − p'₁)), so
-    the CDF and its quantiles are fourth-order accurate in the grid step h instead of second.
-    """
-    h = np.diff(theta)
-    slope = np.gradient(density, _spacing(theta, h), axis=-1)
-    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
-        slope[..., :-1] - slope[..., 1:]
-    )
-    return slope, np.maximum(cells, 0.0)
-
-
-def _cdf(theta: FloatArray, density: FloatArray) -> FloatArray:
-    """CDF on the grid along the last axis (Hermite cell integrals), normalised to end at 1."""
-    _, cells = _hermite_cells(theta, density)
-    cdf = np.concatenate([np.zeros(density.shape[:-1] + (1,)), np.cumsum(cells, axis=-1)],
-                         axis=-1)
-    total = cdf[..., -1:]
-    return np.asarray(cdf / np.where(total > 0, total, 1.0), dtype=np.float64)
-
-
-def _row_quantiles(theta: FloatArray, density: FloatArray, qs: FloatArray) -> FloatArray:
-    """Quantiles ``qs`` (k,) of each row of a (m, G) density on the uniform grid θ → (m, k).
-
-    Finds the cell holding q on the Hermite CDF, then solves ∫₀ˢ P = q − F(cell start) for the
-    cubic Hermite interpolant P of the density by three Newton steps from the linear guess.
-    """
-    m, k = density.shape[0], qs.shape[0]
-    slope, cells = _hermite_cells(theta, density)
-    cdf = np.concatenate([np.zeros((m, 1)), np.cumsum(cells, axis=1)], axis=1)
-    total = np.where(cdf[:, -1] > 0, cdf[:, -1], 1.0)
-    rows = np.repeat(np.arange(m), k)
-    target = (qs[None, :] * total[:, None]).ravel()
-    if m == 1:
-        j = np.searchsorted(cdf[0], target, side="left") - 1
-    else:
-        j = np.empty(m * k, dtype=np.int64)
-        for col in range(k):  # k is the number of requested levels (a handful), not data
-            j[col::k] = np.argmax(cdf >= target[col::k, None], axis=1) - 1
-    j = np.clip(j, 0, theta.shape[0] - 2)
-    h = theta[j + 1] - theta[j]
-    need = target - cdf[rows, j]
-    p0, p1 = density[rows, j], density[rows, j + 1]
-    d0, d1 = slope[rows, j] * h, slope[rows, j + 1] * h
-    width = np.where(cells[rows, j] > 0, cells[rows, j], 1.0)
-    t = np.clip(need / width, 0.0, 1.0)
-    for _ in range(3):
-        t2, t3 = t * t, t * t * t
-        integral = h * (p0 * (t3 * t / 2 - t3 + t) + d0 * (t3 * t / 4 - 2 * t3 / 3 + t2 / 2)
-                        + p1 * (-t3 * t / 2 + t3) + d1 * (t3 * t / 4 - t3 / 3))
-        value = (p0 * (2 * t3 - 3 * t2 + 1) + d0 * (t3 - 2 * t2 + t)
-                 + p1 * (-2 * t3 + 3 * t2) + d1 * (t3 - t2))
-        step = np.where(value > 0, (integral - need) / np.where(value > 0, value * h, 1.0), 0.0)
-        t = np.clip(t - step, 0.0, 1.0)
-    return np.asarray((theta[j] + t * h).reshape(m, k), dtype=np.float64)
-
-
-def _spacing(theta: FloatArray, h: FloatArray | None = None) -> float | FloatArray:
-    """What np.gradient needs for ``theta``: its step when uniform (the common case, a faster
-    path), else the coordinates themselves."""
-    h = np.diff(theta) if h is None else h
-    return float(h[0]) if h.max() - h.min() <= 1e-9 * h[0] else theta
-
-
-def _node_weights(theta: FloatArray) -> FloatArray:
-    """Trapezoid weights of the grid nodes: Σ_g f(θ_g) w_g ≈ ∫ f dθ on any increasing grid."""
-    h = np.diff(theta)
-    weights = np.zeros_like(theta)
-    weights[:-1] += 0.5 * h
-    weights[1:] += 0.5 * h
-    return weights
-
-
-def _split_integral(
-    theta: FloatArray, f: FloatArray, cut: float
-) -> tuple[FloatArray, FloatArray]:
-    """Trapezoid integrals of each row of f (m, G) over θ ≤ cut and over the whole grid.
-
-    The cell holding ``cut`` contributes its part up to ``cut`` (f interpolated linearly), so
-    the split carries no error of the order of a whole cell: at a median between two modes,
-    where the weights are most sensitive, a cell's worth would shift them visibly.
-    """
-    h = np.diff(theta)
-    cells = 0.5 * h * (f[:, 1:] + f[:, :-1])
-    j = int(np.clip(np.searchsorted(theta, cut, side="right") - 1, 0, theta.shape[0] - 2))
-    t = (cut - theta[j]) / h[j]
-    f_cut = f[:, j] + t * (f[:, j + 1] - f[:, j])
-    below = cells[:, :j].sum(axis=1) + 0.5 * (cut - theta[j]) * (f[:, j] + f_cut)
-    return below, cells.sum(axis=1)
-
-
-def _normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
-    """exp(log p) normalised to unit trapezoidal area along the last axis."""
-    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
-    step = np.diff(theta)
-    area = (0.5 * (shifted[..., 1:] + shifted[..., :-1]) * step).sum(axis=-1, keepdims=True)
-    return np.asarray(shifted / area, dtype=np.float64)
 
 
 class RobustEstimator:
@@ -316,9 +217,11 @@ class RobustEstimator:
         ends = np.concatenate([enc.a - mean_bias, enc.b - mean_bias])
         return np.asarray(ends[np.isfinite(ends)], dtype=np.float64)
 
-    def prior(self, enc: EncodedClaims) -> tuple[float, float]:
-        """Centre and standard deviation of the weakly informative Normal prior."""
-        anchors = self.anchors(enc)
+    def prior(self, enc: EncodedClaims, anchors: FloatArray | None = None
+              ) -> tuple[float, float]:
+        """Centre and standard deviation of the weakly informative Normal prior (``anchors``:
+        :meth:`anchors` of ``enc``, when already at hand)."""
+        anchors = self.anchors(enc) if anchors is None else anchors
         # The mid-range, unlike the median of the figures, does not move when one figure is
         # echoed by many outlets, and it shifts and scales with the figures.
         low, high = float(anchors.min()), float(anchors.max())
@@ -329,25 +232,17 @@ class RobustEstimator:
         counts = np.bincount(units)
         return np.asarray(1.0 / counts[units], dtype=np.float64)
 
-    def _log_posterior(
-        self, enc: EncodedClaims, temper: FloatArray, theta: FloatArray, prior: tuple[float, float]
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        log_right, log_wrong = log_likelihood_parts(enc, theta)
-        ell = np.logaddexp(log_right, log_wrong)
-        centre, scale = prior
-        log_prior = -0.5 * ((theta - centre) / scale) ** 2
-        log_post = log_prior + temper @ ell
-        return log_post, ell, log_wrong, log_prior
-
     def _fine_grid(
-        self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float]
+        self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float],
+        anchors: FloatArray | None = None,
     ) -> FloatArray:
         centre, scale = prior
-        anchors = self.anchors(enc)
+        anchors = self.anchors(enc) if anchors is None else anchors
         lo = min(float(anchors.min()), centre) - 5.0 * scale
         hi = max(float(anchors.max()), centre) + 5.0 * scale
         coarse = np.linspace(lo, hi, self.coarse_size)
-        log_post, _, _, _ = self._log_posterior(enc, temper, coarse, prior)
+        z = (coarse - centre) / scale
+        log_post = temper @ log_likelihood_rows(enc, coarse)[0] - 0.5 * (z * z)
         keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
         step = coarse[1] - coarse[0]
         point_rows = enc.kind == KIND_POINT
@@ -367,67 +262,43 @@ class RobustEstimator:
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
         """[low, high] of each claim's plausible set (±inf when open).
 
-        Closed forms for single-hypothesis points and bounds (x − β ± σ√(2 log 1/t);
-        L − β + σΦ⁻¹(t) and U − β − σΦ⁻¹(t)); central quantiles for points of unjudged
-        (mixture) sources and the matched Normal for their bounds and ranges; a local grid
-        per claim for single-hypothesis ranges.
+        Closed forms for single-hypothesis points (x − β ± σ√(2 log 1/t)); central quantiles
+        for points of unjudged (mixture) sources (:func:`models.mixture_stats.point_plausible`);
+        for bounds and ranges the level set of the matched Normal
+        (:func:`models.mixture_stats.interval_plausible`), which for one hypothesis is the
+        claim's own level set exactly: L − β + σΦ⁻¹(t), U − β − σΦ⁻¹(t), and a range's ends
+        solved to machine precision.
         """
-        one = np.diff(np.r_[enc.starts, enc.owner.shape[0]]) == 1
-        first = enc.starts
-        sig, beta = enc.sigma[first], enc.bias[first]
-        half = sig * math.sqrt(-2.0 * math.log(self.compatibility))
-        shift = sig * float(ndtri(self.compatibility))
-        low = np.where(enc.kind == KIND_POINT, enc.a - beta - half,
-                       np.where(enc.kind == KIND_AT_LEAST, enc.a - beta + shift, -np.inf))
-        high = np.where(enc.kind == KIND_POINT, enc.a - beta + half,
-                        np.where(enc.kind == KIND_AT_MOST, enc.b - beta - shift, np.inf))
-        gridded = np.flatnonzero(~one | (enc.kind == KIND_RANGE))
-        if gridded.size and (enc.owner.shape[0] <= 64 or 4 * gridded.size >= enc.n):
-            # Most claims need the grid: evaluating all of them reuses the fit's cached kind
-            # groups, cheaper than building a subset for a small request.
-            g_low, g_high = self._plausible_on_grid(enc)
-            low[gridded] = g_low[gridded]
-            high[gridded] = g_high[gridded]
-        elif gridded.size:
-            g_low, g_high = self._plausible_on_grid(enc.subset(gridded))
-            low[gridded] = g_low
-            high[gridded] = g_high
-        # A mixture's density peak is its sharpest hypothesis': mixture points get the central
-        # interval of the Gaussian set's probability instead, and mixture bounds and ranges
-        # the matched Normal's set (models.mixture_stats).
-        mixed = np.flatnonzero(~one & (enc.kind == KIND_POINT))
-        if mixed.size:
-            low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
-        mixed = np.flatnonzero(~one & (enc.kind != KIND_POINT))
-        if mixed.size:
-            low[mixed], high[mixed] = interval_plausible(enc.subset(mixed), self.compatibility)
+        low, high = interval_plausible(enc, self.compatibility)
+        points = enc.kind == KIND_POINT
+        if points.any():
+            first = enc.starts
+            half = enc.sigma[first] * math.sqrt(-2.0 * math.log(self.compatibility))
+            centre = enc.a - enc.bias[first]
+            low = np.where(points, centre - half, low)
+            high = np.where(points, centre + half, high)
+            # A mixture's density peak is its sharpest hypothesis': mixture points get the
+            # central interval of the Gaussian set's probability instead (models.mixture_stats).
+            mixed = np.flatnonzero(points & ~enc.single)
+            if mixed.size:
+                low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
         return np.column_stack([low, high])
-
-    def _plausible_on_grid(self, enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
-        sig_max = enc.per_claim_max(enc.sigma)
-        mean_bias = enc.per_claim_mean(enc.bias)
-        left = np.where(np.isfinite(enc.a), enc.a, enc.b) - mean_bias - 6.0 * sig_max
-        right = np.where(np.isfinite(enc.b), enc.b, enc.a) - mean_bias + 6.0 * sig_max
-        m = 129
-        frac = np.linspace(0.0, 1.0, m)
-        local = left[:, None] + (right - left)[:, None] * frac[None, :]
-        ok = log_right_normalised(enc, local) >= math.log(self.compatibility)
-        first = np.argmax(ok, axis=1)
-        last = m - 1 - np.argmax(ok[:, ::-1], axis=1)
-        rows = np.arange(enc.n)
-        low = np.where((enc.kind == KIND_AT_MOST) & (first == 0), -np.inf, local[rows, first])
-        high = np.where((enc.kind == KIND_AT_LEAST) & (last == m - 1), np.inf,
-                        local[rows, last])
-        return low, high
 
     @staticmethod
     def _count_modes(theta: FloatArray, density: FloatArray) -> int:
         padded = np.concatenate([[0.0], density, [0.0]])
+        # Local maxima (plateaus included) are where the non-zero steps turn from rising to
+        # falling: with at most one, find_peaks cannot find two modes.
+        steps = np.diff(padded)
+        rising = steps[steps != 0.0] > 0.0
+        if np.count_nonzero(rising[:-1] & ~rising[1:]) <= 1:
+            return 1
         peaks, _ = find_peaks(padded, prominence=0.1 * float(density.max()))
         if peaks.size <= 1:
             return max(1, int(peaks.size))
         # A mode counts when the mass of its basin (between neighbouring valleys) is ≥ 5 %.
-        cdf = _cdf(theta, density)
+        cdf = hermite_cdf(theta, density)[2]
+        cdf = cdf / cdf[-1]
         idx = peaks - 1
         valleys = [0]
         for left, right in zip(idx[:-1], idx[1:], strict=True):
@@ -456,27 +327,68 @@ class RobustEstimator:
         """
         checked = [_check_level(q) for q in levels]
         temper = self._tempering(units)
-        prior = self.prior(enc)
-        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior))
-        theta, log_post, log_wrong = grid.theta, grid.log_post, grid.log_wrong
-        ell = np.logaddexp(grid.log_right, log_wrong)
-        log_prior = -0.5 * ((theta - prior[0]) / prior[1]) ** 2
-        density = _normalise_log(log_post, theta)
+        anchors = self.anchors(enc)
+        prior = self.prior(enc, anchors)
+        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior, anchors))
+        theta, log_post, log_wrong, ell = grid.theta, grid.log_post, grid.log_wrong, grid.ell
+        n = enc.n
+
+        # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
+        # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
+        # All these posteriors' quantiles are read in one pass with the posterior's own.
+        unit_counts = np.bincount(units)
+        counts = unit_counts[units].astype(np.float64)
+        echoes = bool(counts.max() > 1)
+        lone = units.max() == 0
+        log_rows = [log_post[None, :]]
+        if not (lone and not echoes):
+            log_loo = log_post[None, :] - temper[:, None] * ell
+            if echoes:
+                unit_sum = np.zeros((int(units.max()) + 1, theta.shape[0]))
+                np.add.at(unit_sum, units, ell)
+                rest = unit_sum[units] - ell
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
+                log_loo += regain[:, None] * rest
+            log_rows.append(log_loo)
+            if echoes and not lone:
+                log_rows.append(log_post[None, :] - unit_sum / unit_counts[:, None])
+        densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
+                                  log_rows[0], theta)
+        if densities.ndim == 1:
+            densities = densities[None, :]
         probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
-        found = _row_quantiles(theta, density[None, :], probs)[0]
+        rows = np.zeros(probs.shape[0], dtype=np.int64)
+        if densities.shape[0] > 1:
+            rows = np.concatenate([rows, np.arange(1, densities.shape[0])])
+            probs = np.concatenate([probs, np.full(densities.shape[0] - 1, 0.5)])
+        found = quantiles(theta, densities, rows, probs)
+        density = densities[0]
         median = float(found[0])
-        quantiles = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
-                     for i, q in enumerate(checked)}
-        mass = density * _node_weights(theta)
+        quantiles_found = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
+                           for i, q in enumerate(checked)}
+        rest_found = found[1 + 2 * len(checked):]
+        if lone and not echoes:
+            median_without = np.full(n, np.nan)
+        else:
+            median_without = rest_found[:n]
+        if lone:
+            median_without_unit = np.full(n, np.nan)
+        elif echoes:
+            median_without_unit = rest_found[n:][units]
+        else:
+            median_without_unit = median_without
+
+        mass = density * node_weights(theta)
         mass = mass / mass.sum()
 
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
-        # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m).
-        spacing = _spacing(theta)
-        score = -temper[:, None] * np.gradient(ell, spacing, axis=1)
-        prior_score = -np.gradient(log_prior, spacing)
-        scores = np.vstack([score, prior_score[None, :]])
-        below, whole = _split_integral(theta, scores * density[None, :], median)
+        # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
+        # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
+        scores = np.empty((n + 1, theta.shape[0]))
+        scores[:n] = slopes(theta, ell) * -temper[:, None]
+        scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
+        below, whole = split_integral(theta, scores * density[None, :], median)
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
         # weights, as they are.
@@ -485,31 +397,7 @@ class RobustEstimator:
         raw, prior_share = shares[:-1], float(shares[-1])
         positive = np.clip(raw, 0.0, None)
         total = positive.sum()
-        weights = positive / total if total > 0 else np.full(enc.n, 1.0 / enc.n)
-
-        # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
-        counts = np.bincount(units)[units].astype(np.float64)
-        log_loo = log_post[None, :] - temper[:, None] * ell
-        if counts.max() > 1:
-            unit_sum = np.zeros((int(units.max()) + 1, theta.shape[0]))
-            np.add.at(unit_sum, units, ell)
-            rest = unit_sum[units] - ell
-            with np.errstate(divide="ignore", invalid="ignore"):
-                regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
-            log_loo += regain[:, None] * rest
-        median_without = _row_quantiles(theta, _normalise_log(log_loo, theta),
-                                        np.array([0.5]))[:, 0]
-        if units.max() == 0 and np.all(counts == 1):
-            median_without = np.full(enc.n, np.nan)
-        # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
-        if units.max() == 0:
-            median_without_unit = np.full(enc.n, np.nan)
-        elif counts.max() > 1:
-            log_luo = log_post[None, :] - unit_sum / np.bincount(units)[:, None]
-            by_unit = _row_quantiles(theta, _normalise_log(log_luo, theta), np.array([0.5]))
-            median_without_unit = by_unit[units, 0]
-        else:
-            median_without_unit = median_without
+        weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
         p_wrong = np.exp(log_wrong - ell) @ mass
         prior_p_wrong = np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_1mc))
@@ -531,7 +419,7 @@ class RobustEstimator:
             theta=theta,
             density=density,
             median=median,
-            quantiles=quantiles,
+            quantiles=quantiles_found,
             weights=weights,
             prior_share=prior_share,
             median_without=median_without,

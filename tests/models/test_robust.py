@@ -14,7 +14,12 @@ from models.claims import Claim, Source
 from models.reconcile import reconcile
 from models.robust import RobustEstimator, conflicts_and_clusters
 from tests.helpers import TROOP_CLAIMS, TROOP_SOURCES, estimate_numbers, same_estimate
-from tests.tolerances import EQUIVARIANCE_RTOL, INVARIANCE_RTOL, QUADRATURE_RTOL
+from tests.tolerances import (
+    EQUIVARIANCE_RTOL,
+    INVARIANCE_RTOL,
+    PLAUSIBLE_EDGE_RTOL,
+    QUADRATURE_RTOL,
+)
 
 #: τ₀, the prior's smallest standard deviation on the working scale, restated from
 #: docs/model.md (the references below write the model out again rather than import it).
@@ -477,6 +482,30 @@ def test_an_unjudged_claim_is_plausible_over_more_than_a_c_claim() -> None:
     95.4 %) is wider than the C claim's (±2σ_C) and narrower than the E claim's."""
     assert plausible_width("C") == pytest.approx(4 * 0.35, rel=1e-9)
     assert plausible_width("C") < plausible_width(None) < plausible_width("E")
+
+
+@pytest.mark.parametrize("grade", ["A", "C", "E"])
+def test_a_ranges_plausible_set_ends_where_its_likelihood_ratio_is_the_threshold(
+    grade: str,
+) -> None:
+    """Taken at its word, a range [L, U] of spread σ makes θ plausible where
+    [Φ((log U − θ)/σ) − Φ((log L − θ)/σ)] / [2Φ(w/σ) − 1] ≥ t = e⁻², w the half-width: at both
+    ends of the set the ratio is t itself (recomputed here with scipy from the grade table)."""
+    from scipy.stats import norm
+
+    from models.credibility import profile_for
+    from models.encode import encode, working_scale
+
+    claims = (Claim("s", "range", None, 1000.0, 2000.0),)
+    enc = encode(claims, {"s": profile_for(grade)}, working_scale(claims, "log"))
+    low, high = RobustEstimator().fit(enc, np.zeros(1, dtype=np.int64), (0.9,)).plausible[0]
+    sigma = DOCUMENTED_GRADES[grade][1]
+    lo, hi = math.log(1000.0), math.log(2000.0)
+    peak = 2.0 * norm.cdf((hi - lo) / (2 * sigma)) - 1.0
+    for end in (low, high):
+        ratio = (norm.cdf((hi - end) / sigma) - norm.cdf((lo - end) / sigma)) / peak
+        assert ratio == pytest.approx(math.exp(-2.0), rel=PLAUSIBLE_EDGE_RTOL)
+    assert 0.5 * (low + high) == pytest.approx(0.5 * (lo + hi), rel=PLAUSIBLE_EDGE_RTOL)
 
 
 def test_robust_i2_is_metafors_tau2_based_i2_with_the_claims_variances() -> None:

@@ -1,0 +1,153 @@
+"""Integrals and quantiles of densities tabulated on an increasing grid.
+
+Symbols
+-------
+θ_0 < … < θ_{G−1} : the grid's nodes; h_j = θ_{j+1} − θ_j the width of cell j.
+p_j, p'_j         : a density and its slope at node j (rows of a (m, G) array: one density per
+                    row, all on the same grid).
+
+Notes
+-----
+Slopes are np.gradient's second-order divided differences (first order at both ends), written
+out so that one call costs a few array operations. Each cell's integral is that of the cubic
+Hermite interpolant through p and p' (the trapezoid rule plus its Euler–Maclaurin end
+correction, h²/12 (p'_j − p'_{j+1})), so the CDF and its quantiles are fourth-order accurate in
+the step instead of second. A quantile q is found in the cell where the CDF passes q, then
+∫_0^t P = q − F(θ_j) is solved for the cubic Hermite interpolant P, written in powers of the
+cell's fraction t, by three Newton steps from the linear guess (Horner's rule for both the
+quartic integral and the cubic).
+
+References
+----------
+Press, W. H., Teukolsky, S. A., Vetterling, W. T. & Flannery, B. P. (2007). Numerical Recipes,
+3rd ed., §3.5 (cubic Hermite interpolation) and §4.2 (Euler–Maclaurin). Cambridge University
+Press. ISBN 978-0-521-88068-8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.likelihood import FloatArray, IntArray
+
+__all__ = ["hermite_cdf", "normalise_log", "node_weights", "quantiles", "slopes",
+           "split_integral"]
+
+
+def slopes(theta: FloatArray, f: FloatArray) -> FloatArray:
+    """df/dθ along the last axis, as ``np.gradient(f, theta, axis=-1)`` computes it.
+
+    Interior nodes take the second-order divided difference of the three neighbouring nodes
+    (exact for parabolas on any spacing); the two end nodes the first-order one-sided one.
+    """
+    h = theta[1:] - theta[:-1]
+    out = np.empty_like(f)
+    if theta.shape[0] > 2:
+        h1, h2 = h[:-1], h[1:]
+        a = -h2 / (h1 * (h1 + h2))
+        b = (h2 - h1) / (h1 * h2)
+        c = h1 / (h2 * (h1 + h2))
+        out[..., 1:-1] = a * f[..., :-2] + b * f[..., 1:-1] + c * f[..., 2:]
+    out[..., 0] = (f[..., 1] - f[..., 0]) / h[0]
+    out[..., -1] = (f[..., -1] - f[..., -2]) / h[-1]
+    return out
+
+
+def hermite_cdf(
+    theta: FloatArray, density: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Slopes, Hermite cell integrals and the (unnormalised) CDF along the last axis.
+
+    Returns
+    -------
+    slope : like ``density``
+    cells : (..., G − 1), each ≥ 0
+    cdf : like ``density``, starting at 0
+    """
+    h = theta[1:] - theta[:-1]
+    slope = slopes(theta, density)
+    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
+        slope[..., :-1] - slope[..., 1:]
+    )
+    cells = np.maximum(cells, 0.0)
+    cdf = np.zeros(density.shape)
+    np.cumsum(cells, axis=-1, out=cdf[..., 1:])
+    return slope, cells, cdf
+
+
+def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: FloatArray
+              ) -> FloatArray:
+    """Quantile ``probs[i]`` of density row ``rows[i]``, for every i (module notes).
+
+    Parameters
+    ----------
+    theta : (G,) float
+        Increasing grid.
+    density : (m, G) float
+        Densities (not necessarily normalised; each row's own total is used).
+    rows : (k,) int
+    probs : (k,) float in (0, 1)
+
+    Returns
+    -------
+    (k,) float
+    """
+    slope, cells, cdf = hermite_cdf(theta, density)
+    total = cdf[:, -1]
+    total = np.where(total > 0, total, 1.0)
+    target = probs * total[rows]
+    j = np.count_nonzero(cdf[rows] < target[:, None], axis=1) - 1
+    j = np.clip(j, 0, theta.shape[0] - 2)
+    h = theta[j + 1] - theta[j]
+    p0, p1 = density[rows, j], density[rows, j + 1]
+    d0, d1 = slope[rows, j] * h, slope[rows, j + 1] * h
+    cell = cells[rows, j]
+    need = target - cdf[rows, j]
+    t = np.clip(need / np.where(cell > 0, cell, 1.0), 0.0, 1.0)
+    # ∫_0^t P = t (A + t (B + t (C + t D))) and P(t) = A + t (2B + t (3C + 4 t D)).
+    b = 0.5 * d0
+    c = p1 - p0 - (2.0 * d0 + d1) / 3.0
+    d = 0.5 * (p0 - p1) + 0.25 * (d0 + d1)
+    b2, c3, d4 = 2.0 * b, 3.0 * c, 4.0 * d
+    need_t = need / h
+    for _ in range(3):
+        value = p0 + t * (b2 + t * (c3 + t * d4))
+        gap = t * (p0 + t * (b + t * (c + t * d))) - need_t
+        step = np.divide(gap, value, out=np.zeros_like(gap), where=value > 0)
+        t = np.minimum(np.maximum(t - step, 0.0), 1.0)
+    return np.asarray(theta[j] + t * h, dtype=np.float64)
+
+
+def node_weights(theta: FloatArray) -> FloatArray:
+    """Trapezoid weights of the grid nodes: Σ_g f(θ_g) w_g ≈ ∫ f dθ on any increasing grid."""
+    half = 0.5 * (theta[1:] - theta[:-1])
+    weights = np.zeros_like(theta)
+    weights[:-1] += half
+    weights[1:] += half
+    return weights
+
+
+def split_integral(
+    theta: FloatArray, f: FloatArray, cut: float
+) -> tuple[FloatArray, FloatArray]:
+    """Trapezoid integrals of each row of f (m, G) over θ ≤ cut and over the whole grid.
+
+    The cell holding ``cut`` contributes its part up to ``cut`` (f interpolated linearly), so
+    the split carries no error of the order of a whole cell: at a median between two modes,
+    where the weights are most sensitive, a cell's worth would shift them visibly.
+    """
+    h = theta[1:] - theta[:-1]
+    cells = 0.5 * h * (f[:, 1:] + f[:, :-1])
+    j = int(np.clip(np.searchsorted(theta, cut, side="right") - 1, 0, theta.shape[0] - 2))
+    t = (cut - theta[j]) / h[j]
+    f_cut = f[:, j] + t * (f[:, j + 1] - f[:, j])
+    below = cells[:, :j].sum(axis=1) + 0.5 * (cut - theta[j]) * (f[:, j] + f_cut)
+    return below, cells.sum(axis=1)
+
+
+def normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
+    """exp(log p) normalised to unit trapezoidal area along the last axis."""
+    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
+    area = shifted @ node_weights(theta)
+    return np.asarray(shifted / (area[..., None] if shifted.ndim > 1 else area),
+                      dtype=np.float64)
