@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,13 @@ def test_check_empty_directory_fails(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_check_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(tmp_path / "absent")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_the_package_runs_as_a_module() -> None:
+    """``python -m service.cli`` is the ``triangulate`` command (a fresh clone without the
+    console script on PATH); it was an error, as a package has no __main__ of its own."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "service.cli", "--help"], cwd=root,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "usage: triangulate" in done.stdout
