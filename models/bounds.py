@@ -47,10 +47,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import fftconvolve
+from scipy.special import ndtr
 
 from models.likelihood import (
     KIND_AT_LEAST,
@@ -202,13 +204,16 @@ def _one_sided_ends(enc: EncodedClaims, tails: Sequence[float], lower: bool
     return out
 
 
-def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float]
+def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float],
+               shared: float = 0.0
                ) -> tuple[float, dict[float, tuple[float | None, float | None]]]:
     theta = _grid(enc)
     log_p = temper @ log_right_normalised(enc, theta)
     density = np.exp(log_p - log_p.max())
     cdf = np.concatenate(([0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(theta))))
     cdf /= cdf[-1]
+    if shared > 0.0:
+        theta, cdf = _convolved(theta, cdf, shared)
 
     def quantile(p: float) -> float:
         return float(np.interp(p, cdf, theta))
@@ -218,8 +223,25 @@ def _two_sided(enc: EncodedClaims, temper: FloatArray, levels: Sequence[float]
     return quantile(0.5), ranges
 
 
+def _convolved(theta: FloatArray, cdf: FloatArray, s: float) -> tuple[FloatArray, FloatArray]:
+    """The CDF on a uniform grid convolved with N(0, s²) (θ = φ − δ, δ shared).
+
+    Each cell's mass is spread over the cells by the Normal's mass in each of them
+    (Φ((k + ½)h/s) − Φ((k − ½)h/s) at offset k), by FFT, on a grid padded by REACH·s.
+    """
+    h = float(theta[1] - theta[0])
+    pad = int(math.ceil(REACH * s / h))
+    offsets = np.arange(-pad, pad + 1, dtype=np.float64)
+    kernel = ndtr((offsets + 0.5) * h / s) - ndtr((offsets - 0.5) * h / s)
+    mass = np.concatenate((np.zeros(pad), np.diff(cdf), np.zeros(pad)))
+    spread = np.maximum(fftconvolve(mass, kernel, mode="same"), 0.0)
+    edges = theta[0] - pad * h + h * np.arange(spread.shape[0] + 1)
+    out = np.concatenate(([0.0], np.cumsum(spread)))
+    return edges, out / out[-1]
+
+
 def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
-                 levels: Sequence[float]) -> BoundsRange:
+                 levels: Sequence[float], shared: float = 0.0) -> BoundsRange:
     """The value and ranges that bounds alone support (rule in the module docstring).
 
     Parameters
@@ -234,6 +256,11 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
         posterior of :mod:`models.robust`), in the density and in ``p_hold``.
     levels : sequence of float
         Range levels in (0, 1).
+    shared : float
+        s, the error all the claims share, on the working scale (:mod:`models.shared_error`):
+        the bounds speak of θ + δ with δ ~ N(0, s²), so θ's density is theirs convolved with
+        N(0, s²). With one side only, each bound's right part R_i(θ + δ) averaged over δ is
+        R_i with every hypothesis' σ widened to √(σ² + s²) (exact for its Normal CDF).
 
     Returns
     -------
@@ -245,8 +272,10 @@ def bounds_range(enc: EncodedClaims, kept: IntArray, units: IntArray,
     log_right = temper * np.log(chance_right(sub))
     lower = sub.kind == KIND_AT_LEAST
     if lower.any() and not lower.all():
-        median, ranges = _two_sided(sub, temper, levels)
+        median, ranges = _two_sided(sub, temper, levels, shared)
         return BoundsRange(median, ranges, float(np.exp(log_right.sum())), kept)
+    if shared > 0.0:
+        sub = replace(sub, sigma=np.sqrt(sub.sigma ** 2 + shared ** 2))
     side = bool(lower.all())
     ranges = {}
     setting: set[int] = set()

@@ -303,7 +303,7 @@ def _robust(
     fit = with_shared_error(fit, shared, levels)
     fit, split = _judge_bounds(enc, fit)
     value = ws.backward(fit.median)
-    estimate = _robust_estimate(enc, fit, ws, units, levels, split=split)
+    estimate = _robust_estimate(enc, fit, ws, units, levels, split=split, shared=shared)
     assessments = []
     # Python floats and bools once (indexing numpy arrays per claim costs more than the rest).
     per_claim = zip(fit.median_without.tolist(), fit.median_without_unit.tolist(),
@@ -358,7 +358,8 @@ def _judge_bounds(enc: EncodedClaims, fit: RobustFit) -> tuple[RobustFit, bool]:
 
 
 def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units: np.ndarray,
-                     levels: tuple[float, ...], *, split: bool = False) -> Estimate:
+                     levels: tuple[float, ...], *, split: bool = False,
+                     shared: float = 0.0) -> Estimate:
     """The posterior's median and ranges; from the bounds alone when the answer keeps only
     bounds (see :mod:`models.bounds`), so that no range is set by the prior's tail. Bounds
     that split evenly close no range and give no value."""
@@ -372,7 +373,7 @@ def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units
         return Estimate(ws.backward(fit.median), tuple(
             Interval(q, ws.backward(fit.quantiles[q][0]), ws.backward(fit.quantiles[q][1]))
             for q in levels))
-    found = bounds_range(enc, kept.astype(np.int64), units.astype(np.int64), levels)
+    found = bounds_range(enc, kept.astype(np.int64), units.astype(np.int64), levels, shared)
 
     def back(x: float | None) -> float | None:
         return None if x is None else ws.backward(x)
