@@ -10,8 +10,10 @@ form), plus one pooled over every category of the scale (stored as category ``""
 An estimate uses, in order: its category's s when at least ``MIN_QUESTIONS`` resolved
 questions stand behind it; else the pooled s of its scale; else
 :data:`models.shared_error.DEFAULT_SHARED_ERROR` (0, see there). A question without a
-category uses the default. The posteriors the fit reads are in-sample (the track records were
-learned from the same questions), which makes them a little narrow and s a little large.
+category uses the default. The posteriors the fit reads are in-sample: the track records were
+learned from residuals that contain the shared error, so the sources' spreads absorb part of
+it and s comes out a little small (about s·√(1 − 1/n) for n claims a question; see
+docs/model.md, Shared error).
 """
 
 from __future__ import annotations
