@@ -24,6 +24,8 @@ import marshmallow as ma
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import ensure_text_type, get_value
 
+from service.http.schemas.compiled import cached_plan
+
 __all__ = ["Dumper", "compile_dump"]
 
 #: Dumps one object (``many`` already resolved by the caller).
@@ -125,20 +127,9 @@ def _converter(field: ma.fields.Field[Any]) -> _Convert | None:
 
 
 def _plan(schema: ma.Schema) -> Dumper | None:
-    """The compiled dumper of one object of ``schema``, cached on the instance.
-
-    The cache is keyed by the instance's ``dump_fields``: marshmallow rebuilds that dict when
-    it re-initialises the fields (a copied schema given other ``only``/``exclude``), and the
-    copy would otherwise inherit a plan made for the original's fields.
-    """
-    fields = schema.dump_fields
-    cached = schema.__dict__.get(_CACHE)
-    if cached is not None and cached[0] is fields:
-        plan: Dumper | None = cached[1]
-        return plan
-    plan = _compile(schema)
-    schema.__dict__[_CACHE] = (fields, plan)
-    return plan
+    """The compiled dumper of one object of ``schema``, cached on the instance (keyed by its
+    ``dump_fields``, see :func:`.compiled.cached_plan`)."""
+    return cached_plan(schema, _CACHE, schema.dump_fields, _compile)
 
 
 def _compile(schema: ma.Schema) -> Dumper | None:

@@ -28,6 +28,8 @@ from typing import Any, Final
 import marshmallow as ma
 from marshmallow.utils import is_collection, set_value
 
+from service.http.schemas.compiled import cached_plan
+
 __all__ = ["FieldsLoader", "Refused", "compile_fields"]
 
 #: Loads the fields of one object (a dict) or raises :class:`Refused`.
@@ -150,11 +152,4 @@ def compile_fields(schema: ma.Schema) -> FieldsLoader | None:
         (or a list's item field) has its own pre- or post-load functions, or the schema's
         ``dict_class`` is not ``dict``.
     """
-    fields = schema.load_fields
-    cached = schema.__dict__.get(_CACHE)
-    if cached is not None and cached[0] is fields:
-        plan: FieldsLoader | None = cached[1]
-        return plan
-    plan = _compile(schema)
-    schema.__dict__[_CACHE] = (fields, plan)
-    return plan
+    return cached_plan(schema, _CACHE, schema.load_fields, _compile)
