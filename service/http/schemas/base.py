@@ -20,6 +20,7 @@ from service.http.schemas.loading import Refused, compile_fields
 __all__ = [
     "MAX_LEVELS",
     "OPEN_UNIT",
+    "POSITIVE",
     "ConfiguredMaxItems",
     "DataSchema",
     "StrictSchema",
@@ -51,6 +52,8 @@ OPEN_UNIT: Final = validate.Range(
     max_inclusive=False,
     error="Invalid value {input!r}; must lie strictly between 0 and 1.",
 )
+#: Strictly above 0 (a standard deviation, a drift, a rounding step).
+POSITIVE: Final = validate.Range(min=0.0, min_inclusive=False, error="Must be positive.")
 
 
 class StrictSchema(ma.Schema):
@@ -150,8 +153,6 @@ def optional_number(description: str, **kwargs: Any) -> FiniteNumber:
     return FiniteNumber(
         load_default=None, allow_none=True, metadata={"description": description}, **kwargs
     )
-
-
 
 
 def one_of(choices: Sequence[str], description: str, **kwargs: Any) -> ma.fields.String:

@@ -34,6 +34,7 @@ from models.claims import CLAIM_KINDS, HEDGE_NAMES, Source
 from models.credibility import SourceProfile, profile_for
 from models.errors import ReconcileError
 from service.http.schemas.base import (
+    POSITIVE,
     ConfiguredMaxItems,
     StrictSchema,
     level_list,
@@ -80,7 +81,7 @@ class BatchClaimSchema(ClaimFields):
                               metadata={"description": "Shared provenance (echoes count once)."})
     resolution = FiniteNumber(
         allow_none=True,
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
+        validate=POSITIVE,
         metadata={"description": "Rounding step of the figure (default: read from its digits)."},
     )
 

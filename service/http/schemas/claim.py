@@ -16,6 +16,7 @@ from marshmallow import validate
 from models.claims import CLAIM_KINDS, HEDGE_NAMES, HORIZONS, describe_kinds, shape_errors
 from service.http.schemas.base import (
     OPEN_UNIT,
+    POSITIVE,
     StrictSchema,
     one_of,
     optional_number,
@@ -51,7 +52,7 @@ class ClaimFields(StrictSchema):
     high = optional_number("Upper end of a range claim.")
     sd = optional_number(
         "The claim's own standard deviation (point claims only), in the quantity's units.",
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
+        validate=POSITIVE,
     )
     ci_low = optional_number("Lower end of the claim's own confidence interval (point only).")
     ci_high = optional_number("Upper end of the claim's own confidence interval (point only).")

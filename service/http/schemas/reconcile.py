@@ -26,11 +26,13 @@ from models.findings import (
 )
 from models.request import DEFAULT_LEVELS, ReconcileRequest
 from service.http.schemas.base import (
+    POSITIVE,
     DataSchema,
     StrictSchema,
     bounded_list,
     level_list,
     one_of,
+    optional_number,
     optional_str,
     out_int,
     out_list,
@@ -39,7 +41,7 @@ from service.http.schemas.base import (
     out_str,
 )
 from service.http.schemas.claim import ClaimFields
-from service.http.schemas.fields import FiniteNumber, JsonBoolean, Reliability
+from service.http.schemas.fields import JsonBoolean, Reliability
 from service.http.schemas.findings import FindingSchema, SummarySchema
 
 __all__ = [
@@ -190,39 +192,27 @@ class ReconcileRequestSchema(StrictSchema):
             "For a moving quantity: the date of the estimate (default: the latest claim date)."
         )},
     )
-    drift = FiniteNumber(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
-        metadata={"description": (
-            "For a moving quantity: how fast it may move, as the standard deviation of its "
-            "change over one day on the working scale (log units on the log scale: 0.05 is "
-            "about 5 % a day). null (default): learned from the claims."
-        )},
+    drift = optional_number(
+        "For a moving quantity: how fast it may move, as the standard deviation of its "
+        "change over one day on the working scale (log units on the log scale: 0.05 is "
+        "about 5 % a day). null (default): learned from the claims.",
+        validate=POSITIVE,
     )
-    shared_error = FiniteNumber(
-        load_default=None,
-        allow_none=True,
+    shared_error = optional_number(
+        "The standard deviation of the error all the claims share (as all polls of one "
+        "race miss together), added to the answer's uncertainty: in log units on the log "
+        "scale (0.05 is about 5 %), in the quantity's units on the linear scale. null "
+        "(default): 0. Static quantities only. The response's shared_error says which "
+        "value was used and where it came from.",
         validate=validate.Range(min=0.0, error="Must be 0 or more."),
-        metadata={"description": (
-            "The standard deviation of the error all the claims share (as all polls of one "
-            "race miss together), added to the answer's uncertainty: in log units on the log "
-            "scale (0.05 is about 5 %), in the quantity's units on the linear scale. null "
-            "(default): 0. Static quantities only. The response's shared_error says which "
-            "value was used and where it came from."
-        )},
     )
-    precision = FiniteNumber(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=0.0, min_inclusive=False, error="Must be positive."),
-        metadata={"description": (
-            "Linear scale: the standard deviation, in the quantity's units, of a claim that "
-            "states no sd or interval of its own. Without it such a claim's spread is read "
-            "relative to the figures' size, which means nothing when the zero is arbitrary "
-            "(°C, a margin); the answer then warns (interval_scale) for such units. Ignored "
-            "on the log scale."
-        )},
+    precision = optional_number(
+        "Linear scale: the standard deviation, in the quantity's units, of a claim that "
+        "states no sd or interval of its own. Without it such a claim's spread is read "
+        "relative to the figures' size, which means nothing when the zero is arbitrary "
+        "(°C, a margin); the answer then warns (interval_scale) for such units. Ignored "
+        "on the log scale.",
+        validate=POSITIVE,
     )
     sources = bounded_list(
         SourceSchema, "MAX_SOURCES", "sources",
