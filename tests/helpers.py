@@ -3,6 +3,7 @@ founding troop case as core objects, the processes a server started, and client 
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any, Self
@@ -22,6 +23,16 @@ TROOP_CLAIMS = (
     Claim("anon-media", "point", 12000.0, hedge="about"),
 )
 TROOP_TEXT = {"question": "North Korean soldiers in Russia", "unit": "soldiers"}
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def reconcile_bodies() -> list[Path]:
+    """Every fixture holding a body of ``POST /v1/reconcile`` (its ``input``): robust, pooling,
+    moving, bounds only."""
+    return sorted(
+        path for path in FIXTURES.rglob("*.json") if "input" in json.loads(path.read_text())
+    )
 
 
 def estimate_numbers(estimate: Estimate) -> list[float | None]:

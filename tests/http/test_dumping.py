@@ -12,20 +12,15 @@ from typing import Any
 import marshmallow as ma
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from models.reconcile import reconcile
 from service.http.mapping import reconcile_response
 from service.http.schemas.base import StrictSchema
 from service.http.schemas.dumping import compile_dump
 from service.http.schemas.reconcile import ReconcileRequestSchema, ReconcileResponseSchema
-from tests.conftest import TROOP_CASE
+from tests.helpers import reconcile_bodies
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-#: Every fixture that is a body of POST /v1/reconcile (robust, pooling, moving, bounds only).
-BODIES = sorted(
-    path for path in FIXTURES.rglob("*.json") if "input" in json.loads(path.read_text())
-)
+BODIES = reconcile_bodies()
 
 
 def _marshmallow(schema: ma.Schema, obj: Any, many: bool | None = None) -> Any:
@@ -48,21 +43,6 @@ def test_every_fixture_answer_dumps_as_marshmallow_does(app: Flask, path: Path) 
 
     assert compile_dump(schema) is not None
     assert _same(schema.dump(document), _marshmallow(schema, document))
-
-
-def test_the_reconcile_answer_makes_no_field_serialize_call(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    expected = client.post("/v1/reconcile", json=TROOP_CASE).get_json()
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("marshmallow's per-field dump was used")
-
-    monkeypatch.setattr(ma.fields.Field, "serialize", refuse)
-    response = client.post("/v1/reconcile", json=TROOP_CASE)
-
-    assert response.status_code == 200
-    assert response.get_json() == expected
 
 
 # --- The rules of marshmallow's dump, one by one ------------------------------------------------

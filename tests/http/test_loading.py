@@ -1,6 +1,7 @@
 """The compiled field loader (:mod:`service.http.schemas.loading`) loads a valid body to what
 marshmallow's own code makes of it, and leaves every invalid one to marshmallow, whose problem
-documents are unchanged."""
+documents are unchanged; with the compiled dumper, a reconcile runs none of marshmallow's
+per-field code."""
 
 from __future__ import annotations
 
@@ -20,11 +21,9 @@ from service.http.schemas.base import StrictSchema
 from service.http.schemas.loading import compile_fields
 from service.http.schemas.reconcile import ReconcileRequestSchema
 from tests.conftest import TROOP_CASE
+from tests.helpers import reconcile_bodies
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-BODIES = sorted(
-    path for path in FIXTURES.rglob("*.json") if "input" in json.loads(path.read_text())
-)
+BODIES = reconcile_bodies()
 
 
 def _without_compiled_loader(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,15 +45,18 @@ def test_every_fixture_body_loads_as_marshmallow_does(
     assert repr(fast) == repr(plain)
 
 
-def test_a_valid_body_makes_no_field_deserialize_call(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("per_field", ["deserialize", "serialize"])
+def test_a_reconcile_makes_no_per_field_call(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, per_field: str
 ) -> None:
+    """Neither loading the body nor dumping the answer calls marshmallow's per-field code: the
+    compiled loader and the compiled dumper (:mod:`service.http.schemas.dumping`) do it all."""
     expected = client.post("/v1/reconcile", json=TROOP_CASE).get_json()
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("marshmallow's per-field load was used")
+        raise AssertionError(f"marshmallow's per-field {per_field} was used")
 
-    monkeypatch.setattr(ma.fields.Field, "deserialize", refuse)
+    monkeypatch.setattr(ma.fields.Field, per_field, refuse)
     response = client.post("/v1/reconcile", json=TROOP_CASE)
 
     assert response.status_code == 200
