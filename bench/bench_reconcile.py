@@ -21,9 +21,7 @@ is the whole :func:`models.reconcile.reconcile` call (checks, encoding, fit, fin
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 from _common import GRADES, timed
@@ -107,18 +105,6 @@ def plain_posterior(claims: list[Claim], sources: list[Source], points: int = 51
     return float(q[0]), float(q[1]), float(q[2]), float(q[3]), float(q[4])
 
 
-def cpu_timed(fn: Callable[[], object], runs: int) -> float:
-    """Median CPU time (process time, all threads) of ``runs`` calls in milliseconds, after one
-    warm-up call: on a shared machine wall time mostly measures the other processes."""
-    fn()
-    samples = []
-    for _ in range(runs):
-        start = time.process_time()
-        fn()
-        samples.append(time.process_time() - start)
-    return statistics.median(samples) * 1e3
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
@@ -142,7 +128,8 @@ def main() -> None:
         base = base_cpu = 0.0
         for name, fn in rows:
             med, p90 = timed(fn, runs)
-            cpu = cpu_timed(fn, runs)
+            # CPU time too: on a shared machine wall time mostly measures the other processes.
+            cpu, _ = timed(fn, runs, clock=time.process_time)
             if name == "plain numpy posterior":
                 base, base_cpu = med, cpu
             ratio = f"{med / base:>9.1f}" if base else f"{'':>9}"
