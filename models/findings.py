@@ -71,6 +71,7 @@ __all__ = [
     "HeterogeneityTest",
     "OneSidedBound",
     "RestsOn",
+    "Side",
     "SlackBounds",
     "Split",
     "TimeCourse",
@@ -109,6 +110,8 @@ HETEROGENEITY_LEVEL: Final = 0.10
 TROUGH_DENSITY: Final = 0.5
 
 SummaryKind = Literal["figure", "range", "bound", "split", "course"]
+#: The side a bound holds the quantity from (the claim kinds ``at_least`` and ``at_most``).
+Side = Literal["at_least", "at_most"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +175,7 @@ class OneSidedBound(Finding):
     """Every claim bounds the quantity from one side: the strongest bound is the answer."""
 
     kind: ClassVar[str] = "one_sided_bound"
-    side: Literal["at_least", "at_most"]
+    side: Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,7 +247,7 @@ class BindingBound(Finding):
     """A bound that holds the estimate: without it the estimate moves by ≥ NEGLIGIBLE_SHIFT."""
 
     kind: ClassVar[str] = "binding_bound"
-    side: Literal["at_least", "at_most"]
+    side: Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,7 +255,7 @@ class ViolatedBound(Finding):
     """A bound the estimate lies beyond (by more than SHIFT_RESOLUTION, the grid's noise)."""
 
     kind: ClassVar[str] = "violated_bound"
-    side: Literal["at_least", "at_most"]
+    side: Side
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
 
 import numpy as np
 
@@ -47,6 +46,7 @@ from models.findings import (
     HeterogeneityTest,
     OneSidedBound,
     RestsOn,
+    Side,
     SlackBounds,
     Split,
     TimeCourse,
@@ -67,8 +67,6 @@ __all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
 
 #: Most evidence units named in "rests on": a paragraph, not a table.
 MAX_LISTED = 5
-
-Side = Literal["at_least", "at_most"]
 
 
 def is_whole(claims: Sequence[Claim]) -> bool:
