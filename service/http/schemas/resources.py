@@ -114,7 +114,6 @@ class SourceCreateSchema(SourceSchema):
     )
 
 
-
 class SourcePatchSchema(StrictSchema):
     """Body of ``PATCH /v1/sources/{id}``: only the fields to change."""
 
@@ -272,10 +271,7 @@ class QuestionCreateSchema(DataSchema):
         validate=validate.Length(min=1, max=TITLE_LENGTH),
         **_desc("The quantity asked about, e.g. North Korean soldiers in Russia."),
     )
-    unit = ma.fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=UNIT_LENGTH),
-        **_desc("Unit of the quantity, e.g. soldiers."),
-    )
+    unit = optional_str(UNIT_LENGTH, "Unit of the quantity, e.g. soldiers.")
     scale = one_of(
         SCALES,
         "Working scale: log, linear, or auto (log when every figure is positive).",
@@ -323,11 +319,7 @@ class ResolutionSchema(DataSchema):
     date = ma.fields.Date(
         load_default=None, allow_none=True, **_desc("ISO date at which the value held.")
     )
-    reference = ma.fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=TEXT_LENGTH),
-        **_desc("Where the true value comes from (a report, a URL)."),
-    )
-
+    reference = optional_str(TEXT_LENGTH, "Where the true value comes from (a report, a URL).")
 
 
 class ResolutionOutSchema(StrictSchema):
@@ -450,7 +442,6 @@ class ClaimCreateSchema(ClaimFields, DataSchema):
     loads_as = ClaimInput
 
 
-
 class ClaimPatchSchema(ClaimChanges):
     """Body of ``PATCH …/claims/{claim_id}``: only the fields to change, plus why.
 
@@ -464,10 +455,7 @@ class ClaimPatchSchema(ClaimChanges):
 class RetractSchema(StrictSchema):
     """Body of ``POST …/claims/{claim_id}/retract``."""
 
-    reason = ma.fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=TEXT_LENGTH),
-        **_desc("Why the claim is retracted (kept in its history)."),
-    )
+    reason = optional_str(TEXT_LENGTH, "Why the claim is retracted (kept in its history).")
 
 
 class _ClaimOut(StoredClaimFields, _StoredSchema):
