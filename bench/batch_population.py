@@ -23,6 +23,11 @@ Methods, all run here on the same claims, on the log scale:
 Scores over the gold city-years: MAE and RMSE (people), the share of city-years whose estimate
 is more than 1 % off, and, for the methods that give a range, how often the 90 % interval covers
 the census figure.
+
+``--misses`` also lists the batch model's misses (more than 1 % off, or a 90 % interval that
+misses the census figure): each city-year's claims (figure, source, how many sources state that
+figure exactly), the answer and interval, the census figure and a cause (:func:`cause`), then
+the count of each cause. The census figures are only read to score and to sort the misses.
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ from __future__ import annotations
 import argparse
 import csv
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from _common import ROOT  # (puts the repository on sys.path)
 
 from models.baselines import catd, gtm, median_per_question
-from models.batch import BatchEstimator, ClaimTable
+from models.batch import BatchEstimator, BatchFit, ClaimTable
 
 DEFAULT_DATA = ROOT.parent / "shared" / "truth_discovery_data" / "population"
 
@@ -75,9 +81,81 @@ def scores(estimate: np.ndarray, truth: np.ndarray, low: np.ndarray | None = Non
             f"{off.mean():>9.1%} {cover:>10}")
 
 
+def cause(figures: dict[float, set[int]], answer: float, truth: float, off: bool,
+          prolific: int) -> str:
+    """The likely cause of a miss, from the city-year's claims.
+
+    Parameters
+    ----------
+    figures : dict
+        Each stated figure and the sources that state it.
+    answer, truth : float
+        The batch answer and the census figure.
+    off : bool
+        Whether the answer is more than 1 % off (else only the 90 % interval misses).
+    prolific : int
+        The source with the most claims in the archive.
+    """
+    n_claims = sum(len(s) for s in figures.values())
+    agreed = {v: s for v, s in figures.items() if len(s) >= 2}
+    chosen = next((v for v in figures if abs(v - answer) <= 1e-6 * v), None)
+    if n_claims == 1:
+        return "a lone claim"
+    if chosen is not None and chosen in agreed:
+        if off:
+            who = " (with the most prolific source)" if prolific in agreed[chosen] else ""
+            return f"an agreed wrong figure{who}"
+        return "an agreed figure within 1 %, interval too narrow"
+    if not agreed:
+        if not off:
+            return "unmatched figures, answer within 1 %, interval too narrow"
+        if chosen is not None and prolific in figures[chosen]:
+            return "unmatched figures, the most prolific source's chosen"
+        return "unmatched figures, another chosen"
+    return "other (rival agreed figures, stale figures)"
+
+
+def list_misses(table: ClaimTable, fit: BatchFit, gold: dict[str, float]) -> None:
+    """Print every city-year the batch answer misses, then the count of each cause."""
+    code = {qid: k for k, qid in enumerate(table.question_ids)}
+    claims: dict[int, list[int]] = {}
+    for i, k in enumerate(table.question.tolist()):
+        claims.setdefault(k, []).append(i)
+    prolific = int(np.argmax(np.bincount(table.source)))
+    counts = Counter(table.source.tolist())
+    tally: Counter[str] = Counter()
+    for obj, truth in gold.items():
+        if obj not in code:
+            continue
+        k = code[obj]
+        answer = float(fit.questions.value[k])
+        low, high = float(fit.questions.low[k, 0]), float(fit.questions.high[k, 0])
+        off = abs(answer - truth) > 0.01 * truth
+        if not off and low <= truth <= high:
+            continue
+        figures: dict[float, set[int]] = {}
+        for i in claims[k]:
+            figures.setdefault(float(table.value[i]), set()).add(int(table.source[i]))
+        why = cause(figures, answer, truth, off, prolific)
+        tally[why] += 1
+        print(f"{obj}: answer {answer:,.0f} [{low:,.0f}, {high:,.0f}], census {truth:,.0f}"
+              f"{' (> 1 % off)' if off else ''}; {why}")
+        stated = []
+        for v, who in sorted(figures.items()):
+            names = ", ".join(
+                f"{table.source_ids[j]}: {counts[j]} claim{'s' if counts[j] != 1 else ''}"
+                for j in sorted(who))
+            stated.append(f"{v:,.0f} by {len(who)} ({names})")
+        print("    " + "; ".join(stated))
+    for why, n in tally.most_common():
+        print(f"{n:4d}  {why}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--misses", action="store_true",
+                        help="list the batch model's misses and their causes")
     args = parser.parse_args()
     objects, sources, values, gold = load(args.data)
     table = ClaimTable.from_columns(objects, sources, ["point"] * len(values), values)
@@ -109,6 +187,8 @@ def main() -> None:
     print(f"Triangulate batch: {fit.iterations} EM iterations ({seconds:.2f} s in process); "
           f"learned population credibility {fit.population.credibility:.2f}, exact share "
           f"{fit.population.exact_share:.2f}")
+    if args.misses:
+        list_misses(table, fit, gold)
 
 
 if __name__ == "__main__":
