@@ -98,7 +98,10 @@ def cause(figures: dict[float, set[int]], answer: float, truth: float, off: bool
     """
     n_claims = sum(len(s) for s in figures.values())
     agreed = {v: s for v, s in figures.items() if len(s) >= 2}
-    chosen = next((v for v in figures if abs(v - answer) <= 1e-6 * v), None)
+    # The stated figure the answer sits on (an exact question's median lies within its
+    # figure's rounding window, not on it).
+    nearest = min(figures, key=lambda v: abs(v - answer))
+    chosen = nearest if abs(nearest - answer) <= 1e-3 * nearest else None
     if n_claims == 1:
         return "a lone claim"
     if chosen is not None and chosen in agreed:
@@ -124,6 +127,8 @@ def list_misses(table: ClaimTable, fit: BatchFit, gold: dict[str, float]) -> Non
     prolific = int(np.argmax(np.bincount(table.source)))
     counts = Counter(table.source.tolist())
     tally: Counter[str] = Counter()
+    tally_off: Counter[str] = Counter()
+    tally_out: Counter[str] = Counter()
     for obj, truth in gold.items():
         if obj not in code:
             continue
@@ -138,6 +143,8 @@ def list_misses(table: ClaimTable, fit: BatchFit, gold: dict[str, float]) -> Non
             figures.setdefault(float(table.value[i]), set()).add(int(table.source[i]))
         why = cause(figures, answer, truth, off, prolific)
         tally[why] += 1
+        tally_off[why] += off
+        tally_out[why] += not low <= truth <= high
         print(f"{obj}: answer {answer:,.0f} [{low:,.0f}, {high:,.0f}], census {truth:,.0f}"
               f"{' (> 1 % off)' if off else ''}; {why}")
         stated = []
@@ -147,8 +154,9 @@ def list_misses(table: ClaimTable, fit: BatchFit, gold: dict[str, float]) -> Non
                 for j in sorted(who))
             stated.append(f"{v:,.0f} by {len(who)} ({names})")
         print("    " + "; ".join(stated))
+    print(f"{'misses':>6} {'> 1 % off':>9} {'interval misses':>15}  cause")
     for why, n in tally.most_common():
-        print(f"{n:4d}  {why}")
+        print(f"{n:6d} {tally_off[why]:9d} {tally_out[why]:15d}  {why}")
 
 
 def main() -> None:

@@ -78,5 +78,10 @@ SHARED_BOUNDS_RTOL = 1e-3
 #: copied figure disagrees with a reliable source's, the exact posterior under the simulator's
 #: own rates gives the copied figure 7 % and the reliable one 93 %, so its 90 % interval holds
 #: both and covers the truth on every such question. 0.85 leaves room for a learned model; the
-#: model that counts the copy as an independent confirmation covered 2.5 %.
+#: model that counts the copy as an independent confirmation covers 4.8 %.
 COPIED_FIGURE_COVERAGE_MIN = 0.85
+
+#: The same archive's agreement patterns favour "the bot copies" over "the bot is exact" by
+#: 216 nats at the two explanations' maximum-likelihood fits; 100 nats (a likelihood
+#: ratio of e^100) still says the archive identifies the copier beyond any doubt.
+COPY_EVIDENCE_MIN_NATS = 100.0
