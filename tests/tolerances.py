@@ -77,8 +77,8 @@ SHARED_BOUNDS_RTOL = 1e-3
 #: A bot that repeats another claim's figure (tests/models/test_batch_copies.py): where the
 #: copied figure disagrees with a reliable source's, the exact posterior under the simulator's
 #: own rates gives the copied figure 7 % and the reliable one 93 %, so its 90 % interval holds
-#: both and covers the truth on every such question. 0.85 leaves room for a learned model; the
-#: model that counts the copy as an independent confirmation covers 4.8 %.
+#: both and covers the truth on 125 of the 126 such questions. 0.85 leaves room for a learned
+#: model; the model that counts the copy as an independent confirmation covers 4.8 %.
 COPIED_FIGURE_COVERAGE_MIN = 0.85
 
 #: The same archive's agreement patterns favour "the bot copies" over "the bot is exact" by
