@@ -1,6 +1,7 @@
 """Coverage and time of the single-question reconcile by number of claims, 1 to 10,000.
 
     .venv/bin/python bench/single_sizes.py [--seed 3] [--scale 1.0] [--timed 20]
+                                           [--sizes 1 10000]
 
 Project issues 13 ("Done means": single questions of 1 to 10,000 claims cover 87–93 % at 90 %)
 and 15. For questions of 1, 2, 3, 5, 10, 100, 1,000 and 10,000 point claims it prints the share
@@ -142,6 +143,8 @@ def main() -> None:
                         help="multiply the number of questions per size")
     parser.add_argument("--timed", type=int, default=20,
                         help="questions per size timed through the whole reconcile")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None,
+                        help="only these numbers of claims (default: all)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     print(f"{'claims':>7}{'questions':>10}{'cover 50%':>11}{'cover 90%':>11}"
@@ -150,6 +153,8 @@ def main() -> None:
     lone: dict[tuple[str, bool], list[int]] = {}
     lone_expected: dict[str, list[float]] = {g: [] for g in GRADE_LETTERS}
     for n, count in SIZES:
+        if args.sizes and n not in args.sizes:
+            continue
         q = max(5, int(count * args.scale))
         hit50 = hit90 = 0
         walls, cpus, fits = [], [], []
