@@ -35,7 +35,8 @@ bounds, and on the linear scale (``support`` None), where no window of the quant
 (its unit and zero are arbitrary).
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
-prior's tails, then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
+prior's tails (the flat prior's window, with nodes at whole steps from the figures' mid-range),
+then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
 over the region where the coarse log-posterior is within 30 nats of its maximum, widened to
 every point figure (the Cauchy "wrong" tails keep each claim's neighbourhood in play, and the
 leave-one-out posteriors need it). That grid is then refined by the posterior itself
