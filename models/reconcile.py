@@ -55,7 +55,7 @@ from models.result import (
     SourceUse,
     Warning,
 )
-from models.robust import RobustEstimator, RobustFit, conflicts_and_clusters
+from models.robust import LOG_SUPPORT, RobustEstimator, RobustFit, conflicts_and_clusters
 from models.shared_error import (
     SharedErrorUse,
     shared_error_use,
@@ -299,7 +299,7 @@ def _robust(
     *, shared: float = 0.0, precision: float | None = None,
 ) -> ReconcileResult:
     enc = encode(claims, profiles, ws, precision)
-    fit = estimator.fit(enc, units, levels)
+    fit = estimator.fit(enc, units, levels, LOG_SUPPORT if ws.scale == "log" else None)
     fit = with_shared_error(fit, shared, levels)
     fit, split = _judge_bounds(enc, fit)
     value = ws.backward(fit.median)

@@ -11,18 +11,32 @@ w_i     : claim i's weight, its share of the evidence.
 Notes
 -----
 Posterior. Claims of one evidence unit enter with the power 1/k_u (a geometric mean of their
-likelihoods), so k outlets repeating one figure count exactly once. The prior π is a weakly
-informative Normal centred on the mid-range of the claims' figures, with standard deviation
-max(τ₀, span of the figures), so it only matters where no claim speaks (an open-ended bound).
-τ₀ = 10 working units: a narrower prior centred on the claims cuts the Cauchy tails of the
-"wrong" parts, so a lone claim vouches for itself. With τ₀ = 2.5 a lone C-graded point's 90 %
-range covered 83 % of truths drawn from the model's own C mixture (80 % for D, 71 % for E);
-with τ₀ = 10 it covers 88 % (87 %, 84 %), and an independent simulator's lone claims 87.9 %
-(tests/models/test_calibration_independent.py). A flat prior would be exact for lone claims
-but leaves the far quantiles (a 99.9 % range) of heavy-tailed evidence outside any float.
+likelihoods), so k outlets repeating one figure count exactly once.
+
+Prior. On the log scale (``support`` given, see :meth:`RobustEstimator.fit`) π is flat in θ,
+Jeffreys' dx/x for a positive quantity (Jeffreys 1961), over a window of the figures' mid-range
+± :data:`FLAT_REACH` (600 log units, a factor 10^260 either way) inside the doubles' range,
+[−708, 709] (widened to a figure beyond it). It is proper, and its only role is numerical: the
+window moves with the figures, so answers stay equivariant under a change of unit, and it
+drops the Cauchy mass beyond it, at most about 2(1 − c)σ_w/(π·600) ≈ 1.2e-3 for a lone E
+claim. The truth is then as free as the documented model says, wherever the claims'
+likelihood is proper: as soon as one claim is a point or a range (both parts of its
+likelihood vanish on either side). Why: the earlier prior, a Normal centred on the mid-range
+of the figures with sd max(τ₀, span), τ₀ = 10, cut the Cauchy tails of the "wrong" parts, so a
+lone claim vouched for itself: the 90 % range of a lone A–E point drawn from the documented
+model held the truth 89.7, 89.0, 88.0, 86.5 and 83.6 % of the time (exact, by the closed form
+of its coverage; E covered 71 % with τ₀ = 2.5). With the flat prior a lone point's posterior
+is its own error mixture, so its range covers 90 % at every grade
+(tests/models/test_lone_claim_prior.py).
+The weak Normal N(mid-range, max(τ₀, span)²) stays where the likelihood is improper: when every
+claim is a bound (the value and range then come from :mod:`models.bounds`; the posterior only
+serves the weights and shares), for the leave-one-out posteriors whose remaining claims are all
+bounds, and on the linear scale (``support`` None), where no window of the quantity is natural
+(its unit and zero are arbitrary).
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
-prior's tails, then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
+prior's tails (the flat prior's window, with nodes at whole steps from the figures' mid-range),
+then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
 over the region where the coarse log-posterior is within 30 nats of its maximum, widened to
 every point figure (the Cauchy "wrong" tails keep each claim's neighbourhood in play, and the
 leave-one-out posteriors need it). That grid is then refined by the posterior itself
@@ -62,11 +76,14 @@ Hogg, D. W., Bovy, J. & Lang, D. (2010). Data analysis recipes: Fitting a model 
 arXiv:1008.4686.
 Box, G. E. P. & Tiao, G. C. (1968). A Bayesian approach to some outlier problems.
 Biometrika 55(1), 119-129. doi:10.1093/biomet/55.1.119.
+Jeffreys, H. (1961). Theory of Probability, 3rd ed., §3.1 (the prior dx/x of a quantity
+known to be positive). Oxford University Press. ISBN 978-0-19-850368-2.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,6 +95,7 @@ from models.errors import InvalidParameterError
 from models.grid import refined_grid
 from models.likelihood import (
     KIND_POINT,
+    KIND_RANGE,
     EncodedClaims,
     FloatArray,
     IntArray,
@@ -94,6 +112,17 @@ from models.quadrature import (
 )
 
 BoolArray = NDArray[np.bool_]
+
+#: The flat prior's window on the log scale: the logs of the smallest normal and the largest
+#: positive double (module docstring, "Prior").
+#: Whole numbers inside, so that e^θ of every grid node and quantile is a finite, normal double.
+LOG_SUPPORT: tuple[float, float] = (float(math.ceil(math.log(sys.float_info.min))),
+                                    float(math.floor(math.log(sys.float_info.max))))
+
+#: How far the flat prior's window reaches either side of the figures' mid-range, in working
+#: units (module docstring, "Prior"): e^±600 ≈ 10^±260, so the window lies inside the doubles
+#: for any mid-range between about 1e-47 and 1e47, and moves with the figures there.
+FLAT_REACH = 600.0
 
 #: Above this many likelihood rows (claims × credibility hypotheses) the refinement starts
 #: from the coarse grid's size rather than the fine one's.
@@ -147,6 +176,15 @@ class RobustFit:
     outlier: BoolArray
     plausible: FloatArray
     modes: int
+
+
+def _aligned(origin: float, lo: float, hi: float, step: float) -> FloatArray:
+    """The nodes origin + k·step inside (lo, hi), with lo and hi as the end nodes; a node
+    closer than a quarter step to an end is dropped (no sliver cells)."""
+    first = math.ceil((lo - origin) / step + 0.25)
+    last = math.floor((hi - origin) / step - 0.25)
+    inner = origin + step * np.arange(first, last + 1, dtype=np.float64)
+    return np.concatenate([[lo], inner, [hi]])
 
 
 def _check_level(level: float) -> float:
@@ -227,6 +265,16 @@ class RobustEstimator:
         low, high = float(anchors.min()), float(anchors.max())
         return 0.5 * (low + high), max(self.prior_scale, high - low)
 
+    def window(self, enc: EncodedClaims, support: tuple[float, float],
+               anchors: FloatArray | None = None) -> tuple[float, float]:
+        """The flat prior's window: the figures' mid-range ± :data:`FLAT_REACH`, inside
+        ``support`` (the doubles' range on the log scale) and widened to every figure."""
+        anchors = self.anchors(enc) if anchors is None else anchors
+        low, high = float(anchors.min()), float(anchors.max())
+        mid = 0.5 * (low + high)
+        return (min(max(mid - FLAT_REACH, support[0]), low),
+                max(min(mid + FLAT_REACH, support[1]), high))
+
     @staticmethod
     def _tempering(units: IntArray) -> FloatArray:
         counts = np.bincount(units)
@@ -234,17 +282,25 @@ class RobustEstimator:
 
     def _fine_grid(
         self, enc: EncodedClaims, temper: FloatArray, prior: tuple[float, float],
-        anchors: FloatArray | None = None,
+        anchors: FloatArray | None = None, support: tuple[float, float] | None = None,
     ) -> FloatArray:
         centre, scale = prior
         anchors = self.anchors(enc) if anchors is None else anchors
-        lo = min(float(anchors.min()), centre) - 5.0 * scale
-        hi = max(float(anchors.max()), centre) + 5.0 * scale
-        coarse = np.linspace(lo, hi, self.coarse_size)
+        if support is None:
+            lo = min(float(anchors.min()), centre) - 5.0 * scale
+            hi = max(float(anchors.max()), centre) + 5.0 * scale
+            coarse = np.linspace(lo, hi, self.coarse_size)
+            step = float(coarse[1] - coarse[0])
+        else:
+            # The flat prior's window (:meth:`window`): the posterior's (Cauchy) tails may
+            # reach its ends. The nodes sit at whole steps from the figures' mid-range, so
+            # that they move with the figures and the answer stays equivariant.
+            lo, hi = support
+            step = 2.0 * FLAT_REACH / (self.coarse_size - 1)
+            coarse = _aligned(centre, lo, hi, step)
         z = (coarse - centre) / scale
         log_post = temper @ log_likelihood_rows(enc, coarse)[0] - 0.5 * (z * z)
         keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
-        step = coarse[1] - coarse[0]
         point_rows = enc.kind == KIND_POINT
         inner = anchors if not point_rows.any() else np.concatenate(
             [anchors, enc.a[point_rows]]
@@ -257,7 +313,11 @@ class RobustEstimator:
         # The refinement (models.grid) resolves the posterior wherever it lives; with many
         # claims each start node costs a likelihood per claim, so the start is the coarse size.
         size = self.grid_size if enc.owner.shape[0] <= MANY_ROWS else self.coarse_size
-        return np.linspace(fine_lo, fine_hi, size)
+        if support is None:
+            return np.linspace(fine_lo, fine_hi, size)
+        # The flat prior is nil beyond its window; the step is taken before clipping to it.
+        return _aligned(centre, max(fine_lo, lo), min(fine_hi, hi),
+                        (fine_hi - fine_lo) / (size - 1))
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
         """[low, high] of each claim's plausible set (±inf when open).
@@ -309,7 +369,8 @@ class RobustEstimator:
 
     # -- fit -----------------------------------------------------------------------------------
 
-    def fit(self, enc: EncodedClaims, units: IntArray, levels: Sequence[float]) -> RobustFit:
+    def fit(self, enc: EncodedClaims, units: IntArray, levels: Sequence[float],
+            support: tuple[float, float] | None = None) -> RobustFit:
         """Posterior summaries of θ given the encoded claims.
 
         Parameters
@@ -320,6 +381,10 @@ class RobustEstimator:
             Evidence unit of each claim, coded 0..U−1.
         levels : sequence of float
             Interval levels in (0, 1).
+        support : (float, float) or None
+            Where θ can lie (:data:`LOG_SUPPORT` on the log scale): the claims then get the flat
+            prior over :meth:`window`; None: the weak Normal prior throughout (module
+            docstring, "Prior").
 
         Returns
         -------
@@ -328,10 +393,20 @@ class RobustEstimator:
         checked = [_check_level(q) for q in levels]
         temper = self._tempering(units)
         anchors = self.anchors(enc)
-        prior = self.prior(enc, anchors)
-        grid = refined_grid(enc, temper, prior, self._fine_grid(enc, temper, prior, anchors))
+        weak = self.prior(enc, anchors)
+        # Claims whose likelihood vanishes on both sides (points, ranges) make it proper.
+        closing = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
+        flat = support is not None and bool(closing.any())
+        # A flat prior is the Normal of infinite sd: its log-density and score vanish.
+        prior = (weak[0], math.inf) if flat else weak
+        window = self.window(enc, support, anchors) if flat and support is not None else None
+        grid = refined_grid(enc, temper, prior, self._fine_grid(
+            enc, temper, prior, anchors, window))
         theta, log_post, log_wrong, ell = grid.theta, grid.log_post, grid.log_wrong, grid.ell
         n = enc.n
+        # Leave-one-out posteriors whose remaining claims are all bounds are improper under
+        # the flat prior: they take the weak Normal, as they did before.
+        weak_log = -0.5 * ((theta - weak[0]) / weak[1]) ** 2 if flat else None
 
         # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
         # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
@@ -350,9 +425,16 @@ class RobustEstimator:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
+            if weak_log is not None:
+                log_loo = np.where((closing.sum() - closing > 0)[:, None], log_loo,
+                                   log_loo + weak_log)
             log_rows.append(log_loo)
             if echoes and not lone:
-                log_rows.append(log_post[None, :] - unit_sum / unit_counts[:, None])
+                log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
+                if weak_log is not None:
+                    closing_left = closing.sum() - np.bincount(units, weights=closing)
+                    log_lou = np.where((closing_left > 0)[:, None], log_lou, log_lou + weak_log)
+                log_rows.append(log_lou)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
                                   log_rows[0], theta)
         if densities.ndim == 1:

@@ -85,3 +85,17 @@ COPIED_FIGURE_COVERAGE_MIN = 0.85
 #: 216 nats at the two explanations' maximum-likelihood fits; 100 nats (a likelihood
 #: ratio of e^100) still says the archive identifies the copier beyond any doubt.
 COPY_EVIDENCE_MIN_NATS = 100.0
+
+#: A lone claim's range against the exact quantiles of its posterior under the flat prior
+#: (tests/models/test_lone_claim_prior.py, closed-form CDFs solved by brentq to 1e-12): the
+#: refined grid's Hermite CDF is good to about 1e-4 of the range's width (GRID_REFERENCE_WIDTH)
+#: and an E claim's 90 % range is about 14 log units wide, so 5e-3 log units leaves room; the
+#: old prior (sd 10) was off by 0.2 (B) to 2.9 (E) log units.
+LONE_QUANTILE_ABS = 5e-3
+
+#: A lone claim's exact coverage (closed form under the documented error) against its level:
+#: the flat prior's window drops the Cauchy mass beyond ±600 log units, at most
+#: 2(1 − c)σ_w/(π·600) ≈ 1.2e-3 for an E claim, which is also the most it can cost the
+#: coverage; 2e-3 leaves room for the grid (about 1e-5). The old prior fell short by 0.3 (A) to
+#: 6.4 (E) points.
+LONE_COVERAGE_ABS = 2e-3

@@ -110,7 +110,9 @@ def test_a_lone_claim_is_covered_at_nominal_rates_when_well_specified() -> None:
     robust model's 90 % range while the prior of θ, centred on the lone claim, had sd
     τ₀ = 2.5: it cut the tails of the wrong part, so the claim vouched for itself. With
     τ₀ = 10 the same quadrature gives 89.7, 89.0, 88.0, 86.5 and 83.5 % (and 87.2 % for an
-    unjudged source), and this simulation covers 87.9 %, inside the band.
+    unjudged source), and this simulation covered 87.9 %, just inside the band. The log
+    scale's prior is now flat (docs/model.md, "Prior"): 90.0 % at every grade by the closed
+    form (tests/models/test_lone_claim_prior.py), 90.7 % in this simulation.
     """
     ev = evaluate(replace(CLEAN, claims_geometric=1.0), LONE_QUESTIONS, SEED, ("single",))
     s = ev.scores("single")

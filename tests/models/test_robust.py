@@ -21,9 +21,21 @@ from tests.tolerances import (
     QUADRATURE_RTOL,
 )
 
-#: τ₀, the prior's smallest standard deviation on the working scale, restated from
+#: τ₀, the smallest standard deviation of the linear scale's prior, restated from
 #: docs/model.md (the references below write the model out again rather than import it).
 PRIOR_SCALE = 10.0
+#: The log scale's prior, restated from docs/model.md: flat in θ over the figures' mid-range
+#: ± FLAT_REACH, inside LOG_WINDOW (the whole logs inside the positive doubles' range) and
+#: widened to every figure.
+FLAT_REACH = 600.0
+LOG_WINDOW = (-708.0, 709.0)
+
+
+def flat_window(thetas: list[float]) -> tuple[float, float]:
+    """The log scale's flat-prior window for figures at ``thetas`` (see LOG_WINDOW)."""
+    mid = 0.5 * (min(thetas) + max(thetas))
+    return (min(max(mid - FLAT_REACH, LOG_WINDOW[0]), min(thetas)),
+            max(min(mid + FLAT_REACH, LOG_WINDOW[1]), max(thetas)))
 
 
 def interval(result, level):  # type: ignore[no-untyped-def]
@@ -163,15 +175,13 @@ def _independent_troop_posterior() -> tuple[float, float, float]:
         return sum(0.2 * mix(c, 1.5 * s, lambda q: stats.norm.pdf(x, t, q),
                              lambda q: stats.cauchy.pdf(x, t, q)) for c, s in grades.values())
 
-    anchors = [math.log(1500), math.log(10000), math.log(12000)]
-    centre = 0.5 * (min(anchors) + max(anchors))
-    scale = max(PRIOR_SCALE, max(anchors) - min(anchors))
+    def post(t: float) -> float:  # the log scale's prior is flat over flat_window
+        return float(nis(t) * zel(t) * anon(t))
 
-    def post(t: float) -> float:
-        return float(stats.norm.pdf(t, centre, scale) * nis(t) * zel(t) * anon(t))
-
-    lo, hi = centre - 12 * scale, centre + 12 * scale
-    pts = [math.log(1500), math.log(10000), math.log(12000)]
+    lo, hi = flat_window(figures := [math.log(1500), math.log(10000), math.log(12000)])
+    # Breaks at the figures and at tenfold distances (the Cauchy tails reach the window's ends).
+    pts = sorted({x + sign * d for x in figures for d in (0.0, 1.0, 10.0, 100.0)
+                  for sign in (-1, 1) if lo < x + sign * d < hi})
     total = integrate.quad(post, lo, hi, points=pts, limit=500, epsabs=0, epsrel=1e-10)[0]
 
     def cdf(t: float) -> float:
@@ -194,10 +204,11 @@ def test_grid_posterior_matches_independent_quadrature() -> None:
 
 
 def _independent_points_posterior(
-    thetas: list[float], grades: list[str]
+    thetas: list[float], grades: list[str], flat: bool = False
 ) -> tuple[float, float, float]:
     """Median and 90 % interval, on the working scale, of point claims at ``thetas`` from
-    single-grade sources, by adaptive quadrature with the model written out again."""
+    single-grade sources, by adaptive quadrature with the model written out again; ``flat``:
+    the log scale's flat prior over LOG_WINDOW, else the linear scale's Normal."""
     from scipy import integrate, optimize, stats
 
     table = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
@@ -206,7 +217,7 @@ def _independent_points_posterior(
     scale = max(PRIOR_SCALE, max(thetas) - min(thetas))
 
     def post(t: float) -> float:
-        p = float(stats.norm.pdf(t, centre, scale))
+        p = 1.0 if flat else float(stats.norm.pdf(t, centre, scale))
         for x, grade in zip(thetas, grades, strict=True):
             c, s = table[grade]
             p *= c * stats.norm.pdf(x, t, s) + (1 - c) * stats.cauchy.pdf(x, t, max(1.0, 2 * s))
@@ -214,7 +225,7 @@ def _independent_points_posterior(
 
     # Break the line at every claim, a few spreads around it (the peaks are narrow) and at
     # distances growing tenfold (the tails are long), so that each piece is an easy integral.
-    lo, hi = centre - 40 * scale, centre + 40 * scale
+    lo, hi = flat_window(thetas) if flat else (centre - 40 * scale, centre + 40 * scale)
     reach = [10.0**k for k in range(-1, int(math.log10(hi - lo)) + 2)]
     pts = sorted({x + sign * d for x in thetas for d in (0.0, 0.03, 0.3, *reach)
                   for sign in (-1, 1) if lo < x + sign * d < hi})
@@ -261,7 +272,7 @@ def test_figures_many_spreads_apart_match_independent_quadrature(
     else:  # θ = (x − median) / median |x ≠ 0|
         centre, unit = float(np.median(figures)), float(np.median(np.abs(figures)))
         thetas = [(x - centre) / unit for x in figures]
-    median, low, high = _independent_points_posterior(thetas, grades)
+    median, low, high = _independent_points_posterior(thetas, grades, flat=scale == "log")
 
     r = reconcile(claims, sources, scale=scale, levels=(0.9,))
 
