@@ -31,7 +31,7 @@ from models.claims import Claim, Source
 from models.credibility import profile_for
 from models.encode import encode, working_scale
 from models.reconcile import reconcile
-from models.robust import RobustEstimator
+from models.robust import LOG_SUPPORT, RobustEstimator
 
 #: docs/model.md, "Grade table" (c, σ on the log scale); F is the equal mixture of A–E.
 GRADE_TABLE = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
@@ -121,7 +121,7 @@ def main() -> None:
             ("numpy weighted median", lambda c=claims, s=sources: weighted_median(c, s)),
             ("plain numpy posterior", lambda c=claims, s=sources: plain_posterior(c, s)),
             ("triangulate posterior",
-             lambda e=enc, u=units, m=estimator: m.fit(e, u, (0.5, 0.9))),
+             lambda e=enc, u=units, m=estimator: m.fit(e, u, (0.5, 0.9), LOG_SUPPORT)),
             ("triangulate robust",
              lambda c=claims, s=sources: reconcile(c, s, levels=(0.5, 0.9))),
         ]
