@@ -155,6 +155,10 @@ class ResolvedClaim:
     #: reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
     #: of 0 cannot use.
     precision: float | None = None
+    #: The question's shared error s_q (log units on the log scale, the quantity's units on
+    #: the linear; :mod:`models.shared_error`): part of the residual's variance that every
+    #: claim of the question has, so it is not charged to the source's spread. 0: none.
+    shared: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +307,10 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
         if own <= 0.0 and rec.scale == "linear" and rec.precision is not None \
                 and rec.precision > 0:
             own = 1.0
-        s2[i] = own ** 2
+        # The shared error is in every claim's residual x_i − t = β + δ_q + e_i + u_i, like
+        # the claim's own stated error; left out, each source's spread absorbs it.
+        shared = rec.shared / ws.unit if rec.scale == "linear" else rec.shared
+        s2[i] = own ** 2 + shared ** 2
         if rec.kind == "point" and rec.value is not None:
             point[i] = True
             r[i] = ws.forward(rec.value) - origin
