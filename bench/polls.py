@@ -32,13 +32,16 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from _common import ROOT
 from flask import Flask
 from flask.testing import FlaskClient
 
+from models.shared_error import fit_shared_error_gaussian
 from service import create_app
 from service.config import defaults
 from service.http.database import get_database, get_learner
@@ -48,6 +51,10 @@ DATA = ROOT.parent / "shared" / "polls_data" / "raw-polls.csv"
 #: Ranked-choice races whose rows carry different actual margins (see the data README).
 SKIP_RACES = {"8918", "8998"}
 LEVEL = 0.9
+#: The "most recent polls" baseline keeps the polls this many days from the race's last one;
+#: the recency-weighted one weighs a poll by e^(−days before the election / RECENCY_DAYS).
+RECENT_DAYS = 3
+RECENCY_DAYS = 7.0
 
 
 @dataclass
@@ -66,7 +73,14 @@ def _sd(row: dict[str, str]) -> float:
     return 100.0 * math.sqrt(max(p1 + p2 - (p1 - p2) ** 2, 1e-4) / n)
 
 
-def load(path: Path) -> list[Race]:
+def _date(text: str) -> date:
+    month, day, year = (int(part) for part in text.split("/"))
+    return date(year, month, day)
+
+
+def load(path: Path, *, sponsor: bool = True) -> list[Race]:
+    """The races of ``path``; with ``sponsor`` a partisan (internal) poll's source is its
+    pollster working for that party, a source of its own (538 marks them ``partisan``)."""
     races: dict[str, Race] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -75,12 +89,16 @@ def load(path: Path) -> list[Race]:
             race = races.setdefault(row["race_id"], Race(
                 row["race_id"], int(row["year"]), row["race"], row["type_simple"],
                 float(row["margin_actual"])))
+            party = row["partisan"].strip() if sponsor else ""
             race.polls.append({
-                "source": f"pollster-{row['pollster_rating_id']}",
-                "name": row["pollster"][:200],
+                "source": f"pollster-{row['pollster_rating_id']}"
+                          + (f"-for-{party}" if party else ""),
+                "name": (row["pollster"] + (f" (for {party})" if party else ""))[:200],
                 "value": float(row["margin_poll"]),
                 "sd": _sd(row),
                 "origin": f"poll-{row['poll_id']}",
+                "n": max(float(row["samplesize"] or 0.0), 100.0),
+                "days": (_date(row["electiondate"]) - _date(row["polldate"])).days,
             })
     return sorted(races.values(), key=lambda r: (r.year, int(r.race_id)))
 
@@ -136,15 +154,80 @@ class Scores:
     def row(self, label: str) -> str:
         cover = f"{100 * statistics.mean(self.covered):8.1f}" if self.covered else f"{'-':>8}"
         width = f"{statistics.mean(self.widths):9.1f}" if self.widths else f"{'-':>9}"
-        return f"{label:<40}{statistics.mean(self.errors):7.2f}{cover}{width}"
+        return f"{label:<52}{statistics.mean(self.errors):7.2f}{cover}{width}"
+
+
+Z90 = 1.6448536269514722
+
+
+def _baselines(race: Race) -> dict[str, float]:
+    """Point baselines from the race's own polls (nothing learned)."""
+    values = [p["value"] for p in race.polls]
+    latest = min(p["days"] for p in race.polls)
+    recent = [p["value"] for p in race.polls if p["days"] <= latest + RECENT_DAYS]
+    weights = [math.exp(-p["days"] / RECENCY_DAYS) for p in race.polls]
+    return {
+        "mean of the polls": statistics.mean(values),
+        "median of the polls": statistics.median(values),
+        "polls weighted by sample size": sum(p["value"] * p["n"] for p in race.polls)
+        / sum(p["n"] for p in race.polls),
+        f"most recent polls (within {RECENT_DAYS} days of the last)": statistics.mean(recent),
+        f"polls weighted by recency (e^-days/{RECENCY_DAYS:g})":
+            sum(w * p["value"] for w, p in zip(weights, race.polls, strict=True))
+            / sum(weights),
+    }
+
+
+def _sampling_variance(race: Race) -> float:
+    """Variance of the mean of the race's polls from their sampling sd alone."""
+    return statistics.mean(p["sd"] ** 2 for p in race.polls) / len(race.polls)
+
+
+def _gaussian_shared(train: list[Race]) -> dict[str, float]:
+    """Per category, the ML s of truth − mean of polls ~ N(0, sampling variance + s²),
+    learned from the training races only (Hardy & Thompson 1996)."""
+    out = {}
+    for category in sorted({r.category for r in train}):
+        rs = [r for r in train if r.category == category]
+        fit = fit_shared_error_gaussian(
+            np.array([statistics.mean(p["value"] for p in r.polls) for r in rs]),
+            np.array([_sampling_variance(r) for r in rs]), np.array([r.truth for r in rs]))
+        out[category] = fit.s
+    return out
+
+
+def _polls_band(n: int) -> str:
+    return "1 poll" if n == 1 else ("2 polls" if n == 2 else ("3-4 polls" if n <= 4
+                                                               else "5+ polls"))
+
+
+def _decompose(test: list[Race]) -> str:
+    """How much of the mean of the polls' squared error is shared by the race's polls: the
+    polls' own scatter (within-race variance / n, races with 2+ polls) against the rest."""
+    multi = [r for r in test if len(r.polls) > 1]
+    mse = statistics.mean((statistics.mean(p["value"] for p in r.polls) - r.truth) ** 2
+                          for r in multi)
+    noise = statistics.mean(statistics.variance([p["value"] for p in r.polls]) / len(r.polls)
+                            for r in multi)
+    within = math.sqrt(statistics.mean(statistics.variance([p["value"] for p in r.polls])
+                                       for r in multi))
+    sampling = math.sqrt(statistics.mean(p["sd"] ** 2 for r in multi for p in r.polls))
+    return (f"Error of the mean of the polls, {len(multi)} held-out races with 2+ polls: "
+            f"RMSE {math.sqrt(mse):.2f} points, of which the polls' own scatter (within-race "
+            f"variance / n) {math.sqrt(noise):.2f} and the race's shared error "
+            f"{math.sqrt(max(mse - noise, 0.0)):.2f} (root of the difference of the squares). "
+            f"A poll's scatter about its race's mean is {within:.2f} points, its sampling sd "
+            f"{sampling:.2f}.")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", type=int, default=2018, help="first held-out election year")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--pollster-only", action="store_true",
+                        help="one source per pollster, its partisan polls included")
     args = parser.parse_args()
-    races = load(args.data)
+    races = load(args.data, sponsor=not args.pollster_only)
     train = [r for r in races if r.year < args.split]
     test = [r for r in races if r.year >= args.split]
     workdir = Path(tempfile.mkdtemp(prefix="polls_bench_"))
@@ -160,23 +243,29 @@ def main() -> None:
         with app.app_context():
             state = get_learner().run_pending()
         learned_s = time.perf_counter() - started
-        with_shared, without, mean_of_polls = Scores(), Scores(), Scores()
-        by_year: dict[int, Scores] = {}
+        with_shared, without = Scores(), Scores()
+        baselines: dict[str, Scores] = {}
+        gaussian, shared_g = Scores(), _gaussian_shared(train)
+        groups: dict[str, dict[str, Scores]] = {"year": {}, "race type": {}, "polls": {}}
         used: dict[str, tuple[float, str, int]] = {}
         for race in test:
-            mean_of_polls.add(race.truth, statistics.mean(p["value"] for p in race.polls),
-                              None, None)
+            for name, value in _baselines(race).items():
+                baselines.setdefault(name, Scores()).add(race.truth, value, None, None)
+            centre = statistics.mean(p["value"] for p in race.polls)
+            half = Z90 * math.sqrt(_sampling_variance(race) + shared_g[race.category] ** 2)
+            gaussian.add(race.truth, centre, centre - half, centre + half)
             for category, scores in ((race.category, with_shared), (None, without)):
                 qid = _question(client, auth, race, sources, category)
                 answer = _ok(client.get(f"/v1/questions/{qid}/estimate?levels={LEVEL}"),
                              "estimate")
                 interval = answer["estimate"]["intervals"][0]
-                scores.add(race.truth, answer["estimate"]["value"], interval["low"],
-                           interval["high"])
+                got = (answer["estimate"]["value"], interval["low"], interval["high"])
+                scores.add(race.truth, *got)
                 if category is not None:
-                    by_year.setdefault(race.year, Scores()).add(
-                        race.truth, answer["estimate"]["value"], interval["low"],
-                        interval["high"])
+                    for group, key in (("year", str(race.year)),
+                                       ("race type", race.category),
+                                       ("polls", _polls_band(len(race.polls)))):
+                        groups[group].setdefault(key, Scores()).add(race.truth, *got)
                     s = answer["shared_error"]
                     used[category] = (s["value"], s["origin"], s["n_questions"])
         with app.app_context():
@@ -185,17 +274,24 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"Polls: {len(train)} races before {args.split} resolved and learned from "
           f"({sum(len(r.polls) for r in train)} polls); {len(test)} races from {args.split} "
-          f"on held out ({sum(len(r.polls) for r in test)} polls). Learning {state.status}; "
-          f"{learned_s:.0f} s to store and learn, {time.perf_counter() - started:.0f} s in all.")
-    print(f"{'held-out races (points of margin)':<40}{'MAE':>7}{'cover90':>8}{'width90':>9}")
-    print(mean_of_polls.row("mean of the polls"))
-    print(without.row("Triangulate, no shared error (before)"))
+          f"on held out ({sum(len(r.polls) for r in test)} polls). Sources: "
+          f"{'pollsters' if args.pollster_only else 'pollsters, and each pollster for a party'}"
+          f". Learning {state.status}; {learned_s:.0f} s to store and learn, "
+          f"{time.perf_counter() - started:.0f} s in all.")
+    print(f"{'held-out races (points of margin)':<52}{'MAE':>7}{'cover90':>8}{'width90':>9}")
+    for name, scores in baselines.items():
+        print(scores.row(name))
+    print(gaussian.row("mean of the polls ± Gaussian s per type (before)"))
+    print(without.row("Triangulate, no shared error"))
     print(with_shared.row("Triangulate, shared error per category"))
-    for year, scores in sorted(by_year.items()):
-        print(scores.row(f"  of which {year} ({len(scores.errors)} races)"))
-    print("shared error used (s, origin, resolved races behind it):")
+    for group, by in groups.items():
+        for key, scores in sorted(by.items()):
+            print(scores.row(f"  {group} {key} ({len(scores.errors)} races)"))
+    print("shared error used (s, origin, resolved races behind it; Gaussian baseline's s):")
     for category, (value, origin, n) in sorted(used.items()):
-        print(f"  {category:<8} s = {value:5.2f} points  {origin:<8} n = {n}")
+        print(f"  {category:<8} s = {value:5.2f} points  {origin:<8} n = {n:<5} "
+              f"Gaussian s = {shared_g[category]:5.2f}")
+    print(_decompose(test))
 
 
 if __name__ == "__main__":
