@@ -6,20 +6,27 @@ resolved history; most of a race's error is shared by all its polls.
 
 Every race is a stored question on the linear scale (unit: points of margin), its category the
 race type (``type_simple``: Pres-G, Pres-P, Sen-G, Gov-G, House-G). Every poll is a claim: the
-pollster is the source (no grade: what it is worth is learned), the figure the poll's margin
-(cand1 − cand2, in points) with the sd of a difference of two shares of one sample,
-100·√((p₁ + p₂ − (p₁ − p₂)²)/n); the rows of one poll share an origin. Races before
-``--split`` (2018) are resolved with their actual margin and learned from (track records and
-the shared error per category, by the learning job); races from 2018 on are held out and
-asked twice, with their category (the learned shared error) and without (the row before it).
-Everything goes through the HTTP routes (Flask's test client) into a temporary SQLite store.
+pollster is the source (no grade: what it is worth is learned), a partisan (internal) poll's
+source the pollster working for that party (``pollster-<id>-for-DEM``; ``--pollster-only``
+folds them into the pollster), the figure the poll's margin (cand1 − cand2, in points) with
+the sd of a difference of two shares of one sample, 100·√((p₁ + p₂ − (p₁ − p₂)²)/n); the rows
+of one poll share an origin. Races before ``--split`` (2018) are resolved with their actual
+margin and learned from (track records and the shared error per category, learned together
+by the learning job); races from 2018 on are held out and asked twice, with their category
+(the learned shared error) and without. With ``--rolling`` the held-out races of each year
+are resolved and learned from before the next year's are asked. Everything goes through the
+HTTP routes (Flask's test client) into a temporary SQLite store.
 
 Two Alaska 2022 ranked-choice races with two different actual margins (8918, 8998) are left
-out. Prints, for the held-out races: mean absolute error of the estimate and of the plain mean
-of the polls, coverage and mean width of the 90 % range (the row with the shared error also by
-election year), and the shared error used per category.
+out. Prints, for the held-out races: mean absolute error, coverage and mean width of the 90 %
+range of Triangulate and of baselines computed in the same run from each race's own polls
+(mean, median, sample-size and recency weights, the most recent polls; the mean of the polls
+with a Gaussian shared error per race type learned before the split); Triangulate's figures by
+year, race type and number of polls; the shared error used per category; how much of the
+polls' error their race shares; and the narrowest calibrated width an oracle gets around the
+same estimates.
 
-Run: ``PYTHONPATH=. python bench/polls.py`` (two to four minutes on two cores).
+Run: ``PYTHONPATH=. python bench/polls.py`` (four minutes on two cores; ``--rolling`` longer).
 """
 
 from __future__ import annotations
@@ -238,6 +245,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", type=int, default=2018, help="first held-out election year")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--rolling", action="store_true",
+                        help="also learn from the held-out races of the years before each "
+                             "year asked (each race still sees only earlier years)")
     parser.add_argument("--pollster-only", action="store_true",
                         help="one source per pollster, its partisan polls included")
     args = parser.parse_args()
@@ -262,7 +272,18 @@ def main() -> None:
         gaussian, shared_g = Scores(), _gaussian_shared(train)
         groups: dict[str, dict[str, Scores]] = {"year": {}, "race type": {}, "polls": {}}
         used: dict[str, tuple[float, str, int]] = {}
+        asked: list[tuple[Race, int]] = []
         for race in test:
+            if args.rolling and asked and race.year > asked[-1][0].year:
+                # Every held-out race of the earlier years is resolved and learned from
+                # before this year's are asked; nothing of this year or later is.
+                for done, qid in asked:
+                    _ok(client.post(f"/v1/questions/{qid}/resolution",
+                                    json={"value": done.truth},
+                                    headers={**auth, "If-Match": '"1"'}), "resolution")
+                asked = []
+                with app.app_context():
+                    get_learner().run_pending()
             for name, value in _baselines(race).items():
                 baselines.setdefault(name, Scores()).add(race.truth, value, None, None)
             centre = statistics.mean(p["value"] for p in race.polls)
@@ -276,6 +297,7 @@ def main() -> None:
                 got = (answer["estimate"]["value"], interval["low"], interval["high"])
                 scores.add(race.truth, *got)
                 if category is not None:
+                    asked.append((race, qid))
                     for group, key in (("year", str(race.year)),
                                        ("race type", race.category),
                                        ("polls", _polls_band(len(race.polls)))):
@@ -290,6 +312,7 @@ def main() -> None:
           f"({sum(len(r.polls) for r in train)} polls); {len(test)} races from {args.split} "
           f"on held out ({sum(len(r.polls) for r in test)} polls). Sources: "
           f"{'pollsters' if args.pollster_only else 'pollsters, and each pollster for a party'}"
+          f"{'; held-out years learned from as they pass' if args.rolling else ''}"
           f". Learning {state.status}; {learned_s:.0f} s to store and learn, "
           f"{time.perf_counter() - started:.0f} s in all.")
     print(f"{'held-out races (points of margin)':<52}{'MAE':>7}{'cover90':>8}{'width90':>9}")
