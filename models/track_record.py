@@ -9,6 +9,12 @@ r_i     : residual of claim i on the working scale, x_i − t (log x − log t o
 h_i     : the claim's hedge spread factor; f_i its factor on the odds of being wrong.
 s_i     : the claim's own standard deviation on the working scale (from its sd or CI; the
           question's precision for a linear-scale claim without one, as the reconciler).
+s_q     : the claim's question's shared error (``ResolvedClaim.shared``, on the working scale;
+          :mod:`models.shared_error`): every claim of the question shares its miss δ_q, so it
+          is part of the residual like the claim's own error, r_i = β_k + δ_q + h_i e_i + u_i,
+          and s_i² above stands for s_i² + s_q² throughout (0 when the question has none).
+          Left out, each source's spread absorbs s_q (the store learns s and the records
+          together, :mod:`service.store.learning`).
 w_i     : 1 / (claims of the same source on the same question): one source's claims on one
           question are one piece of evidence, not several (they share its view of the truth).
 k       : a hypothesis about the source, one component of its prior profile (one for a grade or
@@ -293,6 +299,11 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
                 "0 (linear), a claim sd or the question's precision.",
                 field="value",
             )
+        if isinstance(rec.shared, bool) or not (math.isfinite(rec.shared)
+                                                and rec.shared >= 0.0):
+            raise InvalidClaimError(
+                f"Invalid shared error {rec.shared!r} for question {rec.question!r}; it must "
+                "be a finite number >= 0.", field="shared_error")
         group[i] = index[rec.source]
         hedge = HEDGES[rec.hedge]
         h[i], log_f[i] = hedge.spread_factor, math.log(hedge.wrong_factor)
