@@ -6,9 +6,11 @@ resolved history; most of a race's error is shared by all its polls.
 
 Every race is a stored question on the linear scale (unit: points of margin), its category the
 race type (``type_simple``: Pres-G, Pres-P, Sen-G, Gov-G, House-G). Every poll is a claim: the
-pollster is the source (no grade: what it is worth is learned), a partisan (internal) poll's
-source the pollster working for that party (``pollster-<id>-for-DEM``; ``--pollster-only``
-folds them into the pollster), the figure the poll's margin (cand1 − cand2, in points) with
+pollster is the source (no grade: what it is worth is learned), and a partisan (internal)
+poll's the party that commissioned and released it (``released-by-DEM``: one source per
+party, so the party's lean is learned from all its released polls; ``--partisan
+pollster-for-party`` makes it the pollster working for that party, ``--partisan pollster``
+the pollster as for any poll). The figure is the poll's margin (cand1 − cand2, in points) with
 the sd of a difference of two shares of one sample, 100·√((p₁ + p₂ − (p₁ − p₂)²)/n); the rows
 of one poll share an origin. Races before ``--split`` (2018) are resolved with their actual
 margin and learned from (track records and the shared error per category, learned together
@@ -85,9 +87,12 @@ def _date(text: str) -> date:
     return date(year, month, day)
 
 
-def load(path: Path, *, sponsor: bool = True) -> list[Race]:
-    """The races of ``path``; with ``sponsor`` a partisan (internal) poll's source is its
-    pollster working for that party, a source of its own (538 marks them ``partisan``)."""
+def load(path: Path, *, partisan: str = "party") -> list[Race]:
+    """The races of ``path``. A partisan (internal) poll's source (538 marks them
+    ``partisan``) is, by ``partisan``: ``party``, the party that commissioned and released it
+    (one source per party, whatever the pollster: which internal polls are made public is
+    the party's choice); ``pollster-for-party``, its pollster working for that party;
+    ``pollster``, its pollster as for any poll."""
     races: dict[str, Race] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -96,11 +101,15 @@ def load(path: Path, *, sponsor: bool = True) -> list[Race]:
             race = races.setdefault(row["race_id"], Race(
                 row["race_id"], int(row["year"]), row["race"], row["type_simple"],
                 float(row["margin_actual"])))
-            party = row["partisan"].strip().replace(",", "-") if sponsor else ""
+            party = row["partisan"].strip().replace(",", "-")
+            source, name = f"pollster-{row['pollster_rating_id']}", row["pollster"]
+            if party and partisan == "party":
+                source, name = f"released-by-{party}", f"internal polls released by {party}"
+            elif party and partisan == "pollster-for-party":
+                source, name = f"{source}-for-{party}", f"{name} (for {party})"
             race.polls.append({
-                "source": f"pollster-{row['pollster_rating_id']}"
-                          + (f"-for-{party}" if party else ""),
-                "name": (row["pollster"] + (f" (for {party})" if party else ""))[:200],
+                "source": source,
+                "name": name[:200],
                 "value": float(row["margin_poll"]),
                 "sd": _sd(row),
                 "origin": f"poll-{row['poll_id']}",
@@ -248,10 +257,12 @@ def main() -> None:
     parser.add_argument("--rolling", action="store_true",
                         help="also learn from the held-out races of the years before each "
                              "year asked (each race still sees only earlier years)")
-    parser.add_argument("--pollster-only", action="store_true",
-                        help="one source per pollster, its partisan polls included")
+    parser.add_argument("--partisan", choices=("pollster-for-party", "party", "pollster"),
+                        default="party",
+                        help="the source of a partisan poll: its pollster working for that "
+                             "party, the party, or its pollster as for any poll")
     args = parser.parse_args()
-    races = load(args.data, sponsor=not args.pollster_only)
+    races = load(args.data, partisan=args.partisan)
     train = [r for r in races if r.year < args.split]
     test = [r for r in races if r.year >= args.split]
     workdir = Path(tempfile.mkdtemp(prefix="polls_bench_"))
@@ -311,7 +322,7 @@ def main() -> None:
     print(f"Polls: {len(train)} races before {args.split} resolved and learned from "
           f"({sum(len(r.polls) for r in train)} polls); {len(test)} races from {args.split} "
           f"on held out ({sum(len(r.polls) for r in test)} polls). Sources: "
-          f"{'pollsters' if args.pollster_only else 'pollsters, and each pollster for a party'}"
+          f"pollsters (a partisan poll's: {args.partisan})"
           f"{'; held-out years learned from as they pass' if args.rolling else ''}"
           f". Learning {state.status}; {learned_s:.0f} s to store and learn, "
           f"{time.perf_counter() - started:.0f} s in all.")
