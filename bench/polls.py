@@ -187,6 +187,8 @@ def _baselines(race: Race) -> dict[str, float]:
         "median of the polls": statistics.median(values),
         "polls weighted by sample size": sum(p["value"] * p["n"] for p in race.polls)
         / sum(p["n"] for p in race.polls),
+        "polls weighted by 1/sd²": sum(p["value"] / p["sd"] ** 2 for p in race.polls)
+        / sum(1.0 / p["sd"] ** 2 for p in race.polls),
         f"most recent polls (within {RECENT_DAYS} days of the last)": statistics.mean(recent),
         f"polls weighted by recency (e^-days/{RECENCY_DAYS:g})":
             sum(w * p["value"] for w, p in zip(weights, race.polls, strict=True))
