@@ -87,8 +87,8 @@ _LOG: Final = logging.getLogger(__name__)
 SNAPSHOT_DRIFT: Final = 1e-2
 
 #: Rounds of :meth:`LearningStore._learn_jointly` after the first fit, and the relative change
-#: of every category's s below which it stops. Each round moves s² a share 1/n of the way
-#: left (n claims a question): a category of two-poll races is within 1 % in about six.
+#: of every category's s below which it stops. Each round leaves about 1/n of the gap in s²
+#: (n claims a question): a category of two-poll races is within 1 % in about six.
 JOINT_ROUNDS: Final = 8
 JOINT_RTOL: Final = 1e-2
 
@@ -256,14 +256,14 @@ class LearningStore(SharedErrorStore):
         A claim's residual holds its question's shared error δ_q as well as the source's own
         error, so records learned without it charge s² to every source's spread, and the s
         then fitted from their posteriors comes out about s·√(1 − 1/n) for n claims a
-        question (the shared error is read twice as small). Alternating the two fits, the
-        records with each claim's s_q as a known part of its residual's variance
-        (:class:`~models.track_record.ResolvedClaim`'s ``shared``) and s from the posteriors
-        those records give, moves s² towards its fixed point by a factor of about 1 − 1/n
-        per round: coordinate ascent on the joint likelihood, each claim's residual taken as
-        independent given s (Searle, Casella & McCulloch 1992, ch. 8, for the alternating
-        variance-component updates). It stops when no category's s moves by more than
-        :data:`JOINT_RTOL` of itself, or after :data:`JOINT_ROUNDS` rounds.
+        question. Alternating the two fits, the records with each claim's s_q as a known part
+        of its residual's variance (:class:`~models.track_record.ResolvedClaim`'s ``shared``)
+        and s from the posteriors those records give, leaves about 1/n of the remaining gap
+        in s² after each round (s²_next ≈ s²(1 − 1/n) + s²_now/n): coordinate ascent on the
+        joint likelihood, each claim's residual taken as independent given s (Searle,
+        Casella & McCulloch 1992, ch. 8, for the alternating variance-component updates). It
+        stops when no category's s moves by more than :data:`JOINT_RTOL` of itself, or after
+        :data:`JOINT_ROUNDS` rounds.
         """
         learned = self._learn()
         fits = self._learn_shared_errors(learned)
