@@ -9,6 +9,12 @@ r_i     : residual of claim i on the working scale, x_i − t (log x − log t o
 h_i     : the claim's hedge spread factor; f_i its factor on the odds of being wrong.
 s_i     : the claim's own standard deviation on the working scale (from its sd or CI; the
           question's precision for a linear-scale claim without one, as the reconciler).
+s_q     : the claim's question's shared error (``ResolvedClaim.shared``, on the working scale;
+          :mod:`models.shared_error`): every claim of the question shares its miss δ_q, so it
+          is part of the residual like the claim's own error, r_i = β_k + δ_q + h_i e_i + u_i,
+          and s_i² above stands for s_i² + s_q² throughout (0 when the question has none).
+          Left out, each source's spread absorbs s_q (the store learns s and the records
+          together, :mod:`service.store.learning`).
 w_i     : 1 / (claims of the same source on the same question): one source's claims on one
           question are one piece of evidence, not several (they share its view of the truth).
 k       : a hypothesis about the source, one component of its prior profile (one for a grade or
@@ -155,6 +161,10 @@ class ResolvedClaim:
     #: reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
     #: of 0 cannot use.
     precision: float | None = None
+    #: The question's shared error s_q (log units on the log scale, the quantity's units on
+    #: the linear; :mod:`models.shared_error`): part of the residual's variance that every
+    #: claim of the question has, so it is not charged to the source's spread. 0: none.
+    shared: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +299,11 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
                 "0 (linear), a claim sd or the question's precision.",
                 field="value",
             )
+        if isinstance(rec.shared, bool) or not (math.isfinite(rec.shared)
+                                                and rec.shared >= 0.0):
+            raise InvalidClaimError(
+                f"Invalid shared error {rec.shared!r} for question {rec.question!r}; it must "
+                "be a finite number >= 0.", field="shared_error")
         group[i] = index[rec.source]
         hedge = HEDGES[rec.hedge]
         h[i], log_f[i] = hedge.spread_factor, math.log(hedge.wrong_factor)
@@ -303,7 +318,10 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
         if own <= 0.0 and rec.scale == "linear" and rec.precision is not None \
                 and rec.precision > 0:
             own = 1.0
-        s2[i] = own ** 2
+        # The shared error is in every claim's residual x_i − t = β + δ_q + e_i + u_i, like
+        # the claim's own stated error; left out, each source's spread absorbs it.
+        shared = rec.shared / ws.unit if rec.scale == "linear" else rec.shared
+        s2[i] = own ** 2 + shared ** 2
         if rec.kind == "point" and rec.value is not None:
             point[i] = True
             r[i] = ws.forward(rec.value) - origin

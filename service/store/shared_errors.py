@@ -10,10 +10,11 @@ form), plus one pooled over every category of the scale (stored as category ``""
 An estimate uses, in order: its category's s when at least ``MIN_QUESTIONS`` resolved
 questions stand behind it; else the pooled s of its scale; else
 :data:`models.shared_error.DEFAULT_SHARED_ERROR` (0, see there). A question without a
-category uses the default. The posteriors the fit reads are in-sample: the track records were
-learned from residuals that contain the shared error, so the sources' spreads absorb part of
-it and s comes out a little small (about s·√(1 − 1/n) for n claims a question; see
-docs/model.md, Shared error).
+category uses the default. The track records the fit reads are learned with each claim's
+shared error as a known part of its residual's variance, alternating with this fit
+(:meth:`service.store.learning.LearningStore._learn_jointly`): learned without it, the
+sources' spreads absorb the shared error and s comes out small (about s·√(1 − 1/n) for n
+claims a question; see docs/model.md, Shared error).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from service.store.base import RepositoryBase
 from service.store.inputs import _core_claim, _core_source, _first_seen, _learning_scale
 from service.store.orm import Claim, Question, SharedErrorRow, Source
 
-__all__ = ["POOLED", "SharedErrorStore", "linear_precision"]
+__all__ = ["POOLED", "SharedErrorStore", "fitted_shared_error", "linear_precision"]
 
 #: The category under which the pooled s of a scale is stored.
 POOLED: Final = ""
@@ -73,6 +74,19 @@ def _natural_posterior(result: ReconcileResult) -> tuple[np.ndarray, np.ndarray]
     centre = math.log(value) if log else value
     grid = np.linspace(centre - 8 * se, centre + 8 * se, _GAUSS_POINTS)
     return grid, np.exp(-0.5 * ((grid - centre) / se) ** 2)
+
+
+def fitted_shared_error(fits: Mapping[tuple[str, str], SharedErrorFit], category: str | None,
+                        scale: str) -> float:
+    """The s a question of ``category`` on ``scale`` gets from ``fits``, by the rule of
+    :meth:`SharedErrorStore.shared_error_for` (its category's with at least MIN_QUESTIONS
+    questions, else the pooled one, else the default)."""
+    if category is not None:
+        for key in (category, POOLED):
+            fit = fits.get((key, scale))
+            if fit is not None and fit.n_questions >= MIN_QUESTIONS:
+                return float(fit.s)
+    return DEFAULT_SHARED_ERROR.get(scale, 0.0)
 
 
 class SharedErrorStore(RepositoryBase):

@@ -226,3 +226,35 @@ def test_the_learning_fit_reports_its_convergence(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(track_record, "EM_MAX_ITERATIONS", 2)
     cut = learn_track_records(records, priors, {s: "other" for s in priors})
     assert all(not r.converged and r.iterations == 2 for r in cut.values())
+
+
+def test_a_known_shared_error_is_not_charged_to_the_spread() -> None:
+    """Residuals log x − log t = δ_q + e_i with δ_q ~ N(0, 0.3²) shared by a question's
+    claims and e_i ~ N(0, 0.05²): told s_q = 0.3, the source's spread is well under the
+    √(0.05² + 0.3²) ≈ 0.3 it learns blind. (Not down to 0.05: each residual is read alone,
+    so σ² is the residuals' variance less s², whose sampling error at 600 claims,
+    0.09·√(2/600) ≈ 0.005, is twice σ² itself.)"""
+    rng = np.random.default_rng(5)
+    records: dict[float, list[ResolvedClaim]] = {0.0: [], 0.3: []}
+    for q in range(300):
+        truth = math.exp(float(rng.uniform(5.0, 10.0)))
+        delta = float(rng.normal(0.0, 0.3))
+        for k in range(2):
+            value = truth * math.exp(delta + float(rng.normal(0.0, 0.05)))
+            for shared, out in records.items():
+                out.append(ResolvedClaim(f"s{k}", "point", truth, "log", f"q{q}",
+                                         value=value, shared=shared))
+    priors = {f"s{k}": profile_for("B") for k in range(2)}
+    blind = learn_track_records(records[0.0], priors, {})["s0"].spread
+    told = learn_track_records(records[0.3], priors, {})["s0"].spread
+    assert blind is not None and told is not None
+    assert blind > 0.25 and told < 0.5 * blind
+
+
+@pytest.mark.parametrize("shared", [-0.1, math.nan, math.inf])
+def test_an_invalid_shared_error_is_refused(shared: float) -> None:
+    record = ResolvedClaim("a", "point", 10.0, "linear", "q", value=11.0, sd=1.0,
+                           shared=shared)
+    with pytest.raises(InvalidClaimError) as caught:
+        learn_track_records([record], {"a": profile_for("B")}, {})
+    assert caught.value.field == "shared_error"
