@@ -109,7 +109,7 @@ N(β_s, (σ_s h_i)²) plus what the claim states of itself, N(0, K_i) with K_i i
 where the right kernel folds it in, η_s w_i²/12; given the residual, the noise has mean
 β_s + λ_i (y_i − θ − β_s) and variance λ_i K_i, λ_i = (σ_s h_i)²/((σ_s h_i)² + K_i) (EM for
 variance components), so a claim whose window or sd dwarfs its source's spread teaches it
-nothing however far it lies (:func:`models.batch.em.m_step`). The prior centre is the
+nothing however far it lies (:func:`models.batch.sums.update_sources`). The prior centre is the
 source's grade (or learned track record, via :func:`models.credibility.profile_for`) with
 strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
 κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'
