@@ -10,7 +10,7 @@ order of first appearance across them, as if the files were one. Parquet is read
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -214,8 +214,11 @@ def concat(frames: Sequence[Frame]) -> Frame:
     )
 
 
-def read_table(path: Path, given: str | None = None) -> ClaimTable:
+def read_table(path: Path, given: str | None = None) -> tuple[ClaimTable, Callable[[int], str]]:
     """All claims of a file or directory as one ClaimTable (the local engine's input).
+
+    Returns the table and a function naming the file and line of a claim (by its row), for
+    refusals that come later (a figure the log scale cannot take).
 
     Raises
     ------
@@ -226,8 +229,12 @@ def read_table(path: Path, given: str | None = None) -> ClaimTable:
     if fmt in ("csv", "jsonl") and len(files) == 1:
         from service.cli.batch_files import read_claims
 
-        return read_claims(files[0], fmt)
-    return concat([read_frame(p, fmt, k) for k, p in enumerate(files)]).table()
+        table = read_claims(files[0], fmt)
+        if fmt == "jsonl":
+            return table, lambda row: f"{files[0]} claim {row + 1}"
+        return table, lambda row: f"{files[0]} line {row + 2}"
+    frame = concat([read_frame(p, fmt, k) for k, p in enumerate(files)])
+    return frame.table(), frame.where
 
 
 def _parquet_columns(path: Path) -> dict[str, Any]:

@@ -138,17 +138,24 @@ def _formats(args: argparse.Namespace) -> tuple[str | None, str]:
 
 def _run_local(args: argparse.Namespace, progress: Any) -> int:
     from models.batch import BatchEstimator
+    from models.errors import ReconcileError
     from service.batch.inputs import read_table
     from service.batch.outputs import EstimatesWriter
-    from service.cli.batch_files import read_sources
+    from service.cli.batch_files import InputError, read_sources
 
     levels = tuple(args.levels or [0.9])
     in_fmt, out_fmt = _formats(args)
     progress.phase(f"reading {args.claims}")
-    table = read_table(args.claims, in_fmt)
+    table, where = read_table(args.claims, in_fmt)
     priors = read_sources(args.sources) if args.sources is not None else None
-    fit = BatchEstimator().fit(table, priors=priors, levels=levels, scale=args.scale,
-                               progress=progress.iteration)
+    try:
+        fit = BatchEstimator().fit(table, priors=priors, levels=levels, scale=args.scale,
+                                   progress=progress.iteration)
+    except ReconcileError as exc:
+        column, _, row = (exc.field or "").partition(".")
+        if not row.isdigit():
+            raise
+        raise InputError(f"{where(int(row))}, column {column}: {exc.message}") from None
     progress.phase("writing")
     with EstimatesWriter(args.out, out_fmt) as writer:
         writer.write(fit.questions)
