@@ -22,7 +22,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import service.batch.dask_engine as dask_engine
-from models.batch import BatchEstimator, BatchFit
+from models.batch import BatchEstimator, BatchFit, sums
 from service.batch.dask_engine import DaskFit, fit_on_dask
 from service.batch.inputs import claim_files, read_table
 from service.batch.outputs import EstimatesWriter
@@ -86,9 +86,9 @@ def client() -> Iterator[Client]:
     with pytest.MonkeyPatch.context() as patch:
         path = os.environ.get("PYTHONPATH")
         patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
-        cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                               dashboard_address=None)
-    with cluster, Client(cluster) as c:
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as c:  # type: ignore[no-untyped-call]
         yield c
 
 
@@ -142,7 +142,7 @@ def test_a_partition_left_out_of_the_sums_shows(
     client: Client, archive: Path, local_fit: BatchFit, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = dask_engine.total
+    real = sums.total
     monkeypatch.setattr(dask_engine, "total", lambda parts: real(list(parts)[1:]))
 
     fit = _dask_fit(client, archive, tmp_path / "dropped.csv")
@@ -158,14 +158,15 @@ def test_the_command_on_dask_writes_parquet_equal_to_local_csv(
     dask_out = tmp_path / "dask.parquet"
     assert main(["batch", str(archive), "--out", str(local_out)]) == 0
     # The address from the environment, as compose.yaml gives it.
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
+    address = str(client.scheduler_info()["address"])
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
 
     code = main(["batch", str(archive), "--engine", "dask", "--partitions", "3", "--out",
                  str(dask_out)])
 
     err = capsys.readouterr().err
     assert code == 0, err
-    assert f"using the Dask scheduler at {client.scheduler.address}" in err
+    assert f"using the Dask scheduler at {address}" in err
     table = pq.read_table(dask_out).to_pydict()
     rows = _questions(local_out)
     assert sorted(table["question"]) == sorted(rows)
