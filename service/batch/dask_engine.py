@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.batch import BatchEstimator, BatchWarning, ClaimTable, SourceEstimates
-from models.batch.encode import encode, resolve_scale
+from models.batch.encode import archive_scale, encode, resolve_scale
 from models.batch.loop import Step, start_part, step_part
 from models.batch.result import PopulationPrior, QuestionEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior
 from models.batch.summary import fit_warnings, question_estimates, source_estimates
 from models.batch.sums import total
 from models.checks import check_levels
-from models.errors import ReconcileError
+from models.errors import InvalidParameterError, ReconcileError
 from service.batch.inputs import Frame, read_frame
 from service.batch.outputs import EstimatesWriter
 from service.cli.batch_files import InputError
@@ -361,10 +361,11 @@ def fit_on_dask(
     rank[np.argsort(np.concatenate(firsts), kind="stable")] = np.arange(rank.shape[0])
     ranks = np.split(rank, np.cumsum(sizes)[:-1])
     del rank, firsts
-    scale_arg = scale if scale in ("log", "linear") else "auto"
     if scale not in ("auto", "log", "linear"):
-        resolve_scale(ClaimTable.from_columns(["q"], ["s"], ["point"], [1.0]), scale)
-    parts = [client.submit(_build, p, r, scale_arg, workers=[homes[j]],
+        raise InvalidParameterError(
+            f"Invalid scale {scale!r}; must be one of auto, log, linear.", "scale"
+        )
+    parts = [client.submit(_build, p, r, scale, workers=[homes[j]],
                            allow_other_workers=False, pure=False)
              for j, (p, r) in enumerate(zip(parts, ranks, strict=True))]
     info = client.gather([client.submit(_info, p, pure=False) for p in parts])
@@ -372,7 +373,7 @@ def fit_on_dask(
     if errors:
         raise InputError(min(errors)[1])
     n_claims = sum(n for n, _, _ in info)
-    resolved = "log" if all(s == "log" for n, s, _ in info if n) else "linear"
+    resolved = archive_scale(s for n, s, _ in info if n)
     stride = est.warm_stride(n_claims, len(source_ids))
     params, prior = est.initial(source_ids, priors)
     keep = [j for j, (n, _, _) in enumerate(info) if n]

@@ -63,7 +63,8 @@ class EstimatesWriter:
     def write(self, qe: QuestionEstimates) -> None:
         """Append one chunk of questions."""
         if self.fmt != "parquet":
-            assert self._text is not None  # noqa: S101 - set for every text format
+            if self._text is None:
+                raise ValueError("write() after close()")
             write_questions(self._text, qe, self.fmt, header=not self.started)
             self.started = True
             return

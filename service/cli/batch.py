@@ -181,6 +181,11 @@ def _run_dask(args: argparse.Namespace, progress: Any) -> int:
         progress.close()
         print(f"triangulate: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        progress.close()
+        print(f"triangulate: cannot reach the Dask scheduler at {args.scheduler}: {exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
     print(f"triangulate batch: {said}.", file=sys.stderr)
     try:
         with EstimatesWriter(args.out, out_fmt) as writer:
