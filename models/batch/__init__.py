@@ -143,7 +143,10 @@ atoms), :mod:`~models.batch.kernels` (the claims' likelihood kernels; the interv
 those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode hopping),
 :mod:`~models.batch.exact` (the exact posterior of small or contested questions; its panels
 and kernels on them in :mod:`~models.batch.panels`),
-:mod:`~models.batch.em` (E-step, leave-one-out responsibilities, M-step),
+:mod:`~models.batch.em` (E-step, leave-one-out responsibilities),
+:mod:`~models.batch.sums` (the M-step as per-source sums that add across partitions of the
+questions, and the update from their total), :mod:`~models.batch.loop` (the EM loop over
+questions held in this process or on a cluster's workers),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.
