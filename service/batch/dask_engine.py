@@ -9,7 +9,9 @@ only what the loop of :mod:`models.batch.loop` needs: the per-source sums
 the count of mode hops. The driver therefore holds (S,) arrays and Q floats, and runs the very
 loop the local estimator runs, taking the same decisions. Question and source codes follow the
 order of first appearance across the files (read in name order), as the local engine reads
-them, so the warm start's every k-th question is the same sample. The answers are written
+them, so the warm start's every k-th question is the same sample; that sample, small by
+construction (:meth:`models.batch.BatchEstimator.warm_stride`), is gathered and fitted on the
+driver, where its many iterations cost no round trips. The answers are written
 partition by partition, each fetched when the writer needs it. ``dask`` and ``distributed``
 are imported by :func:`connect` only.
 """
@@ -26,7 +28,7 @@ import numpy as np
 
 from models.batch import BatchEstimator, BatchWarning, ClaimTable, SourceEstimates
 from models.batch.encode import archive_scale, encode, resolve_scale
-from models.batch.loop import Step, start_part, step_part
+from models.batch.loop import LocalQuestions, Step, start_part, step_part
 from models.batch.result import PopulationPrior, QuestionEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior
 from models.batch.summary import fit_warnings, question_estimates, source_estimates
@@ -185,19 +187,51 @@ def _info(part: Part) -> tuple[int, str, tuple[int, str] | None]:
     return (part.table.n if part.table is not None else 0), part.scale, part.error
 
 
-def _prepare(part: Part, estimator: BatchEstimator, scale: str, stride: int) -> Part:
-    """Prepare the claims (ranges, rounding) and encode the sample (stride > 0) or all."""
+def _prepare(part: Part, estimator: BatchEstimator, scale: str) -> Part:
+    """Prepare the claims (ranges, rounding) and encode them."""
     if part.table is None:
         return part
     table = estimator.prepare(part.table, scale)  # type: ignore[arg-type]
-    rounding, prior_scale = estimator.rounding, estimator.hyper.prior_scale
-    if stride:
-        sub = table.take_questions(np.flatnonzero(part.rank % stride == 0))
-        enc = encode(sub, scale, rounding, prior_scale)  # type: ignore[arg-type]
-    else:
-        enc = encode(table, scale, rounding, prior_scale)  # type: ignore[arg-type]
+    enc = encode(table, scale, estimator.rounding,  # type: ignore[arg-type]
+                 estimator.hyper.prior_scale)
     # The frame is no longer needed: the table holds the claims.
     return Part(frame=_empty(part.frame), table=table, rank=part.rank, scale=scale, enc=enc)
+
+
+def _sample(
+    part: Part, estimator: BatchEstimator, scale: str, stride: int
+) -> tuple[ClaimTable, Any] | None:
+    """The partition's questions of the warm start (index a multiple of ``stride``), prepared."""
+    if part.table is None:
+        return None
+    keep = np.flatnonzero(part.rank % stride == 0)
+    if keep.size == 0:
+        return None
+    table = estimator.prepare(part.table, scale)  # type: ignore[arg-type]
+    return table.take_questions(keep), part.rank[keep]
+
+
+def join_sample(pieces: Sequence[tuple[ClaimTable, Any]]) -> ClaimTable:
+    """The partitions' sample questions as one table, questions in the archive's order.
+
+    Origin codes are made distinct per piece (they matter within a question only).
+    """
+    offset = 0
+    origins = []
+    for table, _ in pieces:
+        origins.append(np.where(table.origin >= 0, table.origin + offset, -1))
+        offset += int(table.origin.max(initial=-1)) + 1
+    q_offsets = np.cumsum([0] + [t.n_questions for t, _ in pieces])
+    joined = ClaimTable(
+        question=np.concatenate([t.question + q_offsets[k] for k, (t, _) in enumerate(pieces)]),
+        **{name: np.concatenate([getattr(t, name) for t, _ in pieces])
+           for name in ("source", "kind", "value", "low", "high", "sd", "hedge",
+                        "resolution")},
+        origin=np.concatenate(origins),
+        question_ids=tuple(qid for t, _ in pieces for qid in t.question_ids),
+        source_ids=pieces[0][0].source_ids,
+    )
+    return joined.take_questions(np.argsort(np.concatenate([r for _, r in pieces])))
 
 
 def _empty(frame: Frame) -> Frame:
@@ -381,18 +415,28 @@ def fit_on_dask(
     homes = [homes[j] for j in keep]
     say("fitting")
 
-    def prepare(stride_now: int) -> DaskQuestions:
-        nonlocal parts
-        parts = [client.submit(_prepare, p, est, resolved, stride_now, workers=[homes[k]],
-                               allow_other_workers=False, pure=False)
-                 for k, p in enumerate(parts)]
-        return DaskQuestions(client, parts, homes)
-
-    sample = prepare(stride) if stride else None
+    sample = None
+    if stride:
+        # The warm start's sample is small by construction (max(warm_start_claims, 20 × S)
+        # claims, whatever the archive's size): it is fitted here, in this process, where an
+        # iteration costs no round trip to the workers; only the full data's refining
+        # iterations run on the cluster.
+        pieces = [got for got in client.gather(
+            [client.submit(_sample, p, est, resolved, stride, workers=[homes[k]],
+                           allow_other_workers=False, pure=False)
+             for k, p in enumerate(parts)]) if got is not None]
+        sample = LocalQuestions(encode(join_sample(pieces), resolved, est.rounding,
+                                       est.hyper.prior_scale))
+        del pieces
     held: list[DaskQuestions] = []
 
     def full() -> DaskQuestions:
-        held.append(prepare(0))
+        prepared = [client.submit(_prepare, p, est, resolved, workers=[homes[k]],
+                                  allow_other_workers=False, pure=False)
+                    for k, p in enumerate(parts)]
+        # The built partitions are released once prepared: a worker holds each claim once.
+        parts.clear()
+        held.append(DaskQuestions(client, prepared, homes))
         return held[0]
 
     outcome = est.learn(full, sample, params, prior, progress)
