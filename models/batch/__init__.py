@@ -109,7 +109,7 @@ N(β_s, (σ_s h_i)²) plus what the claim states of itself, N(0, K_i) with K_i i
 where the right kernel folds it in, η_s w_i²/12; given the residual, the noise has mean
 β_s + λ_i (y_i − θ − β_s) and variance λ_i K_i, λ_i = (σ_s h_i)²/((σ_s h_i)² + K_i) (EM for
 variance components), so a claim whose window or sd dwarfs its source's spread teaches it
-nothing however far it lies (:func:`models.batch.em.m_step`). The prior centre is the
+nothing however far it lies (:func:`models.batch.sums.update_sources`). The prior centre is the
 source's grade (or learned track record, via :func:`models.credibility.profile_for`) with
 strength κ_graded; a source without a usable grade (``F`` or none) is shrunk, with strength
 κ_pooled, towards the *population*: the precision-weighted mean of the unrated sources'
@@ -143,7 +143,10 @@ atoms), :mod:`~models.batch.kernels` (the claims' likelihood kernels; the interv
 those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode hopping),
 :mod:`~models.batch.exact` (the exact posterior of small or contested questions; its panels
 and kernels on them in :mod:`~models.batch.panels`),
-:mod:`~models.batch.em` (E-step, leave-one-out responsibilities, M-step),
+:mod:`~models.batch.em` (E-step, leave-one-out responsibilities),
+:mod:`~models.batch.sums` (the M-step as per-source sums that add across partitions of the
+questions, and the update from their total), :mod:`~models.batch.loop` (the EM loop over
+questions held in this process or on a cluster's workers),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.

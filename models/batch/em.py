@@ -4,19 +4,16 @@
 source parameters: exactly for small or contested questions (:mod:`models.batch.exact`), else
 by a Gaussian approximation whose leave-one-out (cavity) part, :func:`loo_responsibilities`,
 gives the P(right | data) with θ integrated out that teaches the sources; :func:`mix_atoms`
-mixes the continuous posterior with the atoms of agreed figures. :func:`m_step` re-estimates the
-sources' parameters under their hierarchical prior, and :func:`recentre` pins the biases' common
-level.
+mixes the continuous posterior with the atoms of agreed figures. The M-step, an additive
+reduction of per-source sums, is in :mod:`models.batch.sums`.
 The formulas are in the docstring of :mod:`models.batch`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from models.batch.common import EPS, KIND_POINT, LOG_SQRT_2PI, MIN_SPREAD, FloatArray
+from models.batch.common import KIND_POINT, LOG_SQRT_2PI, FloatArray
 from models.batch.exact import exact_posterior, select
 from models.batch.kernels import (
     claim_kernels,
@@ -25,14 +22,12 @@ from models.batch.kernels import (
     log_coefficients,
     log_mix,
     log_norm_pdf,
-    noise_share,
     plugin,
 )
 from models.batch.mode import hop as hop_modes
 from models.batch.mode import is_contested, newton
 from models.batch.panels import ClaimKernels, flat_prior
-from models.batch.result import PopulationPrior
-from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
+from models.batch.state import Encoded, Hyper, Params, Posterior
 
 # --------------------------------------------------------------------------------------------
 # E-step
@@ -316,177 +311,3 @@ def mix_atoms(
         r_exact=r_exact, r_right=r_right_m, r_wrong=r_wrong_m,
         ss=np.where(is_point, ss_m, 0.0), dev=np.where(is_point, dev_m, 0.0), exact=cont.exact,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# M-step
-# --------------------------------------------------------------------------------------------
-
-
-def m_step(
-    enc: Encoded, post: Posterior, p: Params, prior: SourcePrior, hyper: Hyper
-) -> tuple[Params, PopulationPrior]:
-    """Posterior means of every source's c_s, η_s, σ_s and β_s under its prior.
-
-    With expected counts weighted by t_i -- R_s right claims among n_s, E_s exact ones, T_s
-    right claims on questions with an atom -- and spread and bias sums over noisy-right
-    points,
-
-        c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
-        β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
-        η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
-        σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
-
-    where a rated source's prior centre is its own (strength κ_graded) and an unrated one's
-    the population's (strength κ_pooled): the precision-weighted means of the unrated
-    sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
-    Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share, the MAP under its
-    Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)) prior (``hyper.exact_share``, ``exact_strength``),
-    and η → 0 where no figures agree anywhere (T = 0).
-
-    Only the noise part of a residual teaches σ_s and β_s. A right point's residual
-    d_i = y_i − θ is read as n_i + u_i: the source's noise n_i ~ N(β_s, N_i), N_i = (σ_s h_i)²,
-    and what the claim states of itself, u_i ~ N(0, K_i), K_i = sd_i² plus η_s w_i²/12 where
-    the right kernel folds the rounding window in (:func:`~models.batch.kernels.noise_share`).
-    With (θ, n_i) as complete data this is EM for variance components: given d_i,
-
-        n_i ~ N(β_s + λ_i (d_i − β_s), λ_i K_i),      λ_i = N_i/(N_i + K_i),
-
-    at the E-step's β_s and σ_s, so the sums above take, in place of r E[d − β_s] and
-    r E[(d − β_s)²],
-
-        r E[n − β_s] = λ_i r E[d − β_s],    r E[(n − β_s)²] = λ_i² r E[(d − β_s)²] + r λ_i K_i.
-
-    A claim that states nothing of itself (K = 0) counts in full, as before. One whose
-    window or sd dwarfs its source's noise teaches it almost nothing however far it lies:
-    a round "1000000" among figures near 1 (a window 10⁶ of the question's units) kept
-    P(right) near 1 under its widened kernel, and r d² = 10¹² had made σ_s 10⁵ and every
-    other question's answer 400 times its claims. The same residual in expectation,
-    E[d²] = N + K, gives λ² (N + K) + λ K = N: unbiased, like the sd² it replaces (once
-    subtracted as a moment, which a single far residual leaves at d² − sd² ≫ σ_s²).
-
-    Parameters
-    ----------
-    enc : Encoded
-    post : Posterior
-        From the E-step.
-    p : Params
-        The parameters of that E-step (its sums are at the old β_s, moved here to the new).
-    prior : SourcePrior
-    hyper : Hyper
-
-    Returns
-    -------
-    Params
-    PopulationPrior
-        The re-estimated population centre.
-    """
-    n_s = enc.n_sources
-    s = enc.s
-    t = enc.t
-    right = post.r_exact + post.r_right
-    n_eff = np.bincount(s, weights=t, minlength=n_s)
-    right_s = np.bincount(s, weights=t * right, minlength=n_s)
-    # Exact vs noisy is only testable on questions with an atom (an agreed figure): there
-    # a right claim outside the atom is noisy. Elsewhere the split is the prior's.
-    in_atom_q = enc.in_atom_question
-    exact_s = np.bincount(s, weights=t * post.r_exact, minlength=n_s)
-    tested_s = np.bincount(s, weights=t * np.where(in_atom_q, right, 0.0), minlength=n_s)
-    # Spread and bias learn from right, not exact, point claims; an unmatched claim's
-    # right part is noisy with probability 1 − η_s.
-    is_point = enc.kind == KIND_POINT
-    noisy_share = np.where(enc.member | in_atom_q, 1.0, 1.0 - p.eta[s])
-    w_noisy = t * noisy_share * np.where(is_point, 1.0, 0.0)
-    # Only the noise part of a residual teaches σ_s and β_s; the part that the claim's own
-    # rounding window and sd explain does not (variance components; see the docstring).
-    share, cond_var = noise_share(enc, p)
-    beta_old = p.beta[s]
-    ss_noise = share * share * post.ss + post.r_right * cond_var
-    dev_noise = share * post.dev + (1.0 - share) * post.r_right * beta_old
-    hedge2 = enc.spread_factor * enc.spread_factor
-    ss_s = np.bincount(s, weights=w_noisy * ss_noise / hedge2, minlength=n_s)
-    dev_s = np.bincount(s, weights=w_noisy * dev_noise, minlength=n_s)
-    rp_s = np.bincount(s, weights=w_noisy * post.r_right, minlength=n_s)
-
-    # Empirical-Bayes population centre from the unrated sources, each weighted by the
-    # precision of its own estimate, n/(n + κ) (the beta-binomial shrinkage weight).
-    unrated = ~prior.rated
-    raw_c = np.where(n_eff > 0, right_s / np.maximum(n_eff, 1e-300), 0.0)
-    w_c = np.where(unrated, n_eff / (n_eff + hyper.pooled_strength), 0.0)
-    pop_c = (float(np.clip((w_c @ raw_c) / w_c.sum(), 0.02, 0.98)) if w_c.sum() > 0
-             else prior.population.credibility)
-    tested = float(tested_s.sum())
-    # The pooled share under its Beta prior (MAP): a lone pair of coincident figures on a
-    # sparse archive is E ≈ T ≈ 2, whose raw share ≈ 1 made every source a copier, every
-    # unmatched figure near-exact and every spread collapse to MIN_SPREAD. No agreed figure
-    # anywhere: no evidence of exact copying at all, so η → 0 (the estimator also starts there).
-    kappa_eta = hyper.exact_strength
-    pop_eta = (float(np.clip((exact_s.sum() + kappa_eta * hyper.exact_share)
-                             / (tested + kappa_eta), EPS, 1.0 - EPS)) if tested > 0 else EPS)
-    raw_sigma = np.sqrt(np.where(rp_s > 0, ss_s / np.maximum(rp_s, 1e-300), 0.0))
-    w_sig = np.where(unrated & (raw_sigma > 0), rp_s / (rp_s + hyper.spread_strength), 0.0)
-    pop_sigma = (float(np.exp((w_sig @ np.log(np.maximum(raw_sigma, MIN_SPREAD)))
-                              / w_sig.sum())) if w_sig.sum() > 0
-                 else prior.population.spread)
-    population = PopulationPrior(pop_c, pop_eta, pop_sigma)
-
-    c0 = np.where(prior.rated, prior.c0, pop_c)
-    sigma0 = np.where(prior.rated, prior.sigma0, pop_sigma)
-    kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    c = np.clip((right_s + kappa * c0) / (n_eff + kappa), EPS, 1.0 - EPS)
-    # Each source's share is shrunk to the pooled one with the pooled prior's weight: one
-    # source's lone coincidence (E_s = T_s = 1) must not make it a copier either.
-    a = hyper.exact_strength
-    eta = np.clip((exact_s + a * pop_eta) / (tested_s + a), EPS, 1.0 - EPS)
-    nu = hyper.spread_strength
-    lam = hyper.bias_strength
-    if hyper.learn_bias:
-        beta = (dev_s + lam * prior.beta0) / (rp_s + lam)
-        # E[(y − θ − β)²] was computed at the previous β; move it to the new one.
-        delta = p.beta - beta
-        ss_s = np.maximum(ss_s + rp_s * delta * delta + 2.0 * delta * (dev_s - rp_s * p.beta),
-                          0.0)
-    else:
-        beta = prior.beta0.copy()
-    sigma = np.maximum(np.sqrt((ss_s + nu * sigma0 * sigma0) / (rp_s + nu)), MIN_SPREAD)
-    return Params(c, eta, sigma, beta), population
-
-
-def recentre(
-    enc: Encoded, p: Params, prior: SourcePrior, hyper: Hyper
-) -> tuple[Params, float]:
-    """Move every bias and every θ_q by one common amount so that biases average zero.
-
-    Continuous claims only see θ_q + β_s, so shifting all biases up and all truths down
-    leaves the fit unchanged: the archive alone cannot say where "unbiased" is. We anchor
-    it where the sources are unbiased on average -- each source counted once, weighted by
-    n_s/(n_s + λ) so that a source with a handful of claims counts little, and a rated
-    source's bias measured from its prior bias (a track record). EM would drift along
-    this flat ridge for many iterations, pulled by whichever precise sources are biased.
-
-    The shift is δ = Σ_s w_s (β_s − β̄_s) / Σ_s w_s with w_s = n_s/(n_s + λ); β_s becomes
-    β_s − δ, and the caller moves every μ_q by +δ.
-
-    Parameters
-    ----------
-    enc : Encoded
-    p : Params
-    prior : SourcePrior
-    hyper : Hyper
-
-    Returns
-    -------
-    Params
-        With the shifted biases (``p`` itself when biases are not learned).
-    float
-        δ.
-    """
-    if not hyper.learn_bias:
-        return p, 0.0
-    n_s = np.bincount(enc.s, weights=enc.t, minlength=enc.n_sources)
-    weight = n_s / (n_s + hyper.bias_strength)
-    total = float(weight.sum())
-    if total <= 0:
-        return p, 0.0
-    shift = float(weight @ (p.beta - prior.beta0) / total)
-    return replace(p, beta=p.beta - shift), shift

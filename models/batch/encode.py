@@ -10,6 +10,7 @@ informative prior θ_q ~ N(m_q, s_q²) and the atoms (:mod:`models.batch.atoms`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Final
 
@@ -82,6 +83,15 @@ def resolve_scale(table: ClaimTable, scale: str) -> Scale:
                 )
             return "linear"
     return "log"
+
+
+def archive_scale(parts: Iterable[Scale]) -> Scale:
+    """The working scale of an archive from those of its parts (:func:`resolve_scale` each).
+
+    The log scale needs every figure positive, so the archive is on it only when every part
+    is; parts resolved with an explicit scale all agree already.
+    """
+    return "log" if all(scale == "log" for scale in parts) else "linear"
 
 
 def log1p_square(sd: FloatArray, value: FloatArray) -> FloatArray:

@@ -1,7 +1,7 @@
 """The batch estimator: EM over every claim of an archive at once.
 
 :class:`BatchEstimator` checks its hyper-parameters, encodes the table
-(:mod:`models.batch.encode`), runs expectation-maximisation (:mod:`models.batch.em`) from the
+(:mod:`models.batch.encode`), runs expectation-maximisation (:mod:`models.batch.loop`) from the
 sources' priors -- on a sample of the questions first when the table is large -- and assembles
 the :class:`~models.batch.BatchFit` (:mod:`models.batch.summary`). It keeps no state between
 calls.
@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.batch.common import EPS, KIND_POINT, BoolArray, FloatArray, Scale
-from models.batch.em import e_step, m_step, recentre
+from models.batch.em import e_step
 from models.batch.encode import collapse_ranges, encode, resolve_scale
+from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
-from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
+from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
 from models.batch.table import ClaimTable, infer_resolution
 from models.checks import check_levels
@@ -70,7 +71,7 @@ class BatchEstimator:
         κ_η, the weight of that prior in tested right claims (> 0): η̄ is the MAP under
         Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)), (E + κ_η η₀)/(T + κ_η) with E exact among T
         tested right claims, so a handful of coincident figures cannot make every source a
-        copier (:func:`models.batch.em.m_step`).
+        copier (:func:`models.batch.sums.update_sources`).
     rounding : {"infer", "none"}
         ``infer`` reads each figure's rounding window from its digits (or the table's
         ``resolution`` column); ``none`` gives every figure a window of relative width 1e-12,
@@ -192,51 +193,114 @@ class BatchEstimator:
         """
         checked = check_levels(levels)
         resolved: Scale = resolve_scale(table, scale)
+        table = self.prepare(table, resolved)
+        params, prior = self.initial(table.source_ids, priors)
+        stride = self.warm_stride(table.n, table.n_sources)
+        sample = None
+        if stride:
+            sub = table.take_questions(np.arange(0, table.n_questions, stride))
+            sample = LocalQuestions(encode(sub, resolved, self.rounding, self.hyper.prior_scale))
+        held: list[LocalQuestions] = []
+
+        def full() -> LocalQuestions:
+            # Encoded only once the sample is done with: the two need not coexist.
+            held.append(LocalQuestions(encode(table, resolved, self.rounding,
+                                              self.hyper.prior_scale)))
+            return held[0]
+
+        outcome = self.learn(full, sample, params, prior, progress)
+        local = held[0]
+        if local.post is None:  # pragma: no cover - learn always runs an E-step
+            raise RuntimeError("EM ran no E-step")
+        return assemble_fit(table, local.enc, outcome.params, local.post, outcome.prior,
+                            checked, outcome.iterations, outcome.converged, self.hyper,
+                            self.tol)
+
+    # -- the pieces of fit, shared with distributed engines ---------------------------------
+
+    def prepare(self, table: ClaimTable, scale: Scale) -> ClaimTable:
+        """Zero-width ranges as points, and rounding steps read from the digits.
+
+        Both act claim by claim (the linear scale's frame per question), so the table may be
+        one partition of whole questions; ``scale`` must be the whole archive's
+        (:func:`~models.batch.encode.resolve_scale`: log unless some partition says linear).
+        """
         # A zero-width range is the point it states (models.batch.encode.collapse_ranges).
-        table = collapse_ranges(table, resolved)
-        hyper = self.hyper
+        table = collapse_ranges(table, scale)
         if self.rounding == "infer" and np.isnan(table.resolution).any():
             # Read the rounding from the digits once; a warm start's sample then reuses it.
             inferred = infer_resolution(np.where(table.kind == KIND_POINT, table.value, 1.0))
             table = replace(table, resolution=np.where(np.isnan(table.resolution), inferred,
                                                        table.resolution))
-        c0, sigma0, beta0, rated = source_priors(table, priors)
+        return table
+
+    def initial(
+        self, source_ids: Sequence[str], priors: Mapping[str, SourceProfile] | None
+    ) -> tuple[Params, SourcePrior]:
+        """The sources' starting parameters and their prior, (S,) arrays in ``source_ids`` order.
+
+        Rated sources start at their prior, the others at the population's centre
+        (credibility 0.7, spread 0.35) and every source at the prior exact share η₀.
+        """
+        c0, sigma0, beta0, rated = source_priors(source_ids, priors)
         population = PopulationPrior(0.7, self.hyper.exact_share, 0.35)
         params = Params(c=np.where(rated, c0, population.credibility),
-                         eta=np.full(table.n_sources, self.hyper.exact_share),
-                         sigma=np.where(rated, sigma0, population.spread), beta=beta0.copy())
-        prior = SourcePrior(c0, sigma0, beta0, rated, population)
-        done = 0
+                        eta=np.full(len(source_ids), self.hyper.exact_share),
+                        sigma=np.where(rated, sigma0, population.spread), beta=beta0.copy())
+        return params, SourcePrior(c0, sigma0, beta0, rated, population)
+
+    def warm_stride(self, n: int, n_sources: int) -> int:
+        """k when a table of ``n`` claims is first fitted on every k-th question, else 0.
+
+        With s = max(``warm_start_claims``, 20 × sources), a table of more than 2s claims
+        takes a warm start on the questions whose index (order of first appearance in the
+        archive) is a multiple of k = ⌈n/s⌉, about s claims.
+        """
         # The sample must still show every source at work: at least 20 claims per source on
         # average, else the warm start would learn little more than the priors.
-        sample = max(self.warm_start_claims, 20 * table.n_sources)
-        if table.n > 2 * sample:
-            # Warm start: learn the sources on every k-th question first (about `sample`
-            # claims), where an EM iteration is k times cheaper, then refine on all claims.
-            # EM needs most of its iterations to settle σ_s and c_s, not θ_q.
-            stride = int(math.ceil(table.n / sample))
-            sub = table.take_questions(np.arange(0, table.n_questions, stride))
-            sub_enc = encode(sub, resolved, self.rounding, hyper.prior_scale)
-            # The sample only teaches the sources: its contested questions keep the
-            # Gaussian path with leave-one-out responsibilities and mode hopping, which
-            # halves the fit (a third of a 10-claim archive's questions are contested, each
-            # ~100 times a Gaussian one) and moves answers by under 1 % (issue 15); the
-            # full table's iterations, estimates and intervals take them exactly.
-            params, _, prior, done, warm_converged = self._run(
-                sub_enc, params, prior, 0, progress, self.max_iter,
-                replace(hyper, exact_contested=False), spreads=False
-            )
-            enc = encode(table, resolved, self.rounding, hyper.prior_scale)
-            # The sources have settled on the sample; the full data refine them briefly.
-            params, post, prior, iterations, _ = self._run(enc, params, prior, done, progress,
-                                                           self.refine_iter, hyper)
-            return assemble_fit(table, enc, params, post, prior, checked, iterations,
-                                warm_converged, hyper, self.tol)
-        enc = encode(table, resolved, self.rounding, hyper.prior_scale)
-        params, post, prior, iterations, converged = self._run(enc, params, prior, done,
-                                                                progress, self.max_iter, hyper)
-        return assemble_fit(table, enc, params, post, prior, checked, iterations, converged,
-                            hyper, self.tol)
+        sample = max(self.warm_start_claims, 20 * n_sources)
+        return int(math.ceil(n / sample)) if n > 2 * sample else 0
+
+    def learn(
+        self, full: Callable[[], QuestionSet], sample: QuestionSet | None, params: Params,
+        prior: SourcePrior, progress: Callable[[int, int], None] | None = None,
+    ) -> Outcome:
+        """EM on the warm start's ``sample`` (if any), then on all questions.
+
+        Parameters
+        ----------
+        full : callable returning QuestionSet
+            All questions, built once the sample is done with.
+        sample : QuestionSet, optional
+            Every k-th question (:meth:`warm_stride`).
+        params : Params
+        prior : SourcePrior
+        progress : callable(iteration, total), optional
+
+        Returns
+        -------
+        Outcome
+            The full run's, with the warm start's convergence when there was one.
+        """
+        hyper = self.hyper
+        if sample is None:
+            return run_em(full(), params, prior, hyper, done=0, max_iter=self.max_iter,
+                          refine_iter=self.refine_iter, tol=self.tol, progress=progress)
+        # Warm start: learn the sources on every k-th question first, where an EM iteration
+        # is k times cheaper, then refine on all claims. EM needs most of its iterations to
+        # settle σ_s and c_s, not θ_q. The sample only teaches the sources: its contested
+        # questions keep the Gaussian path with leave-one-out responsibilities and mode
+        # hopping, which halves the fit (a third of a 10-claim archive's questions are
+        # contested, each ~100 times a Gaussian one) and moves answers by under 1 %
+        # (issue 15); the full table's iterations, estimates and intervals take them exactly.
+        warm = run_em(sample, params, prior, replace(hyper, exact_contested=False), done=0,
+                      max_iter=self.max_iter, refine_iter=self.refine_iter, tol=self.tol,
+                      spreads=False, progress=progress)
+        # The sources have settled on the sample; the full data refine them briefly.
+        out = run_em(full(), warm.params, warm.prior, hyper, done=warm.iterations,
+                     max_iter=self.refine_iter, refine_iter=self.refine_iter, tol=self.tol,
+                     progress=progress)
+        return replace(out, converged=warm.converged)
 
     def posterior(
         self,
@@ -295,96 +359,9 @@ class BatchEstimator:
         return assemble_fit(table, enc, params, post, prior, checked, 0, True, hyper,
                             self.tol).questions
 
-    def _run(
-        self, enc: Encoded, params: Params, prior: SourcePrior, done: int,
-        progress: Callable[[int, int], None] | None, max_iter: int, hyper: Hyper,
-        spreads: bool = True,
-    ) -> tuple[Params, Posterior, SourcePrior, int, bool]:
-        """EM from ``params`` until convergence or ``max_iter`` iterations.
-
-        Each iteration is an M-step, the bias recentring (which moves every μ_q by the same
-        shift) and an E-step; mode hopping runs on iterations 1, 2, 4, 8, … and whenever EM
-        looks converged, which it is once the sources' credibility (and, with ``spreads``,
-        log-spread) moves by less than ``tol`` (averaged over the claims), 99 % of the μ_q
-        move by less than τ_q/4 and at most one question in a thousand hopped.
-
-        Parameters
-        ----------
-        enc : Encoded
-        params : Params
-            Starting source parameters.
-        prior : SourcePrior
-        done : int
-            Iterations already run (of a warm start), for ``progress``.
-        progress : callable(iteration, total), optional
-        max_iter : int
-        hyper : Hyper
-        spreads : bool
-            Whether the spreads must settle too (not on a warm start's sample, where most
-            sources have a handful of claims and the full data soon move their σ_s).
-
-        Returns
-        -------
-        params : Params
-        post : Posterior
-            The last E-step's.
-        prior : SourcePrior
-            With the last population centre.
-        iterations : int
-            ``done`` plus the iterations run here.
-        converged : bool
-        """
-        if enc.atom_q.shape[0] == 0:
-            # No agreed figure anywhere: no exact copying to learn (η = 0).
-            params = Params(params.c, np.full(enc.n_sources, EPS), params.sigma, params.beta)
-            prior = replace(prior, population=replace(prior.population, exact_share=EPS))
-        mu = initial_centre(enc, params)
-        post, _ = e_step(enc, params, mu, True, hyper)
-        checked_hop = True
-        converged = False
-        iteration = 0
-        total = done + max_iter
-        for iteration in range(1, max_iter + 1):
-            new_params, population = m_step(enc, post, params, prior, hyper)
-            prior = replace(prior, population=population)
-            new_params, shift = recentre(enc, new_params, prior, hyper)
-            post = replace(post, mu=post.mu + shift)
-            # Mode hopping costs a pass over pairs of claims; look at iterations 1, 2, 4, 8, …
-            # (a short refining run: only at its end) and once more whenever EM seems to have
-            # converged.
-            power = (iteration & (iteration - 1)) == 0 and max_iter > self.refine_iter
-            hop = power or iteration == max_iter or not checked_hop
-            new_post, hops = e_step(enc, new_params, post.mu, hop, hyper)
-            # Converged when the sources' credibility and log-spread move by less than tol on
-            # average over the claims, and 99 % of the questions' centres by less than a
-            # quarter of their own uncertainty. EM then creeps along flat ridges (all biases
-            # against all θ_q, which only the bias prior pins): waiting for them costs many
-            # iterations and moves no estimate visibly.
-            moved = np.abs(new_post.mu - post.mu) / np.maximum(new_post.tau, 1e-12)
-            settled = float(np.quantile(moved, 0.99)) < 0.25
-            # The spreads count: with two claims per question θ is pinned loosely, EM moves
-            # σ_s slowly, and stopping on c alone left them ~5 % high (50 % intervals covered
-            # 52 %; bench/batch_sparse.py).
-            moves = np.abs(new_params.c - params.c)
-            if spreads:
-                moves = np.maximum(moves, np.abs(np.log(new_params.sigma / params.sigma)))
-            change = float(moves[enc.s].mean())
-            params, post = new_params, new_post
-            if progress is not None:
-                progress(done + iteration, total)
-            # A few questions may keep trading two near-equal modes; they count as settled.
-            if settled and change < self.tol and hops <= enc.n_questions // 1000:
-                if hop:
-                    converged = True
-                    break
-                checked_hop = False
-            else:
-                checked_hop = True
-        return params, post, prior, done + iteration, converged
-
 
 def source_priors(
-    table: ClaimTable, priors: Mapping[str, SourceProfile] | None
+    source_ids: Sequence[str], priors: Mapping[str, SourceProfile] | None
 ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """Prior credibility, spread, bias and whether the source is rated, (S,) each.
 
@@ -393,7 +370,8 @@ def source_priors(
 
     Parameters
     ----------
-    table : ClaimTable
+    source_ids : sequence of str
+        The archive's sources, (S,) (every partition's table shares them).
     priors : mapping of source id to SourceProfile, optional
 
     Returns
@@ -406,12 +384,12 @@ def source_priors(
     InvalidSourceError
         When a prior is not a SourceProfile.
     """
-    n_s = table.n_sources
+    n_s = len(source_ids)
     c0 = np.full(n_s, np.nan)
     sigma0 = np.full(n_s, np.nan)
     beta0 = np.zeros(n_s)
     rated = np.zeros(n_s, dtype=bool)
-    for k, sid in enumerate(table.source_ids):
+    for k, sid in enumerate(source_ids):
         profile = (priors or {}).get(sid)
         if profile is None or profile.origin == "unknown":
             continue

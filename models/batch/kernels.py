@@ -168,7 +168,7 @@ def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     with N_i = (σ_s h_i)², plus what the claim itself states, N(0, K_i): its own sd, and its
     rounding window where the right kernel folds it in (:func:`claim_spread`),
     K_i = sd_i² + η_s w_i²/12 for a claim outside an atom and K_i = sd_i² in one. Only the
-    noise teaches σ_s and β_s (:func:`models.batch.em.m_step`).
+    noise teaches σ_s and β_s (:func:`models.batch.sums.update_sources`).
 
     Parameters
     ----------

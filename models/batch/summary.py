@@ -1,22 +1,25 @@
 """From the EM's final state to a :class:`~models.batch.BatchFit`.
 
 :func:`assemble_fit` reads each question's estimate and intervals off its posterior (an exact
-or a Gaussian continuous part plus uniform atoms, :func:`mixture_quantiles`), summarises each
-source's credibility by its Beta posterior, back-transforms to the quantity's units and adds
+or a Gaussian continuous part plus uniform atoms, :func:`question_estimates`,
+:func:`mixture_quantiles`), summarises each source's credibility by its Beta posterior
+(:func:`source_estimates`, from per-source sums), back-transforms to the quantity's units and adds
 the warnings (single claims, cold starts, no convergence).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
 
-from models.batch.common import FloatArray
+from models.batch.common import BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
+from models.batch.sums import SourceSums, source_sums
 from models.batch.table import ClaimTable
 
 #: The largest float: where a question's answer is held when it reaches beyond.
@@ -29,14 +32,9 @@ def assemble_fit(
 ) -> BatchFit:
     """The fit's estimates, intervals, source summaries and warnings.
 
-    A question's value is its posterior median and its intervals are equal-tailed, read off
-    the mixture of its continuous part -- exact (:mod:`models.batch.exact`) or N(μ_q, τ_q²)
-    -- and the atoms; on the log scale they are exponentiated, on the linear scale mapped back
-    as centre_q + unit_q θ. Its spread is τ_q, or for an exact question half its central
-    68.27 % interval. A source's credibility interval is
-    the central 90 % of its Beta(α, β) posterior, α = R_s + κ c̄_s, β = W_s + κ (1 − c̄_s)
-    (expected right and wrong claims weighted by t_i), by the logit-normal approximation
-    logit c ≈ N(log α − log β, 1/α + 1/β).
+    The questions' part is :func:`question_estimates`, the sources' :func:`source_estimates`
+    (from the final E-step's sums, :func:`~models.batch.sums.source_sums`) and the warnings
+    :func:`fit_warnings`; a distributed engine calls the three on partitions and totals.
 
     Parameters
     ----------
@@ -58,9 +56,54 @@ def assemble_fit(
     Returns
     -------
     BatchFit
+    """
+    questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
+    sources = source_estimates(source_sums(enc, post, p), p, prior, hyper, table.source_ids)
+    named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
+    warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
+                            int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),
+                            iterations, converged, tol)
+    return BatchFit(
+        questions=questions,
+        sources=sources,
+        p_wrong=np.clip(post.r_wrong, 0.0, 1.0),
+        scale=enc.scale,
+        population=prior.population,
+        iterations=iterations,
+        converged=converged,
+        warnings=warnings,
+    )
 
-    An end beyond the largest float in the quantity's units is held at ±1.8e308 and the
-    question named in a ``beyond_float`` warning (one question never sinks the archive).
+
+def question_estimates(
+    table: ClaimTable, enc: Encoded, p: Params, post: Posterior, levels: tuple[float, ...],
+    hyper: Hyper,
+) -> tuple[QuestionEstimates, BoolArray]:
+    """Each question's estimate, intervals, spread and counts, from its own posterior.
+
+    A question's value is its posterior median and its intervals are equal-tailed, read off
+    the mixture of its continuous part -- exact (:mod:`models.batch.exact`) or N(μ_q, τ_q²)
+    -- and the atoms; on the log scale they are exponentiated, on the linear scale mapped back
+    as centre_q + unit_q θ. Its spread is τ_q, or for an exact question half its central
+    68.27 % interval. Only the question's own claims enter, so whole questions may be
+    summarised anywhere.
+
+    Parameters
+    ----------
+    table : ClaimTable
+    enc : Encoded
+    p : Params
+    post : Posterior
+    levels : tuple of float
+    hyper : Hyper
+
+    Returns
+    -------
+    QuestionEstimates
+    beyond : (Q,) bool
+        Questions with an end beyond the largest float in the quantity's units: held at
+        ±1.8e308 and named in a ``beyond_float`` warning (one question never sinks the
+        archive).
     """
     n_q = enc.n_questions
     probs = [0.5] + [x for q in levels for x in ((1 - q) / 2, (1 + q) / 2)]
@@ -75,9 +118,6 @@ def assemble_fit(
     else:
         with np.errstate(over="ignore", invalid="ignore"):
             units = enc.centre[:, None] + enc.unit[:, None] * quant
-    # An end beyond the largest float (figures near 1.8e308 on the log scale) is that
-    # question's problem alone: it is held at ±1.8e308 and named in a warning, so that one
-    # question never sinks the archive.
     beyond = ~np.isfinite(units).all(axis=1)
     units = np.clip(units, -FLOAT_MAX, FLOAT_MAX)
     value = units[:, 0] + 0.0  # + 0.0 turns a −0.0 median into 0.0
@@ -88,43 +128,85 @@ def assemble_fit(
     keys = np.sort(table.question.astype(np.int64) * table.n_sources + table.source)
     first = np.r_[True, keys[1:] != keys[:-1]]
     n_sources_q = np.bincount(keys[first] // table.n_sources, minlength=n_q).astype(np.int64)
-    p_exact = 1.0 - post.p_cont
     questions = QuestionEstimates(
         ids=table.question_ids, value=value, levels=levels, low=low, high=high,
-        n_claims=n_claims, n_sources=n_sources_q, p_exact=p_exact, spread=spread,
+        n_claims=n_claims, n_sources=n_sources_q, p_exact=1.0 - post.p_cont, spread=spread,
     )
-    # Source summaries: posterior Beta of c_s from the last M-step's counts.
-    n_s = enc.n_sources
-    t = enc.t
-    r_right_total = post.r_exact + post.r_right
-    right = np.bincount(enc.s, weights=t * r_right_total, minlength=n_s)
-    wrong = np.bincount(enc.s, weights=t * post.r_wrong, minlength=n_s)
+    return questions, np.asarray(beyond, dtype=bool)
+
+
+def source_estimates(
+    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...]
+) -> SourceEstimates:
+    """Each source's learned parameters and the 90 % interval of its credibility.
+
+    A source's credibility interval is the central 90 % of its Beta(α, β) posterior,
+    α = R_s + κ c̄_s, β = W_s + κ (1 − c̄_s) (expected right and wrong claims weighted by
+    t_i, from the final E-step), by the logit-normal approximation
+    logit c ≈ N(log α − log β, 1/α + 1/β).
+
+    Parameters
+    ----------
+    sums : SourceSums
+        Of the final E-step, over the whole archive.
+    p : Params
+    prior : SourcePrior
+    hyper : Hyper
+    ids : tuple of str
+        The sources' ids, (S,).
+
+    Returns
+    -------
+    SourceEstimates
+    """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    alpha = right + kappa * c0
-    beta_b = wrong + kappa * (1.0 - c0)
+    alpha = sums.right + kappa * c0
+    beta_b = sums.wrong + kappa * (1.0 - c0)
     # 90 % interval of the Beta(α, β) posterior, logit-normal approximation:
     # logit c ≈ N(ψ(α) − ψ(β), ψ'(α) + ψ'(β)) with ψ ≈ log, ψ' ≈ 1/x (accurate once
     # α, β ≳ 2, which the prior guarantees for κ ≥ 4 and c₀ in [0.5, 0.98]).
     centre = np.log(alpha) - np.log(beta_b)
     half = 1.6448536269514722 * np.sqrt(1.0 / alpha + 1.0 / beta_b)
-    c_low = 1.0 / (1.0 + np.exp(-(centre - half)))
-    c_high = 1.0 / (1.0 + np.exp(-(centre + half)))
-    credibility = p.c
-    sources = SourceEstimates(
-        ids=table.source_ids,
-        credibility=credibility,
-        credibility_low=c_low,
-        credibility_high=c_high,
+    return SourceEstimates(
+        ids=ids,
+        credibility=p.c,
+        credibility_low=1.0 / (1.0 + np.exp(-(centre - half))),
+        credibility_high=1.0 / (1.0 + np.exp(-(centre + half))),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
-        n_claims=table.source_counts(),
+        n_claims=np.rint(sums.claims).astype(np.int64),
         prior_credibility=c0,
         rated=prior.rated,
     )
+
+
+def fit_warnings(
+    single: int, once: int, beyond_named: Sequence[str], beyond: int, iterations: int,
+    converged: bool, tol: float,
+) -> tuple[BatchWarning, ...]:
+    """The fit's warnings: single-claim questions, one-claim sources, overflow, no convergence.
+
+    Parameters
+    ----------
+    single : int
+        Questions resting on one claim.
+    once : int
+        Sources with one claim.
+    beyond_named : sequence of str
+        Ids of up to five questions whose range reaches beyond the largest float.
+    beyond : int
+        How many such questions there are in all.
+    iterations : int
+    converged : bool
+    tol : float
+
+    Returns
+    -------
+    tuple of BatchWarning
+    """
     warnings: list[BatchWarning] = []
-    single = int(np.sum(n_claims == 1))
     if single:
         warnings.append(BatchWarning(
             "single_claim",
@@ -132,7 +214,6 @@ def assemble_fit(
             "source's learned credibility.",
             single,
         ))
-    once = int(np.sum(sources.n_claims == 1))
     if once:
         warnings.append(BatchWarning(
             "cold_start",
@@ -140,16 +221,16 @@ def assemble_fit(
             "prior.",
             once,
         ))
-    if beyond.any():
-        named = ", ".join(repr(table.question_ids[k]) for k in np.flatnonzero(beyond)[:5])
-        more = int(beyond.sum()) - min(int(beyond.sum()), 5)
+    if beyond:
+        named = ", ".join(repr(qid) for qid in beyond_named[:5])
+        more = beyond - min(beyond, 5)
         warnings.append(BatchWarning(
             "beyond_float",
-            f"The range of {int(beyond.sum())} question(s) ({named}"
+            f"The range of {beyond} question(s) ({named}"
             f"{f' and {more} more' if more else ''}) reaches beyond the largest representable "
             "number; its ends are shown as ±1.8e308. Restate their figures in a larger unit "
             "(e.g. thousands).",
-            int(beyond.sum()),
+            beyond,
         ))
     if not converged:
         warnings.append(BatchWarning(
@@ -158,16 +239,7 @@ def assemble_fit(
             "the estimates are usable but may still move slightly.",
             0,
         ))
-    return BatchFit(
-        questions=questions,
-        sources=sources,
-        p_wrong=np.clip(post.r_wrong, 0.0, 1.0),
-        scale=enc.scale,
-        population=prior.population,
-        iterations=iterations,
-        converged=converged,
-        warnings=tuple(warnings),
-    )
+    return tuple(warnings)
 
 
 def mixture_quantiles(

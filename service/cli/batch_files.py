@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from models.batch import BatchFit, ClaimTable
+from models.batch import BatchFit, ClaimTable, QuestionEstimates, SourceEstimates
 from models.claims import CLAIM_KINDS, HEDGE_NAMES
 from models.errors import ReconcileError
 
@@ -171,6 +171,17 @@ def _split_quoted_csv(data: bytes, path: Path) -> tuple[list[str], list[list[byt
 def _table_from_columns(
     header: list[str], columns: list[list[bytes]], path: Path, first_line: int
 ) -> ClaimTable:
+    kwargs, where = columns_from_csv(header, columns, path, first_line)
+    return build_table(kwargs, where)
+
+
+def columns_from_csv(
+    header: list[str], columns: list[list[bytes]], path: Path, first_line: int
+) -> tuple[dict[str, Any], Callable[[int], str]]:
+    """The keyword arguments of ClaimTable.from_columns from a CSV's split columns.
+
+    Returns them with a function naming a row's file and line for error messages.
+    """
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise InputError(
@@ -196,7 +207,7 @@ def _table_from_columns(
         kwargs["hedge"] = _names(by_name["hedge"], "hedge", HEDGE_NAMES, "none", where)
     if "origin" in by_name:
         kwargs["origin"] = [o or None for o in _texts(by_name["origin"], "origin", where)]
-    return _build_table(kwargs, where)
+    return kwargs, where
 
 
 def _ids(column: Sequence[bytes], name: str, where: Callable[[int], str]) -> Coded:
@@ -240,7 +251,8 @@ def _names(
                        count=len(column))
 
 
-def _build_table(kwargs: dict[str, Any], where: Callable[[int], str]) -> ClaimTable:
+def build_table(kwargs: dict[str, Any], where: Callable[[int], str]) -> ClaimTable:
+    """ClaimTable.from_columns, its refusal turned into an InputError naming file and line."""
     try:
         return ClaimTable.from_columns(**kwargs)
     except ReconcileError as exc:
@@ -248,6 +260,22 @@ def _build_table(kwargs: dict[str, Any], where: Callable[[int], str]) -> ClaimTa
         if row.isdigit():
             raise InputError(f"{where(int(row))}, column {column}: {exc.message}") from None
         raise InputError(f"{exc.message}") from None
+
+
+def split_csv(path: Path) -> tuple[list[str], list[list[bytes]]]:
+    """Header and columns (raw bytes) of a claims CSV.
+
+    Raises
+    ------
+    InputError
+    OSError
+    """
+    data = path.read_bytes()
+    splitter = _split_quoted_csv if b'"' in data else _split_plain_csv
+    try:
+        return splitter(data, path)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the header is not valid UTF-8.") from None
 
 
 def read_claims(path: Path, fmt: str | None = None) -> ClaimTable:
@@ -266,14 +294,9 @@ def read_claims(path: Path, fmt: str | None = None) -> ClaimTable:
     OSError
         When the file cannot be read.
     """
-    data = path.read_bytes()
     if format_of(path, fmt) == "jsonl":
-        return _read_jsonl(data, path)
-    splitter = _split_quoted_csv if b'"' in data else _split_plain_csv
-    try:
-        header, columns = splitter(data, path)
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the header is not valid UTF-8.") from None
+        return _read_jsonl(path.read_bytes(), path)
+    header, columns = split_csv(path)
     return _table_from_columns(header, columns, path, first_line=2)
 
 
@@ -305,7 +328,7 @@ def _read_jsonl(data: bytes, path: Path) -> ClaimTable:
     kwargs = {name: values for name, values in columns.items() if name in given}
     for name in REQUIRED:
         kwargs.setdefault(name, [None] * len(lines))
-    return _build_table(kwargs, where)
+    return build_table(kwargs, where)
 
 
 def read_sources(path: Path) -> dict[str, SourceProfile]:
@@ -350,7 +373,8 @@ def read_sources(path: Path) -> dict[str, SourceProfile]:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _level_names(levels: Sequence[float]) -> list[str]:
+def level_names(levels: Sequence[float]) -> list[str]:
+    """Suffixes of the interval columns: none for one level, ``_90`` etc. for several."""
     if len(levels) == 1:
         return [""]
     return [f"_{100 * level:g}".replace(".", "_") for level in levels]
@@ -358,7 +382,16 @@ def _level_names(levels: Sequence[float]) -> list[str]:
 
 def write_estimates(out: IO[str], fit: BatchFit, fmt: str) -> None:
     """Write one row (CSV) or object (JSON Lines) per question."""
-    qe = fit.questions
+    write_questions(out, fit.questions, fmt)
+
+
+def write_questions(
+    out: IO[str], qe: QuestionEstimates, fmt: str, header: bool = True
+) -> None:
+    """Write one row (CSV) or object (JSON Lines) per question of ``qe``.
+
+    ``header=False`` appends a further chunk of questions to a CSV already begun.
+    """
     levels = qe.levels
     if fmt == "jsonl":
         for k, qid in enumerate(qe.ids):
@@ -375,13 +408,10 @@ def write_estimates(out: IO[str], fit: BatchFit, fmt: str) -> None:
             }
             out.write(json.dumps(record, allow_nan=False) + "\n")
         return
-    suffixes = _level_names(levels)
-    header = ["question", "value"]
-    for suffix in suffixes:
-        header += [f"low{suffix}", f"high{suffix}"]
-    header += ["n_claims", "n_sources", "p_exact"]
+    columns = estimate_columns(levels)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    if header:
+        writer.writerow(columns)
     # Ids go through the csv module (they may need quoting); the numbers are formatted with one
     # %-template per row (12 significant digits), several times faster than csv's float repr.
     if any("\n" in qid or "\r" in qid for qid in qe.ids):
@@ -402,9 +432,16 @@ def write_estimates(out: IO[str], fit: BatchFit, fmt: str) -> None:
     out.write("".join(map(template.__mod__, rows)))
 
 
-def write_sources(out: IO[str], fit: BatchFit, fmt: str) -> None:
+def estimate_columns(levels: Sequence[float]) -> list[str]:
+    """The columns of the estimates, in order."""
+    names = ["question", "value"]
+    for suffix in level_names(levels):
+        names += [f"low{suffix}", f"high{suffix}"]
+    return [*names, "n_claims", "n_sources", "p_exact"]
+
+
+def write_sources(out: IO[str], src: SourceEstimates, fmt: str) -> None:
     """Write what was learned about each source."""
-    src = fit.sources
     names = ("credibility", "credibility_low", "credibility_high", "exact_share", "spread",
              "bias", "prior_credibility")
     if fmt == "jsonl":

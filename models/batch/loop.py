@@ -1,0 +1,231 @@
+"""The EM loop, written against whole questions held anywhere: one process or many.
+
+Every decision the loop takes -- the M-step, the bias recentring, when to look for rival
+modes, when EM has converged -- reads only (S,) sums over the sources (:mod:`models.batch.sums`)
+and each question's move |Δμ_q|/τ_q. :func:`run_em` therefore drives any
+:class:`QuestionSet`: :class:`LocalQuestions` keeps one encoded table in this process (the
+local estimator), and a distributed engine keeps partitions of whole questions on workers,
+each running :func:`start_part` and :func:`step_part`, and hands the loop the added sums and the
+concatenated moves. Both take the same decisions from the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+
+from models.batch.common import EPS, FloatArray
+from models.batch.em import e_step
+from models.batch.mode import initial_centre
+from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
+from models.batch.sums import (
+    SourceSums,
+    recentre_sources,
+    settled,
+    source_change,
+    source_sums,
+    update_sources,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one E-step reports to the loop.
+
+    Attributes
+    ----------
+    sums : SourceSums
+        Of the new posterior, at the parameters of that E-step.
+    moved : (Q,) float
+        |Δμ_q| / max(τ_q, 1e-12) of every question (empty after the first E-step).
+    hops : int
+        Questions that moved to a rival mode.
+    """
+
+    sums: SourceSums
+    moved: FloatArray
+    hops: int
+
+
+class QuestionSet(Protocol):
+    """Whole questions that the EM loop can run E-steps on, wherever they are held."""
+
+    @property
+    def n_questions(self) -> int:
+        """Q, the number of questions."""
+
+    @property
+    def has_atoms(self) -> bool:
+        """Whether any question has an atom (an agreed figure)."""
+
+    def start(self, params: Params, hyper: Hyper) -> Step:
+        """Start every μ_q at its weighted median and run the first E-step (with hopping)."""
+
+    def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
+        """Move every μ_q by ``shift``, then run one E-step at ``params``."""
+
+
+def start_part(enc: Encoded, params: Params, hyper: Hyper) -> tuple[Posterior, Step]:
+    """The first E-step of some whole questions, from their weighted medians.
+
+    Parameters
+    ----------
+    enc : Encoded
+    params : Params
+    hyper : Hyper
+
+    Returns
+    -------
+    Posterior
+    Step
+    """
+    mu = initial_centre(enc, params)
+    post, hops = e_step(enc, params, mu, True, hyper)
+    return post, Step(source_sums(enc, post, params), np.zeros(0), hops)
+
+
+def step_part(
+    enc: Encoded, post: Posterior, params: Params, shift: float, hop: bool, hyper: Hyper
+) -> tuple[Posterior, Step]:
+    """One E-step of some whole questions after the recentring's shift of every μ_q.
+
+    Parameters
+    ----------
+    enc : Encoded
+    post : Posterior
+        The previous E-step's.
+    params : Params
+        The new source parameters.
+    shift : float
+        δ from :func:`~models.batch.sums.recentre_sources`.
+    hop : bool
+    hyper : Hyper
+
+    Returns
+    -------
+    Posterior
+    Step
+    """
+    mu = post.mu + shift
+    new_post, hops = e_step(enc, params, mu, hop, hyper)
+    moved = np.abs(new_post.mu - mu) / np.maximum(new_post.tau, 1e-12)
+    return new_post, Step(source_sums(enc, new_post, params), moved, hops)
+
+
+class LocalQuestions:
+    """One encoded table in this process; keeps its latest posterior in :attr:`post`."""
+
+    def __init__(self, enc: Encoded) -> None:
+        self.enc = enc
+        self.post: Posterior | None = None
+
+    @property
+    def n_questions(self) -> int:
+        return self.enc.n_questions
+
+    @property
+    def has_atoms(self) -> bool:
+        return bool(self.enc.atom_q.shape[0] > 0)
+
+    def start(self, params: Params, hyper: Hyper) -> Step:
+        self.post, report = start_part(self.enc, params, hyper)
+        return report
+
+    def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
+        if self.post is None:
+            raise RuntimeError("step() before start()")
+        self.post, report = step_part(self.enc, self.post, params, shift, hop, hyper)
+        return report
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Where :func:`run_em` stopped: parameters, prior, last sums, iterations, convergence."""
+
+    params: Params
+    prior: SourcePrior
+    sums: SourceSums
+    iterations: int
+    converged: bool
+
+
+def run_em(
+    questions: QuestionSet, params: Params, prior: SourcePrior, hyper: Hyper, *,
+    done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """EM from ``params`` until convergence or ``max_iter`` iterations.
+
+    Each iteration is an M-step (:func:`~models.batch.sums.update_sources` on the sums of
+    the last E-step), the bias recentring (which moves every μ_q by the same shift) and an
+    E-step; mode hopping runs on iterations 1, 2, 4, 8, … (a short refining run of at most
+    ``refine_iter`` iterations: only at its end) and whenever EM looks converged, which it is
+    once the sources' credibility (and, with ``spreads``, log-spread) moves by less than
+    ``tol`` (averaged over the claims), 99 % of the μ_q move by less than τ_q/4 and at most
+    one question in a thousand hopped.
+
+    Parameters
+    ----------
+    questions : QuestionSet
+    params : Params
+        Starting source parameters.
+    prior : SourcePrior
+    hyper : Hyper
+    done : int
+        Iterations already run (of a warm start), for ``progress``.
+    max_iter, refine_iter : int
+    tol : float
+    spreads : bool
+        Whether the spreads must settle too (not on a warm start's sample, where most
+        sources have a handful of claims and the full data soon move their σ_s).
+    progress : callable(iteration, total), optional
+
+    Returns
+    -------
+    Outcome
+        With the last E-step's sums, ``done`` plus the iterations run here.
+    """
+    if not questions.has_atoms:
+        # No agreed figure anywhere: no exact copying to learn (η = 0).
+        params = Params(params.c, np.full(params.c.shape[0], EPS), params.sigma, params.beta)
+        prior = replace(prior, population=replace(prior.population, exact_share=EPS))
+    report = questions.start(params, hyper)
+    checked_hop = True
+    converged = False
+    iteration = 0
+    total = done + max_iter
+    for iteration in range(1, max_iter + 1):
+        new_params, population = update_sources(report.sums, params, prior, hyper)
+        prior = replace(prior, population=population)
+        new_params, shift = recentre_sources(report.sums.n_eff, new_params, prior, hyper)
+        # Mode hopping costs a pass over pairs of claims; look at iterations 1, 2, 4, 8, …
+        # (a short refining run: only at its end) and once more whenever EM seems to have
+        # converged.
+        power = (iteration & (iteration - 1)) == 0 and max_iter > refine_iter
+        hop = power or iteration == max_iter or not checked_hop
+        claims = report.sums.claims
+        report = questions.step(new_params, shift, hop, hyper)
+        # Converged when the sources' credibility and log-spread move by less than tol on
+        # average over the claims, and 99 % of the questions' centres by less than a
+        # quarter of their own uncertainty. EM then creeps along flat ridges (all biases
+        # against all θ_q, which only the bias prior pins): waiting for them costs many
+        # iterations and moves no estimate visibly. The spreads count: with two claims per
+        # question θ is pinned loosely, EM moves σ_s slowly, and stopping on c alone left
+        # them ~5 % high (50 % intervals covered 52 %; bench/batch_sparse.py).
+        change = source_change(claims, params, new_params, spreads)
+        calm = settled(report.moved)
+        params = new_params
+        if progress is not None:
+            progress(done + iteration, total)
+        # A few questions may keep trading two near-equal modes; they count as settled.
+        if calm and change < tol and report.hops <= questions.n_questions // 1000:
+            if hop:
+                converged = True
+                break
+            checked_hop = False
+        else:
+            checked_hop = True
+    return Outcome(params, prior, report.sums, done + iteration, converged)
