@@ -10,19 +10,21 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS builder
+# requirements-dask.txt adds the Dask batch engine's packages (compose's `replicas` profile).
+ARG REQUIREMENTS=requirements.txt
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /build
-COPY requirements.txt ./
+COPY requirements.txt requirements-dask.txt ./
 # Wheels first (one place where anything would be compiled), then an offline install of
 # exactly those wheels into the environment that the runtime stage copies. `wheel` lets the
 # one source-only package (docopt, under quantulum3) build; it leaves with pip and setuptools.
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/python -m pip install --no-cache-dir wheel==0.45.1 \
-    && /opt/venv/bin/python -m pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt \
+    && /opt/venv/bin/python -m pip wheel --no-cache-dir --wheel-dir /wheels -r "${REQUIREMENTS}" \
     && /opt/venv/bin/python -m pip install --no-cache-dir --no-index --find-links /wheels \
-        -r requirements.txt \
+        -r "${REQUIREMENTS}" \
     && /opt/venv/bin/python -m pip uninstall --yes wheel setuptools pip \
     && find /opt/venv -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
     && /opt/venv/bin/python -m compileall -q /opt/venv

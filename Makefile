@@ -31,7 +31,7 @@ $(RUNTIME): requirements.txt pyproject.toml
 	touch $@
 
 # Development: the test, lint and type-checking tools on top of the runtime.
-$(DEV): $(RUNTIME) requirements-dev.txt
+$(DEV): $(RUNTIME) requirements-dev.txt requirements-dask.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

@@ -13,14 +13,14 @@ BIN=${BIN:-.venv/bin}
 echo "audit: bandit -r models service"
 "$BIN/bandit" -q -r models service
 
-echo "audit: pip-audit (requirements.txt, requirements-dev.txt)"
+echo "audit: pip-audit (requirements.txt, requirements-dev.txt, requirements-dask.txt)"
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
 "$BIN/pip-audit" -r requirements.txt -r requirements-dev.txt --no-deps --disable-pip \
     --progress-spinner off >"$report" 2>&1 || status=$?
 grep -v -e '^WARNING:pip_audit' -e 'could not be audited' -e '^Name  *Skip Reason' -e '^---' "$report" || true
-pinned=$(cat requirements.txt requirements-dev.txt | grep -cE '^[A-Za-z0-9_.-]+==')
+pinned=$(cat requirements.txt requirements-dev.txt requirements-dask.txt | grep -cE '^[A-Za-z0-9_.-]+==')
 skipped=$(grep -c 'could not be audited' "$report" || true)
 if [ "$status" -ne 0 ]; then
     echo "audit: FAILED: pip-audit exited with $status (a vulnerability, or no vulnerability service)" >&2

@@ -60,11 +60,16 @@ def test_base_image_is_a_build_argument_and_the_build_has_two_stages() -> None:
 def test_dependencies_come_from_the_pinned_requirements() -> None:
     runs = " ".join(args for name, args in _instructions() if name == "RUN")
 
-    assert "pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt" in runs
+    args = dict(a.split("=", 1) for name, a in _instructions() if name == "ARG" and "=" in a)
+    assert "pip wheel --no-cache-dir --wheel-dir /wheels -r \"${REQUIREMENTS}\"" in runs
     assert "--no-index --find-links /wheels" in runs
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            assert "==" in line, f"unpinned requirement {line!r}"
+    # The default image serves from the runtime pins; the Dask one adds its own over them.
+    assert args["REQUIREMENTS"] == "requirements.txt"
+    for name in ("requirements.txt", "requirements-dask.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            if line.strip() and not line.startswith(("#", "-r ")):
+                assert "==" in line, f"unpinned requirement {line!r} in {name}"
+    assert "-r requirements.txt" in (ROOT / "requirements-dask.txt").read_text().splitlines()
 
 
 def test_runs_as_a_numeric_non_root_user() -> None:
@@ -101,8 +106,8 @@ def test_data_volume_and_listening_defaults() -> None:
 def test_dockerignore_keeps_the_context_small() -> None:
     patterns = (ROOT / ".dockerignore").read_text().split()
 
-    allowed = ["*", "!requirements.txt", "!models/", "!service/"]
-    assert patterns[patterns.index("*") :][:4] == allowed
+    allowed = ["*", "!requirements.txt", "!requirements-dask.txt", "!models/", "!service/"]
+    assert patterns[patterns.index("*") :][:5] == allowed
     assert "**/__pycache__" in patterns
 
 
@@ -148,7 +153,10 @@ def test_compose_replicas_profile_puts_two_replicas_behind_the_proxy() -> None:
         replica = services[name]
         # The app as it runs alone, on the same database, but reachable only through the proxy.
         assert "ports" not in replica
-        assert replica["image"] == app["image"] and replica["build"] == app["build"]
+        # The app's image with the Dask engine's packages, so that batch jobs run from a replica.
+        assert replica["image"] == "triangulate-dask"
+        assert replica["build"] == {"context": app["build"],
+                                    "args": {"REQUIREMENTS": "requirements-dask.txt"}}
         assert {k: v for k, v in replica["environment"].items() if k in app["environment"]} == \
             app["environment"]
         assert replica["healthcheck"] == app["healthcheck"]
@@ -170,10 +178,12 @@ def test_compose_replicas_profile_puts_two_replicas_behind_the_proxy() -> None:
         "replica-2": {"condition": "service_healthy"},
     }
     scheduler = services["dask-scheduler"]
-    assert scheduler["image"] == app["image"] and scheduler["command"][:2] == ["dask", "scheduler"]
+    dask_image = services["replica-1"]["image"], services["replica-1"]["build"]
+    assert (scheduler["image"], scheduler["build"]) == dask_image
+    assert scheduler["command"][:2] == ["dask", "scheduler"]
     for name in ("dask-worker-1", "dask-worker-2"):
         worker = services[name]
-        assert worker["image"] == app["image"]
+        assert (worker["image"], worker["build"]) == dask_image
         assert worker["command"][:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
     assert compose["volumes"] == {"pgdata": None}
 
