@@ -17,21 +17,22 @@ Prior. On the log scale (``support`` given, see :meth:`RobustEstimator.fit`) π 
 Jeffreys' dx/x for a positive quantity (Jeffreys 1961), over a window of the figures' mid-range
 ± :data:`FLAT_REACH` (600 log units, a factor 10^260 either way) inside the doubles' range,
 [−708, 709] (widened to a figure beyond it). It is proper, and its only role is numerical: the
-window moves with the figures, so answers stay equivariant under a change of unit, and it
-drops the Cauchy mass beyond it, at most about 2(1 − c)σ_w/(π·600) ≈ 1.2e-3 for a lone E
-claim. The truth is then as free as the documented model says, wherever the claims'
-likelihood is proper: as soon as one claim is a point or a range (both parts of its
-likelihood vanish on either side). Why: the earlier prior, a Normal centred on the mid-range
-of the figures with sd max(τ₀, span), τ₀ = 10, cut the Cauchy tails of the "wrong" parts, so a
-lone claim vouched for itself: the 90 % range of a lone A–E point drawn from the documented
-model held the truth 89.7, 89.0, 88.0, 86.5 and 83.6 % of the time (exact, by the closed form
-of its coverage; E covered 71 % with τ₀ = 2.5). With the flat prior a lone point's posterior
-is its own error mixture, so its range covers 90 % at every grade
-(tests/models/test_lone_claim_prior.py).
+window moves with the figures, so answers stay equivariant under a change of unit, and it drops
+the Cauchy mass beyond it, about 2(1 − c)σ_w/(π·600) ≈ 1.2e-3 for a lone E point (3.7e-3 for a
+hedged "rumour"). The truth is then as free as the documented model says, wherever the claims'
+likelihood is proper: when, on each side, the claims' tempered likelihoods together decay faster
+than 1/|θ| (:func:`tail_powers`). Why: the earlier prior, a Normal centred on the mid-range of
+the figures with sd max(τ₀, span), τ₀ = 10, cut the Cauchy tails of the "wrong" parts, so a lone
+claim vouched for itself: the 90 % range of a lone A–E point drawn from the documented model
+held the truth 89.7, 89.0, 88.0, 86.5 and 83.6 % of the time (exact, by the closed form of its
+coverage; E covered 71 % with τ₀ = 2.5). With the flat prior a lone point's posterior is its own
+error mixture, so its range covers 90 % at every grade (tests/models/test_lone_claim_prior.py).
 The weak Normal N(mid-range, max(τ₀, span)²) stays where the likelihood is improper: when every
 claim is a bound (the value and range then come from :mod:`models.bounds`; the posterior only
-serves the weights and shares), for the leave-one-out posteriors whose remaining claims are all
-bounds, and on the linear scale (``support`` None), where no window of the quantity is natural
+serves the weights and shares), when echoes leave a side too open (a point repeated with an
+"at least" by one origin decays like 1/θ upwards: the answer would be set by the window's reach,
+review r1), for the leave-one-out posteriors that are improper in the same sense, and on the
+linear scale (``support`` None), where no window of the quantity is natural
 (its unit and zero are arbitrary).
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
@@ -94,6 +95,8 @@ from scipy.signal import find_peaks
 from models.errors import InvalidParameterError
 from models.grid import refined_grid
 from models.likelihood import (
+    KIND_AT_LEAST,
+    KIND_AT_MOST,
     KIND_POINT,
     KIND_RANGE,
     EncodedClaims,
@@ -112,6 +115,42 @@ from models.quadrature import (
 )
 
 BoolArray = NDArray[np.bool_]
+
+
+def tail_powers(kind: IntArray, weight: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """How fast each claim's tempered likelihood L_i^{w_i} decays below and above the claims.
+
+    A claim's "wrong" part is a Cauchy kernel (:mod:`models.likelihood`): a point's or a
+    range's falls like |θ|^-2 on both sides, a bound's like |θ|^-1 on its closed side (below an
+    "at least", above an "at most") and not at all on its open side; the "right" parts fall
+    faster. So Π_i L_i^{w_i} falls like |θ|^-a on each side, with
+
+        a_below = Σ_i w_i (2 [point, range] + 1 [at least]),
+        a_above = Σ_i w_i (2 [point, range] + 1 [at most]),
+
+    and the posterior under a flat prior is proper when both exceed 1.
+
+    Parameters
+    ----------
+    kind : (n,) int
+        Claim kinds (:data:`~models.likelihood.KIND_POINT`, …).
+    weight : (n,) float
+        Each claim's power w_i (1/k_u for a unit of k echoes).
+
+    Returns
+    -------
+    (n,) float, (n,) float
+        Each claim's term of a_below and of a_above.
+    """
+    both = (kind == KIND_POINT) | (kind == KIND_RANGE)
+    below = weight * np.where(both, 2.0, np.where(kind == KIND_AT_LEAST, 1.0, 0.0))
+    above = weight * np.where(both, 2.0, np.where(kind == KIND_AT_MOST, 1.0, 0.0))
+    return below, above
+
+
+def _is_proper(below: FloatArray, above: FloatArray) -> BoolArray:
+    # A margin for the sums of 1/k: two echoes' halves must count as exactly 1 (improper).
+    return np.asarray((below > 1.0 + 1e-9) & (above > 1.0 + 1e-9))
 
 #: The flat prior's window on the log scale: the logs of the smallest normal and the largest
 #: positive double (module docstring, "Prior").
@@ -276,6 +315,24 @@ class RobustEstimator:
                 max(min(mid + FLAT_REACH, support[1]), high))
 
     @staticmethod
+    def _proper_without(powers: tuple[FloatArray, FloatArray], units: IntArray
+                        ) -> tuple[BoolArray, BoolArray]:
+        """Whether each leave-one-out posterior (claim i out, the rest of its unit re-tempered
+        from 1/k_u to 1/(k_u − 1), as :meth:`fit` computes it) and each leave-unit-out
+        posterior is proper under the flat prior (:func:`tail_powers`)."""
+        k = np.bincount(units)[units].astype(np.float64)
+        regain = np.where(k > 1, k / np.maximum(k - 1, 1), 0.0)
+        out: list[FloatArray] = []
+        unit_out: list[FloatArray] = []
+        for side in powers:
+            unit_sum = np.bincount(units, weights=side)
+            total = float(side.sum())
+            rest = unit_sum[units] - side
+            out.append(np.asarray(total - unit_sum[units] + rest * regain, dtype=np.float64))
+            unit_out.append(np.asarray(total - unit_sum, dtype=np.float64))
+        return _is_proper(out[0], out[1]), _is_proper(unit_out[0], unit_out[1])
+
+    @staticmethod
     def _tempering(units: IntArray) -> FloatArray:
         counts = np.bincount(units)
         return np.asarray(1.0 / counts[units], dtype=np.float64)
@@ -394,9 +451,9 @@ class RobustEstimator:
         temper = self._tempering(units)
         anchors = self.anchors(enc)
         weak = self.prior(enc, anchors)
-        # Claims whose likelihood vanishes on both sides (points, ranges) make it proper.
-        closing = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
-        flat = support is not None and bool(closing.any())
+        # The flat prior only where the tempered likelihood alone is proper (proper_sides).
+        powers = tail_powers(enc.kind, temper)
+        flat = support is not None and bool(_is_proper(powers[0].sum(), powers[1].sum()))
         # A flat prior is the Normal of infinite sd: its log-density and score vanish.
         prior = (weak[0], math.inf) if flat else weak
         window = self.window(enc, support, anchors) if flat and support is not None else None
@@ -426,14 +483,14 @@ class RobustEstimator:
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
             if weak_log is not None:
-                log_loo = np.where((closing.sum() - closing > 0)[:, None], log_loo,
-                                   log_loo + weak_log)
+                log_loo = np.where(self._proper_without(powers, units)[0][:, None],
+                                   log_loo, log_loo + weak_log)
             log_rows.append(log_loo)
             if echoes and not lone:
                 log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
                 if weak_log is not None:
-                    closing_left = closing.sum() - np.bincount(units, weights=closing)
-                    log_lou = np.where((closing_left > 0)[:, None], log_lou, log_lou + weak_log)
+                    left = self._proper_without(powers, units)[1]
+                    log_lou = np.where(left[:, None], log_lou, log_lou + weak_log)
                 log_rows.append(log_lou)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
                                   log_rows[0], theta)
