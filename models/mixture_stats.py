@@ -62,7 +62,7 @@ def solve_increasing(
     Stops when every step is within a few ulps of its root.
     """
     lo, hi = lo.copy(), hi.copy()
-    x = np.clip(start, lo, hi)
+    x = np.minimum(np.maximum(start, lo), hi)  # np.clip's wrapper costs more
     for _ in range(QUANTILE_STEPS):
         value, slope = fn(x)
         below = value < 0.0
