@@ -483,8 +483,9 @@ class RobustEstimator:
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
             if weak_log is not None:
-                log_loo = np.where(self._proper_without(powers, units)[0][:, None],
-                                   log_loo, log_loo + weak_log)
+                proper_rest = self._proper_without(powers, units)[0]
+                if not proper_rest.all():
+                    log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log)
             log_rows.append(log_loo)
             if echoes and not lone:
                 log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
@@ -534,7 +535,7 @@ class RobustEstimator:
         dens_m = max(float(np.interp(median, theta, density)), 1e-12 * float(density.max()))
         shares = -(below - 0.5 * whole) / dens_m
         raw, prior_share = shares[:-1], float(shares[-1])
-        positive = np.clip(raw, 0.0, None)
+        positive = np.maximum(raw, 0.0)
         total = positive.sum()
         weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
@@ -563,7 +564,7 @@ class RobustEstimator:
             prior_share=prior_share,
             median_without=median_without,
             median_without_unit=median_without_unit,
-            p_wrong=np.clip(p_wrong, 0.0, 1.0),
+            p_wrong=np.minimum(np.maximum(p_wrong, 0.0), 1.0),
             prior_p_wrong=prior_p_wrong,
             outlier=outlier,
             plausible=plausible,
