@@ -118,3 +118,9 @@ DASK_RTOL = 1e-9
 #: measured), and doubling it (1,200) by 0.012. 0.1 log units (a factor 1.1) admits that; where
 #: the tempered likelihood is improper the ends move by tens of log units.
 WINDOW_INVARIANCE_LOG_ABS = 0.1
+
+#: models.mixture_stats.range_reach against brentq and between its two solvers
+#: (tests/models/test_range_reach.py): both run safeguarded Newton steps to the equation's
+#: floating-point resolution; z is of order 1-20 sds, and 1e-8 leaves room for a narrow
+#: range's cancellation in Φ(z + w) − Φ(z − w), which hB measured at about 1e-8.
+RANGE_REACH_ABS = 1e-8
