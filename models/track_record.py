@@ -85,7 +85,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from models.claims import HEDGES, Claim, ClaimKind, Hedge
+from models.claims import HEDGES, Claim
 from models.credibility import (
     HIT_TOLERANCE,
     CredibilityComponent,
@@ -125,45 +125,34 @@ MIN_WEIGHT = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class ResolvedClaim:
-    """One claim on a resolved question, with the question's true value.
+    """One claim on a resolved question: the claim as made, and what the resolution adds.
 
     Attributes
     ----------
-    source : str
-        Source id.
-    kind : {"point", "at_least", "at_most", "range"}
-    value, low, high, sd, ci_low, ci_high : float or None
-        As in :class:`models.claims.Claim`.
-    ci_level : float
-    hedge : str
+    claim : Claim
+        The claim, as :class:`models.claims.Claim` declares it (its source, kind, numbers and
+        hedge; learning ignores its origin, date and horizon).
     truth : float
         The question's resolved value.
     scale : {"log", "linear"}
         The question's scale.
     question : str
         Id of the question (claims of one question by one source are one record).
+    precision : float or None
+        Linear scale: the absolute unit P_i of a claim without its own sd or interval (the
+        reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
+        of 0 cannot use.
+    shared : float
+        The question's shared error s_q (log units on the log scale, the quantity's units on
+        the linear; :mod:`models.shared_error`): part of the residual's variance that every
+        claim of the question has, so it is not charged to the source's spread. 0: none.
     """
 
-    source: str
-    kind: ClaimKind
+    claim: Claim
     truth: float
     scale: str
     question: str
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    sd: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    ci_level: float = 0.95
-    hedge: Hedge = "none"
-    #: Linear scale: the absolute unit P_i of a claim without its own sd or interval (the
-    #: reconciler's fallback, the question's typical magnitude). None: |truth|, which a truth
-    #: of 0 cannot use.
     precision: float | None = None
-    #: The question's shared error s_q (log units on the log scale, the quantity's units on
-    #: the linear; :mod:`models.shared_error`): part of the residual's variance that every
-    #: claim of the question has, so it is not charged to the source's spread. 0: none.
     shared: float = 0.0
 
 
@@ -256,10 +245,11 @@ class _Fit:
 
 def _precision(rec: ResolvedClaim) -> float:
     """P_i of a linear-scale claim: its own sd, else its precision, else |truth|."""
-    if rec.sd is not None and rec.sd > 0:
-        return rec.sd
-    if rec.ci_low is not None and rec.ci_high is not None and rec.ci_high > rec.ci_low:
-        return (rec.ci_high - rec.ci_low) / (2.0 * float(ndtri(0.5 + rec.ci_level / 2.0)))
+    c = rec.claim
+    if c.sd is not None and c.sd > 0:
+        return c.sd
+    if c.ci_low is not None and c.ci_high is not None and c.ci_high > c.ci_low:
+        return (c.ci_high - c.ci_low) / (2.0 * float(ndtri(0.5 + c.ci_level / 2.0)))
     if rec.precision is not None and rec.precision > 0:
         return rec.precision
     return abs(rec.truth)
@@ -286,9 +276,10 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
     has_interval = np.zeros(n, dtype=bool)
     per_question: dict[tuple[str, str], int] = {}
     for rec in records:
-        key = (rec.source, rec.question)
+        key = (rec.claim.source, rec.question)
         per_question[key] = per_question.get(key, 0) + 1
-    weight = np.array([1.0 / per_question[(rec.source, rec.question)] for rec in records])
+    weight = np.array([1.0 / per_question[(rec.claim.source, rec.question)]
+                       for rec in records])
     for i, rec in enumerate(records):
         ws = _working_scale(rec)
         if not (math.isfinite(rec.truth) and (rec.truth > 0 if rec.scale == "log"
@@ -304,13 +295,12 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
             raise InvalidClaimError(
                 f"Invalid shared error {rec.shared!r} for question {rec.question!r}; it must "
                 "be a finite number >= 0.", field="shared_error")
-        group[i] = index[rec.source]
-        hedge = HEDGES[rec.hedge]
+        claim = rec.claim
+        group[i] = index[claim.source]
+        hedge = HEDGES[claim.hedge]
         h[i], log_f[i] = hedge.spread_factor, math.log(hedge.wrong_factor)
         t = rec.truth
         origin = ws.forward(t)
-        claim = Claim(rec.source, rec.kind, rec.value, rec.low, rec.high, rec.sd, rec.ci_low,
-                      rec.ci_high, rec.ci_level, rec.hedge)
         # The reconciler's own sd on the working scale (models.encode.claim_sd and
         # precision_units): on the linear scale a claim without one takes the question's
         # precision, which is then its unit.
@@ -322,27 +312,27 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
         # the claim's own stated error; left out, each source's spread absorbs it.
         shared = rec.shared / ws.unit if rec.scale == "linear" else rec.shared
         s2[i] = own ** 2 + shared ** 2
-        if rec.kind == "point" and rec.value is not None:
+        if claim.kind == "point" and claim.value is not None:
             point[i] = True
-            r[i] = ws.forward(rec.value) - origin
-            if rec.ci_low is not None and rec.ci_high is not None:
+            r[i] = ws.forward(claim.value) - origin
+            if claim.ci_low is not None and claim.ci_high is not None:
                 has_interval[i] = True
-                contains[i] = rec.ci_low <= t <= rec.ci_high
-            elif rec.sd is not None:
-                half = 1.959963984540054 * rec.sd
+                contains[i] = claim.ci_low <= t <= claim.ci_high
+            elif claim.sd is not None:
+                half = 1.959963984540054 * claim.sd
                 has_interval[i] = True
-                contains[i] = rec.value - half <= t <= rec.value + half
+                contains[i] = claim.value - half <= t <= claim.value + half
             continue
-        if rec.kind == "at_least" and rec.value is not None:
-            lo[i] = ws.forward(rec.value) - origin
-            contains[i] = t >= rec.value
-        elif rec.kind == "at_most" and rec.value is not None:
-            hi[i] = ws.forward(rec.value) - origin
-            contains[i] = t <= rec.value
-        elif rec.kind == "range" and rec.low is not None and rec.high is not None:
-            lo[i] = ws.forward(rec.low) - origin
-            hi[i] = ws.forward(rec.high) - origin
-            contains[i] = rec.low <= t <= rec.high
+        if claim.kind == "at_least" and claim.value is not None:
+            lo[i] = ws.forward(claim.value) - origin
+            contains[i] = t >= claim.value
+        elif claim.kind == "at_most" and claim.value is not None:
+            hi[i] = ws.forward(claim.value) - origin
+            contains[i] = t <= claim.value
+        elif claim.kind == "range" and claim.low is not None and claim.high is not None:
+            lo[i] = ws.forward(claim.low) - origin
+            hi[i] = ws.forward(claim.high) - origin
+            contains[i] = claim.low <= t <= claim.high
         has_interval[i] = True
     return _Residuals(group, weight, point, r, lo, hi, h, log_f, s2, contains, has_interval)
 
@@ -487,8 +477,8 @@ def learn_track_records(
     ids = list(priors)
     index = {sid: k for k, sid in enumerate(ids)}
     for rec in records:
-        if rec.source not in index:
-            raise InvalidClaimError(f"Unknown source {rec.source!r} in a resolved claim.",
+        if rec.claim.source not in index:
+            raise InvalidClaimError(f"Unknown source {rec.claim.source!r} in a resolved claim.",
                                     field="source")
     if not records:
         return {sid: _unlearned(sid, priors[sid]) for sid in ids}

@@ -37,7 +37,6 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from models.claims import ClaimKind, Hedge
 from models.credibility import SourceProfile, profile_for
 from models.shared_error import SharedErrorFit
 from models.track_record import ResolvedClaim, TrackRecord, learn_track_records
@@ -45,6 +44,7 @@ from service.store.inputs import (
     AgreementInput,
     AgreementValues,
     LearningState,
+    _core_claim,
     _float_or_none,
     _learning_scale,
     _sd_from_interval,
@@ -127,13 +127,8 @@ class LearningStore(SharedErrorStore):
             s_q = (fitted_shared_error(shared, question.category, scale)
                    if shared and question.dynamics == "static" else 0.0)
             records.extend(
-                ResolvedClaim(
-                    source=c.source_id, kind=cast(ClaimKind, c.kind), truth=truth, scale=scale,
-                    question=str(question.id), value=c.value, low=c.low, high=c.high, sd=c.sd,
-                    ci_low=c.ci_low, ci_high=c.ci_high, ci_level=c.ci_level,
-                    hedge=cast(Hedge, c.hedge),
-                    precision=precision, shared=s_q,
-                )
+                ResolvedClaim(claim=_core_claim(c), truth=truth, scale=scale,
+                              question=str(question.id), precision=precision, shared=s_q)
                 for c in claims
             )
         return records

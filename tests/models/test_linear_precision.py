@@ -74,8 +74,8 @@ def test_learning_takes_a_truth_of_zero_and_measures_absolute_errors() -> None:
     def records(truth: float) -> list[ResolvedClaim]:
         misses = {"a": (0.5, -1.0, 1.5, 0.2), "b": (4.0, -6.0, 5.0, -3.0)}
         return [
-            ResolvedClaim(source=s, kind="point", truth=truth, scale="linear", question=str(q),
-                          value=truth + miss, sd=2.0)
+            ResolvedClaim(Claim(s, "point", value=truth + miss, sd=2.0), truth=truth,
+                          scale="linear", question=str(q))
             for s, row in misses.items() for q, miss in enumerate(row)
         ]
 

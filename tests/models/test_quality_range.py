@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 
+from models.claims import Claim
 from models.credibility import graded_miss, profile_for
 from models.track_record import ResolvedClaim, TrackRecord, learn_track_records
 from tests.tolerances import QUALITY_MISS_RTOL
@@ -21,8 +22,8 @@ from tests.tolerances import QUALITY_MISS_RTOL
 
 def _learn(grade: str, offsets: dict[str, np.ndarray]) -> dict[str, TrackRecord]:
     """Sources of one grade, one resolved point claim a question, off by ``offsets`` (log)."""
-    records = [ResolvedClaim(sid, "point", 1000.0, "log", f"q{i}",
-                             value=1000.0 * math.exp(float(e)))
+    records = [ResolvedClaim(Claim(sid, "point", value=1000.0 * math.exp(float(e))), 1000.0,
+                             "log", f"q{i}")
                for sid, off in offsets.items() for i, e in enumerate(off)]
     priors = {sid: profile_for(grade) for sid in offsets}
     return learn_track_records(records, priors, {sid: "agency" for sid in offsets})

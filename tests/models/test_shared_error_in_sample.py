@@ -46,8 +46,8 @@ def _archive(seed: int) -> tuple[list[str], list[tuple[float, list[tuple[str, fl
 def _round(ids: list[str], questions: list[tuple[float, list[tuple[str, float]]]],
            s: float) -> tuple[float, dict[str, float]]:
     """One round of the job: track records with each claim's residual holding s, then s."""
-    records = [ResolvedClaim(source=sid, kind="point", truth=math.exp(t), scale="log",
-                             question=str(q), value=v, shared=s)
+    records = [ResolvedClaim(Claim(sid, "point", value=v), truth=math.exp(t), scale="log",
+                             question=str(q), shared=s)
                for q, (t, claims) in enumerate(questions) for sid, v in claims]
     learned = learn_track_records(records, {sid: profile_from_grade("B") for sid in ids},
                                   {sid: "other" for sid in ids})

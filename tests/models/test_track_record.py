@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from models.claims import Hedge
+from models.claims import Claim, Hedge
 from models.credibility import profile_for
 from models.errors import InvalidClaimError
 from models.track_record import ResolvedClaim, learn_track_records
@@ -30,7 +30,8 @@ def simulate(rng: np.random.Generator, n_sources: int, n_questions: int, per_que
             else:
                 offset = float(rng.standard_cauchy())
             value = truth * math.exp(min(max(offset, -300.0), 300.0))
-            records.append(ResolvedClaim(f"s{s}", "point", truth, "log", f"q{q}", value=value))
+            records.append(ResolvedClaim(Claim(f"s{s}", "point", value=value), truth, "log",
+                                         f"q{q}"))
     return records, c, sigma, bias
 
 
@@ -56,7 +57,7 @@ def learned_profile_rate(c: float, sigma: float, bias: float) -> float:
 
 def test_one_lucky_hit_does_not_make_an_unreliable_source_reliable() -> None:
     priors = {"e": profile_for("E"), "a": profile_for("A")}
-    record = ResolvedClaim("e", "point", 1000.0, "log", "q1", value=1000.0)
+    record = ResolvedClaim(Claim("e", "point", value=1000.0), 1000.0, "log", "q1")
     out = learn_track_records([record], priors, {"e": "anonymous", "a": "government"})
     assert out["e"].credibility is not None
     assert profile_for("E").credibility < out["e"].credibility < 0.45
@@ -66,8 +67,8 @@ def test_one_lucky_hit_does_not_make_an_unreliable_source_reliable() -> None:
 def test_systematic_inflation_is_learned_as_bias() -> None:
     rng = np.random.default_rng(5)
     records = [
-        ResolvedClaim("inflator", "point", t, "log", f"q{i}",
-                      value=t * math.exp(0.3 + rng.normal(0, 0.05)))
+        ResolvedClaim(Claim("inflator", "point", value=t * math.exp(0.3 + rng.normal(0, 0.05))),
+                      t, "log", f"q{i}")
         for i, t in enumerate(np.exp(rng.uniform(4, 10, 80)))
     ]
     out = learn_track_records(records, {"inflator": profile_for("B")},
@@ -78,12 +79,12 @@ def test_systematic_inflation_is_learned_as_bias() -> None:
 
 def test_calibration_counts_stated_intervals_containing_the_truth() -> None:
     records = [
-        ResolvedClaim("s", "range", 100.0, "log", "q1", low=90.0, high=110.0),
-        ResolvedClaim("s", "at_least", 100.0, "log", "q2", value=120.0),
-        ResolvedClaim("s", "at_most", 100.0, "log", "q3", value=150.0),
-        ResolvedClaim("s", "point", 100.0, "log", "q4", value=101.0, ci_low=95.0,
-                      ci_high=99.0),
-        ResolvedClaim("s", "point", 100.0, "log", "q5", value=101.0),
+        ResolvedClaim(Claim("s", "range", low=90.0, high=110.0), 100.0, "log", "q1"),
+        ResolvedClaim(Claim("s", "at_least", value=120.0), 100.0, "log", "q2"),
+        ResolvedClaim(Claim("s", "at_most", value=150.0), 100.0, "log", "q3"),
+        ResolvedClaim(Claim("s", "point", value=101.0, ci_low=95.0, ci_high=99.0), 100.0, "log",
+                      "q4"),
+        ResolvedClaim(Claim("s", "point", value=101.0), 100.0, "log", "q5"),
     ]
     out = learn_track_records(records, {"s": profile_for("C")}, {"s": "expert"})["s"]
     assert out.n_calibration == 4
@@ -93,10 +94,10 @@ def test_calibration_counts_stated_intervals_containing_the_truth() -> None:
 
 
 def test_linear_scale_and_bad_truth() -> None:
-    ok = [ResolvedClaim("s", "point", -20.0, "linear", "q", value=-21.0)]
+    ok = [ResolvedClaim(Claim("s", "point", value=-21.0), -20.0, "linear", "q")]
     out = learn_track_records(ok, {"s": profile_for("B")}, {"s": "other"})
     assert out["s"].credibility is not None and 0 < out["s"].credibility < 1
-    bad = [ResolvedClaim("s", "point", 0.0, "log", "q", value=1.0)]
+    bad = [ResolvedClaim(Claim("s", "point", value=1.0), 0.0, "log", "q")]
     with pytest.raises(InvalidClaimError, match="resolution"):
         learn_track_records(bad, {"s": profile_for("B")}, {"s": "other"})
     with pytest.raises(InvalidClaimError, match="Unknown source"):
@@ -116,7 +117,7 @@ def test_an_unjudged_source_stays_a_mixture_after_one_resolution() -> None:
     """A miss by a factor 2 moves the A–E posterior towards D and E; it does not collapse the
     unknown grade into one component, nor make the source look better than before."""
     prior = profile_for("F")
-    record = ResolvedClaim("f", "point", 1000.0, "log", "q1", value=2000.0)
+    record = ResolvedClaim(Claim("f", "point", value=2000.0), 1000.0, "log", "q1")
     learned = learn_track_records([record], {"f": prior}, {"f": "other"})["f"]
     comps = learned.profile.components
     assert len(comps) == len(prior.components) == 5
@@ -128,7 +129,7 @@ def test_an_unjudged_source_stays_a_mixture_after_one_resolution() -> None:
 
 
 def test_claims_of_one_source_on_one_question_count_once() -> None:
-    one = [ResolvedClaim("s", "point", 1000.0, "log", "q1", value=3000.0)]
+    one = [ResolvedClaim(Claim("s", "point", value=3000.0), 1000.0, "log", "q1")]
     many = one * 10
     a = learn_track_records(one, {"s": profile_for("B")}, {"s": "other"})["s"]
     b = learn_track_records(many, {"s": profile_for("B")}, {"s": "other"})["s"]
@@ -144,9 +145,9 @@ def test_a_miss_the_claim_stated_does_not_widen_its_source() -> None:
     s_log = 0.5
     sd = math.sqrt(math.expm1(s_log**2))  # the log-normal sd ratio that encodes to 0.5
     records = [
-        ResolvedClaim("s", "point", 1000.0, "log", f"q{i}",
-                      value=1000.0 * math.exp(s_log * float(rng.standard_normal())),
-                      sd=1000.0 * sd)
+        ResolvedClaim(Claim("s", "point",
+                            value=1000.0 * math.exp(s_log * float(rng.standard_normal())),
+                            sd=1000.0 * sd), 1000.0, "log", f"q{i}")
         for i in range(60)
     ]
     out = learn_track_records(records, {"s": profile_for("B")}, {"s": "other"})["s"]
@@ -158,7 +159,8 @@ def test_a_wrong_rumour_costs_less_credibility_than_a_wrong_plain_figure() -> No
     """A rumour has triple the odds of being wrong when reconciled, so when it turns out wrong
     it was expected to be: its source loses less credibility than for a plain wrong figure."""
     def after(hedge: Hedge) -> float:
-        rec = ResolvedClaim("s", "point", 1000.0, "log", "q1", value=100_000.0, hedge=hedge)
+        rec = ResolvedClaim(Claim("s", "point", value=100_000.0, hedge=hedge), 1000.0, "log",
+                            "q1")
         out = learn_track_records([rec], {"s": profile_for("B")}, {"s": "other"})["s"]
         assert out.credibility is not None
         return out.credibility
@@ -187,7 +189,8 @@ def _independent_world(
         truth = math.exp(rng.uniform(5, 12))
         for s in rng.choice(n_sources, size=per_question, replace=False):
             value = truth * math.exp(float(offsets(int(s), 1)[0]))
-            records.append(ResolvedClaim(f"s{s}", "point", truth, "log", f"q{q}", value=value))
+            records.append(ResolvedClaim(Claim(f"s{s}", "point", value=value), truth, "log",
+                                         f"q{q}"))
     miss = np.array([np.mean(np.minimum(np.abs(offsets(s, 200_000)), 1.0))
                      for s in range(n_sources)])
     return records, miss, c
@@ -242,8 +245,8 @@ def test_a_known_shared_error_is_not_charged_to_the_spread() -> None:
         for k in range(2):
             value = truth * math.exp(delta + float(rng.normal(0.0, 0.05)))
             for shared, out in records.items():
-                out.append(ResolvedClaim(f"s{k}", "point", truth, "log", f"q{q}",
-                                         value=value, shared=shared))
+                out.append(ResolvedClaim(Claim(f"s{k}", "point", value=value), truth, "log",
+                                         f"q{q}", shared=shared))
     priors = {f"s{k}": profile_for("B") for k in range(2)}
     blind = learn_track_records(records[0.0], priors, {})["s0"].spread
     told = learn_track_records(records[0.3], priors, {})["s0"].spread
@@ -253,7 +256,7 @@ def test_a_known_shared_error_is_not_charged_to_the_spread() -> None:
 
 @pytest.mark.parametrize("shared", [-0.1, math.nan, math.inf])
 def test_an_invalid_shared_error_is_refused(shared: float) -> None:
-    record = ResolvedClaim("a", "point", 10.0, "linear", "q", value=11.0, sd=1.0,
+    record = ResolvedClaim(Claim("a", "point", value=11.0, sd=1.0), 10.0, "linear", "q",
                            shared=shared)
     with pytest.raises(InvalidClaimError) as caught:
         learn_track_records([record], {"a": profile_for("B")}, {})
