@@ -79,7 +79,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -157,16 +158,14 @@ class ResolvedClaim:
 
 
 @dataclass(frozen=True, slots=True)
-class TrackRecord:
-    """What a source's resolved claims say about it.
+class LearnedValues:
+    """The numbers a source's resolved claims teach about it: what is stored of a track record
+    and what ``GET /v1/sources/{id}`` reports of it.
 
     Attributes
     ----------
-    source : str
     n_resolved : int
         Resolved claims used.
-    n_questions : int
-        Resolved questions they are about (the evidence counts once per question).
     credibility : float or None
         Learned probability that a claim is right, Σ_k π_k c_k, in (0, 1); None before any
         resolution.
@@ -174,9 +173,6 @@ class TrackRecord:
         Learned spread of right claims on the working scale (geometric mean over hypotheses).
     bias : float or None
         Learned systematic offset on the working scale (log units: +0.1 ≈ inflates by 10 %).
-    quality : float or None
-        How good the source is on the grade scale: the credibility of a rated source whose
-        figures miss by as much (:meth:`SourceProfile.equivalent_credibility`).
     hit_rate : float or None
         Learned probability that a figure lands within about ±25 % of the truth
         (:meth:`models.credibility.SourceProfile.hit_rate`), comparable with the prior's.
@@ -186,15 +182,8 @@ class TrackRecord:
         Share of the source's stated intervals (bounds, ranges, CIs) that contained the truth.
     n_calibration : int
         Number of stated intervals behind ``calibration``.
-    profile : SourceProfile
-        The profile to reconcile with: learned when n_resolved > 0, else the prior.
-    iterations : int
-        EM iterations of the learning run (the larger of the type and the source fits).
-    converged : bool
-        Whether both EM fits of the learning run met their tolerance.
     """
 
-    source: str
     n_resolved: int
     credibility: float | None
     spread: float | None
@@ -203,6 +192,37 @@ class TrackRecord:
     observed_hit_rate: float | None
     calibration: float | None
     n_calibration: int
+
+
+#: The values of a source none of whose claims was resolved yet.
+NOTHING_LEARNED: Final = LearnedValues(
+    n_resolved=0, credibility=None, spread=None, bias=None, hit_rate=None,
+    observed_hit_rate=None, calibration=None, n_calibration=0,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecord(LearnedValues):
+    """What a source's resolved claims say about it: the :class:`LearnedValues`, the profile
+    they come from and how the learning run went.
+
+    Attributes
+    ----------
+    source : str
+    profile : SourceProfile
+        The profile to reconcile with: learned when n_resolved > 0, else the prior.
+    quality : float or None
+        How good the source is on the grade scale: the credibility of a rated source whose
+        figures miss by as much (:meth:`SourceProfile.equivalent_credibility`).
+    n_questions : int
+        Resolved questions its claims are about (the evidence counts once per question).
+    iterations : int
+        EM iterations of the learning run (the larger of the type and the source fits).
+    converged : bool
+        Whether both EM fits of the learning run met their tolerance.
+    """
+
+    source: str
     profile: SourceProfile
     quality: float | None = None
     n_questions: int = 0
@@ -571,6 +591,9 @@ def learn_track_records(
 
 
 def _unlearned(source: str, prior: SourceProfile) -> TrackRecord:
-    return TrackRecord(source=source, n_resolved=0, credibility=None, spread=None, bias=None,
-                       hit_rate=None, observed_hit_rate=None, calibration=None,
-                       n_calibration=0, profile=prior)
+    return TrackRecord(**learned_fields(NOTHING_LEARNED), source=source, profile=prior)
+
+
+def learned_fields(values: object) -> dict[str, Any]:
+    """The :class:`LearnedValues` fields of ``values`` (a record, a stored row) by name."""
+    return {f.name: getattr(values, f.name) for f in fields(LearnedValues)}

@@ -15,6 +15,7 @@ from models.claims import Source as CoreSource
 from models.claims import SourceType, validate_scale
 from models.credibility import CredibilityComponent, SourceProfile, profile_for
 from models.request import ReconcileRequest
+from models.track_record import NOTHING_LEARNED, LearnedValues, learned_fields
 from service.store.orm import (
     CLAIM_FIELDS,
     AgreementRow,
@@ -171,8 +172,10 @@ class LearningState:
 
 
 @dataclass(frozen=True, slots=True)
-class CredibilitySummary:
-    """A source's credibility as ``GET /v1/sources/{id}`` reports it."""
+class CredibilitySummary(LearnedValues):
+    """A source's credibility as ``GET /v1/sources/{id}`` reports it: its grade's prior and the
+    values its track record learned (:class:`~models.track_record.LearnedValues`; none learned
+    before any of its claims was resolved)."""
 
     prior: float
     prior_spread: float
@@ -180,18 +183,15 @@ class CredibilitySummary:
     prior_from: str
     grade: str | None
     learned: float | None
-    p_right: float | None
-    n_resolved: int
-    spread: float | None
-    bias: float | None
-    hit_rate: float | None
-    observed_hit_rate: float | None
-    calibration: float | None
-    n_calibration: int
     used: str
     updated_at: datetime | None = None
     agreement: AgreementSummary | None = None
     learning: LearningState | None = None
+
+    @property
+    def p_right(self) -> float | None:
+        """The learned P(right) estimates use (the contract's name for ``credibility``)."""
+        return self.credibility
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,23 +213,19 @@ def credibility_summary(
     record = source.track_record
     learned = record is not None and record.n_resolved > 0 and record.credibility is not None
     profile = profile_from_json(record.profile) if record is not None and learned else None
+    values = learned_fields(record if record is not None else NOTHING_LEARNED)
+    if not learned:
+        values["credibility"] = None  # estimates use the prior, not a stored credibility
     return CredibilitySummary(
+        **values,
         prior=prior.credibility,
         prior_spread=prior.spread,
         prior_hit_rate=prior.hit_rate(),
         prior_from=prior.origin,
         grade=prior.grade,
         # How good the source is, on the grade scale: the equivalent credibility of the learned
-        # profile (models.credibility); p_right is the P(right) estimates use.
+        # profile (models.credibility); credibility (p_right) is the P(right) estimates use.
         learned=profile.equivalent_credibility() if profile is not None else None,
-        p_right=record.credibility if record is not None and learned else None,
-        n_resolved=record.n_resolved if record is not None else 0,
-        spread=record.spread if record is not None else None,
-        bias=record.bias if record is not None else None,
-        hit_rate=record.hit_rate if record is not None else None,
-        observed_hit_rate=record.observed_hit_rate if record is not None else None,
-        calibration=record.calibration if record is not None else None,
-        n_calibration=record.n_calibration if record is not None else 0,
         used="learned" if learned else prior.origin,
         updated_at=record.updated_at if record is not None else None,
         agreement=_agreement_summary(source.agreement),
