@@ -284,10 +284,6 @@ def _first_seen(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _float_or_none(x: float | None) -> float | None:
-    return None if x is None else float(x)
-
-
 #: The core claim's fields (the store's columns bear the same names but for source_id).
 _CORE_CLAIM_FIELDS: Final = tuple(f.name for f in fields(CoreClaim))
 

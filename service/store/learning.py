@@ -39,13 +39,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models.credibility import SourceProfile, profile_for
 from models.shared_error import SharedErrorFit
-from models.track_record import ResolvedClaim, TrackRecord, learn_track_records
+from models.track_record import ResolvedClaim, TrackRecord, learn_track_records, learned_fields
 from service.store.inputs import (
     AgreementInput,
     AgreementValues,
     LearningState,
     _core_claim,
-    _float_or_none,
     _learning_scale,
     _sd_from_interval,
     profile_from_json,
@@ -334,17 +333,12 @@ class LearningStore(SharedErrorStore):
         current = {r.source_id: r for r in self.session.scalars(select(TrackRecordRow))}
         latest: dict[str, TrackRecordSnapshot] | None = None
         for source_id, record in learned.items():
+            # Counts stay ints; numbers become plain floats (not numpy scalars) for the rows.
             values: dict[str, Any] = {
-                "n_resolved": int(record.n_resolved),
-                "credibility": _float_or_none(record.credibility),
-                "spread": _float_or_none(record.spread),
-                "bias": _float_or_none(record.bias),
-                "hit_rate": _float_or_none(record.hit_rate),
-                "observed_hit_rate": _float_or_none(record.observed_hit_rate),
-                "calibration": _float_or_none(record.calibration),
-                "n_calibration": int(record.n_calibration),
-                "profile": profile_to_json(record.profile),
+                name: v if v is None or isinstance(v, int) else float(v)
+                for name, v in learned_fields(record).items()
             }
+            values["profile"] = profile_to_json(record.profile)
             row = current.get(source_id)
             if row is not None and all(getattr(row, k) == v for k, v in values.items()):
                 continue
@@ -473,7 +467,7 @@ _NUMBERS: Final = ("credibility", "spread", "bias", "hit_rate", "observed_hit_ra
 
 def _drifted(last: TrackRecordSnapshot, values: Mapping[str, Any]) -> bool:
     """Whether ``values`` differ from the snapshot ``last`` by more than SNAPSHOT_DRIFT."""
-    old = {k: getattr(last, k) for k in (*_NUMBERS, "n_resolved", "n_calibration", "profile")}
+    old = learned_fields(last) | {"profile": last.profile}
     if _structure(old) != _structure(values):
         return True
     for a, b in zip(_numbers(old), _numbers(values), strict=True):
