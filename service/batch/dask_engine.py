@@ -163,6 +163,9 @@ def _firsts(part: Part) -> Any:
 def _build(part: Part, rank: Any, scale: str) -> Part:
     """The partition's ClaimTable, questions coded in archive order, and its scale."""
     frame = part.frame
+    if frame.n == 0:
+        # No question hashed here (fewer questions than partitions): nothing to fit.
+        return part
     order = np.argsort(rank)
     new = np.empty_like(order)
     new[order] = np.arange(order.shape[0])
