@@ -8,6 +8,7 @@ archive stored through the API, read in chunks of a few questions, on both backe
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -162,4 +163,18 @@ def test_on_an_empty_database_dask_learns_nothing(
     summary = _on_dask(app, dask_client)
 
     assert "(Dask, 2 workers): 0 source(s) updated from 0 claim(s) on 0 question(s)" in summary
+    assert _stored(app) == {}
+
+
+def test_without_dask_the_dask_engine_exits_2(
+    environment: dict[str, Any], app: Flask, api: Api, archive: None,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("dask", "distributed"):
+        monkeypatch.setitem(sys.modules, name, None)  # import dask now raises ImportError
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+
+    assert main(["learn", "agreement", "--engine", "dask"]) == 2
+
+    assert "--engine dask needs dask and distributed" in capsys.readouterr().err
     assert _stored(app) == {}
