@@ -19,7 +19,7 @@ are imported by :func:`connect` only.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from models.credibility import SourceProfile
 
-__all__ = ["DaskFit", "DaskUnavailable", "connect", "fit_on_dask"]
+__all__ = ["DaskFit", "DaskUnavailable", "connect", "fit_frames_on_dask", "fit_on_dask"]
 
 
 class DaskUnavailable(RuntimeError):
@@ -163,6 +163,9 @@ def _firsts(part: Part) -> Any:
 def _build(part: Part, rank: Any, scale: str) -> Part:
     """The partition's ClaimTable, questions coded in archive order, and its scale."""
     frame = part.frame
+    if frame.n == 0:
+        # No question hashed here (fewer questions than partitions): nothing to fit.
+        return part
     order = np.argsort(rank)
     new = np.empty_like(order)
     new[order] = np.arange(order.shape[0])
@@ -273,6 +276,16 @@ def _estimates(
     return questions, named
 
 
+def _counts(
+    part: Part, params: Params, levels: tuple[float, ...], hyper: Hyper
+) -> tuple[int, list[tuple[int, str]]]:
+    """What the warnings need of :func:`_estimates`: single-claim questions and those beyond."""
+    got = _estimates(part, params, levels, hyper)
+    if got is None:
+        return 0, []
+    return int(np.sum(got[0].n_claims == 1)), got[1]
+
+
 # --- the driver ----------------------------------------------------------------------------
 
 
@@ -368,15 +381,61 @@ def fit_on_dask(
     ReconcileError
         For invalid levels, scale or priors.
     """
+    say = phase or (lambda _text: None)
+    workers = sorted(client.scheduler_info()["workers"])
+    say(f"reading {len(files)} file{'s' if len(files) != 1 else ''} on {len(workers)} "
+        f"worker{'s' if len(workers) != 1 else ''}")
+    read = [client.submit(_read, str(p), fmt, k, pure=False) for k, p in enumerate(files)]
+    return _fit(client, read, writer, estimator=estimator, priors=priors, levels=levels,
+                scale=scale, partitions=partitions, progress=progress, phase=phase)
+
+
+def fit_frames_on_dask(
+    client: Client, frames: Iterable[Frame], *,
+    estimator: BatchEstimator | None = None,
+    priors: Mapping[str, SourceProfile] | None = None,
+    scale: str = "auto", partitions: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> DaskFit:
+    """Fit claims handed over as frames (e.g. chunks read from a database) on the cluster.
+
+    Each frame is sent to a worker as soon as it is produced and dropped here, so that the
+    driver holds one frame at a time; the frames then play the part of the files of
+    :func:`fit_on_dask` (their claims in order, ``pos`` numbering them across frames), and
+    the fit is the same. No question estimates are computed: the sources are the result.
+
+    Parameters
+    ----------
+    frames : iterable of Frame
+        At least one, each with positions numbered after the previous frame's.
+    estimator, priors, scale, partitions, progress, phase
+        As :func:`fit_on_dask`.
+
+    Returns
+    -------
+    DaskFit
+    """
+    read = [client.scatter(frame, hash=False) for frame in frames]
+    if not read:
+        raise InvalidParameterError("No claims to fit.", "frames")
+    return _fit(client, read, None, estimator=estimator, priors=priors, scale=scale,
+                partitions=partitions, progress=progress, phase=phase)
+
+
+def _fit(
+    client: Client, read: list[Future[Any]], writer: EstimatesWriter | None, *,
+    estimator: BatchEstimator | None, priors: Mapping[str, SourceProfile] | None,
+    levels: Sequence[float] = (0.9,), scale: str, partitions: int | None,
+    progress: Callable[[int, int], None] | None, phase: Callable[[str], None] | None,
+) -> DaskFit:
+    """The fit of :func:`fit_on_dask` once the claims are on the workers, one future a file."""
     est = estimator or BatchEstimator()
     checked = check_levels(levels)
     say = phase or (lambda _text: None)
     workers = sorted(client.scheduler_info()["workers"])
     threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
     n_parts = max(1, partitions or 2 * threads)
-    say(f"reading {len(files)} file{'s' if len(files) != 1 else ''} on {len(workers)} "
-        f"worker{'s' if len(workers) != 1 else ''}")
-    read = [client.submit(_read, str(p), fmt, k, pure=False) for k, p in enumerate(files)]
     first: dict[str, int] = {}
     for ids, pos in client.gather([client.submit(_sources, f, pure=False) for f in read]):
         for sid, at in zip(ids, pos.tolist(), strict=True):
@@ -442,10 +501,18 @@ def fit_on_dask(
     outcome = est.learn(full, sample, params, prior, progress)
     del sample
     final = held[0]
-    say("writing")
     single = 0
     beyond: list[tuple[int, str]] = []
+    if writer is not None:
+        say("writing")
     for k, p in enumerate(final.parts):
+        if writer is None:
+            # Only the counts behind the warnings travel: the same warnings as the local fit.
+            counted = final.client.gather(final._on(k, _counts, p, outcome.params, checked,
+                                                    est.hyper))
+            single += counted[0]
+            beyond += counted[1]
+            continue
         got = final.client.gather(final._on(k, _estimates, p, outcome.params, checked,
                                             est.hyper))
         if got is None:

@@ -29,7 +29,8 @@ from service.cli.batch_files import (
     split_csv,
 )
 
-__all__ = ["Frame", "claim_files", "concat", "file_format", "read_frame", "read_table"]
+__all__ = ["Frame", "claim_files", "concat", "file_format", "frame_of_table", "read_frame",
+           "read_table"]
 
 #: A claim's position: its file's number times this, plus its row in the file.
 FILE_STRIDE: Final = 1 << 40
@@ -172,6 +173,24 @@ def read_frame(path: Path, fmt: str, number: int = 0) -> Frame:
         pos=number * FILE_STRIDE + np.arange(n, dtype=np.int64),
         files=((str(path), first, word),) if number == 0 else
         tuple(("", 0, "") for _ in range(number)) + ((str(path), first, word),),
+    )
+
+
+def frame_of_table(table: ClaimTable, number: int, name: str, word: str = "claim") -> Frame:
+    """A ClaimTable's claims as the Frame numbered ``number`` (e.g. a chunk read from a store).
+
+    A refused claim is then named ``{name} {word} {k}`` (k from 1). Origin codes become their
+    text: origins matter only by equality within a question.
+    """
+    n = table.n
+    origin_ids = tuple(str(k) for k in range(int(table.origin.max(initial=-1)) + 1))
+    return Frame(
+        question=(table.question, table.question_ids), source=(table.source, table.source_ids),
+        origin=(table.origin, origin_ids), kind=table.kind, hedge=table.hedge,
+        numbers={name_: np.asarray(getattr(table, name_), dtype=np.float64)
+                 for name_ in NUMERIC},
+        pos=number * FILE_STRIDE + np.arange(n, dtype=np.int64),
+        files=tuple(("", 0, "") for _ in range(number)) + ((name, 1, word),),
     )
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_engine_arguments", "add_parser", "open_cluster", "run"]
 
 
 # --- command ----------------------------------------------------------------------------------
@@ -61,6 +61,37 @@ def _count(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"invalid count {raw!r}; must be at least 1")
     return value
+
+
+def add_engine_arguments(parser: Any, what: str) -> None:
+    """``--engine`` and ``--scheduler``, shared by ``batch`` and ``learn agreement``."""
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help=f"local: this process (default); dask: a Dask cluster, {what} "
+                             "split into partitions of whole questions (same answers)")
+    parser.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+                        metavar="ADDRESS",
+                        help="Dask scheduler for --engine dask (default: "
+                             "$DASK_SCHEDULER_ADDRESS; without one a local cluster is started)")
+
+
+def open_cluster(address: str | None, command: str) -> tuple[Any, Any] | int:
+    """A Dask client and its closer, having said which cluster; else the exit status.
+
+    Prints why on standard error when dask is missing or the scheduler cannot be reached.
+    """
+    from service.batch.dask_engine import DaskUnavailable, connect
+
+    try:
+        client, close, said = connect(address)
+    except DaskUnavailable as exc:
+        print(f"triangulate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"triangulate: cannot reach the Dask scheduler at {address}: {exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    print(f"triangulate {command}: {said}.", file=sys.stderr)
+    return client, close
 
 
 def add_parser(commands: Any) -> None:
@@ -87,13 +118,7 @@ def add_parser(commands: Any) -> None:
                        help="also write each source's learned credibility, spread and bias")
     batch.add_argument("--format", choices=("csv", "jsonl", "parquet"), default=None,
                        help="input and output format (default: by file extension)")
-    batch.add_argument("--engine", choices=("local", "dask"), default="local",
-                       help="local: this process (default); dask: a Dask cluster, the "
-                            "archive split into partitions of whole questions (same answers)")
-    batch.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
-                       metavar="ADDRESS",
-                       help="Dask scheduler for --engine dask (default: $DASK_SCHEDULER_ADDRESS;"
-                            " without one a local cluster is started)")
+    add_engine_arguments(batch, "the archive")
     batch.add_argument("--partitions", type=_count, default=None, metavar="N",
                        help="partitions of whole questions for --engine dask (default: twice "
                             "the workers' threads)")
@@ -164,7 +189,7 @@ def _run_local(args: argparse.Namespace, progress: Any) -> int:
 
 
 def _run_dask(args: argparse.Namespace, progress: Any) -> int:
-    from service.batch.dask_engine import DaskUnavailable, connect, fit_on_dask
+    from service.batch.dask_engine import fit_on_dask
     from service.batch.inputs import claim_files
     from service.batch.outputs import EstimatesWriter
     from service.cli.batch_files import InputError, read_sources
@@ -175,18 +200,11 @@ def _run_dask(args: argparse.Namespace, progress: Any) -> int:
     if fmt == "jsonl":
         raise InputError(f"{args.claims}: --engine dask reads CSV or Parquet, not JSON Lines.")
     priors = read_sources(args.sources) if args.sources is not None else None
-    try:
-        client, close, said = connect(args.scheduler)
-    except DaskUnavailable as exc:
+    opened = open_cluster(args.scheduler, "batch")
+    if isinstance(opened, int):
         progress.close()
-        print(f"triangulate: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        progress.close()
-        print(f"triangulate: cannot reach the Dask scheduler at {args.scheduler}: {exc}",
-              file=sys.stderr)
-        return EXIT_USAGE
-    print(f"triangulate batch: {said}.", file=sys.stderr)
+        return opened
+    client, close = opened
     try:
         with EstimatesWriter(args.out, out_fmt) as writer:
             fit = fit_on_dask(client, [p.resolve() for p in files], fmt, writer,

@@ -1,6 +1,6 @@
 """``triangulate learn agreement``: learn credibility from agreement over the stored database.
 
-    triangulate learn agreement
+    triangulate learn agreement [--engine {local,dask}] [--scheduler ADDRESS]
 
 Loads every current (non-retracted) claim of every stored question, open or resolved, through
 the repository (:meth:`service.store.repository.Repository.agreement_input`), fits
@@ -11,12 +11,21 @@ stores per source the agreement-based credibility, spread, bias and hit rate
 resolution-based track records are left as they are, and estimates keep using them (or the
 grade's prior): agreement-based credibility is shown on ``GET /v1/sources/{id}``, not used.
 
+``--engine dask`` fits on a Dask cluster instead (at ``--scheduler`` or
+``$DASK_SCHEDULER_ADDRESS``, else a local cluster it starts, as ``triangulate batch`` does):
+the claims are read in chunks of whole questions
+(:meth:`~service.store.repository.Repository.agreement_chunks`), each chunk handed to the
+workers as soon as it is read, so that this process holds one chunk at a time
+(:func:`service.batch.dask_engine.fit_frames_on_dask`); the stored results are the same as
+the local engine's. The summary names the engine.
+
 The batch model learns on the log scale, so questions with a zero or negative figure are left
 out; the summary says how many. The command uses the same settings as the server
 (``DATABASE_URL``, else ``DATA_DIR``) and brings the schema up to date first.
 
 Exit status: 0 on success (an empty database included); 1 when the model refused the stored
-claims; 2 for invalid settings (reported by :mod:`service.cli.main`).
+claims; 2 for invalid settings (reported by :mod:`service.cli.main`), an unreachable
+scheduler or ``--engine dask`` without dask installed.
 """
 
 from __future__ import annotations
@@ -28,13 +37,23 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from service.cli.batch import add_engine_arguments, open_cluster
 from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 
 if TYPE_CHECKING:
-    from models.batch import BatchEstimator
+    from collections.abc import Iterator, Mapping
+
+    from distributed import Client
+
+    from models.batch import BatchEstimator, SourceEstimates
+    from service.batch.inputs import Frame
     from service.store.repository import Repository
 
-__all__ = ["AgreementRun", "add_parser", "learn_agreement", "run"]
+__all__ = ["QUESTIONS_PER_CHUNK", "AgreementRun", "add_parser", "learn_agreement",
+           "learn_agreement_on_dask", "run"]
+
+#: Questions read per chunk by ``--engine dask``: bounds what this process holds at once.
+QUESTIONS_PER_CHUNK = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +72,8 @@ class AgreementRun:
         Wall-clock time of the whole run (reading, fitting, storing).
     warnings : tuple of str
         The model's warnings about the claims.
+    engine : str
+        Where the model ran when not in this process, e.g. ``"Dask, 2 workers"``.
     """
 
     n_sources: int
@@ -61,14 +82,16 @@ class AgreementRun:
     n_skipped: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    engine: str = ""
 
     def summary(self) -> str:
         """One line for the terminal."""
         skipped = f"; {self.n_skipped} question(s) skipped (zero or negative figures)" if (
             self.n_skipped
         ) else ""
+        engine = f" ({self.engine})" if self.engine else ""
         return (
-            f"Agreement-based credibility: {self.n_sources} source(s) updated from "
+            f"Agreement-based credibility{engine}: {self.n_sources} source(s) updated from "
             f"{self.n_claims} claim(s) on {self.n_questions} question(s){skipped}, "
             f"in {self.seconds:.2f} s."
         )
@@ -96,10 +119,7 @@ def learn_agreement(
         When the model refuses the stored claims (they were checked when entered, so this
         means data written around the API).
     """
-    import numpy as np
-
-    from models.batch import BatchEstimator, ClaimTable, learned_profiles
-    from service.store.inputs import AgreementValues
+    from models.batch import BatchEstimator, ClaimTable
 
     start = time.perf_counter()
     data = repository.agreement_input()
@@ -109,29 +129,141 @@ def learn_agreement(
         return AgreementRun(0, 0, 0, data.n_skipped, time.perf_counter() - start)
     table = ClaimTable.from_records(data.records)
     fit = (estimator or BatchEstimator()).fit(table, priors=data.priors, scale="log")
-    profiles = learned_profiles(fit)
-    # Questions per source: distinct (question, source) pairs, counted by source.
-    pairs = np.unique(table.question * table.n_sources + table.source)
-    n_questions = np.bincount(pairs % table.n_sources, minlength=table.n_sources)
-    src = fit.sources
-    code = {sid: k for k, sid in enumerate(table.source_ids)}
-    values = {
-        sid: AgreementValues(
-            credibility=profiles[sid].credibility,
-            spread=float(src.spread[k]),
-            bias=float(src.bias[k]),
-            hit_rate=profiles[sid].hit_rate(),
-            n_claims=int(src.n_claims[k]),
-            n_questions=int(n_questions[code[sid]]),
-        )
-        for k, sid in enumerate(src.ids)
-    }
-    repository.store_agreement(values)
+    n_sources = _store(repository, fit.sources, _questions_per_source(table))
     return AgreementRun(
-        n_sources=len(values), n_claims=table.n, n_questions=table.n_questions,
+        n_sources=n_sources, n_claims=table.n, n_questions=table.n_questions,
         n_skipped=data.n_skipped, seconds=time.perf_counter() - start,
         warnings=tuple(w.message for w in fit.warnings),
     )
+
+
+def learn_agreement_on_dask(
+    repository: Repository, client: Client, *, estimator: BatchEstimator | None = None,
+    questions_per_chunk: int = QUESTIONS_PER_CHUNK,
+) -> AgreementRun:
+    """:func:`learn_agreement` on a Dask cluster, reading the claims in chunks of questions.
+
+    Each chunk (:meth:`~service.store.repository.Repository.agreement_chunks`) becomes one
+    frame handed to a worker as soon as it is read
+    (:func:`service.batch.dask_engine.fit_frames_on_dask`), so this process holds one chunk
+    at a time; the engine partitions the claims by question and runs the same EM as the
+    local estimator. What is stored is what :func:`learn_agreement` stores.
+
+    Parameters
+    ----------
+    repository : Repository
+    client : distributed.Client
+        Of the cluster that fits.
+    estimator : BatchEstimator, optional
+    questions_per_chunk : int
+        Questions read at once.
+
+    Returns
+    -------
+    AgreementRun
+
+    Raises
+    ------
+    models.errors.ReconcileError
+        As :func:`learn_agreement`.
+    service.cli.batch_files.InputError
+        When a worker refuses a claim.
+    """
+    from service.batch.dask_engine import fit_frames_on_dask
+
+    start = time.perf_counter()
+    counts = _ChunkCounts()
+    frames = _frames(repository, questions_per_chunk, counts)
+    first = next(frames, None)
+    n_workers = len(client.scheduler_info()["workers"])
+    engine = f"Dask, {n_workers} worker{'s' if n_workers != 1 else ''}"
+    if first is None:
+        repository.store_agreement({})
+        return AgreementRun(0, 0, 0, counts.n_skipped, time.perf_counter() - start,
+                            engine=engine)
+
+    def chained() -> Iterator[Frame]:
+        yield first
+        yield from frames
+
+    fit = fit_frames_on_dask(client, chained(), estimator=estimator, priors=counts.priors,
+                             scale="log")
+    n_sources = _store(repository, fit.sources, counts.per_source)
+    return AgreementRun(
+        n_sources=n_sources, n_claims=counts.n_claims, n_questions=counts.n_questions,
+        n_skipped=counts.n_skipped, seconds=time.perf_counter() - start,
+        warnings=tuple(w.message for w in fit.warnings), engine=engine,
+    )
+
+
+@dataclass(slots=True)
+class _ChunkCounts:
+    """What the chunks add up to, counted on the driver as they pass."""
+
+    n_claims: int = 0
+    n_questions: int = 0
+    n_skipped: int = 0
+    priors: Any = None
+    per_source: dict[str, int] | None = None
+
+
+def _frames(repository: Repository, questions_per_chunk: int,
+            counts: _ChunkCounts) -> Iterator[Frame]:
+    """Each chunk of stored claims as a Frame numbered in order (chunks of only skipped
+    questions give none), counting as they pass."""
+    from models.batch import ClaimTable
+    from service.batch.inputs import frame_of_table
+
+    counts.per_source = {}
+    number = 0
+    for chunk in repository.agreement_chunks(questions_per_chunk):
+        counts.priors = chunk.priors
+        counts.n_skipped += chunk.n_skipped
+        if not chunk.records:
+            continue
+        table = ClaimTable.from_records(chunk.records)
+        counts.n_claims += table.n
+        counts.n_questions += table.n_questions
+        # Chunks hold whole questions, so per-chunk question counts add up.
+        for sid, n in _questions_per_source(table).items():
+            counts.per_source[sid] = counts.per_source.get(sid, 0) + n
+        yield frame_of_table(table, number, f"stored claims, chunk {number + 1},")
+        number += 1
+
+
+def _questions_per_source(table: Any) -> dict[str, int]:
+    """Questions each source has a claim on: distinct (question, source) pairs, by source."""
+    import numpy as np
+
+    pairs = np.unique(table.question * table.n_sources + table.source)
+    n_questions = np.bincount(pairs % table.n_sources, minlength=table.n_sources)
+    return {sid: int(n_questions[k]) for k, sid in enumerate(table.source_ids)}
+
+
+def _store(repository: Repository, src: SourceEstimates,
+           n_questions: Mapping[str, int] | None) -> int:
+    """Store what was learned of each source; returns how many sources were stored."""
+    import numpy as np
+
+    from models.credibility import learned_profile
+    from service.store.inputs import AgreementValues
+
+    counts = n_questions or {}
+    values = {}
+    for k, sid in enumerate(src.ids):
+        # As models.batch.learned_profiles (min_claims=1), which takes a whole BatchFit: the
+        # Dask engine keeps the sources only.
+        if int(src.n_claims[k]) < 1:
+            continue
+        profile = learned_profile(float(np.clip(src.credibility[k], 1e-6, 1 - 1e-6)),
+                                  float(src.spread[k]), float(src.bias[k]))
+        values[sid] = AgreementValues(
+            credibility=profile.credibility, spread=float(src.spread[k]),
+            bias=float(src.bias[k]), hit_rate=profile.hit_rate(),
+            n_claims=int(src.n_claims[k]), n_questions=int(counts.get(sid, 0)),
+        )
+    repository.store_agreement(values)
+    return len(values)
 
 
 def add_parser(commands: Any) -> None:
@@ -140,11 +272,12 @@ def add_parser(commands: Any) -> None:
         "learn", help="learn source credibility over the stored database: agreement"
     )
     actions = learn.add_subparsers(dest="learn_command", required=True, metavar="WHAT")
-    actions.add_parser(
+    agreement = actions.add_parser(
         "agreement",
         help="learn each source's credibility from agreement across every stored question "
              "and store it next to the resolution-based track record",
     )
+    add_engine_arguments(agreement, "the stored claims read in chunks of questions and")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,20 +289,33 @@ def run(args: argparse.Namespace) -> int:
         On an invalid setting (the caller reports it).
     """
     from models.errors import ReconcileError
+    from service.cli.batch_files import InputError
     from service.config import load_settings
     from service.store.engine import Database
     from service.store.repository import Repository
 
     database = Database.from_settings(load_settings(os.environ))
+    close: Any = None
     try:
         database.upgrade()
+        client = None
+        if getattr(args, "engine", "local") == "dask":
+            opened = open_cluster(args.scheduler, "learn agreement")
+            if isinstance(opened, int):
+                return opened
+            client, close = opened
         with database.session() as session:
             try:
-                outcome = learn_agreement(Repository(session))
-            except ReconcileError as exc:
+                if client is None:
+                    outcome = learn_agreement(Repository(session))
+                else:
+                    outcome = learn_agreement_on_dask(Repository(session), client)
+            except (ReconcileError, InputError) as exc:
                 print(f"triangulate: the stored claims were refused: {exc}", file=sys.stderr)
                 return EXIT_REFUSED
     finally:
+        if close is not None:
+            close()
         database.dispose()
     for warning in outcome.warnings:
         print(f"triangulate: warning: {warning}", file=sys.stderr)

@@ -21,7 +21,8 @@ with a snapshot in the history, only when it changed.
 
 Agreement-based credibility is learned on demand (``triangulate learn agreement``, see
 :mod:`service.cli.learn`): :meth:`LearningStore.agreement_input` gives every current claim of
-every question in the batch model's vocabulary, :meth:`LearningStore.store_agreement` replaces
+every question in the batch model's vocabulary (:meth:`LearningStore.agreement_chunks` the same
+in chunks of whole questions, for the Dask engine), :meth:`LearningStore.store_agreement` replaces
 the stored results. Track records are never touched by it.
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -383,6 +384,40 @@ class LearningStore(SharedErrorStore):
         Questions with a zero or negative figure (value, bound, range end or interval end) are
         left out and counted: the batch model learns on the log scale.
         """
+        records, n_questions, n_skipped = self._agreement_records(None)
+        return AgreementInput(records, self.current_profiles(), n_questions, n_skipped)
+
+    def agreement_chunks(self, questions_per_chunk: int) -> Iterator[AgreementInput]:
+        """:meth:`agreement_input` in chunks of whole questions, in order of question id.
+
+        Each chunk reads the claims of the next ``questions_per_chunk`` questions that have a
+        current claim (keyset paging on the question id), so that a caller holds one chunk at
+        a time however large the database; concatenated, the chunks' records are those of
+        :meth:`agreement_input`, in the same order. ``priors`` is the same mapping in every
+        chunk (read once); ``n_questions`` and ``n_skipped`` count the chunk's questions.
+        """
+        if questions_per_chunk < 1:
+            raise ValueError("questions_per_chunk must be at least 1")
+        priors = self.current_profiles()
+        after = None
+        while True:
+            query = (select(Claim.question_id).where(Claim.retracted.is_(False))
+                     .group_by(Claim.question_id).order_by(Claim.question_id)
+                     .limit(questions_per_chunk))
+            if after is not None:
+                query = query.where(Claim.question_id > after)
+            ids = list(self.session.scalars(query))
+            if not ids:
+                return
+            records, n_questions, n_skipped = self._agreement_records(ids)
+            yield AgreementInput(records, priors, n_questions, n_skipped)
+            after = ids[-1]
+
+    def _agreement_records(
+        self, question_ids: Sequence[int] | None
+    ) -> tuple[list[dict[str, Any]], int, int]:
+        """The batch records of the current claims of ``question_ids`` (None: every question),
+        with the number of questions kept and left out (a zero or negative figure)."""
         query = (
             select(Claim.question_id, Claim.source_id, Claim.kind, Claim.value, Claim.low,
                    Claim.high, Claim.sd, Claim.ci_low, Claim.ci_high, Claim.ci_level,
@@ -390,6 +425,8 @@ class LearningStore(SharedErrorStore):
             .where(Claim.retracted.is_(False))
             .order_by(Claim.question_id, Claim.id)
         )
+        if question_ids is not None:
+            query = query.where(Claim.question_id.in_(question_ids))
         by_question: dict[int, list[dict[str, Any]]] = {}
         skipped: set[int] = set()
         for row in self.session.execute(query):
@@ -411,7 +448,7 @@ class LearningStore(SharedErrorStore):
             for record in claims
         ]
         n_questions = sum(1 for question_id in by_question if question_id not in skipped)
-        return AgreementInput(records, self.current_profiles(), n_questions, len(skipped))
+        return records, n_questions, len(skipped)
 
     def store_agreement(self, values: Mapping[str, AgreementValues]) -> datetime:
         """Replace every source's agreement-based credibility with ``values``; returns its time.

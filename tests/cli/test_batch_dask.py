@@ -239,3 +239,17 @@ def test_a_refused_claim_in_a_directory_names_its_file_and_line(
 
     err = capsys.readouterr().err
     assert f"part1.csv line {lines}" in err
+
+
+def test_fewer_questions_than_partitions(client: Client, tmp_path: Path) -> None:
+    # Three questions hashed into sixteen partitions leave most of them empty: those are left
+    # out, not refused ("At least one claim is required" before).
+    folder = _write_csvs(tmp_path / "csvs", _archive(n_q=3, seed=5), files=2)
+    local = ESTIMATOR.fit(read_table(folder)[0])
+    files, fmt = claim_files(folder)
+    with EstimatesWriter(tmp_path / "out.csv", "csv") as writer:
+        fit = fit_on_dask(client, files, fmt, writer, estimator=ESTIMATOR, partitions=16)
+
+    assert fit.n_questions == 3 and fit.n_partitions <= 3
+    assert _source_gap(local, fit) <= DASK_RTOL
+    assert set(_questions(tmp_path / "out.csv")) == set(local.questions.ids)
