@@ -10,7 +10,6 @@ comparison's power is checked by dropping one partition's sums, which must move 
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import service.batch.dask_engine as dask_engine
 from models.batch import BatchEstimator, BatchFit, sums
@@ -27,9 +26,9 @@ from service.batch.dask_engine import DaskFit, fit_on_dask
 from service.batch.inputs import claim_files, read_table
 from service.batch.outputs import EstimatesWriter
 from service.cli.main import main
+from tests.dask_cluster import local_client
 from tests.tolerances import DASK_RTOL
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["question", "source", "kind", "value", "low", "high", "origin"]
 #: A small warm start, so that both EM phases (sample, then all questions) are compared.
 ESTIMATOR = BatchEstimator(warm_start_claims=300)
@@ -90,13 +89,7 @@ def local_fit(archive: Path) -> BatchFit:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    # The worker processes import this checkout's packages.
-    with pytest.MonkeyPatch.context() as patch:
-        path = os.environ.get("PYTHONPATH")
-        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
-    with cluster, Client(cluster) as c:  # type: ignore[no-untyped-call]
+    with local_client() as c:
         yield c
 
 

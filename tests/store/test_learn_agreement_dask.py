@@ -7,15 +7,13 @@ archive stored through the API, read in chunks of a few questions, on both backe
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from flask import Flask
 from sqlalchemy import select
 
@@ -24,11 +22,11 @@ from service.cli.main import main
 from service.http.database import get_database
 from service.store.orm import AgreementRow
 from service.store.repository import Repository
+from tests.dask_cluster import local_client
 from tests.store.conftest import Api
 from tests.store.test_learn_agreement import CAREFUL, TRUTHS, WILD, environment  # noqa: F401
 from tests.tolerances import DASK_RTOL
 
-ROOT = Path(__file__).resolve().parents[2]
 NUMBERS = ("credibility", "spread", "bias", "hit_rate")
 COUNTS = ("n_claims", "n_questions")
 #: Questions per chunk in the tests: the 15 stored questions (one skipped) make four chunks.
@@ -37,13 +35,7 @@ CHUNK = 4
 
 @pytest.fixture(scope="module")
 def dask_client() -> Iterator[Client]:
-    # The worker processes import this checkout's packages.
-    with pytest.MonkeyPatch.context() as patch:
-        path = os.environ.get("PYTHONPATH")
-        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
-    with cluster, Client(cluster) as c:  # type: ignore[no-untyped-call]
+    with local_client() as c:
         yield c
 
 

@@ -1,0 +1,26 @@
+"""A two-process Dask LocalCluster for the tests of the Dask engine (batch and learning)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def local_client() -> Iterator[Client]:
+    """A client of two worker processes of one thread each, as on the two-core CI machine."""
+    # The worker processes import this checkout's packages.
+    with pytest.MonkeyPatch.context() as patch:
+        path = os.environ.get("PYTHONPATH")
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as c:  # type: ignore[no-untyped-call]
+        yield c
