@@ -164,12 +164,14 @@ class BatchFit:
     warnings: tuple[BatchWarning, ...] = field(default=())
 
 
-def learned_profiles(fit: BatchFit, min_claims: int = 1) -> dict[str, SourceProfile]:
+def learned_profiles(sources: SourceEstimates, min_claims: int = 1
+                     ) -> dict[str, SourceProfile]:
     """Agreement-based profiles of the sources, to store next to resolution-based ones.
 
     Parameters
     ----------
-    fit : BatchFit
+    sources : SourceEstimates
+        A fit's sources (``BatchFit.sources``; the Dask engine keeps only these).
     min_claims : int
         Sources with fewer claims are left out.
 
@@ -181,7 +183,7 @@ def learned_profiles(fit: BatchFit, min_claims: int = 1) -> dict[str, SourceProf
     from models.credibility import learned_profile
 
     out: dict[str, SourceProfile] = {}
-    src = fit.sources
+    src = sources
     for k, sid in enumerate(src.ids):
         if int(src.n_claims[k]) < min_claims:
             continue

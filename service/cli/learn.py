@@ -243,25 +243,20 @@ def _questions_per_source(table: Any) -> dict[str, int]:
 def _store(repository: Repository, src: SourceEstimates,
            n_questions: Mapping[str, int] | None) -> int:
     """Store what was learned of each source; returns how many sources were stored."""
-    import numpy as np
-
-    from models.credibility import learned_profile
+    from models.batch import learned_profiles
     from service.store.inputs import AgreementValues
 
     counts = n_questions or {}
-    values = {}
-    for k, sid in enumerate(src.ids):
-        # As models.batch.learned_profiles (min_claims=1), which takes a whole BatchFit: the
-        # Dask engine keeps the sources only.
-        if int(src.n_claims[k]) < 1:
-            continue
-        profile = learned_profile(float(np.clip(src.credibility[k], 1e-6, 1 - 1e-6)),
-                                  float(src.spread[k]), float(src.bias[k]))
-        values[sid] = AgreementValues(
-            credibility=profile.credibility, spread=float(src.spread[k]),
-            bias=float(src.bias[k]), hit_rate=profile.hit_rate(),
-            n_claims=int(src.n_claims[k]), n_questions=int(counts.get(sid, 0)),
+    profiles = learned_profiles(src)
+    index = {sid: k for k, sid in enumerate(src.ids)}
+    values = {
+        sid: AgreementValues(
+            credibility=profile.credibility, spread=float(src.spread[index[sid]]),
+            bias=float(src.bias[index[sid]]), hit_rate=profile.hit_rate(),
+            n_claims=int(src.n_claims[index[sid]]), n_questions=int(counts.get(sid, 0)),
         )
+        for sid, profile in profiles.items()
+    }
     repository.store_agreement(values)
     return len(values)
 

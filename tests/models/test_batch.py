@@ -234,7 +234,7 @@ def test_learned_profiles_carry_the_learned_numbers() -> None:
     table = _table(["q1", "q1", "q2", "q2"], ["a", "b", "a", "b"], [10.0, 11.0, 50.0, 52.0])
     fit = BatchEstimator().fit(table)
 
-    profiles = learned_profiles(fit)
+    profiles = learned_profiles(fit.sources)
 
     assert set(profiles) == {"a", "b"}
     assert profiles["a"].origin == "learned"
