@@ -483,15 +483,14 @@ class RobustEstimator:
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
             if weak_log is not None:
-                proper_rest = self._proper_without(powers, units)[0]
+                proper_rest, proper_unit_rest = self._proper_without(powers, units)
                 if not proper_rest.all():
                     log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log)
             log_rows.append(log_loo)
             if echoes and not lone:
                 log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
                 if weak_log is not None:
-                    left = self._proper_without(powers, units)[1]
-                    log_lou = np.where(left[:, None], log_lou, log_lou + weak_log)
+                    log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log)
                 log_rows.append(log_lou)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
                                   log_rows[0], theta)
