@@ -69,7 +69,7 @@ def connect(address: str | None, workers: int | None = None,
         from distributed import Client, LocalCluster
     except ImportError:
         raise DaskUnavailable(
-            "--engine dask needs dask and distributed (pip install 'triangulate[dask]')."
+            "--engine dask needs dask and distributed (pip install -r requirements-dask.txt)."
         ) from None
     if address:
         client = Client(address, timeout="20s")

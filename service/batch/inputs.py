@@ -264,7 +264,7 @@ def _parquet_columns(path: Path) -> dict[str, Any]:
         import pyarrow.parquet as pq
     except ImportError:
         raise InputError(
-            f"{path}: reading Parquet needs pyarrow (pip install 'triangulate[dask]')."
+            f"{path}: reading Parquet needs pyarrow (pip install -r requirements-dask.txt)."
         ) from None
     try:
         data = pq.read_table(path)

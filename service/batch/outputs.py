@@ -49,7 +49,7 @@ class EstimatesWriter:
                 import pyarrow  # noqa: F401
             except ImportError:
                 raise InputError(
-                    "writing Parquet needs pyarrow (pip install 'triangulate[dask]')."
+                    "writing Parquet needs pyarrow (pip install -r requirements-dask.txt)."
                 ) from None
             self.path: Path | None = path
         else:
