@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.store.engine import WRITE_OPTION
-from service.store.errors import StaleVersion
+from service.store.errors import NotFound, StaleVersion
 from service.store.inputs import Page, T, _copy, utcnow
 from service.store.orm import ClaimRevision, QuestionRevision, SourceRevision, Versioned
 
@@ -26,6 +26,8 @@ LearnMode = Literal["in_write", "deferred"]
 
 #: The row type of a revision table.
 Revision = TypeVar("Revision", SourceRevision, QuestionRevision, ClaimRevision)
+#: The row type of a table read by its primary key.
+Row = TypeVar("Row")
 
 
 class RepositoryBase:
@@ -88,6 +90,16 @@ class RepositoryBase:
             self._notify_after_commit = False
             if self.on_learning_pending is not None:
                 self.on_learning_pending()
+
+    # --- Reads -----------------------------------------------------------------------------
+
+    def _get(self, table: type[Row], key: object, missing: str) -> Row:
+        """The row of ``table`` whose primary key is ``key``; :class:`NotFound` saying
+        ``missing`` (the 404's detail) when there is none."""
+        row = self.session.get(table, key)
+        if row is None:
+            raise NotFound(missing)
+        return row
 
     # --- Changes and revisions --------------------------------------------------------------
 

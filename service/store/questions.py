@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from models.claims import DynamicsName, validate_scale
 from models.errors import ReconcileError
 from models.request import DEFAULT_LEVELS, ReconcileRequest
-from service.store.errors import Invalid, NotFound
+from service.store.errors import Invalid
 from service.store.inputs import (
     EstimateInput,
     Page,
@@ -47,10 +47,7 @@ class QuestionStore(SourceStore):
 
     def get_question(self, question_id: int) -> Question:
         """The question ``question_id``; 404 when there is none."""
-        question = self.session.get(Question, question_id)
-        if question is None:
-            raise NotFound(f"There is no question with id {question_id}.")
-        return question
+        return self._get(Question, question_id, f"There is no question with id {question_id}.")
 
     def list_questions(
         self, *, status: str | None = None, text: str | None = None, page: int = 1,

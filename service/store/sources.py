@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from service.store.errors import Conflict, NotFound
+from service.store.errors import Conflict
 from service.store.inputs import (
     Page,
     SourceInput,
@@ -33,10 +33,7 @@ class SourceStore(LearningStore):
 
     def get_source(self, source_id: str) -> Source:
         """The source ``source_id``; 404 when there is none."""
-        source = self.session.get(Source, source_id)
-        if source is None:
-            raise NotFound(f"There is no source with id {source_id!r}.")
-        return source
+        return self._get(Source, source_id, f"There is no source with id {source_id!r}.")
 
     def list_sources(
         self, *, type: str | None = None, grade: str | None = None, page: int = 1,
