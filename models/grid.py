@@ -60,6 +60,7 @@ Press, W. H., Teukolsky, S. A., Vetterling, W. T. & Flannery, B. P. (2007). Nume
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,14 +130,28 @@ def _too_many() -> NumericalRangeError:
     )
 
 
-@dataclass(frozen=True, slots=True)
+#: Up to this many distinct peak places the claims' likelihoods at every peak are evaluated with
+#: the starting grid (as extra columns of its one likelihood pass) rather than separately.
+SHARED_PEAKS = 32
+
+
+@dataclass(slots=True)
 class _Peaks:
-    """Where claims' likelihoods can peak: (n, m) places per claim, with a validity mask."""
+    """Where claims' likelihoods can peak: (n, m) places per claim, with a validity mask.
+
+    ``places`` are the distinct places of all claims (increasing) and ``slot`` each claim's
+    peaks' indices among them; ``ell`` (set by :func:`refined_grid` when the places are few,
+    :data:`SHARED_PEAKS`) is log L_i at claim i's own peaks, computed once with the starting
+    grid: a kernel's value at a point does not depend on the other points evaluated with it.
+    """
 
     where: FloatArray
     valid: np.ndarray
     temper: FloatArray  # (n, 1)
     sigma: FloatArray  # (n, 1), the smallest spread of each claim's hypotheses
+    places: FloatArray
+    slot: IntArray
+    ell: FloatArray | None = None
 
     @staticmethod
     def of(enc: EncodedClaims, temper: FloatArray) -> _Peaks:
@@ -158,14 +173,19 @@ class _Peaks:
         where[claim, slot] = place
         valid[claim, slot] = True
         sigma = np.minimum.reduceat(enc.sigma, enc.starts)[:, None]
-        return _Peaks(where, valid, temper[:, None], np.asarray(sigma, dtype=np.float64))
+        places = np.unique(where)
+        return _Peaks(where, valid, temper[:, None], np.asarray(sigma, dtype=np.float64),
+                      places, np.searchsorted(places, where))
 
-    def hidden(self, enc: EncodedClaims, theta: FloatArray) -> FloatArray:
+    def hidden(self, enc: EncodedClaims, theta: FloatArray,
+               ell_at: Callable[[IntArray], FloatArray]) -> FloatArray:
         """Σ_i g_ij per cell j of ``theta`` (see the module docstring).
 
         Only peaks in cells wider than a quarter of the claim's spread are evaluated: in a
         narrower cell a peak rises at most (h/2)²/(2σ²) < 0.01 nats above the nodes, which the
         bend test already bounds; so a resolved grid costs no likelihood evaluation here.
+        ``ell_at(nodes)``: log L_i at the nodes ``nodes[i, :]`` of ``theta``, for every claim i
+        (read off the grid's own evaluation, used when :attr:`ell` is set).
         """
         out = np.zeros(theta.shape[0] - 1)
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
@@ -178,17 +198,22 @@ class _Peaks:
         if not some.any():
             return out
         m = self.where.shape[1]
-        if enc.n <= SMALL_CLAIMS or 2 * int(some.sum()) >= enc.n:
-            # Few claims: evaluating every claim reuses the claim set's kernel blocks, cheaper
-            # than building a subset (whose blocks would be gathered again).
-            c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
+        if self.ell is not None:
+            # Every claim's likelihood at its peaks and at the cells' ends is known already.
+            c, mask, temper = cell, need, self.temper
+            ell = np.concatenate([self.ell, ell_at(cell), ell_at(cell + 1)], axis=1) * temper
         else:
-            claims = np.flatnonzero(some)
-            c, where, temper, mask = cell[claims], self.where[claims], self.temper[claims], \
-                need[claims]
-            sub = enc.subset(claims)
-        ell = log_likelihood_per_claim(sub, np.concatenate(
-            [where, theta[c], theta[c + 1]], axis=1)) * temper
+            if enc.n <= SMALL_CLAIMS or 2 * int(some.sum()) >= enc.n:
+                # Few claims: evaluating every claim reuses the claim set's kernel blocks,
+                # cheaper than building a subset (whose blocks would be gathered again).
+                c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
+            else:
+                claims = np.flatnonzero(some)
+                c, where, temper, mask = cell[claims], self.where[claims], \
+                    self.temper[claims], need[claims]
+                sub = enc.subset(claims)
+            ell = log_likelihood_per_claim(sub, np.concatenate(
+                [where, theta[c], theta[c + 1]], axis=1)) * temper
         gain = np.maximum(ell[:, :m] - np.minimum(ell[:, m:2 * m], ell[:, 2 * m:]), 0.0)
         gain = np.where(mask, gain, 0.0)
         return np.asarray(np.bincount(c.ravel(), weights=gain.ravel(), minlength=out.shape[0]),
@@ -259,10 +284,26 @@ def refined_grid(
         return ell, wrong_rows, np.asarray(lp, dtype=np.float64)
 
     peaks = _Peaks.of(enc, temper)
-    ell, wrong, lp = evaluate(base)
+    g0 = base.shape[0]
+    shared = peaks.places.shape[0] <= SHARED_PEAKS
+    if shared:
+        # The peaks ride along with the starting grid's pass (extra columns, dropped after).
+        ell, wrong, lp = evaluate(np.concatenate([base, peaks.places]))
+        peaks.ell = np.take_along_axis(ell[:, g0:], peaks.slot, axis=1)
+        ell, wrong, lp = ell[:, :g0], wrong[:, :g0], lp[:g0]
+    else:
+        ell, wrong, lp = evaluate(base)
     thetas, ells, wrongs, lps = [base], [ell], [wrong], [lp]
     theta = base
-    hidden = peaks.hidden(enc, theta)
+    claim_rows = np.arange(enc.n)[:, None]
+    # log L_i at nodes of the current (sorted) grid: the grid's own evaluation read back.
+    order = np.arange(g0)
+
+    def ell_at(nodes: IntArray) -> FloatArray:
+        whole = ells[0] if len(ells) == 1 else np.concatenate(ells, axis=1)
+        return np.asarray(whole[claim_rows, order[nodes]], dtype=np.float64)
+
+    hidden = peaks.hidden(enc, theta, ell_at)
     patch: FloatArray = np.empty(0)
     added = 0
     for _ in range(MAX_ROUNDS):
@@ -279,7 +320,7 @@ def refined_grid(
             order = np.argsort(all_theta, kind="stable")
             theta = all_theta[order]
             lp = np.concatenate(lps)[order]
-            hidden = peaks.hidden(enc, theta)
+            hidden = peaks.hidden(enc, theta, ell_at)
         h = theta[1:] - theta[:-1]
         rise, bend = _cell_bend(h, lp)
         top = float(lp.max())

@@ -219,6 +219,13 @@ class EncodedClaims:
         )
 
     @cached_property
+    def finite(self) -> bool:
+        """Whether every row's log weights are finite, so that every kernel part is: the right
+        parts are bounded below by construction and only a wrong part may reach −inf."""
+        return bool(np.isfinite(self.log_pi + self.log_c).all()
+                    and np.isfinite(self.log_pi + self.log_1mc).all())
+
+    @cached_property
     def counts(self) -> IntArray:
         """(n,) int: rows (credibility hypotheses) of each claim."""
         return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
@@ -238,6 +245,12 @@ class EncodedClaims:
         local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
+    @cached_property
+    def _uniform(self) -> bool:
+        """Whether every claim with several hypotheses has the same number of them."""
+        counts = self._multi[3]
+        return bool(counts.size and (counts == counts[0]).all())
+
     def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
         """log Σ exp over each claim's rows, along the first axis."""
         out = row_values[self.starts]
@@ -247,10 +260,19 @@ class EncodedClaims:
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
         block = row_values[rows]
-        peak = np.maximum.reduceat(block, local, axis=0)
-        safe = np.where(np.isfinite(peak), peak, 0.0)
-        summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)), local,
-                                        axis=0))
+        if self._uniform:
+            # Every such claim has the same number of hypotheses (the usual case: unjudged
+            # sources, five each): a reshape replaces reduceat, which is slow along axis 0.
+            # The sums run over the hypotheses in the same order, so the result is the same.
+            shaped = block.reshape((multi.size, int(counts[0])) + block.shape[1:])
+            peak = shaped.max(axis=1)
+            safe = np.where(np.isfinite(peak), peak, 0.0)
+            summed = np.log(np.exp(shaped - safe[:, None]).sum(axis=1))
+        else:
+            peak = np.maximum.reduceat(block, local, axis=0)
+            safe = np.where(np.isfinite(peak), peak, 0.0)
+            summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)),
+                                            local, axis=0))
         out[multi] = summed + safe
         return np.asarray(out, dtype=np.float64)
 
@@ -469,6 +491,25 @@ def _row_kernels(
     return right, wrong_all
 
 
+def _log_add(a: FloatArray, b: FloatArray) -> FloatArray:
+    """log(e^a + e^b) elementwise, as max + log1p(e^(min − max)).
+
+    np.logaddexp computes the same, but element by element with the C library's exp; these
+    five ufuncs use numpy's vectorised exp and cost half as much (the results agree to a few
+    ulps). Both arguments −inf gives nan, where np.logaddexp gives −inf: the kernels' parts are
+    finite whenever the encoded constants are (:attr:`EncodedClaims.finite`).
+    """
+    top = np.maximum(a, b)
+    return np.asarray(top + np.log1p(np.exp(np.minimum(a, b) - top)), dtype=np.float64)
+
+
+def _log_sum_parts(enc: EncodedClaims, right: FloatArray, wrong: FloatArray) -> FloatArray:
+    """log(e^right + e^wrong) per row (the claim's likelihood under one hypothesis)."""
+    if enc.finite:
+        return _log_add(right, wrong)
+    return np.asarray(np.logaddexp(right, wrong), dtype=np.float64)
+
+
 def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """log L_i per claim and the wrong part per *row* on the grid θ (G,).
 
@@ -484,7 +525,7 @@ def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArr
         log π_k (1 − c_ik) f_wrong per row.
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = np.logaddexp(right, wrong)
+    both = _log_sum_parts(enc, right, wrong)
     if enc.owner.shape[0] != enc.n:
         both = enc.per_claim_logsumexp(both)
     return np.asarray(both, dtype=np.float64), wrong
@@ -548,7 +589,7 @@ def log_likelihood_per_claim(enc: EncodedClaims, theta: FloatArray) -> FloatArra
         log L_i(θ_ij) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = np.logaddexp(right, wrong)
+    both = _log_sum_parts(enc, right, wrong)
     if enc.owner.shape[0] != enc.n:
         both = enc.per_claim_logsumexp(both)
     return np.asarray(both, dtype=np.float64)
