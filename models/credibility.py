@@ -231,12 +231,10 @@ def _table_profile(c: float) -> SourceProfile:
 
 def profile_from_grade(grade: str) -> SourceProfile:
     """Profile of a source graded ``A``–``F`` (``F``: the A–E mixture)."""
-    key = grade.upper()
-    if key in GRADE_TABLE:
-        c, sigma = GRADE_TABLE[key]
-        return SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
-    if key == UNKNOWN_GRADE:
-        return unknown_profile()
+    # Profiles are immutable: each grade's is built once (a request names a grade per source).
+    found = _GRADE_PROFILES.get(grade) or _GRADE_PROFILES.get(grade.upper())
+    if found is not None:
+        return found
     raise InvalidSourceError(
         f"Invalid reliability {grade!r}; must be a grade A-F or a number in (0, 1)."
     )
@@ -244,9 +242,22 @@ def profile_from_grade(grade: str) -> SourceProfile:
 
 def unknown_profile() -> SourceProfile:
     """Profile of a source whose reliability cannot be judged: the A–E mixture."""
+    return _UNKNOWN_PROFILE
+
+
+def _unknown_profile() -> SourceProfile:
     share = 1.0 / len(GRADE_TABLE)
     components = tuple(CredibilityComponent(share, c, s) for c, s in GRADE_TABLE.values())
     return SourceProfile(components, "unknown", UNKNOWN_GRADE)
+
+
+_UNKNOWN_PROFILE: Final = _unknown_profile()
+#: Each grade's profile (frozen, so shared by every request).
+_GRADE_PROFILES: Final[dict[str, SourceProfile]] = {
+    **{key: SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
+       for key, (c, sigma) in GRADE_TABLE.items()},
+    UNKNOWN_GRADE: _UNKNOWN_PROFILE,
+}
 
 
 def profile_from_number(c: float) -> SourceProfile:

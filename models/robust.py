@@ -142,10 +142,15 @@ def tail_powers(kind: IntArray, weight: FloatArray) -> tuple[FloatArray, FloatAr
     (n,) float, (n,) float
         Each claim's term of a_below and of a_above.
     """
-    both = (kind == KIND_POINT) | (kind == KIND_RANGE)
-    below = weight * np.where(both, 2.0, np.where(kind == KIND_AT_LEAST, 1.0, 0.0))
-    above = weight * np.where(both, 2.0, np.where(kind == KIND_AT_MOST, 1.0, 0.0))
-    return below, above
+    return weight * _DECAY_BELOW[kind], weight * _DECAY_ABOVE[kind]
+
+
+#: Each kind's tail power of its wrong part below and above the claims (indexed by the KIND_*
+#: codes; :func:`tail_powers`).
+_DECAY_BELOW = np.zeros(4)
+_DECAY_ABOVE = np.zeros(4)
+_DECAY_BELOW[[KIND_POINT, KIND_RANGE, KIND_AT_LEAST]] = 2.0, 2.0, 1.0
+_DECAY_ABOVE[[KIND_POINT, KIND_RANGE, KIND_AT_MOST]] = 2.0, 2.0, 1.0
 
 
 def _is_proper(below: FloatArray, above: FloatArray) -> BoolArray:
@@ -463,7 +468,10 @@ class RobustEstimator:
         n = enc.n
         # Leave-one-out posteriors whose remaining claims are all bounds are improper under
         # the flat prior: they take the weak Normal, as they did before.
-        weak_log = -0.5 * ((theta - weak[0]) / weak[1]) ** 2 if flat else None
+
+        def weak_log() -> FloatArray:
+            # Only evaluated when some leave-out posterior needs it (flat prior only).
+            return np.asarray(-0.5 * ((theta - weak[0]) / weak[1]) ** 2, dtype=np.float64)
 
         # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
         # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
@@ -482,15 +490,15 @@ class RobustEstimator:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
-            if weak_log is not None:
+            if flat:
                 proper_rest, proper_unit_rest = self._proper_without(powers, units)
                 if not proper_rest.all():
-                    log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log)
+                    log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log())
             log_rows.append(log_loo)
             if echoes and not lone:
                 log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
-                if weak_log is not None:
-                    log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log)
+                if flat and not proper_unit_rest.all():
+                    log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log())
                 log_rows.append(log_lou)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
                                   log_rows[0], theta)
