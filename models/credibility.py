@@ -35,6 +35,7 @@ including unknown-grade sources drawn at random from A–E.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -231,10 +232,12 @@ def _table_profile(c: float) -> SourceProfile:
 
 def profile_from_grade(grade: str) -> SourceProfile:
     """Profile of a source graded ``A``–``F`` (``F``: the A–E mixture)."""
-    # Profiles are immutable: each grade's is built once (a request names a grade per source).
-    found = _GRADE_PROFILES.get(grade) or _GRADE_PROFILES.get(grade.upper())
-    if found is not None:
-        return found
+    key = grade.upper()
+    if key in GRADE_TABLE:
+        c, sigma = GRADE_TABLE[key]
+        return _graded_profile(key, c, sigma)
+    if key == UNKNOWN_GRADE:
+        return unknown_profile()
     raise InvalidSourceError(
         f"Invalid reliability {grade!r}; must be a grade A-F or a number in (0, 1)."
     )
@@ -242,22 +245,21 @@ def profile_from_grade(grade: str) -> SourceProfile:
 
 def unknown_profile() -> SourceProfile:
     """Profile of a source whose reliability cannot be judged: the A–E mixture."""
-    return _UNKNOWN_PROFILE
+    return _mixture_profile(tuple(GRADE_TABLE.values()))
 
 
-def _unknown_profile() -> SourceProfile:
-    share = 1.0 / len(GRADE_TABLE)
-    components = tuple(CredibilityComponent(share, c, s) for c, s in GRADE_TABLE.values())
+# Profiles are frozen: each is built once per table entry (a request names a grade per source),
+# keyed by the table's values so that a changed table gives new profiles.
+@functools.lru_cache(maxsize=64)
+def _graded_profile(key: str, c: float, sigma: float) -> SourceProfile:
+    return SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
+
+
+@functools.lru_cache(maxsize=8)
+def _mixture_profile(table: tuple[tuple[float, float], ...]) -> SourceProfile:
+    share = 1.0 / len(table)
+    components = tuple(CredibilityComponent(share, c, s) for c, s in table)
     return SourceProfile(components, "unknown", UNKNOWN_GRADE)
-
-
-_UNKNOWN_PROFILE: Final = _unknown_profile()
-#: Each grade's profile (frozen, so shared by every request).
-_GRADE_PROFILES: Final[dict[str, SourceProfile]] = {
-    **{key: SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
-       for key, (c, sigma) in GRADE_TABLE.items()},
-    UNKNOWN_GRADE: _UNKNOWN_PROFILE,
-}
 
 
 def profile_from_number(c: float) -> SourceProfile:
