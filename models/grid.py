@@ -60,6 +60,7 @@ Press, W. H., Teukolsky, S. A., Vetterling, W. T. & Flannery, B. P. (2007). Nume
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -279,8 +280,10 @@ def refined_grid(
 
     def evaluate(theta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         ell, wrong_rows = log_likelihood_rows(enc, theta)
-        z = (theta - centre) / scale
-        lp = temper @ ell - 0.5 * (z * z)
+        lp = temper @ ell
+        if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
+            z = (theta - centre) / scale
+            lp = lp - 0.5 * (z * z)
         return ell, wrong_rows, np.asarray(lp, dtype=np.float64)
 
     peaks = _Peaks.of(enc, temper)

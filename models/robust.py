@@ -360,8 +360,10 @@ class RobustEstimator:
             lo, hi = support
             step = 2.0 * FLAT_REACH / (self.coarse_size - 1)
             coarse = _aligned(centre, lo, hi, step)
-        z = (coarse - centre) / scale
-        log_post = temper @ log_likelihood_rows(enc, coarse)[0] - 0.5 * (z * z)
+        log_post = temper @ log_likelihood_rows(enc, coarse)[0]
+        if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
+            z = (coarse - centre) / scale
+            log_post = log_post - 0.5 * (z * z)
         keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
         point_rows = enc.kind == KIND_POINT
         inner = anchors if not point_rows.any() else np.concatenate(
