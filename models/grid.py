@@ -32,9 +32,12 @@ above the chord by that claim, so
     U_j = max(λ_j, λ_{j+1}) + Σ_i g_ij
 
 bounds λ inside cell j (claims without a peak in the cell are monotone across it, their rise is
-seen at the nodes). A cell *may hold mass* when U_j ≥ M − :data:`LIVE_NATS`. Sixty nats, not
-thirty: the leave-one-out posteriors p/L_i^{t_i} live where p does, unless claim i's likelihood
-changes by more than 30 nats between there and the posterior's mode.
+seen at the nodes). When the peaks are few (:data:`SHARED_PEAKS`), ℓ_i at them is computed
+once, as extra columns of the starting grid's pass (a kernel's value at a point does not depend
+on the other points evaluated with it), and at the cells' ends read off the grid's own
+evaluation. A cell *may hold mass* when U_j ≥ M − :data:`LIVE_NATS`. Sixty nats, not thirty:
+the leave-one-out posteriors p/L_i^{t_i} live where p does, unless claim i's likelihood changes
+by more than 30 nats between there and the posterior's mode.
 
 Refinement. A cell with U_j ≥ M − :data:`RESOLVE_NATS` is bisected while any of these holds:
 the rise across it |λ_{j+1} − λ_j| exceeds :data:`SLOPE_NATS`; its bend max(|κ_j|, |κ_{j+1}|)
@@ -156,6 +159,16 @@ class _Peaks:
 
     @staticmethod
     def of(enc: EncodedClaims, temper: FloatArray) -> _Peaks:
+        sigma = np.asarray(np.minimum.reduceat(enc.sigma, enc.starts)[:, None], dtype=np.float64)
+        if not enc.bias.any():
+            # No hypothesis has a bias (graded and unjudged sources): each point or range
+            # peaks at one place, its figure or its middle.
+            peaked = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
+            with np.errstate(invalid="ignore"):  # a bound's open end, discarded
+                where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
+            places = np.unique(where)
+            return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
+                          np.searchsorted(places, where))
         kind_rows = enc.kind[enc.owner]
         rows = np.flatnonzero((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE))
         claim = enc.owner[rows]
@@ -173,10 +186,9 @@ class _Peaks:
         valid = np.zeros((enc.n, m), dtype=bool)
         where[claim, slot] = place
         valid[claim, slot] = True
-        sigma = np.minimum.reduceat(enc.sigma, enc.starts)[:, None]
         places = np.unique(where)
-        return _Peaks(where, valid, temper[:, None], np.asarray(sigma, dtype=np.float64),
-                      places, np.searchsorted(places, where))
+        return _Peaks(where, valid, temper[:, None], sigma, places,
+                      np.searchsorted(places, where))
 
     def hidden(self, enc: EncodedClaims, theta: FloatArray,
                ell_at: Callable[[IntArray], FloatArray]) -> FloatArray:

@@ -606,12 +606,10 @@ def conflicts_and_clusters(
     so the maximal groups are the sets of intervals open just before some interval closes: one
     sweep over the sorted end points finds them.
     """
-    n = plausible.shape[0]
     # Starts sort before ends at equal positions, so touching sets count as meeting.
-    events = sorted(
-        [(float(plausible[i, 0]), 0, i) for i in range(n)]
-        + [(float(plausible[i, 1]), 1, i) for i in range(n)]
-    )
+    ends = plausible.tolist()
+    events = sorted([(low, 0, i) for i, (low, _) in enumerate(ends)]
+                    + [(high, 1, i) for i, (_, high) in enumerate(ends)])
     active: set[int] = set()
     grew = False
     clusters: list[list[int]] = []
