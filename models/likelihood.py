@@ -231,13 +231,6 @@ class EncodedClaims:
         )
 
     @cached_property
-    def finite(self) -> bool:
-        """Whether every row's log weights are finite, so that every kernel part is: the right
-        parts are bounded below by construction and only a wrong part may reach −inf."""
-        return bool(np.isfinite(self.log_pi + self.log_c).all()
-                    and np.isfinite(self.log_pi + self.log_1mc).all())
-
-    @cached_property
     def counts(self) -> IntArray:
         """(n,) int: rows (credibility hypotheses) of each claim."""
         return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
@@ -274,8 +267,10 @@ class EncodedClaims:
         block = row_values[rows]
         if self._uniform:
             # Every such claim has the same number of hypotheses (the usual case: unjudged
-            # sources, five each): a reshape replaces reduceat, which is slow along axis 0.
-            # The sums run over the hypotheses in the same order, so the result is the same.
+            # sources, five each): a reshape replaces reduceat, which is slow along axis 0. The
+            # sums then add the hypotheses in order; reduceat's differ from them in the last
+            # bit, and less often equal the correctly rounded sum (math.fsum: 75 % of sums
+            # against 88 % on a 10-claim grid).
             shaped = block.reshape((multi.size, int(counts[0])) + block.shape[1:])
             peak = shaped.max(axis=1)
             safe = np.where(np.isfinite(peak), peak, 0.0)
@@ -503,25 +498,6 @@ def _row_kernels(
     return right, wrong_all
 
 
-def _log_add(a: FloatArray, b: FloatArray) -> FloatArray:
-    """log(e^a + e^b) elementwise, as max + log1p(e^(min − max)).
-
-    np.logaddexp computes the same, but element by element with the C library's exp; these
-    five ufuncs use numpy's vectorised exp and cost half as much (the results agree to a few
-    ulps). Both arguments −inf gives nan, where np.logaddexp gives −inf: the kernels' parts are
-    finite whenever the encoded constants are (:attr:`EncodedClaims.finite`).
-    """
-    top = np.maximum(a, b)
-    return np.asarray(top + np.log1p(np.exp(np.minimum(a, b) - top)), dtype=np.float64)
-
-
-def _log_sum_parts(enc: EncodedClaims, right: FloatArray, wrong: FloatArray) -> FloatArray:
-    """log(e^right + e^wrong) per row (the claim's likelihood under one hypothesis)."""
-    if enc.finite:
-        return _log_add(right, wrong)
-    return np.asarray(np.logaddexp(right, wrong), dtype=np.float64)
-
-
 def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """log L_i per claim and the wrong part per *row* on the grid θ (G,).
 
@@ -537,7 +513,7 @@ def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArr
         log π_k (1 − c_ik) f_wrong per row.
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = _log_sum_parts(enc, right, wrong)
+    both = np.logaddexp(right, wrong)
     if enc.owner.shape[0] != enc.n:
         both = enc.per_claim_logsumexp(both)
     return np.asarray(both, dtype=np.float64), wrong
@@ -601,7 +577,7 @@ def log_likelihood_per_claim(enc: EncodedClaims, theta: FloatArray) -> FloatArra
         log L_i(θ_ij) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = _log_sum_parts(enc, right, wrong)
+    both = np.logaddexp(right, wrong)
     if enc.owner.shape[0] != enc.n:
         both = enc.per_claim_logsumexp(both)
     return np.asarray(both, dtype=np.float64)
