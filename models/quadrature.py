@@ -150,9 +150,11 @@ def split_integral(
     return below, cells.sum(axis=1)
 
 
-def normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
-    """exp(log p) normalised to unit trapezoidal area along the last axis."""
+def normalise_log(log_p: FloatArray, theta: FloatArray,
+                  weights: FloatArray | None = None) -> FloatArray:
+    """exp(log p) normalised to unit trapezoidal area along the last axis (``weights``: the
+    grid's :func:`node_weights`, when already at hand)."""
     shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
-    area = shifted @ node_weights(theta)
+    area = shifted @ (node_weights(theta) if weights is None else weights)
     return np.asarray(shifted / (area[..., None] if shifted.ndim > 1 else area),
                       dtype=np.float64)

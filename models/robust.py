@@ -325,6 +325,13 @@ class RobustEstimator:
         """Whether each leave-one-out posterior (claim i out, the rest of its unit re-tempered
         from 1/k_u to 1/(k_u − 1), as :meth:`fit` computes it) and each leave-unit-out
         posterior is proper under the flat prior (:func:`tail_powers`)."""
+        if int(np.bincount(units).max()) == 1:
+            # Every claim its own unit: without claim i (its unit) the powers are the total
+            # less its own, and nothing is re-tempered.
+            below, above = powers
+            out_alone = _is_proper(float(below.sum()) - below, float(above.sum()) - above)
+            order = np.argsort(units)
+            return out_alone, out_alone[order]
         k = np.bincount(units)[units].astype(np.float64)
         regain = np.where(k > 1, k / np.maximum(k - 1, 1), 0.0)
         out: list[FloatArray] = []
@@ -502,8 +509,9 @@ class RobustEstimator:
                 if flat and not proper_unit_rest.all():
                     log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log())
                 log_rows.append(log_lou)
+        trapezoid = node_weights(theta)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
-                                  log_rows[0], theta)
+                                  log_rows[0], theta, trapezoid)
         if densities.ndim == 1:
             densities = densities[None, :]
         probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
@@ -528,7 +536,7 @@ class RobustEstimator:
         else:
             median_without_unit = median_without
 
-        mass = density * node_weights(theta)
+        mass = density * trapezoid
         mass = mass / mass.sum()
 
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
