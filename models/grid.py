@@ -367,17 +367,17 @@ def refined_grid(
         patch = new[fresh]
         if patch.size == 0:
             break
-    all_theta = np.concatenate(thetas)
-    order = np.argsort(all_theta, kind="stable")
+    # theta, lp and order are those of every node evaluated, sorted (the last round's).
     # Both ends beyond the cells that may hold mass carry nothing any posterior needs (and
     # would cost claims × nodes in every later pass): keep one dead node either side.
     live = np.flatnonzero(bound >= top - LIVE_NATS)
-    order = order[max(int(live[0]) - 1, 0): int(live[-1]) + 3]
+    keep = slice(max(int(live[0]) - 1, 0), int(live[-1]) + 3)
+    order = order[keep]
     if len(thetas) == 1 and order.shape[0] == base.shape[0]:
         ell, wrong_rows = ells[0], wrongs[0]
         theta_out, lp_out = base, lps[0]
     else:
-        theta_out, lp_out = all_theta[order], np.concatenate(lps)[order]
+        theta_out, lp_out = theta[keep], lp[keep]
         ell = np.concatenate(ells, axis=1)[:, order]
         wrong_rows = np.concatenate(wrongs, axis=1)[:, order]
     log_wrong = (wrong_rows if enc.owner.shape[0] == enc.n
