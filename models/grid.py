@@ -290,8 +290,19 @@ def refined_grid(
     # cut adds: cells are then cut one level finer than their excess asks.
     bolder = 1 if enc.owner.shape[0] <= BOLD_ROWS else 0
 
-    def evaluate(theta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        ell, wrong_rows = log_likelihood_rows(enc, theta)
+    def evaluate(theta: FloatArray, extra: FloatArray | None = None
+                 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if extra is None:
+            ell, wrong_rows = log_likelihood_rows(enc, theta)
+        else:
+            # ``extra`` points ride along with the pass (:class:`_Peaks`); their likelihoods
+            # are kept apart, and the posterior is summed over the grid's own columns in an
+            # array of their own (a product with more columns can round its last ones
+            # differently).
+            both, wrong_rows = log_likelihood_rows(enc, np.concatenate([theta, extra]))
+            peaks.ell = np.take_along_axis(both[:, theta.shape[0]:], peaks.slot, axis=1)
+            ell = np.ascontiguousarray(both[:, :theta.shape[0]])
+            wrong_rows = wrong_rows[:, :theta.shape[0]]
         lp = temper @ ell
         if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
             z = (theta - centre) / scale
@@ -301,13 +312,8 @@ def refined_grid(
     peaks = _Peaks.of(enc, temper)
     g0 = base.shape[0]
     shared = peaks.places.shape[0] <= SHARED_PEAKS
-    if shared:
-        # The peaks ride along with the starting grid's pass (extra columns, dropped after).
-        ell, wrong, lp = evaluate(np.concatenate([base, peaks.places]))
-        peaks.ell = np.take_along_axis(ell[:, g0:], peaks.slot, axis=1)
-        ell, wrong, lp = ell[:, :g0], wrong[:, :g0], lp[:g0]
-    else:
-        ell, wrong, lp = evaluate(base)
+    # With few peaks, the peaks ride along with the starting grid's pass.
+    ell, wrong, lp = evaluate(base, peaks.places if shared else None)
     thetas, ells, wrongs, lps = [base], [ell], [wrong], [lp]
     theta = base
     claim_rows = np.arange(enc.n)[:, None]

@@ -250,12 +250,6 @@ class EncodedClaims:
         local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
-    @cached_property
-    def _uniform(self) -> bool:
-        """Whether every claim with several hypotheses has the same number of them."""
-        counts = self._multi[3]
-        return bool(counts.size and (counts == counts[0]).all())
-
     def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
         """log Σ exp over each claim's rows, along the first axis."""
         out = row_values[self.starts]
@@ -265,21 +259,10 @@ class EncodedClaims:
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
         block = row_values[rows]
-        if self._uniform:
-            # Every such claim has the same number of hypotheses (the usual case: unjudged
-            # sources, five each): a reshape replaces reduceat, which is slow along axis 0. The
-            # sums then add the hypotheses in order; reduceat's differ from them in the last
-            # bit, and less often equal the correctly rounded sum (math.fsum: 75 % of sums
-            # against 88 % on a 10-claim grid).
-            shaped = block.reshape((multi.size, int(counts[0])) + block.shape[1:])
-            peak = shaped.max(axis=1)
-            safe = np.where(np.isfinite(peak), peak, 0.0)
-            summed = np.log(np.exp(shaped - safe[:, None]).sum(axis=1))
-        else:
-            peak = np.maximum.reduceat(block, local, axis=0)
-            safe = np.where(np.isfinite(peak), peak, 0.0)
-            summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)),
-                                            local, axis=0))
+        peak = np.maximum.reduceat(block, local, axis=0)
+        safe = np.where(np.isfinite(peak), peak, 0.0)
+        summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)), local,
+                                        axis=0))
         out[multi] = summed + safe
         return np.asarray(out, dtype=np.float64)
 
