@@ -12,8 +12,10 @@ the same run:
   Issue 15 asks the 10-claim reconcile to cost at most 3× this.
 
 ``triangulate posterior`` is :meth:`models.robust.RobustEstimator.fit` alone (posterior, weights,
-leave-one-out, plausible sets, outliers) on claims encoded beforehand; ``triangulate robust``
-is the whole :func:`models.reconcile.reconcile` call (checks, encoding, fit, findings, words).
+leave-one-out, plausible sets, outliers) on claims encoded beforehand (their kernel tables
+too: built on first use, they are kept with the encoded claims); ``triangulate robust`` is
+the whole :func:`models.reconcile.reconcile` call (checks, encoding with its kernel tables,
+fit, findings, words).
 
     .venv/bin/python bench/bench_reconcile.py [--runs N]
 """

@@ -105,6 +105,10 @@ def shape_errors(kind: str, numbers: Mapping[str, float | None]) -> dict[str, li
     """
     errors: dict[str, list[str]] = {}
     given = {name for name in CLAIM_NUMBERS if numbers.get(name) is not None}
+    if given in _VARIANT_SETS[kind]:
+        # Exactly one of the kind's sets: nothing is missing or extra (every set holds the
+        # first), so only the numbers' order is left to check.
+        return _order_errors(given, numbers, errors)
     variants = KIND_NUMBERS[kind]
     allowed = {name for variant in variants for name in variant}
     needed = set(variants[0])
@@ -131,6 +135,22 @@ def shape_errors(kind: str, numbers: Mapping[str, float | None]) -> dict[str, li
             missing = ({"ci_low", "ci_high"} - has_ci).pop()
             add(missing, "ci_low and ci_high must be given together.")
         return errors
+    return _order_errors(given, numbers, errors)
+
+
+#: Each kind's number sets (:data:`KIND_NUMBERS`) as sets, for :func:`shape_errors`.
+_VARIANT_SETS: Final[dict[str, tuple[set[str], ...]]] = {
+    kind: tuple(set(variant) for variant in variants) for kind, variants in KIND_NUMBERS.items()
+}
+
+
+def _order_errors(given: set[str], numbers: Mapping[str, float | None],
+                  errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """:func:`shape_errors`' checks of a well-formed claim: low ≤ high, ci_low < ci_high."""
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
     if given == {"low", "high"} and _number(numbers, "low") > _number(numbers, "high"):
         add("low", f"Invalid range: low {numbers['low']!r} is above high {numbers['high']!r}.")
     if {"ci_low", "ci_high"} <= given:

@@ -35,6 +35,7 @@ including unknown-grade sources drawn at random from A–E.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -234,7 +235,7 @@ def profile_from_grade(grade: str) -> SourceProfile:
     key = grade.upper()
     if key in GRADE_TABLE:
         c, sigma = GRADE_TABLE[key]
-        return SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
+        return _graded_profile(key, c, sigma)
     if key == UNKNOWN_GRADE:
         return unknown_profile()
     raise InvalidSourceError(
@@ -244,8 +245,20 @@ def profile_from_grade(grade: str) -> SourceProfile:
 
 def unknown_profile() -> SourceProfile:
     """Profile of a source whose reliability cannot be judged: the A–E mixture."""
-    share = 1.0 / len(GRADE_TABLE)
-    components = tuple(CredibilityComponent(share, c, s) for c, s in GRADE_TABLE.values())
+    return _mixture_profile(tuple(GRADE_TABLE.values()))
+
+
+# Profiles are frozen: each is built once per table entry (a request names a grade per source),
+# keyed by the table's values so that a changed table gives new profiles.
+@functools.lru_cache(maxsize=64)
+def _graded_profile(key: str, c: float, sigma: float) -> SourceProfile:
+    return SourceProfile((CredibilityComponent(1.0, c, sigma),), "grade", key)
+
+
+@functools.lru_cache(maxsize=8)
+def _mixture_profile(table: tuple[tuple[float, float], ...]) -> SourceProfile:
+    share = 1.0 / len(table)
+    components = tuple(CredibilityComponent(share, c, s) for c, s in table)
     return SourceProfile(components, "unknown", UNKNOWN_GRADE)
 
 

@@ -32,9 +32,12 @@ above the chord by that claim, so
     U_j = max(λ_j, λ_{j+1}) + Σ_i g_ij
 
 bounds λ inside cell j (claims without a peak in the cell are monotone across it, their rise is
-seen at the nodes). A cell *may hold mass* when U_j ≥ M − :data:`LIVE_NATS`. Sixty nats, not
-thirty: the leave-one-out posteriors p/L_i^{t_i} live where p does, unless claim i's likelihood
-changes by more than 30 nats between there and the posterior's mode.
+seen at the nodes). When the peaks are few (:data:`SHARED_PEAKS`), ℓ_i at them is computed
+once, as extra columns of the starting grid's pass (a kernel's value at a point does not depend
+on the other points evaluated with it), and at the cells' ends read off the grid's own
+evaluation. A cell *may hold mass* when U_j ≥ M − :data:`LIVE_NATS`. Sixty nats, not thirty:
+the leave-one-out posteriors p/L_i^{t_i} live where p does, unless claim i's likelihood changes
+by more than 30 nats between there and the posterior's mode.
 
 Refinement. A cell with U_j ≥ M − :data:`RESOLVE_NATS` is bisected while any of these holds:
 the rise across it |λ_{j+1} − λ_j| exceeds :data:`SLOPE_NATS`; its bend max(|κ_j|, |κ_{j+1}|)
@@ -60,6 +63,8 @@ Press, W. H., Teukolsky, S. A., Vetterling, W. T. & Flannery, B. P. (2007). Nume
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,17 +134,41 @@ def _too_many() -> NumericalRangeError:
     )
 
 
-@dataclass(frozen=True, slots=True)
+#: Up to this many distinct peak places the claims' likelihoods at every peak are evaluated with
+#: the starting grid (as extra columns of its one likelihood pass) rather than separately.
+SHARED_PEAKS = 32
+
+
+@dataclass(slots=True)
 class _Peaks:
-    """Where claims' likelihoods can peak: (n, m) places per claim, with a validity mask."""
+    """Where claims' likelihoods can peak: (n, m) places per claim, with a validity mask.
+
+    ``places`` are the distinct places of all claims (increasing) and ``slot`` each claim's
+    peaks' indices among them; ``ell`` (set by :func:`refined_grid` when the places are few,
+    :data:`SHARED_PEAKS`) is log L_i at claim i's own peaks, computed once with the starting
+    grid: a kernel's value at a point does not depend on the other points evaluated with it.
+    """
 
     where: FloatArray
     valid: np.ndarray
     temper: FloatArray  # (n, 1)
     sigma: FloatArray  # (n, 1), the smallest spread of each claim's hypotheses
+    places: FloatArray
+    slot: IntArray
+    ell: FloatArray | None = None
 
     @staticmethod
     def of(enc: EncodedClaims, temper: FloatArray) -> _Peaks:
+        sigma = np.asarray(np.minimum.reduceat(enc.sigma, enc.starts)[:, None], dtype=np.float64)
+        if not enc.bias.any():
+            # No hypothesis has a bias (graded and unjudged sources): each point or range
+            # peaks at one place, its figure or its middle.
+            peaked = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
+            with np.errstate(invalid="ignore"):  # a bound's open end, discarded
+                where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
+            places = np.unique(where)
+            return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
+                          np.searchsorted(places, where))
         kind_rows = enc.kind[enc.owner]
         rows = np.flatnonzero((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE))
         claim = enc.owner[rows]
@@ -157,15 +186,19 @@ class _Peaks:
         valid = np.zeros((enc.n, m), dtype=bool)
         where[claim, slot] = place
         valid[claim, slot] = True
-        sigma = np.minimum.reduceat(enc.sigma, enc.starts)[:, None]
-        return _Peaks(where, valid, temper[:, None], np.asarray(sigma, dtype=np.float64))
+        places = np.unique(where)
+        return _Peaks(where, valid, temper[:, None], sigma, places,
+                      np.searchsorted(places, where))
 
-    def hidden(self, enc: EncodedClaims, theta: FloatArray) -> FloatArray:
+    def hidden(self, enc: EncodedClaims, theta: FloatArray,
+               ell_at: Callable[[IntArray], FloatArray]) -> FloatArray:
         """Σ_i g_ij per cell j of ``theta`` (see the module docstring).
 
         Only peaks in cells wider than a quarter of the claim's spread are evaluated: in a
         narrower cell a peak rises at most (h/2)²/(2σ²) < 0.01 nats above the nodes, which the
         bend test already bounds; so a resolved grid costs no likelihood evaluation here.
+        ``ell_at(nodes)``: log L_i at the nodes ``nodes[i, :]`` of ``theta``, for every claim i
+        (read off the grid's own evaluation, used when :attr:`ell` is set).
         """
         out = np.zeros(theta.shape[0] - 1)
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
@@ -178,17 +211,22 @@ class _Peaks:
         if not some.any():
             return out
         m = self.where.shape[1]
-        if enc.n <= SMALL_CLAIMS or 2 * int(some.sum()) >= enc.n:
-            # Few claims: evaluating every claim reuses the claim set's kernel blocks, cheaper
-            # than building a subset (whose blocks would be gathered again).
-            c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
+        if self.ell is not None:
+            # Every claim's likelihood at its peaks and at the cells' ends is known already.
+            c, mask, temper = cell, need, self.temper
+            ell = np.concatenate([self.ell, ell_at(cell), ell_at(cell + 1)], axis=1) * temper
         else:
-            claims = np.flatnonzero(some)
-            c, where, temper, mask = cell[claims], self.where[claims], self.temper[claims], \
-                need[claims]
-            sub = enc.subset(claims)
-        ell = log_likelihood_per_claim(sub, np.concatenate(
-            [where, theta[c], theta[c + 1]], axis=1)) * temper
+            if enc.n <= SMALL_CLAIMS or 2 * int(some.sum()) >= enc.n:
+                # Few claims: evaluating every claim reuses the claim set's kernel blocks,
+                # cheaper than building a subset (whose blocks would be gathered again).
+                c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
+            else:
+                claims = np.flatnonzero(some)
+                c, where, temper, mask = cell[claims], self.where[claims], \
+                    self.temper[claims], need[claims]
+                sub = enc.subset(claims)
+            ell = log_likelihood_per_claim(sub, np.concatenate(
+                [where, theta[c], theta[c + 1]], axis=1)) * temper
         gain = np.maximum(ell[:, :m] - np.minimum(ell[:, m:2 * m], ell[:, 2 * m:]), 0.0)
         gain = np.where(mask, gain, 0.0)
         return np.asarray(np.bincount(c.ravel(), weights=gain.ravel(), minlength=out.shape[0]),
@@ -252,17 +290,41 @@ def refined_grid(
     # cut adds: cells are then cut one level finer than their excess asks.
     bolder = 1 if enc.owner.shape[0] <= BOLD_ROWS else 0
 
-    def evaluate(theta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        ell, wrong_rows = log_likelihood_rows(enc, theta)
-        z = (theta - centre) / scale
-        lp = temper @ ell - 0.5 * (z * z)
+    def evaluate(theta: FloatArray, extra: FloatArray | None = None
+                 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if extra is None:
+            ell, wrong_rows = log_likelihood_rows(enc, theta)
+        else:
+            # ``extra`` points ride along with the pass (:class:`_Peaks`); their likelihoods
+            # are kept apart, and the posterior is summed over the grid's own columns in an
+            # array of their own (a product with more columns can round its last ones
+            # differently).
+            both, wrong_rows = log_likelihood_rows(enc, np.concatenate([theta, extra]))
+            peaks.ell = np.take_along_axis(both[:, theta.shape[0]:], peaks.slot, axis=1)
+            ell = np.ascontiguousarray(both[:, :theta.shape[0]])
+            wrong_rows = wrong_rows[:, :theta.shape[0]]
+        lp = temper @ ell
+        if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
+            z = (theta - centre) / scale
+            lp = lp - 0.5 * (z * z)
         return ell, wrong_rows, np.asarray(lp, dtype=np.float64)
 
     peaks = _Peaks.of(enc, temper)
-    ell, wrong, lp = evaluate(base)
+    g0 = base.shape[0]
+    shared = peaks.places.shape[0] <= SHARED_PEAKS
+    # With few peaks, the peaks ride along with the starting grid's pass.
+    ell, wrong, lp = evaluate(base, peaks.places if shared else None)
     thetas, ells, wrongs, lps = [base], [ell], [wrong], [lp]
     theta = base
-    hidden = peaks.hidden(enc, theta)
+    claim_rows = np.arange(enc.n)[:, None]
+    # log L_i at nodes of the current (sorted) grid: the grid's own evaluation read back.
+    order = np.arange(g0)
+
+    def ell_at(nodes: IntArray) -> FloatArray:
+        whole = ells[0] if len(ells) == 1 else np.concatenate(ells, axis=1)
+        return np.asarray(whole[claim_rows, order[nodes]], dtype=np.float64)
+
+    hidden = peaks.hidden(enc, theta, ell_at)
     patch: FloatArray = np.empty(0)
     added = 0
     for _ in range(MAX_ROUNDS):
@@ -279,7 +341,7 @@ def refined_grid(
             order = np.argsort(all_theta, kind="stable")
             theta = all_theta[order]
             lp = np.concatenate(lps)[order]
-            hidden = peaks.hidden(enc, theta)
+            hidden = peaks.hidden(enc, theta, ell_at)
         h = theta[1:] - theta[:-1]
         rise, bend = _cell_bend(h, lp)
         top = float(lp.max())
@@ -311,17 +373,17 @@ def refined_grid(
         patch = new[fresh]
         if patch.size == 0:
             break
-    all_theta = np.concatenate(thetas)
-    order = np.argsort(all_theta, kind="stable")
+    # theta, lp and order are those of every node evaluated, sorted (the last round's).
     # Both ends beyond the cells that may hold mass carry nothing any posterior needs (and
     # would cost claims × nodes in every later pass): keep one dead node either side.
     live = np.flatnonzero(bound >= top - LIVE_NATS)
-    order = order[max(int(live[0]) - 1, 0): int(live[-1]) + 3]
+    keep = slice(max(int(live[0]) - 1, 0), int(live[-1]) + 3)
+    order = order[keep]
     if len(thetas) == 1 and order.shape[0] == base.shape[0]:
         ell, wrong_rows = ells[0], wrongs[0]
         theta_out, lp_out = base, lps[0]
     else:
-        theta_out, lp_out = all_theta[order], np.concatenate(lps)[order]
+        theta_out, lp_out = theta[keep], lp[keep]
         ell = np.concatenate(ells, axis=1)[:, order]
         wrong_rows = np.concatenate(wrongs, axis=1)[:, order]
     log_wrong = (wrong_rows if enc.owner.shape[0] == enc.n

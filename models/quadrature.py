@@ -96,7 +96,7 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     total = cdf[:, -1]
     total = np.where(total > 0, total, 1.0)
     target = probs * total[rows]
-    j = np.count_nonzero(cdf[rows] < target[:, None], axis=1) - 1
+    j = (cdf[rows] < target[:, None]).sum(axis=1) - 1
     # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
     j = np.minimum(np.maximum(j, 0), theta.shape[0] - 2)
     h = theta[j + 1] - theta[j]
@@ -114,7 +114,11 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     for _ in range(3):
         value = p0 + t * (b2 + t * (c3 + t * d4))
         gap = t * (p0 + t * (b + t * (c + t * d))) - need_t
-        step = np.divide(gap, value, out=np.zeros_like(gap), where=value > 0)
+        positive = value > 0
+        # A ufunc's where= mask costs more than the division on these few numbers: only
+        # when some density vanishes is it needed.
+        step = gap / value if positive.all() else np.divide(
+            gap, value, out=np.zeros_like(gap), where=positive)
         t = np.minimum(np.maximum(t - step, 0.0), 1.0)
     return np.asarray(theta[j] + t * h, dtype=np.float64)
 
@@ -146,9 +150,11 @@ def split_integral(
     return below, cells.sum(axis=1)
 
 
-def normalise_log(log_p: FloatArray, theta: FloatArray) -> FloatArray:
-    """exp(log p) normalised to unit trapezoidal area along the last axis."""
+def normalise_log(log_p: FloatArray, theta: FloatArray,
+                  weights: FloatArray | None = None) -> FloatArray:
+    """exp(log p) normalised to unit trapezoidal area along the last axis (``weights``: the
+    grid's :func:`node_weights`, when already at hand)."""
     shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
-    area = shifted @ node_weights(theta)
+    area = shifted @ (node_weights(theta) if weights is None else weights)
     return np.asarray(shifted / (area[..., None] if shifted.ndim > 1 else area),
                       dtype=np.float64)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -385,8 +386,16 @@ def _robust_estimate(enc: EncodedClaims, fit: RobustFit, ws: WorkingScale, units
                     bounds=tuple(int(i) for i in found.claims))
 
 
+@functools.lru_cache(maxsize=64)
+def _picks(size: int) -> np.ndarray:
+    """POSTERIOR_POINTS nodes spread evenly over a grid of ``size`` (one per grid size)."""
+    pick = np.linspace(0, size - 1, POSTERIOR_POINTS).round().astype(int)
+    pick.flags.writeable = False
+    return pick
+
+
 def _posterior(fit: RobustFit, ws: WorkingScale) -> Posterior:
-    pick = np.linspace(0, fit.theta.shape[0] - 1, POSTERIOR_POINTS).round().astype(int)
+    pick = _picks(fit.theta.shape[0])
     theta = fit.theta[pick]
     with np.errstate(over="ignore"):
         values = np.exp(theta) if ws.scale == "log" else ws.centre + ws.unit * theta

@@ -142,10 +142,15 @@ def tail_powers(kind: IntArray, weight: FloatArray) -> tuple[FloatArray, FloatAr
     (n,) float, (n,) float
         Each claim's term of a_below and of a_above.
     """
-    both = (kind == KIND_POINT) | (kind == KIND_RANGE)
-    below = weight * np.where(both, 2.0, np.where(kind == KIND_AT_LEAST, 1.0, 0.0))
-    above = weight * np.where(both, 2.0, np.where(kind == KIND_AT_MOST, 1.0, 0.0))
-    return below, above
+    return weight * _DECAY_BELOW[kind], weight * _DECAY_ABOVE[kind]
+
+
+#: Each kind's tail power of its wrong part below and above the claims (indexed by the KIND_*
+#: codes; :func:`tail_powers`).
+_DECAY_BELOW = np.zeros(4)
+_DECAY_ABOVE = np.zeros(4)
+_DECAY_BELOW[[KIND_POINT, KIND_RANGE, KIND_AT_LEAST]] = 2.0, 2.0, 1.0
+_DECAY_ABOVE[[KIND_POINT, KIND_RANGE, KIND_AT_MOST]] = 2.0, 2.0, 1.0
 
 
 def _is_proper(below: FloatArray, above: FloatArray) -> BoolArray:
@@ -320,6 +325,13 @@ class RobustEstimator:
         """Whether each leave-one-out posterior (claim i out, the rest of its unit re-tempered
         from 1/k_u to 1/(k_u − 1), as :meth:`fit` computes it) and each leave-unit-out
         posterior is proper under the flat prior (:func:`tail_powers`)."""
+        if int(np.bincount(units).max()) == 1:
+            # Every claim its own unit: without claim i (its unit) the powers are the total
+            # less its own, and nothing is re-tempered.
+            below, above = powers
+            out_alone = _is_proper(float(below.sum()) - below, float(above.sum()) - above)
+            order = np.argsort(units)
+            return out_alone, out_alone[order]
         k = np.bincount(units)[units].astype(np.float64)
         regain = np.where(k > 1, k / np.maximum(k - 1, 1), 0.0)
         out: list[FloatArray] = []
@@ -355,8 +367,10 @@ class RobustEstimator:
             lo, hi = support
             step = 2.0 * FLAT_REACH / (self.coarse_size - 1)
             coarse = _aligned(centre, lo, hi, step)
-        z = (coarse - centre) / scale
-        log_post = temper @ log_likelihood_rows(enc, coarse)[0] - 0.5 * (z * z)
+        log_post = temper @ log_likelihood_rows(enc, coarse)[0]
+        if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
+            z = (coarse - centre) / scale
+            log_post = log_post - 0.5 * (z * z)
         keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
         point_rows = enc.kind == KIND_POINT
         inner = anchors if not point_rows.any() else np.concatenate(
@@ -463,7 +477,10 @@ class RobustEstimator:
         n = enc.n
         # Leave-one-out posteriors whose remaining claims are all bounds are improper under
         # the flat prior: they take the weak Normal, as they did before.
-        weak_log = -0.5 * ((theta - weak[0]) / weak[1]) ** 2 if flat else None
+
+        def weak_log() -> FloatArray:
+            # Only evaluated when some leave-out posterior needs it (flat prior only).
+            return np.asarray(-0.5 * ((theta - weak[0]) / weak[1]) ** 2, dtype=np.float64)
 
         # Leave-one-out: drop claim i's likelihood; the rest of its unit is re-tempered to 1.
         # Leave-unit-out: drop the whole unit (Σ_{i∈u} ℓ_i / k_u), so echoes leave together.
@@ -482,18 +499,19 @@ class RobustEstimator:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     regain = np.where(counts > 1, 1.0 / (counts * (counts - 1)), 0.0)
                 log_loo += regain[:, None] * rest
-            if weak_log is not None:
+            if flat:
                 proper_rest, proper_unit_rest = self._proper_without(powers, units)
                 if not proper_rest.all():
-                    log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log)
+                    log_loo = np.where(proper_rest[:, None], log_loo, log_loo + weak_log())
             log_rows.append(log_loo)
             if echoes and not lone:
                 log_lou = log_post[None, :] - unit_sum / unit_counts[:, None]
-                if weak_log is not None:
-                    log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log)
+                if flat and not proper_unit_rest.all():
+                    log_lou = np.where(proper_unit_rest[:, None], log_lou, log_lou + weak_log())
                 log_rows.append(log_lou)
+        trapezoid = node_weights(theta)
         densities = normalise_log(np.concatenate(log_rows) if len(log_rows) > 1 else
-                                  log_rows[0], theta)
+                                  log_rows[0], theta, trapezoid)
         if densities.ndim == 1:
             densities = densities[None, :]
         probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
@@ -518,7 +536,7 @@ class RobustEstimator:
         else:
             median_without_unit = median_without
 
-        mass = density * node_weights(theta)
+        mass = density * trapezoid
         mass = mass / mass.sum()
 
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
@@ -596,12 +614,10 @@ def conflicts_and_clusters(
     so the maximal groups are the sets of intervals open just before some interval closes: one
     sweep over the sorted end points finds them.
     """
-    n = plausible.shape[0]
     # Starts sort before ends at equal positions, so touching sets count as meeting.
-    events = sorted(
-        [(float(plausible[i, 0]), 0, i) for i in range(n)]
-        + [(float(plausible[i, 1]), 1, i) for i in range(n)]
-    )
+    ends = plausible.tolist()
+    events = sorted([(low, 0, i) for i, (low, _) in enumerate(ends)]
+                    + [(high, 1, i) for i, (_, high) in enumerate(ends)])
     active: set[int] = set()
     grew = False
     clusters: list[list[int]] = []
