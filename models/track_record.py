@@ -349,25 +349,24 @@ def residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> Res
     return Residuals(group, weight, point, r, lo, hi, h, log_f, s2, contains, has_interval)
 
 
-def _update_c(rows: RowSums, grouping: Grouping, wg: FloatArray, n: FloatArray,
-              m_c: FloatArray, c: FloatArray, hedged: bool) -> FloatArray:
-    """MAP c per group given Σ w g (``wg``), from the current c (see the module docstring).
+def _newton_c(logit: FloatArray, target: FloatArray, got_rows: FloatArray,
+              slope_rows: FloatArray) -> FloatArray:
+    """One Newton step on ℓ = logit c towards the MAP c with hedge odds (module docstring).
 
-    Without hedge odds, the closed form. With them, F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises
-    with ℓ = logit c and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0: NEWTON_STEPS Newton steps from
-    the current c (a generalised EM step: each M-step need only improve the objective, and the
-    fixed point is the same).
+    F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises with ℓ and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0;
+    ``got_rows`` and ``slope_rows`` are the sums Σ w c' and Σ w c'(1 − c') at c = σ(ℓ)
+    (:func:`~models.track_record_sums.hedge_sums`). NEWTON_STEPS such steps from the current c
+    make a generalised EM step: each M-step need only improve the objective, and the fixed
+    point is the same. Without hedge odds the closed form target / (n + n₀) is used instead.
     """
-    target = wg + PRIOR_CLAIMS * m_c
-    if not hedged:
-        return np.asarray(target / (n + PRIOR_CLAIMS), dtype=np.float64)
-    logit = np.log(c) - np.log1p(-c)
-    for _ in range(NEWTON_STEPS):
-        cc = 1.0 / (1.0 + np.exp(-logit))
-        got_rows, slope_rows = rows(grouping, hedge_sums, cc)
-        got = got_rows + PRIOR_CLAIMS * cc
-        slope = slope_rows + PRIOR_CLAIMS * cc * (1.0 - cc)
-        logit = np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT)
+    cc = _sigmoid(logit)
+    got = got_rows + PRIOR_CLAIMS * cc
+    slope = slope_rows + PRIOR_CLAIMS * cc * (1.0 - cc)
+    return np.asarray(np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT),
+                      dtype=np.float64)
+
+
+def _sigmoid(logit: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
@@ -442,10 +441,24 @@ def _em(
     done = np.zeros(n_groups, dtype=bool)
     iterations = 0
     for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 (reported after the loop)
-        wg, beta_num, beta_den = rows(grouping, e_step_sums, c, sigma, beta)
-        c_new = np.clip(_update_c(rows, grouping, wg, n, m_c, c, hedged), C_MIN, 1 - C_MIN)
+        # The hedge Newton steps on c need sums at each step's c: the first two ride along
+        # with the E-step's and the σ step's reductions (one pass over the claims fewer each).
+        logit = np.log(c) - np.log1p(-c)
+        newton = NEWTON_STEPS if hedged else 0
+        wg, beta_num, beta_den, *hedge = rows(grouping, e_step_sums, c, sigma, beta,
+                                              _sigmoid(logit) if newton > 0 else None)
+        target = wg + PRIOR_CLAIMS * m_c
+        if newton > 0:
+            logit = _newton_c(logit, target, *hedge)
         beta_new = (beta_num + PRIOR_BIAS_CLAIMS * m_beta) / (beta_den + PRIOR_BIAS_CLAIMS)
-        e2_sum, gp_sum = rows(grouping, sigma_em_sums, c, sigma, beta, beta_new)
+        e2_sum, gp_sum, *hedge = rows(grouping, sigma_em_sums, c, sigma, beta, beta_new,
+                                      _sigmoid(logit) if newton > 1 else None)
+        if newton > 1:
+            logit = _newton_c(logit, target, *hedge)
+        for _ in range(newton - 2):
+            logit = _newton_c(logit, target, *rows(grouping, hedge_sums, _sigmoid(logit)))
+        c_new = np.clip(_sigmoid(logit) if hedged else target / (n + PRIOR_CLAIMS),
+                        C_MIN, 1 - C_MIN)
         sigma_em = np.sqrt((e2_sum + PRIOR_CLAIMS * m_sigma**2) / (gp_sum + PRIOR_CLAIMS))
         sigma_new = _update_sigma(rows, grouping, (c, sigma, beta, beta_new), sigma_em,
                                   m_sigma)

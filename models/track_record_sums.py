@@ -9,7 +9,8 @@ step                      per-group sums
 ========================  =====================================================================
 :func:`totals_sums`       n = Σ w_i, Σ |log f_i| (whether any hedge changes the odds)
 :func:`e_step_sums`       Σ w_i g_ik (target of c), Σ w_i g_ik ρ_ik r_i, Σ w_i g_ik ρ_ik (β)
-:func:`hedge_sums`        Σ w_i c'_ik, Σ w_i c'_ik (1 − c'_ik) (Newton steps on logit c)
+:func:`hedge_sums`        Σ w_i c'_ik, Σ w_i c'_ik (1 − c'_ik) (Newton steps on logit c; the
+                          first two are taken with the E-step's and the EM σ step's sums)
 :func:`sigma_em_sums`     Σ γ_i E[e_i²], Σ γ_i (the EM σ step), γ_i = w_i g_ik on point claims
 :func:`sigma_q_sums`      Σ γ_i [−½ log v_i − ½ d_i²/v_i], Σ γ_i a_i (z_i − 1),
                           Σ γ_i [2 a_i (1 − a_i)(z_i − 1) − 2 a_i² z_i] at a trial log σ
@@ -192,11 +193,13 @@ def totals_sums(res: Residuals, n_groups: int) -> FloatArray:
 
 
 def e_step_sums(res: Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,
-                beta: FloatArray) -> FloatArray:
-    """(3, G): Σ w g, Σ γ ρ r and Σ γ ρ at the iteration's (c, σ, β), ρ = σ² / v."""
+                beta: FloatArray, hedge_c: FloatArray | None = None) -> FloatArray:
+    """(3, G): Σ w g, Σ γ ρ r and Σ γ ρ at the iteration's (c, σ, β), ρ = σ² / v; then, when
+    ``hedge_c`` is given, the two rows of :func:`hedge_sums` at it (5, G)."""
     gp, g, v = _responsibilities(res, c, sigma, beta)
     rho = sigma[res.group] ** 2 / v
-    return _sum(res, n_groups, res.weight * g, gp * rho * res.r, gp * rho)
+    out = _sum(res, n_groups, res.weight * g, gp * rho * res.r, gp * rho)
+    return out if hedge_c is None else np.vstack([out, hedge_sums(res, n_groups, hedge_c)])
 
 
 def hedge_sums(res: Residuals, n_groups: int, c: FloatArray) -> FloatArray:
@@ -206,13 +209,16 @@ def hedge_sums(res: Residuals, n_groups: int, c: FloatArray) -> FloatArray:
 
 
 def sigma_em_sums(res: Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,
-                  beta: FloatArray, beta_new: FloatArray) -> FloatArray:
-    """(2, G): Σ γ E[e²] and Σ γ, E[e²] = (σ² h d / v)² + σ² s² / v with d = r − β_new."""
+                  beta: FloatArray, beta_new: FloatArray,
+                  hedge_c: FloatArray | None = None) -> FloatArray:
+    """(2, G): Σ γ E[e²] and Σ γ, E[e²] = (σ² h d / v)² + σ² s² / v with d = r − β_new; then,
+    when ``hedge_c`` is given, the two rows of :func:`hedge_sums` at it (4, G)."""
     gp, _, v = _responsibilities(res, c, sigma, beta)
     s2 = sigma[res.group] ** 2
     dev = res.r - beta_new[res.group]
     e2 = (s2 * res.h * dev / v) ** 2 + s2 * res.s2 / v
-    return _sum(res, n_groups, gp * e2, gp)
+    out = _sum(res, n_groups, gp * e2, gp)
+    return out if hedge_c is None else np.vstack([out, hedge_sums(res, n_groups, hedge_c)])
 
 
 def sigma_q_sums(res: Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,

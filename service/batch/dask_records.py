@@ -34,9 +34,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from models.likelihood import FloatArray
 from models.shared_error import SharedErrorFit
 from models.track_record import (
+    ResolvedClaim,
     TrackRecord,
     check_sources,
     fit_track_records,
@@ -55,7 +58,7 @@ if TYPE_CHECKING:
 
     from models.claims import Source as CoreSource
 
-__all__ = ["QUESTIONS_PER_CHUNK", "DaskRecordEngine", "DaskRows"]
+__all__ = ["QUESTIONS_PER_CHUNK", "DaskRecordEngine", "DaskRows", "Partitions"]
 
 #: Resolved questions read per chunk (one partition each): bounds what this process holds.
 QUESTIONS_PER_CHUNK = 20_000
@@ -68,41 +71,58 @@ class _Chunk:
     items: list[Any]
 
 
-def _residuals(chunk: _Chunk, index: Mapping[str, int]) -> Residuals:
-    return residuals(chunk.items, index)
-
-
 def _entries(chunk: _Chunk, sources: Mapping[str, CoreSource],
              profiles: Mapping[str, Any]) -> list[Any]:
     return shared_error_entries(chunk.items, sources, profiles)
 
 
+class Partitions:
+    """A Dask actor on one worker: the residual rows of the chunks sent to it, in order, and
+    their regroupings (built once per fit), on which it computes each step's sums.
+
+    An actor rather than a task per step: a method call goes from the driver straight to the
+    worker, a few milliseconds where a task through the scheduler takes several times that,
+    and the EM makes several reductions in each of its iterations.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[Residuals] = []
+        self._views: dict[str, list[Residuals]] = {}
+
+    def add(self, chunk: list[ResolvedClaim], index: Mapping[str, int]) -> int:
+        """Keep the rows of ``chunk`` (whole questions); returns how many."""
+        part = residuals(chunk, index)
+        self._parts.append(part)
+        return int(part.group.shape[0])
+
+    def sums(self, grouping: Grouping, step: Step, *args: Any) -> FloatArray | None:
+        """Σ over this worker's parts of ``step`` on their rows regrouped by ``grouping``
+        (None without a part). A grouping's kind names it: one set of actors serves one fit."""
+        if not self._parts:
+            return None
+        views = self._views.get(grouping.kind)
+        if views is None:
+            views = self._views[grouping.kind] = [regroup(p, grouping) for p in self._parts]
+        total = step(views[0], grouping.size, *args)
+        for view in views[1:]:
+            total = total + step(view, grouping.size, *args)
+        return np.asarray(total, dtype=np.float64)
+
+
 class DaskRows:
     """:class:`models.track_record_sums.RowSums` over partitions held by Dask workers.
 
-    Each partition stays on the worker that holds it: its regroupings (by type, by
-    hypothesis) are built there once and every step is computed there; only the (k, groups)
-    sums come back, and are added in partition order.
+    Each worker's :class:`Partitions` actor computes the sums of its partitions; only the
+    (k, groups) sums come back, and are added in worker order.
     """
 
-    def __init__(self, client: Client, parts: list[tuple[Future[Residuals], str]]) -> None:
-        self._client = client
-        self._parts = parts
-        self._views: dict[Grouping, list[Future[Residuals]]] = {}
+    def __init__(self, actors: list[Any]) -> None:
+        self._actors = actors
 
     def __call__(self, grouping: Grouping, step: Step, *args: Any) -> FloatArray:
-        views = self._views.get(grouping)
-        if views is None:
-            views = self._views[grouping] = [
-                self._client.submit(regroup, part, grouping, workers=[home],
-                                    allow_other_workers=False, pure=False)
-                for part, home in self._parts
-            ]
-        futures = [self._client.submit(step, view, grouping.size, *args, workers=[home],
-                                       allow_other_workers=False, pure=False)
-                   for view, (_, home) in zip(views, self._parts, strict=True)]
-        results: list[FloatArray] = self._client.gather(futures)  # type: ignore[no-untyped-call]
-        total = results[0]
+        calls = [actor.sums(grouping, step, *args) for actor in self._actors]
+        results = [r for r in (call.result() for call in calls) if r is not None]
+        total: FloatArray = results[0]
         for result in results[1:]:
             total = total + result
         return total
@@ -137,22 +157,24 @@ class DaskRecordEngine:
         """Every source's track record, each claim's residual holding its shared error."""
         priors, types = self._store.source_priors()
         index = {sid: k for k, sid in enumerate(priors)}
-        parts: list[tuple[Future[Residuals], str]] = []
+        actors: list[Any] = [
+            self._client.submit(Partitions, actor=True, workers=[w],
+                                allow_other_workers=False).result()
+            for w in self._workers]
         n_claims = n_questions = 0
         for j, chunk in enumerate(self._store.resolved_claim_chunks(self._per_chunk, shared)):
             check_sources(chunk, index)
             n_claims += len(chunk)
             # Chunks hold whole questions, so their question counts add up.
             n_questions += len({rec.question for rec in chunk})
-            data, home = self._scatter(chunk, j)
-            parts.append((self._client.submit(_residuals, data, index, workers=[home],
-                                              allow_other_workers=False, pure=False), home))
-            del chunk, data
+            # Sent as soon as read, and kept by one worker; waiting bounds what is held here.
+            actors[j % len(actors)].add(chunk, index).result()
+            del chunk
         self.n_claims, self.n_questions = n_claims, n_questions
-        # Without a resolved claim nothing is sent: the fit sees no rows and keeps the priors.
-        rows = (DaskRows(self._client, parts) if parts
-                else LocalRows([residuals([], index)]))
+        # Without a resolved claim the fit sees no rows and keeps the priors.
+        rows = DaskRows(actors) if n_claims else LocalRows([residuals([], index)])
         learned = fit_track_records(rows, priors, types)
+        del rows, actors
         warn_unconverged(learned)
         return learned
 
