@@ -153,14 +153,21 @@ class DaskRecordEngine:
             _Chunk(items), workers=[home], hash=False)
         return data, home
 
+    def _actor(self, worker: str) -> Any:
+        """A new :class:`Partitions` actor on ``worker``, its calls made through this client."""
+        future = self._client.submit(Partitions, actor=True, workers=[worker],
+                                     allow_other_workers=False)
+        actor: Any = future.result()
+        # The proxy binds to the process's default client, which need not be ours when the
+        # process has several (a test's and the command's): its calls would then never return.
+        actor._client, actor._future = self._client, future
+        return actor
+
     def learn(self, shared: SharedFits | None = None) -> dict[str, TrackRecord]:
         """Every source's track record, each claim's residual holding its shared error."""
         priors, types = self._store.source_priors()
         index = {sid: k for k, sid in enumerate(priors)}
-        actors: list[Any] = [
-            self._client.submit(Partitions, actor=True, workers=[w],
-                                allow_other_workers=False).result()
-            for w in self._workers]
+        actors = [self._actor(w) for w in self._workers]
         n_claims = n_questions = 0
         for j, chunk in enumerate(self._store.resolved_claim_chunks(self._per_chunk, shared)):
             check_sources(chunk, index)

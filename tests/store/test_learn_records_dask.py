@@ -10,6 +10,8 @@ few dozen questions, on both backends (PostgreSQL where ``TEST_DATABASE_URL`` is
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -22,12 +24,13 @@ from sqlalchemy.orm import Session
 from models.track_record_sums import e_step_sums, sigma_q_sums
 from service.batch.dask_records import DaskRows
 from service.cli.learn_records import learn_records
+from service.cli.main import main
 from service.store.engine import Database, database_url
 from service.store.inputs import ClaimInput, QuestionInput, ResolutionInput, SourceInput
-from service.store.orm import SharedErrorRow, TrackRecordRow
+from service.store.orm import Question, SharedErrorRow, TrackRecordRow
 from service.store.repository import Repository
 from service.store.versions import UNCONDITIONAL
-from tests.dask_cluster import local_client
+from tests.dask_cluster import ROOT, local_client
 from tests.tolerances import DASK_RTOL
 
 ACTOR: Final = "tester"
@@ -88,13 +91,13 @@ def _claim(rng: np.random.Generator, source: str, truth: float, log: bool, k: in
     return ClaimInput(source, "point", value=value, hedge=hedge)
 
 
-def _seed(repo: Repository) -> None:
-    """The archive: N_QUESTIONS resolved questions, two open, one retracted claim."""
+def _seed(repo: Repository, n_questions: int = N_QUESTIONS) -> None:
+    """The archive: ``n_questions`` resolved questions, two open, one retracted claim."""
     rng = np.random.default_rng(20261205)
     for sid, grade, kind in SOURCES:
         repo.create_source(SourceInput(id=sid, type=kind, reliability=grade), ACTOR)  # type: ignore[arg-type]
     ids = [s[0] for s in SOURCES]
-    for k in range(N_QUESTIONS + 2):
+    for k in range(n_questions + 2):
         log = k % 4 != 3
         category = ("senate", "population", "budget", None)[k % 4] if k % 5 else None
         truth = float(np.exp(rng.uniform(3.0, 12.0))) if log else (
@@ -113,7 +116,7 @@ def _seed(repo: Repository) -> None:
             extra = repo.create_claim(question.id, ClaimInput("blog", "point", value=truth * 9),
                                       ACTOR)
             repo.retract_claim(question.id, extra.id, UNCONDITIONAL, ACTOR, "withdrawn")
-        if k < N_QUESTIONS:
+        if k < n_questions:
             repo.resolve_question(question.id, ResolutionInput(truth), UNCONDITIONAL, ACTOR)
 
 
@@ -122,6 +125,7 @@ def _stored(session: Session) -> tuple[dict[str, dict[str, Any]], dict[Any, floa
     records = {r.source_id: {name: getattr(r, name) for name in (*NUMBERS, *COUNTS, "profile")}
                for r in session.scalars(select(TrackRecordRow))}
     shared = {(r.category, r.scale): r.value for r in session.scalars(select(SharedErrorRow))}
+    session.rollback()  # no read transaction left open to block the command's write
     return records, shared
 
 
@@ -195,3 +199,103 @@ def test_a_wrong_sum_on_dask_shows(
 
     with pytest.raises(AssertionError):
         _assert_same(_stored(archive), local)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+#: Resolved questions of the small archive the command tests learn from.
+SMALL: Final = 24
+
+
+@pytest.fixture
+def small(database: Database, settings: dict[str, Any],
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """A small archive, and the test's database in the environment the command reads."""
+    monkeypatch.setenv("DATA_DIR", settings["DATA_DIR"])
+    monkeypatch.setenv("DATABASE_URL", settings["DATABASE_URL"])
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    session = database.sessions()
+    _seed(Repository(session, learn="deferred"), SMALL)
+    yield session
+    session.close()
+
+
+def _counts(session: Session) -> tuple[int, int]:
+    session.rollback()
+    counts = Repository(session).resolved_counts()
+    session.rollback()
+    return counts
+
+
+def test_the_command_relearns_locally(small: Session, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["learn", "records"]) == 0
+
+    n_claims, n_questions = _counts(small)
+    assert n_questions == SMALL
+    out = capsys.readouterr().out
+    assert out.startswith(f"Track records: 7 source(s) relearned, 7 from {n_claims} claim(s) "
+                          f"on {SMALL} resolved question(s), in ")
+    records, _ = _stored(small)
+    assert sum(r["n_resolved"] for r in records.values()) == n_claims
+
+
+def test_the_command_names_the_dask_engine(
+    small: Session, dask_client: Client, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["learn", "records"]) == 0
+    local = _stored(small)
+    capsys.readouterr()
+    address = str(dask_client.scheduler_info()["address"])
+
+    assert main(["learn", "records", "--engine", "dask", "--scheduler", address]) == 0
+
+    captured = capsys.readouterr()
+    assert f"using the Dask scheduler at {address}" in captured.err
+    assert captured.out.startswith("Track records (Dask, 2 workers): 7 source(s) relearned")
+    _assert_same(_stored(small), local)
+
+
+def test_without_a_scheduler_the_command_starts_a_local_cluster(
+    small: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The cluster's worker processes import this checkout's packages.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(
+        None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+    assert main(["learn", "records", "--engine", "dask"]) == 0
+
+    captured = capsys.readouterr()
+    assert "no scheduler address given: started a local Dask cluster of" in captured.err
+    assert captured.out.startswith("Track records (Dask, ")
+    assert all(r["n_resolved"] > 0 for r in _stored(small)[0].values())
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_an_unusable_resolution_exits_1(
+    small: Session, dask_client: Client, engine: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Written around the API: a log-scale question resolved at a negative value.
+    question = small.scalars(select(Question).where(Question.scale == "log")
+                             .order_by(Question.id)).first()
+    assert question is not None
+    question.resolution_value = -5.0
+    small.commit()
+    address = str(dask_client.scheduler_info()["address"])
+    args = ["--engine", "dask", "--scheduler", address] if engine == "dask" else []
+
+    assert main(["learn", "records", *args]) == 1
+
+    assert "the stored claims were refused: Invalid resolution -5.0" in capsys.readouterr().err
+    assert _stored(small)[0] == {}
+
+
+def test_without_dask_the_dask_engine_exits_2(
+    small: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("dask", "distributed"):
+        monkeypatch.setitem(sys.modules, name, None)  # import dask now raises ImportError
+
+    assert main(["learn", "records", "--engine", "dask"]) == 2
+
+    assert "--engine dask needs dask and distributed" in capsys.readouterr().err
+    assert _stored(small)[0] == {}
