@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr
 
 from models.errors import InvalidParameterError, NumericalRangeError
@@ -101,6 +101,8 @@ _SPAN_POINTS: Final = 257
 #: magnitudes; beyond it the answer would say nothing, and its ends leave floating point.
 MAX_SHARED_ERROR: Final = 100.0
 _SQRT_2PI: Final = math.sqrt(2.0 * math.pi)
+#: Relative tolerance of the root of the likelihood's slope (the least brentq accepts).
+_ROOT_RTOL: Final = 4.0 * float(np.finfo(np.float64).eps)
 
 
 def _check_grid(theta: FloatArray, density: FloatArray) -> None:
@@ -232,20 +234,32 @@ class SharedErrorFit:
     log_likelihood_zero: float
 
 
-def _maximise(f: Callable[[float], float], scale: float, n: int) -> SharedErrorFit:
+def _maximise(f: Callable[[float], float], scale: float, n: int,
+              slope: Callable[[float], float] | None = None) -> SharedErrorFit:
     """Maximise ``f(s)`` (a log-likelihood) over s >= 0: a log-spaced scan over
-    1e-4…1e2 × ``scale``, then Brent's method on log s between the best point's neighbours."""
+    1e-4…1e2 × ``scale``, then, between the best point's neighbours, the root of the
+    derivative ``slope`` when it changes sign there (Brent's root finder to a few ulps), else
+    Brent's method on log s.
+
+    The root is what makes s reproducible: a search on values alone stops anywhere within its
+    tolerance (1e-6 on log s), and where it stops depends on the last bits of the values, so
+    inputs that differ only by rounding (the same records learned with sums added in another
+    order, :mod:`service.batch.dask_records`) would give s differing by up to 1e-6.
+    """
     zero = float(f(0.0))
     grid = scale * np.logspace(-4, 2, 61)
     values = np.array([float(f(float(s))) for s in grid])
     best = int(np.argmax(values))
     if values[best] <= zero:
         return SharedErrorFit(0.0, n, zero, zero)
-    lo = math.log(grid[max(best - 1, 0)])
-    hi = math.log(grid[min(best + 1, grid.size - 1)])
-    found = minimize_scalar(lambda u: -float(f(math.exp(u))), bounds=(lo, hi),
-                            method="bounded", options={"xatol": 1e-6})
-    s_hat = math.exp(float(found.x))
+    s_lo, s_hi = float(grid[max(best - 1, 0)]), float(grid[min(best + 1, grid.size - 1)])
+    if slope is not None and slope(s_lo) > 0.0 > slope(s_hi):
+        s_hat = float(brentq(slope, s_lo, s_hi, xtol=1e-300, rtol=_ROOT_RTOL))
+    else:
+        found = minimize_scalar(lambda u: -float(f(math.exp(u))),
+                                bounds=(math.log(s_lo), math.log(s_hi)),
+                                method="bounded", options={"xatol": 1e-6})
+        s_hat = math.exp(float(found.x))
     ll = float(f(s_hat))
     if ll < values[best]:
         s_hat, ll = float(grid[best]), float(values[best])
@@ -330,7 +344,23 @@ def fit_shared_error(
             values = np.bincount(who, weights=cell, minlength=len(truths)).astype(np.float64)
         return float(np.sum(np.log(np.maximum(values, floor))))
 
-    return _maximise(loglik, scale, len(truths))
+    def loglik_slope(s: float) -> float:
+        # d/ds of each cell's integral, with φ the standard normal density:
+        # (α + βx)(u_a φ(u_a) − u_b φ(u_b))/s + β[(1 + u_a²) φ(u_a) − (1 + u_b²) φ(u_b)].
+        with np.errstate(over="ignore"):
+            ua, ub = (a - x) / s, (b - x) / s
+            phi_a = np.exp(-0.5 * ua * ua) / _SQRT_2PI
+            phi_b = np.exp(-0.5 * ub * ub) / _SQRT_2PI
+            cell = ((alpha + slope * x) * (ndtr(ub) - ndtr(ua)) + slope * s * (phi_a - phi_b))
+            d_cell = ((alpha + slope * x) * (ua * phi_a - ub * phi_b) / s
+                      + slope * ((1.0 + ua * ua) * phi_a - (1.0 + ub * ub) * phi_b))
+        values = np.bincount(who, weights=cell, minlength=len(truths))
+        d_values = np.bincount(who, weights=d_cell, minlength=len(truths))
+        # A question at the floor contributes a constant (log of the floor): no slope.
+        kept = values > floor
+        return float(np.sum(d_values[kept] / values[kept]))
+
+    return _maximise(loglik, scale, len(truths), loglik_slope)
 
 
 def fit_shared_error_gaussian(

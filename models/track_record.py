@@ -88,24 +88,25 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Final
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from models.claims import HEDGES, Claim
-from models.credibility import (
-    HIT_TOLERANCE,
-    CredibilityComponent,
-    SourceProfile,
-)
-from models.encode import WRONG_SPREAD, WorkingScale, claim_sd
+from models.credibility import CredibilityComponent, SourceProfile
+from models.encode import WorkingScale, claim_sd
 from models.errors import InvalidClaimError
-from models.likelihood import (
-    FloatArray,
-    IntArray,
-    log_cauchy_interval,
-    log_cauchy_point,
-    log_normal_interval,
-    log_normal_point,
+from models.likelihood import FloatArray
+from models.track_record_sums import (
+    Grouping,
+    LocalRows,
+    Residuals,
+    RowSums,
+    count_sums,
+    e_step_sums,
+    evidence_sums,
+    hedge_sums,
+    sigma_em_sums,
+    sigma_q_sums,
+    totals_sums,
 )
 
 #: Prior strength (pseudo-questions) for c and σ, and for β.
@@ -240,30 +241,6 @@ class TrackRecord(LearnedValues):
 
 
 @dataclass(frozen=True, slots=True)
-class _Residuals:
-    """Resolved claims as arrays on the working scale (one row per claim, or per claim and
-    hypothesis once expanded)."""
-
-    group: IntArray  # source (type, or hypothesis) index per row
-    weight: FloatArray  # w_i: 1 / claims of the source on the question
-    point: NDArray[np.bool_]  # True for point claims
-    r: FloatArray  # residual of point claims (0 elsewhere)
-    lo: FloatArray  # for bounds/ranges: stated interval minus truth (±inf open)
-    hi: FloatArray
-    h: FloatArray  # hedge spread factor h_i
-    log_f: FloatArray  # log of the hedge's factor on the odds of being wrong
-    s2: FloatArray  # the claim's own variance s_i² on the working scale
-    contains: NDArray[np.bool_]  # stated interval (bound, range, CI) contains the truth
-    has_interval: NDArray[np.bool_]
-
-    def take(self, rows: IntArray, group: IntArray) -> _Residuals:
-        """The rows ``rows`` (repeated as needed), regrouped by ``group``."""
-        return _Residuals(group, self.weight[rows], self.point[rows], self.r[rows],
-                          self.lo[rows], self.hi[rows], self.h[rows], self.log_f[rows],
-                          self.s2[rows], self.contains[rows], self.has_interval[rows])
-
-
-@dataclass(frozen=True, slots=True)
 class _Fit:
     c: FloatArray
     sigma: FloatArray
@@ -291,7 +268,13 @@ def _working_scale(rec: ResolvedClaim) -> WorkingScale:
     return WorkingScale("linear", rec.truth, _precision(rec))
 
 
-def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _Residuals:
+def residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> Residuals:
+    """The rows of ``records`` on their working scales, grouped by ``index`` of their source.
+
+    ``records`` must hold every claim of each of their questions (the weights w_i count a
+    source's claims on one question). Raises InvalidClaimError for an unusable resolution or
+    shared error, KeyError for a source not in ``index`` (:func:`check_sources`).
+    """
     n = len(records)
     group = np.empty(n, dtype=np.int64)
     point = np.zeros(n, dtype=bool)
@@ -363,76 +346,32 @@ def _residuals(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> _R
             hi[i] = ws.forward(claim.high) - origin
             contains[i] = claim.low <= t <= claim.high
         has_interval[i] = True
-    return _Residuals(group, weight, point, r, lo, hi, h, log_f, s2, contains, has_interval)
+    return Residuals(group, weight, point, r, lo, hi, h, log_f, s2, contains, has_interval)
 
 
-def _hedged_log_c(c: FloatArray, log_f: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """log c' and log(1 − c') with odds of being wrong multiplied by f (as models.encode)."""
-    log_odds = log_f + np.log1p(-c) - np.log(c)
-    log_1p_odds = np.logaddexp(0.0, log_odds)
-    return -log_1p_odds, log_odds - log_1p_odds
+def _newton_c(logit: FloatArray, target: FloatArray, got_rows: FloatArray,
+              slope_rows: FloatArray) -> FloatArray:
+    """One Newton step on ℓ = logit c towards the MAP c with hedge odds (module docstring).
 
-
-def _log_right_wrong(
-    res: _Residuals, c: FloatArray, beta: FloatArray, sigma: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """log c' f_right, log (1 − c') f_wrong and v per row, as in models.likelihood."""
-    g = res.group
-    v = (sigma[g] * res.h) ** 2 + res.s2
-    s = np.sqrt(v)
-    s_w = np.maximum(WRONG_SPREAD, 2.0 * s)
-    right = log_normal_point((res.r - beta[g]) / s, s)
-    wrong = log_cauchy_point(res.r / s_w, s_w)
-    iv = np.flatnonzero(~res.point)
-    if iv.size:
-        # Interval claims: the source's perceived offset β + e must fall in [lo, hi].
-        b_iv, s_iv, w_iv = beta[g[iv]], s[iv], s_w[iv]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            right[iv] = log_normal_interval((res.lo[iv] - b_iv) / s_iv,
-                                            (res.hi[iv] - b_iv) / s_iv)
-            wrong[iv] = log_cauchy_interval(res.lo[iv] / w_iv, res.hi[iv] / w_iv)
-    log_c, log_1mc = _hedged_log_c(c[g], res.log_f)
-    return log_c + right, log_1mc + wrong, v
-
-
-def _update_c(res: _Residuals, g: FloatArray, n: FloatArray, m_c: FloatArray,
-              c: FloatArray) -> FloatArray:
-    """MAP c per group given responsibilities g, from the current c (see the module docstring).
-
-    Without hedge odds, the closed form. With them, F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises
-    with ℓ = logit c and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0: NEWTON_STEPS Newton steps from
-    the current c (a generalised EM step: each M-step need only improve the objective, and the
-    fixed point is the same).
+    F(ℓ) = Σ w c'_i(ℓ) + n₀ c(ℓ) − target rises with ℓ and F' = Σ w c'(1 − c') + n₀ c(1 − c) > 0;
+    ``got_rows`` and ``slope_rows`` are the sums Σ w c' and Σ w c'(1 − c') at c = σ(ℓ)
+    (:func:`~models.track_record_sums.hedge_sums`). NEWTON_STEPS such steps from the current c
+    make a generalised EM step: each M-step need only improve the objective, and the fixed
+    point is the same. Without hedge odds the closed form target / (n + n₀) is used instead.
     """
-    n_groups = m_c.shape[0]
-    target = (np.bincount(res.group, weights=res.weight * g, minlength=n_groups)
-              + PRIOR_CLAIMS * m_c)
-    if not np.any(res.log_f):
-        return np.asarray(target / (n + PRIOR_CLAIMS), dtype=np.float64)
-    logit = np.log(c) - np.log1p(-c)
-    for _ in range(NEWTON_STEPS):
-        cc = 1.0 / (1.0 + np.exp(-logit))
-        ch = np.exp(_hedged_log_c(cc[res.group], res.log_f)[0])
-        got = (np.bincount(res.group, weights=res.weight * ch, minlength=n_groups)
-               + PRIOR_CLAIMS * cc)
-        slope = (np.bincount(res.group, weights=res.weight * ch * (1.0 - ch), minlength=n_groups)
-                 + PRIOR_CLAIMS * cc * (1.0 - cc))
-        logit = np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT)
-    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
-
-
-def _sigma_objective(res: _Residuals, gp: FloatArray, dev2: FloatArray, u: FloatArray,
-                     m_sigma: FloatArray) -> FloatArray:
-    """Q(u) per group, u = log σ (see :func:`_update_sigma`)."""
-    v = np.exp(2.0 * u)[res.group] * res.h**2 + res.s2
-    rows = gp * (-0.5 * np.log(v) - 0.5 * dev2 / v)
-    return np.asarray(np.bincount(res.group, weights=rows, minlength=u.shape[0])
-                      - PRIOR_CLAIMS * (u + 0.5 * m_sigma**2 * np.exp(-2.0 * u)),
+    cc = _sigmoid(logit)
+    got = got_rows + PRIOR_CLAIMS * cc
+    slope = slope_rows + PRIOR_CLAIMS * cc * (1.0 - cc)
+    return np.asarray(np.clip(logit - (got - target) / slope, -LOGIT_LIMIT, LOGIT_LIMIT),
                       dtype=np.float64)
 
 
-def _update_sigma(res: _Residuals, gp: FloatArray, dev: FloatArray, sigma_em: FloatArray,
-                  m_sigma: FloatArray) -> FloatArray:
+def _sigmoid(logit: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
+
+
+def _update_sigma(rows: RowSums, grouping: Grouping, at: tuple[FloatArray, ...],
+                  sigma_em: FloatArray, m_sigma: FloatArray) -> FloatArray:
     """ECME σ step: σ per group maximising the responsibility-weighted observed-data objective.
 
     Given g and the new β, with u = log σ, v_i = σ² h_i² + s_i², d_i = r_i − β and
@@ -453,65 +392,76 @@ def _update_sigma(res: _Residuals, gp: FloatArray, dev: FloatArray, sigma_em: Fl
     concave, at most a factor e each), each kept for a group only when it does not lower Q
     there beyond rounding, so the iteration stays monotone up to rounding.
 
+    The claims' parts of Q, Q' and Q'' are sums over claims (:func:`sigma_q_sums`, with γ_i
+    and d_i from ``at`` = (c, σ, β, β_new) of the iteration), taken at each trial u in one
+    pass, so that a distributed engine needs one reduction per Newton step.
+
     References
     ----------
     Liu, C. & Rubin, D. B. (1994). The ECME algorithm: a simple extension of EM and ECM with
     faster monotone convergence. Biometrika 81(4), 633-648. doi:10.1093/biomet/81.4.633.
     """
-    dev2 = np.where(res.point, dev, 0.0) ** 2
-    u = np.log(sigma_em)
-    q = _sigma_objective(res, gp, dev2, u, m_sigma)
-    n_groups = u.shape[0]
-    for _ in range(SIGMA_NEWTON_STEPS):
+
+    def objective(u: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        q_rows, grad_rows, hess_rows = rows(grouping, sigma_q_sums, *at, u)
         s2 = np.exp(2.0 * u)
-        v = s2[res.group] * res.h**2 + res.s2
-        a = s2[res.group] * res.h**2 / v
-        z = dev2 / v
-        grad = (np.bincount(res.group, weights=gp * a * (z - 1.0), minlength=n_groups)
-                - PRIOR_CLAIMS + PRIOR_CLAIMS * m_sigma**2 / s2)
-        hess = (np.bincount(res.group, weights=gp * (2.0 * a * (1.0 - a) * (z - 1.0)
-                                                    - 2.0 * a**2 * z), minlength=n_groups)
-                - 2.0 * PRIOR_CLAIMS * m_sigma**2 / s2)
+        return (q_rows - PRIOR_CLAIMS * (u + 0.5 * m_sigma**2 * np.exp(-2.0 * u)),
+                grad_rows - PRIOR_CLAIMS + PRIOR_CLAIMS * m_sigma**2 / s2,
+                hess_rows - 2.0 * PRIOR_CLAIMS * m_sigma**2 / s2)
+
+    u = np.log(sigma_em)
+    q, grad, hess = objective(u)
+    for _ in range(SIGMA_NEWTON_STEPS):
         # Only where Q is concave; at most a factor e per step (a safeguard, not a line search).
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(hess < 0.0, np.clip(-grad / hess, -1.0, 1.0), 0.0)
         trial = u + step
-        q_trial = _sigma_objective(res, gp, dev2, trial, m_sigma)
+        q_trial, grad_trial, hess_trial = objective(trial)
         # Near the maximum a Newton step changes Q by less than its rounding error; comparing
         # bare values would keep or drop it at random (results differing by ~1e-8 between
         # residuals that agree to 1e-13), so a loss within rounding counts as no loss.
         better = np.isfinite(q_trial) & (q_trial >= q - Q_ROUNDING * (1.0 + np.abs(q)))
         u = np.where(better, trial, u)
         q = np.where(better, q_trial, q)
+        grad = np.where(better, grad_trial, grad)
+        hess = np.where(better, hess_trial, hess)
     return np.asarray(np.exp(u), dtype=np.float64)
 
 
 def _em(
-    res: _Residuals, n_groups: int, m_c: FloatArray, m_sigma: FloatArray, m_beta: FloatArray
+    rows: RowSums, grouping: Grouping, m_c: FloatArray, m_sigma: FloatArray,
+    m_beta: FloatArray
 ) -> _Fit:
-    """MAP (c, σ, β) per group by EM, vectorised over rows with bincount."""
+    """MAP (c, σ, β) per group by EM, each step's sums taken by ``rows``."""
+    n_groups = grouping.size
     c, sigma, beta = m_c.copy(), m_sigma.copy(), m_beta.copy()
-    n = np.bincount(res.group, weights=res.weight, minlength=n_groups).astype(np.float64)
-    pt = res.point.astype(np.float64) * res.weight
+    n, abs_log_f = rows(grouping, totals_sums)
+    hedged = bool(np.any(abs_log_f))
     converged = False
     done = np.zeros(n_groups, dtype=bool)
     iterations = 0
     for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 (reported after the loop)
-        log_r, log_w, v = _log_right_wrong(res, c, beta, sigma)
-        g = np.exp(log_r - np.logaddexp(log_r, log_w))
-        c_new = np.clip(_update_c(res, g, n, m_c, c), C_MIN, 1 - C_MIN)
-        s2 = sigma[res.group] ** 2
-        gp = g * pt
-        rho = s2 / v
-        beta_new = (np.bincount(res.group, weights=gp * rho * res.r, minlength=n_groups)
-                    + PRIOR_BIAS_CLAIMS * m_beta) / (
-            np.bincount(res.group, weights=gp * rho, minlength=n_groups) + PRIOR_BIAS_CLAIMS)
-        dev = res.r - beta_new[res.group]
-        e2 = (s2 * res.h * dev / v) ** 2 + s2 * res.s2 / v
-        gp_sum = np.bincount(res.group, weights=gp, minlength=n_groups)
-        sigma_em = np.sqrt((np.bincount(res.group, weights=gp * e2, minlength=n_groups)
-                            + PRIOR_CLAIMS * m_sigma**2) / (gp_sum + PRIOR_CLAIMS))
-        sigma_new = _update_sigma(res, gp, dev, sigma_em, m_sigma)
+        # The hedge Newton steps on c need sums at each step's c: the first two ride along
+        # with the E-step's and the σ step's reductions (one pass over the claims fewer each).
+        logit = np.log(c) - np.log1p(-c)
+        newton = NEWTON_STEPS if hedged else 0
+        wg, beta_num, beta_den, *hedge = rows(grouping, e_step_sums, c, sigma, beta,
+                                              _sigmoid(logit) if newton > 0 else None)
+        target = wg + PRIOR_CLAIMS * m_c
+        if newton > 0:
+            logit = _newton_c(logit, target, *hedge)
+        beta_new = (beta_num + PRIOR_BIAS_CLAIMS * m_beta) / (beta_den + PRIOR_BIAS_CLAIMS)
+        e2_sum, gp_sum, *hedge = rows(grouping, sigma_em_sums, c, sigma, beta, beta_new,
+                                      _sigmoid(logit) if newton > 1 else None)
+        if newton > 1:
+            logit = _newton_c(logit, target, *hedge)
+        for _ in range(newton - 2):
+            logit = _newton_c(logit, target, *rows(grouping, hedge_sums, _sigmoid(logit)))
+        c_new = np.clip(_sigmoid(logit) if hedged else target / (n + PRIOR_CLAIMS),
+                        C_MIN, 1 - C_MIN)
+        sigma_em = np.sqrt((e2_sum + PRIOR_CLAIMS * m_sigma**2) / (gp_sum + PRIOR_CLAIMS))
+        sigma_new = _update_sigma(rows, grouping, (c, sigma, beta, beta_new), sigma_em,
+                                  m_sigma)
         # Each group stops on its own: its result then depends on its own claims only, not
         # on how long other groups take (a source's stored record moves only when its data do).
         step = np.maximum(np.maximum(np.abs(c_new - c), np.abs(np.log(sigma_new / sigma))),
@@ -524,23 +474,6 @@ def _em(
             converged = True
             break
     return _Fit(c, sigma, beta, iterations, converged)
-
-
-def _log_evidence(res: _Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,
-                  beta: FloatArray) -> FloatArray:
-    """Σ_i w_i log p(r_i) per group at the given parameters."""
-    log_r, log_w, _ = _log_right_wrong(res, c, beta, sigma)
-    return np.bincount(res.group, weights=res.weight * np.logaddexp(log_r, log_w),
-                       minlength=n_groups).astype(np.float64)
-
-
-def _expand(res: _Residuals, start: IntArray, count: IntArray) -> _Residuals:
-    """One row per (claim, hypothesis of its source), grouped by hypothesis."""
-    per_claim = count[res.group]
-    rows = np.repeat(np.arange(res.group.shape[0], dtype=np.int64), per_claim)
-    first = np.repeat(np.cumsum(per_claim) - per_claim, per_claim)
-    hyp = start[res.group[rows]] + (np.arange(rows.shape[0], dtype=np.int64) - first)
-    return res.take(rows, hyp.astype(np.int64))
 
 
 def learn_track_records(
@@ -571,14 +504,47 @@ def learn_track_records(
     """
     ids = list(priors)
     index = {sid: k for k, sid in enumerate(ids)}
+    check_sources(records, index)
+    if not records:
+        return {sid: _unlearned(sid, priors[sid]) for sid in ids}
+    return fit_track_records(LocalRows([residuals(records, index)]), priors, source_types)
+
+
+def check_sources(records: Sequence[ResolvedClaim], index: Mapping[str, int]) -> None:
+    """Refuse a record whose source is not in ``index`` (InvalidClaimError naming ``source``)."""
     for rec in records:
         if rec.claim.source not in index:
             raise InvalidClaimError(f"Unknown source {rec.claim.source!r} in a resolved claim.",
                                     field="source")
-    if not records:
-        return {sid: _unlearned(sid, priors[sid]) for sid in ids}
+
+
+def fit_track_records(
+    rows: RowSums,
+    priors: Mapping[str, SourceProfile],
+    source_types: Mapping[str, str],
+) -> dict[str, TrackRecord]:
+    """:func:`learn_track_records` from residual rows however they are held.
+
+    Parameters
+    ----------
+    rows : RowSums
+        Sums over the rows of :func:`residuals` (grouped by the position of each source in
+        ``priors``), in one part or in several, each of whole questions
+        (:mod:`models.track_record_sums`; a distributed engine's parts on its workers).
+    priors, source_types
+        As :func:`learn_track_records`.
+
+    Returns
+    -------
+    dict of source id to TrackRecord
+        As :func:`learn_track_records`; the same numbers up to the order of the additions.
+    """
+    ids = list(priors)
     n_src = len(ids)
-    res = _residuals(records, index)
+    n_resolved, n_questions, n_cal, hits, n_points, near = rows(
+        Grouping("source", n_src), count_sums)
+    if not n_resolved.any():
+        return {sid: _unlearned(sid, priors[sid]) for sid in ids}
     # Hypotheses: the components of each source's prior, contiguous per source.
     comps = [priors[s].components for s in ids]
     count = np.array([len(k) for k in comps], dtype=np.int64)
@@ -598,38 +564,29 @@ def learn_track_records(
         np.float64)
     types = sorted({source_types.get(s, "other") for s in ids})
     t_index = np.array([types.index(source_types.get(s, "other")) for s in ids])
-    by_type = replace(res, group=t_index[res.group])
-    n_type = np.bincount(by_type.group, weights=by_type.weight, minlength=len(types))
+    by_type = Grouping("type", len(types), type_of=t_index)
+    n_type = rows(by_type, totals_sums)[0]
     members = np.maximum(np.bincount(t_index, minlength=len(types)), 1)
 
     def type_mean(v: FloatArray) -> FloatArray:
         return np.bincount(t_index, weights=v, minlength=len(types)) / members
 
-    tfit = _em(by_type, len(types), type_mean(m_c), type_mean(m_sigma), type_mean(m_beta))
+    tfit = _em(rows, by_type, type_mean(m_c), type_mean(m_sigma), type_mean(m_beta))
     lam = (0.5 * n_type / (n_type + TYPE_HALF_WEIGHT))[t_index[owner]]
     t_of = t_index[owner]
     prior_c = (1 - lam) * h_c + lam * tfit.c[t_of]
     prior_sigma = np.exp((1 - lam) * np.log(h_sigma) + lam * np.log(tfit.sigma[t_of]))
     prior_beta = (1 - lam) * h_beta + lam * tfit.beta[t_of]
 
-    expanded = _expand(res, start, count)
-    n_hyp = int(count.sum())
-    fit = _em(expanded, n_hyp, prior_c, prior_sigma, prior_beta)
+    expanded = Grouping("hypothesis", int(count.sum()), start=start, count=count)
+    fit = _em(rows, expanded, prior_c, prior_sigma, prior_beta)
     # Posterior over hypotheses, each taken at its prior centre (see the module docstring).
-    log_post = log_pi + _log_evidence(expanded, n_hyp, prior_c, prior_sigma, prior_beta)
+    log_post = log_pi + rows(expanded, evidence_sums, prior_c, prior_sigma, prior_beta)[0]
     top = np.full(n_src, -np.inf)
     np.maximum.at(top, owner, log_post)
     post = np.exp(log_post - top[owner])
     post /= np.bincount(owner, weights=post, minlength=n_src)[owner]
 
-    n_resolved = np.bincount(res.group, minlength=n_src)
-    n_questions = np.bincount(res.group, weights=res.weight, minlength=n_src)
-    n_cal = np.bincount(res.group, weights=res.has_interval.astype(float), minlength=n_src)
-    hits = np.bincount(res.group, weights=(res.contains & res.has_interval).astype(float),
-                       minlength=n_src)
-    n_points = np.bincount(res.group, weights=res.point.astype(float), minlength=n_src)
-    near = np.bincount(res.group, weights=(res.point & (np.abs(res.r) < HIT_TOLERANCE)
-                                           ).astype(float), minlength=n_src)
     iterations = max(tfit.iterations, fit.iterations)
     converged = tfit.converged and fit.converged
     out: dict[str, TrackRecord] = {}

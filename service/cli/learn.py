@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from service.cli import learn_records
 from service.cli.batch import add_engine_arguments, open_cluster
 from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 
@@ -264,7 +265,8 @@ def _store(repository: Repository, src: SourceEstimates,
 def add_parser(commands: Any) -> None:
     """Register ``learn`` on the ``triangulate`` sub-command parser."""
     learn = commands.add_parser(
-        "learn", help="learn source credibility over the stored database: agreement"
+        "learn", help="learn source credibility over the stored database: agreement, or "
+                      "track records"
     )
     actions = learn.add_subparsers(dest="learn_command", required=True, metavar="WHAT")
     agreement = actions.add_parser(
@@ -273,16 +275,19 @@ def add_parser(commands: Any) -> None:
              "and store it next to the resolution-based track record",
     )
     add_engine_arguments(agreement, "the stored claims read in chunks of questions and")
+    learn_records.add_parser(actions)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``triangulate learn agreement``; returns the exit status.
+    """Run ``triangulate learn agreement`` (or ``learn records``); returns the exit status.
 
     Raises
     ------
     service.config.ConfigError
         On an invalid setting (the caller reports it).
     """
+    if getattr(args, "learn_command", None) == "records":
+        return learn_records.run(args)
     from models.errors import ReconcileError
     from service.cli.batch_files import InputError
     from service.config import load_settings

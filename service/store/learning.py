@@ -32,7 +32,7 @@ import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -61,12 +61,14 @@ from service.store.orm import (
     TrackRecordSnapshot,
 )
 from service.store.shared_errors import (
+    SharedErrorQuestion,
     SharedErrorStore,
     fitted_shared_error,
     linear_precision,
 )
 
-__all__ = ["AGREEMENT_LOCK", "LEARNING_LOCK", "LearningState", "LearningStore"]
+__all__ = ["AGREEMENT_LOCK", "LEARNING_LOCK", "LearningState", "LearningStore", "RecordEngine",
+           "warn_unconverged"]
 
 
 #: Key of ``pg_advisory_xact_lock`` held while track records are recomputed ("LERN").
@@ -95,6 +97,31 @@ JOINT_RTOL: Final = 1e-2
 #: The one row of ``learning_state``.
 _STATE_ID: Final = 1
 
+#: The shared-error fits by (category, scale).
+SharedFits = Mapping[tuple[str, str], SharedErrorFit]
+
+
+class RecordEngine(Protocol):
+    """Where :meth:`LearningStore.relearn` learns: the track records given the shared errors,
+    and the shared errors given the track records (reads only)."""
+
+    def learn(self, shared: SharedFits | None = None) -> dict[str, TrackRecord]:
+        """Every source's track record, each claim's residual holding its shared error."""
+        ...
+
+    def fit_shared(self, learned: Mapping[str, TrackRecord]) -> dict[tuple[str, str],
+                                                                      SharedErrorFit]:
+        """The shared error of each (category, scale) given ``learned``."""
+        ...
+
+
+def warn_unconverged(learned: Mapping[str, TrackRecord]) -> None:
+    """Log when the EM of a learning run stopped before converging."""
+    if not all(r.converged for r in learned.values()):
+        _LOG.warning("Learning track records stopped after %d EM iterations without "
+                     "converging; the records are stored as they are.",
+                     max(r.iterations for r in learned.values()))
+
 
 class LearningStore(SharedErrorStore):
     """Track records learned from resolved questions, and agreement-based credibility."""
@@ -110,12 +137,82 @@ class LearningStore(SharedErrorStore):
         question with a category its question's shared error, as an estimate would use it
         (:func:`~service.store.shared_errors.fitted_shared_error`); without it, 0.
         """
+        return self._resolved_records(shared, None)
+
+    def resolved_claim_chunks(
+        self, questions_per_chunk: int,
+        shared: Mapping[tuple[str, str], SharedErrorFit] | None = None,
+    ) -> Iterator[list[ResolvedClaim]]:
+        """:meth:`resolved_claims` in chunks of whole questions, in order of question id.
+
+        Each chunk reads the next ``questions_per_chunk`` resolved questions that have a
+        current claim (keyset paging on the question id, as :meth:`agreement_chunks`), so that
+        a caller holds one chunk at a time; concatenated, the chunks are the records of
+        :meth:`resolved_claims`, in the same order.
+        """
+        if questions_per_chunk < 1:
+            raise ValueError("questions_per_chunk must be at least 1")
+        after = None
+        while True:
+            query = (select(Claim.question_id)
+                     .join(Question, Question.id == Claim.question_id)
+                     .where(Question.status == "resolved", Claim.retracted.is_(False))
+                     .group_by(Claim.question_id).order_by(Claim.question_id)
+                     .limit(questions_per_chunk))
+            if after is not None:
+                query = query.where(Claim.question_id > after)
+            ids = list(self.session.scalars(query))
+            if not ids:
+                return
+            yield self._resolved_records(shared, ids)
+            after = ids[-1]
+
+    def shared_error_chunks(self, questions_per_chunk: int) -> Iterator[list[SharedErrorQuestion]]:
+        """What the shared-error fit reads (:meth:`_shared_error_questions`), in chunks of at
+        most ``questions_per_chunk`` questions by keyset paging on the question id."""
+        if questions_per_chunk < 1:
+            raise ValueError("questions_per_chunk must be at least 1")
+        after = None
+        while True:
+            query = (select(Question.id).where(Question.status == "resolved",
+                                               Question.category.is_not(None),
+                                               Question.dynamics == "static")
+                     .order_by(Question.id).limit(questions_per_chunk))
+            if after is not None:
+                query = query.where(Question.id > after)
+            ids = list(self.session.scalars(query))
+            if not ids:
+                return
+            yield self._shared_error_questions(ids)
+            after = ids[-1]
+
+    def resolved_counts(self) -> tuple[int, int]:
+        """Current claims on resolved questions, and those questions."""
+        row = self.session.execute(
+            select(func.count(Claim.id), func.count(func.distinct(Claim.question_id)))
+            .join(Question, Question.id == Claim.question_id)
+            .where(Question.status == "resolved", Claim.retracted.is_(False))
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def source_priors(self) -> tuple[dict[str, SourceProfile], dict[str, str]]:
+        """Every source's prior (from its grade) and type, as the track records start from."""
+        sources = list(self.session.scalars(select(Source)))
+        return {s.id: profile_for(s.reliability) for s in sources}, {s.id: s.type for s in sources}
+
+    def _resolved_records(
+        self, shared: Mapping[tuple[str, str], SharedErrorFit] | None,
+        question_ids: Sequence[int] | None,
+    ) -> list[ResolvedClaim]:
+        """The records of :meth:`resolved_claims` of ``question_ids`` (None: every question)."""
         query = (
             select(Claim, Question)
             .join(Question, Question.id == Claim.question_id)
             .where(Question.status == "resolved", Claim.retracted.is_(False))
             .order_by(Claim.question_id, Claim.id)
         )
+        if question_ids is not None:
+            query = query.where(Claim.question_id.in_(question_ids))
         by_question: dict[int, tuple[Question, list[Claim]]] = {}
         for claim, question in self.session.execute(query):
             by_question.setdefault(question.id, (question, []))[1].append(claim)
@@ -133,15 +230,19 @@ class LearningStore(SharedErrorStore):
             )
         return records
 
-    def relearn(self) -> dict[str, TrackRecord]:
+    def relearn(self, engine: RecordEngine | None = None) -> dict[str, TrackRecord]:
         """Recompute and store every source's track record from all resolved claims.
 
         ``in_write`` writes do this themselves, in their own transaction; this is for scripts
-        (say, after importing a history).
+        (say, after importing a history) and ``triangulate learn records``. ``engine`` learns
+        the records and fits the shared errors elsewhere (a Dask cluster,
+        :mod:`service.batch.dask_records`), from the same data and with the same results;
+        by default, in this process. It reads inside the write transaction, so what it reads
+        is what is stored against.
         """
         with self._write() as now:
             self._lock_learning()
-            learned = self._relearn(now, since=None)
+            learned = self._relearn(now, since=None, engine=engine)
             self.session.execute(
                 update(LearningStateRow).where(LearningStateRow.id == _STATE_ID)
                 .values(learned_generation=LearningStateRow.generation,
@@ -244,7 +345,7 @@ class LearningStore(SharedErrorStore):
                                  {"key": LEARNING_LOCK})
 
     def _learn_jointly(
-        self,
+        self, engine: RecordEngine | None = None,
     ) -> tuple[dict[str, TrackRecord], dict[tuple[str, str], SharedErrorFit]]:
         """Track records and shared errors learned together (reads only).
 
@@ -258,15 +359,17 @@ class LearningStore(SharedErrorStore):
         joint likelihood, each claim's residual taken as independent given s (Searle,
         Casella & McCulloch 1992, ch. 8, for the alternating variance-component updates). It
         stops when no category's s moves by more than :data:`JOINT_RTOL` of itself, or after
-        :data:`JOINT_ROUNDS` rounds.
+        :data:`JOINT_ROUNDS` rounds. ``engine`` (default: this process) does both fits.
         """
-        learned = self._learn()
-        fits = self._learn_shared_errors(learned)
+        learn = engine.learn if engine is not None else self._learn
+        fit_shared = engine.fit_shared if engine is not None else self._learn_shared_errors
+        learned = learn()
+        fits = fit_shared(learned)
         for _ in range(JOINT_ROUNDS):
             if not any(f.s > 0.0 for f in fits.values()):
                 break
-            learned = self._learn(fits)
-            new = self._learn_shared_errors(learned)
+            learned = learn(fits)
+            new = fit_shared(learned)
             moved = max((abs(new[k].s - f.s) / f.s for k, f in fits.items()
                          if k in new and f.s > 0.0), default=0.0)
             fits = new
@@ -279,20 +382,16 @@ class LearningStore(SharedErrorStore):
     ) -> dict[str, TrackRecord]:
         """A full relearn from what is stored now (reads only), each claim's residual holding
         its question's shared error from ``shared`` (none without it)."""
-        sources = list(self.session.scalars(select(Source)))
-        priors = {s.id: profile_for(s.reliability) for s in sources}
-        types = {s.id: s.type for s in sources}
+        priors, types = self.source_priors()
         learned = learn_track_records(self.resolved_claims(shared), priors, types)
-        if not all(r.converged for r in learned.values()):
-            _LOG.warning("Learning track records stopped after %d EM iterations without "
-                         "converging; the records are stored as they are.",
-                         max(r.iterations for r in learned.values()))
+        warn_unconverged(learned)
         return learned
 
-    def _relearn(self, now: datetime, *, since: datetime | None) -> dict[str, TrackRecord]:
+    def _relearn(self, now: datetime, *, since: datetime | None,
+                 engine: RecordEngine | None = None) -> dict[str, TrackRecord]:
         """Relearn and store inside the caller's write transaction (the ``in_write`` path)."""
         self.session.flush()
-        learned, shared = self._learn_jointly()
+        learned, shared = self._learn_jointly(engine)
         self._store_records(learned, now, self._new_evidence(since))
         self._store_shared_errors(shared, now)
         return learned

@@ -20,13 +20,16 @@ claims a question; see docs/model.md, Shared error).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 import numpy as np
 from sqlalchemy import delete, select
 
+from models.claims import Claim as CoreClaim
+from models.claims import Source as CoreSource
 from models.credibility import SourceProfile
 from models.encode import working_scale
 from models.errors import ReconcileError
@@ -43,7 +46,9 @@ from service.store.base import RepositoryBase
 from service.store.inputs import _core_claim, _core_source, _first_seen, _learning_scale
 from service.store.orm import Claim, Question, SharedErrorRow, Source
 
-__all__ = ["POOLED", "SharedErrorStore", "fitted_shared_error", "linear_precision"]
+__all__ = ["POOLED", "SharedErrorQuestion", "SharedErrorStore", "fit_shared_errors",
+           "fitted_shared_error", "learned_profiles_of", "linear_precision",
+           "shared_error_entries"]
 
 #: The category under which the pooled s of a scale is stored.
 POOLED: Final = ""
@@ -89,6 +94,61 @@ def fitted_shared_error(fits: Mapping[tuple[str, str], SharedErrorFit], category
     return DEFAULT_SHARED_ERROR.get(scale, 0.0)
 
 
+@dataclass(frozen=True, slots=True)
+class SharedErrorQuestion:
+    """What the shared-error fit reads of one resolved, static question with a category."""
+
+    category: str
+    scale: str
+    truth: float
+    claims: tuple[CoreClaim, ...]
+
+
+def learned_profiles_of(learned: Mapping[str, TrackRecord]) -> dict[str, SourceProfile]:
+    """The learned profile of every source with a resolved claim."""
+    return {sid: r.profile for sid, r in learned.items() if r.n_resolved > 0}
+
+
+def shared_error_entries(
+    questions: Sequence[SharedErrorQuestion], sources: Mapping[str, CoreSource],
+    profiles: Mapping[str, SourceProfile],
+) -> list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, float]]]:
+    """Each question's posterior (reconciled with ``profiles`` and no shared error) and truth,
+    under its (category, scale) and under the pooled category of its scale, in order.
+
+    Pure (no database): the learning job runs it over every question, the Dask engine over
+    each partition of questions on its worker (:mod:`service.batch.dask_records`).
+    """
+    out: list[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, float]]] = []
+    for question in questions:
+        ids = _first_seen(c.source for c in question.claims)
+        try:
+            result = reconcile(
+                question.claims, [sources[sid] for sid in ids], scale=question.scale,
+                profiles={sid: profiles[sid] for sid in ids if sid in profiles},
+                shared_error=0.0, levels=(0.5,))
+        except ReconcileError:
+            continue  # a question the core refuses says nothing about s
+        posterior = _natural_posterior(result)
+        if posterior is None:
+            continue
+        t = math.log(question.truth) if result.scale == "log" else question.truth
+        entry = (posterior[0], posterior[1], t)
+        out.append(((question.category, result.scale), entry))
+        out.append(((POOLED, result.scale), entry))
+    return out
+
+
+def fit_shared_errors(
+    entries: Iterable[tuple[tuple[str, str], tuple[np.ndarray, np.ndarray, float]]],
+) -> dict[tuple[str, str], SharedErrorFit]:
+    """The maximum-likelihood s of every key of ``entries`` (in order of first appearance)."""
+    grids: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, float]]] = {}
+    for key, entry in entries:
+        grids.setdefault(key, []).append(entry)
+    return {key: fit_shared_error(items) for key, items in grids.items()}
+
+
 class SharedErrorStore(RepositoryBase):
     """Learn, store and read the shared error of each category."""
 
@@ -114,47 +174,47 @@ class SharedErrorStore(RepositoryBase):
         self, learned: Mapping[str, TrackRecord]
     ) -> dict[tuple[str, str], SharedErrorFit]:
         """Fit s per (category, scale) and pooled per scale (reads only)."""
-        profiles: dict[str, SourceProfile] = {
-            sid: r.profile for sid, r in learned.items() if r.n_resolved > 0
-        }
-        questions = list(self.session.scalars(
-            select(Question).where(Question.status == "resolved",
-                                   Question.category.is_not(None),
-                                   Question.dynamics == "static")
-            .order_by(Question.id)))
+        questions = self._shared_error_questions(None)
         if not questions:
             return {}
+        entries = shared_error_entries(questions, self.core_sources(),
+                                       learned_profiles_of(learned))
+        return fit_shared_errors(entries)
+
+    def core_sources(self) -> dict[str, CoreSource]:
+        """Every source as the core reads it."""
+        return {s.id: _core_source(s.id, s) for s in self.session.scalars(select(Source))}
+
+    def _shared_error_questions(
+        self, question_ids: Sequence[int] | None
+    ) -> list[SharedErrorQuestion]:
+        """The resolved, static questions with a category among ``question_ids`` (None: all)
+        and their current claims, in order of question id."""
+        query = (select(Question).where(Question.status == "resolved",
+                                        Question.category.is_not(None),
+                                        Question.dynamics == "static")
+                 .order_by(Question.id))
+        if question_ids is not None:
+            query = query.where(Question.id.in_(question_ids))
+        questions = list(self.session.scalars(query))
+        if not questions:
+            return []
         claims_of: dict[int, list[Claim]] = {}
         for claim in self.session.scalars(
             select(Claim).where(Claim.question_id.in_([q.id for q in questions]),
                                 Claim.retracted.is_(False)).order_by(Claim.id)
         ):
             claims_of.setdefault(claim.question_id, []).append(claim)
-        sources = {s.id: s for s in self.session.scalars(select(Source))}
-        grids: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, float]]] = {}
+        out: list[SharedErrorQuestion] = []
         for question in questions:
             claims = claims_of.get(question.id)
             truth = question.resolution_value
             if not claims or truth is None or question.category is None:
                 continue
-            core = tuple(_core_claim(c) for c in claims)
-            ids = _first_seen(c.source_id for c in claims)
-            try:
-                result = reconcile(
-                    core, [_core_source(sid, sources[sid]) for sid in ids],
-                    scale=_learning_scale(question.scale, truth, claims),
-                    profiles={sid: profiles[sid] for sid in ids if sid in profiles},
-                    shared_error=0.0, levels=(0.5,))
-            except ReconcileError:
-                continue  # a question the core refuses says nothing about s
-            posterior = _natural_posterior(result)
-            if posterior is None:
-                continue
-            t = math.log(truth) if result.scale == "log" else truth
-            entry = (posterior[0], posterior[1], t)
-            grids.setdefault((question.category, result.scale), []).append(entry)
-            grids.setdefault((POOLED, result.scale), []).append(entry)
-        return {key: fit_shared_error(items) for key, items in grids.items()}
+            out.append(SharedErrorQuestion(
+                question.category, _learning_scale(question.scale, truth, claims), truth,
+                tuple(_core_claim(c) for c in claims)))
+        return out
 
     def _store_shared_errors(
         self, fits: Mapping[tuple[str, str], SharedErrorFit], now: datetime
