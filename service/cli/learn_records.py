@@ -69,8 +69,9 @@ class RecordsRun:
         """One line for the terminal."""
         engine = f" ({self.engine})" if self.engine else ""
         return (
-            f"Track records{engine}: {self.n_sources} source(s) relearned, {self.n_learned} "
-            f"from {self.n_claims} claim(s) on {self.n_questions} resolved question(s), "
+            f"Track records{engine}: {self.n_sources} source(s) relearned from "
+            f"{self.n_claims} claim(s) on {self.n_questions} resolved question(s) "
+            f"({self.n_learned} with resolved claims; the others keep their grade's prior), "
             f"in {self.seconds:.2f} s."
         )
 

@@ -170,8 +170,9 @@ def test_dask_relearn_stores_what_the_local_relearn_stores(
     local = _stored(archive)
 
     assert run.summary().startswith(
-        f"Track records (Dask, 2 workers): 7 source(s) relearned, 7 from {run.n_claims} "
-        f"claim(s) on {N_QUESTIONS} resolved question(s), in ")
+        f"Track records (Dask, 2 workers): 7 source(s) relearned from {run.n_claims} "
+        f"claim(s) on {N_QUESTIONS} resolved question(s) (7 with resolved claims; the others "
+        f"keep their grade's prior), in ")
     # The archive exercises what it should: every source learned, an unjudged source's five
     # hypotheses, intervals, and shared errors the alternation fits.
     records, shared = local
@@ -233,8 +234,9 @@ def test_the_command_relearns_locally(small: Session, capsys: pytest.CaptureFixt
     n_claims, n_questions = _counts(small)
     assert n_questions == SMALL
     out = capsys.readouterr().out
-    assert out.startswith(f"Track records: 7 source(s) relearned, 7 from {n_claims} claim(s) "
-                          f"on {SMALL} resolved question(s), in ")
+    assert out.startswith(f"Track records: 7 source(s) relearned from {n_claims} claim(s) "
+                          f"on {SMALL} resolved question(s) (7 with resolved claims; the "
+                          f"others keep their grade's prior), in ")
     records, _ = _stored(small)
     assert sum(r["n_resolved"] for r in records.values()) == n_claims
 
