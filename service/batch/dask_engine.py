@@ -115,8 +115,11 @@ def local_cluster(workers: int | None, memory_limit: str) -> Any:
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        # No dashboard; the scheduler's own HTTP server on a free port, not on 8787, which
+        # another cluster of this machine may hold (distributed then warns).
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, memory_limit=memory_limit)
+                            dashboard_address=None, memory_limit=memory_limit,
+                            scheduler_kwargs={"dashboard_address": ":0"})
 
 
 # --- what a worker keeps, in files of its local directory ----------------------------------
