@@ -1,28 +1,40 @@
-"""The Dask batch engine against the local one on one synthetic archive: time and memory.
+"""The Dask batch engine against the local one on synthetic archives: time and memory.
 
-    .venv/bin/python bench/batch_dask.py [--claims 10000000] [--files 8] [--workers 2]
+    .venv/bin/python bench/batch_dask.py [--claims 10000000] [--files F] [--workers 2]
                                          [--memory 1.5GiB] [--sources 200] [--seed 5]
                                          [--skip-local]
+    .venv/bin/python bench/batch_dask.py --find-local-limit 300000,1000000 [--limit 8GiB]
+                                         [--run-limit] [--workers 2] [--memory 1.5GiB]
 
 Writes a synthetic archive of ``--claims`` claims (points, a quarter of them exact copies of
 the truth, bounds and ranges; 1-8 claims a question, ``--sources`` sources of different
-spreads and error rates) as a directory of ``--files`` Parquet files in a temporary
-directory, then fits it twice, each in its own process:
+spreads and error rates) as a directory of ``--files`` Parquet files (default one per 250,000
+claims, at least 8) in a temporary directory, then fits it twice, each in its own process:
 
 * local: ``BatchEstimator`` in one process (the default engine of ``triangulate batch``);
-* dask: :func:`service.batch.dask_engine.fit_on_dask` on a ``LocalCluster`` of ``--workers``
-  worker processes with ``--memory`` each (one thread each), estimates written to Parquet.
+* dask: :func:`service.batch.dask_engine.fit_on_dask` on a local cluster
+  (:func:`~service.batch.dask_engine.local_cluster`) of ``--workers`` worker processes with
+  ``--memory`` each (one thread each), estimates written to Parquet.
 
 and prints each one's wall time, its peak resident memory (the driver's, and each Dask worker
-process's, from ``getrusage`` in that process), the ratio of the wall times and whether the
-two fits agree (iterations, largest relative gap of the sources' credibility and spread).
-The machine may be shared: say so beside the figures.
+process's, its ``VmHWM``), the ratio of the wall times and whether the
+two fits agree (iterations, largest relative gap of the sources' credibility and spread),
+with the load average beside (the machine may be shared).
+
+``--find-local-limit`` fits each of the listed sizes with both engines (same archive), then
+finds the largest archive the local engine fits within ``--limit``: its peak resident memory
+is taken as a + b·n, the line through the sizes' peaks (least squares), and the limit is
+n* = (limit − a)/b, rounded down to 100,000 claims. With ``--run-limit`` an archive of n*
+claims is then fitted by both engines, the Dask one with ``--memory`` per worker, so that
+the extrapolation is checked against a measured peak.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import resource
 import subprocess
 import sys
@@ -76,6 +88,18 @@ def generate(folder: Path, n: int, files: int, n_sources: int, seed: int) -> Non
 
 
 def _peak_mib() -> float:
+    """This process's peak resident memory, MiB.
+
+    ``VmHWM`` of /proc, the high-water mark of the process's own address space:
+    ``getrusage``'s ru_maxrss survives exec, so a child spawned by a process that had just
+    written a 10M-claim archive reported that process's 1.4 GiB as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
@@ -85,7 +109,12 @@ def run_local(folder: Path) -> dict[str, Any]:
 
     start = time.perf_counter()
     table, _ = read_table(folder)
-    fit = BatchEstimator().fit(table, levels=(0.9,))
+    print(f"  local {time.perf_counter() - start:7.1f} s: read", file=sys.stderr, flush=True)
+    fit = BatchEstimator().fit(
+        table, levels=(0.9,),
+        progress=lambda k, n: print(f"  local {time.perf_counter() - start:7.1f} s: EM "
+                                    f"iteration {k} of at most {n}", file=sys.stderr,
+                                    flush=True) if k % 25 == 0 or k > 100 else None)
     return {"wall": time.perf_counter() - start, "driver_mib": _peak_mib(),
             "iterations": fit.iterations, "credibility": fit.sources.credibility.tolist(),
             "spread": fit.sources.spread.tolist(), "ids": list(fit.sources.ids),
@@ -93,19 +122,25 @@ def run_local(folder: Path) -> dict[str, Any]:
 
 
 def run_dask(folder: Path, workers: int, memory: str, out: Path) -> dict[str, Any]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from service.batch.dask_engine import fit_on_dask
+    from service.batch.dask_engine import fit_on_dask, local_cluster
     from service.batch.inputs import claim_files
     from service.batch.outputs import EstimatesWriter
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           memory_limit=memory, dashboard_address=None)
+    cluster = local_cluster(workers, memory)
     with cluster, Client(cluster) as client:
         start = time.perf_counter()
         files, fmt = claim_files(folder)
+        def say(text: str) -> None:
+            # On stderr, which the parent passes through: where a long run is.
+            print(f"  dask {time.perf_counter() - start:7.1f} s: {text}", file=sys.stderr,
+                  flush=True)
+
         with EstimatesWriter(out, "parquet") as writer:
-            fit = fit_on_dask(client, files, fmt, writer, levels=(0.9,))
+            fit = fit_on_dask(client, files, fmt, writer, levels=(0.9,), phase=say,
+                              progress=lambda k, n: say(f"EM iteration {k} of at most {n}")
+                              if k % 25 == 0 or k > 100 else None)
         wall = time.perf_counter() - start
         peaks = client.run(_peak_mib)
     return {"wall": wall, "driver_mib": _peak_mib(), "worker_mib": sorted(peaks.values()),
@@ -118,21 +153,82 @@ def _child(mode: str, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     """Run one engine in a fresh process, so that each peak is its own."""
     cmd = [sys.executable, __file__, "--child", mode, "--folder", str(folder),
            "--workers", str(args.workers), "--memory", args.memory]
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True,
+    done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _mib(text: str) -> float:
+    """``8GiB``, ``1.5GiB``, ``800MiB`` in MiB."""
+    for unit, scale in (("GiB", 1024.0), ("MiB", 1.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    raise SystemExit(f"--limit: {text!r} is not a size in GiB or MiB")
+
+
+def compare(args: argparse.Namespace, n: int, tmp: Path) -> tuple[dict[str, Any], ...]:
+    """Write an archive of ``n`` claims and fit it with each engine; print both."""
+    folder = tmp / f"claims{n}"
+    files = args.files or max(8, math.ceil(n / 250_000))
+    start = time.perf_counter()
+    generate(folder, n, files, args.sources, args.seed)
+    print(f"archive: {n:,} claims in {files} Parquet files "
+          f"({time.perf_counter() - start:.0f} s to write); {_load()}", flush=True)
+    dask = _child("dask", args, folder)
+    print(f"dask  : {dask['wall']:8.1f} s, {dask['iterations']} iterations, "
+          f"{dask['partitions']} partitions; driver peak {dask['driver_mib']:,.0f} MiB, "
+          f"worker peaks {', '.join(f'{m:,.0f}' for m in dask['worker_mib'])} MiB "
+          f"(limit {args.memory} each); {_load()}", flush=True)
+    if args.skip_local:
+        return (dask,)
+    local = _child("local", args, folder)
+    print(f"local : {local['wall']:8.1f} s, {local['iterations']} iterations, "
+          f"{local['questions']:,} questions; peak {local['driver_mib']:,.0f} MiB; {_load()}",
+          flush=True)
+    gap = max(float(np.max(np.abs(np.array(dask[k]) - np.array(local[k]))
+                           / np.abs(np.array(local[k]))))
+              for k in ("credibility", "spread"))
+    print(f"ratio : dask/local wall time {dask['wall'] / local['wall']:.2f}; same sources "
+          f"{dask['ids'] == local['ids']}, largest relative gap of credibility and spread "
+          f"{gap:.1e}", flush=True)
+    return dask, local
+
+
+def find_local_limit(args: argparse.Namespace, tmp: Path) -> None:
+    """Both engines at each size; the local engine's peak extrapolated to ``--limit``."""
+    sizes = [int(x) for x in args.find_local_limit.split(",")]
+    if len(sizes) < 2:
+        raise SystemExit("--find-local-limit needs at least two sizes")
+    peaks = []
+    for n in sizes:
+        peaks.append(compare(args, n, tmp)[1]["driver_mib"])
+    b, a = np.polyfit(np.array(sizes, dtype=float), np.array(peaks), 1)
+    limit = _mib(args.limit)
+    best = int((limit - a) / b) // 100_000 * 100_000
+    print(f"local : peak ≈ {a:,.0f} MiB + {b * 1e6:,.0f} MiB per million claims "
+          f"(least squares through {len(sizes)} sizes): within {args.limit}, about "
+          f"{best:,} claims", flush=True)
+    if args.run_limit:
+        compare(args, best, tmp)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=10_000_000)
-    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--files", type=int, default=None)
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory", default="1.5GiB")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--find-local-limit", metavar="N,N,...", default=None)
+    parser.add_argument("--limit", default="8GiB")
+    parser.add_argument("--run-limit", action="store_true")
     parser.add_argument("--child", choices=("local", "dask"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,28 +239,14 @@ def main() -> None:
         print(json.dumps(run_dask(args.folder, args.workers, args.memory,
                                   args.folder.parent / "estimates.parquet")))
         return
+    print(f"{' '.join(sys.argv[1:]) or '(defaults)'}; {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "claims"
-        start = time.perf_counter()
-        generate(folder, args.claims, args.files, args.sources, args.seed)
-        print(f"archive: {args.claims:,} claims in {args.files} Parquet files "
-              f"({time.perf_counter() - start:.0f} s to write)")
-        dask = _child("dask", args, folder)
-        print(f"dask  : {dask['wall']:8.1f} s, {dask['iterations']} iterations, "
-              f"{dask['partitions']} partitions; driver peak {dask['driver_mib']:,.0f} MiB, "
-              f"worker peaks {', '.join(f'{m:,.0f}' for m in dask['worker_mib'])} MiB "
-              f"(limit {args.memory} each)")
-        if args.skip_local:
-            return
-        local = _child("local", args, folder)
-        print(f"local : {local['wall']:8.1f} s, {local['iterations']} iterations, "
-              f"{local['questions']:,} questions; peak {local['driver_mib']:,.0f} MiB")
-        gap = max(float(np.max(np.abs(np.array(dask[k]) - np.array(local[k]))
-                               / np.abs(np.array(local[k]))))
-                  for k in ("credibility", "spread"))
-        print(f"ratio : dask/local wall time {dask['wall'] / local['wall']:.2f}; same sources "
-              f"{dask['ids'] == local['ids']}, largest relative gap of credibility and spread "
-              f"{gap:.1e}")
+        if args.find_local_limit:
+            if args.skip_local:
+                raise SystemExit("--find-local-limit runs the local engine")
+            find_local_limit(args, Path(tmp))
+        else:
+            compare(args, args.claims, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -120,8 +120,8 @@ def add_parser(commands: Any) -> None:
                        help="input and output format (default: by file extension)")
     add_engine_arguments(batch, "the archive")
     batch.add_argument("--partitions", type=_count, default=None, metavar="N",
-                       help="partitions of whole questions for --engine dask (default: twice "
-                            "the workers' threads)")
+                       help="partitions of whole questions for --engine dask (default: one "
+                            "per 250,000 claims, at least twice the workers' threads)")
     batch.add_argument("--scale", choices=("auto", "log", "linear"), default="auto",
                        help="working scale (default auto: log when every figure is positive)")
 

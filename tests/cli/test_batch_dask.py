@@ -13,6 +13,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.csv as pa_csv
@@ -22,8 +23,8 @@ from distributed import Client
 
 import service.batch.dask_engine as dask_engine
 from models.batch import BatchEstimator, BatchFit, sums
-from service.batch.dask_engine import DaskFit, fit_on_dask
-from service.batch.inputs import claim_files, read_table
+from service.batch.dask_engine import DaskFit, fit_frames_on_dask, fit_on_dask
+from service.batch.inputs import claim_files, concat, frame_of_table, read_table
 from service.batch.outputs import EstimatesWriter
 from service.cli.main import main
 from tests.dask_cluster import local_client
@@ -246,3 +247,44 @@ def test_fewer_questions_than_partitions(client: Client, tmp_path: Path) -> None
     assert fit.n_questions == 3 and fit.n_partitions <= 3
     assert _source_gap(local, fit) <= DASK_RTOL
     assert set(_questions(tmp_path / "out.csv")) == set(local.questions.ids)
+
+
+def test_frames_handed_over_in_chunks_fit_as_the_local_engine(
+    client: Client, archive: Path
+) -> None:
+    # The path of `learn agreement --engine dask` (chunks read from a database), which the
+    # PostgreSQL tests cover only with a database: each chunk is kept in a file on a worker,
+    # then split into partitions as a file is.
+    table = read_table(archive)[0]
+    bounds = np.linspace(0, table.n_questions, 4).astype(int)
+    frames = [frame_of_table(table.take_questions(np.arange(lo, hi)), k, "chunk")
+              for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))]
+    local = ESTIMATOR.fit(concat(frames).table())
+
+    fit = fit_frames_on_dask(client, iter(frames), estimator=ESTIMATOR, partitions=5)
+
+    assert fit.sources.ids == local.sources.ids
+    assert (fit.n_claims, fit.n_questions) == (table.n, table.n_questions)
+    assert _source_gap(local, fit) < DASK_RTOL
+
+
+def _spilled(client: Client) -> list[str]:
+    """The partition files on the workers (``client.run`` passes ``dask_worker``)."""
+    def names(dask_worker: Any) -> list[str]:
+        return [p.name for p in Path(dask_worker.local_directory).glob("triangulate-batch-*/*")]
+    return sorted(n for got in client.run(names).values() for n in got)
+
+
+def test_partitions_live_in_files_of_their_workers_during_a_fit_only(
+    client: Client, small_archive: Path, tmp_path: Path
+) -> None:
+    # A worker's memory holds the partition it works on, not all of its partitions: between
+    # EM iterations every partition is a file of its home worker (removed after the fit).
+    seen: list[list[str]] = []
+    files, fmt = claim_files(small_archive)
+    with EstimatesWriter(tmp_path / "out.csv", "csv") as writer:
+        fit_on_dask(client, files, fmt, writer, estimator=ESTIMATOR, partitions=5,
+                    progress=lambda _k, _n: seen.append(_spilled(client)))
+
+    assert seen and all(names == [f"part{j}.pickle" for j in range(5)] for names in seen)
+    assert _spilled(client) == []
