@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/batch_dask.py [--claims 10000000] [--files F] [--workers 2]
                                          [--memory 1.5GiB] [--sources 200] [--seed 5]
-                                         [--skip-local]
+                                         [--skip-local | --skip-dask]
     .venv/bin/python bench/batch_dask.py --find-local-limit 300000,1000000 [--limit 8GiB]
                                          [--run-limit] [--workers 2] [--memory 1.5GiB]
 
@@ -179,17 +179,20 @@ def compare(args: argparse.Namespace, n: int, tmp: Path) -> tuple[dict[str, Any]
     generate(folder, n, files, args.sources, args.seed)
     print(f"archive: {n:,} claims in {files} Parquet files "
           f"({time.perf_counter() - start:.0f} s to write); {_load()}", flush=True)
-    dask = _child("dask", args, folder)
-    print(f"dask  : {dask['wall']:8.1f} s, {dask['iterations']} iterations, "
-          f"{dask['partitions']} partitions; driver peak {dask['driver_mib']:,.0f} MiB, "
-          f"worker peaks {', '.join(f'{m:,.0f}' for m in dask['worker_mib'])} MiB "
-          f"(limit {args.memory} each); {_load()}", flush=True)
+    if not args.skip_dask:
+        dask = _child("dask", args, folder)
+        print(f"dask  : {dask['wall']:8.1f} s, {dask['iterations']} iterations, "
+              f"{dask['partitions']} partitions; driver peak {dask['driver_mib']:,.0f} MiB, "
+              f"worker peaks {', '.join(f'{m:,.0f}' for m in dask['worker_mib'])} MiB "
+              f"(limit {args.memory} each); {_load()}", flush=True)
     if args.skip_local:
         return (dask,)
     local = _child("local", args, folder)
     print(f"local : {local['wall']:8.1f} s, {local['iterations']} iterations, "
           f"{local['questions']:,} questions; peak {local['driver_mib']:,.0f} MiB; {_load()}",
           flush=True)
+    if args.skip_dask:
+        return (local,)
     gap = max(float(np.max(np.abs(np.array(dask[k]) - np.array(local[k]))
                            / np.abs(np.array(local[k]))))
               for k in ("credibility", "spread"))
@@ -226,6 +229,9 @@ def main() -> None:
     parser.add_argument("--memory", default="1.5GiB")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--skip-local", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true",
+                        help="the local engine only (the same seeded archive, so a Dask run "
+                             "measured apart can be set beside it)")
     parser.add_argument("--find-local-limit", metavar="N,N,...", default=None)
     parser.add_argument("--limit", default="8GiB")
     parser.add_argument("--run-limit", action="store_true")
@@ -242,9 +248,11 @@ def main() -> None:
     print(f"{' '.join(sys.argv[1:]) or '(defaults)'}; {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         if args.find_local_limit:
-            if args.skip_local:
-                raise SystemExit("--find-local-limit runs the local engine")
+            if args.skip_local or args.skip_dask:
+                raise SystemExit("--find-local-limit runs both engines")
             find_local_limit(args, Path(tmp))
+        elif args.skip_local and args.skip_dask:
+            raise SystemExit("--skip-local and --skip-dask leave nothing to run")
         else:
             compare(args, args.claims, Path(tmp))
 
