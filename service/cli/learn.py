@@ -31,15 +31,13 @@ scheduler or ``--engine dask`` without dask installed.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from service.cli import learn_records
-from service.cli.batch import add_engine_arguments, open_cluster
-from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED
+from service.cli.batch import add_engine_arguments
+from service.cli.on_store import run_on_store
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -288,36 +286,10 @@ def run(args: argparse.Namespace) -> int:
     """
     if getattr(args, "learn_command", None) == "records":
         return learn_records.run(args)
-    from models.errors import ReconcileError
-    from service.cli.batch_files import InputError
-    from service.config import load_settings
-    from service.store.engine import Database
-    from service.store.repository import Repository
 
-    database = Database.from_settings(load_settings(os.environ))
-    close: Any = None
-    try:
-        database.upgrade()
-        client = None
-        if getattr(args, "engine", "local") == "dask":
-            opened = open_cluster(args.scheduler, "learn agreement")
-            if isinstance(opened, int):
-                return opened
-            client, close = opened
-        with database.session() as session:
-            try:
-                if client is None:
-                    outcome = learn_agreement(Repository(session))
-                else:
-                    outcome = learn_agreement_on_dask(Repository(session), client)
-            except (ReconcileError, InputError) as exc:
-                print(f"triangulate: the stored claims were refused: {exc}", file=sys.stderr)
-                return EXIT_REFUSED
-    finally:
-        if close is not None:
-            close()
-        database.dispose()
-    for warning in outcome.warnings:
-        print(f"triangulate: warning: {warning}", file=sys.stderr)
-    print(outcome.summary())
-    return EXIT_OK
+    def learn(repository: Repository, client: Client | None) -> AgreementRun:
+        if client is None:
+            return learn_agreement(repository)
+        return learn_agreement_on_dask(repository, client)
+
+    return run_on_store(args, "learn agreement", learn)

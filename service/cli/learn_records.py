@@ -23,14 +23,12 @@ Exit status: 0 on success (an empty database included); 1 when the stored claims
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from service.cli.batch import add_engine_arguments, open_cluster
-from service.cli.exit_codes import EXIT_OK, EXIT_REFUSED
+from service.cli.batch import add_engine_arguments
+from service.cli.on_store import run_on_store
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -56,6 +54,8 @@ class RecordsRun:
         Wall-clock time of the whole run (reading, learning, storing).
     engine : str
         Where the model ran when not in this process, e.g. ``"Dask, 2 workers"``.
+    warnings : tuple of str
+        The model's warnings (none today: the relearn logs an unconverged EM instead).
     """
 
     n_sources: int
@@ -64,6 +64,7 @@ class RecordsRun:
     n_questions: int
     seconds: float
     engine: str = ""
+    warnings: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -136,30 +137,4 @@ def run(args: argparse.Namespace) -> int:
     service.config.ConfigError
         On an invalid setting (the caller reports it).
     """
-    from models.errors import ReconcileError
-    from service.config import load_settings
-    from service.store.engine import Database
-    from service.store.repository import Repository
-
-    database = Database.from_settings(load_settings(os.environ))
-    close: Any = None
-    try:
-        database.upgrade()
-        client = None
-        if getattr(args, "engine", "local") == "dask":
-            opened = open_cluster(args.scheduler, "learn records")
-            if isinstance(opened, int):
-                return opened
-            client, close = opened
-        with database.session() as session:
-            try:
-                outcome = learn_records(Repository(session), client)
-            except ReconcileError as exc:
-                print(f"triangulate: the stored claims were refused: {exc}", file=sys.stderr)
-                return EXIT_REFUSED
-    finally:
-        if close is not None:
-            close()
-        database.dispose()
-    print(outcome.summary())
-    return EXIT_OK
+    return run_on_store(args, "learn records", learn_records)
