@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -150,40 +150,39 @@ class LearningStore(SharedErrorStore):
         a caller holds one chunk at a time; concatenated, the chunks are the records of
         :meth:`resolved_claims`, in the same order.
         """
-        if questions_per_chunk < 1:
-            raise ValueError("questions_per_chunk must be at least 1")
-        after = None
-        while True:
-            query = (select(Claim.question_id)
-                     .join(Question, Question.id == Claim.question_id)
-                     .where(Question.status == "resolved", Claim.retracted.is_(False))
-                     .group_by(Claim.question_id).order_by(Claim.question_id)
-                     .limit(questions_per_chunk))
-            if after is not None:
-                query = query.where(Claim.question_id > after)
-            ids = list(self.session.scalars(query))
-            if not ids:
-                return
+        query = (select(Claim.question_id).join(Question, Question.id == Claim.question_id)
+                 .where(Question.status == "resolved", Claim.retracted.is_(False))
+                 .group_by(Claim.question_id))
+        for ids in self._id_pages(query, Claim.question_id, questions_per_chunk):
             yield self._resolved_records(shared, ids)
-            after = ids[-1]
 
     def shared_error_chunks(self, questions_per_chunk: int) -> Iterator[list[SharedErrorQuestion]]:
         """What the shared-error fit reads (:meth:`_shared_error_questions`), in chunks of at
         most ``questions_per_chunk`` questions by keyset paging on the question id."""
-        if questions_per_chunk < 1:
+        query = select(Question.id).where(Question.status == "resolved",
+                                          Question.category.is_not(None),
+                                          Question.dynamics == "static")
+        for ids in self._id_pages(query, Question.id, questions_per_chunk):
+            yield self._shared_error_questions(ids)
+
+    def _id_pages(self, query: Select[Any], key: Any,
+                  per_page: int) -> Iterator[list[int]]:
+        """The ids ``query`` selects, ``per_page`` at a time in order of ``key``.
+
+        Keyset paging (each page starts after the last id of the one before), so a page costs
+        the same wherever it falls and a caller holds one page at a time.
+        """
+        if per_page < 1:
             raise ValueError("questions_per_chunk must be at least 1")
         after = None
         while True:
-            query = (select(Question.id).where(Question.status == "resolved",
-                                               Question.category.is_not(None),
-                                               Question.dynamics == "static")
-                     .order_by(Question.id).limit(questions_per_chunk))
+            page = query.order_by(key).limit(per_page)
             if after is not None:
-                query = query.where(Question.id > after)
-            ids = list(self.session.scalars(query))
+                page = page.where(key > after)
+            ids = list(self.session.scalars(page))
             if not ids:
                 return
-            yield self._shared_error_questions(ids)
+            yield ids
             after = ids[-1]
 
     def resolved_counts(self) -> tuple[int, int]:
@@ -495,22 +494,12 @@ class LearningStore(SharedErrorStore):
         :meth:`agreement_input`, in the same order. ``priors`` is the same mapping in every
         chunk (read once); ``n_questions`` and ``n_skipped`` count the chunk's questions.
         """
-        if questions_per_chunk < 1:
-            raise ValueError("questions_per_chunk must be at least 1")
         priors = self.current_profiles()
-        after = None
-        while True:
-            query = (select(Claim.question_id).where(Claim.retracted.is_(False))
-                     .group_by(Claim.question_id).order_by(Claim.question_id)
-                     .limit(questions_per_chunk))
-            if after is not None:
-                query = query.where(Claim.question_id > after)
-            ids = list(self.session.scalars(query))
-            if not ids:
-                return
+        query = (select(Claim.question_id).where(Claim.retracted.is_(False))
+                 .group_by(Claim.question_id))
+        for ids in self._id_pages(query, Claim.question_id, questions_per_chunk):
             records, n_questions, n_skipped = self._agreement_records(ids)
             yield AgreementInput(records, priors, n_questions, n_skipped)
-            after = ids[-1]
 
     def _agreement_records(
         self, question_ids: Sequence[int] | None
