@@ -196,7 +196,10 @@ class LearningStore(SharedErrorStore):
 
     def source_priors(self) -> tuple[dict[str, SourceProfile], dict[str, str]]:
         """Every source's prior (from its grade) and type, as the track records start from."""
-        sources = list(self.session.scalars(select(Source)))
+        # In id order: the learning sums over sources in this order (type pooling), and a
+        # table's row order on PostgreSQL changes as rows are updated, so without it two
+        # relearns of the same data could differ in the last bits.
+        sources = list(self.session.scalars(select(Source).order_by(Source.id)))
         return {s.id: profile_for(s.reliability) for s in sources}, {s.id: s.type for s in sources}
 
     def _resolved_records(
@@ -468,7 +471,7 @@ class LearningStore(SharedErrorStore):
     def current_profiles(self) -> dict[str, SourceProfile]:
         """Every source's profile as estimates use it: track record when resolved, else prior."""
         profiles: dict[str, SourceProfile] = {}
-        for source in self.session.scalars(select(Source)).unique():
+        for source in self.session.scalars(select(Source).order_by(Source.id)).unique():
             record = source.track_record
             if record is not None and record.n_resolved > 0:
                 profiles[source.id] = profile_from_json(record.profile)

@@ -183,7 +183,8 @@ class SharedErrorStore(RepositoryBase):
 
     def core_sources(self) -> dict[str, CoreSource]:
         """Every source as the core reads it."""
-        return {s.id: _core_source(s.id, s) for s in self.session.scalars(select(Source))}
+        return {s.id: _core_source(s.id, s) for s in self.session.scalars(
+            select(Source).order_by(Source.id))}
 
     def _shared_error_questions(
         self, question_ids: Sequence[int] | None
