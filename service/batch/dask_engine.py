@@ -36,7 +36,8 @@ import shutil
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -159,6 +160,17 @@ def _remove(run: str, dask_worker: Any = None) -> None:
     """Remove the run's files from a worker (by ``client.run``, which passes ``dask_worker``)."""
     shutil.rmtree(Path(dask_worker.local_directory) / f"triangulate-batch-{run}",
                   ignore_errors=True)
+
+
+@contextmanager
+def _run_files(client: Client) -> Iterator[str]:
+    """A new run's id, under which the workers spill its files; they are removed from every
+    worker when the block ends, however it ends."""
+    run = uuid.uuid4().hex
+    try:
+        yield run
+    finally:
+        client.run(_remove, run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -497,9 +509,10 @@ def fit_on_dask(
     rows = client.gather([client.submit(_rows, str(p), fmt, pure=False) for p in files])
     sources: list[tuple[str | tuple[str, str, int], str | None]] = [
         ((str(p), fmt, k), None) for k, p in enumerate(files)]
-    return _fit(client, sources, sum(rows), writer, estimator=estimator, priors=priors,
-                levels=levels, scale=scale, partitions=partitions, progress=progress,
-                phase=phase)
+    with _run_files(client) as run:
+        return _fit(client, sources, sum(rows), writer, estimator=estimator, priors=priors,
+                    levels=levels, scale=scale, partitions=partitions, progress=progress,
+                    phase=phase, run=run)
 
 
 def fit_frames_on_dask(
@@ -529,9 +542,8 @@ def fit_frames_on_dask(
     -------
     DaskFit
     """
-    run = uuid.uuid4().hex
-    stashed = []
-    try:
+    with _run_files(client) as run:
+        stashed = []
         for k, frame in enumerate(frames):
             sent = client.scatter(frame, hash=False)
             stashed.append(client.submit(_stash, sent, run, k, pure=False))
@@ -544,8 +556,6 @@ def fit_frames_on_dask(
         return _fit(client, sources, sum(n for _, n, _ in got), None, estimator=estimator,
                     priors=priors, scale=scale, partitions=partitions, progress=progress,
                     phase=phase, run=run)
-    finally:
-        client.run(_remove, run)
 
 
 def _fit(
@@ -554,28 +564,11 @@ def _fit(
     estimator: BatchEstimator | None, priors: Mapping[str, SourceProfile] | None,
     levels: Sequence[float] = (0.9,), scale: str, partitions: int | None,
     progress: Callable[[int, int], None] | None, phase: Callable[[str], None] | None,
-    run: str | None = None,
+    run: str,
 ) -> DaskFit:
     """The fit of :func:`fit_on_dask`: ``sources`` are files (path, format, number) to read
     anywhere, or stashed frames (path, the worker that holds it); ``n_rows`` bounds their
-    claims."""
-    token = run or uuid.uuid4().hex
-    try:
-        return _fit_run(client, sources, n_rows, writer, estimator=estimator, priors=priors,
-                        levels=levels, scale=scale, partitions=partitions, progress=progress,
-                        phase=phase, run=token)
-    finally:
-        client.run(_remove, token)
-
-
-def _fit_run(
-    client: Client, sources: list[tuple[str | tuple[str, str, int], str | None]], n_rows: int,
-    writer: EstimatesWriter | None, *,
-    estimator: BatchEstimator | None, priors: Mapping[str, SourceProfile] | None,
-    levels: Sequence[float], scale: str, partitions: int | None,
-    progress: Callable[[int, int], None] | None, phase: Callable[[str], None] | None,
-    run: str,
-) -> DaskFit:
+    claims. The workers' files go under ``run`` (see :func:`_run_files`)."""
     est = estimator or BatchEstimator()
     checked = check_levels(levels)
     if scale not in ("auto", "log", "linear"):
