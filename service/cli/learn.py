@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from service.cli import learn_records
@@ -44,12 +44,12 @@ if TYPE_CHECKING:
 
     from distributed import Client
 
-    from models.batch import BatchEstimator, SourceEstimates
+    from models.batch import BatchEstimator, BatchFit, ClaimTable, SourceEstimates
+    from service.batch.dask_engine import DaskFit
     from service.batch.inputs import Frame
     from service.store.repository import Repository
 
-__all__ = ["QUESTIONS_PER_CHUNK", "AgreementRun", "add_parser", "learn_agreement",
-           "learn_agreement_on_dask", "run"]
+__all__ = ["QUESTIONS_PER_CHUNK", "AgreementRun", "add_parser", "learn_agreement", "run"]
 
 #: Questions read per chunk by ``--engine dask``: bounds what this process holds at once.
 QUESTIONS_PER_CHUNK = 20_000
@@ -97,16 +97,28 @@ class AgreementRun:
 
 
 def learn_agreement(
-    repository: Repository, *, estimator: BatchEstimator | None = None
+    repository: Repository, client: Client | None = None, *,
+    estimator: BatchEstimator | None = None, questions_per_chunk: int = QUESTIONS_PER_CHUNK,
 ) -> AgreementRun:
     """Learn agreement-based credibility from every stored claim and store it.
+
+    On a Dask cluster the claims are read in chunks of questions
+    (:meth:`~service.store.repository.Repository.agreement_chunks`), each chunk becoming one
+    frame handed to a worker as soon as it is read
+    (:func:`service.batch.dask_engine.fit_frames_on_dask`), so this process holds one chunk
+    at a time; the engine partitions the claims by question and runs the same EM as the
+    local estimator, and what is stored is the same.
 
     Parameters
     ----------
     repository : Repository
         Reads the claims and priors, then replaces the stored results in one transaction.
+    client : distributed.Client, optional
+        Of the cluster that fits; None: this process.
     estimator : BatchEstimator, optional
         Defaults to ``BatchEstimator()`` with its documented hyper-parameters.
+    questions_per_chunk : int
+        Questions read at once on a cluster.
 
     Returns
     -------
@@ -117,76 +129,23 @@ def learn_agreement(
     models.errors.ReconcileError
         When the model refuses the stored claims (they were checked when entered, so this
         means data written around the API).
-    """
-    from models.batch import BatchEstimator, ClaimTable
-
-    start = time.perf_counter()
-    data = repository.agreement_input()
-    if not data.records:
-        # Nothing to learn from: every stored result would be stale, so none is kept.
-        repository.store_agreement({})
-        return AgreementRun(0, 0, 0, data.n_skipped, time.perf_counter() - start)
-    table = ClaimTable.from_records(data.records)
-    fit = (estimator or BatchEstimator()).fit(table, priors=data.priors, scale="log")
-    n_sources = _store(repository, fit.sources, _questions_per_source(table))
-    return AgreementRun(
-        n_sources=n_sources, n_claims=table.n, n_questions=table.n_questions,
-        n_skipped=data.n_skipped, seconds=time.perf_counter() - start,
-        warnings=tuple(w.message for w in fit.warnings),
-    )
-
-
-def learn_agreement_on_dask(
-    repository: Repository, client: Client, *, estimator: BatchEstimator | None = None,
-    questions_per_chunk: int = QUESTIONS_PER_CHUNK,
-) -> AgreementRun:
-    """:func:`learn_agreement` on a Dask cluster, reading the claims in chunks of questions.
-
-    Each chunk (:meth:`~service.store.repository.Repository.agreement_chunks`) becomes one
-    frame handed to a worker as soon as it is read
-    (:func:`service.batch.dask_engine.fit_frames_on_dask`), so this process holds one chunk
-    at a time; the engine partitions the claims by question and runs the same EM as the
-    local estimator. What is stored is what :func:`learn_agreement` stores.
-
-    Parameters
-    ----------
-    repository : Repository
-    client : distributed.Client
-        Of the cluster that fits.
-    estimator : BatchEstimator, optional
-    questions_per_chunk : int
-        Questions read at once.
-
-    Returns
-    -------
-    AgreementRun
-
-    Raises
-    ------
-    models.errors.ReconcileError
-        As :func:`learn_agreement`.
     service.cli.batch_files.InputError
         When a worker refuses a claim.
     """
-    from service.batch.dask_engine import fit_frames_on_dask
-
     start = time.perf_counter()
-    counts = _ChunkCounts()
-    frames = _frames(repository, questions_per_chunk, counts)
-    first = next(frames, None)
-    n_workers = len(client.scheduler_info()["workers"])
-    engine = f"Dask, {n_workers} worker{'s' if n_workers != 1 else ''}"
-    if first is None:
+    engine = ""
+    fit: BatchFit | DaskFit | None
+    if client is None:
+        counts, fit = _fit_here(repository, estimator)
+    else:
+        n_workers = len(client.scheduler_info()["workers"])
+        engine = f"Dask, {n_workers} worker{'s' if n_workers != 1 else ''}"
+        counts, fit = _fit_on_dask(repository, client, estimator, questions_per_chunk)
+    if fit is None:
+        # Nothing to learn from: every stored result would be stale, so none is kept.
         repository.store_agreement({})
         return AgreementRun(0, 0, 0, counts.n_skipped, time.perf_counter() - start,
                             engine=engine)
-
-    def chained() -> Iterator[Frame]:
-        yield first
-        yield from frames
-
-    fit = fit_frames_on_dask(client, chained(), estimator=estimator, priors=counts.priors,
-                             scale="log")
     n_sources = _store(repository, fit.sources, counts.per_source)
     return AgreementRun(
         n_sources=n_sources, n_claims=counts.n_claims, n_questions=counts.n_questions,
@@ -196,24 +155,64 @@ def learn_agreement_on_dask(
 
 
 @dataclass(slots=True)
-class _ChunkCounts:
-    """What the chunks add up to, counted on the driver as they pass."""
+class _Counts:
+    """What the claims learned from add up to, counted as they are read."""
 
     n_claims: int = 0
     n_questions: int = 0
     n_skipped: int = 0
     priors: Any = None
-    per_source: dict[str, int] | None = None
+    per_source: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: ClaimTable) -> None:
+        """Count ``table``, whose questions are not in any table counted before."""
+        self.n_claims += table.n
+        self.n_questions += table.n_questions
+        # Tables hold whole questions, so per-table question counts add up.
+        for sid, n in _questions_per_source(table).items():
+            self.per_source[sid] = self.per_source.get(sid, 0) + n
+
+
+def _fit_here(repository: Repository,
+              estimator: BatchEstimator | None) -> tuple[_Counts, BatchFit | None]:
+    """Every stored claim read at once and fitted in this process (None: no claims)."""
+    from models.batch import BatchEstimator, ClaimTable
+
+    data = repository.agreement_input()
+    counts = _Counts(n_skipped=data.n_skipped, priors=data.priors)
+    if not data.records:
+        return counts, None
+    table = ClaimTable.from_records(data.records)
+    counts.add(table)
+    return counts, (estimator or BatchEstimator()).fit(table, priors=data.priors, scale="log")
+
+
+def _fit_on_dask(repository: Repository, client: Client, estimator: BatchEstimator | None,
+                 questions_per_chunk: int) -> tuple[_Counts, DaskFit | None]:
+    """The stored claims read in chunks and fitted on the cluster (None: no claims)."""
+    from service.batch.dask_engine import fit_frames_on_dask
+
+    counts = _Counts()
+    frames = _frames(repository, questions_per_chunk, counts)
+    first = next(frames, None)
+    if first is None:
+        return counts, None
+
+    def chained() -> Iterator[Frame]:
+        yield first
+        yield from frames
+
+    return counts, fit_frames_on_dask(client, chained(), estimator=estimator,
+                                      priors=counts.priors, scale="log")
 
 
 def _frames(repository: Repository, questions_per_chunk: int,
-            counts: _ChunkCounts) -> Iterator[Frame]:
+            counts: _Counts) -> Iterator[Frame]:
     """Each chunk of stored claims as a Frame numbered in order (chunks of only skipped
     questions give none), counting as they pass."""
     from models.batch import ClaimTable
     from service.batch.inputs import frame_of_table
 
-    counts.per_source = {}
     number = 0
     for chunk in repository.agreement_chunks(questions_per_chunk):
         counts.priors = chunk.priors
@@ -221,11 +220,7 @@ def _frames(repository: Repository, questions_per_chunk: int,
         if not chunk.records:
             continue
         table = ClaimTable.from_records(chunk.records)
-        counts.n_claims += table.n
-        counts.n_questions += table.n_questions
-        # Chunks hold whole questions, so per-chunk question counts add up.
-        for sid, n in _questions_per_source(table).items():
-            counts.per_source[sid] = counts.per_source.get(sid, 0) + n
+        counts.add(table)
         yield frame_of_table(table, number, f"stored claims, chunk {number + 1},")
         number += 1
 
@@ -239,20 +234,18 @@ def _questions_per_source(table: Any) -> dict[str, int]:
     return {sid: int(n_questions[k]) for k, sid in enumerate(table.source_ids)}
 
 
-def _store(repository: Repository, src: SourceEstimates,
-           n_questions: Mapping[str, int] | None) -> int:
+def _store(repository: Repository, src: SourceEstimates, n_questions: Mapping[str, int]) -> int:
     """Store what was learned of each source; returns how many sources were stored."""
     from models.batch import learned_profiles
     from service.store.inputs import AgreementValues
 
-    counts = n_questions or {}
     profiles = learned_profiles(src)
     index = {sid: k for k, sid in enumerate(src.ids)}
     values = {
         sid: AgreementValues(
             credibility=profile.credibility, spread=float(src.spread[index[sid]]),
             bias=float(src.bias[index[sid]]), hit_rate=profile.hit_rate(),
-            n_claims=int(src.n_claims[index[sid]]), n_questions=int(counts.get(sid, 0)),
+            n_claims=int(src.n_claims[index[sid]]), n_questions=int(n_questions.get(sid, 0)),
         )
         for sid, profile in profiles.items()
     }
@@ -286,10 +279,4 @@ def run(args: argparse.Namespace) -> int:
     """
     if getattr(args, "learn_command", None) == "records":
         return learn_records.run(args)
-
-    def learn(repository: Repository, client: Client | None) -> AgreementRun:
-        if client is None:
-            return learn_agreement(repository)
-        return learn_agreement_on_dask(repository, client)
-
-    return run_on_store(args, "learn agreement", learn)
+    return run_on_store(args, "learn agreement", learn_agreement)

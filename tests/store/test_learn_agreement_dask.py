@@ -17,7 +17,7 @@ from distributed import Client
 from flask import Flask
 from sqlalchemy import select
 
-from service.cli.learn import learn_agreement_on_dask
+from service.cli.learn import learn_agreement
 from service.cli.main import main
 from service.http.database import get_database
 from service.store.orm import AgreementRow
@@ -77,8 +77,8 @@ def _stored(app: Flask) -> dict[str, dict[str, float]]:
 
 def _on_dask(app: Flask, client: Client) -> str:
     with app.app_context(), get_database().session() as session:
-        return learn_agreement_on_dask(Repository(session), client,
-                                       questions_per_chunk=CHUNK).summary()
+        return learn_agreement(Repository(session), client,
+                               questions_per_chunk=CHUNK).summary()
 
 
 def _assert_same(dask: dict[str, dict[str, float]], local: dict[str, dict[str, float]]) -> None:
