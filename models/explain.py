@@ -14,26 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from models import findings as fd  # the finding kinds; `findings` names what is rendered
 from models.claims import Claim, Source
 from models.findings import (
-    Agreement,
-    BindingBound,
-    BoundsOnly,
-    CentralFigure,
-    Conflict,
-    Discounted,
-    EchoGroup,
     Figure,
     Finding,
-    HeterogeneityTest,
-    OneSidedBound,
-    RestsOn,
-    SlackBounds,
-    Split,
     Summary,
     SummaryKind,
-    TimeCourse,
-    ViolatedBound,
 )
 from models.wording import (
     can_open,
@@ -100,11 +87,11 @@ def _num(x: float | None) -> float:
 
 
 _SUMMARY_KIND: dict[type[Finding], SummaryKind] = {
-    CentralFigure: "figure",
-    BoundsOnly: "range",
-    OneSidedBound: "bound",
-    Split: "split",
-    TimeCourse: "course",
+    fd.CentralFigure: "figure",
+    fd.BoundsOnly: "range",
+    fd.OneSidedBound: "bound",
+    fd.Split: "split",
+    fd.TimeCourse: "course",
 }
 
 
@@ -117,8 +104,8 @@ class _Words:
         self.sources = sources
         self.unit = unit
         self.subject = subject
-        self.any_discounted = any(isinstance(f, Discounted) for f in findings)
-        self.bounds_head = isinstance(findings[0], OneSidedBound | BoundsOnly | Split)
+        self.any_discounted = any(isinstance(f, fd.Discounted) for f in findings)
+        self.bounds_head = isinstance(findings[0], fd.OneSidedBound | fd.BoundsOnly | fd.Split)
         #: The claims a sentence has named so far (by source label or figure).
         self.named: set[int] = set()
 
@@ -172,7 +159,7 @@ class _Words:
         """(summary text, first sentence) of the headline finding."""
         of = f" of {self.subject}" if self.subject else ""
         for_ = f" for {self.subject}" if self.subject else ""
-        if isinstance(f, CentralFigure):
+        if isinstance(f, fd.CentralFigure):
             est, low, high, level = (f.figure(n) for n in ("estimate", "low", "high", "level"))
             value = self.with_unit(est.text, est.value)
             ends = (f"{self.with_unit(low.text, low.value)} to "
@@ -185,7 +172,7 @@ class _Words:
             return (f"About {value} ({level.text} range {ends})",
                     f"The best estimate{of} is about {value}, with a {level.text} range of "
                     f"{ends}.")
-        if isinstance(f, OneSidedBound):
+        if isinstance(f, fd.OneSidedBound):
             i = f.claims[0]
             c = self.claims[i]
             words = self.with_unit(describe_claim(c), float(c.value or 0.0))
@@ -203,7 +190,7 @@ class _Words:
                     f"{' that hold' if other and several else ' that holds' if other else ''}: "
                     f"{which}{self.phrase(i)}. {nothing}, so no central figure is given."
                     f"{_doubt_words(f)}")
-        if isinstance(f, BoundsOnly):
+        if isinstance(f, fd.BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
             span = (f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
                     if lo.value != hi.value else f"at {self.with_unit(hi.text, hi.value)}")
@@ -211,7 +198,7 @@ class _Words:
             return (capitalise(span),
                     f"No claim gives a single figure{for_}; the claims put it {span} "
                     f"({who}).{_doubt_words(f)}")
-        if isinstance(f, Split):
+        if isinstance(f, fd.Split):
             texts, descs = [], []
             for g, members in enumerate(f.groups):
                 self.named.update(members)
@@ -233,11 +220,11 @@ class _Words:
             return (summary,
                     f"The evidence{for_} splits into {count_words(n)} groups that cannot {both} "
                     f"be right, so no single figure is given: {join_and(descs)}.")
-        if isinstance(f, TimeCourse):
+        if isinstance(f, fd.TimeCourse):
             return self.time_course(f, of)
         raise TypeError(f"not a headline finding: {type(f).__name__}")
 
-    def time_course(self, f: TimeCourse, of: str) -> tuple[str, str]:
+    def time_course(self, f: fd.TimeCourse, of: str) -> tuple[str, str]:
         """A moving quantity: "About 1,500 soldiers on 18 October 2024; claimed totals 10,000
         to 12,000" and its sentences."""
         names = {fig.name for fig in f.figures}
@@ -277,7 +264,7 @@ class _Words:
         sentence = f"The best estimate{of} is about {value}{when}{range_words}{trend}."
         return summary, sentence + self.total_sentence(f)
 
-    def level_bounds(self, f: TimeCourse, of: str, when: str, total_words: str
+    def level_bounds(self, f: fd.TimeCourse, of: str, when: str, total_words: str
                      ) -> tuple[str, str]:
         """Bounds are all the evidence about the level: they are quoted, no level computed."""
         names = {fig.name for fig in f.figures}
@@ -300,7 +287,7 @@ class _Words:
                     "no central figure is given.")
         return summary, sentence + self.total_sentence(f)
 
-    def total_sentence(self, f: TimeCourse) -> str:
+    def total_sentence(self, f: fd.TimeCourse) -> str:
         """" Claims about the eventual total range from A's figure of … to B's …; its 90%
         range is … to …." (empty when no claim speaks of the total)."""
         names = {fig.name for fig in f.figures}
@@ -323,11 +310,11 @@ class _Words:
     # -- the other findings -----------------------------------------------------------------
 
     def sentence(self, f: Finding) -> str:
-        if isinstance(f, RestsOn):
+        if isinstance(f, fd.RestsOn):
             return self.rests_on(f)
-        if isinstance(f, Discounted):
+        if isinstance(f, fd.Discounted):
             return self.discounted(f)
-        if isinstance(f, EchoGroup):
+        if isinstance(f, fd.EchoGroup):
             self.named.update(f.claims)
             names = list(dict.fromkeys(self.label(i) for i in f.claims))
             labels = f"from {names[0]}" if len(names) == 1 else f"({join_and(names)})"
@@ -341,7 +328,7 @@ class _Words:
             count = capitalise(count_words(len(f.claims), spell=True))
             return (f"{count} claims {labels} repeat one origin, {origin_phrase(f.origin)} "
                     f"({quoted}), and count once, together a share of {total}{tail}.")
-        if isinstance(f, Conflict):
+        if isinstance(f, fd.Conflict):
             a, b = f.claims
             more = len(f.pairs) - 1
             tail = (f", nor can {count_words(more)} other {'pair' if more == 1 else 'pairs'}"
@@ -349,33 +336,33 @@ class _Words:
             return (f"{capitalise(self.phrase(a, lead=True))} and {self.phrase(b)} cannot both "
                     f"be right at their sources' stated reliability{tail}, which widens the "
                     "range.")
-        if isinstance(f, Agreement):
+        if isinstance(f, fd.Agreement):
             who = "The other claims" if self.any_discounted else "The claims"
             return f"{who} are consistent with one another."
-        if isinstance(f, HeterogeneityTest):
+        if isinstance(f, fd.HeterogeneityTest):
             p, level = f.figure("p").text, f.figure("level").text
             if f.significant:
                 return ("The claims disagree more than their stated uncertainty explains "
                         f"(Cochran's Q test, {p}, below the {level} level).")
             return ("The spread of the claims is within what their stated uncertainty explains "
                     f"(Cochran's Q test, {p}; the threshold is {level}).")
-        if isinstance(f, BindingBound):
+        if isinstance(f, fd.BindingBound):
             way = "up" if f.side == "at_least" else "down"
             return (f"{capitalise(self.phrase(f.claims[0], lead=True))} holds the estimate "
                     f"{way}: without it the estimate would be about "
                     f"{f.figure('estimate_without').text}.")
-        if isinstance(f, ViolatedBound):
+        if isinstance(f, fd.ViolatedBound):
             where = "below" if f.side == "at_least" else "above"
             odds = (f", which the model gives a {f.figure('p_wrong').text} probability of "
                     "being wrong" if _has(f, "p_wrong") else "")
             return f"The estimate lies {where} {self.phrase(f.claims[0])}{odds}."
-        if isinstance(f, SlackBounds):
+        if isinstance(f, fd.SlackBounds):
             who = join_and([self.phrase(i, lead=k == 0) for k, i in enumerate(f.claims)])
             verb = "is" if len(f.claims) == 1 else "are"
             return f"{capitalise(who)} {verb} consistent with the estimate."
         raise TypeError(f"no wording for {type(f).__name__}")
 
-    def rests_on(self, f: RestsOn) -> str:
+    def rests_on(self, f: fd.RestsOn) -> str:
         units: dict[str, list[int]] = {}
         for i in f.claims:
             units.setdefault(self.claims[i].evidence_unit, []).append(i)
@@ -397,7 +384,7 @@ class _Words:
         less = f", and less on {join_and(rest)}" if rest else ""
         return f"The answer rests mainly on {join_and(main)}{less}."
 
-    def counted(self, f: RestsOn) -> RestsOn:
+    def counted(self, f: fd.RestsOn) -> fd.RestsOn:
         """``f`` with a figure ``others``: how many claims no sentence names, when some are
         left (a paragraph lists at most :data:`models.summary.MAX_LISTED` units), so that the
         sentence ends "… and five other claims" and no claim it rests on goes unmentioned.
@@ -410,7 +397,7 @@ class _Words:
         n = len(unnamed)
         return replace(f, figures=(*f.figures, Figure("others", float(n), count_words(n))))
 
-    def discounted(self, f: Discounted) -> str:
+    def discounted(self, f: fd.Discounted) -> str:
         who = capitalise(self.unit_phrase(f.claims, closed=True, lead=True))
         # Several figures of one source are plural; an origin's figure and its echoes are one.
         many = len(f.claims) > 1 and self.claims[f.claims[0]].origin is None
@@ -431,7 +418,7 @@ class _Words:
 def _even_range(f: Finding) -> Finding:
     """A headline whose computed ranges show the same decimals at both ends (see
     :func:`models.wording.range_exponents`); any other finding as it is."""
-    if not isinstance(f, CentralFigure | TimeCourse):
+    if not isinstance(f, fd.CentralFigure | fd.TimeCourse):
         return f
     names = {fig.name for fig in f.figures}
     even: dict[str, Figure] = {}
@@ -503,11 +490,11 @@ def render(
     words = _Words(claims, sources, unit, subject, findings)
     head = findings[0]
     summary_text, first = words.headline(head)
-    texts = [first] + [words.sentence(f) if not isinstance(f, RestsOn) else ""
+    texts = [first] + [words.sentence(f) if not isinstance(f, fd.RestsOn) else ""
                        for f in findings[1:]]
     # What the answer rests on is written last: it counts the claims no other sentence names.
     for k, f in enumerate(findings):
-        if isinstance(f, RestsOn):
+        if isinstance(f, fd.RestsOn):
             rests = words.counted(f)
             findings[k], texts[k] = rests, words.rests_on(rests)
     done = tuple(replace(f, text=t) for f, t in zip(findings, texts, strict=True))

@@ -27,6 +27,7 @@ from datetime import date
 
 import numpy as np
 
+from models import findings
 from models.claims import Claim, Source
 from models.findings import (
     HETEROGENEITY_LEVEL,
@@ -34,23 +35,9 @@ from models.findings import (
     RESTS_ON_SHARE,
     SHIFT_RESOLUTION,
     TROUGH_DENSITY,
-    Agreement,
-    BindingBound,
-    BoundsOnly,
-    CentralFigure,
-    Conflict,
-    Discounted,
-    EchoGroup,
     Figure,
     Finding,
-    HeterogeneityTest,
-    OneSidedBound,
-    RestsOn,
     Side,
-    SlackBounds,
-    Split,
-    TimeCourse,
-    ViolatedBound,
     relative_shift,
 )
 from models.result import ClaimAssessment, Heterogeneity, Interval, ReconcileResult
@@ -221,17 +208,17 @@ def derive_findings(
     head = (_split(ctx, wrong) or _one_sided(ctx, wrong) or _bounds_only(ctx, wrong)
             or _central(ctx))
     out = [head]
-    if not isinstance(head, Split):  # a split reports each group's share instead
-        out.extend(_rests_on(ctx, wrong,
-                             bounds_head=isinstance(head, OneSidedBound | BoundsOnly)))
+    bounds_only_head = isinstance(head, findings.OneSidedBound | findings.BoundsOnly)
+    if not isinstance(head, findings.Split):  # a split reports each group's share instead
+        out.extend(_rests_on(ctx, wrong, bounds_head=bounds_only_head))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
         out.append(_heterogeneity(ctx, result.heterogeneity))
-    if result.method == "robust" and not isinstance(head, Split):
+    if result.method == "robust" and not isinstance(head, findings.Split):
         out.extend(_agreement(ctx, wrong))
     out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
-    bounds_head = isinstance(head, OneSidedBound | BoundsOnly) or (
-        isinstance(head, Split) and result.estimate.basis == "bounds")
+    bounds_head = bounds_only_head or (
+        isinstance(head, findings.Split) and result.estimate.basis == "bounds")
     out.extend(_bounds(ctx, wrong, bounds_head=bounds_head))
     return tuple(out)
 
@@ -271,7 +258,7 @@ def _date_figure(name: str, day: date, path: str) -> Figure:
     return Figure(name, float(day.toordinal()), date_text(day), path)
 
 
-def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
+def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
     time = ctx.result.time
     if time is None:
         raise ValueError("A time course needs result.time.")
@@ -336,15 +323,16 @@ def _time_course(ctx: _Context, wrong: set[int]) -> TimeCourse:
         # The level's computed figures are the prior's here: none is printed.
         figures = [f for f in figures
                    if f.name not in ("estimate", "low", "high", "first", "first_date")]
-    return TimeCourse(dynamics=time.dynamics, has_level=has_level,
-                      level_bounds_only=bounds_only,
-                      claims=ctx.ordered(set(on_date) | set(totals)), figures=tuple(figures))
+    return findings.TimeCourse(dynamics=time.dynamics, has_level=has_level,
+                               level_bounds_only=bounds_only,
+                               claims=ctx.ordered(set(on_date) | set(totals)),
+                               figures=tuple(figures))
 
 
 # -- headline ---------------------------------------------------------------------------------
 
 
-def _central(ctx: _Context) -> CentralFigure:
+def _central(ctx: _Context) -> findings.CentralFigure:
     k, level, low, high = ctx.widest()
     # Only bounds on one side leave the estimate without a value or an end, and those take
     # the one-sided headline first; the fallbacks keep the types honest.
@@ -358,14 +346,14 @@ def _central(ctx: _Context) -> CentralFigure:
         ctx.computed("high", high, f"estimate.intervals.{k}.high"),
         Figure("level", level, _level_text(level), f"estimate.intervals.{k}.level"),
     )
-    return CentralFigure(figures=figures)
+    return findings.CentralFigure(figures=figures)
 
 
 def _level_text(level: float) -> str:
     return f"{quote_number(round(100 * level, 6))}%"
 
 
-def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
+def _one_sided(ctx: _Context, wrong: set[int]) -> findings.OneSidedBound | None:
     # The claims the answer keeps decide: "at least 3,000" beside a discounted "at most 1,000"
     # is one-sided evidence, and a central figure there would come from the prior alone.
     pool = _bound_pool(ctx, wrong)
@@ -376,8 +364,8 @@ def _one_sided(ctx: _Context, wrong: set[int]) -> OneSidedBound | None:
     sign = 1.0 if side == "at_least" else -1.0
     strongest = max(pool, key=lambda i: (sign * float(ctx.claims[i].value or 0.0),
                                          -ctx.rank(i)))
-    return OneSidedBound(side=side, claims=(strongest,),
-                         figures=(*ctx.quoted(strongest), *_doubt(ctx)))
+    return findings.OneSidedBound(side=side, claims=(strongest,),
+                                  figures=(*ctx.quoted(strongest), *_doubt(ctx)))
 
 
 def _bound_pool(ctx: _Context, wrong: set[int]) -> list[int]:
@@ -389,7 +377,7 @@ def _bound_pool(ctx: _Context, wrong: set[int]) -> list[int]:
     return [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
 
 
-def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | Split | None:
+def _bounds_only(ctx: _Context, wrong: set[int]) -> findings.BoundsOnly | findings.Split | None:
     # The claims the answer keeps decide, as for one-sided bounds: a discounted figure beside
     # two bounds leaves bounds only, and a central figure there would be the flat middle.
     kept = [i for i in range(ctx.n) if i not in wrong]
@@ -412,7 +400,7 @@ def _bounds_only(ctx: _Context, wrong: set[int]) -> BoundsOnly | Split | None:
     cited = ctx.ordered({i_lo, i_hi})
     figures = (_end_figure(ctx, i_lo, "lower"), _end_figure(ctx, i_hi, "upper"),
                *(f for i in cited for f in ctx.quoted(i)))
-    return BoundsOnly(claims=cited, figures=(*figures, *_doubt(ctx)))
+    return findings.BoundsOnly(claims=cited, figures=(*figures, *_doubt(ctx)))
 
 
 def _doubt(ctx: _Context) -> tuple[Figure, ...]:
@@ -439,12 +427,12 @@ def _end_figure(ctx: _Context, i: int, end: str) -> Figure:
     return Figure(end, x, quote_number(x), f"claims.{i}.{name}", quoted=True)
 
 
-def _split(ctx: _Context, wrong: set[int]) -> Split | None:
+def _split(ctx: _Context, wrong: set[int]) -> findings.Split | None:
     groups = _robust_groups(ctx, wrong) if ctx.result.method == "robust" else _pooled_groups(ctx)
     return _split_of(ctx, groups)
 
 
-def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> Split | None:
+def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> findings.Split | None:
     """The split headline of ``groups`` (at least two), lowest figures first."""
     if groups is None or len(groups) < 2:
         return None
@@ -461,7 +449,7 @@ def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> Split | No
                                   f"claims.{i}.{name}", quoted=True))
         figures.append(ctx.share(f"groups.{g}.share", sum(by[i].share for i in members), None))
     cited = ctx.ordered([i for g in groups for i in g])
-    return Split(groups=tuple(groups), claims=cited, figures=tuple(figures))
+    return findings.Split(groups=tuple(groups), claims=cited, figures=tuple(figures))
 
 
 def _figure_of(c: Claim) -> float:
@@ -529,7 +517,7 @@ def _own_interval(c: Claim) -> tuple[float, float]:
 # -- what the answer rests on -----------------------------------------------------------------
 
 
-def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[RestsOn]:
+def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[findings.RestsOn]:
     """The units the answer rests on, largest share first: "mainly" the fewest reaching
     RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
     not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
@@ -567,20 +555,22 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Rest
             last_main = share
         total += share
     # Every claim judged wrong: the discounted findings say all there is to say.
-    return [RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))] if cited else []
+    if not cited:
+        return []
+    return [findings.RestsOn(mainly=mainly, claims=tuple(cited), figures=tuple(figures))]
 
 
 # -- agreement --------------------------------------------------------------------------------
 
 
-def _heterogeneity(ctx: _Context, het: Heterogeneity) -> HeterogeneityTest:
+def _heterogeneity(ctx: _Context, het: Heterogeneity) -> findings.HeterogeneityTest:
     significant = het.q_pvalue < HETEROGENEITY_LEVEL
     figures = (
         Figure("p", het.q_pvalue, p_value(het.q_pvalue), "heterogeneity.q_pvalue"),
         Figure("level", HETEROGENEITY_LEVEL, f"{HETEROGENEITY_LEVEL:.2f}", None),
     )
-    return HeterogeneityTest(test="cochran_q", significant=significant,
-                             claims=ctx.ordered(range(ctx.n)), figures=figures)
+    return findings.HeterogeneityTest(test="cochran_q", significant=significant,
+                                      claims=ctx.ordered(range(ctx.n)), figures=figures)
 
 
 def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
@@ -591,18 +581,18 @@ def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
                          key=lambda p: (ctx.key(p[0]), ctx.key(p[1])))
         first = ordered[0]
         figures = ctx.quoted(first[0]) + ctx.quoted(first[1])
-        return [Conflict(pairs=tuple((int(a), int(b)) for a, b in ordered),
-                         claims=(int(first[0]), int(first[1])), figures=figures)]
+        return [findings.Conflict(pairs=tuple((int(a), int(b)) for a, b in ordered),
+                                  claims=(int(first[0]), int(first[1])), figures=figures)]
     rest = [i for i in range(ctx.n) if i not in wrong]
     if len({ctx.claims[i].evidence_unit for i in rest}) >= 2:
-        return [Agreement(claims=ctx.ordered(rest))]
+        return [findings.Agreement(claims=ctx.ordered(rest))]
     return []
 
 
 # -- discounted claims and echoes ------------------------------------------------------------
 
 
-def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
+def _discounted(ctx: _Context, members: tuple[int, ...]) -> findings.Discounted:
     by = ctx.by
     rep = members[0]
     a = by[rep]
@@ -620,10 +610,10 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> Discounted:
     if without is not None and ctx.anchored_without(members):
         figures.append(ctx.computed("estimate_without", without, f"claims.{rep}.{name}"))
         negligible = relative_shift(ctx.result.centre, without) < NEGLIGIBLE_SHIFT
-    return Discounted(negligible=negligible, claims=members, figures=tuple(figures))
+    return findings.Discounted(negligible=negligible, claims=members, figures=tuple(figures))
 
 
-def _echo_groups(ctx: _Context) -> list[EchoGroup]:
+def _echo_groups(ctx: _Context) -> list[findings.EchoGroup]:
     by = ctx.by
     out = []
     for members in ctx.unit_members().values():
@@ -641,7 +631,7 @@ def _echo_groups(ctx: _Context) -> list[EchoGroup]:
         if without is not None and ctx.anchored_without(members):
             figures.append(ctx.computed("estimate_without", without,
                                         f"claims.{rep}.estimate_without_unit"))
-        out.append(EchoGroup(origin=origin, claims=members, figures=tuple(figures)))
+        out.append(findings.EchoGroup(origin=origin, claims=members, figures=tuple(figures)))
     return sorted(out, key=lambda g: g.origin)
 
 
@@ -675,7 +665,7 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
             if a.p_wrong is not None:
                 figures += (Figure("p_wrong", a.p_wrong, percent(a.p_wrong),
                                    f"claims.{i}.p_wrong"),)
-            out.append(ViolatedBound(side=side, claims=(i,), figures=figures))
+            out.append(findings.ViolatedBound(side=side, claims=(i,), figures=figures))
             continue
         if bounds_head:
             continue
@@ -683,10 +673,10 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         if without is not None and relative_shift(centre, without) >= NEGLIGIBLE_SHIFT:
             figures = (*ctx.quoted(i), ctx.computed("estimate_without", without,
                                                     f"claims.{i}.estimate_without"))
-            out.append(BindingBound(side=side, claims=(i,), figures=figures))
+            out.append(findings.BindingBound(side=side, claims=(i,), figures=figures))
         else:
             slack.append(i)
     if slack:
         figures = tuple(f for i in slack for f in ctx.quoted(i))
-        out.append(SlackBounds(claims=tuple(slack), figures=figures))
+        out.append(findings.SlackBounds(claims=tuple(slack), figures=figures))
     return out
