@@ -36,15 +36,15 @@ def local_client() -> Iterator[Client]:
         yield c
 
 
-def local_then_dask(
+def output_on_dask(
     command: Sequence[str], client: Client, capsys: pytest.CaptureFixture[str],
-    stored: Callable[[], Stored],
-) -> tuple[Stored, Stored, str]:
+    stored: Callable[[], Stored], assert_same: Callable[[Stored, Stored], None],
+) -> str:
     """Run ``triangulate <command>`` on the local engine, then on ``client``'s scheduler.
 
-    Both runs must succeed, and the Dask one must name its scheduler on standard error.
-    Returns what ``stored()`` reads after the local run and after the Dask run, and the Dask
-    run's standard output.
+    Both runs must succeed, the Dask one must name its scheduler on standard error, and
+    ``assert_same(on_dask, local)`` must pass on what ``stored()`` reads after each run.
+    Returns the Dask run's standard output.
     """
     assert main([*command]) == 0
     local = stored()
@@ -55,4 +55,5 @@ def local_then_dask(
 
     captured = capsys.readouterr()
     assert f"using the Dask scheduler at {address}" in captured.err
-    return local, stored(), captured.out
+    assert_same(stored(), local)
+    return captured.out
