@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,16 +63,34 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
+
+class GradeMeaning(NamedTuple):
+    """What a grade documents about a source's figures."""
+
+    #: c: the share of its figures that are valid.
+    c: float
+    #: σ: the log-scale spread of a valid figure.
+    sigma: float
+
+
+class HedgeEffect(NamedTuple):
+    """What a hedge does to a claim's true error, in this simulator."""
+
+    #: Factor on the spread of a right claim.
+    spread: float
+    #: Factor on the odds of being wrong.
+    odds: float
+
+
 #: The documented meaning of the grades (docs/model.md, "Grade table"; the same numbers are in
-#: the Admiralty reading of docs/model.md's list): share of a source's figures that are valid,
-#: and the log-scale spread of a valid figure. Re-declared here, not imported, so that this
+#: the Admiralty reading of docs/model.md's list). Re-declared here, not imported, so that this
 #: simulator stays independent of the model's code.
-DOCUMENTED_GRADES: Final[dict[str, tuple[float, float]]] = {
-    "A": (0.95, 0.10),
-    "B": (0.85, 0.20),
-    "C": (0.70, 0.35),
-    "D": (0.50, 0.55),
-    "E": (0.30, 0.80),
+DOCUMENTED_GRADES: Final[dict[str, GradeMeaning]] = {
+    "A": GradeMeaning(c=0.95, sigma=0.10),
+    "B": GradeMeaning(c=0.85, sigma=0.20),
+    "C": GradeMeaning(c=0.70, sigma=0.35),
+    "D": GradeMeaning(c=0.50, sigma=0.55),
+    "E": GradeMeaning(c=0.30, sigma=0.80),
 }
 GRADE_LETTERS: Final[tuple[str, ...]] = tuple(DOCUMENTED_GRADES)
 #: "Cannot be judged" (docs/api.md, ``reliability``).
@@ -81,16 +99,16 @@ UNKNOWN: Final = "F"
 KINDS: Final[tuple[str, ...]] = ("point", "at_least", "at_most", "range")
 HEDGE_WORDS: Final[tuple[str, ...]] = ("exact", "none", "about", "could_be", "rumour")
 
-#: The simulator's own reading of what a hedge does to a claim's *true* error: (spread factor,
-#: factor on the odds of being wrong). Deliberately not the model's table (docs/api.md says
-#: ×0.5, ×1, ×1.5, ×2 with 2× odds, ×2.5 with 3× odds): an "exact" official figure is rarely
-#: twice as precise as a plain one, and rumours are wrong more often than three times the odds.
-TRUE_HEDGE_EFFECT: Final[dict[str, tuple[float, float]]] = {
-    "exact": (0.8, 1.0),
-    "none": (1.0, 1.0),
-    "about": (1.3, 1.0),
-    "could_be": (1.6, 2.0),
-    "rumour": (2.0, 4.0),
+#: The simulator's own reading of what a hedge does to a claim's *true* error. Deliberately not
+#: the model's table (docs/api.md says ×0.5, ×1, ×1.5, ×2 with 2× odds, ×2.5 with 3× odds): an
+#: "exact" official figure is rarely twice as precise as a plain one, and rumours are wrong more
+#: often than three times the odds.
+TRUE_HEDGE_EFFECT: Final[dict[str, HedgeEffect]] = {
+    "exact": HedgeEffect(spread=0.8, odds=1.0),
+    "none": HedgeEffect(spread=1.0, odds=1.0),
+    "about": HedgeEffect(spread=1.3, odds=1.0),
+    "could_be": HedgeEffect(spread=1.6, odds=2.0),
+    "rumour": HedgeEffect(spread=2.0, odds=4.0),
 }
 
 
@@ -301,8 +319,8 @@ def round_significant(x: FloatArray, digits: IntArray) -> FloatArray:
 def _quality_params(world: NewsWorld, quality: FloatArray) -> tuple[FloatArray, FloatArray]:
     """True (c_s, σ_s) at quality q_s: the documented table interpolated (log σ linearly)."""
     grid = np.arange(len(GRADE_LETTERS), dtype=float)
-    cs = np.array([DOCUMENTED_GRADES[g][0] for g in GRADE_LETTERS])
-    log_sigmas = np.log([DOCUMENTED_GRADES[g][1] for g in GRADE_LETTERS])
+    cs = np.array([DOCUMENTED_GRADES[g].c for g in GRADE_LETTERS])
+    log_sigmas = np.log([DOCUMENTED_GRADES[g].sigma for g in GRADE_LETTERS])
     return np.interp(quality, grid, cs), np.exp(np.interp(quality, grid, log_sigmas))
 
 
@@ -357,8 +375,8 @@ def simulate(rng: np.random.Generator, world: NewsWorld, n_questions: int) -> Ar
         words = list(w.hedge_share)
         shares = np.array([w.hedge_share[h] for h in words])
         hedge = np.array(words)[rng.choice(len(words), n, p=shares / shares.sum())]
-    spread_factor = np.array([TRUE_HEDGE_EFFECT[str(h)][0] for h in hedge])
-    odds_factor = np.array([TRUE_HEDGE_EFFECT[str(h)][1] for h in hedge])
+    spread_factor = np.array([TRUE_HEDGE_EFFECT[str(h)].spread for h in hedge])
+    odds_factor = np.array([TRUE_HEDGE_EFFECT[str(h)].odds for h in hedge])
 
     # What each source perceives (before kind, rounding and echoes).
     c = credibility[source]

@@ -76,8 +76,8 @@ def draw_question(rng: np.random.Generator, n: int
     claims (module docstring)."""
     log_truth = float(rng.uniform(*LOG_TRUTH))
     grades = rng.integers(0, len(GRADE_LETTERS), n)
-    c = np.array([DOCUMENTED_GRADES[GRADE_LETTERS[g]][0] for g in grades])
-    sigma = np.array([DOCUMENTED_GRADES[GRADE_LETTERS[g]][1] for g in grades])
+    c = np.array([DOCUMENTED_GRADES[GRADE_LETTERS[g]].c for g in grades])
+    sigma = np.array([DOCUMENTED_GRADES[GRADE_LETTERS[g]].sigma for g in grades])
     right = rng.random(n) < c
     off = np.where(right, rng.normal(0.0, sigma),
                    SQUASH * np.tanh(np.maximum(1.0, 2 * sigma) * rng.standard_cauchy(n)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from distributed import Client, LocalCluster
 
+from service.cli.main import main
+
 ROOT = Path(__file__).resolve().parents[1]
+
+Stored = TypeVar("Stored")
 
 
 @contextmanager
@@ -29,3 +34,26 @@ def local_client() -> Iterator[Client]:
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
     with cluster, Client(cluster) as c:  # type: ignore[no-untyped-call]
         yield c
+
+
+def output_on_dask(
+    command: Sequence[str], client: Client, capsys: pytest.CaptureFixture[str],
+    stored: Callable[[], Stored], assert_same: Callable[[Stored, Stored], None],
+) -> str:
+    """Run ``triangulate <command>`` on the local engine, then on ``client``'s scheduler.
+
+    Both runs must succeed, the Dask one must name its scheduler on standard error, and
+    ``assert_same(on_dask, local)`` must pass on what ``stored()`` reads after each run.
+    Returns the Dask run's standard output.
+    """
+    assert main([*command]) == 0
+    local = stored()
+    capsys.readouterr()
+    address = str(client.scheduler_info()["address"])
+
+    assert main([*command, "--engine", "dask", "--scheduler", address]) == 0
+
+    captured = capsys.readouterr()
+    assert f"using the Dask scheduler at {address}" in captured.err
+    assert_same(stored(), local)
+    return captured.out

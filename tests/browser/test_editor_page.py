@@ -260,3 +260,15 @@ def test_bounds_on_one_side_give_no_central_figure(page: Chrome, live_app: Flask
     assert "at least" in ranges and "–" not in ranges
     wait_for(page, plot_loaded, "the plot did not load")
     screenshot(page, "bounds-one-side-desktop")
+
+
+def test_the_modules_name_a_missing_element(page: Chrome) -> None:
+    # Each module looks its elements up once (page.js): a mistyped id stops it there, naming
+    # the id, instead of failing later as a TypeError on null.
+    message = page.execute_script(
+        "return import('/static/editor/page.js').then((m) => {"
+        "  try { return m.elementsById({ status: 'status', box: 'no-such-box' }); }"
+        "  catch (error) { return error.message; }"
+        "});"
+    )
+    assert message == "The page has no element #no-such-box (wanted as box)."

@@ -22,7 +22,7 @@ from service.cli.main import main
 from service.http.database import get_database
 from service.store.orm import AgreementRow
 from service.store.repository import Repository
-from tests.dask_cluster import local_client
+from tests.dask_cluster import local_client, output_on_dask
 from tests.store.conftest import Api
 from tests.store.test_learn_agreement import CAREFUL, TRUTHS, WILD, environment  # noqa: F401
 from tests.tolerances import DASK_RTOL
@@ -114,17 +114,10 @@ def test_the_command_names_the_dask_engine(
     environment: dict[str, Any], app: Flask, api: Api, archive: None,  # noqa: F811
     dask_client: Client, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["learn", "agreement"]) == 0
-    local = _stored(app)
-    capsys.readouterr()
+    out = output_on_dask(["learn", "agreement"], dask_client, capsys, lambda: _stored(app),
+                         _assert_same)
 
-    address = str(dask_client.scheduler_info()["address"])
-    assert main(["learn", "agreement", "--engine", "dask", "--scheduler", address]) == 0
-
-    captured = capsys.readouterr()
-    assert f"using the Dask scheduler at {address}" in captured.err
-    assert captured.out.startswith("Agreement-based credibility (Dask, 2 workers): 6 source(s)")
-    _assert_same(_stored(app), local)
+    assert out.startswith("Agreement-based credibility (Dask, 2 workers): 6 source(s)")
 
 
 def test_a_dropped_chunk_shows(

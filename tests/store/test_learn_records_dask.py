@@ -30,7 +30,7 @@ from service.store.inputs import ClaimInput, QuestionInput, ResolutionInput, Sou
 from service.store.orm import Question, SharedErrorRow, TrackRecordRow
 from service.store.repository import Repository
 from service.store.versions import UNCONDITIONAL
-from tests.dask_cluster import ROOT, local_client
+from tests.dask_cluster import ROOT, local_client, output_on_dask
 from tests.tolerances import DASK_RTOL
 
 ACTOR: Final = "tester"
@@ -244,17 +244,10 @@ def test_the_command_relearns_locally(small: Session, capsys: pytest.CaptureFixt
 def test_the_command_names_the_dask_engine(
     small: Session, dask_client: Client, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["learn", "records"]) == 0
-    local = _stored(small)
-    capsys.readouterr()
-    address = str(dask_client.scheduler_info()["address"])
+    out = output_on_dask(["learn", "records"], dask_client, capsys, lambda: _stored(small),
+                         _assert_same)
 
-    assert main(["learn", "records", "--engine", "dask", "--scheduler", address]) == 0
-
-    captured = capsys.readouterr()
-    assert f"using the Dask scheduler at {address}" in captured.err
-    assert captured.out.startswith("Track records (Dask, 2 workers): 7 source(s) relearned")
-    _assert_same(_stored(small), local)
+    assert out.startswith("Track records (Dask, 2 workers): 7 source(s) relearned")
 
 
 def test_without_a_scheduler_the_command_starts_a_local_cluster(

@@ -9,6 +9,7 @@
 import { postJSON } from "./api.js";
 import { clearInvalid, field, labelFields, markInvalid, showKind } from "./form.js";
 import { countOf, formatExact, parseNumber } from "./format.js";
+import { elementsById } from "./page.js";
 
 /** The figures a draft of each kind must have (a draft card has no uncertainty fields). */
 const KIND_FIGURES = { point: ["value"], at_least: ["value"], at_most: ["value"], range: ["low", "high"] };
@@ -31,17 +32,12 @@ export function extractProblemText(problem) {
 let uid = 0;
 
 export function initArticle({ form, reconcile }) {
-  const panel = document.getElementById("article");
-  const textBox = document.getElementById("article-text");
-  const published = document.getElementById("article-published");
-  const readButton = document.getElementById("article-read");
-  const status = document.getElementById("article-status");
-  const drafts = document.getElementById("article-drafts");
-  const view = document.getElementById("article-view");
-  const sourceList = document.getElementById("article-sources");
-  const groupList = document.getElementById("article-groups");
-  const groupTemplate = document.getElementById("draft-group");
-  const cardTemplate = document.getElementById("draft-card");
+  const ui = elementsById({
+    panel: "article", textBox: "article-text", published: "article-published",
+    readButton: "article-read", status: "article-status", drafts: "article-drafts",
+    view: "article-view", sourceList: "article-sources", groupList: "article-groups",
+    groupTemplate: "draft-group", cardTemplate: "draft-card",
+  });
   // The grades A–F in the words of the form's source rows, F chosen (their "a number…" aside).
   const gradeChoices = [...field(form.sourceTemplate.content, "reliability").options]
     .filter((option) => option.value !== "number");
@@ -52,41 +48,41 @@ export function initArticle({ form, reconcile }) {
   let state = null;
 
   function say(message) {
-    status.textContent = message;
+    ui.status.textContent = message;
   }
 
   function showError(message) {
-    markInvalid(textBox, message);
+    markInvalid(ui.textBox, message);
     say(`Not read: ${message}`);
   }
 
   function clearError() {
-    clearInvalid(textBox.parentElement);
+    clearInvalid(ui.textBox.parentElement);
   }
 
   async function read() {
     clearError();
-    const text = textBox.value;
+    const text = ui.textBox.value;
     if (!text.trim()) {
       showError("Paste an article first.");
-      textBox.focus();
+      ui.textBox.focus();
       return;
     }
     const body = { text };
-    if (published.value) body.published = published.value;
-    readButton.disabled = true;
-    panel.setAttribute("aria-busy", "true");
+    if (ui.published.value) body.published = ui.published.value;
+    ui.readButton.disabled = true;
+    ui.panel.setAttribute("aria-busy", "true");
     say("Reading the article…");
     let answer;
     try {
       answer = await postJSON("/v1/extract", body);
     } catch (problem) {
       showError(extractProblemText(problem));
-      textBox.focus();
+      ui.textBox.focus();
       return;
     } finally {
-      readButton.disabled = false;
-      panel.removeAttribute("aria-busy");
+      ui.readButton.disabled = false;
+      ui.panel.removeAttribute("aria-busy");
     }
     show(answer);
   }
@@ -96,15 +92,15 @@ export function initArticle({ form, reconcile }) {
   function show(answer) {
     state = { text: answer.text, sources: new Map(), groups: [], drafts: [], next: 1 };
     for (const source of answer.sources) state.sources.set(source.id, { ...source, grade: "F" });
-    sourceList.replaceChildren(...answer.sources.map(sourceItem));
-    groupList.replaceChildren();
+    ui.sourceList.replaceChildren(...answer.sources.map(sourceItem));
+    ui.groupList.replaceChildren();
     for (const quantity of answer.quantities) {
       const group = addGroup(quantity.label || quantity.unit, quantity.unit);
       for (const claim of quantity.claims) addDraft(claim, group);
     }
     refreshGroups();
     drawText();
-    drafts.hidden = answer.quantities.length === 0;
+    ui.drafts.hidden = answer.quantities.length === 0;
     const count = state.drafts.length;
     if (count === 0) {
       const warning = (answer.warnings || [])[0];
@@ -140,7 +136,7 @@ export function initArticle({ form, reconcile }) {
   }
 
   function addGroup(question, unit) {
-    const node = groupTemplate.content.firstElementChild.cloneNode(true);
+    const node = ui.groupTemplate.content.firstElementChild.cloneNode(true);
     const group = { id: `g${state.next}`, number: state.next, node };
     state.next += 1;
     node.dataset.group = group.id;
@@ -151,12 +147,12 @@ export function initArticle({ form, reconcile }) {
     field(node, "question").addEventListener("input", refreshGroups);
     node.querySelector(".reconcile-group").addEventListener("click", () => reconcileGroup(group));
     state.groups.push(group);
-    groupList.append(node);
+    ui.groupList.append(node);
     return group;
   }
 
   function addDraft(claim, group) {
-    const node = cardTemplate.content.firstElementChild.cloneNode(true);
+    const node = ui.cardTemplate.content.firstElementChild.cloneNode(true);
     const draft = { id: `d${++uid}`, claim, group, dropped: false, node };
     node.dataset.draft = draft.id;
     node.id = `article-${draft.id}`;
@@ -308,7 +304,7 @@ export function initArticle({ form, reconcile }) {
       at = end;
     }
     parts.push(state.text.slice(at));
-    view.replaceChildren(...parts);
+    ui.view.replaceChildren(...parts);
   }
 
   // --- Reconciling a group ------------------------------------------------------------------
@@ -372,9 +368,9 @@ export function initArticle({ form, reconcile }) {
     reconcile();
   }
 
-  readButton.addEventListener("click", read);
+  ui.readButton.addEventListener("click", read);
   // Ctrl+Enter in the text drafts, as the button does.
-  textBox.addEventListener("keydown", (event) => {
+  ui.textBox.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       read();

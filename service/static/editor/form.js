@@ -13,6 +13,7 @@ import {
   parseProbability,
   slug,
 } from "./format.js";
+import { elementsById } from "./page.js";
 
 const NUMBER_FIELDS = ["value", "low", "high", "sd", "ci_low", "ci_high"];
 const TEXT_FIELDS = ["origin", "as_of", "quote", "url"];
@@ -73,15 +74,14 @@ export function clearInvalid(root) {
 export class CaseForm {
   constructor(form) {
     this.form = form;
-    this.sourceList = form.querySelector("#sources");
-    this.claimList = form.querySelector("#claims");
-    this.summary = form.querySelector("#error-summary");
-    this.sourceTemplate = document.getElementById("source-row");
-    this.claimTemplate = document.getElementById("claim-row");
+    // The lists and the error summary in the form; the rows' templates elsewhere on the page.
+    Object.assign(this, elementsById({
+      sourceList: "sources", claimList: "claims", summary: "error-summary",
+    }, form), elementsById({ sourceTemplate: "source-row", claimTemplate: "claim-row" }));
     // The question's inputs, this.question … this.at: #q-question … #q-at on the page.
-    for (const name of ["question", "unit", "scale", "method", "levels", "dynamics", "at"]) {
-      this[name] = form.querySelector(`#q-${name}`);
-    }
+    const inputs = ["question", "unit", "scale", "method", "levels", "dynamics", "at"];
+    Object.assign(this, elementsById(
+      Object.fromEntries(inputs.map((name) => [name, `q-${name}`])), form));
     this.dynamics.addEventListener("change", () => this.showDynamics());
   }
 

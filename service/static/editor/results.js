@@ -5,6 +5,7 @@
 // of its course.
 
 import { countOf, formatExact, formatFigure, formatShare } from "./format.js";
+import { elementsById } from "./page.js";
 
 const HEDGE_WORDS = { about: "about ", could_be: "possibly ", rumour: "reportedly ", exact: "exactly " };
 
@@ -98,12 +99,10 @@ function cell(text, label, className) {
 export class Results {
   constructor(root) {
     this.root = root;
-    this.status = root.querySelector("#status");
-    this.body = root.querySelector("#result-body");
-    this.plot = root.querySelector("#plot");
-    this.plotStatus = root.querySelector("#plot-status");
-    this.plotLink = root.querySelector("#plot-svg");
-    this.pngButton = root.querySelector("#plot-png");
+    Object.assign(this, elementsById({
+      status: "status", body: "result-body", plot: "plot", plotStatus: "plot-status",
+      plotLink: "plot-svg", pngButton: "plot-png",
+    }, root));
     this.plotUrl = null;
   }
 

@@ -9,6 +9,7 @@
 import { getImage, getJSON, postJSON, Problem } from "./api.js";
 import { countOf, parseLevels } from "./format.js";
 import { field } from "./form.js";
+import { elementsById } from "./page.js";
 
 const KEY_STORE = "triangulate.api-key";
 const PAGE = 500;
@@ -23,23 +24,21 @@ function claimFromStored(claim) {
 }
 
 export function initStored({ form, results, show }) {
-  const panel = document.getElementById("stored");
-  const keyInput = document.getElementById("api-key");
-  const search = document.getElementById("stored-search");
-  const status = document.getElementById("stored-status");
-  const list = document.getElementById("stored-questions");
-  const context = document.getElementById("stored-context");
-  const addButton = document.getElementById("stored-add");
+  const ui = elementsById({
+    panel: "stored", keyInput: "api-key", search: "stored-search", status: "stored-status",
+    listButton: "stored-list", list: "stored-questions", context: "stored-context",
+    addButton: "stored-add",
+  });
   let current = null; // the open question
   let storedSources = new Map(); // id → stored source, for the Id field's choices
   const sourceChoices = document.createElement("datalist");
   sourceChoices.id = "stored-sources";
   document.body.append(sourceChoices);
 
-  const key = () => keyInput.value.trim() || undefined;
+  const key = () => ui.keyInput.value.trim() || undefined;
 
   function say(message) {
-    status.textContent = message;
+    ui.status.textContent = message;
   }
 
   /** Mark a row as saved: shown read-only, since stored rows change only through the API
@@ -60,15 +59,15 @@ export function initStored({ form, results, show }) {
 
   function leave() {
     current = null;
-    context.hidden = true;
-    context.textContent = "";
-    addButton.hidden = true;
+    ui.context.hidden = true;
+    ui.context.textContent = "";
+    ui.addButton.hidden = true;
     for (const row of form.form.querySelectorAll("li[data-stored-id]")) unlock(row);
   }
 
   function explain(problem) {
     if (problem.status === 401) {
-      keyInput.focus();
+      ui.keyInput.focus();
       return `${problem.detail} Enter an API key above.`;
     }
     return problem.detail || problem.message;
@@ -114,7 +113,7 @@ export function initStored({ form, results, show }) {
   });
   form.sourceList.addEventListener("focusin", (event) => {
     if (event.target instanceof HTMLInputElement && event.target.dataset.field === "id"
-      && !panel.hidden) {
+      && !ui.panel.hidden) {
       event.target.setAttribute("list", sourceChoices.id);
     }
   });
@@ -123,10 +122,10 @@ export function initStored({ form, results, show }) {
     loadSources();
     say("Loading questions…");
     const query = new URLSearchParams({ page_size: "50" });
-    if (search.value.trim()) query.set("q", search.value.trim());
+    if (ui.search.value.trim()) query.set("q", ui.search.value.trim());
     try {
       const page = await getJSON(`/v1/questions?${query}`, { key: key() });
-      list.replaceChildren(...page.items.map((question) => {
+      ui.list.replaceChildren(...page.items.map((question) => {
         const item = document.createElement("li");
         const title = document.createElement("span");
         title.textContent = `#${question.id} ${question.title}`
@@ -167,9 +166,9 @@ export function initStored({ form, results, show }) {
       });
       current = { id, title: question.title };
       for (const row of form.form.querySelectorAll("li[data-stored-id]")) lock(row, row.dataset.storedId);
-      context.textContent = `Stored question #${id}: saved rows are read-only; rows you add can be saved to it.`;
-      context.hidden = false;
-      addButton.hidden = false;
+      ui.context.textContent = `Stored question #${id}: saved rows are read-only; rows you add can be saved to it.`;
+      ui.context.hidden = false;
+      ui.addButton.hidden = false;
       say(`Opened question ${id}: ${countOf(page.items.length, "claim")}.`);
       await showEstimate();
     } catch (problem) {
@@ -202,7 +201,7 @@ export function initStored({ form, results, show }) {
     if (!current) return;
     if (!key()) {
       say("Adding claims needs an API key: enter it above.");
-      keyInput.focus();
+      ui.keyInput.focus();
       return;
     }
     form.clearErrors();
@@ -243,27 +242,27 @@ export function initStored({ form, results, show }) {
     await showEstimate();
   }
 
-  keyInput.value = sessionStorage.getItem(KEY_STORE) || "";
-  keyInput.addEventListener("change", () => {
+  ui.keyInput.value = sessionStorage.getItem(KEY_STORE) || "";
+  ui.keyInput.addEventListener("change", () => {
     if (key()) sessionStorage.setItem(KEY_STORE, key());
     else sessionStorage.removeItem(KEY_STORE);
   });
-  document.getElementById("stored-list").addEventListener("click", listQuestions);
-  search.addEventListener("keydown", (event) => {
+  ui.listButton.addEventListener("click", listQuestions);
+  ui.search.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
       event.preventDefault();
       listQuestions();
     }
   });
-  addButton.addEventListener("click", addClaims);
+  ui.addButton.addEventListener("click", addClaims);
 
   // Switch the panel on only where the service stores questions.
   getJSON("/openapi.json")
     .then((document_) => {
-      panel.hidden = !(document_.paths && document_.paths["/v1/questions"]);
+      ui.panel.hidden = !(document_.paths && document_.paths["/v1/questions"]);
     })
     .catch(() => {
-      panel.hidden = true;
+      ui.panel.hidden = true;
     });
 
   return { leave };
