@@ -17,11 +17,13 @@ out 3–8× too wide) while patches around every wild figure cost seconds. Here 
 follows the posterior: cells are bisected where λ is not yet resolved and the posterior may hold
 mass, and nowhere else.
 
-Start. A uniform grid over the region the coarse pass finds (:meth:`models.robust.RobustEstimator`
+Start. A grid over the region the coarse pass finds (:meth:`models.robust.RobustEstimator`
 places it over every point figure and the part of the prior where λ is within 30 nats of its
-coarse maximum), then, in cells that may hold mass, patches around every claim edge the step is
-too coarse for (:func:`edge_patches`, nested dyadic lattices so that neighbouring cells differ at
-most two-fold).
+coarse maximum): with few claims :func:`graded`, 63 cells across the region in the tails and
+:data:`CORE_STEP` of the sharpest claim's spread over the figures' span, on nested dyadic
+lattices so that neighbouring cells differ at most two-fold (a uniform 256-point start spent
+most of its nodes, and of every later pass's, in the tails, at a step the Cauchy tails do not
+need); with many, a uniform grid of the coarse size.
 
 Hidden peaks. A claim whose spread is smaller than a cell can peak between two nodes without
 either showing it. A point claim's likelihood peaks at its figure, a range's in its middle (less
@@ -47,11 +49,12 @@ difference of λ at a node) exceeds :data:`BEND_NATS`; its hidden gains Σ_i g_i
 two-fold (the slopes np.gradient takes and the Hermite CDF stay accurate on such grids). Only the
 new midpoints are evaluated, each round. A marked cell is cut into 2^k pieces at once, enough
 for its excess to fall below the thresholds (at most 16); with few likelihood rows
-(:data:`BOLD_ROWS`) one level more (at most 32), because there an extra round, a fixed cost of
-some sixty array operations, costs more than the nodes: the 10-claim benchmark then needs one
-round instead of two. For a Gaussian posterior of width s the rules give a step of about s/4 at
-the centre and s/(2x) at x widths out: about a hundred nodes whatever n (twice as many when
-bolder).
+(:data:`BOLD_ROWS`) one level more (at most 32) where the excess asks for more than a halving,
+because there an extra round, a fixed cost of some sixty array operations, costs more than the
+nodes: the 10-claim benchmark then needs one round instead of two. A cell whose excess is at
+most 2 is only halved (its rise and gain halve, its bend falls four-fold: below the thresholds
+for a smooth λ), bolder or not. For a Gaussian posterior of width s the rules give a step of
+about s/4 at the centre and s/(2x) at x widths out: about a hundred nodes whatever n.
 The CDF is then integrated by cubic Hermite cells (fourth order); against quadrature the
 quantiles agree to about 1e-5 of the posterior's width.
 
@@ -80,7 +83,7 @@ from models.likelihood import (
     log_likelihood_rows,
 )
 
-__all__ = ["GridEvaluation", "refined_grid"]
+__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "refined_grid"]
 
 #: Most points the refinement may add (cost grows with claims × points).
 MAX_EXTRA_POINTS = 20_000
@@ -102,6 +105,72 @@ SMALL_CLAIMS = 64
 MAX_ROUNDS = 60
 
 
+#: The starting grid's step over the figures, as a fraction of the sharpest claim's spread σ
+#: (the refinement cuts further where the posterior needs it).
+CORE_STEP = 0.125
+#: Most halvings between the starting grid's step in the tails and over the figures.
+MAX_LEVELS = 10
+
+
+def aligned(origin: float, lo: float, hi: float, step: float) -> FloatArray:
+    """The nodes origin + k·step inside (lo, hi), with lo and hi as the end nodes; a node
+    closer than a quarter step to an end is dropped (no sliver cells)."""
+    first = math.ceil((lo - origin) / step + 0.25)
+    last = math.floor((hi - origin) / step - 0.25)
+    inner = origin + step * np.arange(first, last + 1, dtype=np.float64)
+    return np.concatenate([[lo], inner, [hi]])
+
+
+def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step: float,
+            target: float, most: int) -> FloatArray:
+    """Nodes over [lo, hi] (both end nodes) with a step of ``step`` / 2^L over ``core`` and
+    ``step`` beyond it, doubling once per level in between.
+
+    L is the least level whose core step is at most ``target``, lowered until the core holds
+    at most ``most`` cells. Every node lies on the lattice origin + k·``step`` / 2^L and each
+    level's nodes on its own, coarser lattice, so neighbouring cells differ at most two-fold
+    and the nodes move with ``origin``; a node closer than a quarter of its cell to an end is
+    dropped (no sliver cells), as in :func:`aligned`.
+    """
+    core_lo, core_hi = max(core[0], lo), min(core[1], hi)
+    if core_lo > core_hi:  # the figures beyond the region (cannot happen; kept safe)
+        core_lo = core_hi = min(max(0.5 * (core[0] + core[1]), lo), hi)
+    levels = min(max(math.ceil(math.log2(step / target)), 0), MAX_LEVELS) if target > 0 else 0
+    while levels > 0 and (core_hi - core_lo) * 2.0**levels / step > most:
+        levels -= 1
+    top = 1 << levels
+    fine = step / top
+    first = math.floor((core_lo - origin) / fine)
+    last = math.ceil((core_hi - origin) / fine)
+    # Integer positions (in fine steps): the core, then one step per level outwards as long as
+    # the position is not on the next coarser lattice, then the coarse lattice to the ends.
+    right = [last]
+    size = 1
+    while size < top:
+        if right[-1] % (2 * size):
+            right.append(right[-1] + size)
+        size *= 2
+    left = [first]
+    size = 1
+    while size < top:
+        if left[-1] % (2 * size):
+            left.append(left[-1] - size)
+        size *= 2
+    k_lo = math.floor((lo - origin) / fine)
+    k_hi = math.ceil((hi - origin) / fine)
+    positions = np.concatenate([
+        np.arange(left[-1] - top, k_lo, -top)[::-1], left[:0:-1],
+        np.arange(first, last + 1), right[1:], np.arange(right[-1] + top, k_hi, top)])
+    inner = origin + fine * positions.astype(np.float64)
+    inner = inner[(inner > lo) & (inner < hi)]
+    if inner.size >= 2:
+        if inner[0] - lo < 0.25 * (inner[1] - inner[0]):
+            inner = inner[1:]
+        if inner.size >= 2 and hi - inner[-1] < 0.25 * (inner[-1] - inner[-2]):
+            inner = inner[:-1]
+    return np.concatenate([[lo], inner, [hi]])
+
+
 @dataclass(frozen=True, slots=True)
 class GridEvaluation:
     """The refined grid with each claim's log-likelihood parts on it.
@@ -113,15 +182,17 @@ class GridEvaluation:
     ell : (n, G) float
         log L_i on the nodes, the log-sum of the parts
         :func:`models.likelihood.log_likelihood_parts` returns.
-    log_wrong : (n, G) float
-        The log of each claim's wrong part.
+    log_wrong_rows : (R, G) float
+        The log of each row's wrong part, log π_k (1 − c_ik) f_wrong (a claim's wrong part is
+        the sum over its rows; :meth:`models.robust.RobustEstimator.fit` sums each row's
+        posterior probability instead of combining the rows on the grid).
     log_post : (G,) float
         λ on the nodes.
     """
 
     theta: FloatArray
     ell: FloatArray
-    log_wrong: FloatArray
+    log_wrong_rows: FloatArray
     log_post: FloatArray
 
 
@@ -353,12 +424,14 @@ def refined_grid(
             break
         # Cut a cell into 2^k pieces, enough for the excess to fall below the thresholds
         # (rise and gain fall like the step, bend like its square), at most 16 at once
-        # (32 when bolder).
+        # (32 when bolder; a cell that one halving resolves is only halved).
         excess = np.maximum(np.maximum(rise[split], hidden[split]) / SLOPE_NATS,
                             np.sqrt(bend[split] / BEND_NATS))
-        levels = np.minimum(np.maximum(np.ceil(np.log2(np.maximum(excess, 2.0))), 1.0), 4.0)
+        levels = np.minimum(np.ceil(np.log2(np.maximum(excess, 2.0))), 4.0).astype(np.int64)
+        if bolder:
+            levels = levels + (levels > 1)
         parts = np.ones(h.shape[0], dtype=np.int64)
-        parts[split] = np.left_shift(1, levels.astype(np.int64) + bolder)
+        parts[split] = np.left_shift(1, levels)
         parts = _balanced(h, parts, resolve)
         cells = np.flatnonzero(parts > 1)
         count = parts[cells]
@@ -386,9 +459,7 @@ def refined_grid(
         theta_out, lp_out = theta[keep], lp[keep]
         ell = np.concatenate(ells, axis=1)[:, order]
         wrong_rows = np.concatenate(wrongs, axis=1)[:, order]
-    log_wrong = (wrong_rows if enc.owner.shape[0] == enc.n
-                 else enc.per_claim_logsumexp(wrong_rows))
     return GridEvaluation(
         np.asarray(theta_out, dtype=np.float64), np.asarray(ell, dtype=np.float64),
-        np.asarray(log_wrong, dtype=np.float64), np.asarray(lp_out, dtype=np.float64),
+        np.asarray(wrong_rows, dtype=np.float64), np.asarray(lp_out, dtype=np.float64),
     )
