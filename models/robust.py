@@ -114,7 +114,6 @@ from models.quadrature import (
     normalise_log,
     quantiles,
     slopes,
-    split_integral,
 )
 
 BoolArray = NDArray[np.bool_]
@@ -224,6 +223,53 @@ class RobustFit:
     outlier: BoolArray
     plausible: FloatArray
     modes: int
+
+
+def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
+    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
+    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut``.
+
+    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
+    the slopes F' those of :func:`models.quadrature.slopes`, as
+    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
+    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
+    the correction is folded into the weights (through the slopes' transpose) and an integral
+    is one dot product.
+    """
+    h = theta[1:] - theta[:-1]
+    corr = h * h / 12.0
+    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    width = float(h[j])
+    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
+    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
+    out = np.zeros((2, theta.shape[0]))
+    ends[:, :-1] = corr
+    ends[:, 1:] -= corr
+    out[:, :-1] = 0.5 * h
+    out[:, 1:] += 0.5 * h
+    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
+    # h00, h01, h10, h11 (the slope terms carry h once more).
+    ends[1, j:] = 0.0
+    out[1, j:] = 0.0
+    if j:
+        ends[1, j] = -float(corr[j - 1])
+        out[1, j] = 0.5 * float(h[j - 1])
+    t2, t3, t4 = t * t, t * t * t, t * t * t * t
+    out[1, j] += width * (t - t3 + 0.5 * t4)
+    out[1, j + 1] = width * (t3 - 0.5 * t4)
+    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
+    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
+    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
+    out[:, 0] -= ends[:, 0] / h[0]
+    out[:, 1] += ends[:, 0] / h[0]
+    out[:, -1] += ends[:, -1] / h[-1]
+    out[:, -2] -= ends[:, -1] / h[-1]
+    if theta.shape[0] > 2:
+        h1, h2, e = h[:-1], h[1:], ends[:, 1:-1]
+        out[:, :-2] += e * (-h2 / (h1 * (h1 + h2)))
+        out[:, 1:-1] += e * ((h2 - h1) / (h1 * h2))
+        out[:, 2:] += e * (h1 / (h2 * (h1 + h2)))
+    return out
 
 
 def _check_level(level: float) -> float:
@@ -541,16 +587,15 @@ class RobustEstimator:
         else:
             median_without_unit = median_without
 
-        mass = density * trapezoid
-        mass = mass / mass.sum()
-
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
         scores[:n] = slopes(theta, ell) * -temper[:, None]
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
-        below, whole = split_integral(theta, scores * density[None, :], median)
+        # By cubic Hermite cells, as p_wrong below: fourth order in the step.
+        hermite = hermite_weights(theta, median)
+        whole, below = ((scores * density[None, :]) @ hermite.T).T
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
         # weights, as they are.
@@ -563,13 +608,15 @@ class RobustEstimator:
 
         # P(claim i wrong | claims) = Σ_k ∫ p π_k (1 − c_ik) f_wrong / L_i: each row's share
         # of the posterior, summed over the claim's rows (no log-sum on the grid needed).
-        if enc.owner.shape[0] == n:
-            p_wrong = np.exp(grid.log_wrong_rows - ell) @ mass
-            prior_p_wrong = np.exp(enc.log_pi + enc.log_1mc)
-        else:
-            p_wrong = np.add.reduceat(np.exp(grid.log_wrong_rows - ell[enc.owner]) @ mass,
-                                      enc.starts)
-            prior_p_wrong = np.add.reduceat(np.exp(enc.log_pi + enc.log_1mc), enc.starts)
+        # The integrals by cubic Hermite cells (trapezoid plus each cell's end correction
+        # h²/12 (F'_j − F'_{j+1})), fourth order like the quantiles: the integrand varies on a
+        # claim's spread, which can be a few cells where the posterior is wide.
+        single = enc.owner.shape[0] == n
+        frac = np.exp(grid.log_wrong_rows - (ell if single else ell[enc.owner]))
+        p_rows = (frac * density[None, :]) @ hermite[0] / float(density @ hermite[0])
+        p_wrong = p_rows if single else np.add.reduceat(p_rows, enc.starts)
+        prior_rows = np.exp(enc.log_pi + enc.log_1mc)
+        prior_p_wrong = prior_rows if single else np.add.reduceat(prior_rows, enc.starts)
         with np.errstate(divide="ignore"):
             post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
             prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
