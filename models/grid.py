@@ -210,6 +210,12 @@ def _too_many() -> NumericalRangeError:
 SHARED_PEAKS = 32
 
 
+def _distinct(values: FloatArray) -> FloatArray:
+    """The distinct values, increasing (np.unique's result, at a fraction of its overhead)."""
+    flat = np.sort(values, axis=None)
+    return np.asarray(flat[np.append(True, flat[1:] != flat[:-1])], dtype=np.float64)
+
+
 @dataclass(slots=True)
 class _Peaks:
     """Where claims' likelihoods can peak: (n, m) places per claim, with a validity mask.
@@ -235,9 +241,9 @@ class _Peaks:
             # No hypothesis has a bias (graded and unjudged sources): each point or range
             # peaks at one place, its figure or its middle.
             peaked = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
-            with np.errstate(invalid="ignore"):  # a bound's open end, discarded
-                where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
-            places = np.unique(where)
+            # A bound's middle is infinite (one end is), never nan; it is discarded.
+            where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
+            places = _distinct(where)
             return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
                           np.searchsorted(places, where))
         kind_rows = enc.kind[enc.owner]
@@ -257,7 +263,7 @@ class _Peaks:
         valid = np.zeros((enc.n, m), dtype=bool)
         where[claim, slot] = place
         valid[claim, slot] = True
-        places = np.unique(where)
+        places = _distinct(where)
         return _Peaks(where, valid, temper[:, None], sigma, places,
                       np.searchsorted(places, where))
 

@@ -250,8 +250,9 @@ class EncodedClaims:
         local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
-    def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
-        """log Σ exp over each claim's rows, along the first axis."""
+    def per_claim_logsumexp(self, row_values: FloatArray, finite: bool = False) -> FloatArray:
+        """log Σ exp over each claim's rows, along the first axis (``finite``: every value is
+        known finite, as the kernels' are, so no row maximum needs guarding)."""
         out = row_values[self.starts]
         multi, rows, local, counts = self._multi
         if multi.size == 0:
@@ -264,7 +265,7 @@ class EncodedClaims:
             # view reduces along its middle axis, cheaper than reduceat along the first.
             block = block.reshape((multi.shape[0], int(counts[0])) + row_values.shape[1:])
             peak = block.max(axis=1)
-            safe = np.where(np.isfinite(peak), peak, 0.0)
+            safe = peak if finite else np.where(np.isfinite(peak), peak, 0.0)
             block = block - safe[:, None]
             np.exp(block, out=block)
             summed = np.log(block.sum(axis=1))
@@ -533,7 +534,7 @@ def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArr
     right, wrong = _row_kernels(enc, theta, right_only=False)
     both = _log_add(right, wrong)
     if enc.owner.shape[0] != enc.n:
-        both = enc.per_claim_logsumexp(both)
+        both = enc.per_claim_logsumexp(both, finite=True)
     return np.asarray(both, dtype=np.float64), wrong
 
 
@@ -597,5 +598,5 @@ def log_likelihood_per_claim(enc: EncodedClaims, theta: FloatArray) -> FloatArra
     right, wrong = _row_kernels(enc, theta, right_only=False)
     both = _log_add(right, wrong)
     if enc.owner.shape[0] != enc.n:
-        both = enc.per_claim_logsumexp(both)
+        both = enc.per_claim_logsumexp(both, finite=True)
     return np.asarray(both, dtype=np.float64)
