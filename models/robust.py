@@ -174,6 +174,12 @@ FLAT_REACH = 600.0
 #: from the coarse grid's size rather than the fine one's.
 MANY_ROWS = 1024
 
+#: The starting grid's step in the tails is at most this many times the widest wrong part's
+#: spread σ_w: across a wide region (a lone claim's Cauchy tails fill the flat prior's window)
+#: 63 cells alone leave the far quantiles to the refinement's thresholds. (Never finer than
+#: the region over ``grid_size`` cells, the uniform start's step.)
+TAIL_SPREADS = 4.0
+
 
 @dataclass(frozen=True, slots=True)
 class RobustFit:
@@ -438,6 +444,8 @@ class RobustEstimator:
                 (fine_hi - fine_lo) / (self.coarse_size - 1)
         else:
             step = (fine_hi - fine_lo) / (self.coarse_size - 1)
+        step = max(min(step, TAIL_SPREADS * float(enc.sigma_w.max())),
+                   (fine_hi - fine_lo) / (self.grid_size - 1))
         return graded(centre, fine_lo, fine_hi, (float(np.min(inner)), float(np.max(inner))),
                        step, CORE_STEP * float(enc.sigma.min()), self.grid_size)
 
