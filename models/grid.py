@@ -233,6 +233,9 @@ class _Peaks:
     places: FloatArray
     slot: IntArray
     ell: FloatArray | None = None
+    #: Set once no peak lies in a cell wide enough to need evaluating: refinement only narrows
+    #: the cells that hold peaks (new nodes fall inside the grid), so none ever will again.
+    settled: bool = False
 
     @staticmethod
     def of(enc: EncodedClaims, temper: FloatArray) -> _Peaks:
@@ -278,6 +281,8 @@ class _Peaks:
         (read off the grid's own evaluation, used when :attr:`ell` is set).
         """
         out = np.zeros(theta.shape[0] - 1)
+        if self.settled:
+            return out
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
         cell = np.minimum(np.maximum(np.searchsorted(theta, self.where, side="right") - 1, 0),
                           theta.shape[0] - 2)
@@ -286,6 +291,7 @@ class _Peaks:
                 & (width > 0.25 * self.sigma))
         some = need.any(axis=1)
         if not some.any():
+            self.settled = True
             return out
         m = self.where.shape[1]
         if self.ell is not None:
