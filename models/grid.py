@@ -19,11 +19,11 @@ mass, and nowhere else.
 
 Start. A grid over the region the coarse pass finds (:meth:`models.robust.RobustEstimator`
 places it over every point figure and the part of the prior where λ is within 30 nats of its
-coarse maximum): with few claims :func:`graded`, 63 cells across the region in the tails and
-:data:`CORE_STEP` of the sharpest claim's spread over the figures' span, on nested dyadic
-lattices so that neighbouring cells differ at most two-fold (a uniform 256-point start spent
-most of its nodes, and of every later pass's, in the tails, at a step the Cauchy tails do not
-need); with many, a uniform grid of the coarse size.
+coarse maximum): with few claims :func:`graded`, 63 cells across the region in the tails (at
+most four wrong-part spreads wide) and :data:`CORE_STEP` of the sharpest claim's spread over
+the figures' span, on nested dyadic lattices so that neighbouring cells differ at most two-fold
+(a uniform 256-point start spent most of its nodes, and of every later pass's, in the tails, at
+a step the Cauchy tails do not need); with many, a uniform grid of the coarse size.
 
 Hidden peaks. A claim whose spread is smaller than a cell can peak between two nodes without
 either showing it. A point claim's likelihood peaks at its figure, a range's in its middle (less
@@ -83,7 +83,8 @@ from models.likelihood import (
     log_likelihood_rows,
 )
 
-__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "refined_grid"]
+__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "hermite_weights",
+           "refined_grid"]
 
 #: Most points the refinement may add (cost grows with claims × points).
 MAX_EXTRA_POINTS = 20_000
@@ -169,6 +170,53 @@ def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step:
         if inner.size >= 2 and hi - inner[-1] < 0.25 * (inner[-1] - inner[-2]):
             inner = inner[:-1]
     return np.concatenate([[lo], inner, [hi]])
+
+
+def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
+    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
+    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut``.
+
+    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
+    the slopes F' those of :func:`models.quadrature.slopes`, as
+    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
+    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
+    the correction is folded into the weights (through the slopes' transpose) and an integral
+    is one dot product.
+    """
+    h = theta[1:] - theta[:-1]
+    corr = h * h / 12.0
+    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    width = float(h[j])
+    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
+    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
+    out = np.zeros((2, theta.shape[0]))
+    ends[:, :-1] = corr
+    ends[:, 1:] -= corr
+    out[:, :-1] = 0.5 * h
+    out[:, 1:] += 0.5 * h
+    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
+    # h00, h01, h10, h11 (the slope terms carry h once more).
+    ends[1, j:] = 0.0
+    out[1, j:] = 0.0
+    if j:
+        ends[1, j] = -float(corr[j - 1])
+        out[1, j] = 0.5 * float(h[j - 1])
+    t2, t3, t4 = t * t, t * t * t, t * t * t * t
+    out[1, j] += width * (t - t3 + 0.5 * t4)
+    out[1, j + 1] = width * (t3 - 0.5 * t4)
+    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
+    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
+    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
+    out[:, 0] -= ends[:, 0] / h[0]
+    out[:, 1] += ends[:, 0] / h[0]
+    out[:, -1] += ends[:, -1] / h[-1]
+    out[:, -2] -= ends[:, -1] / h[-1]
+    if theta.shape[0] > 2:
+        h1, h2, e = h[:-1], h[1:], ends[:, 1:-1]
+        out[:, :-2] += e * (-h2 / (h1 * (h1 + h2)))
+        out[:, 1:-1] += e * ((h2 - h1) / (h1 * h2))
+        out[:, 2:] += e * (h1 / (h2 * (h1 + h2)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

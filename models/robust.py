@@ -40,10 +40,11 @@ prior's tails (the flat prior's window, with nodes at whole steps from the figur
 then on a starting grid over the region where the coarse log-posterior is within 30 nats of
 its maximum, widened to every point figure (the Cauchy "wrong" tails keep each claim's
 neighbourhood in play, and the leave-one-out posteriors need it): 63 cells across that region
-in the tails and, over the figures' span, a step of 1/8 of the sharpest claim's σ (at most 256
-cells there), halving level by level in between (:func:`models.grid.graded`); beyond
-:data:`MANY_ROWS` likelihood rows a uniform 64-point grid, each node then costing a likelihood
-per claim. That grid is then refined by the posterior itself
+in the tails (each at most :data:`TAIL_SPREADS` wrong-part spreads wide) and, over the
+figures' span, a step of 1/8 of the sharpest claim's σ (at most 256 cells there), halving level
+by level in between (:func:`models.grid.graded`); beyond :data:`MANY_ROWS` likelihood rows a
+uniform 64-point grid, each node then costing a likelihood per claim. That grid is then refined
+by the posterior itself
 (:mod:`models.grid`): cells that may hold mass are cut where the log-posterior rises, bends or
 may hide a claim's peak by more than a small fraction of a nat, so the step follows the
 posterior's own width (about σ/√n with n claims), not each claim's σ. The CDF integrates the
@@ -96,7 +97,7 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
 from models.errors import InvalidParameterError
-from models.grid import CORE_STEP, aligned, graded, refined_grid
+from models.grid import CORE_STEP, aligned, graded, hermite_weights, refined_grid
 from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
@@ -229,53 +230,6 @@ class RobustFit:
     outlier: BoolArray
     plausible: FloatArray
     modes: int
-
-
-def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
-    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
-    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut``.
-
-    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
-    the slopes F' those of :func:`models.quadrature.slopes`, as
-    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
-    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
-    the correction is folded into the weights (through the slopes' transpose) and an integral
-    is one dot product.
-    """
-    h = theta[1:] - theta[:-1]
-    corr = h * h / 12.0
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
-    width = float(h[j])
-    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
-    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
-    out = np.zeros((2, theta.shape[0]))
-    ends[:, :-1] = corr
-    ends[:, 1:] -= corr
-    out[:, :-1] = 0.5 * h
-    out[:, 1:] += 0.5 * h
-    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
-    # h00, h01, h10, h11 (the slope terms carry h once more).
-    ends[1, j:] = 0.0
-    out[1, j:] = 0.0
-    if j:
-        ends[1, j] = -float(corr[j - 1])
-        out[1, j] = 0.5 * float(h[j - 1])
-    t2, t3, t4 = t * t, t * t * t, t * t * t * t
-    out[1, j] += width * (t - t3 + 0.5 * t4)
-    out[1, j + 1] = width * (t3 - 0.5 * t4)
-    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
-    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
-    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
-    out[:, 0] -= ends[:, 0] / h[0]
-    out[:, 1] += ends[:, 0] / h[0]
-    out[:, -1] += ends[:, -1] / h[-1]
-    out[:, -2] -= ends[:, -1] / h[-1]
-    if theta.shape[0] > 2:
-        h1, h2, e = h[:-1], h[1:], ends[:, 1:-1]
-        out[:, :-2] += e * (-h2 / (h1 * (h1 + h2)))
-        out[:, 1:-1] += e * ((h2 - h1) / (h1 * h2))
-        out[:, 2:] += e * (h1 / (h2 * (h1 + h2)))
-    return out
 
 
 def _check_level(level: float) -> float:
