@@ -17,11 +17,13 @@ out 3–8× too wide) while patches around every wild figure cost seconds. Here 
 follows the posterior: cells are bisected where λ is not yet resolved and the posterior may hold
 mass, and nowhere else.
 
-Start. A uniform grid over the region the coarse pass finds (:meth:`models.robust.RobustEstimator`
+Start. A grid over the region the coarse pass finds (:meth:`models.robust.RobustEstimator`
 places it over every point figure and the part of the prior where λ is within 30 nats of its
-coarse maximum), then, in cells that may hold mass, patches around every claim edge the step is
-too coarse for (:func:`edge_patches`, nested dyadic lattices so that neighbouring cells differ at
-most two-fold).
+coarse maximum): with few claims :func:`graded`, 63 cells across the region in the tails (at
+most four wrong-part spreads wide) and :data:`CORE_STEP` of the sharpest claim's spread over
+the figures' span, on nested dyadic lattices so that neighbouring cells differ at most two-fold
+(a uniform 256-point start spent most of its nodes, and of every later pass's, in the tails, at
+a step the Cauchy tails do not need); with many, a uniform grid of the coarse size.
 
 Hidden peaks. A claim whose spread is smaller than a cell can peak between two nodes without
 either showing it. A point claim's likelihood peaks at its figure, a range's in its middle (less
@@ -47,11 +49,12 @@ difference of λ at a node) exceeds :data:`BEND_NATS`; its hidden gains Σ_i g_i
 two-fold (the slopes np.gradient takes and the Hermite CDF stay accurate on such grids). Only the
 new midpoints are evaluated, each round. A marked cell is cut into 2^k pieces at once, enough
 for its excess to fall below the thresholds (at most 16); with few likelihood rows
-(:data:`BOLD_ROWS`) one level more (at most 32), because there an extra round, a fixed cost of
-some sixty array operations, costs more than the nodes: the 10-claim benchmark then needs one
-round instead of two. For a Gaussian posterior of width s the rules give a step of about s/4 at
-the centre and s/(2x) at x widths out: about a hundred nodes whatever n (twice as many when
-bolder).
+(:data:`BOLD_ROWS`) one level more (at most 32) where the excess asks for more than a halving,
+because there an extra round, a fixed cost of some sixty array operations, costs more than the
+nodes: the 10-claim benchmark then needs one round instead of two. A cell whose excess is at
+most 2 is only halved (its rise and gain halve, its bend falls four-fold: below the thresholds
+for a smooth λ), bolder or not. For a Gaussian posterior of width s the rules give a step of
+about s/4 at the centre and s/(2x) at x widths out: about a hundred nodes whatever n.
 The CDF is then integrated by cubic Hermite cells (fourth order); against quadrature the
 quantiles agree to about 1e-5 of the posterior's width.
 
@@ -80,7 +83,8 @@ from models.likelihood import (
     log_likelihood_rows,
 )
 
-__all__ = ["GridEvaluation", "refined_grid"]
+__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "hermite_weights",
+           "refined_grid"]
 
 #: Most points the refinement may add (cost grows with claims × points).
 MAX_EXTRA_POINTS = 20_000
@@ -102,6 +106,119 @@ SMALL_CLAIMS = 64
 MAX_ROUNDS = 60
 
 
+#: The starting grid's step over the figures, as a fraction of the sharpest claim's spread σ
+#: (the refinement cuts further where the posterior needs it).
+CORE_STEP = 0.125
+#: Most halvings between the starting grid's step in the tails and over the figures.
+MAX_LEVELS = 10
+
+
+def aligned(origin: float, lo: float, hi: float, step: float) -> FloatArray:
+    """The nodes origin + k·step inside (lo, hi), with lo and hi as the end nodes; a node
+    closer than a quarter step to an end is dropped (no sliver cells)."""
+    first = math.ceil((lo - origin) / step + 0.25)
+    last = math.floor((hi - origin) / step - 0.25)
+    inner = origin + step * np.arange(first, last + 1, dtype=np.float64)
+    return np.concatenate([[lo], inner, [hi]])
+
+
+def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step: float,
+            target: float, most: int) -> FloatArray:
+    """Nodes over [lo, hi] (both end nodes) with a step of ``step`` / 2^L over ``core`` and
+    ``step`` beyond it, doubling once per level in between.
+
+    L is the least level whose core step is at most ``target``, lowered until the core holds
+    at most ``most`` cells. Every node lies on the lattice origin + k·``step`` / 2^L and each
+    level's nodes on its own, coarser lattice, so neighbouring cells differ at most two-fold
+    and the nodes move with ``origin``; a node closer than a quarter of its cell to an end is
+    dropped (no sliver cells), as in :func:`aligned`.
+    """
+    core_lo, core_hi = max(core[0], lo), min(core[1], hi)
+    if core_lo > core_hi:  # the figures beyond the region (cannot happen; kept safe)
+        core_lo = core_hi = min(max(0.5 * (core[0] + core[1]), lo), hi)
+    levels = min(max(math.ceil(math.log2(step / target)), 0), MAX_LEVELS) if target > 0 else 0
+    while levels > 0 and (core_hi - core_lo) * 2.0**levels / step > most:
+        levels -= 1
+    top = 1 << levels
+    fine = step / top
+    first = math.floor((core_lo - origin) / fine)
+    last = math.ceil((core_hi - origin) / fine)
+    # Integer positions (in fine steps): the core, then one step per level outwards as long as
+    # the position is not on the next coarser lattice, then the coarse lattice to the ends.
+    right = [last]
+    size = 1
+    while size < top:
+        if right[-1] % (2 * size):
+            right.append(right[-1] + size)
+        size *= 2
+    left = [first]
+    size = 1
+    while size < top:
+        if left[-1] % (2 * size):
+            left.append(left[-1] - size)
+        size *= 2
+    k_lo = math.floor((lo - origin) / fine)
+    k_hi = math.ceil((hi - origin) / fine)
+    positions = np.concatenate([
+        np.arange(left[-1] - top, k_lo, -top)[::-1], left[:0:-1],
+        np.arange(first, last + 1), right[1:], np.arange(right[-1] + top, k_hi, top)])
+    inner = origin + fine * positions.astype(np.float64)
+    inner = inner[(inner > lo) & (inner < hi)]
+    if inner.size >= 2:
+        if inner[0] - lo < 0.25 * (inner[1] - inner[0]):
+            inner = inner[1:]
+        if inner.size >= 2 and hi - inner[-1] < 0.25 * (inner[-1] - inner[-2]):
+            inner = inner[:-1]
+    return np.concatenate([[lo], inner, [hi]])
+
+
+def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
+    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
+    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut``.
+
+    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
+    the slopes F' those of :func:`models.quadrature.slopes`, as
+    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
+    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
+    the correction is folded into the weights (through the slopes' transpose) and an integral
+    is one dot product.
+    """
+    h = theta[1:] - theta[:-1]
+    corr = h * h / 12.0
+    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    width = float(h[j])
+    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
+    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
+    out = np.zeros((2, theta.shape[0]))
+    ends[:, :-1] = corr
+    ends[:, 1:] -= corr
+    out[:, :-1] = 0.5 * h
+    out[:, 1:] += 0.5 * h
+    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
+    # h00, h01, h10, h11 (the slope terms carry h once more).
+    ends[1, j:] = 0.0
+    out[1, j:] = 0.0
+    if j:
+        ends[1, j] = -float(corr[j - 1])
+        out[1, j] = 0.5 * float(h[j - 1])
+    t2, t3, t4 = t * t, t * t * t, t * t * t * t
+    out[1, j] += width * (t - t3 + 0.5 * t4)
+    out[1, j + 1] = width * (t3 - 0.5 * t4)
+    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
+    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
+    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
+    out[:, 0] -= ends[:, 0] / h[0]
+    out[:, 1] += ends[:, 0] / h[0]
+    out[:, -1] += ends[:, -1] / h[-1]
+    out[:, -2] -= ends[:, -1] / h[-1]
+    if theta.shape[0] > 2:
+        h1, h2, e = h[:-1], h[1:], ends[:, 1:-1]
+        out[:, :-2] += e * (-h2 / (h1 * (h1 + h2)))
+        out[:, 1:-1] += e * ((h2 - h1) / (h1 * h2))
+        out[:, 2:] += e * (h1 / (h2 * (h1 + h2)))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class GridEvaluation:
     """The refined grid with each claim's log-likelihood parts on it.
@@ -113,15 +230,17 @@ class GridEvaluation:
     ell : (n, G) float
         log L_i on the nodes, the log-sum of the parts
         :func:`models.likelihood.log_likelihood_parts` returns.
-    log_wrong : (n, G) float
-        The log of each claim's wrong part.
+    log_wrong_rows : (R, G) float
+        The log of each row's wrong part, log π_k (1 − c_ik) f_wrong (a claim's wrong part is
+        the sum over its rows; :meth:`models.robust.RobustEstimator.fit` sums each row's
+        posterior probability instead of combining the rows on the grid).
     log_post : (G,) float
         λ on the nodes.
     """
 
     theta: FloatArray
     ell: FloatArray
-    log_wrong: FloatArray
+    log_wrong_rows: FloatArray
     log_post: FloatArray
 
 
@@ -137,6 +256,12 @@ def _too_many() -> NumericalRangeError:
 #: Up to this many distinct peak places the claims' likelihoods at every peak are evaluated with
 #: the starting grid (as extra columns of its one likelihood pass) rather than separately.
 SHARED_PEAKS = 32
+
+
+def _distinct(values: FloatArray) -> FloatArray:
+    """The distinct values, increasing (np.unique's result, at a fraction of its overhead)."""
+    flat = np.sort(values, axis=None)
+    return np.asarray(flat[np.append(True, flat[1:] != flat[:-1])], dtype=np.float64)
 
 
 @dataclass(slots=True)
@@ -156,6 +281,9 @@ class _Peaks:
     places: FloatArray
     slot: IntArray
     ell: FloatArray | None = None
+    #: Set once no peak lies in a cell wide enough to need evaluating: refinement only narrows
+    #: the cells that hold peaks (new nodes fall inside the grid), so none ever will again.
+    settled: bool = False
 
     @staticmethod
     def of(enc: EncodedClaims, temper: FloatArray) -> _Peaks:
@@ -164,9 +292,9 @@ class _Peaks:
             # No hypothesis has a bias (graded and unjudged sources): each point or range
             # peaks at one place, its figure or its middle.
             peaked = (enc.kind == KIND_POINT) | (enc.kind == KIND_RANGE)
-            with np.errstate(invalid="ignore"):  # a bound's open end, discarded
-                where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
-            places = np.unique(where)
+            # A bound's middle is infinite (one end is), never nan; it is discarded.
+            where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
+            places = _distinct(where)
             return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
                           np.searchsorted(places, where))
         kind_rows = enc.kind[enc.owner]
@@ -186,7 +314,7 @@ class _Peaks:
         valid = np.zeros((enc.n, m), dtype=bool)
         where[claim, slot] = place
         valid[claim, slot] = True
-        places = np.unique(where)
+        places = _distinct(where)
         return _Peaks(where, valid, temper[:, None], sigma, places,
                       np.searchsorted(places, where))
 
@@ -201,6 +329,8 @@ class _Peaks:
         (read off the grid's own evaluation, used when :attr:`ell` is set).
         """
         out = np.zeros(theta.shape[0] - 1)
+        if self.settled:
+            return out
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
         cell = np.minimum(np.maximum(np.searchsorted(theta, self.where, side="right") - 1, 0),
                           theta.shape[0] - 2)
@@ -209,6 +339,7 @@ class _Peaks:
                 & (width > 0.25 * self.sigma))
         some = need.any(axis=1)
         if not some.any():
+            self.settled = True
             return out
         m = self.where.shape[1]
         if self.ell is not None:
@@ -353,12 +484,14 @@ def refined_grid(
             break
         # Cut a cell into 2^k pieces, enough for the excess to fall below the thresholds
         # (rise and gain fall like the step, bend like its square), at most 16 at once
-        # (32 when bolder).
+        # (32 when bolder; a cell that one halving resolves is only halved).
         excess = np.maximum(np.maximum(rise[split], hidden[split]) / SLOPE_NATS,
                             np.sqrt(bend[split] / BEND_NATS))
-        levels = np.minimum(np.maximum(np.ceil(np.log2(np.maximum(excess, 2.0))), 1.0), 4.0)
+        levels = np.minimum(np.ceil(np.log2(np.maximum(excess, 2.0))), 4.0).astype(np.int64)
+        if bolder:
+            levels = levels + (levels > 1)
         parts = np.ones(h.shape[0], dtype=np.int64)
-        parts[split] = np.left_shift(1, levels.astype(np.int64) + bolder)
+        parts[split] = np.left_shift(1, levels)
         parts = _balanced(h, parts, resolve)
         cells = np.flatnonzero(parts > 1)
         count = parts[cells]
@@ -386,9 +519,7 @@ def refined_grid(
         theta_out, lp_out = theta[keep], lp[keep]
         ell = np.concatenate(ells, axis=1)[:, order]
         wrong_rows = np.concatenate(wrongs, axis=1)[:, order]
-    log_wrong = (wrong_rows if enc.owner.shape[0] == enc.n
-                 else enc.per_claim_logsumexp(wrong_rows))
     return GridEvaluation(
         np.asarray(theta_out, dtype=np.float64), np.asarray(ell, dtype=np.float64),
-        np.asarray(log_wrong, dtype=np.float64), np.asarray(lp_out, dtype=np.float64),
+        np.asarray(wrong_rows, dtype=np.float64), np.asarray(lp_out, dtype=np.float64),
     )

@@ -250,8 +250,9 @@ class EncodedClaims:
         local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
         return multi, rows, local, counts[multi]
 
-    def per_claim_logsumexp(self, row_values: FloatArray) -> FloatArray:
-        """log Σ exp over each claim's rows, along the first axis."""
+    def per_claim_logsumexp(self, row_values: FloatArray, finite: bool = False) -> FloatArray:
+        """log Σ exp over each claim's rows, along the first axis (``finite``: every value is
+        known finite, as the kernels' are, so no row maximum needs guarding)."""
         out = row_values[self.starts]
         multi, rows, local, counts = self._multi
         if multi.size == 0:
@@ -259,10 +260,20 @@ class EncodedClaims:
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
         block = row_values[rows]
-        peak = np.maximum.reduceat(block, local, axis=0)
-        safe = np.where(np.isfinite(peak), peak, 0.0)
-        summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)), local,
-                                        axis=0))
+        if counts.min() == counts.max():
+            # Every such claim has k hypotheses (unjudged sources: five): a (claims, k, …)
+            # view reduces along its middle axis, cheaper than reduceat along the first.
+            block = block.reshape((multi.shape[0], int(counts[0])) + row_values.shape[1:])
+            peak = block.max(axis=1)
+            safe = peak if finite else np.where(np.isfinite(peak), peak, 0.0)
+            block = block - safe[:, None]
+            np.exp(block, out=block)
+            summed = np.log(block.sum(axis=1))
+        else:
+            peak = np.maximum.reduceat(block, local, axis=0)
+            safe = np.where(np.isfinite(peak), peak, 0.0)
+            summed = np.log(np.add.reduceat(np.exp(block - np.repeat(safe, counts, axis=0)),
+                                            local, axis=0))
         out[multi] = summed + safe
         return np.asarray(out, dtype=np.float64)
 
@@ -432,8 +443,12 @@ def _block_kernels(
             dw = d * blk.scale_wrong
             if clip:
                 dw = _bounded(dw)
-            with np.errstate(divide="ignore"):
-                box = np.log(np.arctan2(blk.half_wrong, blk.cross + dw * dw))
+            box = np.arctan2(blk.half_wrong, blk.cross + dw * dw)
+            if box.min() > 0.0:  # the usual case, without an errstate context's cost
+                box = np.log(box)
+            else:
+                with np.errstate(divide="ignore"):
+                    box = np.log(box)
             wrong = np.maximum(blk.wrong_const + box, LOG_FLOOR)
     return np.asarray(right, dtype=np.float64), wrong
 
@@ -481,6 +496,27 @@ def _row_kernels(
     return right, wrong_all
 
 
+#: Beyond this gap between two logs the smaller adds less than e^−60 ≈ 1e-26 to the larger.
+_ADD_GAP = 60.0
+
+
+def _log_add(a: FloatArray, b: FloatArray) -> FloatArray:
+    """log(e^a + e^b) = max(a, b) + log1p(e^−|a − b|), element by element.
+
+    numpy's vectorised exp and log1p on a gap clipped at :data:`_ADD_GAP` (whose exp stays a
+    normal double) cost about a fifth of np.logaddexp's element-by-element loop here; the two
+    agree to an ulp. Operands are finite (the kernels floor at :data:`LOG_FLOOR`).
+    """
+    gap = np.subtract(a, b)
+    np.abs(gap, out=gap)
+    np.minimum(gap, _ADD_GAP, out=gap)
+    np.negative(gap, out=gap)
+    np.exp(gap, out=gap)
+    np.log1p(gap, out=gap)
+    gap += np.maximum(a, b)
+    return gap
+
+
 def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """log L_i per claim and the wrong part per *row* on the grid θ (G,).
 
@@ -496,9 +532,9 @@ def log_likelihood_rows(enc: EncodedClaims, theta: FloatArray) -> tuple[FloatArr
         log π_k (1 − c_ik) f_wrong per row.
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = np.logaddexp(right, wrong)
+    both = _log_add(right, wrong)
     if enc.owner.shape[0] != enc.n:
-        both = enc.per_claim_logsumexp(both)
+        both = enc.per_claim_logsumexp(both, finite=True)
     return np.asarray(both, dtype=np.float64), wrong
 
 
@@ -560,7 +596,7 @@ def log_likelihood_per_claim(enc: EncodedClaims, theta: FloatArray) -> FloatArra
         log L_i(θ_ij) = log Σ_k π_k (c_ik f_right + (1 − c_ik) f_wrong).
     """
     right, wrong = _row_kernels(enc, theta, right_only=False)
-    both = np.logaddexp(right, wrong)
+    both = _log_add(right, wrong)
     if enc.owner.shape[0] != enc.n:
-        both = enc.per_claim_logsumexp(both)
+        both = enc.per_claim_logsumexp(both, finite=True)
     return np.asarray(both, dtype=np.float64)

@@ -37,10 +37,14 @@ linear scale (``support`` None), where no window of the quantity is natural
 
 Grid. The posterior is evaluated on a coarse grid (64 points) spanning the figures and the
 prior's tails (the flat prior's window, with nodes at whole steps from the figures' mid-range),
-then on a uniform grid (256 points; 64 beyond :data:`MANY_ROWS` likelihood rows)
-over the region where the coarse log-posterior is within 30 nats of its maximum, widened to
-every point figure (the Cauchy "wrong" tails keep each claim's neighbourhood in play, and the
-leave-one-out posteriors need it). That grid is then refined by the posterior itself
+then on a starting grid over the region where the coarse log-posterior is within 30 nats of
+its maximum, widened to every point figure (the Cauchy "wrong" tails keep each claim's
+neighbourhood in play, and the leave-one-out posteriors need it): 63 cells across that region
+in the tails (each at most :data:`TAIL_SPREADS` wrong-part spreads wide) and, over the
+figures' span, a step of 1/8 of the sharpest claim's σ (at most 256 cells there), halving level
+by level in between (:func:`models.grid.graded`); beyond :data:`MANY_ROWS` likelihood rows a
+uniform 64-point grid, each node then costing a likelihood per claim. That grid is then refined
+by the posterior itself
 (:mod:`models.grid`): cells that may hold mass are cut where the log-posterior rises, bends or
 may hide a claim's peak by more than a small fraction of a nat, so the step follows the
 posterior's own width (about σ/√n with n claims), not each claim's σ. The CDF integrates the
@@ -93,7 +97,7 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
 from models.errors import InvalidParameterError
-from models.grid import refined_grid
+from models.grid import CORE_STEP, aligned, graded, hermite_weights, refined_grid
 from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
@@ -111,7 +115,6 @@ from models.quadrature import (
     normalise_log,
     quantiles,
     slopes,
-    split_integral,
 )
 
 BoolArray = NDArray[np.bool_]
@@ -172,6 +175,13 @@ FLAT_REACH = 600.0
 #: from the coarse grid's size rather than the fine one's.
 MANY_ROWS = 1024
 
+#: The starting grid's step in the tails is at most this many times the widest wrong part's
+#: spread σ_w: across a wide region (a lone claim's Cauchy tails fill the flat prior's window)
+#: 63 cells alone leave the far quantiles to the refinement's thresholds. (Never finer than
+#: the region over ``grid_size`` cells, the uniform start's step.)
+TAIL_SPREADS = 4.0
+
+
 @dataclass(frozen=True, slots=True)
 class RobustFit:
     """Result of :meth:`RobustEstimator.fit`, on the working scale.
@@ -222,15 +232,6 @@ class RobustFit:
     modes: int
 
 
-def _aligned(origin: float, lo: float, hi: float, step: float) -> FloatArray:
-    """The nodes origin + k·step inside (lo, hi), with lo and hi as the end nodes; a node
-    closer than a quarter step to an end is dropped (no sliver cells)."""
-    first = math.ceil((lo - origin) / step + 0.25)
-    last = math.floor((hi - origin) / step - 0.25)
-    inner = origin + step * np.arange(first, last + 1, dtype=np.float64)
-    return np.concatenate([[lo], inner, [hi]])
-
-
 def _check_level(level: float) -> float:
     if isinstance(level, bool) or not (math.isfinite(level) and 0.0 < level < 1.0):
         raise InvalidParameterError(f"Invalid level {level!r}; must lie in (0, 1).", "levels")
@@ -243,7 +244,8 @@ class RobustEstimator:
     Parameters
     ----------
     grid_size : int
-        Points of the fine grid (≥ 64).
+        Most cells of the starting grid over the figures' span (≥ 64; module docstring,
+        "Grid").
     coarse_size : int
         Points of the coarse grid that locates the posterior (≥ 32).
     prior_scale : float
@@ -366,7 +368,7 @@ class RobustEstimator:
             # that they move with the figures and the answer stays equivariant.
             lo, hi = support
             step = 2.0 * FLAT_REACH / (self.coarse_size - 1)
-            coarse = _aligned(centre, lo, hi, step)
+            coarse = aligned(centre, lo, hi, step)
         log_post = temper @ log_likelihood_rows(enc, coarse)[0]
         if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
             z = (coarse - centre) / scale
@@ -383,12 +385,23 @@ class RobustEstimator:
             fine_lo, fine_hi = fine_lo - step, fine_hi + step
         # The refinement (models.grid) resolves the posterior wherever it lives; with many
         # claims each start node costs a likelihood per claim, so the start is the coarse size.
-        size = self.grid_size if enc.owner.shape[0] <= MANY_ROWS else self.coarse_size
-        if support is None:
-            return np.linspace(fine_lo, fine_hi, size)
-        # The flat prior is nil beyond its window; the step is taken before clipping to it.
-        return _aligned(centre, max(fine_lo, lo), min(fine_hi, hi),
-                        (fine_hi - fine_lo) / (size - 1))
+        if enc.owner.shape[0] > MANY_ROWS:
+            if support is None:
+                return np.linspace(fine_lo, fine_hi, self.coarse_size)
+            return aligned(centre, max(fine_lo, lo), min(fine_hi, hi),
+                            (fine_hi - fine_lo) / (self.coarse_size - 1))
+        # Few claims: the coarse size's step out in the tails, finer over the figures, where
+        # the posterior's mass lies (module docstring, "Grid").
+        if support is not None:
+            # The flat prior is nil beyond its window; the step is taken before clipping to it.
+            fine_lo, fine_hi, step = max(fine_lo, lo), min(fine_hi, hi), \
+                (fine_hi - fine_lo) / (self.coarse_size - 1)
+        else:
+            step = (fine_hi - fine_lo) / (self.coarse_size - 1)
+        step = max(min(step, TAIL_SPREADS * float(enc.sigma_w.max())),
+                   (fine_hi - fine_lo) / (self.grid_size - 1))
+        return graded(centre, fine_lo, fine_hi, (float(np.min(inner)), float(np.max(inner))),
+                       step, CORE_STEP * float(enc.sigma.min()), self.grid_size)
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
         """[low, high] of each claim's plausible set (±inf when open).
@@ -473,7 +486,7 @@ class RobustEstimator:
         window = self.window(enc, support, anchors) if flat and support is not None else None
         grid = refined_grid(enc, temper, prior, self._fine_grid(
             enc, temper, prior, anchors, window))
-        theta, log_post, log_wrong, ell = grid.theta, grid.log_post, grid.log_wrong, grid.ell
+        theta, log_post, ell = grid.theta, grid.log_post, grid.ell
         n = enc.n
         # Leave-one-out posteriors whose remaining claims are all bounds are improper under
         # the flat prior: they take the weak Normal, as they did before.
@@ -536,16 +549,15 @@ class RobustEstimator:
         else:
             median_without_unit = median_without
 
-        mass = density * trapezoid
-        mass = mass / mass.sum()
-
         # w_i = ∂m/∂δ_i, the sensitivity of the posterior median m to shifting claim i by δ:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
         scores[:n] = slopes(theta, ell) * -temper[:, None]
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
-        below, whole = split_integral(theta, scores * density[None, :], median)
+        # By cubic Hermite cells, as p_wrong below: fourth order in the step.
+        hermite = hermite_weights(theta, median)
+        whole, below = ((scores * density[None, :]) @ hermite.T).T
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
         # weights, as they are.
@@ -556,8 +568,17 @@ class RobustEstimator:
         total = positive.sum()
         weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
-        p_wrong = np.exp(log_wrong - ell) @ mass
-        prior_p_wrong = np.exp(enc.per_claim_logsumexp(enc.log_pi + enc.log_1mc))
+        # P(claim i wrong | claims) = Σ_k ∫ p π_k (1 − c_ik) f_wrong / L_i: each row's share
+        # of the posterior, summed over the claim's rows (no log-sum on the grid needed).
+        # The integrals by cubic Hermite cells (trapezoid plus each cell's end correction
+        # h²/12 (F'_j − F'_{j+1})), fourth order like the quantiles: the integrand varies on a
+        # claim's spread, which can be a few cells where the posterior is wide.
+        single = enc.owner.shape[0] == n
+        frac = np.exp(grid.log_wrong_rows - (ell if single else ell[enc.owner]))
+        p_rows = (frac * density[None, :]) @ hermite[0] / float(density @ hermite[0])
+        p_wrong = p_rows if single else np.add.reduceat(p_rows, enc.starts)
+        prior_rows = np.exp(enc.log_pi + enc.log_1mc)
+        prior_p_wrong = prior_rows if single else np.add.reduceat(prior_rows, enc.starts)
         with np.errstate(divide="ignore"):
             post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
             prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)

@@ -233,11 +233,21 @@ def _log10(d: Decimal) -> int:
     return len(str(int(d))) - 1
 
 
+#: A probability within this of 1 prints as "100%", not "over 99%": one computed as a sum of
+#: many terms carries rounding noise of some ulps, so whether a true value within that noise of
+#: 1 (a claim far from every other) lands on exactly 1.0 is chance, and the words must not
+#: follow it. 1e-12 is a thousand times the noise of a sum over a few thousand grid nodes.
+CERTAIN_WITHIN = 1e-12
+
+
 def percent(p: float) -> str:
-    """A share or probability as a whole percentage: "62%", "under 1%", "over 99%"."""
+    """A share or probability as a whole percentage: "62%", "under 1%", "over 99%", "100%"
+    (within :data:`CERTAIN_WITHIN` of 1)."""
     if 0 < p < 0.005:
         return "under 1%"
-    if 0.995 < p < 1:
+    if p >= 1.0 - CERTAIN_WITHIN:
+        return "100%"
+    if 0.995 < p:
         return "over 99%"
     return f"{round_computed(100 * p, 0):f}%"
 

@@ -61,6 +61,13 @@ QUALITY_MISS_RTOL = 1e-9
 #: and is 1,000 times smaller than the failure it guards against (ranges 3–8× too wide).
 GRID_REFERENCE_WIDTH = 2e-3
 
+#: Each claim's p_wrong against a brute-force reference (20,001-point uniform grids zoomed onto
+#: the mass, trapezoid sums: its own error is well under 1e-6 here), absolute: the refined
+#: grid's Hermite-cell integrals agree to about 3e-6 on the reference cases; the trapezoid sums
+#: they replaced were off by up to 1.9e-4 (a lone figure, a lone range) where the step was
+#: coarse for the claim's spread. 2e-5 leaves room for the first and fails the second.
+GRID_REFERENCE_P_WRONG = 2e-5
+
 #: Simulation-based calibration (tests/models/test_sbc.py): the draws are seeded, so the test is
 #: deterministic; a correct posterior falls under 1e-3 once in 1,000 seeds, while right claims
 #: twice as spread as the model assumes (10 claims, 250 draws) fall far under it (the test

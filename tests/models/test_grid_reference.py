@@ -21,7 +21,7 @@ from models.claims import Claim, Source
 from models.credibility import profile_for
 from models.encode import encode, working_scale
 from models.robust import RobustEstimator
-from tests.tolerances import GRID_REFERENCE_WIDTH
+from tests.tolerances import GRID_REFERENCE_P_WRONG, GRID_REFERENCE_WIDTH
 
 #: Restated from docs/model.md ("Grade table"): chance of being right, spread on the log scale.
 GRADES = {"A": (0.95, 0.10), "B": (0.85, 0.20), "C": (0.70, 0.35), "D": (0.50, 0.55),
@@ -181,3 +181,67 @@ def test_posterior_quantiles_match_brute_force(name: str) -> None:
     got = model_quantiles(claims, sources)
     width = ref[-1] - ref[0]
     assert np.all(np.abs(got - ref) <= GRID_REFERENCE_WIDTH * width), (got - ref) / width
+
+
+def _wrong_loglik(claim: Claim, grade: str, t: np.ndarray) -> np.ndarray:
+    """log of a claim's wrong part, (1 − c) times its Cauchy kernel, from docs/model.md."""
+    c, s = GRADES[grade]
+    w = max(1.0, 2 * s)
+    cauchy = stats.cauchy
+    if claim.kind == "point":
+        return np.asarray(math.log(1 - c) + cauchy.logpdf(math.log(float(claim.value or 0.0)),
+                                                           t, w))
+    if claim.kind == "at_least":
+        return np.asarray(math.log(1 - c) + cauchy.logsf(math.log(float(claim.value or 0.0)),
+                                                          t, w))
+    if claim.kind == "at_most":
+        return np.asarray(math.log(1 - c) + cauchy.logcdf(math.log(float(claim.value or 0.0)),
+                                                           t, w))
+    lo, hi = math.log(float(claim.low or 0.0)), math.log(float(claim.high or 0.0))
+    mass = cauchy.cdf(hi, t, w) - cauchy.cdf(lo, t, w)
+    return np.asarray(math.log(1 - c) + np.log(np.maximum(mass, 1e-300)))
+
+
+def reference_p_wrong(claims: list[Claim], grades: list[str]) -> np.ndarray:
+    """Each claim's posterior probability of being wrong, ∫ p(θ) (1 − c) f_wrong / L_i dθ, by
+    brute force: 20,001-point uniform grids zoomed onto the nodes within 60 nats of the
+    highest (as :func:`reference_quantiles`), trapezoid sums."""
+    figs = _figures(claims)
+    centre = 0.5 * (min(figs) + max(figs))
+    scale = max(PRIOR_SCALE, max(figs) - min(figs))
+    lo, hi = min(figs) - 12.0 * scale, max(figs) + 12.0 * scale
+    for _ in range(12):
+        t = np.linspace(lo, hi, 20_001)
+        ells = np.array([_claim_loglik(cl, g, t) for cl, g in zip(claims, grades, strict=True)])
+        lp = stats.norm.logpdf(t, centre, scale) + ells.sum(axis=0)
+        live = np.flatnonzero(lp >= lp.max() - 60.0)
+        new_lo, new_hi = t[max(live[0] - 1, 0)], t[min(live[-1] + 1, t.size - 1)]
+        if new_hi - new_lo > 0.5 * (hi - lo):
+            break
+        lo, hi = new_lo, new_hi
+    weights = np.full(t.size, t[1] - t[0])
+    weights[[0, -1]] *= 0.5
+    mass = np.exp(lp - logsumexp(lp)) * weights
+    wrong = np.array([_wrong_loglik(cl, g, t) for cl, g in zip(claims, grades, strict=True)])
+    return np.asarray(np.exp(wrong - ells) @ (mass / mass.sum()))
+
+
+P_WRONG_CASES: dict[str, Case] = {
+    **{name: CASES[name] for name in ("1-point", "1-range", "3-wild", "3-bounds-point",
+                                      "10-mixed", "100-drawn")},
+    "5-drawn-wild": drawn(5, 105, 0.2),
+    "10-drawn-wild": drawn(10, 103, 0.2),
+}
+
+
+@pytest.mark.parametrize("name", list(P_WRONG_CASES))
+def test_p_wrong_matches_brute_force(name: str) -> None:
+    # p_wrong integrates a ratio that varies on each claim's own spread: by trapezoids it
+    # followed the grid's step (1.9e-4 off for a lone range), by Hermite cells it does not.
+    claims, sources = P_WRONG_CASES[name]
+    grade_of = {s.id: str(s.reliability) for s in sources}
+    ref = reference_p_wrong(claims, [grade_of[c.source] for c in claims])
+    profiles = {s.id: profile_for(s.reliability) for s in sources}
+    enc = encode(claims, profiles, working_scale(claims, "log"))
+    fit = RobustEstimator().fit(enc, np.arange(len(claims)), (0.5, 0.9))
+    assert np.all(np.abs(fit.p_wrong - ref) <= GRID_REFERENCE_P_WRONG), fit.p_wrong - ref

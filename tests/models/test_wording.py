@@ -275,3 +275,17 @@ def test_grouped_digits_are_babels(x: float | Decimal, decimals: int | None) -> 
     # Twice: the second answer comes from the cache of distinct figures.
     for _ in range(2):
         assert wording._digits(d, decimals) == want.replace("-", "\u2212")
+
+
+@pytest.mark.parametrize("p", [1.0, 1.0 - 2.0**-53, 1.0 - 1e-15, 1.0 - 1e-13])
+def test_percent_near_one_does_not_follow_the_last_bit(p: float) -> None:
+    # A probability one ulp below 1 is rounding noise of a computed sum: the words stay "100%"
+    # (they read "over 99%" when a last-bit change moved p_wrong off exactly 1.0).
+    assert wording.percent(p) == "100%"
+
+
+@pytest.mark.parametrize(("p", "words"), [(0.999, "over 99%"), (1.0 - 1e-9, "over 99%"),
+                                          (0.995, "100%"), (0.62, "62%"), (0.001, "under 1%"),
+                                          (0.0, "0%")])
+def test_percent_words(p: float, words: str) -> None:
+    assert wording.percent(p) == words
