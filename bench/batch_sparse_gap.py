@@ -11,8 +11,9 @@ dense grid -- with the true parameters replaced, one group at a time, by the lea
 * ``σ β``: the true credibilities, learned spreads σ_s and biases β_s (the claims moved by −β_s);
 * ``all``: every learned parameter (reproduces the batch fit's own MAE);
 * ``floor``: the true credibilities plus independent N(0, F_s) noise, where F_s is the
-  Cramér-Rao bound of c_s (below), averaged over ``--draws`` draws per archive: what a fit
-  with no excess error in c_s would cost.
+  Cramér-Rao bound of c_s (below), averaged over ``--draws`` draws per archive: what an
+  unbiased fit with no excess error in c_s would cost. A reference point, not a limit: a
+  shrunk (biased) estimate can err less, and the figure scatters from archive to archive.
 
 Each is printed as its MAE over the oracle's, pooled over ``--repeats`` archives.
 
