@@ -157,9 +157,10 @@ def source_estimates(
         logit c ~ N(log α − log β, 1 / max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))),
 
     centred on the estimate (a mode does not move when information is subtracted), with the
-    prior's own information as a floor. With one claim per question on every source U_s is
-    0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x: the
-    variance 1/α + 1/β). Labels are taken independent across the claims of a question,
+    prior's own information as a floor. Where every label is resolved (P(right) 0 or 1)
+    U_s is 0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x:
+    the variance 1/α + 1/β); a claim alone on its question resolves nothing (P(right) ≈ c_s)
+    and adds about no information. Labels are taken independent across the claims of a question,
     which leaves out the covariance of a right and a wrong claim on one question (Louis's
     off-diagonal terms); the simulations in the tests bound what that costs.
 
