@@ -150,3 +150,11 @@ ECME_MAX_ITERATIONS = 50
 #: the test's archive. 2 % leaves room for other seeds; credibility alone (no learned spread)
 #: is off by 65 % of the width at the median.
 BATCH_SINGLE_WIDTH_FRACTION = 0.02
+
+#: Coverage of a source's 90 % credibility interval in the batch fit, pooled over 12 simulated
+#: archives of 30 sources (360 sources) at one claim count per question
+#: (tests/models/test_batch_credibility_interval.py): the Monte Carlo standard error of a
+#: pooled coverage of 0.90 is √(0.9·0.1/360) ≈ 0.016, so ±0.04 is ±2.5 of it. The intervals
+#: that read the expected right/wrong counts as observed covered 0.72 (two claims) and 0.80
+#: (three) there; with the missing information subtracted, 0.90 and 0.89.
+CREDIBILITY_COVERAGE_BAND = (0.86, 0.94)

@@ -57,7 +57,9 @@ class SourceEstimates:
     credibility : (S,) float
         Posterior mean of c_s = ε_s + ρ_s.
     credibility_low, credibility_high : (S,) float
-        Central 90 % interval of c_s under its Beta posterior (how sure we are of the source).
+        Central 90 % interval of c_s, centred on it: the information of its Beta posterior
+        less what its claims' unresolved labels miss (Louis 1982;
+        :func:`models.batch.summary.source_estimates`).
     exact_share : (S,) float
         ε_s / c_s, the share of its right claims that are exact copies.
     spread, bias : (S,) float

@@ -43,6 +43,10 @@ class SourceSums:
     claims : (S,) float
         The number of claims (unweighted), for the convergence test's average over claims
         and the sources' claim counts.
+    unsure : (S,) float
+        U_s = Σ t_i P(i right) P(i wrong), the variance of the right count that the data leave
+        unresolved: the missing information behind the credibility's interval
+        (:func:`models.batch.summary.source_estimates`).
     """
 
     n_eff: FloatArray
@@ -54,6 +58,7 @@ class SourceSums:
     dev: FloatArray
     rp: FloatArray
     claims: FloatArray
+    unsure: FloatArray
 
     def __add__(self, other: SourceSums) -> SourceSums:
         return SourceSums(*(getattr(self, f.name) + getattr(other, f.name)
@@ -120,6 +125,7 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
         dev=_by_source(s, w_noisy * dev_noise, n_s),
         rp=_by_source(s, w_noisy * post.r_right, n_s),
         claims=np.bincount(s, minlength=n_s).astype(np.float64),
+        unsure=_by_source(s, t * right * post.r_wrong, n_s),
     )
 
 
