@@ -151,8 +151,11 @@ def source_estimates(
 
         U_s = Σ t_i P(i right) P(i wrong)
 
-    (a claim's t_i rather than t_i²: echoes of one origin are right or wrong together, so
-    their labels' variance counts once). The interval is the central 90 % of
+    (a claim's t_i rather than the strict t_i². They differ only for echoes, t_i < 1: where
+    one source repeats an origin several times on a question its claims are right or wrong
+    together, so their labels' variance counts once, as t_i gives; where several sources echo
+    it t_i² is exact and t_i overstates U_s, widening the interval, the safe side). The
+    interval is the central 90 % of
 
         logit c ~ N(log α − log β, 1 / max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))),
 
