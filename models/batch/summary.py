@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
+from scipy.special import expit
 
 from models.batch.common import BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
@@ -198,8 +199,8 @@ def source_estimates(
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=1.0 / (1.0 + np.exp(-(centre - half))),
-        credibility_high=1.0 / (1.0 + np.exp(-(centre + half))),
+        credibility_low=expit(centre - half),
+        credibility_high=expit(centre + half),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,

@@ -110,3 +110,18 @@ def test_the_estimate_lies_inside_its_own_interval(name: str) -> None:
     sources = BatchEstimator().fit(table, priors=priors).sources
     c, low, high = sources.credibility, sources.credibility_low, sources.credibility_high
     assert np.all((0.0 < low) & (low < c) & (c < high) & (high < 1.0)), (low, c, high)
+
+
+def test_a_vanishing_prior_strength_gives_the_whole_unit_interval_without_overflow() -> None:
+    """With κ → 0 the logit interval is unbounded; its ends are 0 and 1, read without an
+    overflow warning (which pytest turns into an error)."""
+    records = [
+        {"question": str(q), "source": s, "kind": "point", "value": 100.0 + q + d}
+        for q in range(20)
+        for s, d in (("a", 0.0), ("b", 1.0))
+    ]
+    fit = BatchEstimator(pooled_strength=1e-6).fit(ClaimTable.from_records(records))
+    assert np.all(fit.sources.credibility_low >= 0.0)
+    assert np.all(fit.sources.credibility_high <= 1.0)
+    assert np.all(fit.sources.credibility_low <= fit.sources.credibility)
+    assert np.all(fit.sources.credibility <= fit.sources.credibility_high)
