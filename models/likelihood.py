@@ -231,6 +231,30 @@ class EncodedClaims:
         )
 
     @cached_property
+    def right_share(self) -> FloatArray:
+        """(R,) float: ω per row, π_k c_ik normalised over each claim's rows (read-only)."""
+        log_w = self.log_pi + self.log_c
+        share = np.exp(log_w - np.repeat(self.per_claim_logsumexp(log_w), self.counts))
+        share.flags.writeable = False
+        return np.asarray(share, dtype=np.float64)
+
+    @cached_property
+    def right_moments(self) -> tuple[FloatArray, FloatArray]:
+        """Mean and variance of each claim's right-part error e, (n,) each (read-only).
+
+        E[e] = Σ_k ω_k β_k and Var[e] = Σ_k ω_k (σ_ik² + β_k²) − E[e]², with ω
+        :attr:`right_share`. Kept with the claims: the plausible sets and the heterogeneity
+        of one answer both read them.
+        """
+        w = self.right_share
+        mean = np.add.reduceat(w * self.bias, self.starts)
+        var = np.maximum(np.add.reduceat(w * (self.sigma**2 + self.bias**2), self.starts)
+                         - mean**2, 0.0)
+        mean.flags.writeable = False
+        var.flags.writeable = False
+        return np.asarray(mean, dtype=np.float64), np.asarray(var, dtype=np.float64)
+
+    @cached_property
     def counts(self) -> IntArray:
         """(n,) int: rows (credibility hypotheses) of each claim."""
         return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)

@@ -30,8 +30,7 @@ import numpy as np
 
 from models.likelihood import FloatArray, IntArray
 
-__all__ = ["hermite_cdf", "normalise_log", "node_weights", "quantiles", "slopes",
-           "split_integral"]
+__all__ = ["hermite_cdf", "normalise_log", "node_weights", "quantiles", "slopes"]
 
 
 def slopes(theta: FloatArray, f: FloatArray) -> FloatArray:
@@ -130,24 +129,6 @@ def node_weights(theta: FloatArray) -> FloatArray:
     weights[:-1] += half
     weights[1:] += half
     return weights
-
-
-def split_integral(
-    theta: FloatArray, f: FloatArray, cut: float
-) -> tuple[FloatArray, FloatArray]:
-    """Trapezoid integrals of each row of f (m, G) over θ ≤ cut and over the whole grid.
-
-    The cell holding ``cut`` contributes its part up to ``cut`` (f interpolated linearly), so
-    the split carries no error of the order of a whole cell: at a median between two modes,
-    where the weights are most sensitive, a cell's worth would shift them visibly.
-    """
-    h = theta[1:] - theta[:-1]
-    cells = 0.5 * h * (f[:, 1:] + f[:, :-1])
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
-    t = (cut - theta[j]) / h[j]
-    f_cut = f[:, j] + t * (f[:, j + 1] - f[:, j])
-    below = cells[:, :j].sum(axis=1) + 0.5 * (cut - theta[j]) * (f[:, j] + f_cut)
-    return below, cells.sum(axis=1)
 
 
 def normalise_log(log_p: FloatArray, theta: FloatArray,

@@ -361,7 +361,14 @@ def count_words(n: int, *, spell: bool = False) -> str:
     """Small counts in words ("two", "five"), larger ones in digits ("12"); with ``spell``
     (a count opening a sentence, which never begins with a numeral) always in words
     ("twelve", "twenty-one")."""
-    return str(_ENGINE.number_to_words(n)) if spell or 0 <= n <= 9 else str(n)
+    return _count_words(n, spell or 0 <= n <= 9)
+
+
+# inflect's number_to_words costs about 6 µs a call, a few times per answer, for a handful of
+# distinct small counts.
+@lru_cache(maxsize=1024)
+def _count_words(n: int, in_words: bool) -> str:
+    return str(_ENGINE.number_to_words(n)) if in_words else str(n)
 
 
 def capitalise(sentence: str) -> str:
