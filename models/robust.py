@@ -110,6 +110,7 @@ from models.likelihood import (
 )
 from models.mixture_stats import interval_plausible, point_plausible
 from models.quadrature import (
+    SlopeCoefficients,
     hermite_cdf,
     node_weights,
     normalise_log,
@@ -532,7 +533,8 @@ class RobustEstimator:
         if densities.shape[0] > 1:
             rows = np.concatenate([rows, np.arange(1, densities.shape[0])])
             probs = np.concatenate([probs, np.full(densities.shape[0] - 1, 0.5)])
-        found = quantiles(theta, densities, rows, probs)
+        coef = SlopeCoefficients.of(theta)
+        found = quantiles(theta, densities, rows, probs, coef)
         density = densities[0]
         median = float(found[0])
         quantiles_found = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
@@ -553,10 +555,10 @@ class RobustEstimator:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
-        scores[:n] = slopes(theta, ell) * -temper[:, None]
+        scores[:n] = slopes(theta, ell, coef) * -temper[:, None]
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
         # By cubic Hermite cells, as p_wrong below: fourth order in the step.
-        hermite = hermite_weights(theta, median)
+        hermite = hermite_weights(theta, median, coef)
         whole, below = ((scores * density[None, :]) @ hermite.T).T
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
@@ -579,9 +581,9 @@ class RobustEstimator:
         p_wrong = p_rows if single else np.add.reduceat(p_rows, enc.starts)
         prior_rows = np.exp(enc.log_pi + enc.log_1mc)
         prior_p_wrong = prior_rows if single else np.add.reduceat(prior_rows, enc.starts)
-        with np.errstate(divide="ignore"):
-            post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
-            prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
+        # Both ≤ 1 over a floored denominator: finite, with no division by zero to silence.
+        post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
+        prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
         plausible = self._plausible_sets(enc)
         # Only a claim standing apart from a core that holds the estimate is an outlier: when
         # two camps disagree and the median falls between them, neither camp is "the outlier".
