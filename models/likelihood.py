@@ -149,7 +149,7 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
             family, order[part], own[part], centre[part, None], scale_right[part, None],
             scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
             half_sig[part, None], half_wrong[part, None], cross[part, None],
-            float(np.max(reach[part])), float(np.max(inv_sig[part])),
+            float(reach[part].max()), float(inv_sig[part].max()),
         ))
     return tuple(out)
 

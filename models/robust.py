@@ -379,8 +379,9 @@ class RobustEstimator:
         inner = anchors if not point_rows.any() else np.concatenate(
             [anchors, enc.a[point_rows]]
         )
-        fine_lo = min(coarse[keep[0]] - step, float(np.min(inner)))
-        fine_hi = max(coarse[keep[-1]] + step, float(np.max(inner)))
+        inner_lo, inner_hi = float(inner.min()), float(inner.max())
+        fine_lo = min(coarse[keep[0]] - step, inner_lo)
+        fine_hi = max(coarse[keep[-1]] + step, inner_hi)
         # Widen a degenerate region (all figures equal, posterior narrower than a coarse step).
         if fine_hi - fine_lo < 2 * step:
             fine_lo, fine_hi = fine_lo - step, fine_hi + step
@@ -401,7 +402,7 @@ class RobustEstimator:
             step = (fine_hi - fine_lo) / (self.coarse_size - 1)
         step = max(min(step, TAIL_SPREADS * float(enc.sigma_w.max())),
                    (fine_hi - fine_lo) / (self.grid_size - 1))
-        return graded(centre, fine_lo, fine_hi, (float(np.min(inner)), float(np.max(inner))),
+        return graded(centre, fine_lo, fine_hi, (inner_lo, inner_hi),
                        step, CORE_STEP * float(enc.sigma.min()), self.grid_size)
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
@@ -658,5 +659,7 @@ def conflicts_and_clusters(
     hi = plausible[:, 1]
     apart = (lo[:, None] > hi[None, :]) | (lo[None, :] > hi[:, None])
     apart &= units[:, None] != units[None, :]
-    ii, jj = np.nonzero(np.triu(apart, k=1))
-    return list(zip(ii.tolist(), jj.tolist(), strict=True)), clusters
+    # The pairs above the diagonal, row by row (as np.triu's non-zeros, without its mask).
+    ii, jj = np.nonzero(apart)
+    upper = ii < jj
+    return list(zip(ii[upper].tolist(), jj[upper].tolist(), strict=True)), clusters
