@@ -257,7 +257,14 @@ def percent(p: float) -> str:
         return "100%"
     if 0.995 < p:
         return "over 99%"
-    return f"{round_computed(100 * p, 0):f}%"
+    x = 100 * p
+    if 0.0 < x < 1e6:
+        whole = math.floor(x)
+        # repr(x), which round_computed rounds, lies within half an ulp of x (under 1e-10
+        # here): off the half by more than that, both round alike, without Decimal's cost.
+        if abs(x - whole - 0.5) > 1e-9:
+            return f"{whole + (x - whole > 0.5)}%"
+    return f"{round_computed(x, 0):f}%"
 
 
 def p_value(p: float) -> str:
