@@ -101,7 +101,7 @@ class BoundsRange:
 def is_bounds_only(enc: EncodedClaims, kept: IntArray) -> bool:
     """True when every kept claim is an "at least" or "at most" bound."""
     kinds = enc.kind[kept]
-    return bool(kinds.size) and bool(np.all((kinds == KIND_AT_LEAST) | (kinds == KIND_AT_MOST)))
+    return bool(kinds.size) and bool(((kinds == KIND_AT_LEAST) | (kinds == KIND_AT_MOST)).all())
 
 
 @dataclass(frozen=True, slots=True)

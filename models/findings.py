@@ -341,22 +341,24 @@ def claim_shares(
     n = len(units)
     keys = sorted(set(units))
     index = {key: j for j, key in enumerate(keys)}
-    u = np.array([index[key] for key in units], dtype=np.int64)
+    # Per-claim work on Python lists: indexing numpy arrays one number at a time costs more.
+    unit_of = [index[key] for key in units]
+    u = np.array(unit_of, dtype=np.int64)
     size = np.bincount(u, minlength=len(keys)).astype(np.float64)
-    shift = np.zeros(len(keys))
-    relative = np.zeros(len(keys))
+    shifts = [0.0] * len(keys)
+    relatives = [0.0] * len(keys)
     known = [x for x in without_unit if x is not None and math.isfinite(x)]
     # Linear-scale distances are taken in units of the largest figure, so that differences of
     # figures near the float limit do not overflow.
     size_scale = max([abs(estimate), *map(abs, known)]) or 1.0
-    for i in range(n):
-        m_out = without_unit[i]
+    for j, m_out in zip(unit_of, without_unit, strict=True):
         if m_out is None or not math.isfinite(m_out):
             continue
         distance = _distance(scale, estimate, m_out, size_scale)
-        shift[u[i]] = distance if distance >= SHIFT_RESOLUTION else 0.0
-        relative[u[i]] = _relative(estimate, m_out)
-    total = float(shift.sum())
+        shifts[j] = distance if distance >= SHIFT_RESOLUTION else 0.0
+        relatives[j] = _relative(estimate, m_out)
+    shift = np.array(shifts)
+    total = float(shift.sum())  # numpy's pairwise sum, as ever (not Python's running sum)
     if len(keys) == 1 or not (0 < total < math.inf):
         unit_share = np.full(len(keys), 1.0 / len(keys))
     else:
@@ -367,7 +369,10 @@ def claim_shares(
         pivotal_claim = np.array([x is not None and math.isfinite(x)
                                   and _relative(estimate, x) > PIVOTAL_SHIFT
                                   for x in without_claim], dtype=bool)
-    pivotal_unit = relative > PIVOTAL_SHIFT if len(keys) > 1 else np.zeros(len(keys), bool)
+    pivotal_unit = (np.array(relatives) > PIVOTAL_SHIFT if len(keys) > 1
+                    else np.zeros(len(keys), bool))
+    if not (pivotal_claim.any() or pivotal_unit.any()):
+        return np.asarray(share / share.sum(), dtype=np.float64)  # no floor to raise
     return _with_floor(share, u, pivotal_claim, pivotal_unit)
 
 

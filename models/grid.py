@@ -82,6 +82,7 @@ from models.likelihood import (
     log_likelihood_per_claim,
     log_likelihood_rows,
 )
+from models.quadrature import SlopeCoefficients
 
 __all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "hermite_weights",
            "refined_grid"]
@@ -172,9 +173,11 @@ def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step:
     return np.concatenate([[lo], inner, [hi]])
 
 
-def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
+def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | None = None
+                    ) -> FloatArray:
     """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
-    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut``.
+    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut`` (``coef``: the
+    grid's slope coefficients, when already at hand).
 
     Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
     the slopes F' those of :func:`models.quadrature.slopes`, as
@@ -183,7 +186,8 @@ def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
     the correction is folded into the weights (through the slopes' transpose) and an integral
     is one dot product.
     """
-    h = theta[1:] - theta[:-1]
+    coef = SlopeCoefficients.of(theta) if coef is None else coef
+    h = coef.h
     corr = h * h / 12.0
     j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
     width = float(h[j])
@@ -212,10 +216,10 @@ def hermite_weights(theta: FloatArray, cut: float) -> FloatArray:
     out[:, -1] += ends[:, -1] / h[-1]
     out[:, -2] -= ends[:, -1] / h[-1]
     if theta.shape[0] > 2:
-        h1, h2, e = h[:-1], h[1:], ends[:, 1:-1]
-        out[:, :-2] += e * (-h2 / (h1 * (h1 + h2)))
-        out[:, 1:-1] += e * ((h2 - h1) / (h1 * h2))
-        out[:, 2:] += e * (h1 / (h2 * (h1 + h2)))
+        e = ends[:, 1:-1]
+        out[:, :-2] += e * coef.a
+        out[:, 1:-1] += e * coef.b
+        out[:, 2:] += e * coef.c
     return out
 
 

@@ -149,7 +149,7 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
             family, order[part], own[part], centre[part, None], scale_right[part, None],
             scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
             half_sig[part, None], half_wrong[part, None], cross[part, None],
-            float(np.max(reach[part])), float(np.max(inv_sig[part])),
+            float(reach[part].max()), float(inv_sig[part].max()),
         ))
     return tuple(out)
 
@@ -229,6 +229,30 @@ class EncodedClaims:
         return np.asarray(
             np.add.reduceat(np.exp(self.log_pi) * row_values, self.starts), dtype=np.float64
         )
+
+    @cached_property
+    def right_share(self) -> FloatArray:
+        """(R,) float: ω per row, π_k c_ik normalised over each claim's rows (read-only)."""
+        log_w = self.log_pi + self.log_c
+        share = np.exp(log_w - np.repeat(self.per_claim_logsumexp(log_w), self.counts))
+        share.flags.writeable = False
+        return np.asarray(share, dtype=np.float64)
+
+    @cached_property
+    def right_moments(self) -> tuple[FloatArray, FloatArray]:
+        """Mean and variance of each claim's right-part error e, (n,) each (read-only).
+
+        E[e] = Σ_k ω_k β_k and Var[e] = Σ_k ω_k (σ_ik² + β_k²) − E[e]², with ω
+        :attr:`right_share`. Kept with the claims: the plausible sets and the heterogeneity
+        of one answer both read them.
+        """
+        w = self.right_share
+        mean = np.add.reduceat(w * self.bias, self.starts)
+        var = np.maximum(np.add.reduceat(w * (self.sigma**2 + self.bias**2), self.starts)
+                         - mean**2, 0.0)
+        mean.flags.writeable = False
+        var.flags.writeable = False
+        return np.asarray(mean, dtype=np.float64), np.asarray(var, dtype=np.float64)
 
     @cached_property
     def counts(self) -> IntArray:

@@ -83,22 +83,18 @@ def solve_increasing(
 
 
 def right_weights(enc: EncodedClaims) -> FloatArray:
-    """ω per row: π_k c_ik normalised over each claim's rows."""
-    log_w = enc.log_pi + enc.log_c
-    return np.asarray(np.exp(log_w - np.repeat(enc.per_claim_logsumexp(log_w), enc.counts)),
-                      dtype=np.float64)
+    """ω per row: π_k c_ik normalised over each claim's rows (:attr:`EncodedClaims.right_share`,
+    computed once per claim set; read-only)."""
+    return enc.right_share
 
 
 def right_moments(enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
-    """Mean and variance of each claim's right-part error e (per claim).
+    """Mean and variance of each claim's right-part error e (per claim; read-only).
 
-    E[e] = Σ_k ω_k β_k and Var[e] = Σ_k ω_k (σ_ik² + β_k²) − E[e]².
+    E[e] = Σ_k ω_k β_k and Var[e] = Σ_k ω_k (σ_ik² + β_k²) − E[e]²
+    (:attr:`EncodedClaims.right_moments`, computed once per claim set).
     """
-    w = right_weights(enc)
-    mean = np.add.reduceat(w * enc.bias, enc.starts)
-    second = np.add.reduceat(w * (enc.sigma**2 + enc.bias**2), enc.starts)
-    return (np.asarray(mean, dtype=np.float64),
-            np.asarray(np.maximum(second - mean**2, 0.0), dtype=np.float64))
+    return enc.right_moments
 
 
 def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArray, FloatArray]:

@@ -26,37 +26,58 @@ Press. ISBN 978-0-521-88068-8.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from models.likelihood import FloatArray, IntArray
 
-__all__ = ["hermite_cdf", "normalise_log", "node_weights", "quantiles", "slopes",
-           "split_integral"]
+__all__ = ["SlopeCoefficients", "hermite_cdf", "normalise_log", "node_weights", "quantiles",
+           "slopes"]
 
 
-def slopes(theta: FloatArray, f: FloatArray) -> FloatArray:
-    """df/dθ along the last axis, as ``np.gradient(f, theta, axis=-1)`` computes it.
+@dataclass(frozen=True, slots=True)
+class SlopeCoefficients:
+    """What :func:`slopes` needs of a grid, computed once per grid: the steps h_j and the
+    three-point weights of the interior nodes, f'_j ≈ a_j f_{j−1} + b_j f_j + c_j f_{j+1}
+    (empty for a grid of two nodes). The fit reads slopes on one grid three times (the
+    posterior's quantiles, the weights' scores, the Hermite node weights)."""
+
+    h: FloatArray
+    a: FloatArray
+    b: FloatArray
+    c: FloatArray
+
+    @classmethod
+    def of(cls, theta: FloatArray) -> SlopeCoefficients:
+        h = theta[1:] - theta[:-1]
+        h1, h2 = h[:-1], h[1:]
+        return cls(h, -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)))
+
+
+def slopes(theta: FloatArray, f: FloatArray, coef: SlopeCoefficients | None = None
+           ) -> FloatArray:
+    """df/dθ along the last axis, as ``np.gradient(f, theta, axis=-1)`` computes it
+    (``coef``: the grid's :class:`SlopeCoefficients`, when already at hand).
 
     Interior nodes take the second-order divided difference of the three neighbouring nodes
     (exact for parabolas on any spacing); the two end nodes the first-order one-sided one.
     """
-    h = theta[1:] - theta[:-1]
+    coef = SlopeCoefficients.of(theta) if coef is None else coef
+    h = coef.h
     out = np.empty_like(f)
     if theta.shape[0] > 2:
-        h1, h2 = h[:-1], h[1:]
-        a = -h2 / (h1 * (h1 + h2))
-        b = (h2 - h1) / (h1 * h2)
-        c = h1 / (h2 * (h1 + h2))
-        out[..., 1:-1] = a * f[..., :-2] + b * f[..., 1:-1] + c * f[..., 2:]
+        out[..., 1:-1] = coef.a * f[..., :-2] + coef.b * f[..., 1:-1] + coef.c * f[..., 2:]
     out[..., 0] = (f[..., 1] - f[..., 0]) / h[0]
     out[..., -1] = (f[..., -1] - f[..., -2]) / h[-1]
     return out
 
 
 def hermite_cdf(
-    theta: FloatArray, density: FloatArray
+    theta: FloatArray, density: FloatArray, coef: SlopeCoefficients | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Slopes, Hermite cell integrals and the (unnormalised) CDF along the last axis.
+    """Slopes, Hermite cell integrals and the (unnormalised) CDF along the last axis
+    (``coef`` as :func:`slopes` takes it).
 
     Returns
     -------
@@ -64,8 +85,9 @@ def hermite_cdf(
     cells : (..., G − 1), each ≥ 0
     cdf : like ``density``, starting at 0
     """
-    h = theta[1:] - theta[:-1]
-    slope = slopes(theta, density)
+    coef = SlopeCoefficients.of(theta) if coef is None else coef
+    h = coef.h
+    slope = slopes(theta, density, coef)
     cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
         slope[..., :-1] - slope[..., 1:]
     )
@@ -75,9 +97,10 @@ def hermite_cdf(
     return slope, cells, cdf
 
 
-def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: FloatArray
-              ) -> FloatArray:
-    """Quantile ``probs[i]`` of density row ``rows[i]``, for every i (module notes).
+def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: FloatArray,
+              coef: SlopeCoefficients | None = None) -> FloatArray:
+    """Quantile ``probs[i]`` of density row ``rows[i]``, for every i (module notes; ``coef``
+    as :func:`slopes` takes it).
 
     Parameters
     ----------
@@ -92,7 +115,7 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     -------
     (k,) float
     """
-    slope, cells, cdf = hermite_cdf(theta, density)
+    slope, cells, cdf = hermite_cdf(theta, density, coef)
     total = cdf[:, -1]
     total = np.where(total > 0, total, 1.0)
     target = probs * total[rows]
@@ -130,24 +153,6 @@ def node_weights(theta: FloatArray) -> FloatArray:
     weights[:-1] += half
     weights[1:] += half
     return weights
-
-
-def split_integral(
-    theta: FloatArray, f: FloatArray, cut: float
-) -> tuple[FloatArray, FloatArray]:
-    """Trapezoid integrals of each row of f (m, G) over θ ≤ cut and over the whole grid.
-
-    The cell holding ``cut`` contributes its part up to ``cut`` (f interpolated linearly), so
-    the split carries no error of the order of a whole cell: at a median between two modes,
-    where the weights are most sensitive, a cell's worth would shift them visibly.
-    """
-    h = theta[1:] - theta[:-1]
-    cells = 0.5 * h * (f[:, 1:] + f[:, :-1])
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
-    t = (cut - theta[j]) / h[j]
-    f_cut = f[:, j] + t * (f[:, j + 1] - f[:, j])
-    below = cells[:, :j].sum(axis=1) + 0.5 * (cut - theta[j]) * (f[:, j] + f_cut)
-    return below, cells.sum(axis=1)
 
 
 def normalise_log(log_p: FloatArray, theta: FloatArray,

@@ -236,7 +236,7 @@ def reconcile(
     elif chosen == "robust":
         result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
                          warnings, estimator or _DEFAULT_ESTIMATOR,
-                         shared=shared.value / ws.unit, precision=precision)
+                         shared=shared, precision=precision)
     else:
         # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so
         # that se and τ² come out in the quantity's units (log units on the log scale).
@@ -244,9 +244,7 @@ def reconcile(
         result = _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels,
                          warnings, chosen, tau2_method, ci_method)
         result = replace(result, estimate=widen_estimate(result.estimate, shared.value,
-                                                         raw.scale))
-    if dynamics == "static":
-        result = replace(result, shared_error=shared)
+                                                         raw.scale), shared_error=shared)
     return _with_words(result, claims, by_id, unit=unit,
                        subject=subject_phrase(subject, question), whole_numbers=whole_numbers)
 
@@ -283,9 +281,9 @@ def _with_words(
         [a.estimate_without for a in result.claims],
     )
     # A moving quantity's filter has no sensitivity: its weight is the share.
-    assessed = tuple(
-        replace(a, share=float(s), weight=float(s) if result.time is not None else a.weight)
-        for a, s in zip(result.claims, shares, strict=True))
+    moving = result.time is not None
+    assessed = tuple(a.with_share(s, s if moving else a.weight)
+                     for a, s in zip(result.claims, shares.tolist(), strict=True))
     result = replace(result, claims=assessed)
     findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers)
     findings, summary, explanation = render(findings, claims, by_id, unit=unit,
@@ -297,14 +295,16 @@ def _robust(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
     levels: tuple[float, ...], warnings: list[Warning], estimator: RobustEstimator,
-    *, shared: float = 0.0, precision: float | None = None,
+    *, shared: SharedErrorUse, precision: float | None = None,
 ) -> ReconcileResult:
+    """The robust model's result, with the shared error ``shared`` used (and reported)."""
     enc = encode(claims, profiles, ws, precision)
+    s = shared.value / ws.unit  # on the working scale
     fit = estimator.fit(enc, units, levels, LOG_SUPPORT if ws.scale == "log" else None)
-    fit = with_shared_error(fit, shared, levels)
+    fit = with_shared_error(fit, s, levels)
     fit, split = _judge_bounds(enc, fit)
     value = ws.backward(fit.median)
-    estimate = _robust_estimate(enc, fit, ws, units, levels, split=split, shared=shared)
+    estimate = _robust_estimate(enc, fit, ws, units, levels, split=split, shared=s)
     assessments = []
     # Python floats and bools once (indexing numpy arrays per claim costs more than the rest).
     per_claim = zip(fit.median_without.tolist(), fit.median_without_unit.tolist(),
@@ -336,6 +336,7 @@ def _robust(
         sources=_source_uses(sources, profiles),
         posterior=_posterior(fit, ws),
         fit_value=None if estimate.basis == "fit" else value,
+        shared_error=shared,
     )
 
 

@@ -110,6 +110,7 @@ from models.likelihood import (
 )
 from models.mixture_stats import interval_plausible, point_plausible
 from models.quadrature import (
+    SlopeCoefficients,
     hermite_cdf,
     node_weights,
     normalise_log,
@@ -378,8 +379,9 @@ class RobustEstimator:
         inner = anchors if not point_rows.any() else np.concatenate(
             [anchors, enc.a[point_rows]]
         )
-        fine_lo = min(coarse[keep[0]] - step, float(np.min(inner)))
-        fine_hi = max(coarse[keep[-1]] + step, float(np.max(inner)))
+        inner_lo, inner_hi = float(inner.min()), float(inner.max())
+        fine_lo = min(coarse[keep[0]] - step, inner_lo)
+        fine_hi = max(coarse[keep[-1]] + step, inner_hi)
         # Widen a degenerate region (all figures equal, posterior narrower than a coarse step).
         if fine_hi - fine_lo < 2 * step:
             fine_lo, fine_hi = fine_lo - step, fine_hi + step
@@ -400,7 +402,7 @@ class RobustEstimator:
             step = (fine_hi - fine_lo) / (self.coarse_size - 1)
         step = max(min(step, TAIL_SPREADS * float(enc.sigma_w.max())),
                    (fine_hi - fine_lo) / (self.grid_size - 1))
-        return graded(centre, fine_lo, fine_hi, (float(np.min(inner)), float(np.max(inner))),
+        return graded(centre, fine_lo, fine_hi, (inner_lo, inner_hi),
                        step, CORE_STEP * float(enc.sigma.min()), self.grid_size)
 
     def _plausible_sets(self, enc: EncodedClaims) -> FloatArray:
@@ -532,7 +534,8 @@ class RobustEstimator:
         if densities.shape[0] > 1:
             rows = np.concatenate([rows, np.arange(1, densities.shape[0])])
             probs = np.concatenate([probs, np.full(densities.shape[0] - 1, 0.5)])
-        found = quantiles(theta, densities, rows, probs)
+        coef = SlopeCoefficients.of(theta)
+        found = quantiles(theta, densities, rows, probs, coef)
         density = densities[0]
         median = float(found[0])
         quantiles_found = {q: (float(found[1 + 2 * i]), float(found[2 + 2 * i]))
@@ -553,10 +556,10 @@ class RobustEstimator:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
-        scores[:n] = slopes(theta, ell) * -temper[:, None]
+        scores[:n] = slopes(theta, ell, coef) * -temper[:, None]
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
         # By cubic Hermite cells, as p_wrong below: fourth order in the step.
-        hermite = hermite_weights(theta, median)
+        hermite = hermite_weights(theta, median, coef)
         whole, below = ((scores * density[None, :]) @ hermite.T).T
         # A median in a gap between modes has (almost) no density: there the sensitivity is
         # unbounded; a floor scales every raw share alike and leaves their ratios, the
@@ -579,9 +582,9 @@ class RobustEstimator:
         p_wrong = p_rows if single else np.add.reduceat(p_rows, enc.starts)
         prior_rows = np.exp(enc.log_pi + enc.log_1mc)
         prior_p_wrong = prior_rows if single else np.add.reduceat(prior_rows, enc.starts)
-        with np.errstate(divide="ignore"):
-            post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
-            prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
+        # Both ≤ 1 over a floored denominator: finite, with no division by zero to silence.
+        post_odds = p_wrong / np.maximum(1.0 - p_wrong, 1e-300)
+        prior_odds = prior_p_wrong / np.maximum(1.0 - prior_p_wrong, 1e-300)
         plausible = self._plausible_sets(enc)
         # Only a claim standing apart from a core that holds the estimate is an outlier: when
         # two camps disagree and the median falls between them, neither camp is "the outlier".
@@ -656,5 +659,7 @@ def conflicts_and_clusters(
     hi = plausible[:, 1]
     apart = (lo[:, None] > hi[None, :]) | (lo[None, :] > hi[:, None])
     apart &= units[:, None] != units[None, :]
-    ii, jj = np.nonzero(np.triu(apart, k=1))
-    return list(zip(ii.tolist(), jj.tolist(), strict=True)), clusters
+    # The pairs above the diagonal, row by row (as np.triu's non-zeros, without its mask).
+    ii, jj = np.nonzero(apart)
+    upper = ii < jj
+    return list(zip(ii[upper].tolist(), jj[upper].tolist(), strict=True)), clusters

@@ -111,7 +111,15 @@ def quote_number(x: float) -> str:
     >>> quote_number(1234567), quote_number(1e21)
     ('1,234,567', '1,000,000,000,000,000,000,000')
     """
-    d = _decimal(x)
+    # repr names the float exactly (the key keeps −0.0 apart from 0.0, which hash alike).
+    return _quoted(repr(float(x)))
+
+
+# An answer quotes about twenty claimed figures, each a dozen Decimal operations; a question
+# asked again quotes the same ones.
+@lru_cache(maxsize=4096)
+def _quoted(exact: str) -> str:
+    d = Decimal(exact)
     if d == d.to_integral_value():
         d = d.quantize(Decimal(1), context=_CONTEXT)
     if abs(d) >= _WORDS_BELOW:
@@ -249,7 +257,14 @@ def percent(p: float) -> str:
         return "100%"
     if 0.995 < p:
         return "over 99%"
-    return f"{round_computed(100 * p, 0):f}%"
+    x = 100 * p
+    if 0.0 < x < 1e6:
+        whole = math.floor(x)
+        # repr(x), which round_computed rounds, lies within half an ulp of x (under 1e-10
+        # here): off the half by more than that, both round alike, without Decimal's cost.
+        if abs(x - whole - 0.5) > 1e-9:
+            return f"{whole + (x - whole > 0.5)}%"
+    return f"{round_computed(x, 0):f}%"
 
 
 def p_value(p: float) -> str:
@@ -361,7 +376,14 @@ def count_words(n: int, *, spell: bool = False) -> str:
     """Small counts in words ("two", "five"), larger ones in digits ("12"); with ``spell``
     (a count opening a sentence, which never begins with a numeral) always in words
     ("twelve", "twenty-one")."""
-    return str(_ENGINE.number_to_words(n)) if spell or 0 <= n <= 9 else str(n)
+    return _count_words(n, spell or 0 <= n <= 9)
+
+
+# inflect's number_to_words costs about 6 µs a call, a few times per answer, for a handful of
+# distinct small counts.
+@lru_cache(maxsize=1024)
+def _count_words(n: int, in_words: bool) -> str:
+    return str(_ENGINE.number_to_words(n)) if in_words else str(n)
 
 
 def capitalise(sentence: str) -> str:

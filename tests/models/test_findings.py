@@ -8,6 +8,7 @@ figures equal the claims; the words are identical when the claims are reordered.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -40,7 +41,7 @@ from models.findings import (
     relative_shift,
 )
 from models.reconcile import reconcile
-from models.result import ReconcileResult
+from models.result import ClaimAssessment, ReconcileResult
 from models.wording import (
     computed_exponent,
     format_computed,
@@ -430,3 +431,13 @@ def test_equal_shares_are_never_told_apart_as_mainly_and_less() -> None:
     rests = next(f for f in result.findings if isinstance(f, RestsOn))
     assert rests.mainly == 2
     assert "less on" not in result.explanation
+
+
+def test_with_share_keeps_every_other_field() -> None:
+    """ClaimAssessment.with_share spells its fields out (for speed): it must equal
+    dataclasses.replace, and a new field must be added to it (the list below fails first)."""
+    assert [f.name for f in dataclasses.fields(ClaimAssessment)] == [
+        "index", "source", "weight", "influence", "estimate_without", "outlier", "p_wrong",
+        "residual", "estimate_without_unit", "share"]
+    a = ClaimAssessment(3, "s3", 0.25, -1.5, 98.5, True, 0.75, 2.5, 97.0, 0.125)
+    assert a.with_share(0.5, 0.375) == dataclasses.replace(a, share=0.5, weight=0.375)

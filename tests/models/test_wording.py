@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, localcontext
 
+import numpy as np
 import pytest
 from babel.numbers import format_decimal
 from hypothesis import given, settings
@@ -289,3 +290,18 @@ def test_percent_near_one_does_not_follow_the_last_bit(p: float) -> None:
                                           (0.0, "0%")])
 def test_percent_words(p: float, words: str) -> None:
     assert wording.percent(p) == words
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(
+    st.floats(min_value=0.005, max_value=0.995),
+    # Next to a half: 100 p within a few ulps of k + 0.5, where the shortest repr decides.
+    st.builds(lambda k, ulps: float(np.nextafter((k + 0.5) / 100, 1.0 if ulps > 0 else 0.0))
+              if ulps else (k + 0.5) / 100,
+              st.integers(0, 98), st.integers(-3, 3)),
+))
+def test_percent_rounds_as_the_decimal_rule(p: float) -> None:
+    """percent's float shortcut prints what rounding repr(100 p) half up prints."""
+    if not 0.005 <= p <= 0.995:
+        return
+    assert wording.percent(p) == f"{wording.round_computed(100 * p, 0):f}%"
