@@ -111,15 +111,7 @@ def quote_number(x: float) -> str:
     >>> quote_number(1234567), quote_number(1e21)
     ('1,234,567', '1,000,000,000,000,000,000,000')
     """
-    # repr names the float exactly (the key keeps −0.0 apart from 0.0, which hash alike).
-    return _quoted(repr(float(x)))
-
-
-# An answer quotes about twenty claimed figures, each a dozen Decimal operations; a question
-# asked again quotes the same ones.
-@lru_cache(maxsize=4096)
-def _quoted(exact: str) -> str:
-    d = Decimal(exact)
+    d = _decimal(x)
     if d == d.to_integral_value():
         d = d.quantize(Decimal(1), context=_CONTEXT)
     if abs(d) >= _WORDS_BELOW:
