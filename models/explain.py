@@ -353,8 +353,8 @@ class _Words:
                     f"{f.figure('estimate_without').text}.")
         if isinstance(f, fd.ViolatedBound):
             where = "below" if f.side == "at_least" else "above"
-            odds = (f", which the model gives a {f.figure('p_wrong').text} probability of "
-                    "being wrong" if _has(f, "p_wrong") else "")
+            odds = (f"; the model puts the chance that this bound is wrong at "
+                    f"{f.figure('p_wrong').text}" if _has(f, "p_wrong") else "")
             return f"The estimate lies {where} {self.phrase(f.claims[0])}{odds}."
         if isinstance(f, fd.SlackBounds):
             who = join_and([self.phrase(i, lead=k == 0) for k, i in enumerate(f.claims)])

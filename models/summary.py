@@ -42,6 +42,7 @@ from models.findings import (
 )
 from models.result import ClaimAssessment, Heterogeneity, Interval, ReconcileResult
 from models.wording import (
+    chance,
     computed_exponent,
     date_text,
     format_computed,
@@ -415,7 +416,7 @@ def _doubt(ctx: _Context) -> tuple[Figure, ...]:
     p = ctx.result.estimate.p_bounds_hold
     if ctx.result.estimate.basis != "bounds" or p is None or not 0 < p < 0.5:
         return ()
-    return (Figure("p_hold", p, percent(p), "estimate.p_bounds_hold"),)
+    return (Figure("p_hold", p, chance(p), "estimate.p_bounds_hold"),)
 
 
 def _lower(c: Claim) -> float | None:
@@ -604,7 +605,7 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> findings.Discounted:
     a = by[rep]
     figures = [f for i in members for f in ctx.quoted(i)]
     if a.p_wrong is not None:
-        figures.append(Figure("p_wrong", a.p_wrong, percent(a.p_wrong), f"claims.{rep}.p_wrong"))
+        figures.append(Figure("p_wrong", a.p_wrong, chance(a.p_wrong), f"claims.{rep}.p_wrong"))
     if a.residual is not None:
         figures.append(Figure("residual", a.residual, format_computed(a.residual, -1),
                               f"claims.{rep}.residual", exponent=-1))
@@ -669,7 +670,7 @@ def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Findin
         if beyond / scale > SHIFT_RESOLUTION:
             figures = ctx.quoted(i)
             if a.p_wrong is not None:
-                figures += (Figure("p_wrong", a.p_wrong, percent(a.p_wrong),
+                figures += (Figure("p_wrong", a.p_wrong, chance(a.p_wrong),
                                    f"claims.{i}.p_wrong"),)
             out.append(findings.ViolatedBound(side=side, claims=(i,), figures=figures))
             continue

@@ -259,6 +259,18 @@ def percent(p: float) -> str:
     return f"{round_computed(x, 0):f}%"
 
 
+def chance(p: float) -> str:
+    """A model's probability of an event as printed: as :func:`percent`, except that it never
+    reads as certain, "100%" or "0%": a posterior probability of a claim being wrong is never
+    exactly 1 or 0 under the model, and one that rounds there reads "over 99%" or "under 1%",
+    which stay true whatever its last bits."""
+    if p >= 0.995:
+        return "over 99%"
+    if p < 0.005:
+        return "under 1%"
+    return percent(p)
+
+
 def p_value(p: float) -> str:
     """A p-value as printed: "p = 0.40", "p = 0.032", "p < 0.001"."""
     if p < 0.001:

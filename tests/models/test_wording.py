@@ -305,3 +305,34 @@ def test_percent_rounds_as_the_decimal_rule(p: float) -> None:
     if not 0.005 <= p <= 0.995:
         return
     assert wording.percent(p) == f"{wording.round_computed(100 * p, 0):f}%"
+
+
+@pytest.mark.parametrize(("p", "words"), [(1.0, "over 99%"), (1.0 - 1e-15, "over 99%"),
+                                          (0.995, "over 99%"), (0.999, "over 99%"),
+                                          (0.62, "62%"), (0.004, "under 1%"),
+                                          (0.0, "under 1%")])
+def test_a_model_probability_never_reads_as_certain(p: float, words: str) -> None:
+    # A claim's posterior probability of being wrong is never exactly 1 or 0 under the model;
+    # "probably wrong (probability 100%)" overstated it, whatever p's last bits.
+    assert wording.chance(p) == words
+
+
+def test_a_far_claims_words_do_not_call_it_certainly_wrong() -> None:
+    claims = [Claim("a", "point", 100.0), Claim("b", "point", 101.0),
+              Claim("c", "point", 1e12)]
+    sources = [Source("a", reliability="A"), Source("b", reliability="A"),
+               Source("c", reliability="E")]
+    text = reconcile(claims, sources).explanation
+    assert "(probability over 99%)" in text
+    assert "100%" not in text
+
+
+def test_a_violated_bounds_chance_reads_without_an_article() -> None:
+    # "which the model gives a over 99% probability" / "a 8% probability" were both possible.
+    claims = [Claim("a", "point", 100.0), Claim("b", "point", 101.0),
+              Claim("c", "at_least", 150.0)]
+    sources = [Source("a", reliability="A"), Source("b", reliability="A"),
+               Source("c", reliability="D")]
+    text = reconcile(claims, sources).explanation
+    assert ("The estimate lies below c's figure of at least 150; the model puts the chance "
+            "that this bound is wrong at 62%.") in text
