@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
-from scipy.special import expit
 
 from models.batch.common import BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
@@ -136,6 +135,12 @@ def question_estimates(
     return questions, np.asarray(beyond, dtype=bool)
 
 
+def _logistic(x: FloatArray) -> FloatArray:
+    """1 / (1 + e^(−x)) without overflow for any x (by tanh; scipy is not loaded with the
+    package)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)))
+
+
 def source_estimates(
     sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...]
 ) -> SourceEstimates:
@@ -199,8 +204,8 @@ def source_estimates(
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=expit(centre - half),
-        credibility_high=expit(centre + half),
+        credibility_low=_logistic(centre - half),
+        credibility_high=_logistic(centre + half),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
