@@ -317,22 +317,23 @@ def test_a_model_probability_never_reads_as_certain(p: float, words: str) -> Non
     assert wording.chance(p) == words
 
 
+def _explanation(*spec: tuple[str, str, str, float]) -> str:
+    """The words of one answer to claims given as (source, grade, kind, figure)."""
+    claims = [Claim(s, kind, figure) for s, _, kind, figure in spec]
+    sources = [Source(s, reliability=grade) for s, grade, _, _ in spec]
+    return reconcile(claims, sources).explanation
+
+
 def test_a_far_claims_words_do_not_call_it_certainly_wrong() -> None:
-    claims = [Claim("a", "point", 100.0), Claim("b", "point", 101.0),
-              Claim("c", "point", 1e12)]
-    sources = [Source("a", reliability="A"), Source("b", reliability="A"),
-               Source("c", reliability="E")]
-    text = reconcile(claims, sources).explanation
+    text = _explanation(("a", "A", "point", 100.0), ("b", "A", "point", 101.0),
+                        ("c", "E", "point", 1e12))
     assert "(probability over 99%)" in text
     assert "100%" not in text
 
 
 def test_a_violated_bounds_chance_reads_without_an_article() -> None:
     # "which the model gives a over 99% probability" / "a 8% probability" were both possible.
-    claims = [Claim("a", "point", 100.0), Claim("b", "point", 101.0),
-              Claim("c", "at_least", 150.0)]
-    sources = [Source("a", reliability="A"), Source("b", reliability="A"),
-               Source("c", reliability="D")]
-    text = reconcile(claims, sources).explanation
+    text = _explanation(("a", "A", "point", 100.0), ("b", "A", "point", 101.0),
+                        ("c", "D", "at_least", 150.0))
     assert ("The estimate lies below c's figure of at least 150; the model puts the chance "
             "that this bound is wrong at 62%.") in text
