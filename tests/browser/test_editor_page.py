@@ -272,3 +272,13 @@ def test_the_modules_name_a_missing_element(page: Chrome) -> None:
         "});"
     )
     assert message == "The page has no element #no-such-box (wanted as box)."
+
+
+def test_a_claims_chance_of_being_wrong_never_reads_as_certain(page: Chrome) -> None:
+    # As the answer's words (models.wording.chance): a posterior probability is never exactly
+    # 1 or 0, so the claims table must not say "100% likely wrong".
+    texts = page.execute_script(
+        "return import('/static/editor/format.js').then((m) =>"
+        "  [1, 0.999, 0.995, 0.62, 0.004, 0].map(m.formatChance));"
+    )
+    assert texts == [">99%", ">99%", ">99%", "62%", "<1%", "<1%"]

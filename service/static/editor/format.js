@@ -66,6 +66,17 @@ export function formatShare(share) {
   return `${Math.round(share * 100)}%`;
 }
 
+/**
+ * The model's probability that a claim is wrong ("62%", ">99%", "<1%"): never "100%" or "0%",
+ * since the posterior is never exactly certain; as the answer's words print it
+ * (models.wording.chance).
+ */
+export function formatChance(p) {
+  if (p >= 0.995) return ">99%";
+  if (!(p >= 0.005)) return "<1%";
+  return `${Math.round(p * 100)}%`;
+}
+
 const FIELD_NAMES = {
   value: "value", low: "from", high: "to", sd: "standard deviation", ci_low: "interval from",
   ci_high: "interval to", ci_level: "interval level", source: "source", kind: "kind",

@@ -4,7 +4,7 @@
 // answer has `time`) adds its level on the date of the estimate, its eventual total and a table
 // of its course.
 
-import { countOf, formatExact, formatFigure, formatShare } from "./format.js";
+import { countOf, formatChance, formatExact, formatFigure, formatShare } from "./format.js";
 import { elementsById } from "./page.js";
 
 const HEDGE_WORDS = { about: "about ", could_be: "possibly ", rumour: "reportedly ", exact: "exactly " };
@@ -190,9 +190,9 @@ export class Results {
       tr.append(weight, cell(claim.estimate_without === null ? "–" : formatFigure(claim.estimate_without), "Without it"));
       let verdict = "consistent";
       if (claim.outlier) {
-        verdict = claim.p_wrong !== null ? `outlier (${formatShare(claim.p_wrong)} likely wrong)` : "outlier";
+        verdict = claim.p_wrong !== null ? `outlier (${formatChance(claim.p_wrong)} likely wrong)` : "outlier";
       } else if (claim.p_wrong !== null && claim.p_wrong >= 0.5) {
-        verdict = `doubtful (${formatShare(claim.p_wrong)} likely wrong)`;
+        verdict = `doubtful (${formatChance(claim.p_wrong)} likely wrong)`;
       }
       tr.append(cell(verdict, "Verdict", claim.outlier ? "verdict flag" : "verdict"));
       return tr;
