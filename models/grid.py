@@ -82,10 +82,8 @@ from models.likelihood import (
     log_likelihood_per_claim,
     log_likelihood_rows,
 )
-from models.quadrature import SlopeCoefficients
 
-__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "hermite_weights",
-           "refined_grid"]
+__all__ = ["CORE_STEP", "GridEvaluation", "aligned", "graded", "refined_grid"]
 
 #: Most points the refinement may add (cost grows with claims × points).
 MAX_EXTRA_POINTS = 20_000
@@ -123,6 +121,19 @@ def aligned(origin: float, lo: float, hi: float, step: float) -> FloatArray:
     return np.concatenate([[lo], inner, [hi]])
 
 
+def _steps_out(start: int, top: int, direction: int) -> list[int]:
+    """Lattice positions from ``start`` outwards (``direction`` ±1), one per level: a step of
+    each size 1, 2, 4, … below ``top``, taken while the position is off the next coarser
+    lattice."""
+    out = [start]
+    size = 1
+    while size < top:
+        if out[-1] % (2 * size):
+            out.append(out[-1] + direction * size)
+        size *= 2
+    return out
+
+
 def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step: float,
             target: float, most: int) -> FloatArray:
     """Nodes over [lo, hi] (both end nodes) with a step of ``step`` / 2^L over ``core`` and
@@ -146,18 +157,8 @@ def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step:
     last = math.ceil((core_hi - origin) / fine)
     # Integer positions (in fine steps): the core, then one step per level outwards as long as
     # the position is not on the next coarser lattice, then the coarse lattice to the ends.
-    right = [last]
-    size = 1
-    while size < top:
-        if right[-1] % (2 * size):
-            right.append(right[-1] + size)
-        size *= 2
-    left = [first]
-    size = 1
-    while size < top:
-        if left[-1] % (2 * size):
-            left.append(left[-1] - size)
-        size *= 2
+    right = _steps_out(last, top, 1)
+    left = _steps_out(first, top, -1)
     k_lo = math.floor((lo - origin) / fine)
     k_hi = math.ceil((hi - origin) / fine)
     positions = np.concatenate([
@@ -171,56 +172,6 @@ def graded(origin: float, lo: float, hi: float, core: tuple[float, float], step:
         if inner.size >= 2 and hi - inner[-1] < 0.25 * (inner[-1] - inner[-2]):
             inner = inner[:-1]
     return np.concatenate([[lo], inner, [hi]])
-
-
-def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | None = None
-                    ) -> FloatArray:
-    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
-    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut`` (``coef``: the
-    grid's slope coefficients, when already at hand).
-
-    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
-    the slopes F' those of :func:`models.quadrature.slopes`, as
-    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
-    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
-    the correction is folded into the weights (through the slopes' transpose) and an integral
-    is one dot product.
-    """
-    coef = SlopeCoefficients.of(theta) if coef is None else coef
-    h = coef.h
-    corr = h * h / 12.0
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
-    width = float(h[j])
-    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
-    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
-    out = np.zeros((2, theta.shape[0]))
-    ends[:, :-1] = corr
-    ends[:, 1:] -= corr
-    out[:, :-1] = 0.5 * h
-    out[:, 1:] += 0.5 * h
-    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
-    # h00, h01, h10, h11 (the slope terms carry h once more).
-    ends[1, j:] = 0.0
-    out[1, j:] = 0.0
-    if j:
-        ends[1, j] = -float(corr[j - 1])
-        out[1, j] = 0.5 * float(h[j - 1])
-    t2, t3, t4 = t * t, t * t * t, t * t * t * t
-    out[1, j] += width * (t - t3 + 0.5 * t4)
-    out[1, j + 1] = width * (t3 - 0.5 * t4)
-    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
-    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
-    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
-    out[:, 0] -= ends[:, 0] / h[0]
-    out[:, 1] += ends[:, 0] / h[0]
-    out[:, -1] += ends[:, -1] / h[-1]
-    out[:, -2] -= ends[:, -1] / h[-1]
-    if theta.shape[0] > 2:
-        e = ends[:, 1:-1]
-        out[:, :-2] += e * coef.a
-        out[:, 1:-1] += e * coef.b
-        out[:, 2:] += e * coef.c
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,21 +82,6 @@ def solve_increasing(
     return np.asarray(x, dtype=np.float64)
 
 
-def right_weights(enc: EncodedClaims) -> FloatArray:
-    """ω per row: π_k c_ik normalised over each claim's rows (:attr:`EncodedClaims.right_share`,
-    computed once per claim set; read-only)."""
-    return enc.right_share
-
-
-def right_moments(enc: EncodedClaims) -> tuple[FloatArray, FloatArray]:
-    """Mean and variance of each claim's right-part error e (per claim; read-only).
-
-    E[e] = Σ_k ω_k β_k and Var[e] = Σ_k ω_k (σ_ik² + β_k²) − E[e]²
-    (:attr:`EncodedClaims.right_moments`, computed once per claim set).
-    """
-    return enc.right_moments
-
-
 def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArray, FloatArray]:
     """[low, high] of each (point) claim's plausible set: x − the central quantiles of e.
 
@@ -115,12 +100,12 @@ def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArra
     low, high : (n,) float
     """
     tail = float(ndtr(-math.sqrt(-2.0 * math.log(compatibility))))
-    w = right_weights(enc)
+    w = enc.right_share
     counts = enc.counts
     reach = 12.0 * enc.per_claim_max(enc.sigma)
     lo_b = np.minimum.reduceat(enc.bias, enc.starts) - reach
     hi_b = np.maximum.reduceat(enc.bias, enc.starts) + reach
-    mean, var = right_moments(enc)
+    mean, var = enc.right_moments
     z = float(ndtri(1.0 - tail))
     # Rows: the upper quantiles (1 − tail) of every claim, then the lower ones (tail).
     target = np.repeat([1.0 - tail, tail], enc.n)
@@ -213,7 +198,7 @@ def interval_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatA
     low, high : (n,) float
         ±inf on a bound's open side.
     """
-    mean, var = right_moments(enc)
+    mean, var = enc.right_moments
     sd = np.sqrt(np.maximum(var, 1e-300))
     q = float(ndtri(compatibility))
     low = np.where(enc.kind == KIND_AT_LEAST, enc.a - mean + sd * q, -np.inf)

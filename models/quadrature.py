@@ -32,8 +32,8 @@ import numpy as np
 
 from models.likelihood import FloatArray, IntArray
 
-__all__ = ["SlopeCoefficients", "hermite_cdf", "normalise_log", "node_weights", "quantiles",
-           "slopes"]
+__all__ = ["SlopeCoefficients", "hermite_cdf", "hermite_weights", "normalise_log",
+           "node_weights", "quantiles", "slopes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,56 @@ def hermite_cdf(
     cdf = np.zeros(density.shape)
     np.cumsum(cells, axis=-1, out=cdf[..., 1:])
     return slope, cells, cdf
+
+
+def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | None = None
+                    ) -> FloatArray:
+    """Node weights v (2, G) with Σ_j v_0j F_j the integral of F's piecewise cubic Hermite
+    interpolant over the grid, and Σ_j v_1j F_j its integral up to ``cut`` (``coef``: the
+    grid's slope coefficients, when already at hand).
+
+    Each cell's integral is its trapezoid plus h_j²/12 (F'_j − F'_{j+1}) (Euler–Maclaurin),
+    the slopes F' those of :func:`models.quadrature.slopes`, as
+    :func:`models.quadrature.hermite_cdf` integrates; the cell holding ``cut`` contributes
+    h ∫_0^t of its Hermite basis (t its fraction below ``cut``). The slopes are linear in F, so
+    the correction is folded into the weights (through the slopes' transpose) and an integral
+    is one dot product.
+    """
+    coef = SlopeCoefficients.of(theta) if coef is None else coef
+    h = coef.h
+    corr = h * h / 12.0
+    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    width = float(h[j])
+    t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
+    ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
+    out = np.zeros((2, theta.shape[0]))
+    ends[:, :-1] = corr
+    ends[:, 1:] -= corr
+    out[:, :-1] = 0.5 * h
+    out[:, 1:] += 0.5 * h
+    # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
+    # h00, h01, h10, h11 (the slope terms carry h once more).
+    ends[1, j:] = 0.0
+    out[1, j:] = 0.0
+    if j:
+        ends[1, j] = -float(corr[j - 1])
+        out[1, j] = 0.5 * float(h[j - 1])
+    t2, t3, t4 = t * t, t * t * t, t * t * t * t
+    out[1, j] += width * (t - t3 + 0.5 * t4)
+    out[1, j + 1] = width * (t3 - 0.5 * t4)
+    ends[1, j] += width * width * (0.5 * t2 - 2.0 * t3 / 3.0 + 0.25 * t4)
+    ends[1, j + 1] = width * width * (0.25 * t4 - t3 / 3.0)
+    # The slopes' transpose: the one-sided ends, then the interior three-point differences.
+    out[:, 0] -= ends[:, 0] / h[0]
+    out[:, 1] += ends[:, 0] / h[0]
+    out[:, -1] += ends[:, -1] / h[-1]
+    out[:, -2] -= ends[:, -1] / h[-1]
+    if theta.shape[0] > 2:
+        e = ends[:, 1:-1]
+        out[:, :-2] += e * coef.a
+        out[:, 1:-1] += e * coef.b
+        out[:, 2:] += e * coef.c
+    return out
 
 
 def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: FloatArray,

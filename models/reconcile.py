@@ -40,7 +40,7 @@ from models.explain import describe_claim, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.inputs import checked_inputs
 from models.likelihood import EncodedClaims
-from models.mixture_stats import i2_tau2, right_moments
+from models.mixture_stats import i2_tau2
 from models.moving import reconcile_moving
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (
@@ -442,7 +442,7 @@ def _robust_disagreement(
         # Each claim's moments are its own: computed over all claims and picked, which
         # spares building a subset of the encoded claims.
         pick = np.array(reps, dtype=np.int64)
-        mean, var = right_moments(enc)
+        mean, var = enc.right_moments
         i2 = i2_tau2(enc.a[pick] - mean[pick], np.maximum(var[pick], 1e-300))
     outliers = tuple(int(i) for i in np.flatnonzero(fit.outlier))
     detected = bool(conflicts) or bool(outliers) or fit.modes > 1

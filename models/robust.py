@@ -97,7 +97,7 @@ from numpy.typing import NDArray
 from scipy.signal import find_peaks
 
 from models.errors import InvalidParameterError
-from models.grid import CORE_STEP, aligned, graded, hermite_weights, refined_grid
+from models.grid import CORE_STEP, aligned, graded, refined_grid
 from models.likelihood import (
     KIND_AT_LEAST,
     KIND_AT_MOST,
@@ -112,6 +112,7 @@ from models.mixture_stats import interval_plausible, point_plausible
 from models.quadrature import (
     SlopeCoefficients,
     hermite_cdf,
+    hermite_weights,
     node_weights,
     normalise_log,
     quantiles,
@@ -394,12 +395,10 @@ class RobustEstimator:
                             (fine_hi - fine_lo) / (self.coarse_size - 1))
         # Few claims: the coarse size's step out in the tails, finer over the figures, where
         # the posterior's mass lies (module docstring, "Grid").
+        step = (fine_hi - fine_lo) / (self.coarse_size - 1)
         if support is not None:
             # The flat prior is nil beyond its window; the step is taken before clipping to it.
-            fine_lo, fine_hi, step = max(fine_lo, lo), min(fine_hi, hi), \
-                (fine_hi - fine_lo) / (self.coarse_size - 1)
-        else:
-            step = (fine_hi - fine_lo) / (self.coarse_size - 1)
+            fine_lo, fine_hi = max(fine_lo, lo), min(fine_hi, hi)
         step = max(min(step, TAIL_SPREADS * float(enc.sigma_w.max())),
                    (fine_hi - fine_lo) / (self.grid_size - 1))
         return graded(centre, fine_lo, fine_hi, (inner_lo, inner_hi),

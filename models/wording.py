@@ -233,10 +233,10 @@ def _log10(d: Decimal) -> int:
     return len(str(int(d))) - 1
 
 
-#: A probability within this of 1 prints as "100%", not "over 99%": one computed as a sum of
-#: many terms carries rounding noise of some ulps, so whether a true value within that noise of
-#: 1 (a claim far from every other) lands on exactly 1.0 is chance, and the words must not
-#: follow it. 1e-12 is a thousand times the noise of a sum over a few thousand grid nodes.
+#: A share within this of 1 prints as "100%", not "over 99%": one computed as a sum of many
+#: terms carries rounding noise of some ulps, so whether a whole share lands on exactly 1.0 is
+#: chance, and the words must not follow it. 1e-12 is a thousand times the noise of a sum over
+#: a few thousand terms. (A model's probability never prints as certain: :func:`chance`.)
 CERTAIN_WITHIN = 1e-12
 
 

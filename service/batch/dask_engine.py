@@ -243,13 +243,17 @@ def _split(source: str | tuple[str, str, int], number: int, n_parts: int, run: s
         if bounds[j] == bounds[j + 1]:
             pieces.append(None)
             continue
-        piece = frame.take(order[bounds[j]:bounds[j + 1]])
-        q_codes, q_ids = piece.question
-        used, inverse = np.unique(q_codes, return_inverse=True)
-        piece = replace(piece, question=(inverse.astype(np.int64),
-                                         tuple(q_ids[k] for k in used.tolist())))
+        piece = _own_questions(frame.take(order[bounds[j]:bounds[j + 1]]))
         pieces.append(_put(piece, run, f"piece{number}-{j}"))
     return Split(get_worker().address, frame.n, tuple(pieces), ids, first)
+
+
+def _own_questions(frame: Frame) -> Frame:
+    """``frame`` with only the ids of its own questions, recoded 0..q−1 in id-code order."""
+    codes, ids = frame.question
+    used, inverse = np.unique(codes, return_inverse=True)
+    return replace(frame, question=(inverse.astype(np.int64),
+                                    tuple(ids[k] for k in used.tolist())))
 
 
 def _collect(j: int, pieces: list[str | Frame], source_ids: tuple[str, ...],
@@ -265,11 +269,9 @@ def _collect(j: int, pieces: list[str | Frame], source_ids: tuple[str, ...],
     frame = replace(frame, source=(remap[frame.source[0]], source_ids))
     frame = frame.take(np.argsort(frame.pos, kind="stable"))
     # The pieces carry every id of their files' pieces: keep the partition's own questions.
+    frame = _own_questions(frame)
     codes, ids = frame.question
-    used, inverse = np.unique(codes, return_inverse=True)
-    codes = inverse.astype(np.int64)
-    frame = replace(frame, question=(codes, tuple(ids[k] for k in used.tolist())))
-    first = np.full(used.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
+    first = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, codes, frame.pos)
     return _put(frame, run, f"part{j}"), first
 
