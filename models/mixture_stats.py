@@ -49,6 +49,13 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 #: Newton converges in about five.
 QUANTILE_STEPS = 60
 
+#: A root is taken once a step moves it by at most this share of max(|x|, 1). After a Newton
+#: step that small the iterate's error is of the order of its square, and a bisection step that
+#: small bounds the error by itself. Not tighter: f is a sum of rounded Φ terms, so near the
+#: root its value is noise of about 1e-16 and the Newton steps cycle at a few 1e-15 (divided
+#: by a slope of a few hundredths) without ever meeting a tolerance of 1e-15.
+QUANTILE_TOL = 1e-12
+
 #: Up to this many ranges :func:`range_reach` solves each on Python floats (same steps).
 FEW_RANGES = 8
 
@@ -62,7 +69,8 @@ def solve_increasing(
     ``fn(x)`` returns f(x) and f'(x) elementwise; f(lo) ≤ 0 ≤ f(hi). A Newton step that leaves
     the current bracket (or meets f' ≤ 0) is replaced by bisection, so the iteration never does
     worse than bisection (Press et al. 2007, *Numerical Recipes*, 3rd ed., §9.4, rtsafe).
-    Stops when every step is within a few ulps of its root.
+    Stops when every step is within :data:`QUANTILE_TOL` of its point, or after
+    :data:`QUANTILE_STEPS` steps.
     """
     lo, hi = lo.copy(), hi.copy()
     x = np.minimum(np.maximum(start, lo), hi)  # np.clip's wrapper costs more
@@ -75,7 +83,7 @@ def solve_increasing(
             newton = x - value / slope
         ok = (slope > 0.0) & (newton >= lo) & (newton <= hi)
         new = np.where(ok, newton, 0.5 * (lo + hi))
-        done = np.abs(new - x) <= 1e-15 * np.maximum(np.abs(x), 1.0)
+        done = np.abs(new - x) <= QUANTILE_TOL * np.maximum(np.abs(x), 1.0)
         x = new
         if done.all() or (value == 0.0).all():
             break
@@ -169,7 +177,7 @@ def _reach_one(half: float, target: float, hi: float, x: float) -> float:
             hi = x
         newton = x - value / slope if slope > 0.0 else math.nan
         new = newton if lo <= newton <= hi else 0.5 * (lo + hi)
-        done = abs(new - x) <= 1e-15 * max(abs(x), 1.0)
+        done = abs(new - x) <= QUANTILE_TOL * max(abs(x), 1.0)
         x = new
         if done or value == 0.0:
             break
