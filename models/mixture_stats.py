@@ -40,7 +40,14 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from models.likelihood import KIND_AT_LEAST, KIND_AT_MOST, KIND_RANGE, EncodedClaims, FloatArray
+from models.likelihood import (
+    KIND_AT_LEAST,
+    KIND_AT_MOST,
+    KIND_RANGE,
+    EncodedClaims,
+    FloatArray,
+    IntArray,
+)
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
@@ -90,7 +97,8 @@ def solve_increasing(
     return np.asarray(x, dtype=np.float64)
 
 
-def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArray, FloatArray]:
+def point_plausible(enc: EncodedClaims, compatibility: float, claims: IntArray | None = None
+                    ) -> tuple[FloatArray, FloatArray]:
     """[low, high] of each (point) claim's plausible set: x − the central quantiles of e.
 
     The quantiles of the mixture Σ_k ω_k N(β_k, σ_ik²) solve Σ_k ω_k Φ((q − β_k)/σ_ik) = p by
@@ -99,26 +107,41 @@ def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArra
     Parameters
     ----------
     enc : EncodedClaims
-        Point claims only.
+        The claims (those solved for must be points).
     compatibility : float
         t in (0, 1); the tail probability each side is Φ(−√(2 log 1/t)).
+    claims : (m,) int, optional
+        Increasing indices of the claims to solve for (default: all). Their rows are read in
+        place: the claim set's own ω and moments (:attr:`EncodedClaims.right_share`,
+        ``right_moments``, computed once per answer) serve, where a subset would build and
+        compute them again; each claim's values are the same either way.
 
     Returns
     -------
-    low, high : (n,) float
+    low, high : (m,) float
     """
     tail = float(ndtr(-math.sqrt(-2.0 * math.log(compatibility))))
-    w = enc.right_share
-    counts = enc.counts
-    reach = 12.0 * enc.per_claim_max(enc.sigma)
-    lo_b = np.minimum.reduceat(enc.bias, enc.starts) - reach
-    hi_b = np.maximum.reduceat(enc.bias, enc.starts) + reach
     mean, var = enc.right_moments
+    w = enc.right_share
+    bias, sigma = enc.bias, enc.sigma
+    if claims is None:
+        n, a, counts, first = enc.n, enc.a, enc.counts, enc.starts
+    else:
+        n, a, counts = claims.shape[0], enc.a[claims], enc.counts[claims]
+        mean, var = mean[claims], var[claims]
+        # The claims' rows, in order: each claim's first row and the ones after it.
+        ends = np.cumsum(counts)
+        first = ends - counts
+        rows = np.repeat(enc.starts[claims] - first, counts) + np.arange(ends[-1])
+        bias, sigma, w = bias[rows], sigma[rows], w[rows]
+    reach = 12.0 * np.maximum.reduceat(sigma, first)
+    lo_b = np.minimum.reduceat(bias, first) - reach
+    hi_b = np.maximum.reduceat(bias, first) + reach
     z = float(ndtri(1.0 - tail))
     # Rows: the upper quantiles (1 − tail) of every claim, then the lower ones (tail).
-    target = np.repeat([1.0 - tail, tail], enc.n)
-    bias, sigma, weight = (np.tile(v, 2) for v in (enc.bias, enc.sigma, w))
-    starts = np.concatenate([enc.starts, enc.starts + enc.owner.shape[0]])
+    target = np.repeat([1.0 - tail, tail], n)
+    bias, sigma, weight = (np.tile(v, 2) for v in (bias, sigma, w))
+    starts = np.concatenate([first, first + bias.shape[0] // 2])
     reps = np.tile(counts, 2)
 
     def cdf(q: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -130,7 +153,7 @@ def point_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatArra
     sd = np.sqrt(np.maximum(var, 0.0))
     found = solve_increasing(cdf, np.tile(lo_b, 2), np.tile(hi_b, 2),
                              np.concatenate([mean + z * sd, mean - z * sd]))
-    return enc.a - found[: enc.n], enc.a - found[enc.n:]
+    return a - found[:n], a - found[n:]
 
 
 def range_reach(half: FloatArray, compatibility: float) -> FloatArray:

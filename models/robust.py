@@ -426,7 +426,7 @@ class RobustEstimator:
             # central interval of the Gaussian set's probability instead (models.mixture_stats).
             mixed = np.flatnonzero(points & ~enc.single)
             if mixed.size:
-                low[mixed], high[mixed] = point_plausible(enc.subset(mixed), self.compatibility)
+                low[mixed], high[mixed] = point_plausible(enc, self.compatibility, mixed)
         return np.column_stack([low, high])
 
     @staticmethod

@@ -75,3 +75,19 @@ def test_an_unjudged_figure_s_plausible_set_is_the_mixture_s_quantiles(
         lower = brentq(cdf, -50.0, 50.0, args=(tail,), xtol=1e-14)
         assert low[i] == pytest.approx(enc.a[i] - upper, abs=RANGE_REACH_ABS)
         assert high[i] == pytest.approx(enc.a[i] - lower, abs=RANGE_REACH_ABS)
+
+
+def test_a_mixed_figure_among_graded_ones_is_solved_in_place_with_the_same_answer() -> None:
+    # The robust fit solves only the unjudged sources' figures, reading their rows within the
+    # whole claim set (its ω and moments are computed once per answer) instead of building a
+    # subset: each claim's sums are the same, so the ends must agree to the bit.
+    claims = (Claim("a", "point", 4800.0), Claim("u", "point", 6000.0, hedge="rumour"),
+              Claim("b", "range", low=4000.0, high=6500.0), Claim("v", "point", 12000.0),
+              Claim("c", "point", 5100.0, hedge="about"))
+    profiles = {c.source: profile_for(None if c.source in "uv" else "B") for c in claims}
+    enc = encode(claims, profiles, working_scale(claims, "log"))
+    mixed = np.array([1, 3], dtype=np.int64)
+    low, high = ms.point_plausible(enc, COMPATIBILITY, mixed)
+    sub_low, sub_high = ms.point_plausible(enc.subset(mixed), COMPATIBILITY)
+    assert low.tolist() == sub_low.tolist() and high.tolist() == sub_high.tolist()
+    assert (low < enc.a[mixed]).all() and (high > enc.a[mixed]).all()
