@@ -160,6 +160,8 @@ def point_plausible(enc: EncodedClaims, compatibility: float, claims: IntArray |
     bias, sigma = enc.bias, enc.sigma
     if claims is None:
         n, a, counts, first = enc.n, enc.a, enc.counts, enc.starts
+    elif claims.size == 0:
+        return np.empty(0), np.empty(0)
     else:
         n, a, counts = claims.shape[0], enc.a[claims], enc.counts[claims]
         mean, var = mean[claims], var[claims]
