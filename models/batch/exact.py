@@ -62,6 +62,7 @@ that each group is a block of arrays (questions, claims, nodes); blocks hold abo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,8 @@ class ExactPart:
         r E[y − θ | right] (0 for bounds and ranges).
     log_z, mu, tau : (Qe,) float
         log ∫ f_q dθ, the median of f_q and half its central 68.27 % interval.
+    blocks : tuple of _Block
+        The blocks of panels the part was computed on, when asked to keep them (else empty).
     """
 
     questions: IntArray
@@ -117,6 +120,7 @@ class ExactPart:
     log_z: FloatArray
     mu: FloatArray
     tau: FloatArray
+    blocks: tuple[_Block, ...] = ()
 
 
 
@@ -137,7 +141,9 @@ def select(enc: Encoded, max_claims: int) -> BoolArray:
     return np.asarray((counts >= 1) & (counts <= max_claims), dtype=bool)
 
 
-def exact_posterior(enc: Encoded, chosen: BoolArray, kern: ClaimKernels) -> ExactPart:
+def exact_posterior(
+    enc: Encoded, chosen: BoolArray, kern: ClaimKernels, keep: bool = False
+) -> ExactPart:
     """Responsibilities, M-step sums and posterior summaries of the chosen questions.
 
     Parameters
@@ -146,6 +152,8 @@ def exact_posterior(enc: Encoded, chosen: BoolArray, kern: ClaimKernels) -> Exac
     chosen : (Q,) bool
         The questions to compute.
     kern : ClaimKernels
+    keep : bool
+        Whether to return the blocks too (for :func:`exact_quantiles` at the same ``kern``).
 
     Returns
     -------
@@ -156,18 +164,22 @@ def exact_posterior(enc: Encoded, chosen: BoolArray, kern: ClaimKernels) -> Exac
     """
     lone = _lone_points(enc, chosen)
     parts = [_lone_part(enc, kern, np.flatnonzero(lone))]
+    blocks = []
     for block, r, ss, dev in _blocks(enc, chosen & ~lone, kern):
         quant = _rough_quantiles(block, ONE_SD)
         parts.append(ExactPart(block.questions, block.rows.ravel(), r.ravel(), ss.ravel(),
                                dev.ravel(), block.log_z, quant[:, 0],
                                0.5 * (quant[:, 2] - quant[:, 1])))
-    return ExactPart(*(np.concatenate([getattr(part, name) for part in parts])
-                       for name in ExactPart.__slots__))
+        if keep:
+            blocks.append(block)
+    joined = {name: np.concatenate([getattr(part, name) for part in parts])
+              for name in ExactPart.__slots__[:-1]}  # all but the blocks
+    return ExactPart(**joined, blocks=tuple(blocks))
 
 
 def exact_quantiles(
     enc: Encoded, chosen: BoolArray, kern: ClaimKernels, probs: FloatArray,
-    p_cont: FloatArray, p_atom: FloatArray,
+    p_cont: FloatArray, p_atom: FloatArray, blocks: tuple[_Block, ...] | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """Quantiles of the chosen questions' posteriors: the exact continuous part and the atoms.
 
@@ -186,6 +198,9 @@ def exact_quantiles(
         Posterior probability of the continuous part.
     p_atom : (K,) float
         Posterior probability of each atom.
+    blocks : tuple of _Block, optional
+        The blocks of the chosen questions (less the lone points) at ``kern``, kept by
+        :func:`exact_posterior`; rebuilt when not given.
 
     Returns
     -------
@@ -199,7 +214,10 @@ def exact_quantiles(
     with_atoms = np.zeros(enc.n_questions, dtype=bool)
     if enc.atom_q.shape[0]:
         with_atoms[enc.atom_q[p_atom > 0]] = True
-    for block, _, _, _ in _blocks(enc, chosen & ~lone, kern):
+    # Built one at a time when not kept, so that they need not all be held at once.
+    each: Iterable[_Block] = (blocks if blocks is not None else
+                              (block for block, _, _, _ in _blocks(enc, chosen & ~lone, kern)))
+    for block in each:
         quant = _quantiles(enc, kern, block, probs, polish=True)
         mixed = np.flatnonzero(with_atoms[block.questions])
         if mixed.size:
