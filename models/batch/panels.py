@@ -351,12 +351,17 @@ def _nodes(edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray
 def _log_density(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, flat: bool,
     theta: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """log C_i(θ), ρ_i(θ) (B, n, m) and log f_q(θ) (B, m) at θ (B, m)."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ) (B, n, m), log f_q(θ) (B, m) and the residuals (B, n, m) at θ (B, m).
+
+    The residuals are y_i − θ for point claims and −θ for the others (whose sums are not
+    used).
+    """
     b_n, n = rows.shape
     m = theta.shape[1]
+    t = enc.t[rows]
     if bool((enc.kind[rows] == KIND_POINT).all()):
-        ell, rho = _point_kernels(enc, kern, rows, theta)
+        ell, rho, resid = _point_kernels(enc, kern, rows, theta)
     else:
         idx = np.broadcast_to(rows[:, :, None], (b_n, n, m)).ravel()
         at = np.broadcast_to(theta[:, None, :], (b_n, n, m)).ravel()
@@ -364,40 +369,44 @@ def _log_density(
                                      kern.beta_c[idx], False, kern.wrong_spread)
         ell, rho = log_mix((lr + kern.coef_r[idx]).reshape(b_n, n, m),
                            (lw + kern.coef_w[idx]).reshape(b_n, n, m))
-    log_f = np.einsum("bn,bnm->bm", enc.t[rows], ell)
+        point = enc.kind[rows] == KIND_POINT
+        resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - theta[:, None, :]
+    # Evidence weights of 1 (no echoes) need no products.
+    log_f = ell.sum(axis=1) if bool((t == 1.0).all()) else np.einsum("bn,bnm->bm", t, ell)
     if not flat:
         log_f += log_norm_pdf(theta, enc.prior_centre[qs][:, None], enc.prior_sd[qs][:, None])
-    return ell, rho, log_f
+    return ell, rho, log_f, resid
 
 
 def _point_kernels(
     enc: Encoded, kern: ClaimKernels, rows: IntArray, theta: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """log C_i(θ) and ρ_i(θ) of point claims (B, n) at θ (B, m).
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ) and y_i − θ of point claims (B, n) at θ (B, m).
 
     The kernels of :func:`models.batch.kernels.claim_kernels` in linear space, with their
     constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y) and
     e^{coef_w} Cauchy(y; θ, σ_w) (which cannot: 1 − c ≥ 10⁻⁹), so that a (claim, node) costs
-    one exponential and one logarithm.
+    one exponential and one logarithm. Both read the residual y − θ, computed once and
+    returned for the M-step's sums; the constants fold into one factor per claim
+    (−1/(2σ²), and e^{coef_w}/(π σ_w) as the numerator of the Cauchy part).
     """
     sd = kern.sig[rows]
     y = enc.y[rows]
-    inv = 1.0 / sd
-    d = ((y - kern.beta_c[rows]) * inv)[:, :, None] - theta[:, None, :] * inv[:, :, None]
+    resid = y[:, :, None] - theta[:, None, :]
+    d = resid - kern.beta_c[rows][:, :, None]
     d *= d
-    d *= -0.5
-    right = np.exp(d)
-    right *= (np.exp(kern.coef_r[rows] - LOG_SQRT_2PI) * inv)[:, :, None]
+    d *= (-0.5 / (sd * sd))[:, :, None]
+    right = np.exp(d, out=d)
+    right *= (np.exp(kern.coef_r[rows] - LOG_SQRT_2PI) / sd)[:, :, None]
     inv_w = 1.0 / np.maximum(kern.wrong_spread, 2.0 * sd)
-    dw = (y * inv_w)[:, :, None] - theta[:, None, :] * inv_w[:, :, None]
+    dw = resid * inv_w[:, :, None]
     dw *= dw
     dw += 1.0
-    wrong = np.reciprocal(dw, out=dw)
-    wrong *= (np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None]
-    total = right + wrong
+    wrong = np.divide((np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None], dw, out=dw)
+    total = np.add(right, wrong, out=wrong)
     rho = np.divide(right, total, out=right)
     ell = np.log(total, out=total)
-    return ell, rho
+    return ell, rho, resid
 
 
 def _evaluate(
@@ -411,7 +420,7 @@ def _evaluate(
     theta, jac = _nodes(edges, s_lo, s_hi)
     b_n, n = rows.shape
     nodes = theta.reshape(b_n, -1)
-    ell, rho, log_f = _log_density(enc, kern, qs, rows, flat, nodes)
+    ell, rho, log_f, resid = _log_density(enc, kern, qs, rows, flat, nodes)
     weight = (jac * _W).reshape(b_n, -1)
     peak = log_f.max(axis=1)
     mass = np.exp(log_f - peak[:, None]) * weight
@@ -424,7 +433,7 @@ def _evaluate(
     t = enc.t[rows]
     if np.all(t == 1.0):
         # One set of node masses for every claim.
-        wr = rho * mass[:, None, :]
+        wr = np.multiply(rho, mass[:, None, :], out=rho)
         den = z[:, None]
     else:
         # f C_i^{1 − t_i}, normalised per claim before exponentiating.
@@ -434,7 +443,6 @@ def _evaluate(
         wr *= rho
     m0 = wr.sum(axis=2)
     point = enc.kind[rows] == KIND_POINT
-    resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - nodes[:, None, :]
     dev = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
     resid -= kern.beta_s[rows][:, :, None]
     resid *= resid
