@@ -259,9 +259,17 @@ def _edges(
         scales.append(spread[:, None] * _gaps(PRIOR_STEPS))
     x = np.concatenate(points, axis=1)
     x = np.where((x >= lo_clip[:, None]) & (x <= hi_clip[:, None]), x, np.inf)
-    # Sorted by position with their scales: a complex sort orders by the real part first.
-    both = np.sort(x + 1j * np.concatenate(scales, axis=1), axis=1).T.copy()
-    x, h = both.real.copy(), both.imag.copy()  # (columns, questions), each row contiguous
+    # Sorted by position, each with its scale. The order among equal positions does not
+    # matter: after such a run of ties the thinning below has kept the position once or not
+    # at all, by the smallest of their scales either way, and carries that smallest scale on.
+    order = np.argsort(x, axis=1)
+    x = np.take_along_axis(x, order, axis=1)
+    # Columns past every row's last finite breakpoint hold only the dropped ones.
+    width = int(np.isfinite(x).sum(axis=1).max())
+    x = x[:, :width].T.copy()  # (columns, questions), each row contiguous
+    # THIN times the scales (a power of two: exactly the products the test below compares).
+    h = (THIN * np.take_along_axis(np.concatenate(scales, axis=1), order[:, :width], axis=1)
+         ).T.copy()
     # Greedy thinning, one column at a time (vectorised over questions). Every group is
     # thinned, however small: a question's panels, hence its answer, must not depend on how
     # many other questions share its shape (an archive split into partitions gives the same
@@ -273,16 +281,15 @@ def _edges(
     last_h = h[0].copy()
     for j in range(1, x.shape[0]):
         xj, hj = x[j], h[j]
-        ok = np.isfinite(xj) & (xj - last >= THIN * np.minimum(hj, last_h))
+        ok = np.isfinite(xj) & (xj - last >= np.minimum(hj, last_h))
         keep[j] = ok
         np.copyto(last, xj, where=ok)
         last_h = np.where(ok, hj, np.minimum(last_h, hj))
     kept = keep.sum(axis=0)
-    # The kept breakpoints moved to the front of each row, padded with the last one.
+    # The kept breakpoints moved to the front of each row (in row order, as a boolean mask
+    # reads them), padded with the last one.
     out = np.repeat(last[:, None], int(kept.max()), axis=1)
-    col, row = np.nonzero(keep)
-    slot = np.cumsum(keep, axis=0)[col, row] - 1
-    out[row, slot] = x[col, row]
+    out[np.arange(out.shape[1])[None, :] < kept[:, None]] = x.T[keep.T]
     return out, kept
 
 
