@@ -44,8 +44,8 @@ TAIL_START = 20.0
 PRIOR_STEPS = np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 #: A breakpoint closer to the last one kept than this share of either's scale is dropped.
 THIN = 0.5
-#: Largest block of (questions × claims × nodes) evaluated at once.
-BLOCK = 1 << 16
+#: Largest block of (questions × claims × nodes) evaluated at once (see models.batch.exact).
+BLOCK = 1 << 18
 #: Bisection steps of a quantile of a posterior with atoms (resolution P·2⁻⁶⁰ panels).
 BISECTIONS = 60
 #: Newton steps that polish a quantile on the exactly integrated CDF.
