@@ -227,12 +227,17 @@ def _edges(
     kind = enc.kind[flat_rows]
     two = kind == KIND_RANGE
     # Each claim's finite ends: a point's figure, a bound's bound, a range's two ends.
-    reps = np.where(two, 2, 1)
     first = np.where(kind == KIND_AT_MOST, enc.b[flat_rows], enc.a[flat_rows])
-    claim_of_end = np.repeat(flat_rows, reps)
-    second = np.zeros(claim_of_end.size, dtype=bool)
-    second[np.cumsum(reps) - 1] = two
-    ends = np.where(second, enc.b[claim_of_end], np.repeat(first, reps)).reshape(b_n, slots)
+    if slots == rows.shape[1]:  # no ranges: one end a claim
+        claim_of_end = flat_rows
+        ends = first.reshape(b_n, slots)
+    else:
+        reps = np.where(two, 2, 1)
+        claim_of_end = np.repeat(flat_rows, reps)
+        second = np.zeros(claim_of_end.size, dtype=bool)
+        second[np.cumsum(reps) - 1] = two
+        ends = np.where(second, enc.b[claim_of_end], np.repeat(first, reps)).reshape(b_n,
+                                                                                   slots)
     sd = kern.sig[claim_of_end].reshape(b_n, slots)
     sd_w = np.maximum(kern.wrong_spread, 2.0 * sd)
     bias = kern.beta_c[claim_of_end].reshape(b_n, slots)
@@ -259,17 +264,31 @@ def _edges(
         scales.append(spread[:, None] * _gaps(PRIOR_STEPS))
     x = np.concatenate(points, axis=1)
     x = np.where((x >= lo_clip[:, None]) & (x <= hi_clip[:, None]), x, np.inf)
+    return _thin(x, np.concatenate(scales, axis=1))
+
+
+def _thin(x: FloatArray, h: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Each row's breakpoints ``x`` (+inf: dropped) thinned by their scales ``h`` (G, C each).
+
+    In ascending order, a breakpoint closer to the last one kept than THIN times the smaller
+    of their scales is dropped, and the next gap is then judged at the smaller scale; the
+    first (lowest) is kept. Returns the kept ones, padded with each row's last, and how many.
+    """
+    b_n, n_cols = x.shape
     # Sorted by position, each with its scale. The order among equal positions does not
     # matter: after such a run of ties the thinning below has kept the position once or not
     # at all, by the smallest of their scales either way, and carries that smallest scale on.
     order = np.argsort(x, axis=1)
-    x = np.take_along_axis(x, order, axis=1)
-    # Columns past every row's last finite breakpoint hold only the dropped ones.
+    # Up to every row's last finite breakpoint, gathered straight into (columns, questions)
+    # so that each column is contiguous.
     width = int(np.isfinite(x).sum(axis=1).max())
-    x = x[:, :width].T.copy()  # (columns, questions), each row contiguous
+    at = (order[:, :width] + (np.arange(b_n) * n_cols)[:, None]).T
+    x = x.ravel()[at]
+    # The dropped ones become NaN, which fails every comparison below (NaN sorts slowly).
+    x[np.isinf(x)] = np.nan
     # THIN times the scales (a power of two: exactly the products the test below compares).
-    h = (THIN * np.take_along_axis(np.concatenate(scales, axis=1), order[:, :width], axis=1)
-         ).T.copy()
+    h = h.ravel()[at]
+    h *= THIN
     # Greedy thinning, one column at a time (vectorised over questions). Every group is
     # thinned, however small: a question's panels, hence its answer, must not depend on how
     # many other questions share its shape (an archive split into partitions gives the same
@@ -280,11 +299,11 @@ def _edges(
     last = x[0].copy()
     last_h = h[0].copy()
     for j in range(1, x.shape[0]):
-        xj, hj = x[j], h[j]
-        ok = np.isfinite(xj) & (xj - last >= np.minimum(hj, last_h))
-        keep[j] = ok
+        xj = x[j]
+        least = np.minimum(h[j], last_h)
+        ok = np.greater_equal(xj - last, least, out=keep[j])
         np.copyto(last, xj, where=ok)
-        last_h = np.where(ok, hj, np.minimum(last_h, hj))
+        last_h = np.where(ok, h[j], least)
     kept = keep.sum(axis=0)
     # The kept breakpoints moved to the front of each row (in row order, as a boolean mask
     # reads them), padded with the last one.
