@@ -87,7 +87,6 @@ from models.batch.panels import (
     _Block,
     _blocks,
     _log_density,
-    _nodes,
     _panel_map,
     _take,
 )
@@ -166,8 +165,8 @@ def exact_posterior(
     lone = _lone_points(enc, chosen)
     parts = [_lone_part(enc, kern, np.flatnonzero(lone))]
     blocks = []
-    for block, r, ss, dev in _blocks(enc, chosen & ~lone, kern):
-        quant = _rough_quantiles(block, ONE_SD)
+    for block, r, ss, dev, nodes in _blocks(enc, chosen & ~lone, kern):
+        quant = _rough_quantiles(block, nodes, ONE_SD)
         parts.append(ExactPart(block.questions, block.rows.ravel(), r.ravel(), ss.ravel(),
                                dev.ravel(), block.log_z, quant[:, 0],
                                0.5 * (quant[:, 2] - quant[:, 1])))
@@ -217,7 +216,7 @@ def exact_quantiles(
         with_atoms[enc.atom_q[p_atom > 0]] = True
     # Built one at a time when not kept, so that they need not all be held at once.
     each: Iterable[_Block] = (blocks if blocks is not None else
-                              (block for block, _, _, _ in _blocks(enc, chosen & ~lone, kern)))
+                              (block for block, *_ in _blocks(enc, chosen & ~lone, kern)))
     for block in each:
         quant = _quantiles(enc, kern, block, probs, polish=True)
         mixed = np.flatnonzero(with_atoms[block.questions])
@@ -386,8 +385,9 @@ def _quantiles(
     return _panel_map(block.edges, block.s_lo, block.s_hi, k, s)[0]
 
 
-def _rough_quantiles(block: _Block, probs: FloatArray) -> FloatArray:
-    """Quantiles (B, P) to the resolution of the nodes: the CDF interpolated linearly.
+def _rough_quantiles(block: _Block, theta: FloatArray, probs: FloatArray) -> FloatArray:
+    """Quantiles (B, P) to the resolution of the nodes ``theta`` (B, m): the CDF interpolated
+    linearly.
 
     The nodes run in ascending θ; the CDF at node j is the mass of the nodes before it plus
     half its own.
@@ -395,14 +395,16 @@ def _rough_quantiles(block: _Block, probs: FloatArray) -> FloatArray:
     g = block.g
     b_n = g.shape[0]
     mass = (g * _W).reshape(b_n, -1)
-    theta = _nodes(block.edges, block.s_lo, block.s_hi)[0].reshape(b_n, -1)
     cdf = np.cumsum(mass, axis=1) - 0.5 * mass
     cdf /= cdf[:, -1:] + 0.5 * mass[:, -1:]
-    j = np.clip((cdf[:, None, :] < probs[None, :, None]).sum(axis=2), 1, cdf.shape[1] - 1)
-    c0 = np.take_along_axis(cdf, j - 1, axis=1)
-    c1 = np.take_along_axis(cdf, j, axis=1)
-    t0 = np.take_along_axis(theta, j - 1, axis=1)
-    t1 = np.take_along_axis(theta, j, axis=1)
+    m = cdf.shape[1]
+    j = np.clip((cdf[:, None, :] < probs[None, :, None]).sum(axis=2), 1, m - 1)
+    # Flat positions of node j and its predecessor in each row.
+    at = j + (np.arange(b_n) * m)[:, None]
+    c0 = cdf.ravel()[at - 1]
+    c1 = cdf.ravel()[at]
+    t0 = theta.ravel()[at - 1]
+    t1 = theta.ravel()[at]
     frac = np.clip((probs[None, :] - c0) / np.maximum(c1 - c0, 1e-300), 0.0, 1.0)
     return np.asarray(t0 + frac * (t1 - t0), dtype=np.float64)
 

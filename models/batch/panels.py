@@ -173,8 +173,9 @@ class Panels:
 
 def _blocks(
     enc: Encoded, chosen: BoolArray, kern: ClaimKernels
-) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray]]:
-    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each."""
+) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each, and its
+    nodes θ (B, (E + 1) NODES) in ascending order."""
     sel = np.flatnonzero(chosen)
     if sel.size == 0:
         return
@@ -438,8 +439,9 @@ def _point_kernels(
 def _evaluate(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, edges: FloatArray,
     flat: bool,
-) -> tuple[_Block, FloatArray, FloatArray, FloatArray]:
-    """f_q on a block's nodes, and each claim's r, ss and dev (see the module docstring)."""
+) -> tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """f_q on a block's nodes, each claim's r, ss and dev (see the module docstring), and the
+    nodes."""
     mid = 0.5 * (edges[:, 0] + edges[:, -1])
     s_lo = mid - edges[:, 0]
     s_hi = edges[:, -1] - mid
@@ -476,4 +478,4 @@ def _evaluate(
     g = (mass / z[:, None]).reshape(theta.shape) / _W
     block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
                    s_lo=s_lo, s_hi=s_hi, g=g)
-    return block, m0 / den, ss, dev
+    return block, m0 / den, ss, dev, nodes
