@@ -55,9 +55,10 @@ question whose one claim is a point needs no quadrature: under the flat prior it
 is that claim's likelihood, c N(y − β, σ²) + (1 − c) Cauchy(y, σ_w).
 
 Vectorisation. Questions are grouped by (number of claims, number of range claims, prior), so
-that each group is a block of arrays (questions, claims, nodes); blocks hold about 260,000
-(question, claim, node) entries (2 MiB an array): a block's few dozen numpy calls cost about
-0.2 ms whatever its size, and blocks of 65,000 entries made that about a tenth of the fit.
+that each group is a block of arrays (questions, claims, nodes); blocks hold about 65,000
+(question, claim, node) entries, which keeps the arrays in cache, but at least 64 questions:
+a block's few dozen numpy calls cost about 0.2 ms whatever its size, which with ten claims a
+question (about 20 questions a block) was a tenth of the fit.
 """
 
 

@@ -44,8 +44,11 @@ TAIL_START = 20.0
 PRIOR_STEPS = np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 #: A breakpoint closer to the last one kept than this share of either's scale is dropped.
 THIN = 0.5
-#: Largest block of (questions × claims × nodes) evaluated at once (see models.batch.exact).
-BLOCK = 1 << 18
+#: Largest block of (questions × claims × nodes) evaluated at once, unless BLOCK_QUESTIONS
+#: questions exceed it (see models.batch.exact).
+BLOCK = 1 << 16
+#: Least questions in a block.
+BLOCK_QUESTIONS = 64
 #: Claims' ends (questions × slots) whose breakpoints are placed at once (:func:`_blocks`).
 EDGE_SLOTS = 1 << 14
 #: Bisection steps of a quantile of a posterior with atoms (resolution P·2⁻⁶⁰ panels).
@@ -209,7 +212,8 @@ def _blocks(
         by_size = np.argsort(kept, kind="stable")
         lo = 0
         while lo < group.size:
-            per_block = max(1, BLOCK // (n * (int(kept[by_size[lo]]) + 1) * NODES))
+            per_block = max(BLOCK_QUESTIONS,
+                            BLOCK // (n * (int(kept[by_size[lo]]) + 1) * NODES))
             take = by_size[lo:lo + per_block]
             width = int(kept[take].max())
             yield _evaluate(enc, kern, group[take], rows[take], edges[take, :width], is_flat)
