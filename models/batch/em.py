@@ -128,7 +128,10 @@ def e_step(
                                                          p.beta[enc.s], hyper.wrong_spread),
                                keep=keep_panels)
         if keep_panels:
-            panels = Panels(p, hyper.wrong_spread, part.blocks)
+            # A copy of the parameters (S floats each), so that the check before reuse
+            # cannot be fooled by arrays changed in place afterwards.
+            panels = Panels(Params(*(np.array(getattr(p, name)) for name in Params.__slots__)),
+                            hyper.wrong_spread, part.blocks)
         r_right = r_right.copy()
         r_right[part.claims] = part.r_right
         r_wrong = 1.0 - r_right
