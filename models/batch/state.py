@@ -9,13 +9,9 @@ hyper-parameters that those functions need.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from models.batch.common import BoolArray, FloatArray, IntArray, Scale
 from models.batch.result import PopulationPrior
-
-if TYPE_CHECKING:  # models.batch.panels imports this module
-    from models.batch.panels import Panels
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +122,10 @@ class Posterior:
     # (Q,) the question's continuous part is the exact one (models.batch.exact): μ is then its
     # median and τ half its central 68.27 % interval.
     exact: BoolArray
-    # The exact questions' panels and densities, when the E-step was asked to keep them: the
-    # quantiles of this posterior read them instead of rebuilding them (models.batch.summary).
-    panels: Panels | None = None
+    # The exact questions' panels and densities (a models.batch.panels.Panels, which module
+    # imports this one), when the E-step was asked to keep them: the quantiles of this
+    # posterior read them instead of rebuilding them (models.batch.summary).
+    panels: object = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.batch.common import BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
-from models.batch.panels import ONE_SD, ClaimKernels
+from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.sums import SourceSums, source_sums
@@ -310,7 +310,7 @@ def mixture_quantiles(
         kern = ClaimKernels.of(enc, p, hyper.wrong_spread)
         # The last E-step's panels, when it kept them at these parameters.
         kept = post.panels
-        blocks = (kept.blocks if kept is not None and kept.built_at(p, hyper.wrong_spread)
+        blocks = (kept.blocks if isinstance(kept, Panels) and kept.built_at(p, hyper.wrong_spread)
                   else None)
         questions, quant = exact_quantiles(enc, post.exact, kern, probs, post.p_cont,
                                            post.p_atom, blocks)
