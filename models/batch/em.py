@@ -26,7 +26,7 @@ from models.batch.kernels import (
 )
 from models.batch.mode import hop as hop_modes
 from models.batch.mode import is_contested, newton
-from models.batch.panels import ClaimKernels, flat_prior
+from models.batch.panels import ClaimKernels, Panels, flat_prior
 from models.batch.state import Encoded, Hyper, Params, Posterior
 
 # --------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ from models.batch.state import Encoded, Hyper, Params, Posterior
 
 
 def e_step(
-    enc: Encoded, p: Params, mu: FloatArray, hop: bool, hyper: Hyper
+    enc: Encoded, p: Params, mu: FloatArray, hop: bool, hyper: Hyper, keep_panels: bool = False
 ) -> tuple[Posterior, int]:
     """The posterior given the source parameters: responsibilities, then one IRLS step.
 
@@ -64,6 +64,10 @@ def e_step(
     hop : bool
         Whether to look for rival modes (a pass over pairs of claims).
     hyper : Hyper
+    keep_panels : bool
+        Whether the posterior keeps the exact questions' panels for its quantiles
+        (:class:`~models.batch.panels.Panels`; memory of the order of the exact claims
+        times a few hundred nodes).
 
     Returns
     -------
@@ -112,6 +116,7 @@ def e_step(
     if hyper.exact_claims > 0 and hyper.exact_contested:
         chosen |= is_contested(enc, coef_r, r0, sig)
     hops = 0
+    panels = None
     if hop:
         new_mu, new_tau, log_z, hops = hop_modes(enc, sig, beta_c, coef_r, coef_w, r0, new_mu,
                                                  new_tau, log_z, hyper.wrong_spread,
@@ -120,7 +125,13 @@ def e_step(
         # Small questions: the exact posterior replaces the Gaussian one and its
         # leave-one-out responsibilities (models.batch.exact).
         part = exact_posterior(enc, chosen, ClaimKernels(sig, beta_c, coef_r, coef_w,
-                                                         p.beta[enc.s], hyper.wrong_spread))
+                                                         p.beta[enc.s], hyper.wrong_spread),
+                               keep=keep_panels)
+        if keep_panels:
+            # A copy of the parameters (S floats each), so that the check before reuse
+            # cannot be fooled by arrays changed in place afterwards.
+            panels = Panels(Params(*(np.array(getattr(p, name)) for name in Params.__slots__)),
+                            hyper.wrong_spread, part.blocks)
         r_right = r_right.copy()
         r_right[part.claims] = part.r_right
         r_wrong = 1.0 - r_right
@@ -137,7 +148,7 @@ def e_step(
     continuous = Posterior(
         mu=new_mu, tau=new_tau, log_z=log_z, log_m=np.zeros(0), p_cont=np.ones(n_q),
         p_atom=np.zeros(0), r_exact=np.zeros(q.shape[0]), r_right=r_right,
-        r_wrong=r_wrong, ss=ss, dev=dev, exact=chosen,
+        r_wrong=r_wrong, ss=ss, dev=dev, exact=chosen, panels=panels,
     )
     if enc.atom_q.shape[0] == 0:
         return continuous, hops
@@ -310,4 +321,5 @@ def mix_atoms(
         mu=cont.mu, tau=cont.tau, log_z=log_z, log_m=log_m, p_cont=p_cont, p_atom=p_atom,
         r_exact=r_exact, r_right=r_right_m, r_wrong=r_wrong_m,
         ss=np.where(is_point, ss_m, 0.0), dev=np.where(is_point, dev_m, 0.0), exact=cont.exact,
+        panels=cont.panels,
     )

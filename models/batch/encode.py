@@ -146,9 +146,10 @@ def encode(table: ClaimTable, scale: Scale, rounding: str, prior_scale: float) -
     raw_hi = np.where(kind == KIND_RANGE, table.high,
                       np.where(kind == KIND_AT_LEAST, np.inf, figure))
     if rounding == "infer":
-        step = np.where(np.isnan(table.resolution),
-                        infer_resolution(np.where(is_point, table.value, 1.0)),
-                        table.resolution)
+        # The estimator has read them already (BatchEstimator.prepare): not again.
+        missing = np.isnan(table.resolution)
+        step = (np.where(missing, infer_resolution(np.where(is_point, table.value, 1.0)),
+                         table.resolution) if missing.any() else table.resolution)
     else:
         step = np.zeros(n)
     all_points = bool(is_point.all())

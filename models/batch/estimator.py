@@ -348,7 +348,8 @@ class BatchEstimator:
         mu = initial_centre(enc, params)
         post, _ = e_step(enc, params, mu, True, hyper)
         for _ in range(steps):
-            new_post, hops = e_step(enc, params, post.mu, True, hyper)
+            # The last one's panels serve the quantiles (models.batch.panels.Panels).
+            new_post, hops = e_step(enc, params, post.mu, True, hyper, keep_panels=True)
             moved = float(np.max(np.abs(new_post.mu - post.mu)))
             post = new_post
             if moved < 1e-12 and hops == 0:

@@ -68,7 +68,9 @@ class QuestionSet(Protocol):
         """Move every μ_q by ``shift``, then run one E-step at ``params``."""
 
 
-def start_part(enc: Encoded, params: Params, hyper: Hyper) -> tuple[Posterior, Step]:
+def start_part(
+    enc: Encoded, params: Params, hyper: Hyper, keep_panels: bool = False
+) -> tuple[Posterior, Step]:
     """The first E-step of some whole questions, from their weighted medians.
 
     Parameters
@@ -76,6 +78,8 @@ def start_part(enc: Encoded, params: Params, hyper: Hyper) -> tuple[Posterior, S
     enc : Encoded
     params : Params
     hyper : Hyper
+    keep_panels : bool
+        Whether the posterior keeps its exact questions' panels (:func:`~models.batch.em.e_step`).
 
     Returns
     -------
@@ -83,12 +87,13 @@ def start_part(enc: Encoded, params: Params, hyper: Hyper) -> tuple[Posterior, S
     Step
     """
     mu = initial_centre(enc, params)
-    post, hops = e_step(enc, params, mu, True, hyper)
+    post, hops = e_step(enc, params, mu, True, hyper, keep_panels)
     return post, Step(source_sums(enc, post, params), np.zeros(0), hops)
 
 
 def step_part(
-    enc: Encoded, post: Posterior, params: Params, shift: float, hop: bool, hyper: Hyper
+    enc: Encoded, post: Posterior, params: Params, shift: float, hop: bool, hyper: Hyper,
+    keep_panels: bool = False,
 ) -> tuple[Posterior, Step]:
     """One E-step of some whole questions after the recentring's shift of every μ_q.
 
@@ -103,6 +108,8 @@ def step_part(
         δ from :func:`~models.batch.sums.recentre_sources`.
     hop : bool
     hyper : Hyper
+    keep_panels : bool
+        Whether the new posterior keeps its exact questions' panels.
 
     Returns
     -------
@@ -110,13 +117,18 @@ def step_part(
     Step
     """
     mu = post.mu + shift
-    new_post, hops = e_step(enc, params, mu, hop, hyper)
+    new_post, hops = e_step(enc, params, mu, hop, hyper, keep_panels)
     moved = np.abs(new_post.mu - mu) / np.maximum(new_post.tau, 1e-12)
     return new_post, Step(source_sums(enc, new_post, params), moved, hops)
 
 
 class LocalQuestions:
-    """One encoded table in this process; keeps its latest posterior in :attr:`post`."""
+    """One encoded table in this process; keeps its latest posterior in :attr:`post`.
+
+    The posterior keeps its exact questions' panels, so that the fit's quantiles need not
+    rebuild the last E-step's (:class:`~models.batch.panels.Panels`); a step drops the
+    previous posterior's before building its own, so one set is held at a time.
+    """
 
     def __init__(self, enc: Encoded) -> None:
         self.enc = enc
@@ -131,13 +143,16 @@ class LocalQuestions:
         return bool(self.enc.atom_q.shape[0] > 0)
 
     def start(self, params: Params, hyper: Hyper) -> Step:
-        self.post, report = start_part(self.enc, params, hyper)
+        self.post = None
+        self.post, report = start_part(self.enc, params, hyper, keep_panels=True)
         return report
 
     def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
         if self.post is None:
             raise RuntimeError("step() before start()")
-        self.post, report = step_part(self.enc, self.post, params, shift, hop, hyper)
+        self.post = replace(self.post, panels=None)
+        self.post, report = step_part(self.enc, self.post, params, shift, hop, hyper,
+                                      keep_panels=True)
         return report
 
 

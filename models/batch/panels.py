@@ -44,8 +44,13 @@ TAIL_START = 20.0
 PRIOR_STEPS = np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 #: A breakpoint closer to the last one kept than this share of either's scale is dropped.
 THIN = 0.5
-#: Largest block of (questions × claims × nodes) evaluated at once.
+#: Largest block of (questions × claims × nodes) evaluated at once, unless BLOCK_QUESTIONS
+#: questions exceed it (see models.batch.exact).
 BLOCK = 1 << 16
+#: Least questions in a block.
+BLOCK_QUESTIONS = 64
+#: Claims' ends (questions × slots) whose breakpoints are placed at once (:func:`_blocks`).
+EDGE_SLOTS = 1 << 14
 #: Bisection steps of a quantile of a posterior with atoms (resolution P·2⁻⁶⁰ panels).
 BISECTIONS = 60
 #: Newton steps that polish a quantile on the exactly integrated CDF.
@@ -144,6 +149,27 @@ class _Block:
     g: FloatArray
 
 
+@dataclass(frozen=True, slots=True)
+class Panels:
+    """One E-step's blocks of exact questions and the source parameters they were built at.
+
+    The estimate and intervals of an exact question are read off f_q at the final source
+    parameters, which are the last E-step's: its blocks serve the quantiles again instead of
+    being rebuilt (:func:`models.batch.exact.exact_quantiles`), the same numbers at a fifth
+    less of the fit's time.
+    """
+
+    params: Params
+    wrong_spread: float
+    blocks: tuple[_Block, ...]
+
+    def built_at(self, p: Params, wrong_spread: float) -> bool:
+        """Whether these blocks are those that ``p`` and ``wrong_spread`` give."""
+        return wrong_spread == self.wrong_spread and all(
+            np.array_equal(getattr(p, name), getattr(self.params, name))
+            for name in Params.__slots__
+        )
+
 
 # --------------------------------------------------------------------------------------------
 # Blocks: grouping, panels, evaluation
@@ -152,8 +178,9 @@ class _Block:
 
 def _blocks(
     enc: Encoded, chosen: BoolArray, kern: ClaimKernels
-) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray]]:
-    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each."""
+) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each, and its
+    nodes θ (B, (E + 1) NODES) in ascending order."""
     sel = np.flatnonzero(chosen)
     if sel.size == 0:
         return
@@ -171,12 +198,22 @@ def _blocks(
         slots = n + int(ranges[group[0]])
         is_flat = bool(flat[group[0]])
         rows = order[starts[group][:, None] + np.arange(n)[None, :]]
-        edges, kept = _edges(enc, kern, group, rows, slots, is_flat)
+        # The breakpoints of a slice of the group at a time, whose few hundred candidates a
+        # question stay in cache (46,784 questions of ten claims at once took twice as
+        # long); each slice pads its rows with their last breakpoint, as the group would.
+        step = max(1, EDGE_SLOTS // slots)
+        pieces = [_edges(enc, kern, group[a:a + step], rows[a:a + step], slots, is_flat)
+                  for a in range(0, group.size, step)]
+        kept = np.concatenate([piece[1] for piece in pieces])
+        wide = int(kept.max())
+        edges = np.concatenate([np.pad(piece[0], ((0, 0), (0, wide - piece[0].shape[1])),
+                                       mode="edge") for piece in pieces])
         # Blocks of questions with similar numbers of panels, each within BLOCK entries.
         by_size = np.argsort(kept, kind="stable")
         lo = 0
         while lo < group.size:
-            per_block = max(1, BLOCK // (n * (int(kept[by_size[lo]]) + 1) * NODES))
+            per_block = max(BLOCK_QUESTIONS,
+                            BLOCK // (n * (int(kept[by_size[lo]]) + 1) * NODES))
             take = by_size[lo:lo + per_block]
             width = int(kept[take].max())
             yield _evaluate(enc, kern, group[take], rows[take], edges[take, :width], is_flat)
@@ -206,12 +243,17 @@ def _edges(
     kind = enc.kind[flat_rows]
     two = kind == KIND_RANGE
     # Each claim's finite ends: a point's figure, a bound's bound, a range's two ends.
-    reps = np.where(two, 2, 1)
     first = np.where(kind == KIND_AT_MOST, enc.b[flat_rows], enc.a[flat_rows])
-    claim_of_end = np.repeat(flat_rows, reps)
-    second = np.zeros(claim_of_end.size, dtype=bool)
-    second[np.cumsum(reps) - 1] = two
-    ends = np.where(second, enc.b[claim_of_end], np.repeat(first, reps)).reshape(b_n, slots)
+    if slots == rows.shape[1]:  # no ranges: one end a claim
+        claim_of_end = flat_rows
+        ends = first.reshape(b_n, slots)
+    else:
+        reps = np.where(two, 2, 1)
+        claim_of_end = np.repeat(flat_rows, reps)
+        second = np.zeros(claim_of_end.size, dtype=bool)
+        second[np.cumsum(reps) - 1] = two
+        ends = np.where(second, enc.b[claim_of_end], np.repeat(first, reps)).reshape(b_n,
+                                                                                   slots)
     sd = kern.sig[claim_of_end].reshape(b_n, slots)
     sd_w = np.maximum(kern.wrong_spread, 2.0 * sd)
     bias = kern.beta_c[claim_of_end].reshape(b_n, slots)
@@ -238,9 +280,31 @@ def _edges(
         scales.append(spread[:, None] * _gaps(PRIOR_STEPS))
     x = np.concatenate(points, axis=1)
     x = np.where((x >= lo_clip[:, None]) & (x <= hi_clip[:, None]), x, np.inf)
-    # Sorted by position with their scales: a complex sort orders by the real part first.
-    both = np.sort(x + 1j * np.concatenate(scales, axis=1), axis=1).T.copy()
-    x, h = both.real.copy(), both.imag.copy()  # (columns, questions), each row contiguous
+    return _thin(x, np.concatenate(scales, axis=1))
+
+
+def _thin(x: FloatArray, h: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Each row's breakpoints ``x`` (+inf: dropped) thinned by their scales ``h`` (G, C each).
+
+    In ascending order, a breakpoint closer to the last one kept than THIN times the smaller
+    of their scales is dropped, and the next gap is then judged at the smaller scale; the
+    first (lowest) is kept. Returns the kept ones, padded with each row's last, and how many.
+    """
+    b_n, n_cols = x.shape
+    # Sorted by position, each with its scale. The order among equal positions does not
+    # matter: after such a run of ties the thinning below has kept the position once or not
+    # at all, by the smallest of their scales either way, and carries that smallest scale on.
+    order = np.argsort(x, axis=1)
+    # Up to every row's last finite breakpoint, gathered straight into (columns, questions)
+    # so that each column is contiguous.
+    width = int(np.isfinite(x).sum(axis=1).max())
+    at = (order[:, :width] + (np.arange(b_n) * n_cols)[:, None]).T
+    x = x.ravel()[at]
+    # The dropped ones become NaN, which fails every comparison below (NaN sorts slowly).
+    x[np.isinf(x)] = np.nan
+    # THIN times the scales (a power of two: exactly the products the test below compares).
+    h = h.ravel()[at]
+    h *= THIN
     # Greedy thinning, one column at a time (vectorised over questions). Every group is
     # thinned, however small: a question's panels, hence its answer, must not depend on how
     # many other questions share its shape (an archive split into partitions gives the same
@@ -251,17 +315,16 @@ def _edges(
     last = x[0].copy()
     last_h = h[0].copy()
     for j in range(1, x.shape[0]):
-        xj, hj = x[j], h[j]
-        ok = np.isfinite(xj) & (xj - last >= THIN * np.minimum(hj, last_h))
-        keep[j] = ok
+        xj = x[j]
+        least = np.minimum(h[j], last_h)
+        ok = np.greater_equal(xj - last, least, out=keep[j])
         np.copyto(last, xj, where=ok)
-        last_h = np.where(ok, hj, np.minimum(last_h, hj))
+        last_h = np.where(ok, h[j], least)
     kept = keep.sum(axis=0)
-    # The kept breakpoints moved to the front of each row, padded with the last one.
+    # The kept breakpoints moved to the front of each row (in row order, as a boolean mask
+    # reads them), padded with the last one.
     out = np.repeat(last[:, None], int(kept.max()), axis=1)
-    col, row = np.nonzero(keep)
-    slot = np.cumsum(keep, axis=0)[col, row] - 1
-    out[row, slot] = x[col, row]
+    out[np.arange(out.shape[1])[None, :] < kept[:, None]] = x.T[keep.T]
     return out, kept
 
 
@@ -330,12 +393,17 @@ def _nodes(edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray
 def _log_density(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, flat: bool,
     theta: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """log C_i(θ), ρ_i(θ) (B, n, m) and log f_q(θ) (B, m) at θ (B, m)."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ) (B, n, m), log f_q(θ) (B, m) and the residuals (B, n, m) at θ (B, m).
+
+    The residuals are y_i − θ for point claims and −θ for the others (whose sums are not
+    used).
+    """
     b_n, n = rows.shape
     m = theta.shape[1]
+    t = enc.t[rows]
     if bool((enc.kind[rows] == KIND_POINT).all()):
-        ell, rho = _point_kernels(enc, kern, rows, theta)
+        ell, rho, resid = _point_kernels(enc, kern, rows, theta)
     else:
         idx = np.broadcast_to(rows[:, :, None], (b_n, n, m)).ravel()
         at = np.broadcast_to(theta[:, None, :], (b_n, n, m)).ravel()
@@ -343,54 +411,59 @@ def _log_density(
                                      kern.beta_c[idx], False, kern.wrong_spread)
         ell, rho = log_mix((lr + kern.coef_r[idx]).reshape(b_n, n, m),
                            (lw + kern.coef_w[idx]).reshape(b_n, n, m))
-    log_f = np.einsum("bn,bnm->bm", enc.t[rows], ell)
+        point = enc.kind[rows] == KIND_POINT
+        resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - theta[:, None, :]
+    # Evidence weights of 1 (no echoes) need no products.
+    log_f = ell.sum(axis=1) if bool((t == 1.0).all()) else np.einsum("bn,bnm->bm", t, ell)
     if not flat:
         log_f += log_norm_pdf(theta, enc.prior_centre[qs][:, None], enc.prior_sd[qs][:, None])
-    return ell, rho, log_f
+    return ell, rho, log_f, resid
 
 
 def _point_kernels(
     enc: Encoded, kern: ClaimKernels, rows: IntArray, theta: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """log C_i(θ) and ρ_i(θ) of point claims (B, n) at θ (B, m).
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ) and y_i − θ of point claims (B, n) at θ (B, m).
 
     The kernels of :func:`models.batch.kernels.claim_kernels` in linear space, with their
     constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y) and
     e^{coef_w} Cauchy(y; θ, σ_w) (which cannot: 1 − c ≥ 10⁻⁹), so that a (claim, node) costs
-    one exponential and one logarithm.
+    one exponential and one logarithm. Both read the residual y − θ, computed once and
+    returned for the M-step's sums; the constants fold into one factor per claim
+    (−1/(2σ²), and e^{coef_w}/(π σ_w) as the numerator of the Cauchy part).
     """
     sd = kern.sig[rows]
     y = enc.y[rows]
-    inv = 1.0 / sd
-    d = ((y - kern.beta_c[rows]) * inv)[:, :, None] - theta[:, None, :] * inv[:, :, None]
+    resid = y[:, :, None] - theta[:, None, :]
+    d = resid - kern.beta_c[rows][:, :, None]
     d *= d
-    d *= -0.5
-    right = np.exp(d)
-    right *= (np.exp(kern.coef_r[rows] - LOG_SQRT_2PI) * inv)[:, :, None]
+    d *= (-0.5 / (sd * sd))[:, :, None]
+    right = np.exp(d, out=d)
+    right *= (np.exp(kern.coef_r[rows] - LOG_SQRT_2PI) / sd)[:, :, None]
     inv_w = 1.0 / np.maximum(kern.wrong_spread, 2.0 * sd)
-    dw = (y * inv_w)[:, :, None] - theta[:, None, :] * inv_w[:, :, None]
+    dw = resid * inv_w[:, :, None]
     dw *= dw
     dw += 1.0
-    wrong = np.reciprocal(dw, out=dw)
-    wrong *= (np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None]
-    total = right + wrong
+    wrong = np.divide((np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None], dw, out=dw)
+    total = np.add(right, wrong, out=wrong)
     rho = np.divide(right, total, out=right)
     ell = np.log(total, out=total)
-    return ell, rho
+    return ell, rho, resid
 
 
 def _evaluate(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, edges: FloatArray,
     flat: bool,
-) -> tuple[_Block, FloatArray, FloatArray, FloatArray]:
-    """f_q on a block's nodes, and each claim's r, ss and dev (see the module docstring)."""
+) -> tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """f_q on a block's nodes, each claim's r, ss and dev (see the module docstring), and the
+    nodes."""
     mid = 0.5 * (edges[:, 0] + edges[:, -1])
     s_lo = mid - edges[:, 0]
     s_hi = edges[:, -1] - mid
     theta, jac = _nodes(edges, s_lo, s_hi)
     b_n, n = rows.shape
     nodes = theta.reshape(b_n, -1)
-    ell, rho, log_f = _log_density(enc, kern, qs, rows, flat, nodes)
+    ell, rho, log_f, resid = _log_density(enc, kern, qs, rows, flat, nodes)
     weight = (jac * _W).reshape(b_n, -1)
     peak = log_f.max(axis=1)
     mass = np.exp(log_f - peak[:, None]) * weight
@@ -403,7 +476,7 @@ def _evaluate(
     t = enc.t[rows]
     if np.all(t == 1.0):
         # One set of node masses for every claim.
-        wr = rho * mass[:, None, :]
+        wr = np.multiply(rho, mass[:, None, :], out=rho)
         den = z[:, None]
     else:
         # f C_i^{1 − t_i}, normalised per claim before exponentiating.
@@ -413,7 +486,6 @@ def _evaluate(
         wr *= rho
     m0 = wr.sum(axis=2)
     point = enc.kind[rows] == KIND_POINT
-    resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - nodes[:, None, :]
     dev = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
     resid -= kern.beta_s[rows][:, :, None]
     resid *= resid
@@ -421,4 +493,4 @@ def _evaluate(
     g = (mass / z[:, None]).reshape(theta.shape) / _W
     block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
                    s_lo=s_lo, s_hi=s_hi, g=g)
-    return block, m0 / den, ss, dev
+    return block, m0 / den, ss, dev, nodes

@@ -122,6 +122,10 @@ class Posterior:
     # (Q,) the question's continuous part is the exact one (models.batch.exact): μ is then its
     # median and τ half its central 68.27 % interval.
     exact: BoolArray
+    # The exact questions' panels and densities (a models.batch.panels.Panels, which module
+    # imports this one), when the E-step was asked to keep them: the quantiles of this
+    # posterior read them instead of rebuilding them (models.batch.summary).
+    panels: object = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from models.batch.common import BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
-from models.batch.panels import ONE_SD, ClaimKernels
+from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 from models.batch.sums import SourceSums, source_sums
@@ -282,7 +282,8 @@ def mixture_quantiles(
 
     The posterior's CDF is P(continuous) F_q(θ) + Σ_v P(v) clip((θ − l_v)/(u_v − l_v), 0, 1).
     Where the continuous part is exact (``post.exact``, small questions) F_q is its CDF by
-    quadrature, recomputed at the final parameters (:func:`models.batch.exact.exact_quantiles`):
+    quadrature at the final parameters (:func:`models.batch.exact.exact_quantiles`, on the
+    panels of the E-step that ``post`` kept when they were built at ``p``, else on new ones):
     rival modes keep their mass. Elsewhere it is Φ((θ − μ)/τ): without atoms the quantile is
     μ + z_p τ, with atoms 60 bisection steps on the CDF between the lowest and highest of
     μ ∓ 10τ and the atoms' windows.
@@ -307,8 +308,12 @@ def mixture_quantiles(
     out = post.mu[:, None] + post.tau[:, None] * z[None, :]
     if post.exact.any():
         kern = ClaimKernels.of(enc, p, hyper.wrong_spread)
+        # The last E-step's panels, when it kept them at these parameters.
+        kept = post.panels
+        blocks = (kept.blocks if isinstance(kept, Panels) and kept.built_at(p, hyper.wrong_spread)
+                  else None)
         questions, quant = exact_quantiles(enc, post.exact, kern, probs, post.p_cont,
-                                           post.p_atom)
+                                           post.p_atom, blocks)
         out[questions] = quant
     if enc.atom_q.shape[0] == 0:
         return np.asarray(out, dtype=np.float64)
