@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.batch.common import KIND_POINT, LOG_SQRT_2PI, FloatArray
+from models.batch.common import KIND_POINT, LOG_SQRT_2PI, FloatArray, IntArray
 from models.batch.exact import exact_posterior, select
 from models.batch.kernels import (
     claim_kernels,
@@ -92,8 +92,21 @@ def e_step(
     grad, hess = irls(enc, None, theta, r0, score, info, sig, hyper.wrong_spread)
     prior_prec = 1.0 / (enc.prior_sd * enc.prior_sd)
     h_q = np.bincount(q, weights=t * hess, minlength=n_q) + prior_prec
-    r_right, r_wrong = loo_responsibilities(enc, theta, grad, hess, h_q, prior_prec, sig,
-                                            beta_c, coef_r, coef_w, hyper.wrong_spread)
+    # Small questions, and larger ones whose claims form camps, take the exact posterior.
+    chosen = select(enc, hyper.exact_claims)
+    if hyper.exact_claims > 0 and hyper.exact_contested:
+        chosen |= is_contested(enc, coef_r, r0, sig)
+    # The others' claims take the leave-one-out responsibilities (the exact ones' would be
+    # overwritten: no need to compute them).
+    gauss = np.flatnonzero(~chosen[q]) if chosen.any() else None
+    r_gauss, w_gauss = loo_responsibilities(enc, gauss, theta, grad, hess, h_q, prior_prec,
+                                            sig, beta_c, coef_r, coef_w, hyper.wrong_spread)
+    if gauss is None:
+        r_right, r_wrong = r_gauss, w_gauss
+    else:
+        # The exact claims' entries (and r_wrong) are filled in below.
+        r_right = np.zeros(q.shape[0])
+        r_right[gauss] = r_gauss
     tau = np.sqrt(1.0 / h_q)
     log_z = (log_norm_pdf(mu, enc.prior_centre, enc.prior_sd)
              + np.bincount(q, weights=t * ell, minlength=n_q) + LOG_SQRT_2PI + np.log(tau))
@@ -111,10 +124,6 @@ def e_step(
         dev = r_right * resid
     new_mu, new_tau = newton(q, n_q, mu, grad, hess, t, enc.prior_centre, enc.prior_sd,
                              hyper.prior_scale)
-    # Small questions, and larger ones whose claims form camps, take the exact posterior.
-    chosen = select(enc, hyper.exact_claims)
-    if hyper.exact_claims > 0 and hyper.exact_contested:
-        chosen |= is_contested(enc, coef_r, r0, sig)
     hops = 0
     panels = None
     if hop:
@@ -132,12 +141,10 @@ def e_step(
             # cannot be fooled by arrays changed in place afterwards.
             panels = Panels(Params(*(np.array(getattr(p, name)) for name in Params.__slots__)),
                             hyper.wrong_spread, part.blocks)
-        r_right = r_right.copy()
+        # r_right, ss and dev are this step's own arrays: filled in place.
         r_right[part.claims] = part.r_right
         r_wrong = 1.0 - r_right
-        ss = ss.copy()
         ss[part.claims] = part.ss
-        dev = dev.copy()
         dev[part.claims] = part.dev
         new_mu = new_mu.copy()
         new_mu[part.questions] = part.mu
@@ -157,9 +164,9 @@ def e_step(
 
 
 def loo_responsibilities(
-    enc: Encoded, theta: FloatArray, grad: FloatArray, hess: FloatArray, h_q: FloatArray,
-    prior_prec: FloatArray, sig: FloatArray, beta_c: FloatArray, coef_r: FloatArray,
-    coef_w: FloatArray, wrong_spread: float,
+    enc: Encoded, rows: IntArray | None, theta: FloatArray, grad: FloatArray,
+    hess: FloatArray, h_q: FloatArray, prior_prec: FloatArray, sig: FloatArray,
+    beta_c: FloatArray, coef_r: FloatArray, coef_w: FloatArray, wrong_spread: float,
 ) -> tuple[FloatArray, FloatArray]:
     """P(claim i right | data) and P(wrong | data) with θ integrated out over the cavity.
 
@@ -193,6 +200,9 @@ def loo_responsibilities(
     Parameters
     ----------
     enc : Encoded
+    rows : (m,) int or None
+        The claims evaluated, all the claims of each of their questions, in order (None: all
+        n); the arrays over claims below are over all n.
     theta : (n,) float
         μ of each claim's question.
     grad, hess : (n,) float
@@ -208,20 +218,24 @@ def loo_responsibilities(
 
     Returns
     -------
-    r_right, r_wrong : (n,) float
-        P(right | data) and 1 − P(right | data) of the continuous part.
+    r_right, r_wrong : (m,) float
+        P(right | data) and 1 − P(right | data) of the continuous part, per row.
     """
-    q = enc.q
-    t = enc.t
+    if rows is not None:
+        theta, grad, hess = theta[rows], grad[rows], hess[rows]
+        sig, beta_c, coef_r, coef_w = sig[rows], beta_c[rows], coef_r[rows], coef_w[rows]
+    q = enc.q if rows is None else enc.q[rows]
+    t = enc.t if rows is None else enc.t[rows]
     n_q = enc.n_questions
     h_cav = np.maximum(h_q[q] - t * hess, prior_prec[q])
     mu_cav = theta - t * grad / h_cav
-    lr_c, lw_c, _, _ = claim_kernels(enc, None, mu_cav, 1.0 / h_cav, sig, beta_c, False,
+    lr_c, lw_c, _, _ = claim_kernels(enc, rows, mu_cav, 1.0 / h_cav, sig, beta_c, False,
                                      wrong_spread)
     # In the all-wrong branch θ follows the prior: log π_i + log D_i (D_i precomputed).
+    # Whole questions in order: the sums over each question are those over all claims.
     t_log_w = t * coef_w
     log_pi = np.minimum(np.bincount(q, weights=t_log_w, minlength=n_q)[q] - t_log_w, 0.0)
-    branch = log_pi + enc.log_prior_pred
+    branch = log_pi + (enc.log_prior_pred if rows is None else enc.log_prior_pred[rows])
     # Mix in linear space after one common shift: three exponentials per claim.
     peak = np.maximum(np.maximum(lr_c, lw_c), branch)
     stay = -np.expm1(log_pi)  # 1 − π
