@@ -117,18 +117,27 @@ def _solve_few(
         values: list[float] = value.tolist()
         done = True
         for j, (v, s, at) in enumerate(zip(values, slope.tolist(), xs, strict=True)):
-            if v < 0.0:
-                lo[j] = at
-            else:
-                hi[j] = at
-            newton = at - v / s if s > 0.0 else math.nan
-            new = newton if lo[j] <= newton <= hi[j] else 0.5 * (lo[j] + hi[j])
-            done = done and abs(new - at) <= QUANTILE_TOL * max(abs(at), 1.0)
-            xs[j] = new
+            xs[j], lo[j], hi[j], settled = _step(at, v, s, lo[j], hi[j])
+            done = done and settled
         x = np.array(xs, dtype=np.float64)
         if done or all(v == 0.0 for v in values):
             break
     return x
+
+
+def _step(at: float, value: float, slope: float, lo: float, hi: float
+          ) -> tuple[float, float, float, bool]:
+    """One step of :func:`solve_increasing` for one root on Python floats: the bracket
+    [``lo``, ``hi``] narrowed at ``at`` by the sign of f, then Newton's point if it stays inside
+    (and f' > 0), else the bracket's midpoint. Returns the new point, the bracket and whether
+    the step was within :data:`QUANTILE_TOL`."""
+    if value < 0.0:
+        lo = at
+    else:
+        hi = at
+    newton = at - value / slope if slope > 0.0 else math.nan
+    new = newton if lo <= newton <= hi else 0.5 * (lo + hi)
+    return new, lo, hi, abs(new - at) <= QUANTILE_TOL * max(abs(at), 1.0)
 
 
 def point_plausible(enc: EncodedClaims, compatibility: float, claims: IntArray | None = None
@@ -232,14 +241,7 @@ def _reach_one(half: float, target: float, hi: float, x: float) -> float:
         gauss = np.exp(np.array([-0.5 * ((x - half) * (x - half)),
                                  -0.5 * ((x + half) * (x + half))]))
         slope = (float(gauss[0]) - float(gauss[1])) / _SQRT_2PI
-        if value < 0.0:
-            lo = x
-        else:
-            hi = x
-        newton = x - value / slope if slope > 0.0 else math.nan
-        new = newton if lo <= newton <= hi else 0.5 * (lo + hi)
-        done = abs(new - x) <= QUANTILE_TOL * max(abs(x), 1.0)
-        x = new
+        x, lo, hi, done = _step(x, value, slope, lo, hi)
         if done or value == 0.0:
             break
     return x
