@@ -193,13 +193,6 @@ def format_computed(x: float, exponent: int) -> str:
     return _digits(d, max(-exponent, 0))
 
 
-#: At most this many digits are added to a range's coarser end to show its finer end's
-#: decimals (:func:`range_exponents`): "0.53 to 29.70" adds two. An end of 2.8 × 10²⁸ beside
-#: one of 0.92 would otherwise print 30 digits that no claim determines, which moved with the
-#: order of the claims (the sums' rounding shows in the 14th).
-EVEN_DIGITS = 2
-
-
 def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple[int, int]:
     """The exponents the two ends of a computed range are printed with.
 
@@ -208,8 +201,7 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     decimals ("0.53 to 30"), both are printed at the finer exponent ("0.53 to 29.70"): a range's
     ends always show the same number of decimals. Ends without decimals ("460 to 13,100") keep
     their own rounding, and so do ends with different scale words ("610,000 to 33.5 million",
-    never "33.51 million"), and so do ends whose exponents lie more than :data:`EVEN_DIGITS`
-    apart ("0.92 to 28,000,000,000,000,000,000,000,000,000", never that figure to the cent).
+    never "33.51 million").
 
     Parameters
     ----------
@@ -224,7 +216,7 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     """
     (low_places, low_word), (high_places, high_word) = _decimals(low_text), _decimals(high_text)
     # Decimals of different scale words are not comparable: "610,000 to 33.5 million" stays.
-    if low_places == high_places or low_word != high_word or abs(low - high) > EVEN_DIGITS:
+    if low_places == high_places or low_word != high_word:
         return low, high
     finer = min(low, high)
     return finer, finer

@@ -170,10 +170,7 @@ def _central(estimate: float, low: float, high: float) -> CentralFigure:
      # The low end keeps two significant figures of its own: the high end shows as many decimals.
      (4.1, 0.532, 29.7, "about 4.1, with a 90% range of 0.53 to 29.70."),
      # Different scale words are not evened: never "610,000 to 33.51 million".
-     (2.2e6, 6.1e5, 3.3512e7, "with a 90% range of 610,000 to 34 million."),
-     # Nor ends 29 powers of ten apart: never thirty digits of an end to the cent.
-     (4.06, 0.9186, 2.7877379566189967e28,
-      "with a 90% range of 0.92 to 28,000,000,000,000,000,000,000,000,000.")],
+     (2.2e6, 6.1e5, 3.3512e7, "with a 90% range of 610,000 to 34 million.")],
 )
 def test_both_ends_of_a_range_show_the_same_decimals(
     estimate: float, low: float, high: float, words: str,
