@@ -129,9 +129,14 @@ def _texts(column: Sequence[bytes], name: str, where: Callable[[int], str]) -> l
 
 
 def _split_plain_csv(data: bytes, path: Path) -> tuple[list[str], list[list[bytes]]]:
-    """Header and columns of an unquoted CSV, split in one pass over the bytes."""
+    """Header and columns of an unquoted CSV, split in one pass over the bytes.
+
+    Lines end as the standard library's reader (:func:`_split_quoted_csv`) ends them, at
+    ``\\r\\n``, ``\\n`` or a lone ``\\r``; both ignore blank lines at the end and count
+    no field on a blank line elsewhere, so that quoting one field changes no answer.
+    """
     if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     head, _, body = data.partition(b"\n")
     header = [h.strip() for h in head.decode("utf-8-sig").split(",")]
     body = body.rstrip(b"\n")
@@ -144,9 +149,9 @@ def _split_plain_csv(data: bytes, path: Path) -> tuple[list[str], list[list[byte
         # Find the first line with the wrong number of fields (only on this error path).
         for number, line in enumerate(body.split(b"\n"), start=2):
             if line.count(b",") != k - 1:
+                got = line.count(b",") + 1 if line else 0
                 raise InputError(
-                    f"{path} line {number}: expected {k} fields as in the header, got "
-                    f"{line.count(b',') + 1}."
+                    f"{path} line {number}: expected {k} fields as in the header, got {got}."
                 )
     return header, [fields[j::k] for j in range(k)]
 
@@ -155,8 +160,10 @@ def _split_quoted_csv(data: bytes, path: Path) -> tuple[list[str], list[list[byt
     """Header and columns of a CSV with quoted fields (standard library reader)."""
     text = data.decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader)]
+    header = [h.strip() for h in next(reader, [])]
     rows = list(reader)
+    while rows and not rows[-1]:  # blank lines at the end, as the plain reader drops them
+        rows.pop()
     for number, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise InputError(
@@ -190,6 +197,9 @@ def columns_from_csv(
     missing = [c for c in (*REQUIRED,) if c not in header]
     if missing:
         raise InputError(f"{path}: missing column {missing[0]!r}.")
+    twice = duplicate_column(header)
+    if twice is not None:  # else the later column would silently win
+        raise InputError(f"{path}: column {twice!r} appears twice in the header.")
     by_name = dict(zip(header, columns, strict=True))
 
     def where(row: int) -> str:
@@ -208,6 +218,16 @@ def columns_from_csv(
     if "origin" in by_name:
         kwargs["origin"] = [o or None for o in _texts(by_name["origin"], "origin", where)]
     return kwargs, where
+
+
+def duplicate_column(header: Sequence[str]) -> str | None:
+    """The first column name that a header repeats, if any."""
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
 
 
 def _ids(column: Sequence[bytes], name: str, where: Callable[[int], str]) -> Coded:
