@@ -150,6 +150,23 @@ class _Context:
     def share(self, name: str, x: float, path: str | None) -> Figure:
         return Figure(name, float(x), percent(x), path)
 
+    def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
+        """Whether each end of a range is set by no claim (:func:`models.findings.open_ends`),
+        measured against every claim's stated figures -- those judged wrong too: an end within
+        a million-fold of a figure some claim states is printed."""
+        return findings.open_ends(self.result.scale, _stated(self.claims, self.result.scale),
+                                  low, high)
+
+
+def _stated(claims: Sequence[Claim], scale: str) -> list[float]:
+    """The figures the claims state; on the linear scale also a point's figure ± its sd (the
+    spread it states, in the quantity's units)."""
+    out = [float(x) for c in claims for x in c.numbers()]
+    if scale == "linear":
+        out += [float(c.value) + sign * float(c.sd) for c in claims
+                if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
+    return out
+
 
 def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
     """Claims judged probably wrong (outliers): an origin whose echoes are all flagged as one
@@ -261,6 +278,21 @@ def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence
     return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
 
 
+def _range_figures(ctx: _Context, names: tuple[str, str], where: str, k: int, low: float,
+                   high: float, intervals: Sequence[Interval], opened: list[str]
+                   ) -> list[Figure]:
+    """The figures of a range's ends ``names`` (the interval ``where``.intervals.``k``); an end
+    no claim sets is left out and its name added to ``opened``."""
+    out = []
+    for name, end, x, is_open in zip(names, ("low", "high"), (low, high),
+                                     ctx.open_ends(low, high), strict=True):
+        if is_open:
+            opened.append(name)
+        else:
+            out.append(_in_range(ctx, name, x, f"{where}.intervals.{k}.{end}", intervals))
+    return out
+
+
 def _date_figure(name: str, day: date, path: str) -> Figure:
     return Figure(name, float(day.toordinal()), date_text(day), path)
 
@@ -274,11 +306,10 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
     k = max(range(len(estimate.intervals)), key=lambda j: estimate.intervals[j].level)
     iv = estimate.intervals[k]
     figures = [_in_range(ctx, "estimate", value, "estimate.value", estimate.intervals)]
+    opened: list[str] = []
     if iv.low is not None and iv.high is not None:
-        figures += [_in_range(ctx, "low", iv.low, f"estimate.intervals.{k}.low",
-                              estimate.intervals),
-                    _in_range(ctx, "high", iv.high, f"estimate.intervals.{k}.high",
-                              estimate.intervals)]
+        figures += _range_figures(ctx, ("low", "high"), "estimate", k, iv.low, iv.high,
+                                  estimate.intervals, opened)
     figures.append(Figure("level", iv.level, _level_text(iv.level),
                           f"estimate.intervals.{k}.level"))
     if time.at is not None:
@@ -307,10 +338,8 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
         j = max(range(len(t.intervals)), key=lambda q: t.intervals[q].level)
         tiv = t.intervals[j]
         if tiv.low is not None and tiv.high is not None:
-            figures += [_in_range(ctx, "total_low", tiv.low, f"time.total.intervals.{j}.low",
-                                  t.intervals),
-                        _in_range(ctx, "total_high", tiv.high,
-                                  f"time.total.intervals.{j}.high", t.intervals)]
+            figures += _range_figures(ctx, ("total_low", "total_high"), "time.total", j,
+                                      tiv.low, tiv.high, t.intervals, opened)
     else:
         totals = []
     # Level claims judged wrong still speak of the level: their discounting is said below.
@@ -330,8 +359,9 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
         # The level's computed figures are the prior's here: none is printed.
         figures = [f for f in figures
                    if f.name not in ("estimate", "low", "high", "first", "first_date")]
+        opened = [name for name in opened if name not in ("low", "high")]
     return findings.TimeCourse(dynamics=time.dynamics, has_level=has_level,
-                               level_bounds_only=bounds_only,
+                               level_bounds_only=bounds_only, open=tuple(opened),
                                claims=ctx.ordered(set(on_date) | set(totals)),
                                figures=tuple(figures))
 
@@ -347,13 +377,18 @@ def _central(ctx: _Context) -> findings.CentralFigure:
     value = ctx.result.centre if value is None else value
     low = value if low is None else low
     high = value if high is None else high
+    open_low, open_high = ctx.open_ends(low, high)
+    # An end no claim sets is not printed (the words say so instead), so it is no figure of the
+    # finding; the printed figures keep their rounding.
     figures = (
         ctx.computed("estimate", value, "estimate.value"),
-        ctx.computed("low", low, f"estimate.intervals.{k}.low"),
-        ctx.computed("high", high, f"estimate.intervals.{k}.high"),
+        *(() if open_low else (ctx.computed("low", low, f"estimate.intervals.{k}.low"),)),
+        *(() if open_high else (ctx.computed("high", high, f"estimate.intervals.{k}.high"),)),
         Figure("level", level, _level_text(level), f"estimate.intervals.{k}.level"),
     )
-    return findings.CentralFigure(figures=figures)
+    opened = tuple(name for name, is_open in (("low", open_low), ("high", open_high))
+                   if is_open)
+    return findings.CentralFigure(figures=figures, open=opened)
 
 
 def _level_text(level: float) -> str:
