@@ -51,7 +51,7 @@ from models.wording import (
     quote_number,
 )
 
-__all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
+__all__ = ["MAX_LISTED", "derive_findings", "ends_beyond_claims", "is_whole"]
 
 #: Most evidence units named in "rests on": a paragraph, not a table.
 MAX_LISTED = 5
@@ -151,21 +151,24 @@ class _Context:
         return Figure(name, float(x), percent(x), path)
 
     def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
-        """Whether each end of a range is set by no claim (:func:`models.findings.open_ends`),
-        measured against every claim's stated figures -- those judged wrong too: an end within
-        a million-fold of a figure some claim states is printed."""
-        return findings.open_ends(self.result.scale, _stated(self.claims, self.result.scale),
-                                  low, high)
+        """Whether each end of a range is set by no claim (:func:`ends_beyond_claims`)."""
+        ends = ends_beyond_claims(self.claims, self.result.scale, low, high)
+        return "low" in ends, "high" in ends
 
 
-def _stated(claims: Sequence[Claim], scale: str) -> list[float]:
-    """The figures the claims state; on the linear scale also a point's figure ± its sd (the
-    spread it states, in the quantity's units)."""
-    out = [float(x) for c in claims for x in c.numbers()]
+def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
+                       high: float | None) -> tuple[str, ...]:
+    """The ends of a range (``"low"``, ``"high"``) that no claim sets
+    (:func:`models.findings.open_ends`, :data:`models.findings.OPEN_END_FACTOR`), measured
+    against every claim's stated figures -- those judged wrong too: an end within a million-fold
+    of a figure some claim states is printed. On the linear scale a point's figure ± its sd
+    counts as stated too (the spread it states, in the quantity's units)."""
+    stated = [float(x) for c in claims for x in c.numbers()]
     if scale == "linear":
-        out += [float(c.value) + sign * float(c.sd) for c in claims
-                if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
-    return out
+        stated += [float(c.value) + sign * float(c.sd) for c in claims
+                   if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
+    open_low, open_high = findings.open_ends(scale, stated, low, high)
+    return ("low",) * open_low + ("high",) * open_high
 
 
 def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
