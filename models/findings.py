@@ -117,8 +117,8 @@ TROUGH_DENSITY: Final = 0.5
 #: :func:`open_ends`. Why a million: no claim's stated figure or grade reaches that far. The
 #: widest reach the model gives a claim's own figure, a lone E-grade point (30 % credible, Cauchy
 #: when wrong), is a factor of 1,030 either way at 90 % (tests/models/test_lone_claim_prior.py),
-#: and a 90 % range spans what the claims' figures span and their grades widen; a million is that
-#: reach squared, so an end so far out is set by the assumed tails of a claim that is wrong
+#: and a 90 % range spans what the claims' figures span and their grades widen; a million is about
+#: that reach squared, so an end so far out is set by the assumed tails of a claim that is wrong
 #: (how far a wrong figure may be wrong, which no claim says), not by any claim. Its digits
 #: are then the tails' arithmetic, not evidence: an end of 2.8 × 10²⁸ beside figures of 1 to 4.5
 #: printed thirty of them, the 14th following the claims' order.
