@@ -463,16 +463,16 @@ def _with_floor(share: np.ndarray, unit: np.ndarray, pivotal_claim: np.ndarray,
     return np.asarray(share / share.sum(), dtype=np.float64)
 
 
-def open_ends(scale: str, figures: Sequence[float], low: float | None, high: float | None
-              ) -> tuple[bool, bool]:
+def open_ends(scale: str, figures: Sequence[float], low: float | None, high: float | None,
+              unit: float = 0.0) -> tuple[bool, bool]:
     """Whether each end of a range is open: set by no claim (see :data:`OPEN_END_FACTOR`).
 
     With F the finite figures the claims state (points, range ends, bounds, stated confidence
     intervals' ends; on the linear scale also a point's figure ± its stated sd), an end is open
 
     * on the log scale when high > K · max F, or low < min F / K;
-    * on the linear scale when high − max F > K · (max F − min F), or min F − low > K ·
-      (max F − min F); never when the claims state a single figure and no spread (nothing then
+    * on the linear scale when high − max F > K · D, or min F − low > K · D, with D the larger
+      of the figures' span max F − min F and ``unit``; never when D is 0 (nothing then
       measures a distance on a scale whose zero and unit are arbitrary);
 
     with K = :data:`OPEN_END_FACTOR`. Multiplying every figure by k > 0 (the log scale), or
@@ -487,6 +487,9 @@ def open_ends(scale: str, figures: Sequence[float], low: float | None, high: flo
     low, high : float or None
         The range's ends; a missing end (None) is not open in this sense -- the evidence already
         sets no limit there and nothing is printed for it.
+    unit : float
+        Linear scale: the least unit of distance, in the quantity's units (the coarsest
+        precision the model reads a claim at); a figures' span below it does not count.
 
     Returns
     -------
@@ -504,7 +507,7 @@ def open_ends(scale: str, figures: Sequence[float], low: float | None, high: flo
     if not stated:
         return False, False
     top, bottom = max(stated), min(stated)
-    spread = top - bottom
+    spread = max(top - bottom, unit)
     if not spread > 0:
         return False, False
     return (low is not None and bottom - low > OPEN_END_FACTOR * spread,

@@ -29,6 +29,7 @@ import numpy as np
 
 from models import findings
 from models.claims import Claim, Source
+from models.encode import precision_units, working_scale
 from models.findings import (
     HETEROGENEITY_LEVEL,
     NEGLIGIBLE_SHIFT,
@@ -152,22 +153,30 @@ class _Context:
 
     def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
         """Whether each end of a range is set by no claim (:func:`ends_beyond_claims`)."""
-        ends = ends_beyond_claims(self.claims, self.result.scale, low, high)
+        ends = ends_beyond_claims(self.claims, self.result.scale, low, high,
+                                  self.result.precision)
         return "low" in ends, "high" in ends
 
 
 def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
-                       high: float | None) -> tuple[str, ...]:
+                       high: float | None, precision: float | None = None) -> tuple[str, ...]:
     """The ends of a range (``"low"``, ``"high"``) that no claim sets
     (:func:`models.findings.open_ends`, :data:`models.findings.OPEN_END_FACTOR`), measured
     against every claim's stated figures -- those judged wrong too: an end within a million-fold
     of a figure some claim states is printed. On the linear scale a point's figure ± its sd
-    counts as stated too (the spread it states, in the quantity's units)."""
+    counts as stated too, and distances are measured in the larger of the figures' span and the
+    coarsest precision P_i the model reads a claim at (:func:`models.encode.precision_units`:
+    its own sd, else the request's ``precision``, else the figures' typical magnitude): two
+    claims of 1,000 and 1,000.0001 with no sd are read at a precision of 1,000, not 0.0001."""
     stated = [float(x) for c in claims for x in c.numbers()]
+    unit = 0.0
     if scale == "linear":
         stated += [float(c.value) + sign * float(c.sd) for c in claims
                    if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
-    open_low, open_high = findings.open_ends(scale, stated, low, high)
+        if claims:
+            ws = working_scale(claims, "linear")
+            unit = float(precision_units(claims, ws, precision)[0].max()) * ws.unit
+    open_low, open_high = findings.open_ends(scale, stated, low, high, unit)
     return ("low",) * open_low + ("high",) * open_high
 
 

@@ -210,7 +210,7 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
     """
     names = {source.id: source.name for source in body.sources}
     claims = sorted(result.claims, key=lambda a: a.index)
-    beyond = partial(ends_beyond_claims, body.claims, result.scale)
+    beyond = partial(ends_beyond_claims, body.claims, result.scale, precision=result.precision)
     return {
         "question": body.question,
         "unit": body.unit,

@@ -66,10 +66,10 @@ __all__ = [
 Beyond = Callable[[float | None, float | None], tuple[str, ...]]
 
 
-def unset_ends(claims: Sequence[Claim], scale: str) -> Beyond:
-    """The rule of :func:`models.summary.ends_beyond_claims`, bound to ``claims`` and
-    ``scale``."""
-    return partial(ends_beyond_claims, claims, scale)
+def unset_ends(claims: Sequence[Claim], scale: str, precision: float | None = None) -> Beyond:
+    """The rule of :func:`models.summary.ends_beyond_claims`, bound to ``claims``, ``scale``
+    and the request's ``precision``."""
+    return partial(ends_beyond_claims, claims, scale, precision=precision)
 
 #: Month abbreviations, so that the axis does not depend on the machine's locale.
 MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",

@@ -26,6 +26,7 @@ from models.explain import render
 from models.findings import OPEN_END_FACTOR, CentralFigure, Figure, TimeCourse, open_ends
 from models.reconcile import reconcile
 from models.result import ReconcileResult
+from models.summary import ends_beyond_claims
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 #: A printed figure with its scale word ("4.1 trillion"), masked when figures are scaled.
@@ -90,22 +91,40 @@ def test_a_lower_end_no_claim_sets_is_not_printed() -> None:
     assert low is not None and low * OPEN_END_FACTOR < 100.0
 
 
-def test_on_the_linear_scale_ends_far_beyond_the_claims_spread_are_open() -> None:
-    """A figure and an "at least" 0.0001 below it, echoes of one origin: the claims' spread is
-    0.0001, and the weak Normal prior (10 typical magnitudes) sets both ends of the range
-    thousands away; before, "About 1,400 (90% range 190 to 11,000)"."""
-    claims = [Claim("a", "point", 1000.0, origin="X"),
-              Claim("b", "at_least", 999.9999, origin="X")]
-    sources = [Source("a", "the police", reliability="B"), Source("b", "the army",
-                                                                   reliability="B")]
-    r = reconcile(claims, sources, scale="linear")
+@pytest.mark.parametrize("second", [1000.0001, 999.9999])
+@pytest.mark.parametrize("kind", ["point", "at_least"])
+def test_on_the_linear_scale_claims_that_agree_closely_keep_their_range(
+    second: float, kind: str,
+) -> None:
+    """Two claims 0.0001 apart with no sd of their own are read at the figures' typical
+    magnitude (1,000), not at their span: ends some hundreds away are the model's reading of
+    that precision, and are printed. Measuring the distance by the span alone said "no claim
+    sets either end" for two sources that agree (review of the first version of this rule)."""
+    claims = [Claim("a", "point", 1000.0), Claim("b", kind, second)]
+    sources = [Source("a", "the police", reliability="B"),
+               Source("b", "the army", reliability="B")]
+    r = reconcile(claims, sources, unit="people", scale="linear")
     assert r.summary is not None
-    assert re.fullmatch(r"About [\d,]+ \(90% range: no claim sets either end\)", r.summary.text)
-    assert re.match(r"The best estimate is about [\d,]+, with a 90% range whose ends no claim "
-                    r"sets\. ", r.explanation), r.explanation
+    assert "no claim sets" not in r.summary.text and "no claim sets" not in r.explanation
     head = r.findings[0]
-    assert isinstance(head, CentralFigure) and head.open == ("low", "high")
+    assert isinstance(head, CentralFigure) and head.open == ()
     _printed_numbers_are_the_figures(r)
+
+
+def test_on_the_linear_scale_distance_is_measured_in_the_claims_precision() -> None:
+    """The unit of distance is the larger of the figures' span and the coarsest precision the
+    model reads a claim at; the request's precision sets it for claims without an sd."""
+    assert open_ends("linear", [1000.0, 1000.0001], 500.0, 1500.0) == (True, True)
+    assert open_ends("linear", [1000.0, 1000.0001], 500.0, 1500.0, 1000.0) == (False, False)
+    assert open_ends("linear", [5.0, 5.0], 5.0 - 1.01 * OPEN_END_FACTOR, 6.0, 1.0) == (
+        True, False)
+    claims = [Claim("a", "point", 1000.0), Claim("b", "point", 1000.0001)]
+    assert ends_beyond_claims(claims, "linear", 0.0, 2000.0) == ()
+    # With a precision of 0.001 (a millionth of the figures' size, the least the model reads
+    # them at: models.encode.MIN_PRECISION), ends more than 1,000 away are open.
+    assert ends_beyond_claims(claims, "linear", 0.0, 2000.0, precision=1e-3) == ()
+    assert ends_beyond_claims(claims, "linear", -500.0, 2500.0, precision=1e-3) == (
+        "low", "high")
 
 
 @pytest.mark.parametrize("k", [1e-3, 7.0, 1e3, 2.0**40])
