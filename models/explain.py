@@ -160,8 +160,11 @@ class _Words:
         of = f" of {self.subject}" if self.subject else ""
         for_ = f" for {self.subject}" if self.subject else ""
         if isinstance(f, fd.CentralFigure):
-            est, low, high, level = (f.figure(n) for n in ("estimate", "low", "high", "level"))
+            est, level = f.figure("estimate"), f.figure("level")
             value = self.with_unit(est.text, est.value)
+            if f.open:
+                return self.open_headline(f, value, level.text, of)
+            low, high = f.figure("low"), f.figure("high")
             ends = (f"{self.with_unit(low.text, low.value)} to "
                     f"{self.with_unit(high.text, high.value)}") if self.unit == "%" else (
                     f"{low.text} to {high.text}")
@@ -224,6 +227,39 @@ class _Words:
             return self.time_course(f, of)
         raise TypeError(f"not a headline finding: {type(f).__name__}")
 
+    def open_headline(self, f: fd.CentralFigure, value: str, level: str, of: str
+                      ) -> tuple[str, str]:
+        """A central figure whose range has an end no claim sets: "About 4.1 people (90% range
+        from 0.92 up; no claim sets its upper end)" and its sentence."""
+        ends = self.open_ends(f, "low", "high")
+        if ends is None:
+            return (f"About {value} ({level} range: {_NO_LIMIT_EITHER})",
+                    f"The best estimate{of} is about {value}, with a {level} range "
+                    f"{_NOT_LIMITED}.")
+        span, limit = ends
+        return (f"About {value} ({level} range {span}; {limit})",
+                f"The best estimate{of} is about {value}, with a {level} range {span} "
+                f"({limit}).")
+
+    def open_ends(self, f: Finding, a: str, b: str, *, unit_high: bool = False
+                  ) -> tuple[str, str] | None:
+        """The words for a range (ends ``a`` and ``b`` of ``f``) with an open end (see
+        :data:`models.findings.OPEN_END_FACTOR`): ("from 0.92 up", "no claim sets its upper
+        end") or ("up to 450", "no claim sets its lower end"); None when both ends are open.
+        Only the printed end is a figure. It carries the unit as the closed range's ends do:
+        on "%" always, else a high end when ``unit_high`` ("10,000 to 12,000 people")."""
+        opened = getattr(f, "open", ())
+        if a in opened and b in opened:
+            return None
+        if b in opened:
+            low = f.figure(a)
+            text = self.with_unit(low.text, low.value) if self.unit == "%" else low.text
+            return f"from {text} up", "no claim sets its upper end"
+        high = f.figure(b)
+        text = (self.with_unit(high.text, high.value) if self.unit == "%" or unit_high
+                else high.text)
+        return f"up to {text}", "no claim sets its lower end"
+
     def time_course(self, f: fd.TimeCourse, of: str) -> tuple[str, str]:
         """A moving quantity: "About 1,500 soldiers on 18 October 2024; claimed totals 10,000
         to 12,000" and its sentences."""
@@ -253,7 +289,11 @@ class _Words:
             summary += f"; claimed eventual total {total_words}"
         level = f.figure("level").text
         range_words = (f", with a {level} range of {f.figure('low').text} to "
-                       f"{f.figure('high').text}") if "low" in names else ""
+                       f"{f.figure('high').text}") if {"low", "high"} <= names else ""
+        if {"low", "high"} & set(f.open):
+            ends = self.open_ends(f, "low", "high")
+            range_words = (f", with a {level} range {_NOT_LIMITED}" if ends is None
+                           else f", with a {level} range {ends[0]} ({ends[1]})")
         trend = ""
         if "first" in names:
             first_fig = f.figure("first")
@@ -301,10 +341,16 @@ class _Words:
         else:
             said = (f" Claims about the eventual total range from {self.phrase(first)} "
                     f"to {self.phrase(last)}")
-        if "total_low" in names:
-            level = f.figure("level").text
+        level = f.figure("level").text
+        if {"total_low", "total_high"} <= names:
             said += (f"; its {level} range is {f.figure('total_low').text} to "
                      f"{self.with_unit(f.figure('total_high').text, f.figure('total_high').value)}")
+        elif {"total_low", "total_high"} & set(f.open):
+            ends = self.open_ends(f, "total_low", "total_high", unit_high=True)
+            if ends is None:
+                said += f"; no claim sets either end of its {level} range"
+            else:
+                said += f"; its {level} range runs {ends[0]} ({ends[1]})"
         return said + "."
 
     # -- the other findings -----------------------------------------------------------------
@@ -413,6 +459,11 @@ class _Words:
             return f"{who} {why}; leaving {it} out barely moves the estimate."
         return (f"{who} {why}; without {it} the estimate would be about "
                 f"{f.figure('estimate_without').text}.")
+
+
+#: A range both of whose ends no claim sets (:data:`models.findings.OPEN_END_FACTOR`).
+_NO_LIMIT_EITHER = "no claim sets either end"
+_NOT_LIMITED = "whose ends no claim sets"
 
 
 def _even_range(f: Finding) -> Finding:

@@ -54,6 +54,7 @@ import numpy as np
 __all__ = [
     "HETEROGENEITY_LEVEL",
     "NEGLIGIBLE_SHIFT",
+    "OPEN_END_FACTOR",
     "PIVOTAL_SHARE",
     "PIVOTAL_SHIFT",
     "RESTS_ON_SHARE",
@@ -79,6 +80,7 @@ __all__ = [
     "SummaryKind",
     "ViolatedBound",
     "claim_shares",
+    "open_ends",
 ]
 
 # -- Thresholds, declared once --------------------------------------------------------------
@@ -108,6 +110,19 @@ HETEROGENEITY_LEVEL: Final = 0.10
 #: posterior density is under this fraction of its peak: a trough no group of claims supports,
 #: so printing it as "the figure" would report a number nobody's evidence points to.
 TROUGH_DENSITY: Final = 0.5
+
+#: An end of a printed range is *open* -- printed as "from 0.92 up", not as a number -- when it
+#: lies more than this factor beyond every finite figure the claims state (on the log scale), or
+#: more than this many times the claims' own spread beyond them (on the linear scale); see
+#: :func:`open_ends`. Why a million: no claim's stated figure or grade reaches that far. The
+#: widest reach the model gives a claim's own figure, a lone E-grade point (30 % credible, Cauchy
+#: when wrong), is a factor of 1,030 either way at 90 % (tests/models/test_lone_claim_prior.py),
+#: and a 90 % range spans what the claims' figures span and their grades widen; a million is about
+#: that reach squared, so an end so far out is set by the assumed tails of a claim that is wrong
+#: (how far a wrong figure may be wrong, which no claim says), not by any claim. Its digits
+#: are then the tails' arithmetic, not evidence: an end of 2.8 × 10²⁸ beside figures of 1 to 4.5
+#: printed thirty of them, the 14th following the claims' order.
+OPEN_END_FACTOR: Final = 1e6
 
 SummaryKind = Literal["figure", "range", "bound", "split", "course"]
 #: The side a bound holds the quantity from (the claim kinds ``at_least`` and ``at_most``).
@@ -165,9 +180,15 @@ class Finding:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CentralFigure(Finding):
-    """The estimate and its widest interval, when the evidence supports a single figure."""
+    """The estimate and its widest interval, when the evidence supports a single figure.
+
+    ``open`` names the interval's ends (``low``, ``high``) that no claim sets
+    (:func:`open_ends`): they are not among the figures, and the words say that no claim sets
+    them instead of printing them.
+    """
 
     kind: ClassVar[str] = "central_figure"
+    open: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,7 +295,9 @@ class TimeCourse(Finding):
     ``time.at``); ``first`` and ``first_date`` when the trajectory starts on an earlier date;
     ``total.min`` and ``total.max`` (the claimed totals kept, quoted) with ``total_low`` and
     ``total_high`` (the total's range) when a claim speaks of the total. Cites the claims about
-    the level on that date and the totals.
+    the level on that date and the totals. ``open`` names the ends of either range (``low``,
+    ``high``, ``total_low``, ``total_high``) that no claim sets (:func:`open_ends`): they are
+    not among the figures, and the words say that no claim sets them.
     """
 
     kind: ClassVar[str] = "time_course"
@@ -283,6 +306,7 @@ class TimeCourse(Finding):
     #: The kept claims about the level are bounds only: ``level.lower`` / ``level.upper`` quote
     #: the tightest, and no central level is printed (it would be the prior's).
     level_bounds_only: bool = False
+    open: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,3 +461,54 @@ def _with_floor(share: np.ndarray, unit: np.ndarray, pivotal_claim: np.ndarray,
         elif free.any():
             share[free] = 0.0
     return np.asarray(share / share.sum(), dtype=np.float64)
+
+
+def open_ends(scale: str, figures: Sequence[float], low: float | None, high: float | None,
+              unit: float = 0.0) -> tuple[bool, bool]:
+    """Whether each end of a range is open: set by no claim (see :data:`OPEN_END_FACTOR`).
+
+    With F the finite figures the claims state (points, range ends, bounds, stated confidence
+    intervals' ends; on the linear scale also a point's figure ± its stated sd), an end is open
+
+    * on the log scale when high > K · max F, or low < min F / K;
+    * on the linear scale when high − max F > K · D, or min F − low > K · D, with D the larger
+      of the figures' span max F − min F and ``unit``; never when D is 0 (nothing then
+      measures a distance on a scale whose zero and unit are arbitrary);
+
+    with K = :data:`OPEN_END_FACTOR`. Multiplying every figure by k > 0 (the log scale), or
+    shifting every figure by any amount or multiplying by k > 0 (the linear scale), leaves the
+    decision as it was: it depends on the claims' figures alone, never on their order.
+
+    Parameters
+    ----------
+    scale : {"log", "linear"}
+    figures : sequence of float
+        F, the claims' stated figures (non-finite ones are skipped).
+    low, high : float or None
+        The range's ends; a missing end (None) is not open in this sense -- the evidence already
+        sets no limit there and nothing is printed for it.
+    unit : float
+        Linear scale: the least unit of distance, in the quantity's units (the coarsest
+        precision the model reads a claim at); a figures' span below it does not count.
+
+    Returns
+    -------
+    (bool, bool)
+        (low is open, high is open).
+    """
+    if scale == "log":
+        stated = [x for x in figures if math.isfinite(x) and x > 0]
+        if not stated:
+            return False, False
+        top, bottom = max(stated), min(stated)
+        return (low is not None and low * OPEN_END_FACTOR < bottom,
+                high is not None and high > top * OPEN_END_FACTOR)
+    stated = [x for x in figures if math.isfinite(x)]
+    if not stated:
+        return False, False
+    top, bottom = max(stated), min(stated)
+    spread = max(top - bottom, unit)
+    if not spread > 0:
+        return False, False
+    return (low is not None and bottom - low > OPEN_END_FACTOR * spread,
+            high is not None and high - top > OPEN_END_FACTOR * spread)

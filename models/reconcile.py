@@ -245,6 +245,8 @@ def reconcile(
                          warnings, chosen, tau2_method, ci_method)
         result = replace(result, estimate=widen_estimate(result.estimate, shared.value,
                                                          raw.scale), shared_error=shared)
+    if precision is not None:
+        result = replace(result, precision=float(precision))
     return _with_words(result, claims, by_id, unit=unit,
                        subject=subject_phrase(subject, question), whole_numbers=whole_numbers)
 

@@ -290,7 +290,9 @@ class ReconcileResult:
     ``fit_value`` is the fitted model's central value when the reported estimate is not it
     (``estimate.basis == "bounds"``); leave-one-out comparisons (each claim's
     ``estimate_without``) are made against :attr:`centre`. ``time`` follows a moving quantity
-    in time; ``estimate`` is then its level on ``time.at``.
+    in time; ``estimate`` is then its level on ``time.at``. ``precision`` is the request's
+    absolute precision on the linear scale (the sd of a claim that states none), kept so that
+    the words and the API judge a range's ends against the precision the model used.
     """
 
     method: Method
@@ -309,6 +311,7 @@ class ReconcileResult:
     fit_value: float | None = None
     time: TimeView | None = None
     shared_error: SharedErrorUse | None = None
+    precision: float | None = None
 
     @property
     def centre(self) -> float:

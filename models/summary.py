@@ -29,6 +29,7 @@ import numpy as np
 
 from models import findings
 from models.claims import Claim, Source
+from models.encode import precision_units, working_scale
 from models.findings import (
     HETEROGENEITY_LEVEL,
     NEGLIGIBLE_SHIFT,
@@ -51,7 +52,7 @@ from models.wording import (
     quote_number,
 )
 
-__all__ = ["MAX_LISTED", "derive_findings", "is_whole"]
+__all__ = ["MAX_LISTED", "derive_findings", "ends_beyond_claims", "is_whole"]
 
 #: Most evidence units named in "rests on": a paragraph, not a table.
 MAX_LISTED = 5
@@ -149,6 +150,34 @@ class _Context:
 
     def share(self, name: str, x: float, path: str | None) -> Figure:
         return Figure(name, float(x), percent(x), path)
+
+    def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
+        """Whether each end of a range is set by no claim (:func:`ends_beyond_claims`)."""
+        ends = ends_beyond_claims(self.claims, self.result.scale, low, high,
+                                  self.result.precision)
+        return "low" in ends, "high" in ends
+
+
+def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
+                       high: float | None, precision: float | None = None) -> tuple[str, ...]:
+    """The ends of a range (``"low"``, ``"high"``) that no claim sets
+    (:func:`models.findings.open_ends`, :data:`models.findings.OPEN_END_FACTOR`), measured
+    against every claim's stated figures -- those judged wrong too: an end within a million-fold
+    of a figure some claim states is printed. On the linear scale a point's figure ± its sd
+    counts as stated too, and distances are measured in the larger of the figures' span and the
+    coarsest precision P_i the model reads a claim at (:func:`models.encode.precision_units`:
+    its own sd, else the request's ``precision``, else the figures' typical magnitude): two
+    claims of 1,000 and 1,000.0001 with no sd are read at a precision of 1,000, not 0.0001."""
+    stated = [float(x) for c in claims for x in c.numbers()]
+    unit = 0.0
+    if scale == "linear":
+        stated += [float(c.value) + sign * float(c.sd) for c in claims
+                   if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
+        if claims:
+            ws = working_scale(claims, "linear")
+            unit = float(precision_units(claims, ws, precision)[0].max()) * ws.unit
+    open_low, open_high = findings.open_ends(scale, stated, low, high, unit)
+    return ("low",) * open_low + ("high",) * open_high
 
 
 def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
@@ -261,6 +290,21 @@ def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence
     return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
 
 
+def _range_figures(ctx: _Context, names: tuple[str, str], where: str, k: int, low: float,
+                   high: float, intervals: Sequence[Interval], opened: list[str]
+                   ) -> list[Figure]:
+    """The figures of a range's ends ``names`` (the interval ``where``.intervals.``k``); an end
+    no claim sets is left out and its name added to ``opened``."""
+    out = []
+    for name, end, x, is_open in zip(names, ("low", "high"), (low, high),
+                                     ctx.open_ends(low, high), strict=True):
+        if is_open:
+            opened.append(name)
+        else:
+            out.append(_in_range(ctx, name, x, f"{where}.intervals.{k}.{end}", intervals))
+    return out
+
+
 def _date_figure(name: str, day: date, path: str) -> Figure:
     return Figure(name, float(day.toordinal()), date_text(day), path)
 
@@ -274,11 +318,10 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
     k = max(range(len(estimate.intervals)), key=lambda j: estimate.intervals[j].level)
     iv = estimate.intervals[k]
     figures = [_in_range(ctx, "estimate", value, "estimate.value", estimate.intervals)]
+    opened: list[str] = []
     if iv.low is not None and iv.high is not None:
-        figures += [_in_range(ctx, "low", iv.low, f"estimate.intervals.{k}.low",
-                              estimate.intervals),
-                    _in_range(ctx, "high", iv.high, f"estimate.intervals.{k}.high",
-                              estimate.intervals)]
+        figures += _range_figures(ctx, ("low", "high"), "estimate", k, iv.low, iv.high,
+                                  estimate.intervals, opened)
     figures.append(Figure("level", iv.level, _level_text(iv.level),
                           f"estimate.intervals.{k}.level"))
     if time.at is not None:
@@ -307,10 +350,8 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
         j = max(range(len(t.intervals)), key=lambda q: t.intervals[q].level)
         tiv = t.intervals[j]
         if tiv.low is not None and tiv.high is not None:
-            figures += [_in_range(ctx, "total_low", tiv.low, f"time.total.intervals.{j}.low",
-                                  t.intervals),
-                        _in_range(ctx, "total_high", tiv.high,
-                                  f"time.total.intervals.{j}.high", t.intervals)]
+            figures += _range_figures(ctx, ("total_low", "total_high"), "time.total", j,
+                                      tiv.low, tiv.high, t.intervals, opened)
     else:
         totals = []
     # Level claims judged wrong still speak of the level: their discounting is said below.
@@ -330,8 +371,9 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
         # The level's computed figures are the prior's here: none is printed.
         figures = [f for f in figures
                    if f.name not in ("estimate", "low", "high", "first", "first_date")]
+        opened = [name for name in opened if name not in ("low", "high")]
     return findings.TimeCourse(dynamics=time.dynamics, has_level=has_level,
-                               level_bounds_only=bounds_only,
+                               level_bounds_only=bounds_only, open=tuple(opened),
                                claims=ctx.ordered(set(on_date) | set(totals)),
                                figures=tuple(figures))
 
@@ -347,13 +389,18 @@ def _central(ctx: _Context) -> findings.CentralFigure:
     value = ctx.result.centre if value is None else value
     low = value if low is None else low
     high = value if high is None else high
+    open_low, open_high = ctx.open_ends(low, high)
+    # An end no claim sets is not printed (the words say so instead), so it is no figure of the
+    # finding; the printed figures keep their rounding.
     figures = (
         ctx.computed("estimate", value, "estimate.value"),
-        ctx.computed("low", low, f"estimate.intervals.{k}.low"),
-        ctx.computed("high", high, f"estimate.intervals.{k}.high"),
+        *(() if open_low else (ctx.computed("low", low, f"estimate.intervals.{k}.low"),)),
+        *(() if open_high else (ctx.computed("high", high, f"estimate.intervals.{k}.high"),)),
         Figure("level", level, _level_text(level), f"estimate.intervals.{k}.level"),
     )
-    return findings.CentralFigure(figures=figures)
+    opened = tuple(name for name, is_open in (("low", open_low), ("high", open_high))
+                   if is_open)
+    return findings.CentralFigure(figures=figures, open=opened)
 
 
 def _level_text(level: float) -> str:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
+from functools import partial
 from typing import Any
 
 from models.findings import Figure, Finding, Summary
@@ -29,6 +30,7 @@ from models.result import (
     SourceUse,
     TimeView,
 )
+from models.summary import ends_beyond_claims
 from service.http.schemas.reconcile import ReconcileRequest
 from service.store.inputs import LearningState
 
@@ -48,10 +50,15 @@ def _open(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def _estimate(estimate: Estimate) -> dict[str, Any]:
+#: The ends of an interval that no claim sets (:func:`models.summary.ends_beyond_claims`, bound
+#: to the request's claims and the answer's scale).
+Beyond = Callable[[float | None, float | None], tuple[str, ...]]
+
+
+def _estimate(estimate: Estimate, beyond: Beyond) -> dict[str, Any]:
     return {
         "value": _open(estimate.value),
-        "intervals": [_interval(i) for i in estimate.intervals],
+        "intervals": [_interval(i, beyond) for i in estimate.intervals],
         "se": _optional(estimate.se),
         "basis": estimate.basis,
         "p_bounds_hold": _optional(estimate.p_bounds_hold),
@@ -160,23 +167,25 @@ def _flat(record: Any | None) -> dict[str, Any] | None:
     return {field.name: _scalar(getattr(record, field.name)) for field in fields(record)}
 
 
-def _interval(i: Interval) -> dict[str, Any]:
-    return {"level": float(i.level), "low": _open(i.low), "high": _open(i.high)}
+def _interval(i: Interval, beyond: Beyond) -> dict[str, Any]:
+    return {"level": float(i.level), "low": _open(i.low), "high": _open(i.high),
+            "beyond_claims": list(beyond(i.low, i.high))}
 
 
-def _moment(m: Moment) -> dict[str, Any]:
+def _moment(m: Moment, beyond: Beyond) -> dict[str, Any]:
     return {"date": m.date, "total": bool(m.total), "value": float(m.value),
-            "intervals": [_interval(i) for i in m.intervals], "claims": [int(i) for i in m.claims]}
+            "intervals": [_interval(i, beyond) for i in m.intervals],
+            "claims": [int(i) for i in m.claims]}
 
 
-def _time(t: TimeView | None) -> dict[str, Any] | None:
+def _time(t: TimeView | None, beyond: Beyond) -> dict[str, Any] | None:
     if t is None:
         return None
     return {
         "dynamics": t.dynamics,
         "at": t.at,
-        "trajectory": [_moment(m) for m in t.trajectory],
-        "total": None if t.total is None else _moment(t.total),
+        "trajectory": [_moment(m, beyond) for m in t.trajectory],
+        "total": None if t.total is None else _moment(t.total, beyond),
         "drift": float(t.drift),
         "drift_learned": bool(t.drift_learned),
     }
@@ -201,12 +210,13 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
     """
     names = {source.id: source.name for source in body.sources}
     claims = sorted(result.claims, key=lambda a: a.index)
+    beyond = partial(ends_beyond_claims, body.claims, result.scale, precision=result.precision)
     return {
         "question": body.question,
         "unit": body.unit,
         "method": result.method,
         "scale": result.scale,
-        "estimate": _estimate(result.estimate),
+        "estimate": _estimate(result.estimate, beyond),
         "claims": [_claim(body, a) for a in claims],
         "sources": [_source(names, use) for use in result.sources],
         "disagreement": _disagreement(result.disagreement),
@@ -219,7 +229,7 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
         "summary": _summary(result.summary),
         "findings": [_finding(f) for f in result.findings],
         "explanation": result.explanation,
-        "time": _time(result.time),
+        "time": _time(result.time, beyond),
         "shared_error": _shared_error(result.shared_error),
     }
 

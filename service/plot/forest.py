@@ -135,6 +135,7 @@ from service.plot.timeview import (
     short_date,
     time_handles,
     time_heading,
+    unset_ends,
     value_limits,
     whole_numbers,
 )
@@ -221,7 +222,7 @@ def build_figure(
         if result.estimate.value is not None:
             head, span = moment_text(
                 Moment(moving.time.at, result.estimate.value, result.estimate.intervals, ()),
-                whole_numbers(claims))
+                whole_numbers(claims), unset_ends(claims, result.scale, result.precision))
             estimate_note = f"{head} ({span})" if span else head
     band_heads = {band.origin: _band_heading(band, measure) for band in bands}
     name_in = max(
@@ -417,7 +418,8 @@ def _time_view(
               borderaxespad=0.15, borderpad=0.0)
     if time.total is not None:
         total_ax = fig.add_axes(box(left_in + course_in + gap_in, total_in), sharey=ax)
-        draw_total(total_ax, result, rows, limits, whole)
+        draw_total(total_ax, result, rows, limits, whole,
+                   unset_ends(claims, result.scale, result.precision))
         fig.text((left_in + course_in + gap_in + total_in / 2) / fig_in, head_y,
                  TOTAL_HEADING, ha="center", va="center", fontsize=FONT + 1,
                  fontweight="bold", color=INK, parse_math=False)

@@ -357,8 +357,8 @@ def marker_area(weight: float, largest: float) -> float:
 
 def summary_note(result: ReconcileResult) -> str:
     """The summary row's words: the central figure with the widest range ("1,600 (90%:
-    1,100–8,900)", rounded as the summary rounds them), or only the range when no central
-    figure is drawn ("90%: at least 98,400")."""
+    1,100–8,900)", rounded as the summary rounds them; "4.1 (90%: from 0.92 up)" when no claim
+    sets an end), or only the range when no central figure is drawn ("90%: at least 98,400")."""
     intervals = widest_first(result)
     value = central_value(result)
     if not intervals:
@@ -369,6 +369,13 @@ def summary_note(result: ReconcileResult) -> str:
         return f"{widest.level:.0%}: {span}"
     head = figure_text(value)
     printed = _summary_figures(result)
+    if {"estimate", "level"} <= printed.keys() and not {"low", "high"} <= printed.keys():
+        # An end no claim sets is not printed, as in the summary (models.findings.
+        # OPEN_END_FACTOR): "4.1 (90%: from 0.92 up)".
+        span = (f"from {printed['low']} up" if "low" in printed
+                else f"up to {printed['high']}" if "high" in printed
+                else "no end set by a claim")
+        return f"{printed['estimate']} ({printed['level']}: {span})"
     if {"estimate", "low", "high", "level"} <= printed.keys():
         head, span = printed["estimate"], f"{printed['low']}–{printed['high']}"
         if printed["low"].startswith("\N{MINUS SIGN}"):

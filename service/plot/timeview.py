@@ -23,9 +23,10 @@ trade, as on the forest plot).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, Final
 
 from matplotlib.axes import Axes
@@ -36,6 +37,7 @@ from matplotlib.ticker import FixedLocator, Formatter
 
 from models.claims import Claim
 from models.result import Interval, Moment, ReconcileResult, TimeView
+from models.summary import ends_beyond_claims
 from models.wording import computed_exponent, format_computed, range_exponents
 from service.plot.draw import setup_quantity
 from service.plot.layout import Row, ends_on, figure_limits, middle, ramp
@@ -44,6 +46,7 @@ from service.plot.text import minus_signs
 
 __all__ = [
     "MONTHS",
+    "Beyond",
     "DateTicks",
     "Course",
     "claim_when",
@@ -54,9 +57,19 @@ __all__ = [
     "short_date",
     "time_handles",
     "time_heading",
+    "unset_ends",
     "value_limits",
     "whole_numbers",
 ]
+
+#: The ends of a range (low, high) that no claim sets, for a range's two ends.
+Beyond = Callable[[float | None, float | None], tuple[str, ...]]
+
+
+def unset_ends(claims: Sequence[Claim], scale: str, precision: float | None = None) -> Beyond:
+    """The rule of :func:`models.summary.ends_beyond_claims`, bound to ``claims``, ``scale``
+    and the request's ``precision``."""
+    return partial(ends_beyond_claims, claims, scale, precision=precision)
 
 #: Month abbreviations, so that the axis does not depend on the machine's locale.
 MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -196,14 +209,26 @@ def value_limits(result: ReconcileResult, rows: Sequence[Row]) -> tuple[float, f
     return figure_limits(figures, intervals, rows, result.scale == "log")
 
 
-def moment_text(moment: Moment, whole: bool) -> tuple[str, str]:
+def moment_text(moment: Moment, whole: bool, beyond: Beyond | None = None
+                ) -> tuple[str, str]:
     """A moment's figure and its widest range as printed, rounded to the precision the range
-    supports (:func:`models.wording.computed_exponent`): ("11,000", "90% range 4,400–22,000")."""
+    supports (:func:`models.wording.computed_exponent`): ("11,000", "90% range 4,400–22,000").
+
+    ``beyond`` names the ends of a range that no claim sets
+    (:func:`models.summary.ends_beyond_claims` bound to the claims and the scale): such an end
+    is not printed, as in the answer's words ("90% range from 4,400 up")."""
     widest = _widest_first(moment.intervals)
     if not widest:
         return _computed(moment.value, None, None, whole), ""
     w = widest[0]
     head = _computed(moment.value, w.low, w.high, whole)
+    unset = beyond(w.low, w.high) if beyond is not None else ()
+    if unset and w.low is not None and w.high is not None:
+        if len(unset) == 2:
+            return head, f"{w.level:.0%} range: no claim sets either end"
+        if unset == ("high",):
+            return head, f"{w.level:.0%} range from {_computed(w.low, w.low, w.high, whole)} up"
+        return head, f"{w.level:.0%} range up to {_computed(w.high, w.low, w.high, whole)}"
     if w.low is None or w.high is None:
         end = w.low if w.low is not None else w.high
         side = "at least" if w.low is not None else "up to"
@@ -365,6 +390,7 @@ def draw_total(
     rows: Sequence[Row],
     limits: tuple[float, float],
     whole: bool,
+    beyond: Beyond | None = None,
 ) -> None:
     """The eventual total's column: its ranges as bands, its figure as a line, and the claims
     about it in the order they were made (``ax`` shares the course's y axis)."""
@@ -387,7 +413,7 @@ def draw_total(
         ax.fill_between((0.08, 0.92), (low, low), (high, high), color=BAND,
                         alpha=ramp(k, len(intervals), 0.16, 0.38), linewidth=0, zorder=1)
     ax.plot((0.08, 0.92), (total.value, total.value), color=INK, linewidth=1.6, zorder=2)
-    head, span = moment_text(total, whole)
+    head, span = moment_text(total, whole, beyond)
     ax.text(0.5, -0.04, f"about {head}\n{span}" if span else f"about {head}",
             transform=ax.transAxes, ha="center", va="top", fontsize=FONT, color=INK,
             linespacing=1.3, parse_math=False)

@@ -282,3 +282,21 @@ def test_a_claims_chance_of_being_wrong_never_reads_as_certain(page: Chrome) -> 
         "  [1, 0.999, 0.995, 0.62, 0.004, 0].map(m.formatChance));"
     )
     assert texts == [">99%", ">99%", ">99%", "62%", "<1%", "<1%"]
+
+
+def test_an_end_no_claim_sets_is_not_printed(page: Chrome) -> None:
+    # As the answer's words (models.findings.OPEN_END_FACTOR): an end listed in beyond_claims
+    # is the model's number, not evidence; the page printed "0.919 to 27,900,000,000,000,000
+    # trillion" for one source's echoes of the wire (1 to 2, at least 1, 4.5).
+    texts = page.execute_script(
+        "return import('/static/editor/results.js').then((m) => ["
+        "  {level: 0.9, low: 0.9186, high: 2.79e28, beyond_claims: ['high']},"
+        "  {level: 0.9, low: 6e-5, high: 454.9, beyond_claims: ['low']},"
+        "  {level: 0.9, low: -7238, high: 35703, beyond_claims: ['low', 'high']},"
+        "  {level: 0.9, low: 1102, high: 8863, beyond_claims: []},"
+        "  {level: 0.9, low: 71966, high: null, beyond_claims: []},"
+        "].map(m.rangeText));"
+    )
+    assert texts == ["from 0.919 up; no claim sets its upper end",
+                     "up to 455; no claim sets its lower end",
+                     "no claim sets either end", "1,100 to 8,860", "at least 72,000"]

@@ -362,16 +362,12 @@ def test_pooled_words_trace_to_findings(points: list[tuple[int, int]]) -> None:
     _check_consistency(r, claims)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known defect, not fixed: a range's ends are printed with the same decimals, each figure "
-    "exact to the decimals it shows; with ends 29 powers of ten apart (0.92 to 2.8e28) the high "
-    "end prints thirty digits, and the ones past float precision follow the claims' order."))
 def test_a_range_open_to_the_prior_s_reach_reads_the_same_in_any_order() -> None:
     """Hypothesis's example: one A source's three echoes of the wire (1 to 2, at least 1, 4.5).
-    The 90 % range runs from 0.92 to 2.8 × 10²⁸, and its high end is printed to the cent to
-    show the low end's decimals: thirty digits, the 14th of which changes with the order.
-    Printing fewer digits breaks one of two house rules the tests hold (both ends show the same
-    decimals; a figure is exact to the decimals it shows): tried and withdrawn."""
+    The 90 % range runs from 0.92 to 2.8 × 10²⁸, and its high end was printed to the cent to
+    show the low end's decimals: thirty digits, the 14th of which changed with the order. No
+    claim sets that end (models.findings.OPEN_END_FACTOR): the words now say so rather than
+    print it (tests/models/test_open_range.py)."""
     claims = [Claim("s0", "range", None, 1.0, 2.0, origin="wire"),
               Claim("s0", "at_least", 1.0, hedge="exact", origin="wire"),
               Claim("s0", "point", 4.5, origin="wire")]

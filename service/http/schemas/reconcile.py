@@ -21,6 +21,7 @@ from marshmallow import validate
 
 from models.claims import DYNAMICS_NAMES, SOURCE_TYPES, Claim, Source
 from models.findings import (
+    OPEN_END_FACTOR,
     PIVOTAL_SHARE,
     PIVOTAL_SHIFT,
 )
@@ -303,6 +304,15 @@ class IntervalSchema(StrictSchema):
                   "limit (upper bounds only).", nullable=True)
     high = out_num("Upper end, in the quantity's units; null when the evidence sets no upper "
                    "limit (lower bounds only, as for a lone 'at least 100,000').", nullable=True)
+    beyond_claims = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(["low", "high"])), required=True,
+        metadata={"description": (
+            "The ends (low, high) that no claim sets: more than a factor "
+            f"{OPEN_END_FACTOR:,.0f} beyond every figure the claims state on the log scale, "
+            f"more than {OPEN_END_FACTOR:,.0f} times the claims' spread beyond them on the "
+            "linear scale, where only the assumed tails of a wrong claim put them. The number "
+            "is the model's and is kept; the words do not print it (\"from 0.92 up; no claim "
+            "sets its upper end\"). Empty for most answers.")})
 
 
 class EstimateSchema(StrictSchema):

@@ -15,13 +15,22 @@ function describeClaim(claim) {
   return `${prefix}${HEDGE_WORDS[claim.hedge] || ""}${formatExact(claim.value)}`;
 }
 
-/** An interval in words; an open (null) end is one the evidence sets no limit on. */
-function rangeText(interval) {
+/**
+ * An interval in words. An open (null) end is one the evidence sets no limit on; an end listed
+ * in `beyond_claims` lies so far beyond every figure the claims state that no claim sets it: its
+ * number is not printed, and the words say so, as the answer's summary does ("from 0.92 up; no
+ * claim sets its upper end").
+ */
+export function rangeText(interval) {
+  const beyond = new Set(interval.beyond_claims || []);
   const open = (end) => end === null || end === undefined;
-  if (!open(interval.low) && !open(interval.high)) return `${formatFigure(interval.low)} to ${formatFigure(interval.high)}`;
-  if (!open(interval.low)) return `at least ${formatFigure(interval.low)}`;
-  if (!open(interval.high)) return `up to ${formatFigure(interval.high)}`;
-  return "no limit either way";
+  const shown = (end) => !open(interval[end]) && !beyond.has(end);
+  const low = formatFigure(interval.low);
+  const high = formatFigure(interval.high);
+  if (shown("low") && shown("high")) return `${low} to ${high}`;
+  if (shown("low")) return open(interval.high) ? `at least ${low}` : `from ${low} up; no claim sets its upper end`;
+  if (shown("high")) return open(interval.low) ? `up to ${high}` : `up to ${high}; no claim sets its lower end`;
+  return beyond.size ? "no claim sets either end" : "no limit either way";
 }
 
 const DATES = new Intl.DateTimeFormat("en-GB", {
