@@ -253,7 +253,7 @@ class _Peaks:
             return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
                           np.searchsorted(places, where))
         kind_rows = enc.kind[enc.owner]
-        rows = np.flatnonzero((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE))
+        rows = ((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE)).nonzero()[0]
         claim = enc.owner[rows]
         place = 0.5 * (enc.a + enc.b)[claim] - enc.bias[rows]
         order = np.lexsort((place, claim))
@@ -261,9 +261,9 @@ class _Peaks:
         # One peak per distinct place of a claim (an unjudged source's hypotheses share one).
         keep = np.append(True, (claim[1:] != claim[:-1]) | (place[1:] != place[:-1]))
         claim, place = claim[keep[: claim.size]], place[keep[: claim.size]]
-        start = (np.flatnonzero(np.append(True, claim[1:] != claim[:-1])) if claim.size
+        start = (np.append(True, claim[1:] != claim[:-1]).nonzero()[0] if claim.size
                  else claim)
-        slot = np.arange(claim.size) - np.repeat(start, np.diff(np.append(start, claim.size)))
+        slot = np.arange(claim.size) - np.repeat(start, np.append(start[1:], claim.size) - start)
         m = int(slot.max()) + 1 if claim.size else 1
         where = np.zeros((enc.n, m))
         valid = np.zeros((enc.n, m), dtype=bool)
@@ -307,7 +307,7 @@ class _Peaks:
                 # cheaper than building a subset (whose blocks would be gathered again).
                 c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
             else:
-                claims = np.flatnonzero(some)
+                claims = some.nonzero()[0]
                 c, where, temper, mask = cell[claims], self.where[claims], \
                     self.temper[claims], need[claims]
                 sub = enc.subset(claims)
@@ -386,7 +386,7 @@ def refined_grid(
             # array of their own (a product with more columns can round its last ones
             # differently).
             both, wrong_rows = log_likelihood_rows(enc, np.concatenate([theta, extra]))
-            peaks.ell = np.take_along_axis(both[:, theta.shape[0]:], peaks.slot, axis=1)
+            peaks.ell = both[:, theta.shape[0]:][claim_rows, peaks.slot]
             ell = np.ascontiguousarray(both[:, :theta.shape[0]])
             wrong_rows = wrong_rows[:, :theta.shape[0]]
         lp = temper @ ell
@@ -396,13 +396,13 @@ def refined_grid(
         return ell, wrong_rows, np.asarray(lp, dtype=np.float64)
 
     peaks = _Peaks.of(enc, temper)
+    claim_rows = np.arange(enc.n)[:, None]
     g0 = base.shape[0]
     shared = peaks.places.shape[0] <= SHARED_PEAKS
     # With few peaks, the peaks ride along with the starting grid's pass.
     ell, wrong, lp = evaluate(base, peaks.places if shared else None)
     thetas, ells, wrongs, lps = [base], [ell], [wrong], [lp]
     theta = base
-    claim_rows = np.arange(enc.n)[:, None]
     # log L_i at nodes of the current (sorted) grid: the grid's own evaluation read back.
     order = np.arange(g0)
 
@@ -430,11 +430,11 @@ def refined_grid(
             hidden = peaks.hidden(enc, theta, ell_at)
         h = theta[1:] - theta[:-1]
         rise, bend = _cell_bend(h, lp)
-        top = float(lp.max())
+        top = float(np.maximum.reduce(lp))
         bound = np.maximum(lp[:-1], lp[1:]) + hidden
         resolve = bound >= top - RESOLVE_NATS
-        split = np.flatnonzero(resolve & ((rise > SLOPE_NATS) | (bend > BEND_NATS)
-                                          | (hidden > SLOPE_NATS)))
+        split = (resolve & ((rise > SLOPE_NATS) | (bend > BEND_NATS)
+                            | (hidden > SLOPE_NATS))).nonzero()[0]
         if not split.size:
             break
         # Cut a cell into 2^k pieces, enough for the excess to fall below the thresholds
@@ -448,7 +448,7 @@ def refined_grid(
         parts = np.ones(h.shape[0], dtype=np.int64)
         parts[split] = np.left_shift(1, levels)
         parts = _balanced(h, parts, resolve)
-        cells = np.flatnonzero(parts > 1)
+        cells = (parts > 1).nonzero()[0]
         count = parts[cells]
         # The new nodes θ_j + h_j k/count_j, k = 1 … count_j − 1, of every cut cell j.
         cell = np.repeat(cells, count - 1)
@@ -464,7 +464,7 @@ def refined_grid(
     # theta, lp and order are those of every node evaluated, sorted (the last round's).
     # Both ends beyond the cells that may hold mass carry nothing any posterior needs (and
     # would cost claims × nodes in every later pass): keep one dead node either side.
-    live = np.flatnonzero(bound >= top - LIVE_NATS)
+    live = (bound >= top - LIVE_NATS).nonzero()[0]
     keep = slice(max(int(live[0]) - 1, 0), int(live[-1]) + 3)
     order = order[keep]
     if len(thetas) == 1 and order.shape[0] == base.shape[0]:

@@ -100,6 +100,10 @@ class KernelBlock:
     cross: FloatArray  # range: 1 − (h/σ_w)²
     reach: float  # max |centre| + h: with max |θ| it bounds |d|
     steep: float  # max 1/σ: |d|·steep bounds every standardised distance
+    neg_scale_right: FloatArray  # −scale_right (a range's reflected distance −|d|/σ)
+    #: Every wrong constant lies so far above LOG_FLOOR that a finite log of a positive box
+    #: (> −745) cannot reach it: the floor is then a no-op.
+    wrong_floor_free: bool
 
     def clip_needed(self, span: float) -> bool:
         """Whether some standardised distance may exceed Z_MAX/2 on a grid within ±``span``
@@ -150,6 +154,7 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
             scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
             half_sig[part, None], half_wrong[part, None], cross[part, None],
             float(reach[part].max()), float(inv_sig[part].max()),
+            -scale_right[part, None], bool(log_wrong[part].min() > 0.5 * LOG_FLOOR),
         ))
     return tuple(out)
 
@@ -265,34 +270,40 @@ class EncodedClaims:
         return np.asarray(self.counts == 1)
 
     @cached_property
-    def _multi(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """Claims with several hypotheses: (claims, their rows, local starts, rows per claim)."""
+    def _multi(self) -> tuple[IntArray, IntArray | slice, IntArray, IntArray, int]:
+        """Claims with several hypotheses: (claims, their rows, local starts, rows per claim,
+        and that number when every such claim has the same, else 0). The rows are a slice when
+        they are consecutive (a view, not a gather)."""
         counts = self.counts
         multi = np.flatnonzero(counts > 1)
         rows = np.flatnonzero(counts[self.owner] > 1)
         own = self.owner[rows]
         local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
-        return multi, rows, local, counts[multi]
+        per = counts[multi]
+        same = int(per[0]) if per.size and per.min() == per.max() else 0
+        if rows.size and int(rows[-1]) - int(rows[0]) == rows.size - 1:
+            return multi, slice(int(rows[0]), int(rows[-1]) + 1), local, per, same
+        return multi, rows, local, per, same
 
     def per_claim_logsumexp(self, row_values: FloatArray, finite: bool = False) -> FloatArray:
         """log Σ exp over each claim's rows, along the first axis (``finite``: every value is
         known finite, as the kernels' are, so no row maximum needs guarding)."""
         out = row_values[self.starts]
-        multi, rows, local, counts = self._multi
+        multi, rows, local, counts, same = self._multi
         if multi.size == 0:
             return np.asarray(out, dtype=np.float64)
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
         block = row_values[rows]
-        if counts.min() == counts.max():
+        if same:
             # Every such claim has k hypotheses (unjudged sources: five): a (claims, k, …)
             # view reduces along its middle axis, cheaper than reduceat along the first.
-            block = block.reshape((multi.shape[0], int(counts[0])) + row_values.shape[1:])
-            peak = block.max(axis=1)
+            block = block.reshape((multi.shape[0], same) + row_values.shape[1:])
+            peak = np.maximum.reduce(block, axis=1)
             safe = peak if finite else np.where(np.isfinite(peak), peak, 0.0)
             block = block - safe[:, None]
             np.exp(block, out=block)
-            summed = np.log(block.sum(axis=1))
+            summed = np.log(np.add.reduce(block, axis=1))
         else:
             peak = np.maximum.reduceat(block, local, axis=0)
             safe = np.where(np.isfinite(peak), peak, 0.0)
@@ -442,52 +453,82 @@ def _block_kernels(
     """log π c f_right and log π (1 − c) f_wrong of one block's rows (:class:`KernelBlock`).
 
     ``theta`` is a shared grid (G,) or one grid per row (rows, G), within ±``span``.
+    Written with ``out=`` on arrays of the pass's own: each step is the same IEEE operation
+    on the same operands as the formula in :class:`KernelBlock` (sums are commutative, so
+    ``x += c`` is ``c + x``), without a new array per step.
     """
     d = blk.centre - theta
     clip = blk.clip_needed(span)
     wrong: FloatArray | None = None
     if blk.family == FAMILY_POINT:
-        z = d * blk.scale_right
-        if clip:
-            z = _bounded(z)
-        right = blk.right_const - 0.5 * (z * z)
         if not right_only:
             zw = d * blk.scale_wrong
             if clip:
                 zw = _bounded(zw)
-            wrong = blk.wrong_const - np.log1p(zw * zw)
+            np.multiply(zw, zw, out=zw)
+            np.log1p(zw, out=zw)
+            wrong = np.subtract(blk.wrong_const, zw, out=zw)
+        z = np.multiply(d, blk.scale_right, out=d)
+        if clip:
+            z = _bounded(z)
+        np.multiply(z, z, out=z)
+        z *= 0.5
+        right = np.subtract(blk.right_const, z, out=z)
     elif blk.family == FAMILY_BOUND:
-        z = d * blk.scale_right
-        right = blk.right_const + log_ndtr(_bounded(z) if clip else z)
         if not right_only:
-            wrong = blk.wrong_const + np.log(np.arctan2(1.0, d * blk.scale_wrong))
+            dw = d * blk.scale_wrong
+            np.arctan2(1.0, dw, out=dw)
+            np.log(dw, out=dw)
+            dw += blk.wrong_const
+            wrong = dw
+        z = np.multiply(d, blk.scale_right, out=d)
+        if clip:
+            z = _bounded(z)
+        right = log_ndtr(z, out=z)
+        right += blk.right_const
     else:
-        right = blk.right_const + _log_box(np.abs(d) * -blk.scale_right, blk.half, clip)
         if not right_only:
             dw = d * blk.scale_wrong
             if clip:
                 dw = _bounded(dw)
-            box = np.arctan2(blk.half_wrong, blk.cross + dw * dw)
+            np.multiply(dw, dw, out=dw)
+            dw += blk.cross
+            box = np.arctan2(blk.half_wrong, dw, out=dw)
             if box.min() > 0.0:  # the usual case, without an errstate context's cost
-                box = np.log(box)
+                np.log(box, out=box)
+                box += blk.wrong_const
+                # log box ≥ log(5e-324) > −745: the floor binds only below a constant that low.
+                wrong = box if blk.wrong_floor_free else np.maximum(box, LOG_FLOOR, out=box)
             else:
                 with np.errstate(divide="ignore"):
-                    box = np.log(box)
-            wrong = np.maximum(blk.wrong_const + box, LOG_FLOOR)
+                    np.log(box, out=box)
+                box += blk.wrong_const
+                wrong = np.maximum(box, LOG_FLOOR, out=box)
+        np.abs(d, out=d)
+        d *= blk.neg_scale_right
+        right = _log_box(d, blk.half, clip)
+        right += blk.right_const
     return np.asarray(right, dtype=np.float64), wrong
 
 
 def _log_box(e: FloatArray, half: FloatArray, clip: bool) -> FloatArray:
     """log(Φ(e + h) − Φ(e − h)) for e ≤ 0 and h > 0: :func:`log_normal_interval` on its
-    reflected ends (at most the upper one positive), with the same floor and flat fallback."""
+    reflected ends (at most the upper one positive), with the same floor and flat fallback.
+    Returns a new array (``e`` is kept)."""
     lo, hi = e - half, e + half
     if clip:
         lo, hi = _bounded(lo), _bounded(hi)
-    l1 = log_ndtr(hi)
-    gap = log_ndtr(lo) - l1
+    l1 = log_ndtr(hi, out=hi)
+    gap = log_ndtr(lo, out=lo)
+    gap -= l1
+    # One reduction instead of a comparison and .all() (a nan gap fails both tests alike).
+    if np.maximum.reduce(gap, axis=None) < -1e-12:
+        np.exp(gap, out=gap)
+        np.negative(gap, out=gap)
+        np.log1p(gap, out=gap)
+        gap += l1
+        return np.asarray(gap, dtype=np.float64)
     separated = gap < -1e-12
-    if separated.all():
-        return np.asarray(l1 + np.log1p(-np.exp(gap)), dtype=np.float64)
     exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
     with np.errstate(divide="ignore"):
         flat = -0.5 * e * e - _LOG_SQRT_2PI + np.log(2.0 * half)
@@ -503,7 +544,9 @@ def _row_kernels(
     """
     per_claim = theta.ndim == 2
     blocks = enc.blocks
-    span = float(np.abs(theta).max()) if theta.size else 0.0
+    # max |θ| as the larger of max θ and −min θ (no |θ| array to build).
+    span = (max(float(np.maximum.reduce(theta, axis=None)),
+                -float(np.minimum.reduce(theta, axis=None))) if theta.size else 0.0)
     if len(blocks) == 1:  # one family: the block's rows are all rows, in order
         blk = blocks[0]
         right, wrong = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span,

@@ -47,27 +47,35 @@ class SlopeCoefficients:
     a: FloatArray
     b: FloatArray
     c: FloatArray
+    #: 0.5 h_j and h_j²/12, each cell's trapezoid weight and end correction.
+    half: FloatArray
+    corr: FloatArray
 
     @classmethod
     def of(cls, theta: FloatArray) -> SlopeCoefficients:
         h = theta[1:] - theta[:-1]
         h1, h2 = h[:-1], h[1:]
-        return cls(h, -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)))
+        return cls(h, -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)),
+                   0.5 * h, h * h / 12.0)
 
 
-def slopes(theta: FloatArray, f: FloatArray, coef: SlopeCoefficients | None = None
-           ) -> FloatArray:
+def slopes(theta: FloatArray, f: FloatArray, coef: SlopeCoefficients | None = None,
+           out: FloatArray | None = None) -> FloatArray:
     """df/dθ along the last axis, as ``np.gradient(f, theta, axis=-1)`` computes it
-    (``coef``: the grid's :class:`SlopeCoefficients`, when already at hand).
+    (``coef``: the grid's :class:`SlopeCoefficients`, when already at hand; ``out``: where to
+    write them, shaped like ``f``).
 
     Interior nodes take the second-order divided difference of the three neighbouring nodes
     (exact for parabolas on any spacing); the two end nodes the first-order one-sided one.
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
     h = coef.h
-    out = np.empty_like(f)
+    out = np.empty_like(f) if out is None else out
     if theta.shape[0] > 2:
-        out[..., 1:-1] = coef.a * f[..., :-2] + coef.b * f[..., 1:-1] + coef.c * f[..., 2:]
+        # (a f₋ + b f) + c f₊, summed in that order in the output's own interior.
+        inner = np.multiply(coef.a, f[..., :-2], out=out[..., 1:-1])
+        inner += coef.b * f[..., 1:-1]
+        inner += coef.c * f[..., 2:]
     out[..., 0] = (f[..., 1] - f[..., 0]) / h[0]
     out[..., -1] = (f[..., -1] - f[..., -2]) / h[-1]
     return out
@@ -86,12 +94,14 @@ def hermite_cdf(
     cdf : like ``density``, starting at 0
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
-    h = coef.h
     slope = slopes(theta, density, coef)
-    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
-        slope[..., :-1] - slope[..., 1:]
-    )
-    cells = np.maximum(cells, 0.0)
+    # 0.5 h (p_j + p_{j+1}) + h²/12 (p'_j − p'_{j+1}), each product as written out.
+    cells = np.add(density[..., 1:], density[..., :-1])
+    cells *= coef.half
+    bend = np.subtract(slope[..., :-1], slope[..., 1:])
+    bend *= coef.corr
+    cells += bend
+    np.maximum(cells, 0.0, out=cells)
     cdf = np.zeros(density.shape)
     np.cumsum(cells, axis=-1, out=cdf[..., 1:])
     return slope, cells, cdf
@@ -112,7 +122,7 @@ def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | Non
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
     h = coef.h
-    corr = h * h / 12.0
+    corr = coef.corr
     j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
     width = float(h[j])
     t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
@@ -120,8 +130,8 @@ def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | Non
     out = np.zeros((2, theta.shape[0]))
     ends[:, :-1] = corr
     ends[:, 1:] -= corr
-    out[:, :-1] = 0.5 * h
-    out[:, 1:] += 0.5 * h
+    out[:, :-1] = coef.half
+    out[:, 1:] += coef.half
     # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
     # h00, h01, h10, h11 (the slope terms carry h once more).
     ends[1, j:] = 0.0
@@ -178,20 +188,33 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     cell = cells[rows, j]
     need = target - cdf[rows, j]
     t = np.minimum(np.maximum(need / np.where(cell > 0, cell, 1.0), 0.0), 1.0)
-    # ∫_0^t P = t (A + t (B + t (C + t D))) and P(t) = A + t (2B + t (3C + 4 t D)).
-    b = 0.5 * d0
-    c = p1 - p0 - (2.0 * d0 + d1) / 3.0
-    d = 0.5 * (p0 - p1) + 0.25 * (d0 + d1)
-    b2, c3, d4 = 2.0 * b, 3.0 * c, 4.0 * d
+    # ∫_0^t P = t (p0 + t (b + t (c + t d))) and P(t) = p0 + t (2b + t (3c + 4 t d)), both
+    # inner polynomials by one Horner pass over two rows (the same products and sums per
+    # element as each written alone): their coefficients, highest power first.
+    coefs = np.empty((3, 2, t.shape[0]))
+    b, c, d = coefs[2, 1], coefs[1, 1], coefs[0, 1]
+    np.multiply(0.5, d0, out=b)
+    np.subtract(p1 - p0, (2.0 * d0 + d1) / 3.0, out=c)
+    np.add(0.5 * (p0 - p1), 0.25 * (d0 + d1), out=d)
+    np.multiply(4.0, d, out=coefs[0, 0])
+    np.multiply(3.0, c, out=coefs[1, 0])
+    np.multiply(2.0, b, out=coefs[2, 0])
     need_t = need / h
+    both = np.empty((2, t.shape[0]))
     for _ in range(3):
-        value = p0 + t * (b2 + t * (c3 + t * d4))
-        gap = t * (p0 + t * (b + t * (c + t * d))) - need_t
-        positive = value > 0
+        np.multiply(coefs[0], t, out=both)
+        both += coefs[1]
+        both *= t
+        both += coefs[2]
+        both *= t
+        both += p0
+        value = both[0]
+        gap = t * both[1]
+        gap -= need_t
         # A ufunc's where= mask costs more than the division on these few numbers: only
-        # when some density vanishes is it needed.
-        step = gap / value if positive.all() else np.divide(
-            gap, value, out=np.zeros_like(gap), where=positive)
+        # when some density vanishes (or is nan) is it needed.
+        step = gap / value if value.min() > 0 else np.divide(
+            gap, value, out=np.zeros_like(gap), where=value > 0)
         t = np.minimum(np.maximum(t - step, 0.0), 1.0)
     return np.asarray(theta[j] + t * h, dtype=np.float64)
 

@@ -284,11 +284,11 @@ def _with_words(
     moving = result.time is not None
     assessed = tuple(a.with_share(s, s if moving else a.weight)
                      for a, s in zip(result.claims, shares.tolist(), strict=True))
-    result = replace(result, claims=assessed)
+    result = result.with_claims(assessed)
     findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers)
     findings, summary, explanation = render(findings, claims, by_id, unit=unit,
                                             subject=subject)
-    return replace(result, findings=findings, summary=summary, explanation=explanation)
+    return result.with_words(findings, summary, explanation)
 
 
 def _robust(

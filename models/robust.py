@@ -375,7 +375,7 @@ class RobustEstimator:
         if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
             z = (coarse - centre) / scale
             log_post = log_post - 0.5 * (z * z)
-        keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
+        keep = (log_post >= np.maximum.reduce(log_post) - 30.0).nonzero()[0]
         point_rows = enc.kind == KIND_POINT
         inner = anchors if not point_rows.any() else np.concatenate(
             [anchors, enc.a[point_rows]]
@@ -424,7 +424,7 @@ class RobustEstimator:
             high = np.where(points, centre + half, high)
             # A mixture's density peak is its sharpest hypothesis': mixture points get the
             # central interval of the Gaussian set's probability instead (models.mixture_stats).
-            mixed = np.flatnonzero(points & ~enc.single)
+            mixed = (points & ~enc.single).nonzero()[0]
             if mixed.size:
                 low[mixed], high[mixed] = point_plausible(enc, self.compatibility, mixed)
         return np.column_stack([low, high])
@@ -434,7 +434,7 @@ class RobustEstimator:
         padded = np.concatenate([[0.0], density, [0.0]])
         # Local maxima (plateaus included) are where the non-zero steps turn from rising to
         # falling: with at most one, find_peaks cannot find two modes.
-        steps = np.diff(padded)
+        steps = padded[1:] - padded[:-1]
         rising = steps[steps != 0.0] > 0.0
         if np.count_nonzero(rising[:-1] & ~rising[1:]) <= 1:
             return 1
@@ -555,7 +555,7 @@ class RobustEstimator:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
-        scores[:n] = slopes(theta, ell, coef) * -temper[:, None]
+        np.multiply(slopes(theta, ell, coef, out=scores[:n]), -temper[:, None], out=scores[:n])
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
         # By cubic Hermite cells, as p_wrong below: fourth order in the step.
         hermite = hermite_weights(theta, median, coef)
