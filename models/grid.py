@@ -292,8 +292,8 @@ class _Peaks:
         width = theta[cell + 1] - theta[cell]
         need = (self.valid & (self.where >= theta[0]) & (self.where <= theta[-1])
                 & (width > 0.25 * self.sigma))
-        some = need.any(axis=1)
-        if not some.any():
+        some = np.logical_or.reduce(need, axis=1)
+        if not np.logical_or.reduce(some):
             self.settled = True
             return out
         m = self.where.shape[1]
@@ -324,8 +324,15 @@ def _cell_bend(h: FloatArray, lp: FloatArray) -> tuple[FloatArray, FloatArray]:
     d = lp[1:] - lp[:-1]
     slope = d / h
     k = np.zeros(lp.shape[0])
-    k[1:-1] = np.abs(2.0 * (slope[1:] - slope[:-1]) / (h[1:] + h[:-1]))
-    return np.abs(d), np.maximum(k[:-1], k[1:]) * (h * h / 8.0)
+    # |2 (s_j − s_{j−1}) / (h_{j−1} + h_j)|, each step as written, in k's interior.
+    inner = np.subtract(slope[1:], slope[:-1], out=k[1:-1])
+    inner *= 2.0
+    inner /= h[1:] + h[:-1]
+    np.abs(inner, out=inner)
+    bend = np.maximum(k[:-1], k[1:])
+    bend *= h * h / 8.0
+    np.abs(d, out=d)
+    return d, bend
 
 
 def _balanced(h: FloatArray, parts: IntArray, matter: np.ndarray) -> IntArray:

@@ -104,6 +104,8 @@ class KernelBlock:
     #: Every wrong constant lies so far above LOG_FLOOR that a finite log of a positive box
     #: (> −745) cannot reach it: the floor is then a no-op.
     wrong_floor_free: bool
+    #: ``rows`` as a slice when they are consecutive (a copy into a slice, not a scatter).
+    place: IntArray | slice
 
     def clip_needed(self, span: float) -> bool:
         """Whether some standardised distance may exceed Z_MAX/2 on a grid within ±``span``
@@ -149,12 +151,15 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
         if lo == hi:
             continue
         part = slice(lo, hi)
+        rows = order[part]
+        first, last = int(rows[0]), int(rows[-1])
         out.append(KernelBlock(
-            family, order[part], own[part], centre[part, None], scale_right[part, None],
+            family, rows, own[part], centre[part, None], scale_right[part, None],
             scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
             half_sig[part, None], half_wrong[part, None], cross[part, None],
             float(reach[part].max()), float(inv_sig[part].max()),
             -scale_right[part, None], bool(log_wrong[part].min() > 0.5 * LOG_FLOOR),
+            slice(first, last + 1) if last - first == hi - lo - 1 else rows,
         ))
     return tuple(out)
 
@@ -515,11 +520,14 @@ def _log_box(e: FloatArray, half: FloatArray, clip: bool) -> FloatArray:
     """log(Φ(e + h) − Φ(e − h)) for e ≤ 0 and h > 0: :func:`log_normal_interval` on its
     reflected ends (at most the upper one positive), with the same floor and flat fallback.
     Returns a new array (``e`` is kept)."""
-    lo, hi = e - half, e + half
+    # Both ends in one array and one log_ndtr call (each element as alone).
+    ends = np.empty((2,) + e.shape)
+    lo, hi = np.subtract(e, half, out=ends[0]), np.add(e, half, out=ends[1])
     if clip:
-        lo, hi = _bounded(lo), _bounded(hi)
-    l1 = log_ndtr(hi, out=hi)
-    gap = log_ndtr(lo, out=lo)
+        np.maximum(np.minimum(ends, Z_MAX, out=ends), -Z_MAX, out=ends)
+    log_ndtr(ends, out=ends)
+    l1 = hi
+    gap = lo
     gap -= l1
     # One reduction instead of a comparison and .all() (a nan gap fails both tests alike).
     if np.maximum.reduce(gap, axis=None) < -1e-12:
@@ -557,9 +565,9 @@ def _row_kernels(
     wrong_all = right if right_only else np.empty((n_rows, theta.shape[-1]))
     for blk in blocks:
         r, w = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span, right_only)
-        right[blk.rows] = r
+        right[blk.place] = r
         if w is not None:
-            wrong_all[blk.rows] = w
+            wrong_all[blk.place] = w
     return right, wrong_all
 
 

@@ -232,7 +232,8 @@ def normalise_log(log_p: FloatArray, theta: FloatArray,
                   weights: FloatArray | None = None) -> FloatArray:
     """exp(log p) normalised to unit trapezoidal area along the last axis (``weights``: the
     grid's :func:`node_weights`, when already at hand)."""
-    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
+    shifted = log_p - np.maximum.reduce(log_p, axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
     area = shifted @ (node_weights(theta) if weights is None else weights)
-    return np.asarray(shifted / (area[..., None] if shifted.ndim > 1 else area),
-                      dtype=np.float64)
+    shifted /= area[..., None] if shifted.ndim > 1 else area
+    return np.asarray(shifted, dtype=np.float64)

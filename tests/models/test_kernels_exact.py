@@ -68,15 +68,21 @@ def _plain_rows(enc: lk.EncodedClaims, theta: np.ndarray) -> tuple[np.ndarray, n
     return ell, wrong
 
 
-def _question(seed: int, unjudged: tuple[int, ...]) -> lk.EncodedClaims:
+#: Claim kinds interleaved (every family's rows scattered) and grouped (each family's rows
+#: consecutive: written into a slice).
+KINDS = {"mixed": ("point", "at_least", "range", "at_most", "point") * 2,
+         "grouped": ("point",) * 4 + ("range",) * 3 + ("at_least", "at_most", "at_least")}
+
+
+def _question(seed: int, unjudged: tuple[int, ...], layout: str = "mixed"
+              ) -> lk.EncodedClaims:
     """Ten claims of every kind and hedge, the sources ``unjudged`` without a grade."""
     rng = np.random.default_rng(seed)
-    kinds = ("point", "at_least", "range", "at_most", "point")
     hedges = ("none", "about", "could_be", "rumour", "exact")
     claims, sources = [], []
     for i in range(10):
         x = float(5000 * np.exp(rng.normal(0, 0.4)))
-        kind, hedge = kinds[i % 5], hedges[(i + seed) % 5]
+        kind, hedge = KINDS[layout][i], hedges[(i + seed) % 5]
         sources.append(Source(f"s{i}", reliability=None if i in unjudged else "ABCDE"[i % 5]))
         if kind == "range":
             claims.append(Claim(f"s{i}", "range", low=0.8 * x, high=1.3 * x, hedge=hedge))
@@ -86,11 +92,15 @@ def _question(seed: int, unjudged: tuple[int, ...]) -> lk.EncodedClaims:
     return encode(claims, profiles, working_scale(claims, "log"))
 
 
-@pytest.mark.parametrize("unjudged", [(), (2,), (2, 3), (1, 7)])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_kernels_equal_the_plain_formulas_bit_for_bit(seed: int, unjudged: tuple[int, ...]
-                                                          ) -> None:
-    enc = _question(seed, unjudged)
+@pytest.mark.parametrize("layout", sorted(KINDS))
+@pytest.mark.parametrize("unjudged", [(), (2,), (2, 3), (1, 7), (4, 5)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_kernels_equal_the_plain_formulas_bit_for_bit(seed: int, unjudged: tuple[int, ...],
+                                                          layout: str) -> None:
+    enc = _question(seed, unjudged, layout)
+    # Both ways of writing a block's rows are met: a slice, and a scatter.
+    slices = [isinstance(b.place, slice) for b in enc.blocks]
+    assert any(slices) if layout == "grouped" else not all(slices)
     # A coarse grid over the flat prior's window (far tails) and a fine one over the figures.
     for theta in (np.linspace(-590.0, 610.0, 64), np.linspace(7.0, 10.0, 301)):
         ell, wrong = lk.log_likelihood_rows(enc, theta)
