@@ -157,8 +157,9 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
             family, rows, own[part], centre[part, None], scale_right[part, None],
             scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
             half_sig[part, None], half_wrong[part, None], cross[part, None],
-            float(reach[part].max()), float(inv_sig[part].max()),
-            -scale_right[part, None], bool(log_wrong[part].min() > 0.5 * LOG_FLOOR),
+            float(np.maximum.reduce(reach[part])), float(np.maximum.reduce(inv_sig[part])),
+            -scale_right[part, None],
+            bool(np.minimum.reduce(log_wrong[part]) > 0.5 * LOG_FLOOR),
             slice(first, last + 1) if last - first == hi - lo - 1 else rows,
         ))
     return tuple(out)
@@ -267,7 +268,8 @@ class EncodedClaims:
     @cached_property
     def counts(self) -> IntArray:
         """(n,) int: rows (credibility hypotheses) of each claim."""
-        return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
+        ends = np.concatenate([self.starts[1:], [self.owner.shape[0]]])
+        return np.asarray(ends - self.starts, dtype=np.int64)
 
     @cached_property
     def single(self) -> NDArray[np.bool_]:
@@ -280,10 +282,11 @@ class EncodedClaims:
         and that number when every such claim has the same, else 0). The rows are a slice when
         they are consecutive (a view, not a gather)."""
         counts = self.counts
-        multi = np.flatnonzero(counts > 1)
-        rows = np.flatnonzero(counts[self.owner] > 1)
+        multi = (counts > 1).nonzero()[0]
+        rows = (counts[self.owner] > 1).nonzero()[0]
         own = self.owner[rows]
-        local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
+        local = (np.concatenate([[True], own[1:] != own[:-1]]).nonzero()[0] if rows.size
+                 else rows)
         per = counts[multi]
         same = int(per[0]) if per.size and per.min() == per.max() else 0
         if rows.size and int(rows[-1]) - int(rows[0]) == rows.size - 1:
