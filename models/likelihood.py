@@ -144,22 +144,27 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
     half_sig, half_wrong = half / sig, 2.0 * half / sig_w
     cross = 1.0 - (half / sig_w) ** 2
     reach = np.abs(centre) + half
-    ends = np.searchsorted(fam, [FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE, FAMILY_RANGE + 1])
+    bounds = fam.searchsorted([FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE, FAMILY_RANGE + 1])
+    spans = [(family, lo, hi) for family, lo, hi in zip(
+        (FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE), bounds[:-1].tolist(), bounds[1:].tolist(),
+        strict=True) if lo < hi]
+    # Every block's columns are slices of one (9, R, 1) array, and their extremes one
+    # reduceat each (over consecutive blocks: the families' rows are sorted together).
+    cols = np.array([centre, scale_right, scale_wrong, log_right, log_wrong, half_sig,
+                     half_wrong, cross, -scale_right])[:, :, None]
+    firsts = [lo for _, lo, _ in spans]
+    reach_top = np.maximum.reduceat(reach, firsts).tolist()
+    steep_top = np.maximum.reduceat(inv_sig, firsts).tolist()
+    wrong_low = np.minimum.reduceat(log_wrong, firsts).tolist()
     out = []
-    for family in (FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE):
-        lo, hi = int(ends[family]), int(ends[family + 1])
-        if lo == hi:
-            continue
+    for k, (family, lo, hi) in enumerate(spans):
         part = slice(lo, hi)
         rows = order[part]
+        c = cols[:, part]
         first, last = int(rows[0]), int(rows[-1])
         out.append(KernelBlock(
-            family, rows, own[part], centre[part, None], scale_right[part, None],
-            scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
-            half_sig[part, None], half_wrong[part, None], cross[part, None],
-            float(np.maximum.reduce(reach[part])), float(np.maximum.reduce(inv_sig[part])),
-            -scale_right[part, None],
-            bool(np.minimum.reduce(log_wrong[part]) > 0.5 * LOG_FLOOR),
+            family, rows, own[part], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            reach_top[k], steep_top[k], c[8], wrong_low[k] > 0.5 * LOG_FLOOR,
             slice(first, last + 1) if last - first == hi - lo - 1 else rows,
         ))
     return tuple(out)

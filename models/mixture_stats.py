@@ -235,9 +235,7 @@ def _reach_one(half: float, target: float, hi: float, x: float) -> float:
     lo = 0.0
     x = min(max(x, lo), hi)
     for _ in range(QUANTILE_STEPS):
-        # Both ends' Φ in one ufunc call (each element as alone).
-        upper, lower = ndtr(np.array([x + half, x - half])).tolist()
-        value = target - (upper - lower)
+        value = target - (float(ndtr(x + half)) - float(ndtr(x - half)))
         # numpy's exp, not math.exp: they differ in the last bit, which a narrow range's
         # cancellation would amplify (the answers would no longer match the array solver's).
         near, far = np.exp(np.array([-0.5 * ((x - half) * (x - half)),

@@ -188,32 +188,18 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     cell = cells[rows, j]
     need = target - cdf[rows, j]
     t = np.minimum(np.maximum(need / np.where(cell > 0, cell, 1.0), 0.0), 1.0)
-    # ∫_0^t P = t (p0 + t (b + t (c + t d))) and P(t) = p0 + t (2b + t (3c + 4 t d)), both
-    # inner polynomials by one Horner pass over two rows (the same products and sums per
-    # element as each written alone): their coefficients, highest power first.
-    coefs = np.empty((3, 2, t.shape[0]))
-    b, c, d = coefs[2, 1], coefs[1, 1], coefs[0, 1]
-    np.multiply(0.5, d0, out=b)
-    np.subtract(p1 - p0, (2.0 * d0 + d1) / 3.0, out=c)
-    np.add(0.5 * (p0 - p1), 0.25 * (d0 + d1), out=d)
-    np.multiply(4.0, d, out=coefs[0, 0])
-    np.multiply(3.0, c, out=coefs[1, 0])
-    np.multiply(2.0, b, out=coefs[2, 0])
+    # ∫_0^t P = t (A + t (B + t (C + t D))) and P(t) = A + t (2B + t (3C + 4 t D)).
+    b = 0.5 * d0
+    c = p1 - p0 - (2.0 * d0 + d1) / 3.0
+    d = 0.5 * (p0 - p1) + 0.25 * (d0 + d1)
+    b2, c3, d4 = 2.0 * b, 3.0 * c, 4.0 * d
     need_t = need / h
-    both = np.empty((2, t.shape[0]))
     for _ in range(3):
-        np.multiply(coefs[0], t, out=both)
-        both += coefs[1]
-        both *= t
-        both += coefs[2]
-        both *= t
-        both += p0
-        value = both[0]
-        gap = t * both[1]
-        gap -= need_t
+        value = p0 + t * (b2 + t * (c3 + t * d4))
+        gap = t * (p0 + t * (b + t * (c + t * d))) - need_t
         # A ufunc's where= mask costs more than the division on these few numbers: only
-        # when some density vanishes (or is nan) is it needed.
-        step = gap / value if value.min() > 0 else np.divide(
+        # when some density vanishes (or is nan: the least value is then nan) is it needed.
+        step = gap / value if np.minimum.reduce(value) > 0 else np.divide(
             gap, value, out=np.zeros_like(gap), where=value > 0)
         t = np.minimum(np.maximum(t - step, 0.0), 1.0)
     return np.asarray(theta[j] + t * h, dtype=np.float64)

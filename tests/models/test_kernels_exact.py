@@ -1,10 +1,11 @@
 """The single question's fast paths give, bit for bit, what the plain formulas give.
 
 The kernels write each step into arrays of their own (``out=``), skip a floor that cannot
-bind, read an unjudged source's rows as a slice, and the quantiles' Newton steps run both
-polynomials in one Horner pass: each is the same IEEE operation on the same operands as the
-formula written out, so the answers must be equal, not merely close (no tolerance here). The
-references below are the formulas as the code wrote them before those changes.
+bind, read an unjudged source's rows as a slice, and the quantiles read the Hermite cells'
+weights once per grid and test the Newton step's denominators with one reduction: each is the
+same IEEE operation on the same operands as the formula written out, so the answers must be
+equal, not merely close (no tolerance here). The references below are the formulas as the
+code wrote them before those changes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import models.likelihood as lk
 from models.claims import Claim, Source
 from models.credibility import profile_for
 from models.encode import encode, working_scale
-from models.quadrature import SlopeCoefficients, hermite_cdf, quantiles
+from models.quadrature import SlopeCoefficients, quantiles
 from models.reconcile import reconcile
 from models.result import ReconcileResult
 
@@ -125,8 +126,20 @@ def test_a_wrong_part_near_the_floor_is_still_floored() -> None:
 
 def _plain_quantiles(theta: np.ndarray, density: np.ndarray, rows: np.ndarray,
                      probs: np.ndarray) -> np.ndarray:
-    """The quantiles' Newton steps as first written: each polynomial on its own."""
-    slope, cells, cdf = hermite_cdf(theta, density)
+    """The quantiles as first written: the Hermite cells with their weights computed afresh,
+    every Newton step divided with a mask."""
+    h_all = theta[1:] - theta[:-1]
+    a_all, b_all = h_all[:-1], h_all[1:]
+    slope = np.empty_like(density)
+    slope[:, 1:-1] = (-b_all / (a_all * (a_all + b_all)) * density[:, :-2]
+                      + (b_all - a_all) / (a_all * b_all) * density[:, 1:-1]
+                      + a_all / (b_all * (a_all + b_all)) * density[:, 2:])
+    slope[:, 0] = (density[:, 1] - density[:, 0]) / h_all[0]
+    slope[:, -1] = (density[:, -1] - density[:, -2]) / h_all[-1]
+    cells = np.maximum(0.5 * h_all * (density[:, 1:] + density[:, :-1]) + h_all * h_all / 12.0
+                       * (slope[:, :-1] - slope[:, 1:]), 0.0)
+    cdf = np.zeros(density.shape)
+    np.cumsum(cells, axis=-1, out=cdf[:, 1:])
     total = np.where(cdf[:, -1] > 0, cdf[:, -1], 1.0)
     target = probs * total[rows]
     j = np.minimum(np.maximum((cdf[rows] < target[:, None]).sum(axis=1) - 1, 0),
