@@ -216,7 +216,7 @@ SHARED_PEAKS = 32
 def _distinct(values: FloatArray) -> FloatArray:
     """The distinct values, increasing (np.unique's result, at a fraction of its overhead)."""
     flat = np.sort(values, axis=None)
-    return np.asarray(flat[np.append(True, flat[1:] != flat[:-1])], dtype=np.float64)
+    return np.asarray(flat[np.concatenate([[True], flat[1:] != flat[:-1]])], dtype=np.float64)
 
 
 @dataclass(slots=True)
@@ -251,7 +251,7 @@ class _Peaks:
             where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
             places = _distinct(where)
             return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
-                          np.searchsorted(places, where))
+                          places.searchsorted(where))
         kind_rows = enc.kind[enc.owner]
         rows = ((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE)).nonzero()[0]
         claim = enc.owner[rows]
@@ -271,7 +271,7 @@ class _Peaks:
         valid[claim, slot] = True
         places = _distinct(where)
         return _Peaks(where, valid, temper[:, None], sigma, places,
-                      np.searchsorted(places, where))
+                      places.searchsorted(where))
 
     def hidden(self, enc: EncodedClaims, theta: FloatArray,
                ell_at: Callable[[IntArray], FloatArray]) -> FloatArray:
@@ -287,7 +287,7 @@ class _Peaks:
         if self.settled:
             return out
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
-        cell = np.minimum(np.maximum(np.searchsorted(theta, self.where, side="right") - 1, 0),
+        cell = np.minimum(np.maximum(theta.searchsorted(self.where, side="right") - 1, 0),
                           theta.shape[0] - 2)
         width = theta[cell + 1] - theta[cell]
         need = (self.valid & (self.where >= theta[0]) & (self.where <= theta[-1])
@@ -348,7 +348,7 @@ def _balanced(h: FloatArray, parts: IntArray, matter: np.ndarray) -> IntArray:
         left[1:] = w[:-1]
         right[:-1] = w[1:]
         more = matter & (w > 2.0 * np.minimum(left, right) * (1.0 + 1e-9))
-        if not more.any():
+        if not np.logical_or.reduce(more):
             return parts
         parts[more] *= 2
 
@@ -431,7 +431,7 @@ def refined_grid(
             if added > MAX_EXTRA_POINTS:
                 raise _too_many()
             all_theta = np.concatenate(thetas)
-            order = np.argsort(all_theta, kind="stable")
+            order = all_theta.argsort(kind="stable")
             theta = all_theta[order]
             lp = np.concatenate(lps)[order]
             hidden = peaks.hidden(enc, theta, ell_at)
@@ -458,10 +458,11 @@ def refined_grid(
         cells = (parts > 1).nonzero()[0]
         count = parts[cells]
         # The new nodes θ_j + h_j k/count_j, k = 1 … count_j − 1, of every cut cell j.
-        cell = np.repeat(cells, count - 1)
-        ends = np.cumsum(count - 1)
-        k = np.arange(1, ends[-1] + 1) - np.repeat(ends - (count - 1), count - 1)
-        new = theta[cell] + h[cell] * (k / np.repeat(count, count - 1))
+        extra = count - 1
+        cell = cells.repeat(extra)
+        ends = extra.cumsum()
+        k = np.arange(1, ends[-1] + 1) - (ends - extra).repeat(extra)
+        new = theta[cell] + h[cell] * (k / count.repeat(extra))
         # A piece too narrow for floating point is dropped (new nodes come out sorted).
         fresh = (new > theta[cell]) & (new < theta[cell + 1])
         fresh[1:] &= new[1:] > new[:-1]

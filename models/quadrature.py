@@ -123,7 +123,7 @@ def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | Non
     coef = SlopeCoefficients.of(theta) if coef is None else coef
     h = coef.h
     corr = coef.corr
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    j = min(max(int(theta.searchsorted(cut, side="right")) - 1, 0), theta.shape[0] - 2)
     width = float(h[j])
     t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
     ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope

@@ -335,12 +335,13 @@ class RobustEstimator:
         """Whether each leave-one-out posterior (claim i out, the rest of its unit re-tempered
         from 1/k_u to 1/(k_u − 1), as :meth:`fit` computes it) and each leave-unit-out
         posterior is proper under the flat prior (:func:`tail_powers`)."""
-        if int(np.bincount(units).max()) == 1:
+        if int(np.maximum.reduce(np.bincount(units))) == 1:
             # Every claim its own unit: without claim i (its unit) the powers are the total
             # less its own, and nothing is re-tempered.
             below, above = powers
-            out_alone = _is_proper(float(below.sum()) - below, float(above.sum()) - above)
-            order = np.argsort(units)
+            out_alone = _is_proper(float(np.add.reduce(below)) - below,
+                                   float(np.add.reduce(above)) - above)
+            order = units.argsort()
             return out_alone, out_alone[order]
         k = np.bincount(units)[units].astype(np.float64)
         regain = np.where(k > 1, k / np.maximum(k - 1, 1), 0.0)
@@ -487,7 +488,8 @@ class RobustEstimator:
         weak = self.prior(enc, anchors)
         # The flat prior only where the tempered likelihood alone is proper (proper_sides).
         powers = tail_powers(enc.kind, temper)
-        flat = support is not None and bool(_is_proper(powers[0].sum(), powers[1].sum()))
+        flat = support is not None and bool(_is_proper(np.add.reduce(powers[0]),
+                                                       np.add.reduce(powers[1])))
         # A flat prior is the Normal of infinite sd: its log-density and score vanish.
         prior = (weak[0], math.inf) if flat else weak
         window = self.window(enc, support, anchors) if flat and support is not None else None
@@ -507,8 +509,8 @@ class RobustEstimator:
         # All these posteriors' quantiles are read in one pass with the posterior's own.
         unit_counts = np.bincount(units)
         counts = unit_counts[units].astype(np.float64)
-        echoes = bool(counts.max() > 1)
-        lone = units.max() == 0
+        echoes = bool(np.maximum.reduce(counts) > 1)
+        lone = np.maximum.reduce(units) == 0
         log_rows = [log_post[None, :]]
         if not (lone and not echoes):
             log_loo = log_post[None, :] - temper[:, None] * ell
@@ -574,7 +576,7 @@ class RobustEstimator:
         shares = -(below - 0.5 * whole) / dens_m
         raw, prior_share = shares[:-1], float(shares[-1])
         positive = np.maximum(raw, 0.0)
-        total = positive.sum()
+        total = np.add.reduce(positive)
         weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
         # P(claim i wrong | claims) = Σ_k ∫ p π_k (1 − c_ik) f_wrong / L_i: each row's share
