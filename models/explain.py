@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from models import findings as fd  # the finding kinds; `findings` names what is rendered
@@ -23,6 +23,7 @@ from models.findings import (
     SummaryKind,
 )
 from models.wording import (
+    Quotes,
     can_open,
     capitalise,
     count_words,
@@ -69,17 +70,18 @@ def _round_sig(x: float, digits: int = 3) -> float:
     return round(x, digits - 1 - int(math.floor(math.log10(abs(x)))))
 
 
-def describe_claim(claim: Claim) -> str:
+def describe_claim(claim: Claim, quote: Callable[[float], str] = quote_number) -> str:
     """The claim's figure as claimed, with its hedge: "1,500", "up to 10,000", "about 3,166",
-    "between 10,000 and 12,000". Figures are quoted exactly, never rounded."""
+    "between 10,000 and 12,000". Figures are quoted exactly, never rounded (``quote``:
+    :func:`~models.wording.quote_number`, or an answer's :class:`~models.wording.Quotes`)."""
     hedge = _HEDGE_WORDS.get(claim.hedge, "")
     if claim.kind == "range":
-        low, high = quote_number(_num(claim.low)), quote_number(_num(claim.high))
+        low, high = quote(_num(claim.low)), quote(_num(claim.high))
         return f"{hedge}between {low} and {high}"
     bound = _BOUND_WORDS.get(claim.kind, "")
     if bound and claim.hedge == "about":  # "up to about 3,000", not "about up to 3,000"
-        return f"{bound}about {quote_number(_num(claim.value))}"
-    return f"{hedge}{bound}{quote_number(_num(claim.value))}"
+        return f"{bound}about {quote(_num(claim.value))}"
+    return f"{hedge}{bound}{quote(_num(claim.value))}"
 
 
 def _num(x: float | None) -> float:
@@ -99,8 +101,11 @@ class _Words:
     """Renders findings into sentences for one request (its claims, sources, unit, subject)."""
 
     def __init__(self, claims: Sequence[Claim], sources: dict[str, Source], unit: str | None,
-                 subject: str | None, findings: Sequence[Finding]) -> None:
+                 subject: str | None, findings: Sequence[Finding],
+                 quote: Quotes | None = None) -> None:
         self.claims = claims
+        #: The answer's quoted figures, shared with its findings (:class:`Quotes`).
+        self.quote = Quotes() if quote is None else quote
         self.sources = sources
         self.unit = unit
         self.subject = subject
@@ -117,7 +122,7 @@ class _Words:
         a name that cannot open one (:func:`~models.wording.can_open`), "the figure of 5,000
         from 20 Minutes"."""
         self.named.add(i)
-        figure = describe_claim(self.claims[i]) + ("%" if self.unit == "%" else "")
+        figure = describe_claim(self.claims[i], self.quote) + ("%" if self.unit == "%" else "")
         if lead and not can_open(self.label(i)):
             return f"the figure of {figure} from {self.label(i)}"
         return f"{possessive(self.label(i))} figure of {figure}"
@@ -136,13 +141,13 @@ class _Words:
         if len(members) == 1:
             return self.phrase(first, lead=lead)
         if origin is None:  # several figures from one source: one piece of evidence
-            figures = join_and([describe_claim(self.claims[i]) for i in members])
+            figures = join_and([describe_claim(self.claims[i], self.quote) for i in members])
             if lead and not can_open(self.label(first)):
                 return f"the figures of {figures} from {self.label(first)}"
             return f"{possessive(self.label(first))} figures of {figures}"
         labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
         whose = origin_phrase(origin)
-        figure = describe_claim(self.claims[first])
+        figure = describe_claim(self.claims[first], self.quote)
         # "the figure of 3,000 from the ministry's statement", never "the ministry's
         # statement's figure"; and never opening a sentence with a numeral.
         plain = (lead and not can_open(whose)) or re.search(r"(?:'s|s')(?= )", whose)
@@ -178,7 +183,7 @@ class _Words:
         if isinstance(f, fd.OneSidedBound):
             i = f.claims[0]
             c = self.claims[i]
-            words = self.with_unit(describe_claim(c), float(c.value or 0.0))
+            words = self.with_unit(describe_claim(c, self.quote), float(c.value or 0.0))
             floor = f.side == "at_least"
             several = sum(k.kind == c.kind for k in self.claims) > 1
             which = (f"the {'highest' if floor else 'lowest'} is " if several else "")
@@ -211,7 +216,7 @@ class _Words:
                 if kinds in ({"at_least"}, {"at_most"}):
                     # Bounds keep their words ("at least 10,000"), the tightest one speaking.
                     end = f.figure(f"groups.{g}.{'max' if kinds == {'at_least'} else 'min'}")
-                    text = describe_claim(self.claims[_claim_index(end)])
+                    text = describe_claim(self.claims[_claim_index(end)], self.quote)
                 texts.append(text)
                 labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
                 descs.append(f"{text} ({labels}; share {f.figure(f'groups.{g}.share').text})")
@@ -370,7 +375,7 @@ class _Words:
                 tail = (f"; without them the estimate would be about "
                         f"{f.figure('estimate_without').text}")
             quoted = join_and(list(dict.fromkeys(
-                describe_claim(self.claims[i]) for i in f.claims)))
+                describe_claim(self.claims[i], self.quote) for i in f.claims)))
             count = capitalise(count_words(len(f.claims), spell=True))
             return (f"{count} claims {labels} repeat one origin, {origin_phrase(f.origin)} "
                     f"({quoted}), and count once, together a share of {total}{tail}.")
@@ -513,6 +518,7 @@ def render(
     *,
     unit: str | None = None,
     subject: str | None = None,
+    quotes: Quotes | None = None,
 ) -> tuple[tuple[Finding, ...], Summary, str]:
     """Sentences for ``findings`` (headline first), the summary and the paragraph.
 
@@ -526,6 +532,9 @@ def render(
         The quantity's unit ("soldiers", "%"); put in the right number.
     subject : str or None
         The noun phrase the text is about (see :func:`models.wording.subject_phrase`).
+    quotes : Quotes, optional
+        The answer's quoted figures, shared with :func:`models.summary.derive_findings`
+        (:class:`models.wording.Quotes`); a new one by default.
 
     Returns
     -------
@@ -538,7 +547,7 @@ def render(
         The findings' sentences joined, in order.
     """
     findings = [_even_range(findings[0]), *findings[1:]]
-    words = _Words(claims, sources, unit, subject, findings)
+    words = _Words(claims, sources, unit, subject, findings, quotes)
     head = findings[0]
     summary_text, first = words.headline(head)
     texts = [first] + [words.sentence(f) if not isinstance(f, fd.RestsOn) else ""

@@ -216,7 +216,7 @@ SHARED_PEAKS = 32
 def _distinct(values: FloatArray) -> FloatArray:
     """The distinct values, increasing (np.unique's result, at a fraction of its overhead)."""
     flat = np.sort(values, axis=None)
-    return np.asarray(flat[np.append(True, flat[1:] != flat[:-1])], dtype=np.float64)
+    return np.asarray(flat[np.concatenate([[True], flat[1:] != flat[:-1]])], dtype=np.float64)
 
 
 @dataclass(slots=True)
@@ -251,9 +251,9 @@ class _Peaks:
             where = np.where(peaked, 0.5 * (enc.a + enc.b), 0.0)[:, None]
             places = _distinct(where)
             return _Peaks(where, peaked[:, None], temper[:, None], sigma, places,
-                          np.searchsorted(places, where))
+                          places.searchsorted(where))
         kind_rows = enc.kind[enc.owner]
-        rows = np.flatnonzero((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE))
+        rows = ((kind_rows == KIND_POINT) | (kind_rows == KIND_RANGE)).nonzero()[0]
         claim = enc.owner[rows]
         place = 0.5 * (enc.a + enc.b)[claim] - enc.bias[rows]
         order = np.lexsort((place, claim))
@@ -261,9 +261,9 @@ class _Peaks:
         # One peak per distinct place of a claim (an unjudged source's hypotheses share one).
         keep = np.append(True, (claim[1:] != claim[:-1]) | (place[1:] != place[:-1]))
         claim, place = claim[keep[: claim.size]], place[keep[: claim.size]]
-        start = (np.flatnonzero(np.append(True, claim[1:] != claim[:-1])) if claim.size
+        start = (np.append(True, claim[1:] != claim[:-1]).nonzero()[0] if claim.size
                  else claim)
-        slot = np.arange(claim.size) - np.repeat(start, np.diff(np.append(start, claim.size)))
+        slot = np.arange(claim.size) - np.repeat(start, np.append(start[1:], claim.size) - start)
         m = int(slot.max()) + 1 if claim.size else 1
         where = np.zeros((enc.n, m))
         valid = np.zeros((enc.n, m), dtype=bool)
@@ -271,7 +271,7 @@ class _Peaks:
         valid[claim, slot] = True
         places = _distinct(where)
         return _Peaks(where, valid, temper[:, None], sigma, places,
-                      np.searchsorted(places, where))
+                      places.searchsorted(where))
 
     def hidden(self, enc: EncodedClaims, theta: FloatArray,
                ell_at: Callable[[IntArray], FloatArray]) -> FloatArray:
@@ -287,13 +287,13 @@ class _Peaks:
         if self.settled:
             return out
         # np.minimum/np.maximum rather than np.clip, whose wrapper costs more on small arrays.
-        cell = np.minimum(np.maximum(np.searchsorted(theta, self.where, side="right") - 1, 0),
+        cell = np.minimum(np.maximum(theta.searchsorted(self.where, side="right") - 1, 0),
                           theta.shape[0] - 2)
         width = theta[cell + 1] - theta[cell]
         need = (self.valid & (self.where >= theta[0]) & (self.where <= theta[-1])
                 & (width > 0.25 * self.sigma))
-        some = need.any(axis=1)
-        if not some.any():
+        some = np.logical_or.reduce(need, axis=1)
+        if not np.logical_or.reduce(some):
             self.settled = True
             return out
         m = self.where.shape[1]
@@ -307,7 +307,7 @@ class _Peaks:
                 # cheaper than building a subset (whose blocks would be gathered again).
                 c, where, temper, mask, sub = cell, self.where, self.temper, need, enc
             else:
-                claims = np.flatnonzero(some)
+                claims = some.nonzero()[0]
                 c, where, temper, mask = cell[claims], self.where[claims], \
                     self.temper[claims], need[claims]
                 sub = enc.subset(claims)
@@ -324,8 +324,15 @@ def _cell_bend(h: FloatArray, lp: FloatArray) -> tuple[FloatArray, FloatArray]:
     d = lp[1:] - lp[:-1]
     slope = d / h
     k = np.zeros(lp.shape[0])
-    k[1:-1] = np.abs(2.0 * (slope[1:] - slope[:-1]) / (h[1:] + h[:-1]))
-    return np.abs(d), np.maximum(k[:-1], k[1:]) * (h * h / 8.0)
+    # |2 (s_j − s_{j−1}) / (h_{j−1} + h_j)|, each step as written, in k's interior.
+    inner = np.subtract(slope[1:], slope[:-1], out=k[1:-1])
+    inner *= 2.0
+    inner /= h[1:] + h[:-1]
+    np.abs(inner, out=inner)
+    bend = np.maximum(k[:-1], k[1:])
+    bend *= h * h / 8.0
+    np.abs(d, out=d)
+    return d, bend
 
 
 def _balanced(h: FloatArray, parts: IntArray, matter: np.ndarray) -> IntArray:
@@ -341,7 +348,7 @@ def _balanced(h: FloatArray, parts: IntArray, matter: np.ndarray) -> IntArray:
         left[1:] = w[:-1]
         right[:-1] = w[1:]
         more = matter & (w > 2.0 * np.minimum(left, right) * (1.0 + 1e-9))
-        if not more.any():
+        if not np.logical_or.reduce(more):
             return parts
         parts[more] *= 2
 
@@ -386,7 +393,7 @@ def refined_grid(
             # array of their own (a product with more columns can round its last ones
             # differently).
             both, wrong_rows = log_likelihood_rows(enc, np.concatenate([theta, extra]))
-            peaks.ell = np.take_along_axis(both[:, theta.shape[0]:], peaks.slot, axis=1)
+            peaks.ell = both[:, theta.shape[0]:][claim_rows, peaks.slot]
             ell = np.ascontiguousarray(both[:, :theta.shape[0]])
             wrong_rows = wrong_rows[:, :theta.shape[0]]
         lp = temper @ ell
@@ -396,13 +403,13 @@ def refined_grid(
         return ell, wrong_rows, np.asarray(lp, dtype=np.float64)
 
     peaks = _Peaks.of(enc, temper)
+    claim_rows = np.arange(enc.n)[:, None]
     g0 = base.shape[0]
     shared = peaks.places.shape[0] <= SHARED_PEAKS
     # With few peaks, the peaks ride along with the starting grid's pass.
     ell, wrong, lp = evaluate(base, peaks.places if shared else None)
     thetas, ells, wrongs, lps = [base], [ell], [wrong], [lp]
     theta = base
-    claim_rows = np.arange(enc.n)[:, None]
     # log L_i at nodes of the current (sorted) grid: the grid's own evaluation read back.
     order = np.arange(g0)
 
@@ -424,17 +431,17 @@ def refined_grid(
             if added > MAX_EXTRA_POINTS:
                 raise _too_many()
             all_theta = np.concatenate(thetas)
-            order = np.argsort(all_theta, kind="stable")
+            order = all_theta.argsort(kind="stable")
             theta = all_theta[order]
             lp = np.concatenate(lps)[order]
             hidden = peaks.hidden(enc, theta, ell_at)
         h = theta[1:] - theta[:-1]
         rise, bend = _cell_bend(h, lp)
-        top = float(lp.max())
+        top = float(np.maximum.reduce(lp))
         bound = np.maximum(lp[:-1], lp[1:]) + hidden
         resolve = bound >= top - RESOLVE_NATS
-        split = np.flatnonzero(resolve & ((rise > SLOPE_NATS) | (bend > BEND_NATS)
-                                          | (hidden > SLOPE_NATS)))
+        split = (resolve & ((rise > SLOPE_NATS) | (bend > BEND_NATS)
+                            | (hidden > SLOPE_NATS))).nonzero()[0]
         if not split.size:
             break
         # Cut a cell into 2^k pieces, enough for the excess to fall below the thresholds
@@ -448,13 +455,14 @@ def refined_grid(
         parts = np.ones(h.shape[0], dtype=np.int64)
         parts[split] = np.left_shift(1, levels)
         parts = _balanced(h, parts, resolve)
-        cells = np.flatnonzero(parts > 1)
+        cells = (parts > 1).nonzero()[0]
         count = parts[cells]
         # The new nodes θ_j + h_j k/count_j, k = 1 … count_j − 1, of every cut cell j.
-        cell = np.repeat(cells, count - 1)
-        ends = np.cumsum(count - 1)
-        k = np.arange(1, ends[-1] + 1) - np.repeat(ends - (count - 1), count - 1)
-        new = theta[cell] + h[cell] * (k / np.repeat(count, count - 1))
+        extra = count - 1
+        cell = cells.repeat(extra)
+        ends = extra.cumsum()
+        k = np.arange(1, ends[-1] + 1) - (ends - extra).repeat(extra)
+        new = theta[cell] + h[cell] * (k / count.repeat(extra))
         # A piece too narrow for floating point is dropped (new nodes come out sorted).
         fresh = (new > theta[cell]) & (new < theta[cell + 1])
         fresh[1:] &= new[1:] > new[:-1]
@@ -464,7 +472,7 @@ def refined_grid(
     # theta, lp and order are those of every node evaluated, sorted (the last round's).
     # Both ends beyond the cells that may hold mass carry nothing any posterior needs (and
     # would cost claims × nodes in every later pass): keep one dead node either side.
-    live = np.flatnonzero(bound >= top - LIVE_NATS)
+    live = (bound >= top - LIVE_NATS).nonzero()[0]
     keep = slice(max(int(live[0]) - 1, 0), int(live[-1]) + 3)
     order = order[keep]
     if len(thetas) == 1 and order.shape[0] == base.shape[0]:

@@ -100,6 +100,12 @@ class KernelBlock:
     cross: FloatArray  # range: 1 − (h/σ_w)²
     reach: float  # max |centre| + h: with max |θ| it bounds |d|
     steep: float  # max 1/σ: |d|·steep bounds every standardised distance
+    neg_scale_right: FloatArray  # −scale_right (a range's reflected distance −|d|/σ)
+    #: Every wrong constant lies so far above LOG_FLOOR that a finite log of a positive box
+    #: (> −745) cannot reach it: the floor is then a no-op.
+    wrong_floor_free: bool
+    #: ``rows`` as a slice when they are consecutive (a copy into a slice, not a scatter).
+    place: IntArray | slice
 
     def clip_needed(self, span: float) -> bool:
         """Whether some standardised distance may exceed Z_MAX/2 on a grid within ±``span``
@@ -138,18 +144,28 @@ def _blocks(enc: EncodedClaims) -> tuple[KernelBlock, ...]:
     half_sig, half_wrong = half / sig, 2.0 * half / sig_w
     cross = 1.0 - (half / sig_w) ** 2
     reach = np.abs(centre) + half
-    ends = np.searchsorted(fam, [FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE, FAMILY_RANGE + 1])
+    bounds = fam.searchsorted([FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE, FAMILY_RANGE + 1])
+    spans = [(family, lo, hi) for family, lo, hi in zip(
+        (FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE), bounds[:-1].tolist(), bounds[1:].tolist(),
+        strict=True) if lo < hi]
+    # Every block's columns are slices of one (9, R, 1) array, and their extremes one
+    # reduceat each (over consecutive blocks: the families' rows are sorted together).
+    cols = np.array([centre, scale_right, scale_wrong, log_right, log_wrong, half_sig,
+                     half_wrong, cross, -scale_right])[:, :, None]
+    firsts = [lo for _, lo, _ in spans]
+    reach_top = np.maximum.reduceat(reach, firsts).tolist()
+    steep_top = np.maximum.reduceat(inv_sig, firsts).tolist()
+    wrong_low = np.minimum.reduceat(log_wrong, firsts).tolist()
     out = []
-    for family in (FAMILY_POINT, FAMILY_BOUND, FAMILY_RANGE):
-        lo, hi = int(ends[family]), int(ends[family + 1])
-        if lo == hi:
-            continue
+    for k, (family, lo, hi) in enumerate(spans):
         part = slice(lo, hi)
+        rows = order[part]
+        c = cols[:, part]
+        first, last = int(rows[0]), int(rows[-1])
         out.append(KernelBlock(
-            family, order[part], own[part], centre[part, None], scale_right[part, None],
-            scale_wrong[part, None], log_right[part, None], log_wrong[part, None],
-            half_sig[part, None], half_wrong[part, None], cross[part, None],
-            float(reach[part].max()), float(inv_sig[part].max()),
+            family, rows, own[part], c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            reach_top[k], steep_top[k], c[8], wrong_low[k] > 0.5 * LOG_FLOOR,
+            slice(first, last + 1) if last - first == hi - lo - 1 else rows,
         ))
     return tuple(out)
 
@@ -257,7 +273,8 @@ class EncodedClaims:
     @cached_property
     def counts(self) -> IntArray:
         """(n,) int: rows (credibility hypotheses) of each claim."""
-        return np.asarray(np.diff(np.append(self.starts, self.owner.shape[0])), dtype=np.int64)
+        ends = np.concatenate([self.starts[1:], [self.owner.shape[0]]])
+        return np.asarray(ends - self.starts, dtype=np.int64)
 
     @cached_property
     def single(self) -> NDArray[np.bool_]:
@@ -265,34 +282,41 @@ class EncodedClaims:
         return np.asarray(self.counts == 1)
 
     @cached_property
-    def _multi(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """Claims with several hypotheses: (claims, their rows, local starts, rows per claim)."""
+    def _multi(self) -> tuple[IntArray, IntArray | slice, IntArray, IntArray, int]:
+        """Claims with several hypotheses: (claims, their rows, local starts, rows per claim,
+        and that number when every such claim has the same, else 0). The rows are a slice when
+        they are consecutive (a view, not a gather)."""
         counts = self.counts
-        multi = np.flatnonzero(counts > 1)
-        rows = np.flatnonzero(counts[self.owner] > 1)
+        multi = (counts > 1).nonzero()[0]
+        rows = (counts[self.owner] > 1).nonzero()[0]
         own = self.owner[rows]
-        local = np.flatnonzero(np.append(True, own[1:] != own[:-1])) if rows.size else rows
-        return multi, rows, local, counts[multi]
+        local = (np.concatenate([[True], own[1:] != own[:-1]]).nonzero()[0] if rows.size
+                 else rows)
+        per = counts[multi]
+        same = int(per[0]) if per.size and per.min() == per.max() else 0
+        if rows.size and int(rows[-1]) - int(rows[0]) == rows.size - 1:
+            return multi, slice(int(rows[0]), int(rows[-1]) + 1), local, per, same
+        return multi, rows, local, per, same
 
     def per_claim_logsumexp(self, row_values: FloatArray, finite: bool = False) -> FloatArray:
         """log Σ exp over each claim's rows, along the first axis (``finite``: every value is
         known finite, as the kernels' are, so no row maximum needs guarding)."""
         out = row_values[self.starts]
-        multi, rows, local, counts = self._multi
+        multi, rows, local, counts, same = self._multi
         if multi.size == 0:
             return np.asarray(out, dtype=np.float64)
         # Only claims with several hypotheses need combining; max-shifted sums are several
         # times faster than np.logaddexp.reduceat on 2-D input.
         block = row_values[rows]
-        if counts.min() == counts.max():
+        if same:
             # Every such claim has k hypotheses (unjudged sources: five): a (claims, k, …)
             # view reduces along its middle axis, cheaper than reduceat along the first.
-            block = block.reshape((multi.shape[0], int(counts[0])) + row_values.shape[1:])
-            peak = block.max(axis=1)
+            block = block.reshape((multi.shape[0], same) + row_values.shape[1:])
+            peak = np.maximum.reduce(block, axis=1)
             safe = peak if finite else np.where(np.isfinite(peak), peak, 0.0)
             block = block - safe[:, None]
             np.exp(block, out=block)
-            summed = np.log(block.sum(axis=1))
+            summed = np.log(np.add.reduce(block, axis=1))
         else:
             peak = np.maximum.reduceat(block, local, axis=0)
             safe = np.where(np.isfinite(peak), peak, 0.0)
@@ -442,52 +466,85 @@ def _block_kernels(
     """log π c f_right and log π (1 − c) f_wrong of one block's rows (:class:`KernelBlock`).
 
     ``theta`` is a shared grid (G,) or one grid per row (rows, G), within ±``span``.
+    Written with ``out=`` on arrays of the pass's own: each step is the same IEEE operation
+    on the same operands as the formula in :class:`KernelBlock` (sums are commutative, so
+    ``x += c`` is ``c + x``), without a new array per step.
     """
     d = blk.centre - theta
     clip = blk.clip_needed(span)
     wrong: FloatArray | None = None
     if blk.family == FAMILY_POINT:
-        z = d * blk.scale_right
-        if clip:
-            z = _bounded(z)
-        right = blk.right_const - 0.5 * (z * z)
         if not right_only:
             zw = d * blk.scale_wrong
             if clip:
                 zw = _bounded(zw)
-            wrong = blk.wrong_const - np.log1p(zw * zw)
+            np.multiply(zw, zw, out=zw)
+            np.log1p(zw, out=zw)
+            wrong = np.subtract(blk.wrong_const, zw, out=zw)
+        z = np.multiply(d, blk.scale_right, out=d)
+        if clip:
+            z = _bounded(z)
+        np.multiply(z, z, out=z)
+        z *= 0.5
+        right = np.subtract(blk.right_const, z, out=z)
     elif blk.family == FAMILY_BOUND:
-        z = d * blk.scale_right
-        right = blk.right_const + log_ndtr(_bounded(z) if clip else z)
         if not right_only:
-            wrong = blk.wrong_const + np.log(np.arctan2(1.0, d * blk.scale_wrong))
+            dw = d * blk.scale_wrong
+            np.arctan2(1.0, dw, out=dw)
+            np.log(dw, out=dw)
+            dw += blk.wrong_const
+            wrong = dw
+        z = np.multiply(d, blk.scale_right, out=d)
+        if clip:
+            z = _bounded(z)
+        right = log_ndtr(z, out=z)
+        right += blk.right_const
     else:
-        right = blk.right_const + _log_box(np.abs(d) * -blk.scale_right, blk.half, clip)
         if not right_only:
             dw = d * blk.scale_wrong
             if clip:
                 dw = _bounded(dw)
-            box = np.arctan2(blk.half_wrong, blk.cross + dw * dw)
+            np.multiply(dw, dw, out=dw)
+            dw += blk.cross
+            box = np.arctan2(blk.half_wrong, dw, out=dw)
             if box.min() > 0.0:  # the usual case, without an errstate context's cost
-                box = np.log(box)
+                np.log(box, out=box)
+                box += blk.wrong_const
+                # log box ≥ log(5e-324) > −745: the floor binds only below a constant that low.
+                wrong = box if blk.wrong_floor_free else np.maximum(box, LOG_FLOOR, out=box)
             else:
                 with np.errstate(divide="ignore"):
-                    box = np.log(box)
-            wrong = np.maximum(blk.wrong_const + box, LOG_FLOOR)
+                    np.log(box, out=box)
+                box += blk.wrong_const
+                wrong = np.maximum(box, LOG_FLOOR, out=box)
+        np.abs(d, out=d)
+        d *= blk.neg_scale_right
+        right = _log_box(d, blk.half, clip)
+        right += blk.right_const
     return np.asarray(right, dtype=np.float64), wrong
 
 
 def _log_box(e: FloatArray, half: FloatArray, clip: bool) -> FloatArray:
     """log(Φ(e + h) − Φ(e − h)) for e ≤ 0 and h > 0: :func:`log_normal_interval` on its
-    reflected ends (at most the upper one positive), with the same floor and flat fallback."""
-    lo, hi = e - half, e + half
+    reflected ends (at most the upper one positive), with the same floor and flat fallback.
+    Returns a new array (``e`` is kept)."""
+    # Both ends in one array and one log_ndtr call (each element as alone).
+    ends = np.empty((2,) + e.shape)
+    lo, hi = np.subtract(e, half, out=ends[0]), np.add(e, half, out=ends[1])
     if clip:
-        lo, hi = _bounded(lo), _bounded(hi)
-    l1 = log_ndtr(hi)
-    gap = log_ndtr(lo) - l1
+        np.maximum(np.minimum(ends, Z_MAX, out=ends), -Z_MAX, out=ends)
+    log_ndtr(ends, out=ends)
+    l1 = hi
+    gap = lo
+    gap -= l1
+    # One reduction instead of a comparison and .all() (a nan gap fails both tests alike).
+    if np.maximum.reduce(gap, axis=None) < -1e-12:
+        np.exp(gap, out=gap)
+        np.negative(gap, out=gap)
+        np.log1p(gap, out=gap)
+        gap += l1
+        return np.asarray(gap, dtype=np.float64)
     separated = gap < -1e-12
-    if separated.all():
-        return np.asarray(l1 + np.log1p(-np.exp(gap)), dtype=np.float64)
     exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
     with np.errstate(divide="ignore"):
         flat = -0.5 * e * e - _LOG_SQRT_2PI + np.log(2.0 * half)
@@ -503,7 +560,9 @@ def _row_kernels(
     """
     per_claim = theta.ndim == 2
     blocks = enc.blocks
-    span = float(np.abs(theta).max()) if theta.size else 0.0
+    # max |θ| as the larger of max θ and −min θ (no |θ| array to build).
+    span = (max(float(np.maximum.reduce(theta, axis=None)),
+                -float(np.minimum.reduce(theta, axis=None))) if theta.size else 0.0)
     if len(blocks) == 1:  # one family: the block's rows are all rows, in order
         blk = blocks[0]
         right, wrong = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span,
@@ -514,9 +573,9 @@ def _row_kernels(
     wrong_all = right if right_only else np.empty((n_rows, theta.shape[-1]))
     for blk in blocks:
         r, w = _block_kernels(blk, theta[blk.owner] if per_claim else theta, span, right_only)
-        right[blk.rows] = r
+        right[blk.place] = r
         if w is not None:
-            wrong_all[blk.rows] = w
+            wrong_all[blk.place] = w
     return right, wrong_all
 
 

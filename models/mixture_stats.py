@@ -238,9 +238,9 @@ def _reach_one(half: float, target: float, hi: float, x: float) -> float:
         value = target - (float(ndtr(x + half)) - float(ndtr(x - half)))
         # numpy's exp, not math.exp: they differ in the last bit, which a narrow range's
         # cancellation would amplify (the answers would no longer match the array solver's).
-        gauss = np.exp(np.array([-0.5 * ((x - half) * (x - half)),
-                                 -0.5 * ((x + half) * (x + half))]))
-        slope = (float(gauss[0]) - float(gauss[1])) / _SQRT_2PI
+        near, far = np.exp(np.array([-0.5 * ((x - half) * (x - half)),
+                                     -0.5 * ((x + half) * (x + half))])).tolist()
+        slope = (near - far) / _SQRT_2PI
         x, lo, hi, done = _step(x, value, slope, lo, hi)
         if done or value == 0.0:
             break
@@ -274,7 +274,7 @@ def interval_plausible(enc: EncodedClaims, compatibility: float) -> tuple[FloatA
     q = float(ndtri(compatibility))
     low = np.where(enc.kind == KIND_AT_LEAST, enc.a - mean + sd * q, -np.inf)
     high = np.where(enc.kind == KIND_AT_MOST, enc.b - mean - sd * q, np.inf)
-    ranges = np.flatnonzero(enc.kind == KIND_RANGE)
+    ranges = (enc.kind == KIND_RANGE).nonzero()[0]
     if ranges.size:
         w = 0.5 * (enc.b[ranges] - enc.a[ranges]) / sd[ranges]
         reach = sd[ranges] * range_reach(w, compatibility)

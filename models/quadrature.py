@@ -47,27 +47,35 @@ class SlopeCoefficients:
     a: FloatArray
     b: FloatArray
     c: FloatArray
+    #: 0.5 h_j and h_j²/12, each cell's trapezoid weight and end correction.
+    half: FloatArray
+    corr: FloatArray
 
     @classmethod
     def of(cls, theta: FloatArray) -> SlopeCoefficients:
         h = theta[1:] - theta[:-1]
         h1, h2 = h[:-1], h[1:]
-        return cls(h, -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)))
+        return cls(h, -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2)),
+                   0.5 * h, h * h / 12.0)
 
 
-def slopes(theta: FloatArray, f: FloatArray, coef: SlopeCoefficients | None = None
-           ) -> FloatArray:
+def slopes(theta: FloatArray, f: FloatArray, coef: SlopeCoefficients | None = None,
+           out: FloatArray | None = None) -> FloatArray:
     """df/dθ along the last axis, as ``np.gradient(f, theta, axis=-1)`` computes it
-    (``coef``: the grid's :class:`SlopeCoefficients`, when already at hand).
+    (``coef``: the grid's :class:`SlopeCoefficients`, when already at hand; ``out``: where to
+    write them, shaped like ``f``).
 
     Interior nodes take the second-order divided difference of the three neighbouring nodes
     (exact for parabolas on any spacing); the two end nodes the first-order one-sided one.
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
     h = coef.h
-    out = np.empty_like(f)
+    out = np.empty_like(f) if out is None else out
     if theta.shape[0] > 2:
-        out[..., 1:-1] = coef.a * f[..., :-2] + coef.b * f[..., 1:-1] + coef.c * f[..., 2:]
+        # (a f₋ + b f) + c f₊, summed in that order in the output's own interior.
+        inner = np.multiply(coef.a, f[..., :-2], out=out[..., 1:-1])
+        inner += coef.b * f[..., 1:-1]
+        inner += coef.c * f[..., 2:]
     out[..., 0] = (f[..., 1] - f[..., 0]) / h[0]
     out[..., -1] = (f[..., -1] - f[..., -2]) / h[-1]
     return out
@@ -86,12 +94,14 @@ def hermite_cdf(
     cdf : like ``density``, starting at 0
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
-    h = coef.h
     slope = slopes(theta, density, coef)
-    cells = 0.5 * h * (density[..., 1:] + density[..., :-1]) + h * h / 12.0 * (
-        slope[..., :-1] - slope[..., 1:]
-    )
-    cells = np.maximum(cells, 0.0)
+    # 0.5 h (p_j + p_{j+1}) + h²/12 (p'_j − p'_{j+1}), each product as written out.
+    cells = np.add(density[..., 1:], density[..., :-1])
+    cells *= coef.half
+    bend = np.subtract(slope[..., :-1], slope[..., 1:])
+    bend *= coef.corr
+    cells += bend
+    np.maximum(cells, 0.0, out=cells)
     cdf = np.zeros(density.shape)
     np.cumsum(cells, axis=-1, out=cdf[..., 1:])
     return slope, cells, cdf
@@ -112,16 +122,16 @@ def hermite_weights(theta: FloatArray, cut: float, coef: SlopeCoefficients | Non
     """
     coef = SlopeCoefficients.of(theta) if coef is None else coef
     h = coef.h
-    corr = h * h / 12.0
-    j = min(max(int(np.searchsorted(theta, cut, side="right")) - 1, 0), theta.shape[0] - 2)
+    corr = coef.corr
+    j = min(max(int(theta.searchsorted(cut, side="right")) - 1, 0), theta.shape[0] - 2)
     width = float(h[j])
     t = min(max(float(cut - theta[j]) / width, 0.0), 1.0)
     ends = np.zeros((2, theta.shape[0]))  # the weight of each node's slope
     out = np.zeros((2, theta.shape[0]))
     ends[:, :-1] = corr
     ends[:, 1:] -= corr
-    out[:, :-1] = 0.5 * h
-    out[:, 1:] += 0.5 * h
+    out[:, :-1] = coef.half
+    out[:, 1:] += coef.half
     # Up to the cut: the whole cells before cell j, then ∫_0^t of cell j's Hermite basis
     # h00, h01, h10, h11 (the slope terms carry h once more).
     ends[1, j:] = 0.0
@@ -187,11 +197,10 @@ def quantiles(theta: FloatArray, density: FloatArray, rows: IntArray, probs: Flo
     for _ in range(3):
         value = p0 + t * (b2 + t * (c3 + t * d4))
         gap = t * (p0 + t * (b + t * (c + t * d))) - need_t
-        positive = value > 0
         # A ufunc's where= mask costs more than the division on these few numbers: only
-        # when some density vanishes is it needed.
-        step = gap / value if positive.all() else np.divide(
-            gap, value, out=np.zeros_like(gap), where=positive)
+        # when some density vanishes (or is nan: the least value is then nan) is it needed.
+        step = gap / value if np.minimum.reduce(value) > 0 else np.divide(
+            gap, value, out=np.zeros_like(gap), where=value > 0)
         t = np.minimum(np.maximum(t - step, 0.0), 1.0)
     return np.asarray(theta[j] + t * h, dtype=np.float64)
 
@@ -209,7 +218,8 @@ def normalise_log(log_p: FloatArray, theta: FloatArray,
                   weights: FloatArray | None = None) -> FloatArray:
     """exp(log p) normalised to unit trapezoidal area along the last axis (``weights``: the
     grid's :func:`node_weights`, when already at hand)."""
-    shifted = np.exp(log_p - log_p.max(axis=-1, keepdims=True))
+    shifted = log_p - np.maximum.reduce(log_p, axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
     area = shifted @ (node_weights(theta) if weights is None else weights)
-    return np.asarray(shifted / (area[..., None] if shifted.ndim > 1 else area),
-                      dtype=np.float64)
+    shifted /= area[..., None] if shifted.ndim > 1 else area
+    return np.asarray(shifted, dtype=np.float64)

@@ -64,7 +64,7 @@ from models.shared_error import (
     with_shared_error,
 )
 from models.summary import derive_findings
-from models.wording import possessive, quote_number, subject_phrase
+from models.wording import Quotes, possessive, quote_number, subject_phrase
 
 METHODS = ("auto", "robust", "random_effects", "fixed_effect")
 #: Pairwise conflicts are listed for at most this many claims (the check is O(n²)).
@@ -286,11 +286,14 @@ def _with_words(
     moving = result.time is not None
     assessed = tuple(a.with_share(s, s if moving else a.weight)
                      for a, s in zip(result.claims, shares.tolist(), strict=True))
-    result = replace(result, claims=assessed)
-    findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers)
+    result = result.with_claims(assessed)
+    # One answer's quoted figures are formatted once, for its findings and its explanation.
+    quotes = Quotes()
+    findings = derive_findings(result, claims, by_id, whole_numbers=whole_numbers,
+                               quotes=quotes)
     findings, summary, explanation = render(findings, claims, by_id, unit=unit,
-                                            subject=subject)
-    return replace(result, findings=findings, summary=summary, explanation=explanation)
+                                            subject=subject, quotes=quotes)
+    return result.with_words(findings, summary, explanation)
 
 
 def _robust(

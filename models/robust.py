@@ -158,6 +158,12 @@ _DECAY_BELOW[[KIND_POINT, KIND_RANGE, KIND_AT_LEAST]] = 2.0, 2.0, 1.0
 _DECAY_ABOVE[[KIND_POINT, KIND_RANGE, KIND_AT_MOST]] = 2.0, 2.0, 1.0
 
 
+def _ends(values: FloatArray) -> tuple[float, float]:
+    """The least and the greatest value (the ufuncs' reductions, without ndarray.min's
+    and .max's Python wrappers)."""
+    return float(np.minimum.reduce(values)), float(np.maximum.reduce(values))
+
+
 def _is_proper(below: FloatArray, above: FloatArray) -> BoolArray:
     # A margin for the sums of 1/k: two echoes' halves must count as exactly 1 (improper).
     return np.asarray((below > 1.0 + 1e-9) & (above > 1.0 + 1e-9))
@@ -310,7 +316,7 @@ class RobustEstimator:
         anchors = self.anchors(enc) if anchors is None else anchors
         # The mid-range, unlike the median of the figures, does not move when one figure is
         # echoed by many outlets, and it shifts and scales with the figures.
-        low, high = float(anchors.min()), float(anchors.max())
+        low, high = _ends(anchors)
         return 0.5 * (low + high), max(self.prior_scale, high - low)
 
     def window(self, enc: EncodedClaims, support: tuple[float, float],
@@ -318,7 +324,7 @@ class RobustEstimator:
         """The flat prior's window: the figures' mid-range ± :data:`FLAT_REACH`, inside
         ``support`` (the doubles' range on the log scale) and widened to every figure."""
         anchors = self.anchors(enc) if anchors is None else anchors
-        low, high = float(anchors.min()), float(anchors.max())
+        low, high = _ends(anchors)
         mid = 0.5 * (low + high)
         return (min(max(mid - FLAT_REACH, support[0]), low),
                 max(min(mid + FLAT_REACH, support[1]), high))
@@ -329,12 +335,13 @@ class RobustEstimator:
         """Whether each leave-one-out posterior (claim i out, the rest of its unit re-tempered
         from 1/k_u to 1/(k_u − 1), as :meth:`fit` computes it) and each leave-unit-out
         posterior is proper under the flat prior (:func:`tail_powers`)."""
-        if int(np.bincount(units).max()) == 1:
+        if int(np.maximum.reduce(np.bincount(units))) == 1:
             # Every claim its own unit: without claim i (its unit) the powers are the total
             # less its own, and nothing is re-tempered.
             below, above = powers
-            out_alone = _is_proper(float(below.sum()) - below, float(above.sum()) - above)
-            order = np.argsort(units)
+            out_alone = _is_proper(float(np.add.reduce(below)) - below,
+                                   float(np.add.reduce(above)) - above)
+            order = units.argsort()
             return out_alone, out_alone[order]
         k = np.bincount(units)[units].astype(np.float64)
         regain = np.where(k > 1, k / np.maximum(k - 1, 1), 0.0)
@@ -375,12 +382,12 @@ class RobustEstimator:
         if math.isfinite(scale):  # a flat prior (infinite sd) adds exactly 0
             z = (coarse - centre) / scale
             log_post = log_post - 0.5 * (z * z)
-        keep = np.flatnonzero(log_post >= log_post.max() - 30.0)
+        keep = (log_post >= np.maximum.reduce(log_post) - 30.0).nonzero()[0]
         point_rows = enc.kind == KIND_POINT
         inner = anchors if not point_rows.any() else np.concatenate(
             [anchors, enc.a[point_rows]]
         )
-        inner_lo, inner_hi = float(inner.min()), float(inner.max())
+        inner_lo, inner_hi = _ends(inner)
         fine_lo = min(coarse[keep[0]] - step, inner_lo)
         fine_hi = max(coarse[keep[-1]] + step, inner_hi)
         # Widen a degenerate region (all figures equal, posterior narrower than a coarse step).
@@ -424,17 +431,17 @@ class RobustEstimator:
             high = np.where(points, centre + half, high)
             # A mixture's density peak is its sharpest hypothesis': mixture points get the
             # central interval of the Gaussian set's probability instead (models.mixture_stats).
-            mixed = np.flatnonzero(points & ~enc.single)
+            mixed = (points & ~enc.single).nonzero()[0]
             if mixed.size:
                 low[mixed], high[mixed] = point_plausible(enc, self.compatibility, mixed)
-        return np.column_stack([low, high])
+        return np.stack([low, high], axis=1)
 
     @staticmethod
     def _count_modes(theta: FloatArray, density: FloatArray) -> int:
         padded = np.concatenate([[0.0], density, [0.0]])
         # Local maxima (plateaus included) are where the non-zero steps turn from rising to
         # falling: with at most one, find_peaks cannot find two modes.
-        steps = np.diff(padded)
+        steps = padded[1:] - padded[:-1]
         rising = steps[steps != 0.0] > 0.0
         if np.count_nonzero(rising[:-1] & ~rising[1:]) <= 1:
             return 1
@@ -481,7 +488,8 @@ class RobustEstimator:
         weak = self.prior(enc, anchors)
         # The flat prior only where the tempered likelihood alone is proper (proper_sides).
         powers = tail_powers(enc.kind, temper)
-        flat = support is not None and bool(_is_proper(powers[0].sum(), powers[1].sum()))
+        flat = support is not None and bool(_is_proper(np.add.reduce(powers[0]),
+                                                       np.add.reduce(powers[1])))
         # A flat prior is the Normal of infinite sd: its log-density and score vanish.
         prior = (weak[0], math.inf) if flat else weak
         window = self.window(enc, support, anchors) if flat and support is not None else None
@@ -501,8 +509,8 @@ class RobustEstimator:
         # All these posteriors' quantiles are read in one pass with the posterior's own.
         unit_counts = np.bincount(units)
         counts = unit_counts[units].astype(np.float64)
-        echoes = bool(counts.max() > 1)
-        lone = units.max() == 0
+        echoes = bool(np.maximum.reduce(counts) > 1)
+        lone = np.maximum.reduce(units) == 0
         log_rows = [log_post[None, :]]
         if not (lone and not echoes):
             log_loo = log_post[None, :] - temper[:, None] * ell
@@ -528,11 +536,12 @@ class RobustEstimator:
                                   log_rows[0], theta, trapezoid)
         if densities.ndim == 1:
             densities = densities[None, :]
-        probs = np.array([0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)])
-        rows = np.zeros(probs.shape[0], dtype=np.int64)
-        if densities.shape[0] > 1:
-            rows = np.concatenate([rows, np.arange(1, densities.shape[0])])
-            probs = np.concatenate([probs, np.full(densities.shape[0] - 1, 0.5)])
+        # The posterior's median and ends (row 0), then every leave-out posterior's median;
+        # built as Python lists (a handful of small numpy calls cost more).
+        own = [0.5] + [p for q in checked for p in ((1 - q) / 2, (1 + q) / 2)]
+        others = densities.shape[0] - 1
+        probs = np.array(own + [0.5] * others)
+        rows = np.array([0] * len(own) + list(range(1, others + 1)), dtype=np.int64)
         coef = SlopeCoefficients.of(theta)
         found = quantiles(theta, densities, rows, probs, coef)
         density = densities[0]
@@ -555,7 +564,7 @@ class RobustEstimator:
         # with s_i = −ℓ_i'/k_u, ∂m/∂δ_i = −(∫_{θ≤m} p s_i − ½ E_p[s_i]) / p(m). The prior's
         # score is its own closed form, −d/dθ log π = (θ − centre)/scale².
         scores = np.empty((n + 1, theta.shape[0]))
-        scores[:n] = slopes(theta, ell, coef) * -temper[:, None]
+        np.multiply(slopes(theta, ell, coef, out=scores[:n]), -temper[:, None], out=scores[:n])
         scores[n] = (theta - prior[0]) / (prior[1] * prior[1])
         # By cubic Hermite cells, as p_wrong below: fourth order in the step.
         hermite = hermite_weights(theta, median, coef)
@@ -567,7 +576,7 @@ class RobustEstimator:
         shares = -(below - 0.5 * whole) / dens_m
         raw, prior_share = shares[:-1], float(shares[-1])
         positive = np.maximum(raw, 0.0)
-        total = positive.sum()
+        total = np.add.reduce(positive)
         weights = positive / total if total > 0 else np.full(n, 1.0 / n)
 
         # P(claim i wrong | claims) = Σ_k ∫ p π_k (1 − c_ik) f_wrong / L_i: each row's share

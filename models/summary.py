@@ -43,6 +43,7 @@ from models.findings import (
 )
 from models.result import ClaimAssessment, Heterogeneity, Interval, ReconcileResult
 from models.wording import (
+    Quotes,
     chance,
     computed_exponent,
     date_text,
@@ -79,6 +80,8 @@ class _Context:
     #: Each claim's content key (:meth:`key`), built once: the findings sort by it about
     #: thirty times per answer.
     keys: list[tuple[str, str, float, float, str, str]] = field(init=False)
+    #: The answer's quoted figures' texts, shared with its explanation (:class:`Quotes`).
+    quote: Quotes = field(default_factory=Quotes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by", {a.index: a for a in self.result.claims})
@@ -136,7 +139,7 @@ class _Context:
         out = []
         for name in names:
             x = getattr(c, name)
-            out.append(Figure(f"claims.{i}.{name}", float(x), quote_number(x),
+            out.append(Figure(f"claims.{i}.{name}", float(x), self.quote(x),
                               f"claims.{i}.{name}", quoted=True))
         return tuple(out)
 
@@ -207,6 +210,7 @@ def derive_findings(
     sources: dict[str, Source],
     *,
     whole_numbers: bool | None = None,
+    quotes: Quotes | None = None,
 ) -> tuple[Finding, ...]:
     """The findings of ``result``, headline first, texts still empty.
 
@@ -224,13 +228,16 @@ def derive_findings(
     sources : dict of id to Source
     whole_numbers : bool or None
         Whether the quantity is a count; None decides from the claims (:func:`is_whole`).
+    quotes : Quotes, optional
+        The answer's quoted figures (:class:`models.wording.Quotes`), shared with
+        :func:`models.explain.render`; a new one by default.
 
     Returns
     -------
     tuple of Finding
     """
     whole = is_whole(claims) if whole_numbers is None else whole_numbers
-    ctx = _Context(result, claims, sources, whole)
+    ctx = _Context(result, claims, sources, whole, Quotes() if quotes is None else quotes)
     dropped = _discounted_groups(ctx)
     wrong = {i for m in dropped for i in m}
     if result.time is not None:
@@ -478,7 +485,7 @@ def _end_figure(ctx: _Context, i: int, end: str) -> Figure:
     c = ctx.claims[i]
     name = "value" if c.kind != "range" else ("low" if end == "lower" else "high")
     x = float(getattr(c, name))
-    return Figure(end, x, quote_number(x), f"claims.{i}.{name}", quoted=True)
+    return Figure(end, x, ctx.quote(x), f"claims.{i}.{name}", quoted=True)
 
 
 def _split(ctx: _Context, wrong: set[int]) -> findings.Split | None:

@@ -38,6 +38,7 @@ __all__ = [
     "p_value",
     "percent",
     "possessive",
+    "Quotes",
     "quote_number",
     "range_exponents",
     "round_computed",
@@ -125,6 +126,27 @@ def quote_number(x: float) -> str:
                 return f"{_digits(scaled)} {word}"
             break
     return _digits(d)
+
+
+class Quotes:
+    """:func:`quote_number` remembered for one answer: its findings quote a claim's figure and
+    its explanation quotes it again (about nine figures of nineteen for ten claims). The text
+    depends on the float alone; ±0 share a dict key, so zero is never remembered.
+    Make one per answer (a cache across answers would only pay when a question is repeated)."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: dict[float, str] = {}
+
+    def __call__(self, x: float) -> str:
+        key = float(x)
+        text = self._texts.get(key) if key else None
+        if text is None:
+            text = quote_number(x)
+            if key:
+                self._texts[key] = text
+        return text
 
 
 def computed_exponent(low: float, high: float, value: float, *, whole: bool) -> int:
