@@ -21,15 +21,13 @@ on their position in the request, so reordering the claims reorders nothing in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
 
 from models import findings
 from models.claims import Claim, Source
-from models.encode import precision_units, working_scale
 from models.findings import (
     HETEROGENEITY_LEVEL,
     NEGLIGIBLE_SHIFT,
@@ -41,7 +39,8 @@ from models.findings import (
     Side,
     relative_shift,
 )
-from models.result import ClaimAssessment, Heterogeneity, Interval, ReconcileResult
+from models.result import Heterogeneity, Interval, ReconcileResult
+from models.summary_context import Context, ends_beyond_claims, is_whole
 from models.wording import (
     Quotes,
     chance,
@@ -49,7 +48,6 @@ from models.wording import (
     date_text,
     format_computed,
     p_value,
-    percent,
     quote_number,
 )
 
@@ -59,131 +57,7 @@ __all__ = ["MAX_LISTED", "derive_findings", "ends_beyond_claims", "is_whole"]
 MAX_LISTED = 5
 
 
-def is_whole(claims: Sequence[Claim]) -> bool:
-    """True when every claimed figure is a whole number: the quantity is a count."""
-    return all(float(x).is_integer() for c in claims for x in (c.value, c.low, c.high)
-               if x is not None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    result: ReconcileResult
-    claims: Sequence[Claim]
-    sources: dict[str, Source]
-    whole: bool
-    #: Each claim's assessment by its index, built once: a finding per discounted claim looks
-    #: it up, and rebuilding it each time made thousands of outliers cost O(n²).
-    by: dict[int, ClaimAssessment] = field(init=False)
-    #: The claims of each evidence unit in content order, built on first use (several
-    #: findings read them; sorting 10,000 claims once per finding cost a tenth of a second).
-    units: dict[str, tuple[int, ...]] | None = field(init=False, default=None)
-    #: Each claim's content key (:meth:`key`), built once: the findings sort by it about
-    #: thirty times per answer.
-    keys: list[tuple[str, str, float, float, str, str]] = field(init=False)
-    #: The answer's quoted figures' texts, shared with its explanation (:class:`Quotes`).
-    quote: Quotes = field(default_factory=Quotes)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by", {a.index: a for a in self.result.claims})
-        object.__setattr__(self, "keys", [self._key(c) for c in self.claims])
-
-    @property
-    def n(self) -> int:
-        return len(self.claims)
-
-    def key(self, i: int) -> tuple[str, str, float, float, str, str]:
-        return self.keys[i]
-
-    def _key(self, c: Claim) -> tuple[str, str, float, float, str, str]:
-        first = c.value if c.value is not None else (c.low if c.low is not None else 0.0)
-        return (self.sources[c.source].label, c.kind, float(first),
-                float(c.high if c.high is not None else 0.0), c.hedge, c.origin or "")
-
-    def rank(self, i: int) -> int:
-        """Position of claim i in content order (ties broken the same whatever the order)."""
-        return sorted(range(self.n), key=self.key).index(i)
-
-    def ordered(self, indices: Iterable[int]) -> tuple[int, ...]:
-        return tuple(sorted(indices, key=self.key))
-
-    def unit_members(self) -> dict[str, tuple[int, ...]]:
-        """Claims by evidence unit, each unit in content order (read-only: shared)."""
-        units = self.units
-        if units is None:
-            members: dict[str, list[int]] = {}
-            for i, c in enumerate(self.claims):
-                members.setdefault(c.evidence_unit, []).append(i)
-            units = {u: self.ordered(m) for u, m in members.items()}
-            object.__setattr__(self, "units", units)
-        return units
-
-    # -- figures ---------------------------------------------------------------------------
-
-    def widest(self) -> tuple[int, float, float | None, float | None]:
-        intervals = self.result.estimate.intervals
-        k = max(range(len(intervals)), key=lambda j: intervals[j].level)
-        iv = intervals[k]
-        return k, iv.level, iv.low, iv.high
-
-    def computed(self, name: str, x: float, path: str | None) -> Figure:
-        _, _, low, high = self.widest()
-        # An open range states no width: the figure keeps two significant figures of its own.
-        if low is None or high is None:
-            low = high = 0.0
-        exponent = computed_exponent(low, high, x, whole=self.whole)
-        return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
-
-    def quoted(self, i: int) -> tuple[Figure, ...]:
-        c = self.claims[i]
-        names = ("low", "high") if c.kind == "range" else ("value",)
-        out = []
-        for name in names:
-            x = getattr(c, name)
-            out.append(Figure(f"claims.{i}.{name}", float(x), self.quote(x),
-                              f"claims.{i}.{name}", quoted=True))
-        return tuple(out)
-
-    def anchored_without(self, leave: Iterable[int]) -> bool:
-        """Whether a figure (a point or a stated range) remains without the claims ``leave``:
-        else the estimate without them rests on bounds alone, is set by the prior, and is not
-        printed (the answer without them would be a bound, not a figure)."""
-        gone = set(leave)
-        return any(c.kind in ("point", "range") for i, c in enumerate(self.claims)
-                   if i not in gone)
-
-    def share(self, name: str, x: float, path: str | None) -> Figure:
-        return Figure(name, float(x), percent(x), path)
-
-    def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
-        """Whether each end of a range is set by no claim (:func:`ends_beyond_claims`)."""
-        ends = ends_beyond_claims(self.claims, self.result.scale, low, high,
-                                  self.result.precision)
-        return "low" in ends, "high" in ends
-
-
-def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
-                       high: float | None, precision: float | None = None) -> tuple[str, ...]:
-    """The ends of a range (``"low"``, ``"high"``) that no claim sets
-    (:func:`models.findings.open_ends`, :data:`models.findings.OPEN_END_FACTOR`), measured
-    against every claim's stated figures -- those judged wrong too: an end within a million-fold
-    of a figure some claim states is printed. On the linear scale a point's figure ± its sd
-    counts as stated too, and distances are measured in the larger of the figures' span and the
-    coarsest precision P_i the model reads a claim at (:func:`models.encode.precision_units`:
-    its own sd, else the request's ``precision``, else the figures' typical magnitude): two
-    claims of 1,000 and 1,000.0001 with no sd are read at a precision of 1,000, not 0.0001."""
-    stated = [float(x) for c in claims for x in c.numbers()]
-    unit = 0.0
-    if scale == "linear":
-        stated += [float(c.value) + sign * float(c.sd) for c in claims
-                   if c.value is not None and c.sd is not None for sign in (-1.0, 1.0)]
-        if claims:
-            ws = working_scale(claims, "linear")
-            unit = float(precision_units(claims, ws, precision)[0].max()) * ws.unit
-    open_low, open_high = findings.open_ends(scale, stated, low, high, unit)
-    return ("low",) * open_low + ("high",) * open_high
-
-
-def _discounted_groups(ctx: _Context) -> list[tuple[int, ...]]:
+def _discounted_groups(ctx: Context) -> list[tuple[int, ...]]:
     """Claims judged probably wrong (outliers): an origin whose echoes are all flagged as one
     group, every other flagged claim on its own.
 
@@ -237,7 +111,7 @@ def derive_findings(
     tuple of Finding
     """
     whole = is_whole(claims) if whole_numbers is None else whole_numbers
-    ctx = _Context(result, claims, sources, whole, Quotes() if quotes is None else quotes)
+    ctx = Context(result, claims, sources, whole, Quotes() if quotes is None else quotes)
     dropped = _discounted_groups(ctx)
     wrong = {i for m in dropped for i in m}
     if result.time is not None:
@@ -266,7 +140,7 @@ def derive_findings(
     return tuple(out)
 
 
-def _time_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
+def _time_groups(ctx: Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
     """Figures about the level on the estimate's date that fall on both sides of a trough
     (density under TROUGH_DENSITY of the peak at the estimate): the evidence on that date
     splits, and its central figure is a number nobody's evidence points to."""
@@ -287,7 +161,7 @@ def _time_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | None
     return [ctx.ordered(below), ctx.ordered(above)] if below and above else None
 
 
-def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence[Interval]
+def _in_range(ctx: Context, name: str, x: float, path: str, intervals: Sequence[Interval]
               ) -> Figure:
     """A computed figure rounded by the widest of ``intervals`` (its own uncertainty)."""
     widest = max(intervals, key=lambda iv: iv.level)
@@ -297,7 +171,7 @@ def _in_range(ctx: _Context, name: str, x: float, path: str, intervals: Sequence
     return Figure(name, float(x), format_computed(x, exponent), path, exponent=exponent)
 
 
-def _range_figures(ctx: _Context, names: tuple[str, str], where: str, k: int, low: float,
+def _range_figures(ctx: Context, names: tuple[str, str], where: str, k: int, low: float,
                    high: float, intervals: Sequence[Interval], opened: list[str]
                    ) -> list[Figure]:
     """The figures of a range's ends ``names`` (the interval ``where``.intervals.``k``); an end
@@ -316,7 +190,7 @@ def _date_figure(name: str, day: date, path: str) -> Figure:
     return Figure(name, float(day.toordinal()), date_text(day), path)
 
 
-def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
+def _time_course(ctx: Context, wrong: set[int]) -> findings.TimeCourse:
     time = ctx.result.time
     if time is None:
         raise ValueError("A time course needs result.time.")
@@ -388,7 +262,7 @@ def _time_course(ctx: _Context, wrong: set[int]) -> findings.TimeCourse:
 # -- headline ---------------------------------------------------------------------------------
 
 
-def _central(ctx: _Context) -> findings.CentralFigure:
+def _central(ctx: Context) -> findings.CentralFigure:
     k, level, low, high = ctx.widest()
     # Only bounds on one side leave the estimate without a value or an end, and those take
     # the one-sided headline first; the fallbacks keep the types honest.
@@ -414,7 +288,7 @@ def _level_text(level: float) -> str:
     return f"{quote_number(round(100 * level, 6))}%"
 
 
-def _one_sided(ctx: _Context, wrong: set[int]) -> findings.OneSidedBound | None:
+def _one_sided(ctx: Context, wrong: set[int]) -> findings.OneSidedBound | None:
     # The claims the answer keeps decide: "at least 3,000" beside a discounted "at most 1,000"
     # is one-sided evidence, and a central figure there would come from the prior alone.
     pool = _bound_pool(ctx, wrong)
@@ -429,7 +303,7 @@ def _one_sided(ctx: _Context, wrong: set[int]) -> findings.OneSidedBound | None:
                                   figures=(*ctx.quoted(strongest), *_doubt(ctx)))
 
 
-def _bound_pool(ctx: _Context, wrong: set[int]) -> list[int]:
+def _bound_pool(ctx: Context, wrong: set[int]) -> list[int]:
     """The claims a bounds headline speaks of: those the range rests on when bounds alone set
     it (credible ones, :func:`models.bounds.credible`), else the claims not judged wrong."""
     estimate = ctx.result.estimate
@@ -438,7 +312,7 @@ def _bound_pool(ctx: _Context, wrong: set[int]) -> list[int]:
     return [i for i in range(ctx.n) if i not in wrong] or list(range(ctx.n))
 
 
-def _bounds_only(ctx: _Context, wrong: set[int]) -> findings.BoundsOnly | findings.Split | None:
+def _bounds_only(ctx: Context, wrong: set[int]) -> findings.BoundsOnly | findings.Split | None:
     # The claims the answer keeps decide, as for one-sided bounds: a discounted figure beside
     # two bounds leaves bounds only, and a central figure there would be the flat middle.
     kept = [i for i in range(ctx.n) if i not in wrong]
@@ -464,7 +338,7 @@ def _bounds_only(ctx: _Context, wrong: set[int]) -> findings.BoundsOnly | findin
     return findings.BoundsOnly(claims=cited, figures=(*figures, *_doubt(ctx)))
 
 
-def _doubt(ctx: _Context) -> tuple[Figure, ...]:
+def _doubt(ctx: Context) -> tuple[Figure, ...]:
     """The chance that the bounds a bounds-only range rests on all hold, when their grades
     make it less likely than not: the words then say the range assumes them."""
     p = ctx.result.estimate.p_bounds_hold
@@ -481,19 +355,19 @@ def _upper(c: Claim) -> float | None:
     return c.value if c.kind == "at_most" else (c.high if c.kind == "range" else None)
 
 
-def _end_figure(ctx: _Context, i: int, end: str) -> Figure:
+def _end_figure(ctx: Context, i: int, end: str) -> Figure:
     c = ctx.claims[i]
     name = "value" if c.kind != "range" else ("low" if end == "lower" else "high")
     x = float(getattr(c, name))
     return Figure(end, x, ctx.quote(x), f"claims.{i}.{name}", quoted=True)
 
 
-def _split(ctx: _Context, wrong: set[int]) -> findings.Split | None:
+def _split(ctx: Context, wrong: set[int]) -> findings.Split | None:
     groups = _robust_groups(ctx, wrong) if ctx.result.method == "robust" else _pooled_groups(ctx)
     return _split_of(ctx, groups)
 
 
-def _split_of(ctx: _Context, groups: list[tuple[int, ...]] | None) -> findings.Split | None:
+def _split_of(ctx: Context, groups: list[tuple[int, ...]] | None) -> findings.Split | None:
     """The split headline of ``groups`` (at least two), lowest figures first."""
     if groups is None or len(groups) < 2:
         return None
@@ -520,7 +394,7 @@ def _figure_of(c: Claim) -> float:
     return float(c.value or 0.0)
 
 
-def _robust_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
+def _robust_groups(ctx: Context, wrong: set[int]) -> list[tuple[int, ...]] | None:
     result = ctx.result
     if result.disagreement.modes < 2 or result.posterior is None:
         return None
@@ -543,7 +417,7 @@ def _robust_groups(ctx: _Context, wrong: set[int]) -> list[tuple[int, ...]] | No
     return groups
 
 
-def _pooled_groups(ctx: _Context) -> list[tuple[int, ...]] | None:
+def _pooled_groups(ctx: Context) -> list[tuple[int, ...]] | None:
     het = ctx.result.heterogeneity
     if het is None or het.q_df < 1 or not het.q_pvalue < HETEROGENEITY_LEVEL:
         return None
@@ -578,7 +452,7 @@ def _own_interval(c: Claim) -> tuple[float, float]:
 # -- what the answer rests on -----------------------------------------------------------------
 
 
-def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[findings.RestsOn]:
+def _rests_on(ctx: Context, wrong: set[int], *, bounds_head: bool) -> list[findings.RestsOn]:
     """The units the answer rests on, largest share first: "mainly" the fewest reaching
     RESTS_ON_SHARE, then "less" the other units no other finding describes (not judged wrong,
     not bounds), at most MAX_LISTED units in all, so every claim is named somewhere."""
@@ -624,7 +498,7 @@ def _rests_on(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[find
 # -- agreement --------------------------------------------------------------------------------
 
 
-def _heterogeneity(ctx: _Context, het: Heterogeneity) -> findings.HeterogeneityTest:
+def _heterogeneity(ctx: Context, het: Heterogeneity) -> findings.HeterogeneityTest:
     significant = het.q_pvalue < HETEROGENEITY_LEVEL
     figures = (
         Figure("p", het.q_pvalue, p_value(het.q_pvalue), "heterogeneity.q_pvalue"),
@@ -634,7 +508,7 @@ def _heterogeneity(ctx: _Context, het: Heterogeneity) -> findings.HeterogeneityT
                                       claims=ctx.ordered(range(ctx.n)), figures=figures)
 
 
-def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
+def _agreement(ctx: Context, wrong: set[int]) -> list[Finding]:
     pairs = [(c.a, c.b) for c in ctx.result.disagreement.conflicts
              if c.a not in wrong and c.b not in wrong]
     if pairs:
@@ -653,7 +527,7 @@ def _agreement(ctx: _Context, wrong: set[int]) -> list[Finding]:
 # -- discounted claims and echoes ------------------------------------------------------------
 
 
-def _discounted(ctx: _Context, members: tuple[int, ...]) -> findings.Discounted:
+def _discounted(ctx: Context, members: tuple[int, ...]) -> findings.Discounted:
     by = ctx.by
     rep = members[0]
     a = by[rep]
@@ -674,7 +548,7 @@ def _discounted(ctx: _Context, members: tuple[int, ...]) -> findings.Discounted:
     return findings.Discounted(negligible=negligible, claims=members, figures=tuple(figures))
 
 
-def _echo_groups(ctx: _Context) -> list[findings.EchoGroup]:
+def _echo_groups(ctx: Context) -> list[findings.EchoGroup]:
     by = ctx.by
     out = []
     for members in ctx.unit_members().values():
@@ -699,7 +573,7 @@ def _echo_groups(ctx: _Context) -> list[findings.EchoGroup]:
 # -- bounds -----------------------------------------------------------------------------------
 
 
-def _bounds(ctx: _Context, wrong: set[int], *, bounds_head: bool) -> list[Finding]:
+def _bounds(ctx: Context, wrong: set[int], *, bounds_head: bool) -> list[Finding]:
     by = ctx.by
     # A bound is broken by the reported value; its pull is measured against the fitted centre,
     # which every estimate_without is compared with.
