@@ -316,13 +316,14 @@ class ReconcileResult:
     def with_claims(self, claims: tuple[ClaimAssessment, ...]) -> ReconcileResult:
         """This result with ``claims`` set, every other field kept.
 
-        Spelled out rather than :func:`dataclasses.replace`, which reads the sixteen fields by
+        Spelled out rather than :func:`dataclasses.replace`, which reads the seventeen fields by
         name and costs about three times more; twice per answer (this and :meth:`with_words`).
         """
         return ReconcileResult(
             self.method, self.scale, self.estimate, claims, self.disagreement, self.warnings,
             self.explanation, self.sources, self.heterogeneity, self.prediction, self.posterior,
-            self.findings, self.summary, self.fit_value, self.time, self.shared_error)
+            self.findings, self.summary, self.fit_value, self.time, self.shared_error,
+            self.precision)
 
     def with_words(self, findings: tuple[Finding, ...], summary: Summary | None,
                    explanation: str) -> ReconcileResult:
@@ -331,7 +332,8 @@ class ReconcileResult:
         return ReconcileResult(
             self.method, self.scale, self.estimate, self.claims, self.disagreement,
             self.warnings, explanation, self.sources, self.heterogeneity, self.prediction,
-            self.posterior, findings, summary, self.fit_value, self.time, self.shared_error)
+            self.posterior, findings, summary, self.fit_value, self.time, self.shared_error,
+            self.precision)
 
     @property
     def centre(self) -> float:

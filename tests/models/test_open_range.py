@@ -255,3 +255,12 @@ def test_a_percentage_s_printed_end_carries_its_sign() -> None:
     assert summary.text == "About 38.3% (90% range up to 41.2%; no claim sets its lower end)"
     assert text == ("The best estimate is about 38.3%, with a 90% range up to 41.2% (no claim "
                     "sets its lower end).")
+
+
+def test_the_request_s_precision_reaches_the_result_the_words_read() -> None:
+    """The words, the API and the plots judge a linear range's ends by the result's precision:
+    it must survive the result's later copies (with_claims, with_words)."""
+    claims = [Claim("a", "point", 1000.0), Claim("b", "point", 1000.0001)]
+    sources = [Source("a", "the police"), Source("b", "the army")]
+    assert reconcile(claims, sources, scale="linear", precision=0.5).precision == 0.5
+    assert reconcile(claims, sources, scale="linear").precision is None
