@@ -170,7 +170,7 @@ class Outcome:
 def run_em(
     questions: QuestionSet, params: Params, prior: SourcePrior, hyper: Hyper, *,
     done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
-    progress: Callable[[int, int], None] | None = None,
+    least: int = 1, progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
     """EM from ``params`` until convergence or ``max_iter`` iterations.
 
@@ -196,6 +196,9 @@ def run_em(
     spreads : bool
         Whether the spreads must settle too (not on a warm start's sample, where most
         sources have a handful of claims and the full data soon move their σ_s).
+    least : int
+        Fewest iterations before the convergence test may stop the loop (a warm start's
+        full table: ``refine_iter``).
     progress : callable(iteration, total), optional
 
     Returns
@@ -236,7 +239,8 @@ def run_em(
         if progress is not None:
             progress(done + iteration, total)
         # A few questions may keep trading two near-equal modes; they count as settled.
-        if calm and change < tol and report.hops <= questions.n_questions // 1000:
+        if (calm and change < tol and report.hops <= questions.n_questions // 1000
+                and iteration >= least):
             if hop:
                 converged = True
                 break
