@@ -109,7 +109,10 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: str, logs: Path, data: Path,
+                 probe: Path | None = None) -> subprocess.Popen[bytes]:
+    """The service as deployed; with ``probe``, under ``bench/load_probe.py`` too, which
+    writes its accounts there."""
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1",
@@ -120,9 +123,15 @@ def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.
         DATABASE_URL="",
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    extra: list[str] = []
+    if probe is not None:
+        probe.mkdir(parents=True, exist_ok=True)
+        env["PROBE_DIR"] = str(probe)
+        # A second --config replaces the first: the probe's file imports the service's.
+        extra = ["--config", str(ROOT / "bench" / "load_probe.py")]
     with logs.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.deploy.serve"],
+            [sys.executable, "-m", "service.deploy.serve", *extra],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -289,6 +298,7 @@ class Server:
     process: subprocess.Popen[bytes]
     url: str
     workers: int
+    probe: Path | None = None
     #: connections -> one (/healthz, reconcile) pair per round
     runs: dict[int, list[tuple[Result, Result]]] = dataclasses.field(default_factory=dict)
 
@@ -367,7 +377,30 @@ def report(server: Server, rounds: int) -> bool:
               f"{reconcile.app_ms:.2f} ms = {reconcile.core_ms:.2f} ms in models.reconcile "
               f"(estimator, findings, words) + {reconcile.app_ms - reconcile.core_ms:.2f} ms in "
               f"the rest of the app; /healthz {trivial.app_ms:.2f} ms")
+    if server.probe is not None:
+        report_probe(server)
     return failed
+
+
+def report_probe(server: Server) -> None:
+    """The workers' own account (``--probe``), per route, over the whole run."""
+    totals: dict[str, list[float]] = {}
+    for account in server.probe.glob("*.json") if server.probe else ():
+        for route, row in json.loads(account.read_text()).items():
+            totals[route] = [a + b for a, b in zip(totals.get(route, [0] * len(row)), row,
+                                                   strict=True)]
+    for number, route in enumerate(("/healthz", "/v1/reconcile")):
+        if route not in totals or not totals[route][0]:
+            continue
+        requests, span, collector, *generations = totals[route]
+        pairs = [pair[number] for runs in server.runs.values() for pair in runs]
+        whole = sum(r.cpu_ms * r.requests for r in pairs) / sum(r.requests for r in pairs)
+        print(f"probe, {route}: {span * 1e3 / requests:.2f} ms of CPU per request from "
+              f"gunicorn's pre_request to post_request (app, response, access log) of "
+              f"{whole:.2f} ms for the server; garbage collection "
+              f"{collector * 1e3 / requests:.4f} ms per request "
+              f"({', '.join(str(int(g)) for g in generations)} collections of generations "
+              f"0, 1, 2 in {int(requests)} requests)")
 
 
 def main() -> int:
@@ -383,6 +416,9 @@ def main() -> int:
                              "each, loaded in turn")
     parser.add_argument("--rounds", type=int, default=1,
                         help="times every server and level is loaded, interleaved (≤ 20)")
+    parser.add_argument("--probe", action="store_true",
+                        help="account in the workers for CPU per route and garbage collection "
+                             "(bench/load_probe.py)")
     parser.add_argument("--python", action="store_true", help="use the Python generator")
     parser.add_argument("--max-requests", type=int, default=50_000,
                         help="per route, Python generator only")
@@ -400,8 +436,9 @@ def main() -> int:
             for n, setting in enumerate(settings):
                 port = free_port()
                 logs = scratch / f"server-{n}.log"
-                process = start_server(port, setting, logs, scratch / f"data-{n}")
-                servers.append(Server(setting, process, f"http://127.0.0.1:{port}", 0))
+                probe = scratch / f"probe-{n}" if args.probe else None
+                process = start_server(port, setting, logs, scratch / f"data-{n}", probe)
+                servers.append(Server(setting, process, f"http://127.0.0.1:{port}", 0, probe))
                 servers[-1].workers = workers_of(logs)
             levels = [int(c) for c in args.connections.split(",") if c.strip()] or sorted(
                 {os.cpu_count() or 1, TARGET_CONNECTIONS}
@@ -426,13 +463,13 @@ def main() -> int:
             for server in servers:
                 server.process.wait(60)
 
-    generator = "wrk, 1 thread" if use_wrk else "python threads"
-    load = os.getloadavg()[0]
-    print(f"{os.cpu_count()} CPUs (load average {load:.1f} after the run); generator: "
-          f"{generator}; {duration} s per route and level; loopback")
-    failed = False
-    for server in servers:
-        failed = report(server, rounds) or failed
+        generator = "wrk, 1 thread" if use_wrk else "python threads"
+        load = os.getloadavg()[0]
+        print(f"{os.cpu_count()} CPUs (load average {load:.1f} after the run); generator: "
+              f"{generator}; {duration} s per route and level; loopback")
+        failed = False
+        for server in servers:  # in the scratch directory still: the probe's files are there
+            failed = report(server, rounds) or failed
     return 1 if failed else 0
 
 
