@@ -23,7 +23,14 @@ understates both rates. Everything is bounded: loopback only, a fixed duration p
 at most ``--max-requests`` per route for the Python generator. On a machine other work shares,
 compare the ratios and the CPU per request, not the rates.
 
-    .venv/bin/python bench/bench_load.py [--duration 10] [--connections 2,10] [--workers N]
+Several set-ups can be compared in one run: ``--workers 2,5`` starts one server per value and
+``--rounds N`` loads every server and level N times, in turn (the order reversed every other
+round), printing each figure's median over the rounds. Other work on a shared machine comes and
+goes within seconds; interleaved short loads let every set-up see the same share of it, where
+two runs one after the other do not.
+
+    .venv/bin/python bench/bench_load.py [--duration 10] [--connections 2,10] [--workers N[,M]]
+                                         [--rounds R]
 """
 
 from __future__ import annotations
@@ -102,7 +109,10 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: str, logs: Path, data: Path,
+                 probe: Path | None = None) -> subprocess.Popen[bytes]:
+    """The service as deployed; with ``probe``, under ``bench/load_probe.py`` too, which
+    writes its accounts there."""
     env = dict(os.environ)
     env.update(
         HOST="127.0.0.1",
@@ -113,9 +123,15 @@ def start_server(port: int, workers: str, logs: Path, data: Path) -> subprocess.
         DATABASE_URL="",
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    extra: list[str] = []
+    if probe is not None:
+        probe.mkdir(parents=True, exist_ok=True)
+        env["PROBE_DIR"] = str(probe)
+        # A second --config replaces the first: the probe's file imports the service's.
+        extra = ["--config", str(ROOT / "bench" / "load_probe.py")]
     with logs.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.deploy.serve"],
+            [sys.executable, "-m", "service.deploy.serve", *extra],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -274,89 +290,84 @@ def run_python(port: int, route: str, body: bytes | None, connections: int, dura
 # --- Main ---------------------------------------------------------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per route (≤ 60)")
-    parser.add_argument(
-        "--connections",
-        default="",
-        help="comma-separated concurrency levels (default: CPUs, then 2 per worker)",
-    )
-    parser.add_argument("--workers", default="auto", help="WEB_CONCURRENCY of the server")
-    parser.add_argument("--python", action="store_true", help="use the Python generator")
-    parser.add_argument("--max-requests", type=int, default=50_000,
-                        help="per route, Python generator only")
-    args = parser.parse_args()
-    duration = min(max(args.duration, 1), 60)
-    use_wrk = not args.python and shutil.which("wrk") is not None
+@dataclasses.dataclass
+class Server:
+    """One gunicorn set-up under test (``--workers`` may name several)."""
 
-    body = json.dumps(ten_claims()).encode()
-    runs: list[tuple[int, Result, Result]] = []
-    with tempfile.TemporaryDirectory(prefix="triangulate-bench-") as tmp:
-        scratch = Path(tmp)
-        port = free_port()
-        server = start_server(port, args.workers, scratch / "server.log", scratch / "data")
-        try:
-            url = f"http://127.0.0.1:{port}"
-            workers = workers_of(scratch / "server.log")
-            levels = [int(c) for c in args.connections.split(",") if c.strip()] or sorted(
-                {os.cpu_count() or 1, TARGET_CONNECTIONS}
-            )
-            for _ in range(20 * workers):  # warm-up: every worker has served both routes
-                urllib.request.urlopen(url + "/healthz", timeout=5).read()
-                urllib.request.urlopen(urllib.request.Request(
-                    url + "/v1/reconcile", data=body,
-                    headers={"Content-Type": "application/json"}), timeout=5).read()
-            for connections in levels:
-                pair = []
-                for route, payload in (("/healthz", None), ("/v1/reconcile", body)):
-                    before = scrape(url)
-                    cpu = server_cpu_seconds(server.pid)
-                    if use_wrk:
-                        result = run_wrk(url, route, payload, connections, duration, scratch)
-                    else:
-                        result = run_python(port, route, payload, connections, duration,
-                                            args.max_requests)
-                    cpu_ms = (server_cpu_seconds(server.pid) - cpu) * 1e3 / result.requests
-                    after = scrape(url)
-                    pair.append(dataclasses.replace(
-                        result, cpu_ms=cpu_ms,
-                        app_ms=mean_ms(before, after, "triangulate_http_request_duration_seconds",
-                                       f'route="{route}"'),
-                        core_ms=mean_ms(before, after, "triangulate_reconcile_duration_seconds"),
-                    ))
-                runs.append((connections, pair[0], pair[1]))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(60)
+    setting: str  # WEB_CONCURRENCY as given
+    process: subprocess.Popen[bytes]
+    url: str
+    workers: int
+    probe: Path | None = None
+    #: connections -> one (/healthz, reconcile) pair per round
+    runs: dict[int, list[tuple[Result, Result]]] = dataclasses.field(default_factory=dict)
 
-    generator = "wrk, 1 thread" if use_wrk else "python threads"
-    load = os.getloadavg()[0]
-    print(f"gunicorn: {workers} sync workers, {os.cpu_count()} CPUs (load average {load:.1f} "
-          f"after the run); generator: {generator}; {duration} s per route and level; loopback")
+
+def median_result(results: list[Result]) -> Result:
+    """Each figure's median over rounds (requests and errors summed)."""
+    def med(field: str) -> float:
+        return float(statistics.median(getattr(r, field) for r in results))
+    return Result(results[0].route, sum(r.requests for r in results),
+                  sum(r.seconds for r in results), med("rps"), med("p50_ms"), med("p99_ms"),
+                  sum(r.errors for r in results), med("cpu_ms"), med("app_ms"), med("core_ms"))
+
+
+def load_once(server: Server, connections: int, body: bytes, duration: int, scratch: Path,
+              use_wrk: bool, max_requests: int) -> tuple[Result, Result]:
+    """``/healthz`` then reconcile on ``server`` at ``connections``, with the server's CPU."""
+    pair = []
+    port = int(server.url.rsplit(":", 1)[1])
+    for route, payload in (("/healthz", None), ("/v1/reconcile", body)):
+        before = scrape(server.url)
+        cpu = server_cpu_seconds(server.process.pid)
+        if use_wrk:
+            result = run_wrk(server.url, route, payload, connections, duration, scratch)
+        else:
+            result = run_python(port, route, payload, connections, duration, max_requests)
+        cpu_ms = (server_cpu_seconds(server.process.pid) - cpu) * 1e3 / result.requests
+        after = scrape(server.url)
+        pair.append(dataclasses.replace(
+            result, cpu_ms=cpu_ms,
+            app_ms=mean_ms(before, after, "triangulate_http_request_duration_seconds",
+                           f'route="{route}"'),
+            core_ms=mean_ms(before, after, "triangulate_reconcile_duration_seconds"),
+        ))
+    return pair[0], pair[1]
+
+
+def report(server: Server, rounds: int) -> bool:
+    """Print one set-up's figures (medians over rounds); True when a request failed."""
+    plural = "" if server.workers == 1 else "s"
+    print(f"WEB_CONCURRENCY={server.setting}: {server.workers} sync worker{plural}"
+          + (f"; medians over {rounds} interleaved rounds" if rounds > 1 else ""))
     print(f"{'conns':>5}  {'route':<15}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'errors':>8}{'CPU ms/req':>12}{'ratio':>8}")
     failed = False
-    for connections, trivial, reconcile in runs:
-        ratio = reconcile.rps / trivial.rps
+    medians: dict[int, tuple[Result, Result, float]] = {}
+    for connections, pairs in server.runs.items():
+        trivial = median_result([t for t, _ in pairs])
+        reconcile = median_result([r for _, r in pairs])
+        # The median of each round's ratio: both routes of a round saw the same other work.
+        ratio = statistics.median(r.rps / t.rps for t, r in pairs)
+        medians[connections] = (trivial, reconcile, ratio)
         for r in (trivial, reconcile):
             shown = f"{ratio:>8.0%}" if r is reconcile else ""
             print(f"{connections:>5}  {r.route:<15}{r.requests:>10}{r.rps:>9.0f}"
                   f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}{r.cpu_ms:>12.2f}{shown}")
             failed = failed or r.errors > 0
-    at_target = [run for run in runs if run[0] == TARGET_CONNECTIONS]
-    if at_target:
-        _, trivial, reconcile = at_target[0]
-        ratio = reconcile.rps / trivial.rps
+    if TARGET_CONNECTIONS in medians:
+        trivial, reconcile, ratio = medians[TARGET_CONNECTIONS]
         print(f"at {TARGET_CONNECTIONS} connections: reconcile {reconcile.rps:.0f} req/s / "
               f"/healthz {trivial.rps:.0f} req/s = {ratio:.0%} (target ≥ "
               f"{THROUGHPUT_TARGET:.0%}: {'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'}); "
               f"reconcile p99 {reconcile.p99_ms:.1f} ms beside /healthz p99 "
               f"{trivial.p99_ms:.1f} ms (target ≤ {P99_TARGET_MS:.0f} ms: "
               f"{'met' if reconcile.p99_ms <= P99_TARGET_MS else 'NOT met'})")
+        connections = TARGET_CONNECTIONS
     else:
         print(f"the targets are set at {TARGET_CONNECTIONS} connections, not measured here")
-    connections, trivial, reconcile = at_target[0] if at_target else runs[-1]
+        connections = max(medians)
+    trivial, reconcile, _ = medians[connections]
     print(f"server CPU per request ({connections} connections): reconcile "
           f"{reconcile.cpu_ms:.2f} ms, trivial {trivial.cpu_ms:.2f} ms; CPU-bound ratio "
           f"{trivial.cpu_ms / reconcile.cpu_ms:.0%} (what the throughput ratio tends to on an "
@@ -366,6 +377,99 @@ def main() -> int:
               f"{reconcile.app_ms:.2f} ms = {reconcile.core_ms:.2f} ms in models.reconcile "
               f"(estimator, findings, words) + {reconcile.app_ms - reconcile.core_ms:.2f} ms in "
               f"the rest of the app; /healthz {trivial.app_ms:.2f} ms")
+    if server.probe is not None:
+        report_probe(server)
+    return failed
+
+
+def report_probe(server: Server) -> None:
+    """The workers' own account (``--probe``), per route, over the whole run."""
+    totals: dict[str, list[float]] = {}
+    for account in server.probe.glob("*.json") if server.probe else ():
+        for route, row in json.loads(account.read_text()).items():
+            totals[route] = [a + b for a, b in zip(totals.get(route, [0] * len(row)), row,
+                                                   strict=True)]
+    for number, route in enumerate(("/healthz", "/v1/reconcile")):
+        if route not in totals or not totals[route][0]:
+            continue
+        requests, span, collector, *generations = totals[route]
+        pairs = [pair[number] for runs in server.runs.values() for pair in runs]
+        whole = sum(r.cpu_ms * r.requests for r in pairs) / sum(r.requests for r in pairs)
+        print(f"probe, {route}: {span * 1e3 / requests:.2f} ms of CPU per request from "
+              f"gunicorn's pre_request to post_request (app, response, access log) of "
+              f"{whole:.2f} ms for the server; garbage collection "
+              f"{collector * 1e3 / requests:.4f} ms per request "
+              f"({', '.join(str(int(g)) for g in generations)} collections of generations "
+              f"0, 1, 2 in {int(requests)} requests)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per route (≤ 60)")
+    parser.add_argument(
+        "--connections",
+        default="",
+        help="comma-separated concurrency levels (default: CPUs, then 2 per worker)",
+    )
+    parser.add_argument("--workers", default="auto",
+                        help="WEB_CONCURRENCY of the server; several (2,5) start one server "
+                             "each, loaded in turn")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times every server and level is loaded, interleaved (≤ 20)")
+    parser.add_argument("--probe", action="store_true",
+                        help="account in the workers for CPU per route and garbage collection "
+                             "(bench/load_probe.py)")
+    parser.add_argument("--python", action="store_true", help="use the Python generator")
+    parser.add_argument("--max-requests", type=int, default=50_000,
+                        help="per route, Python generator only")
+    args = parser.parse_args()
+    duration = min(max(args.duration, 1), 60)
+    rounds = min(max(args.rounds, 1), 20)
+    use_wrk = not args.python and shutil.which("wrk") is not None
+    settings = [w.strip() for w in args.workers.split(",") if w.strip()] or ["auto"]
+
+    body = json.dumps(ten_claims()).encode()
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="triangulate-bench-") as tmp:
+        scratch = Path(tmp)
+        try:
+            for n, setting in enumerate(settings):
+                port = free_port()
+                logs = scratch / f"server-{n}.log"
+                probe = scratch / f"probe-{n}" if args.probe else None
+                process = start_server(port, setting, logs, scratch / f"data-{n}", probe)
+                servers.append(Server(setting, process, f"http://127.0.0.1:{port}", 0, probe))
+                servers[-1].workers = workers_of(logs)
+            levels = [int(c) for c in args.connections.split(",") if c.strip()] or sorted(
+                {os.cpu_count() or 1, TARGET_CONNECTIONS}
+            )
+            for server in servers:
+                for _ in range(20 * server.workers):  # every worker has served both routes
+                    urllib.request.urlopen(server.url + "/healthz", timeout=5).read()
+                    urllib.request.urlopen(urllib.request.Request(
+                        server.url + "/v1/reconcile", data=body,
+                        headers={"Content-Type": "application/json"}), timeout=5).read()
+            # Short loads of every set-up in turn, the order reversed every other round: on a
+            # machine other work shares, each then sees the same spread of that work.
+            for number in range(rounds):
+                for server in servers if number % 2 == 0 else servers[::-1]:
+                    for connections in levels:
+                        server.runs.setdefault(connections, []).append(load_once(
+                            server, connections, body, duration, scratch, use_wrk,
+                            args.max_requests))
+        finally:
+            for server in servers:
+                server.process.send_signal(signal.SIGTERM)
+            for server in servers:
+                server.process.wait(60)
+
+        generator = "wrk, 1 thread" if use_wrk else "python threads"
+        load = os.getloadavg()[0]
+        print(f"{os.cpu_count()} CPUs (load average {load:.1f} after the run); generator: "
+              f"{generator}; {duration} s per route and level; loopback")
+        failed = False
+        for server in servers:  # in the scratch directory still: the probe's files are there
+            failed = report(server, rounds) or failed
     return 1 if failed else 0
 
 

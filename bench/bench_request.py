@@ -8,7 +8,10 @@ the median of each stage of the request on its own:
 * ``models.reconcile`` whole (estimator, findings, words) and its findings and words alone
   (``derive_findings`` and ``render`` on the same result), so the estimator is the difference;
 * loading the body through ``ReconcileRequestSchema``, mapping the result, dumping it through
-  ``ReconcileResponseSchema`` and encoding the JSON.
+  ``ReconcileResponseSchema`` and encoding the JSON;
+* the whole request's *mean CPU* time (what ``bench_load.py`` reports per request, a mean
+  that pays for every slow call and every collection) and the garbage collector's share of it,
+  by generation (``gc.callbacks``).
 
 Run it beside ``bench/bench_load.py``: what the HTTP figures add to these is gunicorn's work.
 
@@ -18,9 +21,11 @@ Run it beside ``bench/bench_load.py``: what the HTTP figures add to these is gun
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import tempfile
+import time
 from typing import Any
 
 from _common import timed
@@ -32,6 +37,38 @@ from models import wording
 from service.http.app import create_app
 from service.http.mapping import reconcile_response
 from service.http.schemas.reconcile import ReconcileRequestSchema, ReconcileResponseSchema
+
+
+class Collections:
+    """Collections and their CPU time per generation while active (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.count[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.process_time() - self._started
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+def mean_cpu(fn: Any, runs: int) -> tuple[float, Collections]:
+    """Mean CPU ms of ``runs`` calls of ``fn`` and the collections during them."""
+    with Collections() as collections:
+        started = time.process_time()
+        for _ in range(runs):
+            fn()
+        return (time.process_time() - started) * 1e3 / runs, collections
 
 
 def main() -> None:
@@ -102,6 +139,7 @@ def main() -> None:
                                                      runs)),
             ("JSON encoding", timed(lambda: app.json.dumps(dumped), runs)),
         ]
+        cpu, collections = mean_cpu(post, 5 * runs)
     load = os.getloadavg()[0]
     print(f"in-process, Flask test client, {runs} runs each; load average {load:.1f}")
     print(f"{'stage':<36}{'median ms':>10}{'p90 ms':>9}")
@@ -114,6 +152,11 @@ def main() -> None:
     print(f"estimator (models.reconcile without findings and words): {model - text:.2f} ms; "
           f"findings and words: {text:.2f} ms; HTTP layer beyond /healthz's: "
           f"{stubbed - healthz:.2f} ms; /healthz: {healthz:.2f} ms (whole request {whole:.2f})")
+    gc_ms = sum(collections.seconds) * 1e3 / (5 * runs)
+    print(f"whole request, mean CPU over {5 * runs} calls: {cpu:.2f} ms (bench_load's CPU per "
+          f"request is this plus gunicorn's own work); of which garbage collection {gc_ms:.3f} ms "
+          f"({collections.count[0]}, {collections.count[1]} and {collections.count[2]} "
+          "collections of generations 0, 1 and 2)")
 
 
 if __name__ == "__main__":

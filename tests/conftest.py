@@ -58,6 +58,7 @@ MARKERS_BY_PATH: dict[str, tuple[str, ...]] = {
     "deploy/test_soak.py": ("soak", "gunicorn"),
     "deploy/test_faults.py": ("faults", "gunicorn"),
     "deploy/test_gunicorn.py": ("gunicorn",),
+    "deploy/test_bench_load.py": ("gunicorn",),
 }
 _TESTS = Path(__file__).resolve().parent
 

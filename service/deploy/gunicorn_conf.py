@@ -13,7 +13,11 @@ Decisions
   estimators are CPU-bound numpy code, so the default is gunicorn's *sync* worker: one request
   per process, no GIL contention, and each new connection goes to whichever worker is free.
   ``GUNICORN_THREADS`` > 1 switches to the *gthread* worker, which overlaps database waits and
-  honours ``KEEPALIVE``.
+  honours ``KEEPALIVE``. As many workers as CPUs would spare the time slicing of more processes
+  than CPUs (measured: up to a fifth less CPU per reconcile, a lower p99) but served a fifth to
+  a third fewer ``/healthz`` requests per second in most runs and leaves no worker free while
+  slow requests (a large batch, a plot) hold the others, so ``auto`` keeps gunicorn's rule
+  (``docs/benchmarks.md``, "HTTP load").
 * **No preload.** ``preload_app`` stays off: each worker builds its own app after the fork.
   The app opens database connections (and may migrate) when it is built, and a connection
   opened in the arbiter and inherited by several workers would be shared by all of them. The

@@ -1,0 +1,64 @@
+"""gunicorn configuration for ``bench_load.py --probe``: the service's own
+(``service/deploy/gunicorn_conf.py``) plus hooks that account, per route, for each worker's CPU.
+
+* ``pre_request`` to ``post_request``, in thread CPU time: the app, writing the response and
+  the access log line (gunicorn calls both hooks around them); what the server spends beyond
+  that per request is gunicorn's accept, parse and close, and the arbiter.
+* The garbage collector's CPU time and collections by generation (``gc.callbacks``), charged to
+  the route being served (or ``-`` between requests).
+
+Each worker writes its totals to ``$PROBE_DIR/<pid>.json`` when it exits. Not for production:
+the hooks cost a few microseconds per request.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from service.deploy.gunicorn_conf import *  # noqa: F403  (the service's settings and hooks)
+
+PROBE_DIR = "PROBE_DIR"
+_IDLE = "-"
+#: route -> [requests, CPU seconds in the hooks' span, GC seconds, gen-0, gen-1, gen-2 count]
+_totals: dict[str, list[float]] = {}
+_state: dict[str, Any] = {"route": _IDLE, "gc_started": 0.0, "request_started": 0.0}
+
+
+def _row(route: str) -> list[float]:
+    return _totals.setdefault(route, [0, 0.0, 0.0, 0, 0, 0])
+
+
+def _collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _state["gc_started"] = time.thread_time()
+    else:
+        row = _row(_state["route"])
+        row[2] += time.thread_time() - _state["gc_started"]
+        row[3 + info["generation"]] += 1
+
+
+def post_worker_init(worker: Any) -> None:
+    gc.callbacks.append(_collection)
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    _state["route"] = req.path
+    _state["request_started"] = time.thread_time()
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    row = _row(req.path)
+    row[0] += 1
+    row[1] += time.thread_time() - _state["request_started"]
+    _state["route"] = _IDLE
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    directory = os.environ.get(PROBE_DIR)
+    if directory:
+        Path(directory, f"{os.getpid()}.json").write_text(json.dumps(_totals))

@@ -1,0 +1,36 @@
+"""``bench/bench_load.py --probe`` against one real worker: the workers' own account per route
+(CPU from gunicorn's pre_request to post_request, garbage collection) reaches the report."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+LOAD = Path(__file__).resolve().parents[2] / "bench" / "bench_load.py"
+REQUESTS = 30
+_PROBE = re.compile(
+    r"^probe, (?P<route>\S+): (?P<span>[\d.]+) ms of CPU per request .* of (?P<server>[\d.]+) ms "
+    r"for the server; garbage collection (?P<gc>[\d.]+) ms per request \((?P<gens>\d+, \d+, \d+) "
+    r"collections of generations 0, 1, 2 in (?P<requests>\d+) requests\)$",
+    re.M,
+)
+
+
+def test_probe_accounts_for_each_route_in_the_workers() -> None:
+    result = subprocess.run(
+        [sys.executable, str(LOAD), "--workers", "1", "--connections", "1", "--duration", "1",
+         "--python", "--max-requests", str(REQUESTS), "--probe"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    accounts = {m["route"]: m for m in _PROBE.finditer(result.stdout)}
+    assert set(accounts) == {"/healthz", "/v1/reconcile"}, result.stdout
+    for account in accounts.values():
+        # The warm-up's requests (20 per worker and route) are counted too.
+        assert int(account["requests"]) >= REQUESTS + 20
+        assert float(account["span"]) > 0 and float(account["server"]) > 0
+    # A reconcile costs several trivial requests in the app (the estimator runs there).
+    assert float(accounts["/v1/reconcile"]["span"]) > 3 * float(accounts["/healthz"]["span"])
