@@ -26,7 +26,8 @@ estimated. The layout follows the forest plot of meta-analysis (R metafor's ``fo
   thicker bars, and the pooling methods' prediction interval as a dotted line. A dashed line at
   the estimate and a faint band over the widest interval run up through the claim rows. With
   no central figure to print (no value, or a summary that is not a figure) only the intervals
-  are drawn; an open end (None) is an arrow to the axis's end;
+  are drawn; an open end (None), and an end no claim sets (:func:`open_where_unset`), is an
+  arrow to the axis's end;
 * **legend** (bottom), explaining grades and symbols in a reader's words.
 
 A quantity that moves (``result.time``, dynamics ``cumulative`` or ``drifting``) has the
@@ -63,6 +64,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final, Literal, TypedDict, Unpack
 
 from matplotlib.axes import Axes
@@ -168,6 +170,23 @@ class Labels(TypedDict, total=False):
     unit: str | None
 
 
+def open_where_unset(result: ReconcileResult, claims: Sequence[Claim]) -> ReconcileResult:
+    """``result`` with each end of its estimate's intervals that no claim sets
+    (:func:`models.summary.ends_beyond_claims`) drawn as an open end: an arrow to the axis's
+    end, as the words print no number there. Drawn to scale, an end of 2.8e28 beside figures of
+    1 to 4.5 stretched the axis over 28 powers of ten and squeezed every claim into its left
+    edge."""
+    beyond = unset_ends(claims, result.scale, result.precision)
+    intervals = []
+    for interval in result.estimate.intervals:
+        ends = beyond(interval.low, interval.high)
+        intervals.append(replace(interval, low=None if "low" in ends else interval.low,
+                                 high=None if "high" in ends else interval.high))
+    if all(a == b for a, b in zip(intervals, result.estimate.intervals, strict=True)):
+        return result
+    return replace(result, estimate=replace(result.estimate, intervals=tuple(intervals)))
+
+
 def build_figure(
     result: ReconcileResult,
     claims: Sequence[Claim],
@@ -202,6 +221,8 @@ def build_figure(
     measure = Measure()
     names = [drawable(source.label) for source in sources]
     moving = course(result, claims) if result.time is not None else None
+    if moving is None:
+        result = open_where_unset(result, claims)
     when = claim_when(moving, claims) if moving is not None else None
     laid = claim_rows(result, claims, sources, measure, label_width(names, measure, LABEL_MAX_IN),
                       when)

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from models.claims import Claim, Source
 from models.reconcile import reconcile
 from models.result import Interval, Moment
+from service.plot.forest import build_figure
 from service.plot.layout import summary_note
 from service.plot.timeview import moment_text, unset_ends
 
@@ -61,3 +62,17 @@ def test_a_moment_s_range_leaves_out_an_end_no_claim_sets(low: float, high: floa
     same rule as the words."""
     moment = Moment(None, 4.06, (Interval(0.9, low, high),), ())
     assert moment_text(moment, False, unset_ends(WIRE, "log")) == ("4.1", span)
+
+
+def test_the_axis_is_not_stretched_to_an_end_no_claim_sets() -> None:
+    """The kite ends in an arrow where no claim sets the range's end, as a bound's open side
+    does: drawn to scale, the 90 % range's end at 2.8e28 stretched the log axis to about 1e30
+    and squeezed the claims of 1 to 4.5 into its left edge."""
+    result = reconcile(WIRE, [Source("s0", "the police", reliability="A")], unit="people")
+    assert result.estimate.intervals[-1].high is not None  # the numbers are the model's
+    figure = build_figure(result, WIRE, [Source("s0", "the police", reliability="A")],
+                          question="How many?", unit="people")
+    for ax in figure.axes:
+        low, high = ax.get_xlim()
+        if ax.get_xscale() == "log":
+            assert 0.1 < low and high < 1e3, (low, high)
