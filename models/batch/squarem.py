@@ -61,8 +61,8 @@ STEP_MAX0 = 1.0
 MSTEP = 4.0
 #: Largest share of the questions on the Gaussian path at which SQUAREM still extrapolates
 #: (:func:`stateless`). Measured only at the two ends: none (two or three claims a question,
-#: 1.3-2.4x fewer E-steps) and nearly all (ten claims, about twice as many); 1 % keeps the μ_q
-#: that lag a jump too few to move the sources' sums.
+#: 1.3-2.4x fewer E-steps) and nearly all (ten claims, about twice as many). 1 %, a choice
+#: not measured in between, leaves too few lagging μ_q to move the sources' sums much.
 CARRIED_SHARE = 0.01
 
 
