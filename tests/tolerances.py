@@ -172,3 +172,15 @@ BATCH_FIXED_POINT_HALF_WIDTH = 0.03
 #: where EM stopped, measured 0.34 and 0.84 at the next one (which starts from a fresh E-step);
 #: 2 leaves room. The two fixed iterations left 37 and 19.
 BATCH_FIXED_POINT_SOURCE_TOLS = 2.0
+
+#: E-steps within which the SQUAREM-accelerated batch fit (models/batch/squarem.py) converges
+#: on tests/models/test_batch_squarem.py's seeded archive of 1,500 two-claim questions by 30
+#: sources (every question on the exact path, so EM is a map of the sources alone): measured
+#: 18, plain EM 38. 26 leaves room for other platforms' rounding and still fails plain EM.
+BATCH_SQUAREM_MAX_ESTEPS = 26
+
+#: How far the accelerated fit's estimates may sit from the fixed point (plain EM until the
+#: sources move by less than 1e-7, 109 iterations) in units of its 90 % half-width: measured
+#: at most 0.035 (plain EM to the estimator's tol: 0.063). Both stop when a step moves the
+#: sources by less than tol = 1e-3; 0.1 is the bench's "off" threshold (bench/batch_refine.py).
+BATCH_SQUAREM_HALF_WIDTH = 0.1

@@ -150,7 +150,9 @@ and kernels on them in :mod:`~models.batch.panels`),
 :mod:`~models.batch.em` (E-step, leave-one-out responsibilities),
 :mod:`~models.batch.sums` (the M-step as per-source sums that add across partitions of the
 questions, and the update from their total), :mod:`~models.batch.loop` (the EM loop over
-questions held in this process or on a cluster's workers),
+questions held in this process or on a cluster's workers), :mod:`~models.batch.squarem` (that
+loop accelerated by SQUAREM, Varadhan & Roland 2008, where an EM iteration is a map of the
+sources alone: every question on the exact path),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.
@@ -174,6 +176,9 @@ trustworthy opinion discovery: an uncertainty-aware quantitative modeling approa
 1885-1894. doi:10.1145/2939672.2939837 (KDEm).
 Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete data
 via the EM algorithm. JRSS B 39(1), 1-38 (censored observations in EM).
+Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the
+convergence of any EM algorithm. Scand. J. Statist. 35(2), 335-353.
+doi:10.1111/j.1467-9469.2007.00585.x (SQUAREM).
 """
 
 from __future__ import annotations

@@ -43,11 +43,16 @@ class Step:
         |Δμ_q| / max(τ_q, 1e-12) of every question (empty after the first E-step).
     hops : int
         Questions that moved to a rival mode.
+    carried : int or None
+        Questions on the Gaussian path, whose μ_q the E-step moves by one IRLS step from
+        where the previous one left it (state beyond the sources' parameters); None when not
+        reported.
     """
 
     sums: SourceSums
     moved: FloatArray
     hops: int
+    carried: int | None = None
 
 
 class QuestionSet(Protocol):
@@ -88,7 +93,7 @@ def start_part(
     """
     mu = initial_centre(enc, params)
     post, hops = e_step(enc, params, mu, True, hyper, keep_panels)
-    return post, Step(source_sums(enc, post, params), np.zeros(0), hops)
+    return post, Step(source_sums(enc, post, params), np.zeros(0), hops, _carried(post))
 
 
 def step_part(
@@ -119,7 +124,12 @@ def step_part(
     mu = post.mu + shift
     new_post, hops = e_step(enc, params, mu, hop, hyper, keep_panels)
     moved = np.abs(new_post.mu - mu) / np.maximum(new_post.tau, 1e-12)
-    return new_post, Step(source_sums(enc, new_post, params), moved, hops)
+    return new_post, Step(source_sums(enc, new_post, params), moved, hops, _carried(new_post))
+
+
+def _carried(post: Posterior) -> int:
+    """Questions whose posterior is the Gaussian path's (not recomputed from the sources)."""
+    return int(post.exact.shape[0] - np.count_nonzero(post.exact))
 
 
 class LocalQuestions:
@@ -167,6 +177,17 @@ class Outcome:
     converged: bool
 
 
+def without_atoms(
+    questions: QuestionSet, params: Params, prior: SourcePrior
+) -> tuple[Params, SourcePrior]:
+    """The starting parameters and prior, with η = 0 when no question has an atom."""
+    if questions.has_atoms:
+        return params, prior
+    # No agreed figure anywhere: no exact copying to learn (η = 0).
+    params = Params(params.c, np.full(params.c.shape[0], EPS), params.sigma, params.beta)
+    return params, replace(prior, population=replace(prior.population, exact_share=EPS))
+
+
 def run_em(
     questions: QuestionSet, params: Params, prior: SourcePrior, hyper: Hyper, *,
     done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
@@ -206,10 +227,7 @@ def run_em(
     Outcome
         With the last E-step's sums, ``done`` plus the iterations run here.
     """
-    if not questions.has_atoms:
-        # No agreed figure anywhere: no exact copying to learn (η = 0).
-        params = Params(params.c, np.full(params.c.shape[0], EPS), params.sigma, params.beta)
-        prior = replace(prior, population=replace(prior.population, exact_share=EPS))
+    params, prior = without_atoms(questions, params, prior)
     report = questions.start(params, hyper)
     checked_hop = True
     converged = False

@@ -428,9 +428,11 @@ class DaskQuestions:
         reports: list[Step] = self.client.gather(
             [self.on(k, fn, *args) for k in range(len(self.paths))])
         moved = [r.moved for r in reports]
+        carried = [r.carried for r in reports]
         return Step(total(r.sums for r in reports),
                     np.concatenate(moved) if moved else np.zeros(0),
-                    sum(r.hops for r in reports))
+                    sum(r.hops for r in reports),
+                    None if None in carried else sum(c for c in carried if c is not None))
 
     def start(self, params: Params, hyper: Hyper) -> Step:
         return self._advance(_start, params, hyper)
