@@ -10,8 +10,8 @@ x₂ = F(x₁), and jumps along them:
     x' = x₀ − 2α r + α² v,
 
 then one stabilising EM step, x₀ ← F(x'). α = −1 gives x' = x₂, two plain EM steps, so α is
-clipped to ≤ −1; its magnitude is capped, the cap growing fourfold whenever α meets it and
-shrinking back when a step fails (the defaults of the authors' SQUAREM package: step.max0 = 1,
+clipped to ≤ −1; its magnitude is capped, the cap growing fourfold after a jump with α at
+the cap is kept and shrinking back when a step fails (the defaults of the authors' SQUAREM package: step.max0 = 1,
 mstep = 4). The
 parameters are extrapolated on an unconstrained scale: logit c_s and logit η_s, log σ_s and β_s.
 An extrapolation that leaves them non-finite steps back halfway towards α = −1; one whose EM
@@ -55,8 +55,8 @@ from models.batch.loop import Outcome, QuestionSet, Step, without_atoms
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.sums import recentre_sources, settled, source_change, update_sources
 
-#: SQUAREM's cap on |α|: it starts at 1 (two plain EM steps), grows by MSTEP when α meets it
-#: and falls back by MSTEP after a failed step (Varadhan & Roland's defaults).
+#: SQUAREM's cap on |α|: it starts at 1 (two plain EM steps), grows by MSTEP when a jump with α
+#: at the cap is kept and falls back by MSTEP after a failed step (Varadhan & Roland's defaults).
 STEP_MAX0 = 1.0
 MSTEP = 4.0
 #: Largest share of the questions on the Gaussian path at which SQUAREM still extrapolates
@@ -209,9 +209,14 @@ def run_squarem(
             # Not a valid parameter: step back halfway towards α = −1 (which is x₂).
             alpha = max(1.0, (alpha + 1.0) / 2.0)
             jump = unpack(u0 + 2.0 * alpha * r + alpha * alpha * v, n_s)
-        if alpha >= step_max:
-            step_max *= MSTEP
+        # The cap grows only after a jump at the cap is kept (Varadhan & Roland's package):
+        # grown before the monitor, a rejection shrank it back and the same too-long α was
+        # tried again (an independent review counted 14 rejections in a row at α = 4).
+        at_cap = alpha >= step_max
         if jump is None or alpha <= 1.0:
+            if at_cap:
+                # α = 1 at a cap of 1: the plain step is the jump, kept.
+                step_max *= MSTEP
             # α = −1: x' is x₂, a plain EM step.
             report, hop = e_step(x2, d2)
             params, prior = x2, prior2
@@ -236,6 +241,8 @@ def run_squarem(
                 break
             continue
         # The stabilising step: x₀ ← F(x'), tested like a plain step.
+        if at_cap:
+            step_max *= MSTEP
         report, hop = e_step(stable, d_s)
         params, prior = stable, prior_s
         if clock.check(claims, jump, stable, report, hop):

@@ -14,7 +14,11 @@ import pytest
 from models.batch import BatchEstimator, ClaimTable
 from models.errors import InvalidParameterError
 from models.simulate_batch import simulate_archive
-from tests.tolerances import BATCH_SQUAREM_HALF_WIDTH, BATCH_SQUAREM_MAX_ESTEPS
+from tests.tolerances import (
+    BATCH_SQUAREM_FLAT_ESTEPS,
+    BATCH_SQUAREM_HALF_WIDTH,
+    BATCH_SQUAREM_MAX_ESTEPS,
+)
 
 
 def _table(n_questions: int, claims: int, seed: int) -> ClaimTable:
@@ -60,3 +64,52 @@ def test_gaussian_questions_keep_plain_em() -> None:
 def test_accelerate_must_be_a_bool(bad: object) -> None:
     with pytest.raises(InvalidParameterError, match="accelerate"):
         BatchEstimator(accelerate=bad)  # type: ignore[arg-type]
+
+
+def _flat_archive(seed: int, n_questions: int) -> ClaimTable:
+    """An archive the model fits loosely (an independent reviewer's design, not the model's own
+    simulator): 1-3 point claims a question, 40 sources of 5-30 claims and 30 of many,
+    credibility U(0.3, 0.99), spreads 0.01-0.2 on the log scale, wrong figures half Cauchy and
+    half uniform within a factor 100, 5 % exact copies, four significant figures. Its likelihood
+    is flat, so EM's rate is near 1 and SQUAREM's step-length cap is exercised."""
+    rng = np.random.default_rng(seed)
+    few, many = 40, 30
+    cred = rng.uniform(0.3, 0.99, few + many)
+    sigma = np.exp(rng.uniform(np.log(0.01), np.log(0.2), few + many))
+    beta = rng.normal(0.0, 0.03, few + many)
+    truth = 10 ** rng.uniform(2, 7, n_questions)
+    question = np.repeat(np.arange(n_questions), rng.integers(1, 4, n_questions))
+    n = question.size
+    source = np.empty(n, dtype=np.int64)
+    counts = rng.integers(5, 31, few)
+    perm = rng.permutation(n)
+    start = np.concatenate(([0], np.cumsum(counts)))
+    for s in range(few):
+        source[perm[start[s]:start[s + 1]]] = s
+    w = rng.uniform(0.2, 1.0, many)
+    source[perm[start[-1]:]] = few + rng.choice(many, n - start[-1], p=w / w.sum())
+    right = rng.random(n) < cred[source]
+    log_truth = np.log(truth[question])
+    value = log_truth + beta[source] + sigma[source] * rng.standard_normal(n)
+    exact = right & (rng.random(n) < 0.05)
+    value[exact] = log_truth[exact]
+    cauchy = ~right & (rng.random(n) < 0.5)
+    value[cauchy] = log_truth[cauchy] + rng.standard_cauchy(int(cauchy.sum()))
+    uniform = ~right & ~cauchy
+    value[uniform] = log_truth[uniform] + rng.uniform(-np.log(100), np.log(100),
+                                                      int(uniform.sum()))
+    x = np.exp(np.clip(value, np.log(1e-3), np.log(1e12)))
+    step = 10.0 ** (np.floor(np.log10(x)) - 3)
+    return ClaimTable.from_columns([f"q{k}" for k in question.tolist()],
+                                   [f"s{k}" for k in source.tolist()], ["point"] * n,
+                                   np.round(x / step) * step)
+
+
+def test_the_step_cap_grows_only_after_a_kept_jump() -> None:
+    """The cap on |α| grows after a jump at the cap is kept, as in Varadhan & Roland's package.
+    Grown before the residual monitor ran, a rejected jump shrank it back and the same
+    too-long α was tried again: 108 E-steps here (plain EM 117), 88 with the cap kept."""
+    table = _flat_archive(2, 3000)
+    fit = BatchEstimator(max_iter=1000).fit(table, levels=(0.9,), scale="log")
+    assert fit.converged
+    assert fit.iterations <= BATCH_SQUAREM_FLAT_ESTEPS
