@@ -11,9 +11,9 @@ x₂ = F(x₁), and jumps along them:
 
 then one stabilising EM step, x₀ ← F(x'). α = −1 gives x' = x₂, two plain EM steps, so α is
 clipped to ≤ −1; its magnitude is capped, the cap growing fourfold after a jump with α at
-the cap is kept and shrinking back when a step fails (the defaults of the authors' SQUAREM package: step.max0 = 1,
-mstep = 4). The
-parameters are extrapolated on an unconstrained scale: logit c_s and logit η_s, log σ_s and β_s.
+the cap is kept and shrinking back when a step fails (the defaults of the authors' SQUAREM
+package: step.max0 = 1, mstep = 4). The parameters are extrapolated on an unconstrained scale:
+logit c_s and logit η_s, log σ_s and β_s.
 An extrapolation that leaves them non-finite steps back halfway towards α = −1; one whose EM
 residual ‖F(x') − x'‖ exceeds the residual ‖r‖ it started from (the monitor: the model's
 marginal likelihood is not available over the mixed exact and Laplace posteriors) is dropped for
