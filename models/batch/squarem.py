@@ -213,39 +213,35 @@ def run_squarem(
         # grown before the monitor, a rejection shrank it back and the same too-long α was
         # tried again (an independent review counted 14 rejections in a row at α = 4).
         at_cap = alpha >= step_max
-        if jump is None or alpha <= 1.0:
-            if at_cap:
-                # α = 1 at a cap of 1: the plain step is the jump, kept.
-                step_max *= MSTEP
-            # α = −1: x' is x₂, a plain EM step.
-            report, hop = e_step(x2, d2)
-            params, prior = x2, prior2
-            if clock.check(claims, x1, x2, report, hop):
-                converged = True
-                break
-            continue
-        # The questions' centres follow the recentring, extrapolated like the biases
-        # (cumulative shifts 0, d₁, d₁ + d₂ at x₀, x₁, x₂); they sit at x₁'s now.
-        shift = 2.0 * alpha * d1 + alpha * alpha * (d2 - d1) - d1
-        report, hop = e_step(jump, shift)
-        stable, prior_s, d_s = m_step(report, jump, prior2)
-        residual = pack(stable) - pack(jump)
-        if float(np.sqrt(weight @ (residual * residual))) > norm_r:
+        if jump is not None and alpha > 1.0:
+            # The questions' centres follow the recentring, extrapolated like the biases
+            # (cumulative shifts 0, d₁, d₁ + d₂ at x₀, x₁, x₂); they sit at x₁'s now.
+            shift = 2.0 * alpha * d1 + alpha * alpha * (d2 - d1) - d1
+            report, hop = e_step(jump, shift)
+            stable, prior_s, d_s = m_step(report, jump, prior2)
+            residual = pack(stable) - pack(jump)
+            if float(np.sqrt(weight @ (residual * residual))) <= norm_r:
+                # The stabilising step: x₀ ← F(x'), tested like a plain step.
+                if at_cap:
+                    step_max *= MSTEP
+                report, hop = e_step(stable, d_s)
+                params, prior = stable, prior_s
+                if clock.check(claims, jump, stable, report, hop):
+                    converged = True
+                    break
+                continue
             # The monitor: the jump landed where EM moves further than where it started;
             # drop it for the plain x₂ (the loop left room for its E-step).
             step_max = max(STEP_MAX0, step_max / MSTEP)
-            report, hop = e_step(x2, d2 - shift)
-            params, prior = x2, prior2
-            if clock.check(claims, x1, x2, report, hop):
-                converged = True
-                break
-            continue
-        # The stabilising step: x₀ ← F(x'), tested like a plain step.
-        if at_cap:
-            step_max *= MSTEP
-        report, hop = e_step(stable, d_s)
-        params, prior = stable, prior_s
-        if clock.check(claims, jump, stable, report, hop):
+            back = d2 - shift
+        else:
+            # α = −1: x' is x₂, a plain EM step (at a cap of 1, the jump itself, kept).
+            if at_cap:
+                step_max *= MSTEP
+            back = d2
+        report, hop = e_step(x2, back)
+        params, prior = x2, prior2
+        if clock.check(claims, x1, x2, report, hop):
             converged = True
             break
     return Outcome(params, prior, report.sums, done + clock.iteration, converged)
