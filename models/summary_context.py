@@ -7,7 +7,7 @@ sets (:data:`models.findings.OPEN_END_FACTOR`), which the words, the API and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from models import findings
@@ -17,7 +17,7 @@ from models.findings import Figure
 from models.result import ClaimAssessment, ReconcileResult
 from models.wording import Quotes, computed_exponent, format_computed, percent
 
-__all__ = ["Context", "ends_beyond_claims", "is_whole"]
+__all__ = ["Context", "beyond_rule", "ends_beyond_claims", "is_whole"]
 
 
 def is_whole(claims: Sequence[Claim]) -> bool:
@@ -43,6 +43,9 @@ class Context:
     keys: list[tuple[str, str, float, float, str, str]] = field(init=False)
     #: The answer's quoted figures' texts, shared with its explanation (:class:`Quotes`).
     quote: Quotes = field(default_factory=Quotes)
+    #: The rule for range ends no claim sets (:func:`beyond_rule`), built on first use.
+    beyond: Callable[[float | None, float | None], tuple[str, ...]] | None = field(
+        init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by", {a.index: a for a in self.result.claims})
@@ -117,15 +120,27 @@ class Context:
 
     def open_ends(self, low: float | None, high: float | None) -> tuple[bool, bool]:
         """Whether each end of a range is set by no claim (:func:`ends_beyond_claims`)."""
-        ends = ends_beyond_claims(self.claims, self.result.scale, low, high,
-                                  self.result.precision)
+        rule = self.beyond
+        if rule is None:
+            rule = beyond_rule(self.claims, self.result.scale, self.result.precision)
+            object.__setattr__(self, "beyond", rule)
+        ends = rule(low, high)
         return "low" in ends, "high" in ends
 
 
 def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
                        high: float | None, precision: float | None = None) -> tuple[str, ...]:
-    """The ends of a range (``"low"``, ``"high"``) that no claim sets
-    (:func:`models.findings.open_ends`, :data:`models.findings.OPEN_END_FACTOR`), measured
+    """The ends of a range (``"low"``, ``"high"``) that no claim sets: :func:`beyond_rule`
+    applied once."""
+    return beyond_rule(claims, scale, precision)(low, high)
+
+
+def beyond_rule(claims: Sequence[Claim], scale: str, precision: float | None = None
+                ) -> Callable[[float | None, float | None], tuple[str, ...]]:
+    """The rule for a range's ends that no claim sets, with what it reads of the claims
+    computed once (an answer judges every interval of its estimate and of its course by it).
+
+    An end is judged by :func:`models.findings.open_ends` (:data:`models.findings.OPEN_END_FACTOR`)
     against every claim's stated figures -- those judged wrong too: an end within a million-fold
     of a figure some claim states is printed. On the linear scale a point's figure ± its sd
     counts as stated too, and distances are measured in the larger of the figures' span and the
@@ -140,5 +155,9 @@ def ends_beyond_claims(claims: Sequence[Claim], scale: str, low: float | None,
         if claims:
             ws = working_scale(claims, "linear")
             unit = float(precision_units(claims, ws, precision)[0].max()) * ws.unit
-    open_low, open_high = findings.open_ends(scale, stated, low, high, unit)
-    return ("low",) * open_low + ("high",) * open_high
+
+    def ends(low: float | None, high: float | None) -> tuple[str, ...]:
+        open_low, open_high = findings.open_ends(scale, stated, low, high, unit)
+        return ("low",) * open_low + ("high",) * open_high
+
+    return ends

@@ -15,7 +15,6 @@ import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from functools import partial
 from typing import Any
 
 from models.findings import Figure, Finding, Summary
@@ -30,7 +29,7 @@ from models.result import (
     SourceUse,
     TimeView,
 )
-from models.summary import ends_beyond_claims
+from models.summary_context import beyond_rule
 from service.http.schemas.reconcile import ReconcileRequest
 from service.store.inputs import LearningState
 
@@ -210,7 +209,7 @@ def reconcile_response(body: ReconcileRequest, result: ReconcileResult) -> dict[
     """
     names = {source.id: source.name for source in body.sources}
     claims = sorted(result.claims, key=lambda a: a.index)
-    beyond = partial(ends_beyond_claims, body.claims, result.scale, precision=result.precision)
+    beyond = beyond_rule(body.claims, result.scale, result.precision)
     return {
         "question": body.question,
         "unit": body.unit,

@@ -26,7 +26,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 from typing import Any, Final
 
 from matplotlib.axes import Axes
@@ -37,7 +36,7 @@ from matplotlib.ticker import FixedLocator, Formatter
 
 from models.claims import Claim
 from models.result import Interval, Moment, ReconcileResult, TimeView
-from models.summary import ends_beyond_claims
+from models.summary_context import beyond_rule
 from models.wording import computed_exponent, format_computed, range_exponents
 from service.plot.draw import setup_quantity
 from service.plot.layout import Row, ends_on, figure_limits, middle, ramp
@@ -69,7 +68,7 @@ Beyond = Callable[[float | None, float | None], tuple[str, ...]]
 def unset_ends(claims: Sequence[Claim], scale: str, precision: float | None = None) -> Beyond:
     """The rule of :func:`models.summary.ends_beyond_claims`, bound to ``claims``, ``scale``
     and the request's ``precision``."""
-    return partial(ends_beyond_claims, claims, scale, precision=precision)
+    return beyond_rule(claims, scale, precision)
 
 #: Month abbreviations, so that the axis does not depend on the machine's locale.
 MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
