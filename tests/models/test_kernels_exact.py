@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from scipy.special import log_ndtr
 
-import models.likelihood as lk
 from models.claims import Claim, Source
 from models.credibility import profile_for
 from models.encode import encode, working_scale
+from models.likelihood import common, encoded, kernels
 from models.quadrature import SlopeCoefficients, quantiles
 from models.reconcile import reconcile
 from models.result import ReconcileResult
@@ -32,34 +32,34 @@ def _plain_box(e: np.ndarray, half: np.ndarray) -> np.ndarray:
     separated = gap < -1e-12
     exact = l1 + np.log1p(-np.exp(np.where(separated, gap, -1.0)))
     with np.errstate(divide="ignore"):
-        flat = -0.5 * e * e - lk._LOG_SQRT_2PI + np.log(2.0 * half)
-    return np.asarray(np.maximum(np.where(separated, exact, flat), lk.LOG_FLOOR))
+        flat = -0.5 * e * e - common.LOG_SQRT_2PI + np.log(2.0 * half)
+    return np.asarray(np.maximum(np.where(separated, exact, flat), common.LOG_FLOOR))
 
 
-def _plain_block(blk: lk.KernelBlock, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The kernels of :class:`models.likelihood.KernelBlock`'s docstring, one new array per step
-    (no clipping: the grids here are far inside ±Z_MAX)."""
+def _plain_block(blk: encoded.KernelBlock, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kernels of :class:`models.likelihood.encoded.KernelBlock`'s docstring, one new array
+    per step (no clipping: the grids here are far inside ±Z_MAX)."""
     d = blk.centre - theta
-    if blk.family == lk.FAMILY_POINT:
+    if blk.family == encoded.FAMILY_POINT:
         z, zw = d * blk.scale_right, d * blk.scale_wrong
         return blk.right_const - 0.5 * (z * z), blk.wrong_const - np.log1p(zw * zw)
-    if blk.family == lk.FAMILY_BOUND:
+    if blk.family == encoded.FAMILY_BOUND:
         return (blk.right_const + log_ndtr(d * blk.scale_right),
                 blk.wrong_const + np.log(np.arctan2(1.0, d * blk.scale_wrong)))
     dw = d * blk.scale_wrong
     with np.errstate(divide="ignore"):
         box = np.log(np.arctan2(blk.half_wrong, blk.cross + dw * dw))
     return (blk.right_const + _plain_box(np.abs(d) * -blk.scale_right, blk.half),
-            np.maximum(blk.wrong_const + box, lk.LOG_FLOOR))
+            np.maximum(blk.wrong_const + box, common.LOG_FLOOR))
 
 
-def _plain_rows(enc: lk.EncodedClaims, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _plain_rows(enc: encoded.EncodedClaims, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = enc.owner.shape[0]
     right, wrong = np.empty((rows, theta.shape[0])), np.empty((rows, theta.shape[0]))
     for blk in enc.blocks:
         right[blk.rows], wrong[blk.rows] = _plain_block(blk, theta)
     both = np.maximum(right, wrong) + np.log1p(np.exp(-np.minimum(np.abs(right - wrong),
-                                                                  lk._ADD_GAP)))
+                                                                  kernels._ADD_GAP)))
     ell = np.empty((enc.n, theta.shape[0]))
     for i in range(enc.n):
         block = both[enc.owner == i]
@@ -76,7 +76,7 @@ KINDS = {"mixed": ("point", "at_least", "range", "at_most", "point") * 2,
 
 
 def _question(seed: int, unjudged: tuple[int, ...], layout: str = "mixed"
-              ) -> lk.EncodedClaims:
+              ) -> encoded.EncodedClaims:
     """Ten claims of every kind and hedge, the sources ``unjudged`` without a grade."""
     rng = np.random.default_rng(seed)
     hedges = ("none", "about", "could_be", "rumour", "exact")
@@ -104,7 +104,7 @@ def test_the_kernels_equal_the_plain_formulas_bit_for_bit(seed: int, unjudged: t
     assert any(slices) if layout == "grouped" else not all(slices)
     # A coarse grid over the flat prior's window (far tails) and a fine one over the figures.
     for theta in (np.linspace(-590.0, 610.0, 64), np.linspace(7.0, 10.0, 301)):
-        ell, wrong = lk.log_likelihood_rows(enc, theta)
+        ell, wrong = kernels.log_likelihood_rows(enc, theta)
         ref_ell, ref_wrong = _plain_rows(enc, theta)
         assert np.array_equal(wrong, ref_wrong)
         assert np.array_equal(ell, ref_ell)
@@ -114,13 +114,13 @@ def test_a_wrong_part_near_the_floor_is_still_floored() -> None:
     """The floor is skipped only when no wrong constant lies near it: a constant of −1e300
     keeps it."""
     enc = _question(0, ())
-    blk = next(b for b in enc.blocks if b.family == lk.FAMILY_RANGE)
+    blk = next(b for b in enc.blocks if b.family == encoded.FAMILY_RANGE)
     low = dataclasses.replace(blk, wrong_const=np.full_like(blk.wrong_const, -1e300),
                               wrong_floor_free=False)
     theta = np.linspace(7.0, 10.0, 11)
-    _, wrong = lk._block_kernels(low, theta, 10.0, right_only=False)
+    _, wrong = kernels._block_kernels(low, theta, 10.0, right_only=False)
     assert wrong is not None and np.array_equal(wrong, _plain_block(low, theta)[1])
-    assert not lk._blocks(dataclasses.replace(enc, log_1mc=np.full_like(enc.log_1mc, -1e300)))[
+    assert not encoded._blocks(dataclasses.replace(enc, log_1mc=np.full_like(enc.log_1mc, -1e300)))[
         0].wrong_floor_free
 
 
