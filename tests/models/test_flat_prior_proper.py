@@ -2,7 +2,7 @@
 
 docs/model.md ("Prior") says the flat window (figures' mid-range ± 600 log units) "only keeps
 the answer inside floating point". The code used it as soon as any claim was a point or a range
-(review r1); it now asks models.robust.tail_powers. But claims of one origin enter with the
+(review r1); it now asks models.robust.prior.tail_powers. But claims of one origin enter with the
 power 1/k: a point's Cauchy tail ~ d^-2 becomes d^(-2/k), and a bound's open side is flat. So a
 point and an "at least" of one origin (k = 2) leave a posterior ~ 1/d upwards, and a point, an
 "at least" and an "at most" of one origin (k = 3) ~ 1/d on both sides: both improper, and the
@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pytest
 
-import models.robust as robust
+import models.robust.prior as robust_prior
 from models.claims import Claim, Source
 from models.reconcile import reconcile
 from tests.tolerances import WINDOW_INVARIANCE_LOG_ABS
@@ -45,7 +45,7 @@ ECHO_POINT_AND_BOUNDS = ([
 
 def _ends(case: tuple[list[Claim], list[Source]], reach: float,
           monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    monkeypatch.setattr(robust, "FLAT_REACH", reach)
+    monkeypatch.setattr(robust_prior, "FLAT_REACH", reach)
     est = reconcile(case[0], case[1], scale="log", levels=(0.9,)).estimate
     out: list[float | None] = [est.value]
     out += [v for iv in est.intervals for v in (iv.low, iv.high)]
@@ -86,7 +86,7 @@ def test_tail_powers_decide_properness() -> None:
     from models.likelihood import KIND_AT_LEAST, KIND_AT_MOST, KIND_POINT
 
     def sides(kinds: list[int], weights: list[float]) -> tuple[float, float]:
-        below, above = robust.tail_powers(np.array(kinds), np.array(weights))
+        below, above = robust_prior.tail_powers(np.array(kinds), np.array(weights))
         return float(below.sum()), float(above.sum())
 
     assert sides([KIND_POINT, KIND_AT_LEAST], [0.5, 0.5]) == (1.5, 1.0)
