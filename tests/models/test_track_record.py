@@ -219,14 +219,14 @@ def test_quality_of_a_graded_prior_is_its_credibility() -> None:
 
 def test_the_learning_fit_reports_its_convergence(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 13, point 9: every fit says whether it converged, the track-record EM too."""
-    from models import track_record
+    from models.track_record import em
 
     records, _, _, _ = simulate(np.random.default_rng(2), 6, 30, 3)
     priors = {f"s{s}": profile_for("C") for s in range(6)}
     done = learn_track_records(records, priors, {s: "other" for s in priors})
-    assert all(r.converged and 1 < r.iterations < track_record.EM_MAX_ITERATIONS
+    assert all(r.converged and 1 < r.iterations < em.EM_MAX_ITERATIONS
                for r in done.values())
-    monkeypatch.setattr(track_record, "EM_MAX_ITERATIONS", 2)
+    monkeypatch.setattr(em, "EM_MAX_ITERATIONS", 2)
     cut = learn_track_records(records, priors, {s: "other" for s in priors})
     assert all(not r.converged and r.iterations == 2 for r in cut.values())
 

@@ -13,10 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from models import track_record
 from models.claims import Claim
 from models.credibility import profile_for
-from models.track_record import ResolvedClaim, learn_track_records
+from models.track_record import ResolvedClaim, TrackRecord, em, learn_track_records
 from tests.tolerances import ECME_MAX_ITERATIONS, ECME_SIGMA_RTOL
 
 SHARED = 0.2
@@ -35,7 +34,7 @@ def precise_source(n: int, seed: int) -> list[ResolvedClaim]:
     return out
 
 
-def learn(records: list[ResolvedClaim]) -> track_record.TrackRecord:
+def learn(records: list[ResolvedClaim]) -> TrackRecord:
     return learn_track_records(records, {"p": profile_for("B")}, {"p": "government"})["p"]
 
 
@@ -46,8 +45,8 @@ def test_precise_source_under_shared_error_converges_to_the_em_fixed_point(
     # Plain EM: 500 iterations, converged False.
     assert fit.converged and fit.iterations <= ECME_MAX_ITERATIONS
     # Reference: plain EM (no ECME Newton steps) run to its own stopping rule.
-    monkeypatch.setattr(track_record, "SIGMA_NEWTON_STEPS", 0)
-    monkeypatch.setattr(track_record, "EM_MAX_ITERATIONS", 20_000)
+    monkeypatch.setattr(em, "SIGMA_NEWTON_STEPS", 0)
+    monkeypatch.setattr(em, "EM_MAX_ITERATIONS", 20_000)
     ref = learn(records)
     assert ref.converged and ref.iterations > 500
     assert fit.spread is not None and ref.spread is not None
@@ -74,8 +73,8 @@ def test_ecme_and_em_agree_on_a_mixed_record(monkeypatch: pytest.MonkeyPatch) ->
     priors = {f"s{s}": profile_for(g) for s, g in enumerate(["B", "C", None])}
     types = {sid: "other" for sid in priors}
     fit = learn_track_records(records, priors, types)
-    monkeypatch.setattr(track_record, "SIGMA_NEWTON_STEPS", 0)
-    monkeypatch.setattr(track_record, "EM_MAX_ITERATIONS", 20_000)
+    monkeypatch.setattr(em, "SIGMA_NEWTON_STEPS", 0)
+    monkeypatch.setattr(em, "EM_MAX_ITERATIONS", 20_000)
     ref = learn_track_records(records, priors, types)
     for sid in priors:
         assert fit[sid].converged and ref[sid].converged
