@@ -15,7 +15,7 @@ step                      per-group sums
 :func:`sigma_q_sums`      Σ γ_i [−½ log v_i − ½ d_i²/v_i], Σ γ_i a_i (z_i − 1),
                           Σ γ_i [2 a_i (1 − a_i)(z_i − 1) − 2 a_i² z_i] at a trial log σ
                           (the ECME objective Q and its derivatives Q′, Q″ without the prior's
-                          terms, which the driver adds: :func:`models.track_record._update_sigma`)
+                          terms, which the driver adds: :func:`models.track_record.em.update_sigma`)
 :func:`evidence_sums`     Σ w_i log p_k(r_i) (the posterior over hypotheses)
 :func:`count_sums`        claims, questions, intervals, hits, points, near misses per source
 ========================  =====================================================================
@@ -224,7 +224,7 @@ def sigma_em_sums(res: Residuals, n_groups: int, c: FloatArray, sigma: FloatArra
 def sigma_q_sums(res: Residuals, n_groups: int, c: FloatArray, sigma: FloatArray,
                  beta: FloatArray, beta_new: FloatArray, u: FloatArray) -> FloatArray:
     """(3, G): the claims' part of Q(u), Q′(u) and Q″(u) at log σ = u (see
-    :func:`models.track_record._update_sigma`), with γ and d from the iteration's start."""
+    :func:`models.track_record.em.update_sigma`), with γ and d from the iteration's start."""
     gp, _, _ = _responsibilities(res, c, sigma, beta)
     dev2 = np.where(res.point, res.r - beta_new[res.group], 0.0) ** 2
     s2 = np.exp(2.0 * u)
