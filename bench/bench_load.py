@@ -385,10 +385,15 @@ def report(server: Server, rounds: int) -> bool:
 def report_probe(server: Server) -> None:
     """The workers' own account (``--probe``), per route, over the whole run."""
     totals: dict[str, list[float]] = {}
+    stages: dict[str, dict[str, float]] = {}
     for account in server.probe.glob("*.json") if server.probe else ():
-        for route, row in json.loads(account.read_text()).items():
+        document = json.loads(account.read_text())
+        for route, row in document["totals"].items():
             totals[route] = [a + b for a, b in zip(totals.get(route, [0] * len(row)), row,
                                                    strict=True)]
+        for route, seconds in document["stages"].items():
+            for stage, value in seconds.items():
+                stages.setdefault(route, {})[stage] = stages.get(route, {}).get(stage, 0.0) + value
     for number, route in enumerate(("/healthz", "/v1/reconcile")):
         if route not in totals or not totals[route][0]:
             continue
@@ -401,6 +406,29 @@ def report_probe(server: Server) -> None:
               f"{collector * 1e3 / requests:.4f} ms per request "
               f"({', '.join(str(int(g)) for g in generations)} collections of generations "
               f"0, 1, 2 in {int(requests)} requests)")
+        print("  " + split_line(stages.get(route, {}), span, whole / 1e3 * requests, requests))
+
+
+def split_line(stages: dict[str, float], span: float, server: float, requests: float) -> str:
+    """One route's CPU per request by stage (``bench/load_probe.py``'s :data:`STAGES`), ms.
+
+    The stages nest: ``app`` holds every other, ``models.reconcile`` holds ``words``. What is
+    left of ``app`` is Flask's and flask-smorest's own dispatch; what is left of the hooks'
+    span, gunicorn writing the response and the access line; what is left of the server's CPU,
+    gunicorn's accept, parse and close, and the arbiter.
+    """
+    per = {stage: seconds * 1e3 / requests for stage, seconds in stages.items()}
+    app = per.pop("app", 0.0)
+    model = per.pop("models.reconcile", 0.0)
+    words = per.pop("words", 0.0)
+    parts = dict(per)
+    if model:
+        parts["estimator (models.reconcile less words)"] = model - words
+        parts["words"] = words
+    parts["rest of the app (dispatch)"] = app - model - sum(per.values())
+    parts["gunicorn: response, access log"] = (span * 1e3 / requests) - app
+    parts["gunicorn: accept, parse, close"] = (server - span) * 1e3 / requests
+    return "; ".join(f"{name} {ms:.3f}" for name, ms in parts.items() if ms) + " (ms)"
 
 
 def main() -> int:
