@@ -394,12 +394,14 @@ def report_probe(server: Server) -> None:
         for route, seconds in document["stages"].items():
             for stage, value in seconds.items():
                 stages.setdefault(route, {})[stage] = stages.get(route, {}).get(stage, 0.0) + value
+    server_ms: dict[str, float] = {}
     for number, route in enumerate(("/healthz", "/v1/reconcile")):
         if route not in totals or not totals[route][0]:
             continue
         requests, span, collector, *generations = totals[route]
         pairs = [pair[number] for runs in server.runs.values() for pair in runs]
         whole = sum(r.cpu_ms * r.requests for r in pairs) / sum(r.requests for r in pairs)
+        server_ms[route] = whole
         print(f"probe, {route}: {span * 1e3 / requests:.2f} ms of CPU per request from "
               f"gunicorn's pre_request to post_request (app, response, access log) of "
               f"{whole:.2f} ms for the server; garbage collection "
@@ -407,6 +409,13 @@ def report_probe(server: Server) -> None:
               f"({', '.join(str(int(g)) for g in generations)} collections of generations "
               f"0, 1, 2 in {int(requests)} requests)")
         print("  " + split_line(stages.get(route, {}), span, whole / 1e3 * requests, requests))
+    reconcile = stages.get("/v1/reconcile", {})
+    if "/healthz" in server_ms and reconcile.get("models.reconcile"):
+        requests = totals["/v1/reconcile"][0]
+        estimator = (reconcile["models.reconcile"] - reconcile.get("words", 0.0)) * 1e3 / requests
+        print(f"ceiling: with everything but the estimator free, reconcile would cost "
+              f"{estimator:.2f} ms of CPU and reach at most "
+              f"{server_ms['/healthz'] / estimator:.0%} of /healthz's throughput (CPU-bound)")
 
 
 def split_line(stages: dict[str, float], span: float, server: float, requests: float) -> str:

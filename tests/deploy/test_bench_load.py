@@ -54,3 +54,9 @@ def test_probe_accounts_for_each_route_in_the_workers() -> None:
     assert "words" not in splits["/healthz"]
     for route, split in splits.items():
         assert sum(split.values()) == pytest.approx(float(accounts[route]["server"]), abs=0.01)
+    # The ceiling the estimator alone sets on the throughput ratio is stated.
+    ceiling = re.search(r"^ceiling: .* reconcile would cost ([\d.]+) ms of CPU and reach at most "
+                        r"(\d+)% of /healthz's throughput", result.stdout, re.M)
+    assert ceiling is not None, result.stdout
+    assert float(ceiling[1]) == pytest.approx(
+        reconcile["estimator (models.reconcile less words)"], abs=0.01)
