@@ -75,8 +75,11 @@ def _wrap_stages() -> None:
     for stage, (module_name, owner_name, name) in STAGES.items():
         owner: Any = importlib.import_module(module_name)
         if owner_name:
-            owner = getattr(owner, owner_name)
-        setattr(owner, name, _timed(stage, getattr(owner, name)))
+            owner = getattr(owner, owner_name, None)
+        # A tree of the service without the function (an older checkout, ``--tree``) goes
+        # without that stage.
+        if owner is not None and hasattr(owner, name):
+            setattr(owner, name, _timed(stage, getattr(owner, name)))
 
 
 def _collection(phase: str, info: dict[str, int]) -> None:

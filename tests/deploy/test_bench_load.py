@@ -60,3 +60,14 @@ def test_probe_accounts_for_each_route_in_the_workers() -> None:
     assert ceiling is not None, result.stdout
     assert float(ceiling[1]) == pytest.approx(
         reconcile["estimator (models.reconcile less words)"], abs=0.01)
+    # The set-up's header names the checkout it ran.
+    assert f"{LOAD.parents[1]}: WEB_CONCURRENCY=1: 1 sync worker" in result.stdout
+
+
+def test_a_tree_that_is_no_checkout_of_the_service_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(LOAD), "--tree", str(tmp_path), "--duration", "1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert f"--tree {tmp_path}: not a checkout of the service" in result.stderr
