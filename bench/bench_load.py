@@ -23,14 +23,16 @@ understates both rates. Everything is bounded: loopback only, a fixed duration p
 at most ``--max-requests`` per route for the Python generator. On a machine other work shares,
 compare the ratios and the CPU per request, not the rates.
 
-Several set-ups can be compared in one run: ``--workers 2,5`` starts one server per value and
+Several set-ups can be compared in one run: ``--workers 2,5`` starts one server per value,
+``--tree DIR`` (repeated) one per checkout of the service (``--tree ../main --tree .`` compares
+a branch with main; each server runs its own tree's code, with this tree's probe), and
 ``--rounds N`` loads every server and level N times, in turn (the order reversed every other
 round), printing each figure's median over the rounds. Other work on a shared machine comes and
 goes within seconds; interleaved short loads let every set-up see the same share of it, where
 two runs one after the other do not.
 
     .venv/bin/python bench/bench_load.py [--duration 10] [--connections 2,10] [--workers N[,M]]
-                                         [--rounds R]
+                                         [--tree DIR ...] [--rounds R]
 """
 
 from __future__ import annotations
@@ -110,10 +112,12 @@ def free_port() -> int:
 
 
 def start_server(port: int, workers: str, logs: Path, data: Path,
-                 probe: Path | None = None) -> subprocess.Popen[bytes]:
-    """The service as deployed; with ``probe``, under ``bench/load_probe.py`` too, which
-    writes its accounts there."""
+                 probe: Path | None = None, tree: Path = ROOT) -> subprocess.Popen[bytes]:
+    """The service as deployed, from the checkout ``tree``; with ``probe``, under this
+    checkout's ``bench/load_probe.py`` too, which writes its accounts there."""
     env = dict(os.environ)
+    # The server imports its own tree's code (its working directory), never this one's.
+    env.pop("PYTHONPATH", None)
     env.update(
         HOST="127.0.0.1",
         PORT=str(port),
@@ -132,7 +136,7 @@ def start_server(port: int, workers: str, logs: Path, data: Path,
     with logs.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "service.deploy.serve", *extra],
-            cwd=ROOT,
+            cwd=tree,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -292,9 +296,10 @@ def run_python(port: int, route: str, body: bytes | None, connections: int, dura
 
 @dataclasses.dataclass
 class Server:
-    """One gunicorn set-up under test (``--workers`` may name several)."""
+    """One gunicorn set-up under test (``--workers`` and ``--tree`` may name several)."""
 
     setting: str  # WEB_CONCURRENCY as given
+    tree: Path  # the checkout it runs
     process: subprocess.Popen[bytes]
     url: str
     workers: int
@@ -338,7 +343,7 @@ def load_once(server: Server, connections: int, body: bytes, duration: int, scra
 def report(server: Server, rounds: int) -> bool:
     """Print one set-up's figures (medians over rounds); True when a request failed."""
     plural = "" if server.workers == 1 else "s"
-    print(f"WEB_CONCURRENCY={server.setting}: {server.workers} sync worker{plural}"
+    print(f"{server.tree}: WEB_CONCURRENCY={server.setting}: {server.workers} sync worker{plural}"
           + (f"; medians over {rounds} interleaved rounds" if rounds > 1 else ""))
     print(f"{'conns':>5}  {'route':<15}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'errors':>8}{'CPU ms/req':>12}{'ratio':>8}")
@@ -385,22 +390,59 @@ def report(server: Server, rounds: int) -> bool:
 def report_probe(server: Server) -> None:
     """The workers' own account (``--probe``), per route, over the whole run."""
     totals: dict[str, list[float]] = {}
+    stages: dict[str, dict[str, float]] = {}
     for account in server.probe.glob("*.json") if server.probe else ():
-        for route, row in json.loads(account.read_text()).items():
+        document = json.loads(account.read_text())
+        for route, row in document["totals"].items():
             totals[route] = [a + b for a, b in zip(totals.get(route, [0] * len(row)), row,
                                                    strict=True)]
+        for route, seconds in document["stages"].items():
+            for stage, value in seconds.items():
+                stages.setdefault(route, {})[stage] = stages.get(route, {}).get(stage, 0.0) + value
+    server_ms: dict[str, float] = {}
     for number, route in enumerate(("/healthz", "/v1/reconcile")):
         if route not in totals or not totals[route][0]:
             continue
         requests, span, collector, *generations = totals[route]
         pairs = [pair[number] for runs in server.runs.values() for pair in runs]
         whole = sum(r.cpu_ms * r.requests for r in pairs) / sum(r.requests for r in pairs)
+        server_ms[route] = whole
         print(f"probe, {route}: {span * 1e3 / requests:.2f} ms of CPU per request from "
               f"gunicorn's pre_request to post_request (app, response, access log) of "
               f"{whole:.2f} ms for the server; garbage collection "
               f"{collector * 1e3 / requests:.4f} ms per request "
               f"({', '.join(str(int(g)) for g in generations)} collections of generations "
               f"0, 1, 2 in {int(requests)} requests)")
+        print("  " + split_line(stages.get(route, {}), span, whole / 1e3 * requests, requests))
+    reconcile = stages.get("/v1/reconcile", {})
+    if "/healthz" in server_ms and reconcile.get("models.reconcile"):
+        requests = totals["/v1/reconcile"][0]
+        estimator = (reconcile["models.reconcile"] - reconcile.get("words", 0.0)) * 1e3 / requests
+        print(f"ceiling: with everything but the estimator free, reconcile would cost "
+              f"{estimator:.2f} ms of CPU and reach at most "
+              f"{server_ms['/healthz'] / estimator:.0%} of /healthz's throughput (CPU-bound)")
+
+
+def split_line(stages: dict[str, float], span: float, server: float, requests: float) -> str:
+    """One route's CPU per request by stage (``bench/load_probe.py``'s :data:`STAGES`), ms.
+
+    The stages nest: ``app`` holds every other, ``models.reconcile`` holds ``words``. What is
+    left of ``app`` is Flask's and flask-smorest's own dispatch; what is left of the hooks'
+    span, gunicorn writing the response and the access line; what is left of the server's CPU,
+    gunicorn's accept, parse and close, and the arbiter.
+    """
+    per = {stage: seconds * 1e3 / requests for stage, seconds in stages.items()}
+    app = per.pop("app", 0.0)
+    model = per.pop("models.reconcile", 0.0)
+    words = per.pop("words", 0.0)
+    parts = dict(per)
+    if model:
+        parts["estimator (models.reconcile less words)"] = model - words
+        parts["words"] = words
+    parts["rest of the app (dispatch)"] = app - model - sum(per.values())
+    parts["gunicorn: response, access log"] = (span * 1e3 / requests) - app
+    parts["gunicorn: accept, parse, close"] = (server - span) * 1e3 / requests
+    return "; ".join(f"{name} {ms:.3f}" for name, ms in parts.items() if ms) + " (ms)"
 
 
 def main() -> int:
@@ -414,6 +456,9 @@ def main() -> int:
     parser.add_argument("--workers", default="auto",
                         help="WEB_CONCURRENCY of the server; several (2,5) start one server "
                              "each, loaded in turn")
+    parser.add_argument("--tree", action="append", type=Path, default=[],
+                        help="a checkout of the service to start (repeat to compare several; "
+                             "default: this one)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="times every server and level is loaded, interleaved (≤ 20)")
     parser.add_argument("--probe", action="store_true",
@@ -427,18 +472,24 @@ def main() -> int:
     rounds = min(max(args.rounds, 1), 20)
     use_wrk = not args.python and shutil.which("wrk") is not None
     settings = [w.strip() for w in args.workers.split(",") if w.strip()] or ["auto"]
+    trees = [tree.resolve() for tree in args.tree] or [ROOT]
+    for tree in trees:
+        if not (tree / "service" / "deploy" / "serve.py").is_file():
+            parser.error(f"--tree {tree}: not a checkout of the service")
 
     body = json.dumps(ten_claims()).encode()
     servers: list[Server] = []
     with tempfile.TemporaryDirectory(prefix="triangulate-bench-") as tmp:
         scratch = Path(tmp)
         try:
-            for n, setting in enumerate(settings):
+            setups = [(tree, setting) for tree in trees for setting in settings]
+            for n, (tree, setting) in enumerate(setups):
                 port = free_port()
                 logs = scratch / f"server-{n}.log"
                 probe = scratch / f"probe-{n}" if args.probe else None
-                process = start_server(port, setting, logs, scratch / f"data-{n}", probe)
-                servers.append(Server(setting, process, f"http://127.0.0.1:{port}", 0, probe))
+                process = start_server(port, setting, logs, scratch / f"data-{n}", probe, tree)
+                servers.append(Server(setting, tree, process, f"http://127.0.0.1:{port}", 0,
+                                      probe))
                 servers[-1].workers = workers_of(logs)
             levels = [int(c) for c in args.connections.split(",") if c.strip()] or sorted(
                 {os.cpu_count() or 1, TARGET_CONNECTIONS}

@@ -385,10 +385,19 @@ def with_unit(number: str, unit: str | None, *, one: bool = False) -> str:
         return f"{number}{unit}"
     head, _, last = unit.rpartition(" ")
     if last.isalpha() and last.islower():
-        singular = _ENGINE.singular_noun(last) or last
-        word = singular if one else (last if singular != last else _ENGINE.plural_noun(last))
-        unit = f"{head} {word}" if head else str(word)
+        singular, plural = _noun_forms(last)
+        word = singular if one else plural
+        unit = f"{head} {word}" if head else word
     return f"{number} {unit}"
+
+
+# inflect's singular_noun costs about 20 µs a call (every answer with a unit asks it), for the
+# few distinct units a service sees.
+@lru_cache(maxsize=1024)
+def _noun_forms(word: str) -> tuple[str, str]:
+    """``(singular, plural)`` of a lower-case ``word`` given in either form."""
+    singular = _ENGINE.singular_noun(word) or word
+    return str(singular), str(word if singular != word else _ENGINE.plural_noun(word))
 
 
 def join_and(items: list[str]) -> str:

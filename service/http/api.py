@@ -245,11 +245,17 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         )
 
     def problems(self, *statuses: int) -> Callable[[F], F]:
-        """Document the problem responses ``statuses`` of a view."""
+        """Document the problem responses ``statuses`` of a view.
+
+        Only the document changes: flask-smorest's ``alt_response`` writes it on a wrapper that
+        does nothing but call the view (through ``ensure_sync``, about 2.5 µs a request), so
+        the view keeps the wrapper's document and goes unwrapped.
+        """
 
         def decorator(func: F) -> F:
             for status in statuses:
-                func = self.alt_response(status, response_name(status))(func)
+                documented = self.alt_response(status, response_name(status))(func)
+                func.__dict__["_apidoc"] = documented.__dict__["_apidoc"]
             return func
 
         return decorator

@@ -337,3 +337,20 @@ def test_a_violated_bounds_chance_reads_without_an_article() -> None:
                         ("c", "D", "at_least", 150.0))
     assert ("The estimate lies below c's figure of at least 150; the model puts the chance "
             "that this bound is wrong at 62%.") in text
+
+
+def test_a_units_forms_are_asked_of_inflect_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every answer with a unit words it; inflect's singular_noun costs about 20 µs a call.
+    asked: list[str] = []
+    singular = wording._ENGINE.singular_noun
+
+    def counting(word: str, *args: object, **kwargs: object) -> object:
+        asked.append(word)
+        return singular(word, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wording._ENGINE, "singular_noun", counting)
+    unit = "barrels of oil"
+    first = [wording.with_unit("1,600", unit), wording.with_unit("1", unit, one=True)]
+    again = [wording.with_unit("1,600", unit), wording.with_unit("1", unit, one=True)]
+    assert first == again
+    assert asked.count("oil") <= 1
