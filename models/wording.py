@@ -375,20 +375,29 @@ def origin_phrase(origin: str) -> str:
 def with_unit(number: str, unit: str | None, *, one: bool = False) -> str:
     """``number`` followed by ``unit`` in the right number: "1,600 soldiers", "1 soldier", "38%".
 
-    A unit made of lower-case words is put in the plural (or singular, for exactly one) on its
-    last word, whichever form the caller gave; other units (USD, km², %) are kept as given, and
+    A unit made of lower-case words is put in the plural (or singular, for exactly one) on the
+    last word of its noun, whichever form the caller gave: the word before the first
+    preposition where one follows the noun ("1,600 tonnes of grain", "1 litre per second",
+    "1 person in need"), else the last word; other units (USD, km², %) are kept as given, and
     "%" is attached without a space.
     """
     if not unit:
         return number
     if unit in ("%", "\u2030"):
         return f"{number}{unit}"
-    head, _, last = unit.rpartition(" ")
+    words = unit.split(" ")
+    cut = next((k for k in range(1, len(words)) if words[k] in _PREPOSITIONS), len(words))
+    last = words[cut - 1]
     if last.isalpha() and last.islower():
         singular, plural = _noun_forms(last)
-        word = singular if one else plural
-        unit = f"{head} {word}" if head else word
+        words[cut - 1] = singular if one else plural
+        unit = " ".join(words)
     return f"{number} {unit}"
+
+
+# Words that end a unit's noun and open its qualifier: "tonnes of grain", "dollars a day".
+_PREPOSITIONS = frozenset(
+    {"a", "an", "at", "by", "for", "from", "in", "of", "on", "per", "to", "with"})
 
 
 # inflect's singular_noun costs about 20 µs a call (every answer with a unit asks it), for the

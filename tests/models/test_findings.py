@@ -87,6 +87,14 @@ def test_english() -> None:
     assert with_unit("1", "soldiers", one=True) == "1 soldier"
     assert with_unit("5", "person") == "5 people"
     assert with_unit("38.3", "%") == "38.3%"
+    # The noun of a qualified unit takes the number, not the qualifier's last word.
+    assert with_unit("1,600", "tonnes of grain") == "1,600 tonnes of grain"
+    assert with_unit("1", "tonnes of grain", one=True) == "1 tonne of grain"
+    assert with_unit("2", "barrel of oil") == "2 barrels of oil"
+    assert with_unit("1", "litres per second", one=True) == "1 litre per second"
+    assert with_unit("1", "people in need", one=True) == "1 person in need"
+    assert with_unit("3", "cubic metres of gas") == "3 cubic metres of gas"
+    assert with_unit("1", "dollars a day", one=True) == "1 dollar a day"
     assert p_value(0.4) == "p = 0.40"
     assert subject_phrase(None, "How many North Korean soldiers are in Russia?") is None
     assert subject_phrase("North Korean soldiers in Russia", "How many?") == (
