@@ -8,8 +8,11 @@ posterior,
 
     f_q(θ) = π_q(θ) Π_j C_j(θ)^{t_j},    C_j = e^{coef_r,j} f_right,j + e^{coef_w,j} f_wrong,j
 
-(C_j the continuous -- right plus wrong -- likelihood of claim j, :mod:`models.batch.kernels`),
-is integrated numerically, and so is every claim's responsibility
+(C_j the continuous -- right plus wrong -- likelihood of claim j, :mod:`models.batch.kernels`;
+for a point outside the atoms its right part has two components, e^{coef_n} N(y_j; θ, σ_n,j²)
+exact and e^{coef_r} f_right,j noisy, :func:`~models.batch.kernels.split_right`, whose
+breakpoints are placed at σ_n,j as well), is integrated numerically, and so is every claim's
+responsibility
 
     r_i = ∫ e^{coef_r,i} f_right,i(θ) f_q(θ)/C_i(θ)^{t_i} dθ / ∫ C_i(θ) f_q(θ)/C_i(θ)^{t_i} dθ,
 
@@ -22,7 +25,9 @@ M-step's spread and bias sums take the expectation over θ of the same integrand
     dev_i = ∫ (y_i − θ) e^{coef_r,i} f_right,i f_q/C_i^{t_i} dθ / (denominator),
 
 i.e. r_i E[(y_i − θ − β_s)² | i right, data] and r_i E[y_i − θ | i right, data]: the posterior
-spread of θ enters the learned spread, with no Gaussian assumed.
+spread of θ enters the learned spread, with no Gaussian assumed. Where a claim's right part
+has an exact component, these sums take its noisy component alone, and that component's
+share of r_i, r_n,i (the posterior probability that the claim is exact), teaches η_s.
 
 Prior. π_q is *flat* (improper, π ≡ 1) whenever that leaves a proper posterior: when the point
 and range claims of the question carry evidence weight Σ t ≥ 1, so that f_q decays at least
