@@ -51,12 +51,21 @@ share a value v, the posterior has mass on the common window [l_v, u_v] of
 
 where A_v are the agreeing claims and C_j the continuous (right + wrong) part of L_j; terms of
 relative order w (the claims in A_v being right but not exact) are dropped. A figure that no
-other evidence unit matches carries no atom: from one figure alone "exact" and "right" cannot
-be told apart (the derivative of the marginal likelihood in ε at ε = 0 has expectation zero
-under continuous noise). Its right part (probability c = ε + ρ) is read as one Gaussian with
-the moment-matched variance η w_i²/12 + (1 − η)σ_i² and bias (1 − η)β_s, η = ε/c: an unmatched
-figure of a source that usually copies exact figures weighs as the near-exact figure it
-probably is.
+other evidence unit matches carries no atom of agreement. Its right part (probability
+c = ε + ρ, η = ε/c) stays the model's mixture of an exact and a noisy component, on the exact
+path as two Gaussians,
+
+    c η N(y_i; θ, w_i²/12 + sd_i²) + c (1 − η) N(y_i; θ + β_s, σ_i²),
+
+a small atom at the claim's own figure beside the noisy kernel (an unmatched figure of a
+source that usually copies exact figures weighs as the near-exact figure it probably is, and
+rival figures are picked among rather than averaged), and on the Gaussian path, which cannot
+hold a spike at every figure, as one Gaussian N(y_i; θ + β_s, σ_i² + η w_i²/12) that keeps the
+noisy tails (:func:`models.batch.kernels.split_right`, :func:`~models.batch.kernels.
+claim_spread`). Until session 11 it was one Gaussian of the moment-matched variance
+η w_i²/12 + (1 − η)σ_i², whose tails thin with η: with a few undeclared copies among the
+claims (η̄ ≈ 0.5-0.7, below) a right claim 1.5-2 σ off lost P(right), σ_s shrank by about
+√(1 − η) every iteration, and every source's spread fell to its floor.
 
 Prior. θ_q ~ N(m_q, s_q²) weakly informative as in :mod:`models.robust` (mid-range of the
 question's figures; s_q = max(τ₀, their span)) on the Gaussian path below. The exact path
@@ -93,9 +102,9 @@ counts as wrong unless the question has at most two claims). Plug-in responsibil
 let a claim vouch for itself: a lone claim would always look right.
 
 M-step (per source, with a hierarchical prior). With expected counts (claims weighted by t_i)
-R_s of right claims among n_s, E_s of exact ones, T_s of right claims on questions that have an
-atom (only there is "exact versus noisy" testable), and spread/bias sums over noisy-right
-points,
+R_s of right claims among n_s, T_s of right points on questions where another evidence unit
+stated a point (which it could have matched), E_s of exact ones among them, and spread/bias
+sums over noisy-right points,
 
     c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
     η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
@@ -103,10 +112,18 @@ points,
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
 
 the posterior means under Beta priors with κ pseudo-claims, a scaled-inverse-χ² prior with ν
-pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. The residuals in the
-spread and bias sums are their noise parts: a right point's y_i − θ is the source's noise
-N(β_s, (σ_s h_i)²) plus what the claim states of itself, N(0, K_i) with K_i its own sd² and,
-where the right kernel folds it in, η_s w_i²/12; given the residual, the noise has mean
+pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. A point's P(exact |
+data) is its atoms' probability where it is in one; outside them, on the exact path, its exact
+component's posterior share, and on the Gaussian path the censored-data E-step
+π_i = η_i b_i/(1 − η_i (1 − b_i)) with b_i the probability that no other unit's claim is
+exact (an exact claim shows only when matched: :func:`models.batch.sums.exact_if_unmatched`).
+E_s/T_s over questions that have an atom alone, as until session 11, is a selection on the
+outcome: on a question of two right claims an atom exists only when both are exact.
+
+The residuals in the spread and bias sums are their noise parts: a right point's y_i − θ is the
+source's noise N(β_s, (σ_s h_i)²) plus what the claim states of itself, N(0, K_i) with K_i its
+own sd² and, where the right kernel folds it in (the Gaussian path outside the atoms),
+η_s w_i²/12; given the residual, the noise has mean
 β_s + λ_i (y_i − θ − β_s) and variance λ_i K_i, λ_i = (σ_s h_i)²/((σ_s h_i)² + K_i) (EM for
 variance components), so a claim whose window or sd dwarfs its source's spread teaches it
 nothing however far it lies (:func:`models.batch.sums.update_sources`). The prior centre is the

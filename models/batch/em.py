@@ -126,6 +126,7 @@ def e_step(
                              hyper.prior_scale)
     hops = 0
     panels = None
+    r_narrow = None
     if hop:
         new_mu, new_tau, log_z, hops = hop_modes(enc, sig, beta_c, coef_r, coef_w, r0, new_mu,
                                                  new_tau, log_z, hyper.wrong_spread,
@@ -133,9 +134,8 @@ def e_step(
     if chosen.any():
         # Small questions: the exact posterior replaces the Gaussian one and its
         # leave-one-out responsibilities (models.batch.exact).
-        part = exact_posterior(enc, chosen, ClaimKernels(sig, beta_c, coef_r, coef_w,
-                                                         p.beta[enc.s], hyper.wrong_spread),
-                               keep=keep_panels)
+        kern = ClaimKernels.split(enc, p, sig, beta_c, coef_r, coef_w, hyper.wrong_spread)
+        part = exact_posterior(enc, chosen, kern, keep=keep_panels)
         if keep_panels:
             # A copy of the parameters (S floats each), so that the check before reuse
             # cannot be fooled by arrays changed in place afterwards.
@@ -144,6 +144,14 @@ def e_step(
         # r_right, ss and dev are this step's own arrays: filled in place.
         r_right[part.claims] = part.r_right
         r_wrong = 1.0 - r_right
+        if kern.narrow:
+            r_narrow = np.zeros(q.shape[0])
+            r_narrow[part.claims] = part.r_narrow
+        # The atoms of an exact question weigh its claims with the exact path's kernels, as
+        # its continuous mass log Z_q does.
+        on_exact = chosen[q]
+        sig = np.where(on_exact, kern.sig, sig)
+        coef_r = np.where(on_exact, kern.coef_r, coef_r)
         ss[part.claims] = part.ss
         dev[part.claims] = part.dev
         new_mu = new_mu.copy()
@@ -155,7 +163,7 @@ def e_step(
     continuous = Posterior(
         mu=new_mu, tau=new_tau, log_z=log_z, log_m=np.zeros(0), p_cont=np.ones(n_q),
         p_atom=np.zeros(0), r_exact=np.zeros(q.shape[0]), r_right=r_right,
-        r_wrong=r_wrong, ss=ss, dev=dev, exact=chosen, panels=panels,
+        r_wrong=r_wrong, ss=ss, dev=dev, exact=chosen, panels=panels, r_narrow=r_narrow,
     )
     if enc.atom_q.shape[0] == 0:
         return continuous, hops
@@ -335,5 +343,5 @@ def mix_atoms(
         mu=cont.mu, tau=cont.tau, log_z=log_z, log_m=log_m, p_cont=p_cont, p_atom=p_atom,
         r_exact=r_exact, r_right=r_right_m, r_wrong=r_wrong_m,
         ss=np.where(is_point, ss_m, 0.0), dev=np.where(is_point, dev_m, 0.0), exact=cont.exact,
-        panels=cont.panels,
+        panels=cont.panels, r_narrow=None if cont.r_narrow is None else pcq * cont.r_narrow,
     )

@@ -8,8 +8,11 @@ posterior,
 
     f_q(θ) = π_q(θ) Π_j C_j(θ)^{t_j},    C_j = e^{coef_r,j} f_right,j + e^{coef_w,j} f_wrong,j
 
-(C_j the continuous -- right plus wrong -- likelihood of claim j, :mod:`models.batch.kernels`),
-is integrated numerically, and so is every claim's responsibility
+(C_j the continuous -- right plus wrong -- likelihood of claim j, :mod:`models.batch.kernels`;
+for a point outside the atoms its right part has two components, e^{coef_n} N(y_j; θ, σ_n,j²)
+exact and e^{coef_r} f_right,j noisy, :func:`~models.batch.kernels.split_right`, whose
+breakpoints are placed at σ_n,j as well), is integrated numerically, and so is every claim's
+responsibility
 
     r_i = ∫ e^{coef_r,i} f_right,i(θ) f_q(θ)/C_i(θ)^{t_i} dθ / ∫ C_i(θ) f_q(θ)/C_i(θ)^{t_i} dθ,
 
@@ -22,7 +25,9 @@ M-step's spread and bias sums take the expectation over θ of the same integrand
     dev_i = ∫ (y_i − θ) e^{coef_r,i} f_right,i f_q/C_i^{t_i} dθ / (denominator),
 
 i.e. r_i E[(y_i − θ − β_s)² | i right, data] and r_i E[y_i − θ | i right, data]: the posterior
-spread of θ enters the learned spread, with no Gaussian assumed.
+spread of θ enters the learned spread, with no Gaussian assumed. Where a claim's right part
+has an exact component, these sums take its noisy component alone, and that component's
+share of r_i, r_n,i (the posterior probability that the claim is exact), teaches η_s.
 
 Prior. π_q is *flat* (improper, π ≡ 1) whenever that leaves a proper posterior: when the point
 and range claims of the question carry evidence weight Σ t ≥ 1, so that f_q decays at least
@@ -109,6 +114,9 @@ class ExactPart:
         r E[y − θ | right] (0 for bounds and ranges).
     log_z, mu, tau : (Qe,) float
         log ∫ f_q dθ, the median of f_q and half its central 68.27 % interval.
+    r_narrow : (m,) float
+        P(the claim is right through its exact component | data), part of r_right
+        (:func:`~models.batch.kernels.split_right`; 0 where it has none).
     blocks : tuple of _Block
         The blocks of panels the part was computed on, when asked to keep them (else empty).
     """
@@ -121,6 +129,7 @@ class ExactPart:
     log_z: FloatArray
     mu: FloatArray
     tau: FloatArray
+    r_narrow: FloatArray
     blocks: tuple[_Block, ...] = ()
 
 
@@ -166,11 +175,11 @@ def exact_posterior(
     lone = _lone_points(enc, chosen)
     parts = [_lone_part(enc, kern, np.flatnonzero(lone))]
     blocks = []
-    for block, r, ss, dev, nodes in _blocks(enc, chosen & ~lone, kern):
+    for block, r, ss, dev, r_n, nodes in _blocks(enc, chosen & ~lone, kern):
         quant = _rough_quantiles(block, nodes, ONE_SD)
         parts.append(ExactPart(block.questions, block.rows.ravel(), r.ravel(), ss.ravel(),
                                dev.ravel(), block.log_z, quant[:, 0],
-                               0.5 * (quant[:, 2] - quant[:, 1])))
+                               0.5 * (quant[:, 2] - quant[:, 1]), r_n.ravel()))
         if keep:
             blocks.append(block)
     joined = {name: np.concatenate([getattr(part, name) for part in parts])
@@ -257,37 +266,40 @@ def _lone_claims(enc: Encoded, questions: IntArray) -> IntArray:
 def _lone_part(enc: Encoded, kern: ClaimKernels, questions: IntArray) -> ExactPart:
     """The exact E-step of questions with one point claim, in closed form.
 
-    Under the flat prior f_q = C: with Z = e^{coef_r} + e^{coef_w} (∫ f_right dθ =
-    ∫ f_wrong dθ = 1), r = e^{coef_r}/Z, and given that the claim is right
-    θ ~ N(y − β_c, σ²), so dev = r β_c and ss = r (σ² + (β_c − β_s)²). μ and τ are the right
-    part's centre y − β_c and spread σ (they only steer the convergence test; the estimate
-    and intervals come from :func:`_lone_quantiles`).
+    Under the flat prior f_q = C: with R = e^{coef_r}, N = e^{coef_n} (the exact component,
+    0 where none) and W = e^{coef_w}, each part integrates to its coefficient, so
+    Z = R + N + W, r = (R + N)/Z and r_n = N/Z; given that the claim is noisy-right
+    θ ~ N(y − β_c, σ²), so dev = (R/Z) β_c and ss = (R/Z)(σ² + (β_c − β_s)²). μ and τ are the
+    right part's centre y − β_c and spread σ (they only steer the convergence test; the
+    estimate and intervals come from :func:`_lone_quantiles`).
     """
     i = _lone_claims(enc, questions)
-    right, wrong = np.exp(kern.coef_r[i]), np.exp(kern.coef_w[i])
-    z = right + wrong
+    right, wrong, narrow = np.exp(kern.coef_r[i]), np.exp(kern.coef_w[i]), np.exp(kern.coef_n[i])
+    z = right + wrong + narrow
     r = right / z
     sd, bias = kern.sig[i], kern.beta_c[i]
-    return ExactPart(questions=questions, claims=i, r_right=r,
+    return ExactPart(questions=questions, claims=i, r_right=r + narrow / z,
                      ss=r * (sd * sd + (bias - kern.beta_s[i]) ** 2), dev=r * bias,
-                     log_z=np.log(z), mu=enc.y[i] - bias, tau=sd)
+                     log_z=np.log(z), mu=enc.y[i] - bias, tau=sd, r_narrow=narrow / z)
 
 
 def _lone_quantiles(
     enc: Encoded, kern: ClaimKernels, questions: IntArray, probs: FloatArray
 ) -> FloatArray:
-    """Quantiles (Q1, P) of e^{coef_r} N(θ; y − β_c, σ²) + e^{coef_w} Cauchy(θ; y, σ_w), /Z.
+    """Quantiles (Q1, P) of e^{coef_r} N(θ; y − β_c, σ²) + e^{coef_n} N(θ; y, σ_n²)
+    + e^{coef_w} Cauchy(θ; y, σ_w), /Z.
 
     Bisection on φ with θ = y + σ_w tan φ (which covers the line), then Newton steps.
     """
     i = _lone_claims(enc, questions)[:, None]
-    right, wrong = np.exp(kern.coef_r[i]), np.exp(kern.coef_w[i])
-    z = right + wrong
-    y, centre, sd = enc.y[i], enc.y[i] - kern.beta_c[i], kern.sig[i]
+    right, wrong, narrow = np.exp(kern.coef_r[i]), np.exp(kern.coef_w[i]), np.exp(kern.coef_n[i])
+    z = right + wrong + narrow
+    y, centre, sd, sd_n = enc.y[i], enc.y[i] - kern.beta_c[i], kern.sig[i], kern.sig_n[i]
     scale = np.maximum(kern.wrong_spread, 2.0 * sd)
 
     def cdf(theta: FloatArray) -> FloatArray:
         return np.asarray((right * _normal_cdf((theta - centre) / sd)
+                           + narrow * _normal_cdf((theta - y) / sd_n)
                            + wrong * (0.5 + np.arctan((theta - y) / scale) / np.pi)) / z,
                           dtype=np.float64)
 
@@ -301,8 +313,10 @@ def _lone_quantiles(
     theta = y + scale * np.tan(0.5 * (lo + hi))
     for _ in range(POLISH):
         u = (theta - centre) / sd
+        v = (theta - y) / sd_n
         w = (theta - y) / scale
         dens = (right * np.exp(-0.5 * u * u) / (sd * np.sqrt(2.0 * np.pi))
+                + narrow * np.exp(-0.5 * v * v) / (sd_n * np.sqrt(2.0 * np.pi))
                 + wrong / (np.pi * scale * (1.0 + w * w))) / z
         theta = theta - np.where(dens > 0, (cdf(theta) - probs) / np.where(dens > 0, dens, 1.0),
                                  0.0)
@@ -452,7 +466,7 @@ def _polish(
                             s[:, :, None]], axis=2)
         theta, slope = _panel_map(block.edges, block.s_lo, block.s_hi, kk, u)
         log_f = _log_density(enc, kern, block.questions, block.rows, block.flat,
-                             theta.reshape(b_n, -1))[2].reshape(theta.shape)
+                             theta.reshape(b_n, -1))[3].reshape(theta.shape)
         dens = np.exp(log_f - block.log_z[:, None, None]) * slope
         inside = 0.5 * (s + 1.0) * (dens[:, :, :NODES] @ _W)
         cdf, d_atoms = _mixed_cdf(block, atoms, base + inside, k, s)

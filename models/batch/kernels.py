@@ -26,6 +26,7 @@ from models.batch.common import (
     LOG_FLOOR,
     LOG_PI,
     LOG_SQRT_2PI,
+    BoolArray,
     FloatArray,
     IntArray,
 )
@@ -126,11 +127,21 @@ def log_cauchy_interval(lo: FloatArray, hi: FloatArray) -> FloatArray:
 def claim_spread(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     """Spread and bias of each claim's continuous right kernel.
 
-    A claim in an atom: its noisy part, σ_i = √((σ_s h_i)² + sd_i²) and β_s. Any other
-    claim: the right part as a whole (exact with probability η_s, noisy otherwise),
-    moment-matched to one Gaussian, σ_i² = η_s w_i²/12 + (1 − η_s)(σ_s h_i)² + sd_i² with
-    bias (1 − η_s) β_s -- so an unmatched figure of a source that copies exact figures
-    weighs as the near-exact figure it probably is.
+    A claim in an atom: its noisy part, σ_i² = (σ_s h_i)² + sd_i², bias β_s. Any other claim's
+    right part is exact with probability η_s and noisy otherwise, the mixture
+    η_s U(y_i; θ ± w_i/2) + (1 − η_s) N(y_i; θ + β_s, σ_i²); it is read as one Gaussian that
+    keeps the noisy component's tails and covers the rounding window,
+
+        σ_i² = (σ_s h_i)² + sd_i² + η_s w_i²/12,    bias β_s.
+
+    The moment-matched Gaussian of that mixture, variance η_s w_i²/12 + (1 − η_s)σ_i², had
+    tails lighter than the mixture's by the factor (1 − η_s) in variance: a right claim
+    1.5-2 σ off lost P(right) to the wrong part, the M-step's σ_s shrank about √(1 − η_s) an
+    iteration, the population spread followed, and with a few undeclared copies among the
+    claims (η̄ ≈ 0.5) every source's σ_s fell to MIN_SPREAD within 20 iterations
+    (``bench/batch_copies.py``). The full variance can only over-state the mixture's tail, by
+    at most 1/(1 − η_s) in density, so the fall has nothing to feed on. Near-exact agreement
+    still counts through the atoms (:func:`models.batch.em.mix_atoms`).
 
     Parameters
     ----------
@@ -144,6 +155,12 @@ def claim_spread(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
     -------
     sig, beta : (n,) float
         σ_i and the bias of each claim's right kernel.
+
+    References
+    ----------
+    Hogg, D. W., Bovy, J. & Lang, D. (2010). Data analysis recipes: Fitting a model to data.
+    arXiv:1008.4686 (the mixture of a good and a bad component that the right and wrong
+    parts follow).
     """
     s = enc.s
     if enc.plain and enc.atom_q.shape[0] == 0 and float(p.eta.max()) < 1e-6:
@@ -154,21 +171,23 @@ def claim_spread(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
         noisy2 = p.sigma[s] ** 2
     else:
         noisy2 = (p.sigma[s] * enc.spread_factor) ** 2 + enc.own_var
-    eta = p.eta[s]
-    folded2 = eta * enc.exact_var + (1.0 - eta) * noisy2
-    sig2 = np.where(enc.member, noisy2, folded2)
-    beta = np.where(enc.member, p.beta[s], (1.0 - eta) * p.beta[s])
-    return np.asarray(np.sqrt(sig2), dtype=np.float64), np.asarray(beta, dtype=np.float64)
+    # The window adds to, rather than replaces, the noisy variance: see the docstring.
+    sig2 = noisy2 + np.where(enc.member, 0.0, p.eta[s] * enc.exact_var)
+    return np.asarray(np.sqrt(sig2), dtype=np.float64), np.asarray(p.beta[s], dtype=np.float64)
 
 
-def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
+def noise_share(
+    enc: Encoded, p: Params, split: BoolArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     """λ_i = N_i/(N_i + K_i), the share of a right claim's residual variance that is noise.
 
     The M-step reads a right point's residual y_i − θ as the source's noise, N(β_s, N_i)
     with N_i = (σ_s h_i)², plus what the claim itself states, N(0, K_i): its own sd, and its
     rounding window where the right kernel folds it in (:func:`claim_spread`),
-    K_i = sd_i² + η_s w_i²/12 for a claim outside an atom and K_i = sd_i² in one. Only the
-    noise teaches σ_s and β_s (:func:`models.batch.sums.update_sources`).
+    K_i = sd_i² + η_s w_i²/12 for a claim outside an atom and K_i = sd_i² in one, or where the
+    exact path splits the right part (``split``, :func:`split_right`: its noisy component
+    holds no window). Only the noise teaches σ_s and β_s
+    (:func:`models.batch.sums.update_sources`).
 
     Parameters
     ----------
@@ -176,6 +195,8 @@ def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
         The claims: their source, h_i, sd_i², w_i²/12 and atom membership.
     p : Params
         The sources' η_s and σ_s.
+    split : (n,) bool, optional
+        Claims on the exact path.
 
     Returns
     -------
@@ -189,7 +210,8 @@ def noise_share(enc: Encoded, p: Params) -> tuple[FloatArray, FloatArray]:
         # claim_spread's shortcut: no sd, no hedge, no window folded in (K = 0).
         return np.ones(s.shape[0]), np.zeros(s.shape[0])
     noise = (p.sigma[s] * enc.spread_factor) ** 2
-    stated = enc.own_var + np.where(enc.member, 0.0, p.eta[s] * enc.exact_var)
+    folded = ~enc.member if split is None else ~enc.member & ~split
+    stated = enc.own_var + np.where(folded, p.eta[s] * enc.exact_var, 0.0)
     # σ_s ≥ MIN_SPREAD and h_i > 0: the noise is positive, so is the sum.
     share = noise / (noise + stated)
     return np.asarray(share, dtype=np.float64), np.asarray(share * stated, dtype=np.float64)
@@ -419,3 +441,60 @@ def plugin(
 
 
 
+
+
+def split_right(
+    enc: Encoded, p: Params, sig: FloatArray, coef_r: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The exact path's right part of a point outside the atoms: narrow and noisy components.
+
+    The model's right part of such a claim is c (η_s · exact + (1 − η_s) · noisy); the exact
+    component is read as the Gaussian of its rounding window and own sd,
+
+        c η_s N(y_i; θ, w_i²/12 + sd_i²) + c (1 − η_s) N(y_i; θ + β_s, (σ_s h_i)² + sd_i²),
+
+    a proper two-component mixture whose tails are the noisy component's whatever η_s (the
+    single Gaussian of :func:`claim_spread` serves the Laplace path, which cannot hold a
+    spike at every figure). Its narrow part is a small atom at the claim's own figure: an
+    unmatched figure of a source that copies exact figures weighs as the near-exact figure it
+    probably is, and the posterior of θ picks among rival figures rather than averaging them
+    (the Wikipedia populations, ``bench/batch_population.py``). Members of atoms keep their
+    noisy part (their exact part is the atom), bounds and ranges their whole right part.
+
+    Parameters
+    ----------
+    enc : Encoded
+    p : Params
+    sig, coef_r : (n,) float
+        The Laplace path's right kernel spread (:func:`claim_spread`) and log coefficient
+        (:func:`log_coefficients`).
+
+    Returns
+    -------
+    sig_wide, coef_wide : (n,) float
+        The noisy component's spread and log coefficient (``sig`` and ``coef_r`` where no
+        split applies).
+    sig_narrow, coef_narrow : (n,) float
+        The exact component's spread and log coefficient (−inf where none).
+
+    References
+    ----------
+    Hogg, D. W., Bovy, J. & Lang, D. (2010). Data analysis recipes: Fitting a model to data.
+    arXiv:1008.4686.
+    """
+    n = enc.s.shape[0]
+    lone = (enc.kind == KIND_POINT) & ~enc.member
+    eta = p.eta[enc.s]
+    if not bool(lone.any()) or float(p.eta.max()) < 1e-6:
+        return sig, coef_r, np.ones(n), np.full(n, -np.inf)
+    if enc.plain:
+        noisy = p.sigma[enc.s]
+    else:
+        noisy = np.sqrt((p.sigma[enc.s] * enc.spread_factor) ** 2 + enc.own_var)
+    sig_wide = np.where(lone, noisy, sig)
+    coef_wide = np.where(lone, coef_r + np.log1p(-eta), coef_r)
+    # Bounds and ranges have no window (w = 0): a unit spread keeps their unused kernel finite.
+    sig_narrow = np.where(lone, np.sqrt(enc.exact_var + enc.own_var), 1.0)
+    coef_narrow = np.where(lone, coef_r + np.log(eta), -np.inf)
+    return (np.asarray(sig_wide, dtype=np.float64), np.asarray(coef_wide, dtype=np.float64),
+            np.asarray(sig_narrow, dtype=np.float64), np.asarray(coef_narrow, dtype=np.float64))

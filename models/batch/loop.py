@@ -123,7 +123,9 @@ def step_part(
     """
     mu = post.mu + shift
     new_post, hops = e_step(enc, params, mu, hop, hyper, keep_panels)
-    moved = np.abs(new_post.mu - mu) / np.maximum(new_post.tau, 1e-12)
+    # An exact-path μ is recomputed from the sources, not carried: the shift is no move of its.
+    moved = (np.abs(new_post.mu - np.where(new_post.exact, post.mu, mu))
+             / np.maximum(new_post.tau, 1e-12))
     return new_post, Step(source_sums(enc, new_post, params), moved, hops, _carried(new_post))
 
 

@@ -28,6 +28,7 @@ from models.batch.kernels import (
     log_coefficients,
     log_mix,
     log_norm_pdf,
+    split_right,
 )
 from models.batch.state import Encoded, Params
 
@@ -113,6 +114,11 @@ class ClaimKernels:
         The bias of the claim's source, about which the M-step's sums are taken.
     wrong_spread : float
         σ_wrong.
+    sig_n, coef_n : (n,) float
+        The exact (narrow) component of a point outside the atoms, centred on its figure
+        with no bias: spread √(w²/12 + sd²) and log coefficient (−inf where none); ``sig``
+        and ``coef_r`` are then its noisy component (:func:`~models.batch.kernels.
+        split_right`).
     """
 
     sig: FloatArray
@@ -121,13 +127,29 @@ class ClaimKernels:
     coef_w: FloatArray
     beta_s: FloatArray
     wrong_spread: float
+    sig_n: FloatArray
+    coef_n: FloatArray
+
+    @property
+    def narrow(self) -> bool:
+        """Whether any claim has an exact (narrow) component."""
+        return bool(np.isfinite(self.coef_n).any())
 
     @classmethod
     def of(cls, enc: Encoded, p: Params, wrong_spread: float) -> ClaimKernels:
         """The kernels that the source parameters ``p`` imply."""
         sig, beta_c = claim_spread(enc, p)
         _, coef_r, coef_w = log_coefficients(enc, p)
-        return cls(sig, beta_c, coef_r, coef_w, p.beta[enc.s], wrong_spread)
+        return cls.split(enc, p, sig, beta_c, coef_r, coef_w, wrong_spread)
+
+    @classmethod
+    def split(
+        cls, enc: Encoded, p: Params, sig: FloatArray, beta_c: FloatArray, coef_r: FloatArray,
+        coef_w: FloatArray, wrong_spread: float,
+    ) -> ClaimKernels:
+        """The exact path's kernels from the Laplace path's (:func:`split_right`)."""
+        sig_e, coef_e, sig_n, coef_n = split_right(enc, p, sig, coef_r)
+        return cls(sig_e, beta_c, coef_e, coef_w, p.beta[enc.s], wrong_spread, sig_n, coef_n)
 
 
 
@@ -179,9 +201,10 @@ class Panels:
 
 def _blocks(
     enc: Encoded, chosen: BoolArray, kern: ClaimKernels
-) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]]:
-    """Every block of chosen questions with its claims' r, ss and dev, (B, n) each, and its
-    nodes θ (B, (E + 1) NODES) in ascending order."""
+) -> Iterator[tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]]:
+    """Every block of chosen questions with its claims' r, ss, dev and r_n (the exact
+    component's share), (B, n) each, and its nodes θ (B, (E + 1) NODES) in ascending
+    order."""
     sel = np.flatnonzero(chosen)
     if sel.size == 0:
         return
@@ -279,6 +302,13 @@ def _edges(
     if not is_flat:
         points.append(centre[:, None] + spread[:, None] * PRIOR_STEPS)
         scales.append(spread[:, None] * _gaps(PRIOR_STEPS))
+    if kern.narrow:
+        # The exact component's own scale around the figure (none: dropped, +inf).
+        sd_n = kern.sig_n[claim_of_end].reshape(b_n, slots)
+        has = np.isfinite(kern.coef_n[claim_of_end]).reshape(b_n, slots)
+        points.append(np.where(has[:, :, None], ends[:, :, None] + sd_n[:, :, None]
+                               * RIGHT_STEPS, np.inf).reshape(b_n, -1))
+        scales.append((sd_n[:, :, None] * _gaps(RIGHT_STEPS)).reshape(b_n, -1))
     x = np.concatenate(points, axis=1)
     x = np.where((x >= lo_clip[:, None]) & (x <= hi_clip[:, None]), x, np.inf)
     return _thin(x, np.concatenate(scales, axis=1))
@@ -394,44 +424,59 @@ def _nodes(edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray
 def _log_density(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, flat: bool,
     theta: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """log C_i(θ), ρ_i(θ) (B, n, m), log f_q(θ) (B, m) and the residuals (B, n, m) at θ (B, m).
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ), the exact component's share ρ_n,i(θ) (B, n, m), log f_q(θ)
+    (B, m) and the residuals (B, n, m) at θ (B, m).
 
-    The residuals are y_i − θ for point claims and −θ for the others (whose sums are not
-    used).
+    ρ_i is the right part's share of C_i (both components), ρ_n,i its exact component's. The
+    residuals are y_i − θ for point claims and −θ for the others (whose sums are not used).
     """
     b_n, n = rows.shape
     m = theta.shape[1]
     t = enc.t[rows]
     if bool((enc.kind[rows] == KIND_POINT).all()):
-        ell, rho, resid = _point_kernels(enc, kern, rows, theta)
+        ell, rho, rho_n, resid = _point_kernels(enc, kern, rows, theta)
     else:
         idx = np.broadcast_to(rows[:, :, None], (b_n, n, m)).ravel()
         at = np.broadcast_to(theta[:, None, :], (b_n, n, m)).ravel()
         lr, lw, _, _ = claim_kernels(enc, idx, at, np.zeros(idx.size), kern.sig[idx],
                                      kern.beta_c[idx], False, kern.wrong_spread)
-        ell, rho = log_mix((lr + kern.coef_r[idx]).reshape(b_n, n, m),
-                           (lw + kern.coef_w[idx]).reshape(b_n, n, m))
+        lr = lr + kern.coef_r[idx]
         point = enc.kind[rows] == KIND_POINT
+        if kern.narrow:
+            # The exact component, a Normal about the figure (points only; −inf elsewhere).
+            with np.errstate(invalid="ignore"):
+                ln = np.where(np.isfinite(kern.coef_n[idx]),
+                              kern.coef_n[idx] + log_norm_pdf(np.nan_to_num(enc.y[idx]), at,
+                                                              kern.sig_n[idx]), -np.inf)
+            lr_all = np.logaddexp(lr, ln)
+        else:
+            ln = np.full(idx.size, -np.inf)
+            lr_all = lr
+        ell, rho = log_mix(lr_all.reshape(b_n, n, m),
+                           (lw + kern.coef_w[idx]).reshape(b_n, n, m))
+        rho_n = np.exp(ln.reshape(b_n, n, m) - ell)
         resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - theta[:, None, :]
     # Evidence weights of 1 (no echoes) need no products.
     log_f = ell.sum(axis=1) if bool((t == 1.0).all()) else np.einsum("bn,bnm->bm", t, ell)
     if not flat:
         log_f += log_norm_pdf(theta, enc.prior_centre[qs][:, None], enc.prior_sd[qs][:, None])
-    return ell, rho, log_f, resid
+    return ell, rho, rho_n, log_f, resid
 
 
 def _point_kernels(
     enc: Encoded, kern: ClaimKernels, rows: IntArray, theta: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """log C_i(θ), ρ_i(θ) and y_i − θ of point claims (B, n) at θ (B, m).
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """log C_i(θ), ρ_i(θ), ρ_n,i(θ) and y_i − θ of point claims (B, n) at θ (B, m).
 
     The kernels of :func:`models.batch.kernels.claim_kernels` in linear space, with their
-    constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y) and
-    e^{coef_w} Cauchy(y; θ, σ_w) (which cannot: 1 − c ≥ 10⁻⁹), so that a (claim, node) costs
-    one exponential and one logarithm. Both read the residual y − θ, computed once and
-    returned for the M-step's sums; the constants fold into one factor per claim
-    (−1/(2σ²), and e^{coef_w}/(π σ_w) as the numerator of the Cauchy part).
+    constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y),
+    where the claim has one its exact component e^{coef_n} N(y; θ, σ_n²), and
+    e^{coef_w} Cauchy(y; θ, σ_w) (which cannot underflow: 1 − c ≥ 10⁻⁹), so that a
+    (claim, node) costs one exponential (two with an exact component) and one logarithm.
+    All read the residual y − θ, computed once and returned for the M-step's sums; the
+    constants fold into one factor per claim (−1/(2σ²), and e^{coef_w}/(π σ_w) as the
+    numerator of the Cauchy part).
     """
     sd = kern.sig[rows]
     y = enc.y[rows]
@@ -450,25 +495,38 @@ def _point_kernels(
     dw *= dw
     dw += 1.0
     wrong = np.divide((np.exp(kern.coef_w[rows] - LOG_PI) * inv_w)[:, :, None], dw, out=dw)
-    total = np.add(right, wrong, out=wrong)
+    if kern.narrow:
+        sd_n = kern.sig_n[rows]
+        z = resid * (1.0 / sd_n)[:, :, None]
+        z *= z
+        z *= -0.5
+        np.maximum(z, LOG_FLOOR, out=z)
+        narrow = np.exp(z, out=z)
+        narrow *= (np.exp(kern.coef_n[rows] - LOG_SQRT_2PI) / sd_n)[:, :, None]
+        right += narrow
+        total = np.add(right, wrong, out=wrong)
+        rho_n = narrow / total
+    else:
+        total = np.add(right, wrong, out=wrong)
+        rho_n = np.zeros_like(total)
     rho = np.divide(right, total, out=right)
     ell = np.log(total, out=total)
-    return ell, rho, resid
+    return ell, rho, rho_n, resid
 
 
 def _evaluate(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, edges: FloatArray,
     flat: bool,
-) -> tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """f_q on a block's nodes, each claim's r, ss and dev (see the module docstring), and the
-    nodes."""
+) -> tuple[_Block, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """f_q on a block's nodes, each claim's r, ss, dev and r_n (see the module docstring),
+    and the nodes."""
     mid = 0.5 * (edges[:, 0] + edges[:, -1])
     s_lo = mid - edges[:, 0]
     s_hi = edges[:, -1] - mid
     theta, jac = _nodes(edges, s_lo, s_hi)
     b_n, n = rows.shape
     nodes = theta.reshape(b_n, -1)
-    ell, rho, log_f, resid = _log_density(enc, kern, qs, rows, flat, nodes)
+    ell, rho, rho_n, log_f, resid = _log_density(enc, kern, qs, rows, flat, nodes)
     weight = (jac * _W).reshape(b_n, -1)
     peak = log_f.max(axis=1)
     mass = np.exp(log_f - peak[:, None]) * weight
@@ -481,6 +539,7 @@ def _evaluate(
     t = enc.t[rows]
     if np.all(t == 1.0):
         # One set of node masses for every claim.
+        wn = rho_n * mass[:, None, :] if kern.narrow else None
         wr = np.multiply(rho, mass[:, None, :], out=rho)
         den = z[:, None]
     else:
@@ -488,8 +547,15 @@ def _evaluate(
         log_u = log_f[:, None, :] + (1.0 - t)[:, :, None] * ell
         wr = np.exp(log_u - log_u.max(axis=2, keepdims=True)) * weight[:, None, :]
         den = wr.sum(axis=2)
+        wn = wr * rho_n if kern.narrow else None
         wr *= rho
     m0 = wr.sum(axis=2)
+    if wn is None:
+        m_n = np.zeros_like(m0)
+    else:
+        m_n = wn.sum(axis=2)
+        # The spread and bias sums read the noisy component alone: the exact one has none.
+        wr -= wn
     point = enc.kind[rows] == KIND_POINT
     dev = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
     resid -= kern.beta_s[rows][:, :, None]
@@ -498,4 +564,4 @@ def _evaluate(
     g = (mass / z[:, None]).reshape(theta.shape) / _W
     block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
                    s_lo=s_lo, s_hi=s_hi, g=g)
-    return block, m0 / den, ss, dev, nodes
+    return block, m0 / den, ss, dev, m_n / den, nodes

@@ -126,6 +126,9 @@ class Posterior:
     # imports this one), when the E-step was asked to keep them: the quantiles of this
     # posterior read them instead of rebuilding them (models.batch.summary).
     panels: object = None
+    # (n,) P(right through the exact component | data) of points outside the atoms on the
+    # exact path (models.batch.kernels.split_right), part of r_right; None: all zero.
+    r_narrow: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from models.batch.common import EPS, KIND_POINT, MIN_SPREAD, FloatArray, IntArray
+from models.batch.common import EPS, KIND_POINT, MIN_SPREAD, BoolArray, FloatArray, IntArray
 from models.batch.kernels import noise_share
 from models.batch.result import PopulationPrior
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
@@ -34,9 +34,13 @@ class SourceSums:
     right, wrong : (S,) float
         R_s = Σ t_i P(i right or exact), W_s = Σ t_i P(i wrong).
     exact : (S,) float
-        E_s = Σ t_i P(i exact).
+        E_s = Σ t_i P(i exact) over tested claims: in an atom, or lone and exact
+        (:func:`exact_if_unmatched`).
     tested : (S,) float
-        T_s, right claims on questions with an atom (where exact versus noisy is testable).
+        T_s, right points on questions where another evidence unit stated a point (where
+        exact versus noisy shows as agreement or its absence, :func:`exact_if_unmatched`).
+    matched : (S,) float
+        Σ t_i P(i exact) over members of atoms alone: 0 where no figures agree anywhere.
     ss, dev, rp : (S,) float
         The noise parts' Σ r E[(n − β_s)²]/h², Σ r E[n − β_s + β_s] and Σ r over noisy-right
         points (:func:`update_sources`).
@@ -54,6 +58,7 @@ class SourceSums:
     wrong: FloatArray
     exact: FloatArray
     tested: FloatArray
+    matched: FloatArray
     ss: FloatArray
     dev: FloatArray
     rp: FloatArray
@@ -102,31 +107,109 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
     n_eff = _by_source(s, t, n_s)
     right_s = _by_source(s, t * right, n_s)
     wrong_s = _by_source(s, t * post.r_wrong, n_s)
-    # Exact vs noisy is only testable on questions with an atom (an agreed figure): there
-    # a right claim outside the atom is noisy. Elsewhere the split is the prior's.
-    in_atom_q = enc.in_atom_question
-    exact_s = _by_source(s, t * post.r_exact, n_s)
-    tested_s = _by_source(s, t * np.where(in_atom_q, right, 0.0), n_s)
-    # Spread and bias learn from right, not exact, point claims; an unmatched claim's
-    # right part is noisy with probability 1 − η_s.
+    # Exact versus noisy. On the exact path a point outside the atoms has an exact component
+    # (models.batch.kernels.split_right), whose posterior share r_n says it. On the Laplace
+    # path exactness shows only as agreement: a right point is tested where another evidence
+    # unit stated a point it could have matched, and outside the atoms it is exact with the
+    # censored probability π_i (exact_if_unmatched), not 0.
+    on_exact = post.exact[enc.q]
+    narrow = np.zeros(s.shape[0]) if post.r_narrow is None else post.r_narrow
+    unmatched, testable = exact_if_unmatched(enc, p, post.r_exact, post.r_right)
+    unmatched = np.where(on_exact, 0.0, unmatched)
+    exact_i = post.r_exact + narrow + post.r_right * unmatched
+    exact_s = _by_source(s, t * np.where(testable, exact_i, 0.0), n_s)
+    tested_s = _by_source(s, t * np.where(testable, right, 0.0), n_s)
+    # Spread and bias learn from noisy-right point claims: an atom's member's continuous
+    # part and the exact path's noisy component (whose ss and dev are its alone) in full,
+    # a Laplace-path right point outside the atoms with probability 1 − π_i.
     is_point = enc.kind == KIND_POINT
-    noisy_share = np.where(enc.member | in_atom_q, 1.0, 1.0 - p.eta[s])
-    w_noisy = t * noisy_share * np.where(is_point, 1.0, 0.0)
+    r_noisy = post.r_right - narrow
+    w_noisy = t * (1.0 - unmatched) * np.where(is_point, 1.0, 0.0)
     # Only the noise part of a residual teaches σ_s and β_s; the part that the claim's own
     # rounding window and sd explain does not (variance components; see update_sources).
-    share, cond_var = noise_share(enc, p)
+    share, cond_var = noise_share(enc, p, on_exact)
     beta_old = p.beta[s]
-    ss_noise = share * share * post.ss + post.r_right * cond_var
-    dev_noise = share * post.dev + (1.0 - share) * post.r_right * beta_old
+    ss_noise = share * share * post.ss + r_noisy * cond_var
+    dev_noise = share * post.dev + (1.0 - share) * r_noisy * beta_old
     hedge2 = enc.spread_factor * enc.spread_factor
     return SourceSums(
         n_eff=n_eff, right=right_s, wrong=wrong_s, exact=exact_s, tested=tested_s,
+        matched=_by_source(s, t * post.r_exact, n_s),
         ss=_by_source(s, w_noisy * ss_noise / hedge2, n_s),
         dev=_by_source(s, w_noisy * dev_noise, n_s),
-        rp=_by_source(s, w_noisy * post.r_right, n_s),
+        rp=_by_source(s, w_noisy * r_noisy, n_s),
         claims=np.bincount(s, minlength=n_s).astype(np.float64),
         unsure=_by_source(s, t * right * post.r_wrong, n_s),
     )
+
+
+def exact_if_unmatched(
+    enc: Encoded, p: Params, r_exact: FloatArray, r_right: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """P(a right point is exact | it is in no atom), and where the question is testable.
+
+    Exactness shows only as agreement: an exact claim forms an atom only when another
+    evidence unit's claim on the question is exact too, so a lone exact figure among noisy
+    ones looks like any right one. Counting exact claims only on questions that have an atom
+    (E_s/T_s over those) is a selection on the outcome: on a question of two right claims an
+    atom exists only when both are exact, so every right claim there is exact and the
+    pooled share read η̄ ≈ 0.5-0.7 from a handful of undeclared copies whatever the true
+    share. Treated as censored data, right claim i with exactness e_i ~ Bernoulli(η_i) is
+    in an atom when e_i = 1 and some other unit's claim j is right and exact; with
+
+        b_i = Π_{j ∉ unit(i)} (1 − x_j)^{t_j}      (no other unit's claim exact),
+
+    x_j = P(j exact | data): its atoms' probability r_exact,j for a member of an atom (whose
+    continuous part is its noisy one) and r_right,j η_j for any other point, the E-step of
+    e_i for a right claim outside the atoms is
+
+        π_i = P(e_i = 1 | not matched) = η_i b_i / (1 − η_i (1 − b_i)),
+
+    0 for a member (its continuous part is noisy by construction, :func:`~models.batch.
+    kernels.log_coefficients`); on a question whose atom is sure, b_i ≈ 0 and so π_i ≈ 0.
+    A claim is tested where some other unit stated a point on the question (b_i < 1 is
+    possible); elsewhere agreement says nothing of it and it is left out of E_s and T_s.
+    On questions of two right claims this is unbiased: E[E/T] = η² + (1 − η²) η/(1 + η) = η.
+    The own unit's factor is taken out as claim i's own, (1 − x_i): exact for t_i = 1,
+    the usual one claim per unit and question, and near it for echoes.
+
+    Parameters
+    ----------
+    enc : Encoded
+        Whole questions.
+    p : Params
+        The sources' η_s.
+    r_exact, r_right : (n,) float
+        P(i exact | data) (in an atom) and P(i right | data) of the continuous part.
+
+    Returns
+    -------
+    pi : (n,) float
+        π_i for point claims outside the atoms (0 for members, bounds and ranges, which
+        state no figure to copy).
+    testable : (n,) bool
+        Point claims whose question holds a point of another evidence unit.
+
+    References
+    ----------
+    Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete
+    data via the EM algorithm. JRSS B 39(1), 1-38 (EM for censored and grouped data).
+    Dong, X. L., Berti-Equille, L. & Srivastava, D. (2009). Integrating conflicting data:
+    the role of source dependence. PVLDB 2(1), 550-561. doi:10.14778/1687627.1687690
+    (agreement as evidence of copying).
+    """
+    n_q = enc.n_questions
+    point = enc.kind == KIND_POINT
+    eta = p.eta[enc.s]
+    x = np.where(point, r_exact + np.where(enc.member, 0.0, r_right * eta), 0.0)
+    own = np.log1p(-np.clip(x, 0.0, 1.0 - EPS))
+    none = np.bincount(enc.q, weights=enc.t * own, minlength=n_q)[enc.q] - own
+    b = np.exp(np.minimum(none, 0.0))
+    # Evidence weight of the other units' points: 1 a unit, so ≥ 1 where one exists.
+    weight = np.bincount(enc.q, weights=np.where(point, enc.t, 0.0), minlength=n_q)[enc.q]
+    testable = point & (weight > 1.0 + 1e-9)
+    pi = np.where(point & ~enc.member, eta * b / (1.0 - eta * (1.0 - b)), 0.0)
+    return np.asarray(pi, dtype=np.float64), np.asarray(testable, dtype=bool)
 
 
 def update_sources(
@@ -134,9 +217,9 @@ def update_sources(
 ) -> tuple[Params, PopulationPrior]:
     """Posterior means of every source's c_s, η_s, σ_s and β_s under its prior.
 
-    With expected counts weighted by t_i -- R_s right claims among n_s, E_s exact ones, T_s
-    right claims on questions with an atom -- and spread and bias sums over noisy-right
-    points,
+    With expected counts weighted by t_i -- R_s right claims among n_s, T_s right points
+    that another evidence unit's point could have matched and E_s exact ones among them
+    (:func:`exact_if_unmatched`) -- and spread and bias sums over noisy-right points,
 
         c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
         β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
@@ -148,7 +231,7 @@ def update_sources(
     sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
     Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share, the MAP under its
     Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)) prior (``hyper.exact_share``, ``exact_strength``),
-    and η → 0 where no figures agree anywhere (T = 0).
+    and η → 0 where no figures agree anywhere (no atom holds any mass).
 
     Only the noise part of a residual teaches σ_s and β_s. A right point's residual
     d_i = y_i − θ is read as n_i + u_i: the source's noise n_i ~ N(β_s, N_i), N_i = (σ_s h_i)²,
@@ -206,8 +289,9 @@ def update_sources(
     # unmatched figure near-exact and every spread collapse to MIN_SPREAD. No agreed figure
     # anywhere: no evidence of exact copying at all, so η → 0 (the estimator also starts there).
     kappa_eta = hyper.exact_strength
+    agreed = tested > 0 and float(sums.matched.sum()) > 0
     pop_eta = (float(np.clip((exact_s.sum() + kappa_eta * hyper.exact_share)
-                             / (tested + kappa_eta), EPS, 1.0 - EPS)) if tested > 0 else EPS)
+                             / (tested + kappa_eta), EPS, 1.0 - EPS)) if agreed else EPS)
     raw_sigma = np.sqrt(np.where(rp_s > 0, ss_s / np.maximum(rp_s, 1e-300), 0.0))
     w_sig = np.where(unrated & (raw_sigma > 0), rp_s / (rp_s + hyper.spread_strength), 0.0)
     pop_sigma = (float(np.exp((w_sig @ np.log(np.maximum(raw_sigma, MIN_SPREAD)))
