@@ -86,18 +86,19 @@ def test_unmatched_points_responsibilities_match_quadrature(name: str) -> None:
         return float(sum(quad(f, a, b, epsabs=0, epsrel=1e-11, limit=200)[0]
                          for a, b in zip(points[:-1], points[1:], strict=False)))
 
-    def share(i: int, parts: slice) -> float:
-        """P(claim i in the components ``parts`` | all claims)."""
+    def share(i: int, parts: int) -> float:
+        """P(claim i in its first ``parts`` components (exact, then noisy) | all claims)."""
 
         def joint(t: float) -> float:
-            return sum(_densities(i, t, y, narrow, per_claim, wide)[parts]) * product(t, i)
+            density = _densities(i, t, y, narrow, per_claim, wide)
+            return math.fsum(density[:parts]) * product(t, i)
 
         return integral(joint) / z
 
     z = integral(product)
     for i in range(n):
-        exact = share(i, slice(0, 1))
-        right = share(i, slice(0, 2))
+        exact = share(i, 1)
+        right = share(i, 2)
         assert post.r_narrow is not None
         assert post.r_narrow[i] == pytest.approx(exact, abs=RESPONSIBILITY_TOL)
         assert post.r_right[i] + post.r_exact[i] == pytest.approx(right, abs=RESPONSIBILITY_TOL)
