@@ -22,7 +22,7 @@ from models.batch.encode import collapse_ranges, encode, resolve_scale
 from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
-from models.batch.squarem import run_squarem
+from models.batch.persource import run_persource
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
 from models.batch.table import ClaimTable, infer_resolution
@@ -302,7 +302,7 @@ class BatchEstimator:
             the full table's own.
         """
         hyper = self.hyper
-        loop = run_squarem if self.accelerate else run_em
+        loop = run_persource if self.accelerate else run_em
         if sample is None:
             return loop(full(), params, prior, hyper, done=0, max_iter=self.max_iter,
                           refine_iter=self.refine_iter, tol=self.tol, progress=progress)

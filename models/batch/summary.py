@@ -197,10 +197,7 @@ def source_estimates(
     alpha = sums.right + kappa * c0
     beta_b = sums.wrong + kappa * (1.0 - c0)
     centre = np.log(alpha) - np.log(beta_b)
-    # Observed information = complete − missing (Louis 1982), never below the prior's.
-    info = np.maximum(alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0),
-                      kappa * c0 * (1.0 - c0))
-    half = 1.6448536269514722 / np.sqrt(info)
+    half = logit_half_width(sums, prior, hyper)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
@@ -213,6 +210,34 @@ def source_estimates(
         prior_credibility=c0,
         rated=prior.rated,
     )
+
+
+def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> FloatArray:
+    """Half-width of each source's displayed 90 % interval of logit c_s, (S,).
+
+    1.645 / √I_s with I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s)), the observed
+    information of :func:`source_estimates` (Louis 1982: complete less missing, never below
+    the prior's). Read from (S,) sums only, so the EM loop's stopping rule
+    (:mod:`models.batch.persource`) can measure each source's moves in it on any engine.
+
+    Parameters
+    ----------
+    sums : SourceSums
+    prior : SourcePrior
+    hyper : Hyper
+
+    Returns
+    -------
+    (S,) float
+    """
+    c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
+    kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
+    alpha = sums.right + kappa * c0
+    beta_b = sums.wrong + kappa * (1.0 - c0)
+    # Observed information = complete − missing (Louis 1982), never below the prior's.
+    info = np.maximum(alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0),
+                      kappa * c0 * (1.0 - c0))
+    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
 
 
 def fit_warnings(

@@ -2,8 +2,8 @@
 
 Where every question takes the exact path, EM is a map of the sources' parameters alone and
 SQUAREM's extrapolation reaches its fixed point in half the E-steps. Where questions take the
-Gaussian path (ten claims each here), they carry μ_q between E-steps and the loop is plain EM,
-step for step.
+Gaussian path (ten claims each here), they carry μ_q between E-steps; the per-source steps
+(models/batch/persource.py) still reach plain EM's fixed point.
 """
 
 from __future__ import annotations
@@ -50,14 +50,20 @@ def test_reaches_the_fixed_point_in_fewer_e_steps() -> None:
     assert np.abs(width / half - 1).max() < BATCH_SQUAREM_HALF_WIDTH
 
 
-def test_gaussian_questions_keep_plain_em() -> None:
-    # Ten claims a question: the Gaussian path, where the accelerator must not extrapolate.
+def test_gaussian_questions_reach_the_fixed_point() -> None:
+    # Ten claims a question: the Gaussian path, whose μ_q ride along the per-source jumps
+    # (models/batch/persource.py); every source ends within a quarter of its own 90 %
+    # half-width of plain EM's fixed point, every estimate within a tenth of its own.
     table = _table(300, 10, 4)
     fast = BatchEstimator().fit(table, levels=(0.9,), scale="log")
-    plain = BatchEstimator(accelerate=False).fit(table, levels=(0.9,), scale="log")
-    assert fast.iterations == plain.iterations
-    np.testing.assert_array_equal(fast.questions.value, plain.questions.value)
-    np.testing.assert_array_equal(fast.sources.credibility, plain.sources.credibility)
+    ref = BatchEstimator(accelerate=False, tol=1e-8, max_iter=3000).fit(
+        table, levels=(0.9,), scale="log")
+    assert fast.converged and ref.converged
+    src = fast.sources
+    half_c = (src.credibility_high - src.credibility_low) / 2
+    assert np.max(np.abs(src.credibility - ref.sources.credibility) / half_c) < 0.25
+    half = np.log(ref.questions.high[:, 0] / ref.questions.low[:, 0]) / 2
+    assert np.max(np.abs(np.log(fast.questions.value / ref.questions.value)) / half) < 0.1
 
 
 @pytest.mark.parametrize("bad", ["yes", 1, None])
