@@ -21,8 +21,8 @@ from models.batch.em import e_step
 from models.batch.encode import collapse_ranges, encode, resolve_scale
 from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
-from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
 from models.batch.persource import run_persource
+from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
 from models.batch.table import ClaimTable, infer_resolution
