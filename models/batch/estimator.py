@@ -89,13 +89,14 @@ class BatchEstimator:
         before issue 13). At least 0.
     accelerate : bool
         Whether EM on the full table is accelerated by SQUAREM (Varadhan & Roland 2008, scheme
-        S3; :mod:`models.batch.squarem`): two EM steps x₁ = F(x₀), x₂ = F(x₁) of the sources'
-        parameters (logit c, logit η, log σ, β), then x' = x₀ − 2α r + α² v with r = x₁ − x₀,
-        v = x₂ − 2x₁ + x₀, α = −‖r‖/‖v‖ ≤ −1, and a stabilising EM step from x'. It
-        extrapolates only where the E-step is a map of the sources alone (at most 1 % of the
-        questions on the Gaussian path, e.g. two or three claims a question: 1.3-2.4x fewer
-        E-steps to the same fixed point); elsewhere it is plain EM, step for step. The warm
-        start's sample is always plain EM.
+        S3) with one step length per source (:mod:`models.batch.persource`): two EM steps
+        x₁ = F(x₀), x₂ = F(x₁) of each source's parameters (logit c, logit η, log σ, β), then
+        x'_s = x₀ + 2α_s r_s + α_s² v_s with r = x₁ − x₀, v = x₂ − 2x₁ + x₀,
+        α_s = ‖r_s‖/‖v_s‖ ≥ 1 (capped), a per-source monitor, and a stabilising EM step; it
+        also stops only when every source's estimated remaining distance is under a tenth of its
+        own displayed 90 % half-width (on top of ``tol``). Settled sources are not moved, so
+        the questions' μ_q that the Gaussian path carries follow. ``False``: plain EM with
+        the ``tol`` test alone (as the warm start's sample always is).
 
     Notes
     -----

@@ -22,7 +22,9 @@ over the source's own unconstrained parameters (logit c_s, logit η_s, log σ_s,
 scheme applied coordinate-block-wise. A source that has settled has α_s = 1, x'_s = x₂,s: it
 is not moved, and neither are the μ_q of the questions that only settled sources answer. The
 monitor is per source too: the step from x' back out, ‖F(x')_s − x'_s‖, must not exceed the
-‖r_s‖ it started from; a source whose jump fails it is put back at x₂,s (one E-step lost for it,
+‖r_s‖ it started from, unless it points the jump's way (cosine > ``FORWARD``) and is at most
+``GROWTH`` ‖r_s‖ (a ridge EM climbs at a growing pace, where every jump forward lands where EM
+moves faster); a source whose jump fails it is put back at x₂,s (one E-step lost for it,
 none for the others), and its cap shrinks; a kept jump at the cap grows it fourfold
 (Varadhan & Roland's step.max0 = 1, mstep = 4). A cycle costs three E-steps (at x₁, x', and
 the x₀ of the next cycle), as plain EM's three iterations.
