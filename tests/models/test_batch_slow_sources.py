@@ -26,8 +26,9 @@ from models.batch import BatchEstimator, BatchFit, ClaimTable
 GAP = 0.25
 
 
-def archive(seed: int, n_questions: int, claims: int) -> ClaimTable:
-    """``claims`` point claims on each question (distinct slots, not distinct sources)."""
+def archive(seed: int, n_questions: int, claims: int, copies: float = 0.05) -> ClaimTable:
+    """``claims`` point claims on each question (distinct slots, not distinct sources), a
+    ``copies`` share of them exact copies of the question's first claim."""
     rng = np.random.default_rng(seed)
     n = n_questions * claims
     small = rng.integers(5, 31, 40)
@@ -44,9 +45,8 @@ def archive(seed: int, n_questions: int, claims: int) -> ClaimTable:
     wrong = np.where(rng.random(n) < 0.5, np.clip(rng.standard_cauchy(n), -far, far),
                      rng.uniform(-far, far, n))
     value = np.exp(theta[q] + np.where(right, spread[src] * rng.standard_normal(n), wrong))
-    # 5 % exact copies of the question's first claim.
     first = q * claims
-    copy = (rng.random(n) < 0.05) & (np.arange(n) != first)
+    copy = (rng.random(n) < copies) & (np.arange(n) != first)
     value[copy] = value[first[copy]]
     value = np.array([float(f"{v:.6g}") for v in value])
     return ClaimTable.from_columns([f"q{k}" for k in q.tolist()],
@@ -69,3 +69,32 @@ def test_every_source_is_shown_near_its_fixed_point(seed: int) -> None:
         table, levels=(0.9,), scale="log")
     assert fit.converged and ref.converged
     assert gap(fit, ref) < GAP
+
+
+def test_the_credibility_interval_counts_what_the_spread_leaves_unresolved() -> None:
+    # The interval of logit c_s is the marginal of the 2 × 2 observed information of
+    # (logit c_s, log σ_s): I_cc − I_cw²/I_ww, with I_cw the missing covariance of the two
+    # scores. A source whose claims' labels trade against its spread gets a wider interval
+    # than its credibility's own information gives; one whose labels do not, the same.
+    from models.batch.result import PopulationPrior
+    from models.batch.state import Hyper, SourcePrior
+    from models.batch.summary import logit_half_width
+    from models.batch.sums import SourceSums
+
+    one = np.ones(2)
+    sums = SourceSums(
+        n_eff=40 * one, right=30 * one, wrong=10 * one, exact=0 * one, tested=0 * one,
+        ss=0 * one, dev=0 * one, rp=30 * one, claims=40 * one, unsure=np.array([2.0, 2.0]),
+        spread_info=np.array([30.0, 30.0]), cross_missing=np.array([0.0, 4.0]),
+        spread_missing=np.array([20.0, 20.0]))
+    hyper = Hyper(wrong_spread=1.0, prior_scale=2.5, pooled_strength=4.0,
+                  graded_strength=12.0, spread_strength=4.0, bias_strength=4.0,
+                  learn_bias=True)
+    prior = SourcePrior(np.full(2, np.nan), np.full(2, np.nan), np.zeros(2),
+                        np.zeros(2, dtype=bool), PopulationPrior(0.7, 0.01, 0.35))
+    half = logit_half_width(sums, prior, hyper)
+    alpha, beta = 30 + 4 * 0.7, 10 + 4 * 0.3
+    info_c = alpha * beta / (alpha + beta) - 2.0
+    info_w = 2 * (30 + 4) - 20.0
+    assert half[0] == pytest.approx(1.6448536269514722 / np.sqrt(info_c))
+    assert half[1] == pytest.approx(1.6448536269514722 / np.sqrt(info_c - 16.0 / info_w))
