@@ -171,7 +171,8 @@ def source_estimates(
     same rule: I_ww = 2(Σ t r ē + ν) − Var(w's score | data) and I_cw = −Cov(the two scores |
     data) (:class:`~models.batch.sums.SourceSums`: ``spread_info``, ``spread_missing``,
     ``cross_missing``), since a source's credibility and spread trade against each other
-    (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every label is resolved (P(right) 0 or 1)
+    (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every
+    label is resolved (P(right) 0 or 1)
     U_s is 0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x:
     the variance 1/α + 1/β); a claim alone on its question resolves nothing (P(right) ≈ c_s)
     and adds about no information. Labels are taken independent across the claims of a question,
