@@ -7,8 +7,9 @@ A large table is fitted first on a sample of its questions (the warm start, to c
 then on every claim. This compares, on archives with known truth, the answers after exactly
 ``N`` EM iterations on the full table (N = 1, 2, 3, 5, 10; two was the estimator's fixed number
 before it iterated to convergence), the estimator as it is (``shipped``: until its convergence
-test holds at ``tol`` = 1e-3, SQUAREM-accelerated where every question takes the exact path;
-``plainEM``: the same without SQUAREM, ``accelerate=False``) and a fit without a warm start
+test holds at ``tol`` = 1e-3 and every source is near its fixed point, with per-source SQUAREM
+steps, models/batch/persource.py; ``plainEM``: plain EM to the ``tol`` test alone,
+``accelerate=False``) and a fit without a warm start
 (``cold``: EM from the priors on every claim, to 1e-7) with a *reference*: the same warm
 start, then the full table iterated until the sources move by less than 1e-7 a step (cap 200),
 its fixed point for every practical purpose. EM may reach another fixed point from the priors
@@ -222,7 +223,7 @@ def run(arch: Archive, variants: list[int], cold: bool) -> None:
         got, cpu, _, iters = fit(arch, cap=300, full_tol=1e-7, stride=0)
         print(describe(arch, "cold", got, cpu, iters, ref), flush=True)
     # The estimator as it is (iterations: the full table's E-steps when it took a warm start;
-    # SQUAREM where the E-step is a map of the sources alone), then without SQUAREM.
+    # per-source SQUAREM and stopping rule), then plain EM.
     for name, accelerate in (("shipped", True), ("plainEM", False)):
         got, cpu, _, total = fit(arch, accelerate=accelerate)
         print(describe(arch, name, got, cpu, total - warm, ref), flush=True)
