@@ -98,3 +98,23 @@ def test_the_credibility_interval_counts_what_the_spread_leaves_unresolved() -> 
     info_w = 2 * (30 + 4) - 20.0
     assert half[0] == pytest.approx(1.6448536269514722 / np.sqrt(info_c))
     assert half[1] == pytest.approx(1.6448536269514722 / np.sqrt(info_c - 16.0 / info_w))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_credibility_intervals_hold_the_truth_where_credibility_and_spread_trade(
+    seed: int,
+) -> None:
+    # Two claims a question and 5 % exact copies: the copies inflate the exact share and the
+    # spreads shrink (an independent review's F1, a model defect not fixed here), so many
+    # sources sit on their credibility-spread ridge. With the credibility's information alone
+    # the shown 90 % intervals held the true credibility for 19-33 % of the 70 sources (seeds
+    # 1-8); counting what the spread leaves unresolved, 49-66 %. Still far from 90 %: this
+    # guards the direction, not calibration.
+    rng = np.random.default_rng(seed)
+    rng.integers(5, 31, 40)
+    truth = rng.uniform(0.3, 0.99, 70)  # archive()'s own draw, in the same order
+    table = archive(seed, 3000, 2)
+    src = BatchEstimator().fit(table, levels=(0.9,), scale="log").sources
+    true_c = truth[[int(sid[1:]) for sid in src.ids]]
+    held = (src.credibility_low <= true_c) & (true_c <= src.credibility_high)
+    assert held.mean() >= 0.4
