@@ -36,6 +36,12 @@ takes plain EM steps and is :func:`~models.batch.loop.run_em` step for step. The
 carry follow the sources: the E-step at x' starts from x₁'s, shifted by the extrapolated
 recentring.
 
+Since session 11 the estimator runs :func:`models.batch.persource.run_persource` instead, which
+takes this scheme's jump with one step length per source (an independent review found this
+loop's global α parking a source at another point than plain EM's fixed point on some 1-3-claim
+archives); :func:`run_squarem` stays as the global-α variant, and :func:`pack` and
+:func:`unpack` serve both.
+
 References
 ----------
 Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the

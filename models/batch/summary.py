@@ -166,7 +166,13 @@ def source_estimates(
         logit c ~ N(log α − log β, 1 / max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))),
 
     centred on the estimate (a mode does not move when information is subtracted), with the
-    prior's own information as a floor. Where every label is resolved (P(right) 0 or 1)
+    prior's own information as a floor. The information is the credibility's marginal one,
+    I_cc − I_cw²/I_ww, of the 2 × 2 observed information of (logit c_s, w = log σ_s) by the
+    same rule: I_ww = 2(Σ t r ē + ν) − Var(w's score | data) and I_cw = −Cov(the two scores |
+    data) (:class:`~models.batch.sums.SourceSums`: ``spread_info``, ``spread_missing``,
+    ``cross_missing``), since a source's credibility and spread trade against each other
+    (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every
+    label is resolved (P(right) 0 or 1)
     U_s is 0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x:
     the variance 1/α + 1/β); a claim alone on its question resolves nothing (P(right) ≈ c_s)
     and adds about no information. Labels are taken independent across the claims of a question,
@@ -197,10 +203,7 @@ def source_estimates(
     alpha = sums.right + kappa * c0
     beta_b = sums.wrong + kappa * (1.0 - c0)
     centre = np.log(alpha) - np.log(beta_b)
-    # Observed information = complete − missing (Louis 1982), never below the prior's.
-    info = np.maximum(alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0),
-                      kappa * c0 * (1.0 - c0))
-    half = 1.6448536269514722 / np.sqrt(info)
+    half = logit_half_width(sums, prior, hyper)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
@@ -213,6 +216,40 @@ def source_estimates(
         prior_credibility=c0,
         rated=prior.rated,
     )
+
+
+def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> FloatArray:
+    """Half-width of each source's displayed 90 % interval of logit c_s, (S,).
+
+    1.645 / √I_s with I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s)), the observed
+    information of :func:`source_estimates` (Louis 1982: complete less missing, never below
+    the prior's). Read from (S,) sums only, so the EM loop's stopping rule
+    (:mod:`models.batch.persource`) can measure each source's moves in it on any engine.
+
+    Parameters
+    ----------
+    sums : SourceSums
+    prior : SourcePrior
+    hyper : Hyper
+
+    Returns
+    -------
+    (S,) float
+    """
+    c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
+    kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
+    alpha = sums.right + kappa * c0
+    beta_b = sums.wrong + kappa * (1.0 - c0)
+    # Observed information = complete − missing (Louis 1982), never below the prior's.
+    floor = kappa * c0 * (1.0 - c0)
+    info_c = alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0)
+    # The same for w = log σ_s, and the pair's: the credibility's marginal information is
+    # I_cc − I_cw²/I_ww (whatever the spread, which c and σ trade against each other).
+    info_w = 2.0 * (sums.spread_info + hyper.spread_strength) - sums.spread_missing
+    with np.errstate(divide="ignore", invalid="ignore"):
+        marginal = np.where(info_w > 0, info_c - sums.cross_missing ** 2 / info_w, 0.0)
+    info = np.maximum(marginal, floor)
+    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
 
 
 def fit_warnings(

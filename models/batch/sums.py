@@ -51,6 +51,13 @@ class SourceSums:
         U_s = Σ t_i P(i right) P(i wrong), the variance of the right count that the data leave
         unresolved: the missing information behind the credibility's interval
         (:func:`models.batch.summary.source_estimates`).
+    spread_info, cross_missing, spread_missing : (S,) float
+        For the same interval's coupling with the spread (w = log σ_s): with
+        e_i = (y_i − θ − β_s)²/(σ_s h_i)² of a right point claim, ē_i its posterior mean given
+        right and V_i its posterior variance (from θ's), Σ t r ē (half the complete-data
+        information of w), Σ t r(1 − r⁺)(ē − 1) (the missing covariance of the scores of
+        logit c and w; r noisy right, r⁺ right or exact) and Σ t [r(1 − r)(ē − 1)² + r V] (the
+        missing variance of w's score).
     """
 
     n_eff: FloatArray
@@ -64,6 +71,9 @@ class SourceSums:
     rp: FloatArray
     claims: FloatArray
     unsure: FloatArray
+    spread_info: FloatArray
+    cross_missing: FloatArray
+    spread_missing: FloatArray
 
     def __add__(self, other: SourceSums) -> SourceSums:
         return SourceSums(*(getattr(self, f.name) + getattr(other, f.name)
@@ -132,6 +142,18 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
     ss_noise = share * share * post.ss + r_noisy * cond_var
     dev_noise = share * post.dev + (1.0 - share) * r_noisy * beta_old
     hedge2 = enc.spread_factor * enc.spread_factor
+    # The spread's score of a right point claim is e − 1 with e = (d − β)²/(σ h)², d = y − θ;
+    # given right, d − β has mean m and variance v from θ's posterior (ss = r E[(d − β)²],
+    # dev = r E[d]), so ē = (m² + v)/(σh)² and Var e = (4m²v + 2v²)/(σh)⁴ (Gaussian θ).
+    r_pt = np.where(is_point, post.r_right, 0.0)
+    safe = np.maximum(r_pt, 1e-300)
+    scale2 = (p.sigma[s] ** 2) * hedge2
+    m = np.where(r_pt > 1e-12, post.dev / safe - beta_old, 0.0)
+    second = np.where(r_pt > 1e-12, post.ss / safe, 0.0)
+    v = np.maximum(second - m * m, 0.0)
+    e_bar = second / scale2
+    var_e = (4.0 * m * m * v + 2.0 * v * v) / (scale2 * scale2)
+    r_tot = right if enc.all_points else np.where(is_point, right, 0.0)
     return SourceSums(
         n_eff=n_eff, right=right_s, wrong=wrong_s, exact=exact_s, tested=tested_s,
         matched=_by_source(s, t * post.r_exact, n_s),
@@ -140,6 +162,10 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
         rp=_by_source(s, w_noisy * r_noisy, n_s),
         claims=np.bincount(s, minlength=n_s).astype(np.float64),
         unsure=_by_source(s, t * right * post.r_wrong, n_s),
+        spread_info=_by_source(s, t * r_pt * e_bar, n_s),
+        cross_missing=_by_source(s, t * r_pt * (1.0 - r_tot) * (e_bar - 1.0), n_s),
+        spread_missing=_by_source(s, t * (r_pt * (1.0 - r_pt) * (e_bar - 1.0) ** 2
+                                          + r_pt * var_e), n_s),
     )
 
 

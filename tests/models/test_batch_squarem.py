@@ -2,8 +2,8 @@
 
 Where every question takes the exact path, EM is a map of the sources' parameters alone and
 SQUAREM's extrapolation reaches its fixed point in half the E-steps. Where questions take the
-Gaussian path (ten claims each here), they carry μ_q between E-steps and the loop is plain EM,
-step for step.
+Gaussian path (ten claims each here), they carry μ_q between E-steps; the per-source steps
+(models/batch/persource.py) still reach plain EM's fixed point.
 """
 
 from __future__ import annotations
@@ -50,14 +50,22 @@ def test_reaches_the_fixed_point_in_fewer_e_steps() -> None:
     assert np.abs(width / half - 1).max() < BATCH_SQUAREM_HALF_WIDTH
 
 
-def test_gaussian_questions_keep_plain_em() -> None:
-    # Ten claims a question: the Gaussian path, where the accelerator must not extrapolate.
-    table = _table(300, 10, 4)
-    fast = BatchEstimator().fit(table, levels=(0.9,), scale="log")
-    plain = BatchEstimator(accelerate=False).fit(table, levels=(0.9,), scale="log")
-    assert fast.iterations == plain.iterations
-    np.testing.assert_array_equal(fast.questions.value, plain.questions.value)
-    np.testing.assert_array_equal(fast.sources.credibility, plain.sources.credibility)
+def test_gaussian_questions_reach_the_fixed_point() -> None:
+    # Ten claims a question: the Gaussian path, whose μ_q ride along the per-source jumps
+    # (models/batch/persource.py). Over four seeds every source ends within 0.05 of its own
+    # 90 % half-width of plain EM's fixed point (main: 0.05-0.48 on these seeds, measured by
+    # an independent review; this code 0.02 at most).
+    gaps = []
+    for seed in (4, 5, 6, 7):
+        table = _table(300, 10, seed)
+        fast = BatchEstimator().fit(table, levels=(0.9,), scale="log")
+        ref = BatchEstimator(accelerate=False, tol=1e-8, max_iter=3000).fit(
+            table, levels=(0.9,), scale="log")
+        assert fast.converged and ref.converged
+        src = fast.sources
+        half_c = (src.credibility_high - src.credibility_low) / 2
+        gaps.append(float(np.max(np.abs(src.credibility - ref.sources.credibility) / half_c)))
+    assert max(gaps) < 0.05, gaps
 
 
 @pytest.mark.parametrize("bad", ["yes", 1, None])

@@ -1,0 +1,272 @@
+"""SQUAREM with one step length per source, and a stopping rule in each source's own half-widths.
+
+EM for the batch model moves most sources to their fixed point in a few iterations, but some
+creep along a ridge of their own: a source whose spread σ_s starts too small counts its wider
+right claims as wrong, so its credibility c_s stays low, and the M-step then learns σ_s from
+the few claims it still counts right; each iteration widens σ_s and raises c_s a little. On the
+100,000-claim bench (bench/batch_refine.py) a 28-claim source went from (0.30, 0.12) to its fixed
+point (0.95, 0.73) over some 50 E-steps, at a contraction 1.0-1.2 a step (accelerating) and
+then 0.7-0.9, while every question had settled. Averaged over the claims, its move of ~0.02 a
+step hid behind a thousand settled sources and the fit stopped with it shown at 0.46 [0.28,
+0.69], 2.4 of its half-widths from where EM was going.
+
+Global SQUAREM (:mod:`models.batch.squarem`, Varadhan & Roland 2008, scheme S3) takes one step
+length α for all the sources, which the fast ones (and the questions' μ_q that the Gaussian path
+carries from one E-step to the next) set; it was therefore only used where no question carries
+μ_q. Here each source s takes its own:
+
+    r_s = x₁,s − x₀,s,    v_s = x₂,s − 2x₁,s + x₀,s,    α_s = clip(‖r_s‖/‖v_s‖, 1, cap_s),
+    x'_s = x₀,s + 2α_s r_s + α_s² v_s,
+
+over the source's own unconstrained parameters (logit c_s, logit η_s, log σ_s, β_s), the
+scheme applied coordinate-block-wise. A source that has settled has α_s = 1, x'_s = x₂,s: it
+is not moved, and neither are the μ_q of the questions that only settled sources answer. The
+monitor is per source too: the step from x' back out, ‖F(x')_s − x'_s‖, must not exceed the
+‖r_s‖ it started from, unless it points the jump's way (cosine > ``FORWARD``) and is at most
+``GROWTH`` ‖r_s‖ (a ridge EM climbs at a growing pace, where every jump forward lands where EM
+moves faster); a source whose jump fails it is put back at x₂,s (one E-step lost for it,
+none for the others), and its cap shrinks; a kept jump at the cap grows it fourfold
+(Varadhan & Roland's step.max0 = 1, mstep = 4). A cycle costs three E-steps (at x₁, x', and
+the x₀ of the next cycle), as plain EM's three iterations.
+
+Stopping. :func:`~models.batch.loop.run_em`'s test averages one step's move over the claims.
+Here, in addition, every source's estimated remaining distance must be small against what the
+editor sees of it: with m_s the larger of |Δ logit c_s| over the half-width of the displayed
+90 % interval of logit c_s (:func:`~models.batch.summary.logit_half_width`) and |Δ log σ_s|
+over 1.645/√(2 (Σ r + ν)), the complete-data half-width of log σ_s, and λ_s the source's
+contraction over the last two plain steps (m_s of the second over the first), the distance
+left is at most m_s/(1 − λ_s) when λ_s < 1 (the geometric tail of a linear iteration,
+Aitken's estimate plus the step itself); we require m_s/(1 − min(λ_s, 0.99)) < ``GAP`` for
+every source. Only (S,) sums and parameters enter, so a distributed engine takes the same
+decisions.
+
+References
+----------
+Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the
+convergence of any EM algorithm. Scandinavian Journal of Statistics 35(2), 335-353.
+doi:10.1111/j.1467-9469.2007.00585.x.
+Meng, X.-L. & Rubin, D. B. (1991). Using EM to obtain asymptotic variance-covariance matrices:
+the SEM algorithm. JASA 86(416), 899-909. doi:10.1080/01621459.1991.10475130 (the rate of EM
+along a parameter as its fraction of missing information).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from models.batch.common import FloatArray
+from models.batch.loop import Outcome, QuestionSet, Step, without_atoms
+from models.batch.squarem import MSTEP, STEP_MAX0, pack, unpack
+from models.batch.state import Hyper, Params, SourcePrior
+from models.batch.summary import logit_half_width
+from models.batch.sums import (
+    SourceSums,
+    recentre_sources,
+    settled,
+    source_change,
+    update_sources,
+)
+
+#: Largest estimated remaining distance of any source, in its own displayed 90 % half-widths,
+#: at which the loop may stop (a quarter is what an editor could notice; the rate estimate is
+#: crude, so a margin of 2.5).
+GAP = 0.1
+#: Contraction assumed before a source's rate has been measured, and the largest used (a
+#: source that does not contract must have all but stopped moving).
+RATE_MAX = 0.99
+#: The monitor's allowance for a jump along a ridge that EM climbs at a growing pace: kept when
+#: EM's next step points the jump's way (cosine above FORWARD) and is at most GROWTH times the
+#: step the jump extrapolated.
+FORWARD = 0.8
+GROWTH = 3.0
+#: The largest cap on a source's α (4⁵: a settled source's cap grows with every cycle).
+CAP_MAX = MSTEP ** 5
+#: z of the 90 % interval.
+Z90 = 1.6448536269514722
+
+
+def _blocks(u: FloatArray, n_s: int) -> FloatArray:
+    """Per-source Euclidean norm of a packed vector (four blocks of S)."""
+    b = u.reshape(4, n_s)
+    return np.asarray(np.sqrt((b * b).sum(axis=0)), dtype=np.float64)
+
+
+def _blocks_dot(a: FloatArray, b: FloatArray, n_s: int) -> FloatArray:
+    """Per-source inner product of two packed vectors."""
+    return np.asarray((a * b).reshape(4, n_s).sum(axis=0), dtype=np.float64)
+
+
+def _scaled_move(sums: SourceSums, old: Params, new: Params, prior: SourcePrior,
+                 hyper: Hyper) -> FloatArray:
+    """m_s: each source's move in its own 90 % half-widths (credibility and spread)."""
+    half_c = logit_half_width(sums, prior, hyper)
+    d_c = np.abs(np.log(new.c / (1.0 - new.c)) - np.log(old.c / (1.0 - old.c)))
+    half_s = Z90 / np.sqrt(2.0 * (np.maximum(sums.rp, 0.0) + hyper.spread_strength))
+    d_s = np.abs(np.log(new.sigma / old.sigma))
+    return np.asarray(np.maximum(d_c / half_c, d_s / half_s), dtype=np.float64)
+
+
+@dataclass
+class _Clock:
+    """The hopping schedule and the convergence test, counted in E-steps."""
+
+    n_questions: int
+    max_iter: int
+    refine_iter: int
+    least: int
+    tol: float
+    spreads: bool
+    rate: FloatArray
+    iteration: int = 0
+    checked_hop: bool = True
+    last_move: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def hop(self) -> bool:
+        """Whether the next E-step looks for rival modes (as in run_em)."""
+        it = self.iteration + 1
+        power = (it & (it - 1)) == 0 and self.max_iter > self.refine_iter
+        return power or it == self.max_iter or not self.checked_hop
+
+    def check(self, sums: SourceSums, old: Params, new: Params, report: Step, hop: bool,
+              prior: SourcePrior, hyper: Hyper) -> bool:
+        """The test after the E-step at ``new = F(old)``: True when converged."""
+        change = source_change(sums.claims, old, new, self.spreads)
+        move = _scaled_move(sums, old, new, prior, hyper)
+        self.last_move = move
+        left = move / (1.0 - np.minimum(self.rate, RATE_MAX))
+        near = bool(np.all(left < GAP))
+        if (settled(report.moved) and change < self.tol and near
+                and report.hops <= self.n_questions // 1000 and self.iteration >= self.least):
+            if hop:
+                return True
+            self.checked_hop = False
+        else:
+            self.checked_hop = True
+        return False
+
+
+def run_persource(
+    questions: QuestionSet, params: Params, prior: SourcePrior, hyper: Hyper, *,
+    done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
+    least: int = 1, progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """EM with per-source SQUAREM steps, until every source is near its fixed point.
+
+    The parameters and the result are :func:`~models.batch.loop.run_em`'s; ``iterations``
+    counts E-steps after the first, as there. The convergence test is run_em's plus every
+    source's estimated remaining distance below ``GAP`` of its own 90 % half-widths (module
+    docstring).
+
+    Parameters
+    ----------
+    questions : QuestionSet
+    params : Params
+    prior : SourcePrior
+    hyper : Hyper
+    done : int
+    max_iter, refine_iter : int
+    tol : float
+    spreads : bool
+    least : int
+    progress : callable(iteration, total), optional
+
+    Returns
+    -------
+    Outcome
+    """
+    params, prior = without_atoms(questions, params, prior)
+    n_s = params.c.shape[0]
+    clock = _Clock(questions.n_questions, max_iter, refine_iter, least, tol, spreads,
+                   np.full(n_s, RATE_MAX))
+    total = done + max_iter
+    report = questions.start(params, hyper)
+    cap = np.full(n_s, STEP_MAX0)
+    converged = False
+
+    def m_step(rep: Step, p: Params, pr: SourcePrior) -> tuple[Params, SourcePrior, float]:
+        new, population = update_sources(rep.sums, p, pr, hyper)
+        pr = replace(pr, population=population)
+        new, shift = recentre_sources(rep.sums.n_eff, new, pr, hyper)
+        return new, pr, shift
+
+    def e_step(p: Params, shift: float) -> tuple[Step, bool]:
+        hop = clock.hop()
+        rep = questions.step(p, shift, hop, hyper)
+        clock.iteration += 1
+        if progress is not None:
+            progress(done + clock.iteration, total)
+        return rep, hop
+
+    def mix(take: FloatArray, a: Params, b: Params) -> Params:
+        """``a`` where ``take``, else ``b``, source by source."""
+        return Params(*(np.where(take, getattr(a, k), getattr(b, k)) for k in Params.__slots__))
+
+    while clock.iteration < max_iter:
+        # x₁ = F(x₀): a plain step, tested for convergence.
+        x1, prior, d1 = m_step(report, params, prior)
+        report, hop = e_step(x1, d1)
+        x0, params = params, x1
+        if clock.check(report.sums, x0, x1, report, hop, prior, hyper):
+            converged = True
+            break
+        if clock.iteration + 2 > max_iter or not clock.checked_hop:
+            # No room for a cycle (plain steps to the cap), or the test held but for the
+            # hopping: a plain step that hops, not a jump that would unsettle the sources.
+            continue
+        move1 = clock.last_move
+        # x₂ = F(x₁), from the E-step at x₁ (no E-step at x₂ itself).
+        x2, prior2, d2 = m_step(report, x1, prior)
+        move2 = _scaled_move(report.sums, x1, x2, prior2, hyper)
+        # The source's contraction over the two plain steps, for the stopping rule.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            clock.rate = np.where(move1 > 0, move2 / move1, 0.0)
+        u0, u1, u2 = pack(x0), pack(x1), pack(x2)
+        r = u1 - u0
+        v = u2 - 2.0 * u1 + u0
+        norm_r, norm_v = _blocks(r, n_s), _blocks(v, n_s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = np.where(norm_v > 0, np.clip(norm_r / norm_v, 1.0, cap), 1.0)
+        a4 = np.tile(alpha, 4)
+        with np.errstate(over="ignore", invalid="ignore"):
+            uj = u0 + 2.0 * a4 * r + a4 * a4 * v
+        ok = np.isfinite(uj.reshape(4, n_s)).all(axis=0)
+        jumped = ok & (alpha > 1.0)
+        jump = unpack(np.where(np.tile(jumped, 4), uj, u2), n_s)
+        if jump is None:  # pragma: no cover - non-finite entries were replaced by x₂'s
+            jumped = np.zeros(n_s, dtype=bool)
+            jump = x2
+        # α = 1 at a cap of 1 is a plain step, and kept like a jump at the cap (as in
+        # models.batch.squarem); a source whose extrapolation was not finite is not.
+        at_cap = ok & (alpha >= cap)
+        # Settled sources stay exactly at x₂ (no round trip through logit and log).
+        xj = mix(jumped, jump, x2)
+        # The jump moved some biases: recentre, and move every μ_q with x₂'s shift and this one.
+        xj, extra = recentre_sources(report.sums.n_eff, xj, prior2, hyper)
+        report, hop = e_step(xj, d2 + extra)
+        stable, prior_s, d_s = m_step(report, xj, prior2)
+        res = pack(stable) - pack(xj)
+        residual = _blocks(res, n_s)
+        # The monitor, per source: a jump that lands where EM moves further than where it
+        # started is dropped for that source's plain x₂ -- unless EM still moves on the way
+        # the jump went (cosine > FORWARD) and by at most GROWTH times as much: on a ridge
+        # that EM climbs at a growing pace (contraction ≥ 1 a step), every jump forward
+        # lands where EM moves faster, and the plain monitor kept none of them.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cosine = _blocks_dot(res, r, n_s) / (residual * norm_r)
+        forward = (cosine > FORWARD) & (residual <= GROWTH * norm_r)
+        bad = jumped & ~((residual <= norm_r) | forward)
+        cap = np.where(bad, np.maximum(STEP_MAX0, cap / MSTEP),
+                       np.where(at_cap & ~bad, np.minimum(cap * MSTEP, CAP_MAX), cap))
+        if bad.any():
+            stable, back = recentre_sources(report.sums.n_eff, mix(bad, x2, stable), prior_s,
+                                            hyper)
+            d_s += back
+        report, hop = e_step(stable, d_s)
+        params, prior = stable, prior_s
+        if clock.check(report.sums, xj, stable, report, hop, prior, hyper):
+            converged = True
+            break
+    return Outcome(params, prior, report.sums, done + clock.iteration, converged)
