@@ -118,3 +118,23 @@ def test_credibility_intervals_hold_the_truth_where_credibility_and_spread_trade
     true_c = truth[[int(sid[1:]) for sid in src.ids]]
     held = (src.credibility_low <= true_c) & (true_c <= src.credibility_high)
     assert held.mean() >= 0.4
+
+
+def test_the_per_source_rule_has_a_budget_and_says_when_it_ran_out(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule no source can meet (GAP = 0) stops at the budget, BUDGET times the E-steps at
+    which the averaged test first held, well before ``max_iter``, and says ``converged``
+    false with the ``not_converged`` warning; the same archive converges under the shipped
+    rule."""
+    import models.batch.persource as persource
+
+    table = archive(3, 300, 3)
+    shipped = BatchEstimator(max_iter=300).fit(table, levels=(0.9,), scale="log")
+    assert shipped.converged
+    monkeypatch.setattr(persource, "GAP", 0.0)
+    starved = BatchEstimator(max_iter=300).fit(table, levels=(0.9,), scale="log")
+    assert not starved.converged
+    assert starved.iterations < 300
+    assert starved.iterations <= persource.BUDGET * shipped.iterations + 2
+    assert any(w.code == "not_converged" for w in starved.warnings)
