@@ -84,7 +84,8 @@ def test_the_credibility_interval_counts_what_the_spread_leaves_unresolved() -> 
     one = np.ones(2)
     sums = SourceSums(
         n_eff=40 * one, right=30 * one, wrong=10 * one, exact=0 * one, tested=0 * one,
-        ss=0 * one, dev=0 * one, rp=30 * one, claims=40 * one, unsure=np.array([2.0, 2.0]),
+        matched=0 * one, ss=0 * one, dev=0 * one, rp=30 * one, claims=40 * one,
+        unsure=np.array([2.0, 2.0]),
         spread_info=np.array([30.0, 30.0]), cross_missing=np.array([0.0, 4.0]),
         spread_missing=np.array([20.0, 20.0]))
     hyper = Hyper(wrong_spread=1.0, prior_scale=2.5, pooled_strength=4.0,
