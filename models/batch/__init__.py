@@ -167,9 +167,10 @@ and kernels on them in :mod:`~models.batch.panels`),
 :mod:`~models.batch.em` (E-step, leave-one-out responsibilities),
 :mod:`~models.batch.sums` (the M-step as per-source sums that add across partitions of the
 questions, and the update from their total), :mod:`~models.batch.loop` (the EM loop over
-questions held in this process or on a cluster's workers), :mod:`~models.batch.squarem` (that
-loop accelerated by SQUAREM, Varadhan & Roland 2008, where an EM iteration is a map of the
-sources alone: every question on the exact path),
+questions held in this process or on a cluster's workers), :mod:`~models.batch.persource` (that
+loop accelerated by SQUAREM, Varadhan & Roland 2008, one step length per source, stopping when
+every source is near its fixed point; :mod:`~models.batch.squarem` holds the step's constants
+and scale),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.
