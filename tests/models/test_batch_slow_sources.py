@@ -105,12 +105,12 @@ def test_the_credibility_interval_counts_what_the_spread_leaves_unresolved() -> 
 def test_credibility_intervals_hold_the_truth_where_credibility_and_spread_trade(
     seed: int,
 ) -> None:
-    # Two claims a question and 5 % exact copies: the copies inflate the exact share and the
-    # spreads shrink (an independent review's F1, a model defect not fixed here), so many
-    # sources sit on their credibility-spread ridge. With the credibility's information alone
-    # the shown 90 % intervals held the true credibility for 19-33 % of the 70 sources (seeds
-    # 1-8); counting what the spread leaves unresolved, 49-66 %. Still far from 90 %: this
-    # guards the direction, not calibration.
+    # Two claims a question and 5 % exact copies of another claim. Before session 11 the copies
+    # inflated the exact share and every spread shrank (an independent review's F1), many
+    # sources sat on their credibility-spread ridge, and the shown 90 % intervals held the
+    # true credibility for 19-33 % of the 70 sources (seeds 1-8); counting what the spread
+    # leaves unresolved, 49-66 %. With the copies fix as well: 83-89 % (seeds 1-6). The bar,
+    # 70 %, is three binomial standard errors (about 4 % for 70 sources) below the lowest.
     rng = np.random.default_rng(seed)
     rng.integers(5, 31, 40)
     truth = rng.uniform(0.3, 0.99, 70)  # archive()'s own draw, in the same order
@@ -118,7 +118,7 @@ def test_credibility_intervals_hold_the_truth_where_credibility_and_spread_trade
     src = BatchEstimator().fit(table, levels=(0.9,), scale="log").sources
     true_c = truth[[int(sid[1:]) for sid in src.ids]]
     held = (src.credibility_low <= true_c) & (true_c <= src.credibility_high)
-    assert held.mean() >= 0.4
+    assert held.mean() >= 0.7
 
 
 def test_the_per_source_rule_has_a_budget_and_says_when_it_ran_out(
