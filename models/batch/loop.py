@@ -191,6 +191,25 @@ def without_atoms(
     return params, replace(prior, population=replace(prior.population, exact_share=EPS))
 
 
+def hop_due(iteration: int, max_iter: int, refine_iter: int, checked_hop: bool) -> bool:
+    """Whether E-step ``iteration`` looks for rival modes.
+
+    Mode hopping costs a pass over pairs of claims; look at iterations 1, 2, 4, 8, … (a short
+    refining run: only at its end) and once more whenever EM seems to have converged
+    (``checked_hop`` false).
+    """
+    power = (iteration & (iteration - 1)) == 0 and max_iter > refine_iter
+    return power or iteration == max_iter or not checked_hop
+
+
+def averaged_settled(report: Step, change: float, tol: float, n_questions: int,
+                     iteration: int, least: int) -> bool:
+    """run_em's convergence test: the sources' claim-averaged move under ``tol``, 99 % of the
+    questions settled, at most one question in a thousand hopped, after ``least`` iterations."""
+    return (settled(report.moved) and change < tol and report.hops <= n_questions // 1000
+            and iteration >= least)
+
+
 def run_em(
     questions: QuestionSet, params: Params, prior: SourcePrior, hyper: Hyper, *,
     done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
@@ -240,11 +259,7 @@ def run_em(
         new_params, population = update_sources(report.sums, params, prior, hyper)
         prior = replace(prior, population=population)
         new_params, shift = recentre_sources(report.sums.n_eff, new_params, prior, hyper)
-        # Mode hopping costs a pass over pairs of claims; look at iterations 1, 2, 4, 8, …
-        # (a short refining run: only at its end) and once more whenever EM seems to have
-        # converged.
-        power = (iteration & (iteration - 1)) == 0 and max_iter > refine_iter
-        hop = power or iteration == max_iter or not checked_hop
+        hop = hop_due(iteration, max_iter, refine_iter, checked_hop)
         claims = report.sums.claims
         report = questions.step(new_params, shift, hop, hyper)
         # Converged when the sources' credibility and log-spread move by less than tol on
@@ -255,13 +270,11 @@ def run_em(
         # question θ is pinned loosely, EM moves σ_s slowly, and stopping on c alone left
         # them ~5 % high (50 % intervals covered 52 %; bench/batch_sparse.py).
         change = source_change(claims, params, new_params, spreads)
-        calm = settled(report.moved)
         params = new_params
         if progress is not None:
             progress(done + iteration, total)
         # A few questions may keep trading two near-equal modes; they count as settled.
-        if (calm and change < tol and report.hops <= questions.n_questions // 1000
-                and iteration >= least):
+        if averaged_settled(report, change, tol, questions.n_questions, iteration, least):
             if hop:
                 converged = True
                 break

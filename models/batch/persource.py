@@ -61,14 +61,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from models.batch.common import FloatArray
-from models.batch.loop import Outcome, QuestionSet, Step, without_atoms
+from models.batch.loop import (
+    Outcome,
+    QuestionSet,
+    Step,
+    averaged_settled,
+    hop_due,
+    without_atoms,
+)
 from models.batch.squarem import MSTEP, STEP_MAX0, pack, unpack
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import logit_half_width
 from models.batch.sums import (
     SourceSums,
     recentre_sources,
-    settled,
     source_change,
     update_sources,
 )
@@ -139,9 +145,7 @@ class _Clock:
 
     def hop(self) -> bool:
         """Whether the next E-step looks for rival modes (as in run_em)."""
-        it = self.iteration + 1
-        power = (it & (it - 1)) == 0 and self.max_iter > self.refine_iter
-        return power or it == self.max_iter or not self.checked_hop
+        return hop_due(self.iteration + 1, self.max_iter, self.refine_iter, self.checked_hop)
 
     def check(self, sums: SourceSums, old: Params, new: Params, report: Step, hop: bool,
               prior: SourcePrior, hyper: Hyper) -> bool:
@@ -151,8 +155,8 @@ class _Clock:
         self.last_move = move
         left = move / (1.0 - np.minimum(self.rate, RATE_MAX))
         self.near = bool(np.all(left < GAP))
-        averaged = (settled(report.moved) and change < self.tol
-                    and report.hops <= self.n_questions // 1000 and self.iteration >= self.least)
+        averaged = averaged_settled(report, change, self.tol, self.n_questions,
+                                    self.iteration, self.least)
         if averaged and not self.averaged_at:
             self.averaged_at = self.iteration
         spent = bool(self.averaged_at) and self.iteration >= BUDGET * self.averaged_at

@@ -221,10 +221,11 @@ def source_estimates(
 def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> FloatArray:
     """Half-width of each source's displayed 90 % interval of logit c_s, (S,).
 
-    1.645 / √I_s with I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s)), the observed
-    information of :func:`source_estimates` (Louis 1982: complete less missing, never below
-    the prior's). Read from (S,) sums only, so the EM loop's stopping rule
-    (:mod:`models.batch.persource`) can measure each source's moves in it on any engine.
+    1.645 / √I_s with I_s = max(I_cc − I_cw²/I_ww, κ c̄_s (1 − c̄_s)), the credibility's
+    marginal observed information of :func:`source_estimates` (Louis 1982: complete less
+    missing, of (logit c_s, log σ_s), never below the prior's), I_cc = αβ/(α + β) − U_s.
+    Read from (S,) sums only, so the EM loop's stopping rule (:mod:`models.batch.persource`)
+    can measure each source's moves in it on any engine.
 
     Parameters
     ----------
