@@ -23,6 +23,7 @@ from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.persource import run_persource
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
+from models.batch.spread import dispersion_floor
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
 from models.batch.table import ClaimTable, infer_resolution
@@ -63,7 +64,13 @@ class BatchEstimator:
     graded_strength : float
         κ_graded: pseudo-claims of a graded source's prior (> 0).
     spread_strength : float
-        ν: pseudo-claims of the spread prior (> 0).
+        ν (> 0): the spread prior's strength where the sources' spreads agree. log σ_s has a
+        Normal prior about its centre (the source's rated spread, else the population's) of
+        variance v, learned from the sources' scatter about their centres but never below
+        1/(2ν), the log-scale variance of ν pseudo-claims (:mod:`models.batch.spread`).
+    spread_dispersion_max : float
+        v_max (> 0): the most that v may become when the spreads span decades. It bounds how
+        far a source seen once can fall below its centre: to e^{−v} σ̄ ≥ e^{−v_max} σ̄.
     bias_strength : float
         λ: pseudo-claims of the bias prior (> 0).
     wrong_spread : float
@@ -107,6 +114,7 @@ class BatchEstimator:
     can serve concurrent requests. Defaults were fixed from the model's meaning before any
     comparison with gold values: κ_pooled = 4 (a new source counts as four claims' worth of the
     typical source), κ_graded = 12 (a grade is worth about a dozen claims), ν = λ = 4,
+    v_max = 2 (log σ uniform over two decades has variance (ln 100)²/12 = 1.77),
     σ_wrong = 1 and τ₀ = 2.5 as in :mod:`models.robust`; η₀ = 0.01 and κ_η = 100 (exact copying
     is believed once it is seen among a hundred right claims that could have shown it: one
     pair of coincident figures moves η̄ to about 0.03, not to 1, while an archive of copies
@@ -123,6 +131,7 @@ class BatchEstimator:
         pooled_strength: float = 4.0,
         graded_strength: float = 12.0,
         spread_strength: float = 4.0,
+        spread_dispersion_max: float = 2.0,
         bias_strength: float = 4.0,
         wrong_spread: float = 1.0,
         prior_scale: float = 2.5,
@@ -144,6 +153,7 @@ class BatchEstimator:
         for name, value in (("tol", tol), ("pooled_strength", pooled_strength),
                             ("graded_strength", graded_strength),
                             ("spread_strength", spread_strength),
+                            ("spread_dispersion_max", spread_dispersion_max),
                             ("bias_strength", bias_strength), ("wrong_spread", wrong_spread),
                             ("prior_scale", prior_scale), ("exact_strength", exact_strength)):
             if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
@@ -174,6 +184,7 @@ class BatchEstimator:
             spread_strength=spread_strength, bias_strength=bias_strength,
             learn_bias=learn_bias, exact_claims=exact_claims,
             exact_share=exact_share, exact_strength=exact_strength,
+            spread_dispersion_max=spread_dispersion_max,
         )
 
     # -- fit ------------------------------------------------------------------------------------
@@ -265,7 +276,8 @@ class BatchEstimator:
         (credibility 0.7, spread 0.35) and every source at the prior exact share η₀.
         """
         c0, sigma0, beta0, rated = source_priors(source_ids, priors)
-        population = PopulationPrior(0.7, self.hyper.exact_share, 0.35)
+        population = PopulationPrior(0.7, self.hyper.exact_share, 0.35,
+                                     dispersion_floor(self.hyper.spread_strength))
         params = Params(c=np.where(rated, c0, population.credibility),
                         eta=np.full(len(source_ids), self.hyper.exact_share),
                         sigma=np.where(rated, sigma0, population.spread), beta=beta0.copy())
@@ -387,7 +399,8 @@ class BatchEstimator:
                 break
         zero = np.zeros(table.n_sources)
         prior = SourcePrior(params.c, params.sigma, params.beta, zero > 1,
-                             PopulationPrior(0.7, float(params.eta.mean()), 0.35))
+                             PopulationPrior(0.7, float(params.eta.mean()), 0.35,
+                                             dispersion_floor(hyper.spread_strength)))
         return assemble_fit(table, enc, params, post, prior, checked, 0, True, hyper,
                             self.tol).questions
 

@@ -40,11 +40,15 @@ class PopulationPrior:
         Pooled share of right claims that are exact copies, over every source.
     spread : float
         Precision-weighted geometric mean spread of the unrated sources.
+    spread_dispersion : float
+        v, the variance of the sources' log-spreads about their prior centres (the width of
+        the spread prior, :mod:`models.batch.spread`); 0.125 = 1/(2ν) at ν = 4 until learned.
     """
 
     credibility: float
     exact_share: float
     spread: float
+    spread_dispersion: float = 0.125
 
 
 @dataclass(frozen=True, slots=True)

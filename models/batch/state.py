@@ -40,6 +40,9 @@ class Hyper:
     exact_share, exact_strength : float
         η₀ and κ_η, the mean and weight (tested right claims) of the Beta prior of the
         archive's exact share η̄.
+    spread_dispersion_max : float
+        v_max, the most variance of log σ_s about its prior centre that the learned spread
+        prior may take (:mod:`models.batch.spread`).
     """
 
     wrong_spread: float
@@ -53,6 +56,7 @@ class Hyper:
     exact_contested: bool = True
     exact_share: float = 0.01
     exact_strength: float = 100.0
+    spread_dispersion_max: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)

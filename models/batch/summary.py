@@ -246,7 +246,9 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     info_c = alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0)
     # The same for w = log σ_s, and the pair's: the credibility's marginal information is
     # I_cc − I_cw²/I_ww (whatever the spread, which c and σ trade against each other).
-    info_w = 2.0 * (sums.spread_info + hyper.spread_strength) - sums.spread_missing
+    # The spread prior's information on w is 1/v (models.batch.spread).
+    info_w = (2.0 * sums.spread_info + 1.0 / prior.population.spread_dispersion
+              - sums.spread_missing)
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = np.where(info_w > 0, info_c - sums.cross_missing ** 2 / info_w, 0.0)
     info = np.maximum(marginal, floor)

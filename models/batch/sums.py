@@ -20,6 +20,7 @@ import numpy as np
 from models.batch.common import EPS, KIND_POINT, MIN_SPREAD, BoolArray, FloatArray, IntArray
 from models.batch.kernels import noise_share
 from models.batch.result import PopulationPrior
+from models.batch.spread import dispersion_floor, spread_dispersion, spread_map
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 
 
@@ -323,8 +324,6 @@ def update_sources(
     pop_sigma = (float(np.exp((w_sig @ np.log(np.maximum(raw_sigma, MIN_SPREAD)))
                               / w_sig.sum())) if w_sig.sum() > 0
                  else prior.population.spread)
-    population = PopulationPrior(pop_c, pop_eta, pop_sigma)
-
     c0 = np.where(prior.rated, prior.c0, pop_c)
     sigma0 = np.where(prior.rated, prior.sigma0, pop_sigma)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
@@ -343,8 +342,13 @@ def update_sources(
                           0.0)
     else:
         beta = prior.beta0.copy()
-    sigma = np.maximum(np.sqrt((ss_s + nu * sigma0 * sigma0) / (rp_s + nu)), MIN_SPREAD)
-    return Params(c, eta, sigma, beta), population
+    # log σ_s ~ N(log σ̄_s, v) with v learned from the sources' spread about their centres:
+    # an additive ν σ̄² pulled precise sources to 3-11 times their spread (models.batch.spread).
+    centre = np.log(sigma0)
+    v = spread_dispersion(ss_s, rp_s, centre, dispersion_floor(nu),
+                          hyper.spread_dispersion_max)
+    sigma = spread_map(ss_s, rp_s, centre, v)
+    return Params(c, eta, sigma, beta), PopulationPrior(pop_c, pop_eta, pop_sigma, v)
 
 
 def recentre_sources(
@@ -379,7 +383,7 @@ def recentre_sources(
     """
     if not hyper.learn_bias:
         return p, 0.0
-    weight = n_eff / (n_eff + hyper.bias_strength)
+    weight = n_eff / (n_eff + hyper.bias_strength) / (p.sigma * p.sigma)
     total_w = float(weight.sum())
     if total_w <= 0:
         return p, 0.0
