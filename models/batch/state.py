@@ -27,7 +27,9 @@ class Hyper:
     pooled_strength, graded_strength : float
         κ_pooled and κ_graded, pseudo-claims of an unrated and a rated source's prior.
     spread_strength, bias_strength : float
-        ν and λ, pseudo-claims of the spread and bias priors.
+        ν and λ: the spread prior's strength where the sources' spreads agree (its learned
+        variance of log σ_s is at least 1/(2ν), :mod:`models.batch.spread`) and the bias
+        prior's pseudo-claims.
     learn_bias : bool
         Whether β_s is learned (else it stays at the prior's bias).
     exact_claims : int

@@ -251,12 +251,16 @@ def update_sources(
         c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
         β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
         η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
-        σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
+        σ_s = e^w,  −R_s + SS_s e^{−2w} − (w − log σ̄_s)/v = 0,
 
-    where a rated source's prior centre is its own (strength κ_graded) and an unrated one's
-    the population's (strength κ_pooled): the precision-weighted means of the unrated
-    sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
-    Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share, the MAP under its
+    with R_s = Σ r_i and SS_s = Σ r_i E[(y_i − θ − β_s)²] / h_i², where a rated source's
+    prior centre is its own (strength κ_graded) and an unrated one's the population's
+    (strength κ_pooled): the precision-weighted means of the unrated sources' raw
+    credibility and log-spread, with weights n/(n + κ_pooled) and Σr/(Σr + ν), re-estimated
+    here. σ_s is the mode of log σ_s under N(log σ̄_s, v), v the variance of the sources'
+    log-spreads about their centres, learned here too, in [1/(2ν), v_max]
+    (:mod:`models.batch.spread`; the inverse-χ² prior it replaces pulled precise sources to
+    several times their spread). η̄ is the pooled exact share, the MAP under its
     Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)) prior (``hyper.exact_share``, ``exact_strength``),
     and η → 0 where no figures agree anywhere (no atom holds any mass).
 
@@ -363,8 +367,10 @@ def recentre_sources(
     source's bias measured from its prior bias (a track record). EM would drift along
     this flat ridge for many iterations, pulled by whichever precise sources are biased.
 
-    The shift is δ = Σ_s w_s (β_s − β̄_s) / Σ_s w_s with w_s = n_s/(n_s + λ); β_s becomes
-    β_s − δ, and the caller moves every μ_q by +δ.
+    The shift is δ = Σ_s w_s (β_s − β̄_s) / Σ_s w_s with w_s = n_s/(n_s + λ) / σ_s²; β_s
+    becomes β_s − δ, and the caller moves every μ_q by +δ. The 1/σ_s² is the bias prior's
+    precision (β_s ~ N(β̄_s, σ_s²/λ)): without it the loose sources' biases set the anchor,
+    which precise sources' narrow intervals then missed (``bench/batch_spread_range.py``).
 
     Parameters
     ----------
