@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.batch import BatchEstimator, ClaimTable
+from models.batch import BatchEstimator, BatchFit, ClaimTable
 from models.batch.common import MIN_SPREAD
 from models.batch.spread import dispersion_floor, spread_dispersion, spread_map
 from models.errors import InvalidParameterError
@@ -36,6 +36,7 @@ COVERAGE_6_10 = 0.75
 #: under-weighted).
 ERROR_6_10 = 0.0055
 PRECISE = 0.003 * 10 ** (2 / 3)
+Fits = list[tuple[BatchFit, dict[str, np.ndarray]]]
 
 
 def archive(seed: int, n_questions: int = 300) -> tuple[ClaimTable, dict[str, np.ndarray]]:
@@ -64,15 +65,15 @@ def archive(seed: int, n_questions: int = 300) -> tuple[ClaimTable, dict[str, np
 
 
 @pytest.fixture(scope="module")
-def fits() -> list[tuple[object, dict[str, np.ndarray]]]:
-    out = []
+def fits() -> Fits:
+    out: Fits = []
     for seed in (1, 2, 3):
         table, truth = archive(seed)
         out.append((BatchEstimator().fit(table, levels=(0.9,), scale="log"), truth))
     return out
 
 
-def test_precise_sources_keep_their_own_spread(fits: list) -> None:
+def test_precise_sources_keep_their_own_spread(fits: Fits) -> None:
     for fit, truth in fits:
         src = fit.sources
         k = np.array([int(i[1:]) for i in src.ids])
@@ -81,7 +82,7 @@ def test_precise_sources_keep_their_own_spread(fits: list) -> None:
         assert 1 / SPREAD_FACTOR < ratio < SPREAD_FACTOR
 
 
-def test_many_claim_questions_are_closer_and_still_covered(fits: list) -> None:
+def test_many_claim_questions_are_closer_and_still_covered(fits: Fits) -> None:
     coverage, errors = [], []
     for fit, truth in fits:
         qe = fit.questions
