@@ -51,7 +51,6 @@ still additive in σ², which is what failed here).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, polygamma
 
 from models.batch.common import MIN_SPREAD, FloatArray
 
@@ -89,6 +88,9 @@ def spread_dispersion(
     top = max(floor, cap)
     if int(use.sum()) < LEAST_SOURCES:
         return floor
+    # Imported here: importing models.batch must not load scipy (test_batch_package).
+    from scipy.special import digamma, polygamma
+
     r = rp[use]
     half = 0.5 * r
     # E[log(χ²_R/R)] = ψ(R/2) − log(R/2), Var = ψ'(R/2); halved and quartered for log σ.
