@@ -23,9 +23,10 @@ from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.persource import run_persource
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
-from models.batch.spread import dispersion_floor
+from models.batch.spread import dispersion_floor, predictive_spread
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
+from models.batch.sums import settled
 from models.batch.table import ClaimTable, infer_resolution
 from models.checks import check_levels
 from models.errors import InvalidParameterError, InvalidSourceError
@@ -243,11 +244,12 @@ class BatchEstimator:
 
         outcome = self.learn(full, sample, params, prior, progress)
         local = held[0]
+        final = self.predictive(local, outcome)
         if local.post is None:  # pragma: no cover - learn always runs an E-step
             raise RuntimeError("EM ran no E-step")
-        return assemble_fit(table, local.enc, outcome.params, local.post, outcome.prior,
+        return assemble_fit(table, local.enc, final, local.post, outcome.prior,
                             checked, outcome.iterations, outcome.converged, self.hyper,
-                            self.tol)
+                            self.tol, learned=(outcome.sums, outcome.params))
 
     # -- the pieces of fit, shared with distributed engines ---------------------------------
 
@@ -344,6 +346,40 @@ class BatchEstimator:
                       max_iter=max(self.max_iter, self.refine_iter),
                       refine_iter=self.refine_iter, tol=self.tol,
                       least=self.refine_iter, progress=progress)
+
+    def predictive(self, questions: QuestionSet, outcome: Outcome) -> Params:
+        """The parameters of the E-step whose posterior gives the questions' intervals.
+
+        The learned spreads widened by what the archive leaves unknown of each source's
+        spread and bias (:func:`~models.batch.spread.predictive_spread`), then E-steps at
+        them from EM's last modes until 99 % of the questions move by under a quarter of
+        their τ_q (at most ``max(refine_iter, 2)``): ``questions`` then holds that
+        posterior. The sources' reported parameters stay the learned ones.
+
+        Parameters
+        ----------
+        questions : QuestionSet
+            The questions EM ran on, holding its last posterior.
+        outcome : Outcome
+            Where EM stopped.
+
+        Returns
+        -------
+        Params
+        """
+        hyper = self.hyper
+        p = outcome.params
+        sums = outcome.sums
+        sigma = predictive_spread(p.sigma, sums.spread_info, sums.spread_missing, sums.rp,
+                                  outcome.prior.population.spread_dispersion,
+                                  hyper.bias_strength if hyper.learn_bias else None,
+                                  np.log(np.where(outcome.prior.rated, outcome.prior.sigma0,
+                                                  outcome.prior.population.spread)))
+        final = Params(p.c, p.eta, sigma, p.beta)
+        for _ in range(max(self.refine_iter, 2)):
+            if settled(questions.step(final, 0.0, False, hyper).moved):
+                break
+        return final
 
     def posterior(
         self,

@@ -29,6 +29,7 @@ FLOAT_MAX = float(np.finfo(np.float64).max)
 def assemble_fit(
     table: ClaimTable, enc: Encoded, p: Params, post: Posterior, prior: SourcePrior,
     levels: tuple[float, ...], iterations: int, converged: bool, hyper: Hyper, tol: float,
+    learned: tuple[SourceSums, Params] | None = None,
 ) -> BatchFit:
     """The fit's estimates, intervals, source summaries and warnings.
 
@@ -52,13 +53,18 @@ def assemble_fit(
     hyper : Hyper
     tol : float
         The convergence tolerance, for the warning.
+    learned : (SourceSums, Params), optional
+        The sources' learned parameters and their last E-step's sums, when ``p`` and
+        ``post`` are the final interval pass's (:meth:`~models.batch.BatchEstimator.
+        predictive`); by default the sources are summarised from ``post`` at ``p``.
 
     Returns
     -------
     BatchFit
     """
     questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
-    sources = source_estimates(source_sums(enc, post, p), p, prior, hyper, table.source_ids)
+    sums, own = learned if learned is not None else (source_sums(enc, post, p), p)
+    sources = source_estimates(sums, own, prior, hyper, table.source_ids)
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
                             int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),
