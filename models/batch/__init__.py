@@ -92,7 +92,11 @@ it when their Laplace mass is larger (two camps). Its mass Z_q is the Laplace ap
     p(θ_q | data) = (Z_q N(θ; μ_q, τ_q²) + Σ_v M_v U(θ; l_v, u_v)) / (Z_q + Σ_v M_v),
 
 whose median and equal-tailed quantiles are the estimate and its intervals (bisection on the
-mixture's CDF where atoms exist, μ ± z τ elsewhere).
+mixture's CDF where atoms exist, μ ± z τ elsewhere). That final posterior is taken at spreads
+σ̃_s = σ̂_s √(E[σ_s²]/σ̂_s² + 1/(R_s + λ)), the learned σ̂_s widened by the posterior
+uncertainty of σ_s (its Louis observed information and the spread prior) and of β_s
+(:func:`~models.batch.spread.predictive_spread`): plug-in spreads gave intervals too narrow
+where a source is its own reference.
 
 The responsibilities that teach the sources integrate θ out: P(i right | data) ∝
 c ∫ N(y_i; θ + β, σ_i²) p_{−i}(θ) dθ over the *cavity* p_{−i}, the posterior without claim i,

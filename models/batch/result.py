@@ -73,6 +73,10 @@ class SourceEstimates:
         The centre its credibility was shrunk towards.
     rated : (S,) bool
         Whether the prior came from a grade, number or track record (else the population).
+    interval_spread : (S,) float, optional
+        The spread σ̃_s that the questions' intervals used: ``spread`` widened by what the
+        archive leaves unknown of the source's spread and bias
+        (:func:`models.batch.spread.predictive_spread`); the spread of a learned profile.
     """
 
     ids: tuple[str, ...]
@@ -85,6 +89,7 @@ class SourceEstimates:
     n_claims: IntArray
     prior_credibility: FloatArray
     rated: BoolArray
+    interval_spread: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +189,8 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
     Returns
     -------
     dict of source id to SourceProfile
-        ``origin="learned"`` profiles with the learned credibility, spread and bias.
+        ``origin="learned"`` profiles with the learned credibility and bias, and the spread
+        that the questions' intervals used (``interval_spread``).
     """
     from models.credibility import learned_profile
 
@@ -194,5 +200,8 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
         if int(src.n_claims[k]) < min_claims:
             continue
         c = float(np.clip(src.credibility[k], 1e-6, 1 - 1e-6))
-        out[sid] = learned_profile(c, float(src.spread[k]), float(src.bias[k]))
+        # The spread that the batch's intervals used, so that a question reconciled alone
+        # with these profiles gets the batch's answer (issue 13).
+        spread = src.spread if src.interval_spread is None else src.interval_spread
+        out[sid] = learned_profile(c, float(spread[k]), float(src.bias[k]))
     return out

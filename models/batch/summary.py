@@ -10,6 +10,7 @@ the warnings (single claims, cold starts, no convergence).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
@@ -64,7 +65,8 @@ def assemble_fit(
     """
     questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
     sums, own = learned if learned is not None else (source_sums(enc, post, p), p)
-    sources = source_estimates(sums, own, prior, hyper, table.source_ids)
+    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids),
+                      interval_spread=p.sigma)
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
                             int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),

@@ -665,8 +665,8 @@ def _fit(
         for count, named in questions.each(_counts, final, checked, est.hyper):
             single += count
             beyond += named
-    sources_ = source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
-                                source_ids)
+    sources_ = replace(source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
+                                        source_ids), interval_spread=final.sigma)
     beyond.sort()
     warnings = fit_warnings(single, int(np.sum(sources_.n_claims == 1)),
                             [qid for _, qid in beyond[:5]], len(beyond), outcome.iterations,

@@ -4,7 +4,9 @@ The spread prior was a scaled-inverse-χ² with ν = 4 pseudo-claims at the popu
 σ̄, σ_s² = (Σ r e² + ν σ̄²)/(Σ r + ν): additive in σ², so a source of spread 0.003 among
 sources centred near 0.03 was shown at 2.7-3.8 times its spread (300 questions of 1-10 claims,
 four seeds, ``bench/batch_spread_range.py``). log σ_s now has a Normal prior whose variance v is
-learned from the sources' scatter (:mod:`models.batch.spread`).
+learned from the sources' scatter (:mod:`models.batch.spread`), and the questions' intervals
+integrate each source's spread and bias over their posteriors (plug-in spreads covered 0.83
+and 0.79 of 2-5- and 6-10-claim questions' truths).
 
 The archives come from a simulator written here (not models.simulate_batch): 60 sources with
 log σ uniform on [log 0.003, log 0.3], credibility U(0.5, 0.98), bias N(0, (σ/4)²), activity
@@ -19,7 +21,12 @@ import pytest
 
 from models.batch import BatchEstimator, BatchFit, ClaimTable
 from models.batch.common import MIN_SPREAD
-from models.batch.spread import dispersion_floor, spread_dispersion, spread_map
+from models.batch.spread import (
+    dispersion_floor,
+    predictive_spread,
+    spread_dispersion,
+    spread_map,
+)
 from models.errors import InvalidParameterError
 
 #: Most factor between a precise source's learned spread and its true one (median over the
@@ -27,10 +34,14 @@ from models.errors import InvalidParameterError
 #: learned prior and 2.7-3.8 before, on four seeds; 1.6 leaves room for the sampling scatter
 #: of a median of a dozen sources with 10-90 claims each while failing the old pull.
 SPREAD_FACTOR = 1.6
-#: Least 90 % coverage of the questions of 6-10 claims, averaged over the seeds: a guard, not
-#: the target. Measured 0.78-0.87 per seed with the learned prior (0.93-0.99 before, whose
-#: intervals were widened by the inflated precise spreads); see docs/batch.md.
-COVERAGE_6_10 = 0.75
+#: Least 90 % coverage of the questions of 2-5 and of 6-10 claims, pooled over the three seeds
+#: (about 360 and 300 questions: a binomial standard error of 0.016-0.017 at 0.90). With every
+#: parameter at its true value the posterior covers 0.87-0.92 and 0.88-0.91 per seed; with
+#: plug-in learned spreads 0.79-0.86 and 0.78-0.81 (0.83 and 0.79 pooled), with the spreads
+#: and biases integrated over their posteriors (models.batch.spread.predictive_spread)
+#: 0.88-0.90 and 0.84-0.90 (0.89 and 0.88 pooled). 0.85 is three standard errors under the
+#: nominal 0.90, and fails the plug-in intervals; see docs/batch.md.
+COVERAGE = 0.85
 #: Most median absolute error (log scale) of the questions of 6-10 claims, pooled over seeds:
 #: 0.0025-0.0054 per seed with the learned prior, 0.0038-0.0107 before (precise claims
 #: under-weighted).
@@ -82,18 +93,38 @@ def test_precise_sources_keep_their_own_spread(fits: Fits) -> None:
         assert 1 / SPREAD_FACTOR < ratio < SPREAD_FACTOR
 
 
-def test_many_claim_questions_are_closer_and_still_covered(fits: Fits) -> None:
-    coverage, errors = [], []
+def test_many_claim_questions_are_closer_and_covered(fits: Fits) -> None:
+    hits: dict[tuple[int, int], list[np.ndarray]] = {(2, 5): [], (6, 10): []}
+    errors = []
     for fit, truth in fits:
         qe = fit.questions
         order = np.array([int(i[1:]) for i in qe.ids])
         theta = truth["theta"][order]
-        many = truth["counts"][order] >= 6
+        counts = truth["counts"][order]
         hit = (np.log(qe.low[:, 0]) <= theta) & (theta <= np.log(qe.high[:, 0]))
-        coverage.append(float(hit[many].mean()))
-        errors.append(np.abs(np.log(qe.value) - theta)[many])
-    assert float(np.mean(coverage)) >= COVERAGE_6_10
+        for (least, most), got in hits.items():
+            got.append(hit[(counts >= least) & (counts <= most)])
+        errors.append(np.abs(np.log(qe.value) - theta)[counts >= 6])
+    for got in hits.values():
+        assert float(np.concatenate(got).mean()) >= COVERAGE
     assert float(np.median(np.concatenate(errors))) < ERROR_6_10
+
+
+def test_the_predictive_spread_integrates_the_spread_posterior() -> None:
+    # Under a flat prior the equivalent chi-square experiment of R right claims gives
+    # σ² ~ S/χ²-like inverse gamma: E[σ²]/σ̂² = R/(R − 2) with σ̂² = S/R, the mode of log σ.
+    r = np.array([6.0, 10.0, 40.0])
+    sigma = np.array([0.01, 0.2, 3.0])
+    got = predictive_spread(sigma, r, np.zeros(3), r, 1e8, None, np.log(sigma))
+    assert got / sigma == pytest.approx(np.sqrt(r / (r - 2)), rel=1e-3)
+    # No information at all: the prior's E[e^{2(w − m)}] = e^{2v}, and the bias's 1/λ.
+    for v in (0.125, 2.0):
+        got = predictive_spread(sigma, np.zeros(3), np.zeros(3), np.zeros(3), v, 4.0,
+                                np.log(sigma))
+        assert got / sigma == pytest.approx(np.sqrt(np.exp(2 * v) + 0.25), rel=1e-3)
+    # A source that is its own reference (missing information = complete) is the same.
+    got = predictive_spread(sigma, r, 2 * r, r, 2.0, None, np.log(sigma))
+    assert got / sigma == pytest.approx(np.full(3, np.exp(2.0)), rel=1e-3)
 
 
 def test_a_source_seen_once_keeps_a_spread() -> None:
