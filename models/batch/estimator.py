@@ -446,7 +446,9 @@ def source_priors(
 ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """Prior credibility, spread, bias and whether the source is rated, (S,) each.
 
-    A source's prior bias is its profile's component-weighted bias Σ_k w_k β_k. A source
+    A source's prior spread is its profile's learned spread where it has one (a batch fit's
+    learned profile), else its typical spread. A source's prior bias is its profile's
+    component-weighted bias Σ_k w_k β_k. A source
     without a profile, or with an "unknown" one (grade F), is unrated: NaN, NaN, 0, False.
 
     Parameters
@@ -481,7 +483,9 @@ def source_priors(
                 f"Invalid prior for source {sid!r}; expected a SourceProfile.", "sources"
             )
         c0[k] = profile.credibility
-        sigma0[k] = profile.spread
+        # A batch fit's learned profile carries its σ̂ beside the predictive σ̃ it reconciles
+        # single questions with; the prior centres on the estimate.
+        sigma0[k] = profile.spread if profile.learned_spread is None else profile.learned_spread
         beta0[k] = sum(comp.weight * comp.bias for comp in profile.components)
         rated[k] = True
     return c0, sigma0, beta0, rated

@@ -189,8 +189,10 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
     Returns
     -------
     dict of source id to SourceProfile
-        ``origin="learned"`` profiles with the learned credibility and bias, and the spread
-        that the questions' intervals used (``interval_spread``).
+        ``origin="learned"`` profiles with the learned credibility and bias, the spread
+        that the questions' intervals used (``interval_spread``) and, as
+        ``learned_spread``, the learned one (``spread``), on which a later batch fit centres
+        its prior.
     """
     from models.credibility import learned_profile
 
@@ -203,5 +205,8 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
         # The spread that the batch's intervals used, so that a question reconciled alone
         # with these profiles gets the batch's answer (issue 13).
         spread = src.spread if src.interval_spread is None else src.interval_spread
-        out[sid] = learned_profile(c, float(spread[k]), float(src.bias[k]))
+        # The learned σ̂ rides along: a batch fit's prior must centre on the estimate, not on
+        # σ̃, or each relearn widens again (bench/batch_relearn.py).
+        out[sid] = learned_profile(c, float(spread[k]), float(src.bias[k]),
+                                   learned_spread=float(src.spread[k]))
     return out

@@ -243,7 +243,7 @@ def _store(repository: Repository, src: SourceEstimates, n_questions: Mapping[st
     index = {sid: k for k, sid in enumerate(src.ids)}
     values = {
         sid: AgreementValues(
-            credibility=profile.credibility, spread=profile.spread,
+            credibility=profile.credibility, spread=float(src.spread[index[sid]]),
             bias=float(src.bias[index[sid]]), hit_rate=profile.hit_rate(),
             n_claims=int(src.n_claims[index[sid]]), n_questions=int(n_questions.get(sid, 0)),
         )
