@@ -150,7 +150,22 @@ def synthetic_bodies() -> Iterator[tuple[str, dict[str, Any]]]:
                        {"source": "h", "kind": "range", "low": 80, "high": 200}]}
 
 
+#: Bodies the JSON parser itself refuses or accepts: repeated keys at the top, in a claim, the
+#: first of several repeats named.
+RAW_BODIES: dict[str, str] = {
+    "raw:duplicate-top": '{"sources": [{"id": "a"}], "claims": [], "sources": []}',
+    "raw:duplicate-in-claim": '{"sources": [{"id": "a"}], "claims": [{"source": "a", '
+                              '"kind": "point", "value": 1, "value": 2}]}',
+    "raw:two-repeats": '{"a": 1, "b": 2, "b": 3, "a": 4}',
+    "raw:escaped-keys": '{"sources": [{"id": "a"}], "claims": [{"source": "a", '
+                        '"kind": "point", "v\\u0061lue": 5}]}',
+    "raw:escaped-repeat": '{"sources": [{"id": "a"}], "claims": [{"source": "a", '
+                          '"kind": "point", "value": 5, "v\\u0061lue": 6}]}',
+}
+
+
 def bodies() -> Iterator[tuple[str, dict[str, Any] | str]]:
+    yield from RAW_BODIES.items()
     yield from fixture_bodies()
     yield from test_bodies()
     yield from synthetic_bodies()
