@@ -333,8 +333,8 @@ class _Words:
         return summary, sentence + self.total_sentence(f)
 
     def total_sentence(self, f: fd.TimeCourse) -> str:
-        """" Claims about the eventual total range from A's figure of … to B's …; its 90%
-        range is … to …." (empty when no claim speaks of the total)."""
+        """" Claims about the eventual total range from A's figure of … to B's …; the total's
+        90% range is … to …." (empty when no claim speaks of the total)."""
         names = {fig.name for fig in f.figures}
         if "total.min" not in names:
             return ""
@@ -348,14 +348,14 @@ class _Words:
                     f"to {self.phrase(last)}")
         level = f.figure("level").text
         if {"total_low", "total_high"} <= names:
-            said += (f"; its {level} range is {f.figure('total_low').text} to "
+            said += (f"; the total's {level} range is {f.figure('total_low').text} to "
                      f"{self.with_unit(f.figure('total_high').text, f.figure('total_high').value)}")
         elif {"total_low", "total_high"} & set(f.open):
             ends = self.open_ends(f, "total_low", "total_high", unit_high=True)
             if ends is None:
-                said += f"; no claim sets either end of its {level} range"
+                said += f"; no claim sets either end of the total's {level} range"
             else:
-                said += f"; its {level} range runs {ends[0]} ({ends[1]})"
+                said += f"; the total's {level} range runs {ends[0]} ({ends[1]})"
         return said + "."
 
     # -- the other findings -----------------------------------------------------------------
