@@ -187,6 +187,17 @@ def test_troop_case_names_its_sources_and_quotes_them() -> None:
     assert "South Korea NIS's figure of 1,500" in r.explanation
 
 
+
+def test_the_other_claims_follow_the_claims_they_exclude() -> None:
+    """"The answer rests mainly on the NIS's figure. The other claims are consistent with one
+    another. X's figure is probably wrong" read as "the claims other than the NIS's agree",
+    X's among them. The discounted claim is named first, then the others."""
+    r = reconcile(TROOP_CLAIMS, TROOP_SOURCES, unit="soldiers")
+    discounted = next(f for f in r.findings if isinstance(f, Discounted))
+    others = "The other claims are consistent with one another."
+    assert others in r.explanation
+    assert r.explanation.index(discounted.text) < r.explanation.index(others), r.explanation
+
 # -- properties -------------------------------------------------------------------------------
 
 NAMES = ("the police", "the organisers", "Reuters", "the ministry", "AFP", "the UN")
