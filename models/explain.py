@@ -155,8 +155,10 @@ class _Words:
                 else f"{possessive(whose)} figure of {figure}")
         return f"{head}, as reported by {labels}{',' if closed else ''}"
 
-    def with_unit(self, number: str, value: float) -> str:
-        return with_unit(number, self.unit, one=value == 1)
+    def with_unit(self, number: str) -> str:
+        # The noun agrees with the number as printed: an estimate of 0.9999999999999999 reads
+        # "about 1 person", as one of 1.0 does.
+        return with_unit(number, self.unit, one=number.rsplit(" ", 1)[-1] == "1")
 
     # -- headline ---------------------------------------------------------------------------
 
@@ -166,12 +168,12 @@ class _Words:
         for_ = f" for {self.subject}" if self.subject else ""
         if isinstance(f, fd.CentralFigure):
             est, level = f.figure("estimate"), f.figure("level")
-            value = self.with_unit(est.text, est.value)
+            value = self.with_unit(est.text)
             if f.open:
                 return self.open_headline(f, value, level.text, of)
             low, high = f.figure("low"), f.figure("high")
-            ends = (f"{self.with_unit(low.text, low.value)} to "
-                    f"{self.with_unit(high.text, high.value)}") if self.unit == "%" else (
+            ends = (f"{self.with_unit(low.text)} to "
+                    f"{self.with_unit(high.text)}") if self.unit == "%" else (
                     f"{low.text} to {high.text}")
             if low.text == high.text:  # the range is narrower than the rounding
                 return (f"About {value}",
@@ -183,7 +185,7 @@ class _Words:
         if isinstance(f, fd.OneSidedBound):
             i = f.claims[0]
             c = self.claims[i]
-            words = self.with_unit(describe_claim(c, self.quote), float(c.value or 0.0))
+            words = self.with_unit(describe_claim(c, self.quote))
             floor = f.side == "at_least"
             several = sum(k.kind == c.kind for k in self.claims) > 1
             which = (f"the {'highest' if floor else 'lowest'} is " if several else "")
@@ -200,8 +202,8 @@ class _Words:
                     f"{_doubt_words(f)}")
         if isinstance(f, fd.BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
-            span = (f"between {lo.text} and {self.with_unit(hi.text, hi.value)}"
-                    if lo.value != hi.value else f"at {self.with_unit(hi.text, hi.value)}")
+            span = (f"between {lo.text} and {self.with_unit(hi.text)}"
+                    if lo.value != hi.value else f"at {self.with_unit(hi.text)}")
             who = join_and([self.phrase(i) for i in f.claims])
             return (capitalise(span),
                     f"No claim gives a single figure{for_}; the claims put it {span} "
@@ -222,8 +224,7 @@ class _Words:
                 descs.append(f"{text} ({labels}; share {f.figure(f'groups.{g}.share').text})")
             n = len(f.groups)
             both = "both" if n == 2 else "all"
-            last = f.figure(f"groups.{n - 1}.max")
-            texts[-1] = self.with_unit(texts[-1], last.value)
+            texts[-1] = self.with_unit(texts[-1])
             summary = f"Split between {join_and(texts)}"
             return (summary,
                     f"The evidence{for_} splits into {count_words(n)} groups that cannot {both} "
@@ -258,10 +259,10 @@ class _Words:
             return None
         if b in opened:
             low = f.figure(a)
-            text = self.with_unit(low.text, low.value) if self.unit == "%" else low.text
+            text = self.with_unit(low.text) if self.unit == "%" else low.text
             return f"from {text} up", "no claim sets its upper end"
         high = f.figure(b)
-        text = (self.with_unit(high.text, high.value) if self.unit == "%" or unit_high
+        text = (self.with_unit(high.text) if self.unit == "%" or unit_high
                 else high.text)
         return f"up to {text}", "no claim sets its lower end"
 
@@ -273,8 +274,8 @@ class _Words:
         total_words = ""
         if "total.min" in names:
             lo, hi = f.figure("total.min"), f.figure("total.max")
-            span = (self.with_unit(lo.text, lo.value) if lo.value == hi.value
-                    else f"{lo.text} to {self.with_unit(hi.text, hi.value)}")
+            span = (self.with_unit(lo.text) if lo.value == hi.value
+                    else f"{lo.text} to {self.with_unit(hi.text)}")
             kinds = {self.claims[i].kind for i in f.claims if self.claims[i].horizon == "total"}
             side = {"at_most": "up to ", "at_least": "at least "}
             total_words = (side[kinds.pop()] if len(kinds) == 1 and kinds <= side.keys()
@@ -288,7 +289,7 @@ class _Words:
         if f.level_bounds_only:
             return self.level_bounds(f, of, when, total_words)
         est = f.figure("estimate")
-        value = self.with_unit(est.text, est.value)
+        value = self.with_unit(est.text)
         summary = f"About {value}{when}"
         if total_words:
             summary += f"; claimed eventual total {total_words}"
@@ -317,11 +318,11 @@ class _Words:
         if "level.lower" in names:
             lower = f.figure("level.lower")
             text = (lower.text if "level.upper" in names
-                    else self.with_unit(lower.text, lower.value))
+                    else self.with_unit(lower.text))
             parts.append(f"at least {text}")
         if "level.upper" in names:
             upper = f.figure("level.upper")
-            parts.append(f"up to {self.with_unit(upper.text, upper.value)}")
+            parts.append(f"up to {self.with_unit(upper.text)}")
         bound = " and ".join(parts)
         summary = capitalise(bound) + when
         if total_words:
@@ -333,8 +334,8 @@ class _Words:
         return summary, sentence + self.total_sentence(f)
 
     def total_sentence(self, f: fd.TimeCourse) -> str:
-        """" Claims about the eventual total range from A's figure of … to B's …; its 90%
-        range is … to …." (empty when no claim speaks of the total)."""
+        """" Claims about the eventual total range from A's figure of … to B's …; the total's
+        90% range is … to …." (empty when no claim speaks of the total)."""
         names = {fig.name for fig in f.figures}
         if "total.min" not in names:
             return ""
@@ -348,14 +349,14 @@ class _Words:
                     f"to {self.phrase(last)}")
         level = f.figure("level").text
         if {"total_low", "total_high"} <= names:
-            said += (f"; its {level} range is {f.figure('total_low').text} to "
-                     f"{self.with_unit(f.figure('total_high').text, f.figure('total_high').value)}")
+            said += (f"; the total's {level} range is {f.figure('total_low').text} to "
+                     f"{self.with_unit(f.figure('total_high').text)}")
         elif {"total_low", "total_high"} & set(f.open):
             ends = self.open_ends(f, "total_low", "total_high", unit_high=True)
             if ends is None:
-                said += f"; no claim sets either end of its {level} range"
+                said += f"; no claim sets either end of the total's {level} range"
             else:
-                said += f"; its {level} range runs {ends[0]} ({ends[1]})"
+                said += f"; the total's {level} range runs {ends[0]} ({ends[1]})"
         return said + "."
 
     # -- the other findings -----------------------------------------------------------------

@@ -130,9 +130,10 @@ def derive_findings(
         out.extend(_rests_on(ctx, wrong, bounds_head=bounds_only_head))
     if result.heterogeneity is not None and result.heterogeneity.q_df >= 1:
         out.append(_heterogeneity(ctx, result.heterogeneity))
+    out.extend(_discounted(ctx, m) for m in dropped)
+    # After the discounted claims, so that "the other claims" follows the ones it excludes.
     if result.method == "robust" and not isinstance(head, findings.Split):
         out.extend(_agreement(ctx, wrong))
-    out.extend(_discounted(ctx, m) for m in dropped)
     out.extend(_echo_groups(ctx))
     bounds_head = bounds_only_head or (
         isinstance(head, findings.Split) and result.estimate.basis == "bounds")

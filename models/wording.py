@@ -215,6 +215,13 @@ def format_computed(x: float, exponent: int) -> str:
     return _digits(d, max(-exponent, 0))
 
 
+#: How many more digits the shared decimals of :func:`range_exponents` may give the coarser end
+#: of a range ("0.53 to 29.70": two). An end is known to about two significant figures of its
+#: interval's width; digits beyond two more than that are the float's arithmetic, not the
+#: evidence, and a lone E-grade figure of 0.05 printed its range as "0.000049 to 51.282278".
+SHARED_DECIMALS_REACH: Final = 2
+
+
 def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple[int, int]:
     """The exponents the two ends of a computed range are printed with.
 
@@ -223,7 +230,8 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     decimals ("0.53 to 30"), both are printed at the finer exponent ("0.53 to 29.70"): a range's
     ends always show the same number of decimals. Ends without decimals ("460 to 13,100") keep
     their own rounding, and so do ends with different scale words ("610,000 to 33.5 million",
-    never "33.51 million").
+    never "33.51 million"), and ends whose exponents lie more than
+    :data:`SHARED_DECIMALS_REACH` apart ("0.000049 to 51", never "0.000049 to 51.282278").
 
     Parameters
     ----------
@@ -239,6 +247,8 @@ def range_exponents(low: int, high: int, low_text: str, high_text: str) -> tuple
     (low_places, low_word), (high_places, high_word) = _decimals(low_text), _decimals(high_text)
     # Decimals of different scale words are not comparable: "610,000 to 33.5 million" stays.
     if low_places == high_places or low_word != high_word:
+        return low, high
+    if abs(low - high) > SHARED_DECIMALS_REACH:
         return low, high
     finer = min(low, high)
     return finer, finer

@@ -119,6 +119,8 @@ class ClaimKernels:
         with no bias: spread √(w²/12 + sd²) and log coefficient (−inf where none); ``sig``
         and ``coef_r`` are then its noisy component (:func:`~models.batch.kernels.
         split_right`).
+    narrow : bool
+        Whether any claim has an exact component (``coef_n`` finite somewhere).
     """
 
     sig: FloatArray
@@ -129,11 +131,9 @@ class ClaimKernels:
     wrong_spread: float
     sig_n: FloatArray
     coef_n: FloatArray
-
-    @property
-    def narrow(self) -> bool:
-        """Whether any claim has an exact (narrow) component."""
-        return bool(np.isfinite(self.coef_n).any())
+    # Read for every block: computed once (a pass over all n claims each time took 2 % of an
+    # E-step of the 100,000-claim bench).
+    narrow: bool
 
     @classmethod
     def of(cls, enc: Encoded, p: Params, wrong_spread: float) -> ClaimKernels:
@@ -149,7 +149,8 @@ class ClaimKernels:
     ) -> ClaimKernels:
         """The exact path's kernels from the Laplace path's (:func:`split_right`)."""
         sig_e, coef_e, sig_n, coef_n = split_right(enc, p, sig, coef_r)
-        return cls(sig_e, beta_c, coef_e, coef_w, p.beta[enc.s], wrong_spread, sig_n, coef_n)
+        return cls(sig_e, beta_c, coef_e, coef_w, p.beta[enc.s], wrong_spread, sig_n, coef_n,
+                   bool(np.isfinite(coef_n).any()))
 
 
 
@@ -424,12 +425,13 @@ def _nodes(edges: FloatArray, s_lo: FloatArray, s_hi: FloatArray
 def _log_density(
     enc: Encoded, kern: ClaimKernels, qs: IntArray, rows: IntArray, flat: bool,
     theta: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray, FloatArray]:
     """log C_i(θ), ρ_i(θ), the exact component's share ρ_n,i(θ) (B, n, m), log f_q(θ)
     (B, m) and the residuals (B, n, m) at θ (B, m).
 
-    ρ_i is the right part's share of C_i (both components), ρ_n,i its exact component's. The
-    residuals are y_i − θ for point claims and −θ for the others (whose sums are not used).
+    ρ_i is the right part's share of C_i (both components), ρ_n,i its exact component's (None
+    when no claim has one: ``kern.narrow`` false). The residuals are y_i − θ for point claims
+    and −θ for the others (whose sums are not used).
     """
     b_n, n = rows.shape
     m = theta.shape[1]
@@ -455,7 +457,7 @@ def _log_density(
             lr_all = lr
         ell, rho = log_mix(lr_all.reshape(b_n, n, m),
                            (lw + kern.coef_w[idx]).reshape(b_n, n, m))
-        rho_n = np.exp(ln.reshape(b_n, n, m) - ell)
+        rho_n = np.exp(ln.reshape(b_n, n, m) - ell) if kern.narrow else None
         resid = np.where(point, enc.y[rows], 0.0)[:, :, None] - theta[:, None, :]
     # Evidence weights of 1 (no echoes) need no products.
     log_f = ell.sum(axis=1) if bool((t == 1.0).all()) else np.einsum("bn,bnm->bm", t, ell)
@@ -466,8 +468,9 @@ def _log_density(
 
 def _point_kernels(
     enc: Encoded, kern: ClaimKernels, rows: IntArray, theta: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """log C_i(θ), ρ_i(θ), ρ_n,i(θ) and y_i − θ of point claims (B, n) at θ (B, m).
+) -> tuple[FloatArray, FloatArray, FloatArray | None, FloatArray]:
+    """log C_i(θ), ρ_i(θ), ρ_n,i(θ) (None without exact components) and y_i − θ of point
+    claims (B, n) at θ (B, m).
 
     The kernels of :func:`models.batch.kernels.claim_kernels` in linear space, with their
     constants per claim: e^{coef_r} N(y; θ + β, σ²) (which may underflow to 0 far from y),
@@ -508,7 +511,7 @@ def _point_kernels(
         rho_n = narrow / total
     else:
         total = np.add(right, wrong, out=wrong)
-        rho_n = np.zeros_like(total)
+        rho_n = None
     rho = np.divide(right, total, out=right)
     ell = np.log(total, out=total)
     return ell, rho, rho_n, resid
@@ -539,7 +542,7 @@ def _evaluate(
     t = enc.t[rows]
     if np.all(t == 1.0):
         # One set of node masses for every claim.
-        wn = rho_n * mass[:, None, :] if kern.narrow else None
+        wn = None if rho_n is None else rho_n * mass[:, None, :]
         wr = np.multiply(rho, mass[:, None, :], out=rho)
         den = z[:, None]
     else:
@@ -547,7 +550,7 @@ def _evaluate(
         log_u = log_f[:, None, :] + (1.0 - t)[:, :, None] * ell
         wr = np.exp(log_u - log_u.max(axis=2, keepdims=True)) * weight[:, None, :]
         den = wr.sum(axis=2)
-        wn = wr * rho_n if kern.narrow else None
+        wn = None if rho_n is None else wr * rho_n
         wr *= rho
     m0 = wr.sum(axis=2)
     if wn is None:
@@ -557,11 +560,18 @@ def _evaluate(
         # The spread and bias sums read the noisy component alone: the exact one has none.
         wr -= wn
     point = enc.kind[rows] == KIND_POINT
-    dev = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
+    dev = np.where(point, _row_dot(wr, resid) / den, 0.0)
     resid -= kern.beta_s[rows][:, :, None]
     resid *= resid
-    ss = np.where(point, np.einsum("bng,bng->bn", wr, resid) / den, 0.0)
+    ss = np.where(point, _row_dot(wr, resid) / den, 0.0)
     g = (mass / z[:, None]).reshape(theta.shape) / _W
     block = _Block(questions=qs, rows=rows, flat=flat, log_z=peak + np.log(z), edges=edges,
                    s_lo=s_lo, s_hi=s_hi, g=g)
     return block, m0 / den, ss, dev, m_n / den, nodes
+
+
+def _row_dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Σ_g a[b, n, g] b[b, n, g], (B, n): as one batched matrix product, three times faster
+    than the equivalent einsum on the blocks' shapes (bench: 10 claims × 110 nodes)."""
+    return np.asarray(np.matmul(a[:, :, None, :], b[:, :, :, None])[:, :, 0, 0],
+                      dtype=np.float64)

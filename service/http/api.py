@@ -131,11 +131,16 @@ class StrictJSONProvider(DefaultJSONProvider):
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MalformedJSON(f"The request body is not valid JSON: duplicate key {key!r}.")
-        result[key] = value
+    # dict() builds the object in C; only when it came out shorter than the pairs (a key
+    # repeated) are they walked again, to name the first repeat.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedJSON(
+                    f"The request body is not valid JSON: duplicate key {key!r}.")
+            seen.add(key)
     return result
 
 

@@ -154,3 +154,104 @@ def test_a_field_with_its_own_load_functions_loads_the_ordinary_way() -> None:
 
     assert compile_fields(Trimmed()) is None
     assert Trimmed().load({"word": " a "}) == {"word": "a"}
+
+
+def test_a_reconcile_loads_its_nested_objects_without_marshmallows_load(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claims and sources load through the compiled nested path: marshmallow's
+    ``Schema._do_load`` runs once, for the body, not once more per claim and source."""
+    expected = client.post("/v1/reconcile", json=TROOP_CASE).get_json()
+    calls: list[str] = []
+    do_load = ma.Schema._do_load
+
+    def counted(self: ma.Schema, *args: Any, **kwargs: Any) -> Any:
+        calls.append(type(self).__name__)
+        return do_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(ma.Schema, "_do_load", counted)
+    response = client.post("/v1/reconcile", json=TROOP_CASE)
+
+    assert response.status_code == 200
+    assert response.get_json() == expected
+    assert calls == ["ReconcileRequestSchema"]
+
+
+class Hooked(StrictSchema):
+    """A nested schema with the hooks the nested path runs itself (marshmallow runs each kind in
+    the order of the methods' names)."""
+
+    n = ma.fields.Integer(required=True)
+    m = ma.fields.Integer(load_default=0)
+
+    @ma.validates_schema
+    def small(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["n"] > 100:
+            raise ma.ValidationError("too big", "n")
+
+    @ma.validates_schema(pass_original=True, skip_on_field_errors=False)
+    def no_extra_m(self, data: dict[str, Any], original: dict[str, Any], **kwargs: Any) -> None:
+        if isinstance(original, dict) and original.get("m") == -1:
+            raise ma.ValidationError("m of -1 is reserved")
+
+    @ma.post_load
+    def a_pair(self, data: dict[str, Any], **kwargs: Any) -> tuple[int, int, str]:
+        return data["n"], data["m"], str(sorted(kwargs.items()))
+
+    @ma.post_load(pass_original=True)
+    def b_keep_raw(self, data: tuple[int, int, str], original: dict[str, Any],
+                 **kwargs: Any) -> tuple[Any, ...]:
+        return (*data, sorted(original))
+
+
+class WithHooked(StrictSchema):
+    one = ma.fields.Nested(Hooked, allow_none=True)
+    many = ma.fields.List(ma.fields.Nested(Hooked), validate=lambda v: len(v) < 4)
+
+
+class FieldValidated(StrictSchema):
+    """A nested schema with an @validates method: marshmallow's load is kept for it."""
+
+    n = ma.fields.Integer()
+
+    @ma.validates("n")
+    def positive(self, value: int, **kwargs: Any) -> None:
+        if value <= 0:
+            raise ma.ValidationError("not positive")
+
+
+class WithFieldValidated(StrictSchema):
+    inner = ma.fields.List(ma.fields.Nested(FieldValidated))
+
+
+@pytest.mark.parametrize(
+    ("schema", "data"),
+    [
+        (WithHooked, {"one": {"n": 1}, "many": [{"n": 2, "m": 3}, {"n": 4}]}),
+        (WithHooked, {"one": None, "many": []}),
+        (WithHooked, {"many": [{"n": 200}]}),  # a schema validator refuses
+        (WithHooked, {"many": [{"n": 2, "m": -1}]}),  # one given the original refuses
+        (WithHooked, {"many": [{"n": 2}] * 4}),  # the list's validator answers False
+        (WithHooked, {"many": [{"n": 2, "x": 1}]}),  # an unknown key inside
+        (WithHooked, {"many": [[1, 2]]}),  # not an object
+        (WithHooked, {"one": {"n": 300}, "many": None}),
+        (WithFieldValidated, {"inner": [{"n": 1}]}),
+        (WithFieldValidated, {"inner": [{"n": 0}]}),
+    ],
+    ids=["hooks_run", "empty", "validator_refuses", "original_refuses", "list_too_long",
+         "unknown_inner_key", "not_an_object", "several", "field_validator",
+         "field_validator_refuses"],
+)
+def test_nested_hooks_match_marshmallow(
+    schema: type[ma.Schema], data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def outcome() -> Any:
+        try:
+            return schema().load(copy.deepcopy(data))
+        except ma.ValidationError as error:
+            return error.messages
+
+    assert compile_fields(schema()) is not None
+    fast = outcome()
+    _without_compiled_loader(monkeypatch)
+    assert repr(fast) == repr(outcome())

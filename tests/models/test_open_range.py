@@ -227,9 +227,29 @@ def test_a_time_course_s_open_ends_are_said_not_printed() -> None:
     assert text == (
         "The best estimate is about 1,500 soldiers on 18 October 2024, with a 90% range from 900 "
         "up (no claim sets its upper end). The eventual total rests on the ministry's figure of "
-        "at least 10,000; its 90% range runs from 9,000 up (no claim sets its upper end).")
+        "at least 10,000; the total's 90% range runs from 9,000 up (no claim sets its upper end).")
     assert summary.text == ("About 1,500 soldiers on 18 October 2024; claimed eventual total at "
                             "least 10,000 soldiers")
+
+
+def test_a_closed_total_range_names_the_total_not_the_last_claim() -> None:
+    """"…to B's figure of possibly 12,000; its 90% range is…" read as B's figure's range: the
+    range belongs to the eventual total, and the sentence says so."""
+    claims = [Claim("a", "point", 10000.0, hedge="could_be", horizon="total"),
+              Claim("b", "point", 12000.0, hedge="could_be", horizon="total")]
+    sources = {"a": Source("a", "the president"), "b": Source("b", "the ministry")}
+    head = TimeCourse(
+        dynamics="cumulative", has_level=False, open=(), claims=(0, 1),
+        figures=(Figure("level", 0.9, "90%", "estimate.intervals.0.level"),
+                 Figure("total.min", 10000.0, "10,000", "claims.0.value", quoted=True),
+                 Figure("total.max", 12000.0, "12,000", "claims.1.value", quoted=True),
+                 _computed("total_low", 4400.0, 2, "time.total.intervals.0.low"),
+                 _computed("total_high", 22000.0, 3, "time.total.intervals.0.high")))
+    _, _, text = render([head], claims, sources, unit="soldiers")
+    assert text.endswith(
+        "Claims about the eventual total range from the president's figure of possibly 10,000 "
+        "to the ministry's figure of possibly 12,000; the total's 90% range is 4,400 to 22,000 "
+        "soldiers."), text
 
 
 def test_a_total_open_below_carries_its_unit_as_a_closed_one_does() -> None:
@@ -242,8 +262,8 @@ def test_a_total_open_below_carries_its_unit_as_a_closed_one_does() -> None:
                  Figure("total.max", 12000.0, "12,000", "claims.0.value", quoted=True),
                  _computed("total_high", 13000.0, 3, "time.total.intervals.0.high")))
     _, _, text = render([head], claims, sources, unit="soldiers")
-    assert text.endswith("; its 90% range runs up to 13,000 soldiers (no claim sets its lower "
-                         "end)."), text
+    assert text.endswith("; the total's 90% range runs up to 13,000 soldiers (no claim sets "
+                         "its lower end)."), text
 
 
 def test_a_percentage_s_printed_end_carries_its_sign() -> None:

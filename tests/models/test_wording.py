@@ -170,7 +170,9 @@ def _central(estimate: float, low: float, high: float) -> CentralFigure:
      # The low end keeps two significant figures of its own: the high end shows as many decimals.
      (4.1, 0.532, 29.7, "about 4.1, with a 90% range of 0.53 to 29.70."),
      # Different scale words are not evened: never "610,000 to 33.51 million".
-     (2.2e6, 6.1e5, 3.3512e7, "with a 90% range of 610,000 to 34 million.")],
+     (2.2e6, 6.1e5, 3.3512e7, "with a 90% range of 610,000 to 34 million."),
+     # Ends six decades apart keep their own rounding: never "0.000049 to 51.282278".
+     (0.05, 0.0000493, 51.282278, "with a 90% range of 0.000049 to 51.")],
 )
 def test_both_ends_of_a_range_show_the_same_decimals(
     estimate: float, low: float, high: float, words: str,
@@ -184,6 +186,20 @@ def test_both_ends_of_a_range_show_the_same_decimals(
         assert head.figure(name).text in text
         assert summary.figures == head.figures
 
+
+
+@pytest.mark.parametrize("value", [0.05, 0.0021, 3e-9, 7e-20, 4.2, 1300.0])
+def test_no_range_end_prints_digits_its_interval_does_not_set(value: float) -> None:
+    """A lone E-grade figure's range spans six decades; sharing the low end's decimals printed
+    "About 0.050 (90% range 0.000049 to 51.282278)": eight significant figures, six of them
+    the float's arithmetic. An end shows at most two digits more than its own two."""
+    r = reconcile([Claim("a", "point", value)], [Source("a", "A", reliability="E")])
+    assert r.summary is not None
+    ends = re.search(r"range (.+) to (.+)\)", r.summary.text)
+    assert ends is not None, r.summary.text
+    for end in ends.groups():
+        digits = end.split(" ")[0].replace(",", "").replace(".", "").lstrip("0")
+        assert len(digits) <= 4, r.summary.text
 
 # -- very large figures -----------------------------------------------------------------------
 

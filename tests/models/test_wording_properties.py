@@ -9,7 +9,9 @@ quintillions. For every request, the explanation and the summary must:
   name ending in s, never a bare apostrophe after a singular noun ending in s;
 * begin every sentence with a capital letter, never with a numeral;
 * hold no double space, no space before "," or ".", and end every sentence with ".";
-* print both ends of a computed range with the same number of decimals;
+* print both ends of a computed range with the same number of decimals, unless that gives the
+  coarser end more than :data:`~models.wording.SHARED_DECIMALS_REACH` extra digits
+  ("0.0060 to 6.7", never "0.0060 to 6.7000");
 * name every claim, or count the claims left unnamed ("… and five other claims");
 * never use the question, or a subject that reads as one, as the subject.
 
@@ -28,6 +30,7 @@ from models.claims import Claim, Source
 from models.findings import CentralFigure, RestsOn
 from models.reconcile import reconcile
 from models.result import ReconcileResult
+from models.wording import SHARED_DECIMALS_REACH
 
 #: (name, plural-looking): the possessive must be a bare apostrophe exactly when True.
 NAMES: tuple[tuple[str, bool], ...] = (
@@ -160,5 +163,8 @@ def test_printed_words_follow_house_style(
     if isinstance(head, CentralFigure) and not head.open:
         low, high = head.figure("low").text, head.figure("high").text
         (d_low, w_low), (d_high, w_high) = _decimals(low), _decimals(high)
-        if w_low == w_high:
+        e_low, e_high = head.figure("low").exponent, head.figure("high").exponent
+        if w_low == w_high and abs(e_low - e_high) <= SHARED_DECIMALS_REACH:
             assert d_low == d_high, (low, high)
+        if w_low == w_high and d_low != d_high:  # the coarser end shows no borrowed digits
+            assert abs(e_low - e_high) > SHARED_DECIMALS_REACH, (low, high)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import marshmallow as ma
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import is_collection, set_value
 
 from service.http.schemas.compiled import cached_plan
@@ -72,6 +73,10 @@ def _value(field: ma.fields.Field[Any]) -> _Load | None:
             return value
 
         return load_list
+    if type(field) is ma.fields.Nested:
+        nested = _nested(field, allow_none, validators)
+        if nested is not None:
+            return nested
     deserialize = field._deserialize
 
     def load(raw: Any, key: str | None, data: Any, kwargs: dict[str, Any]) -> Any:
@@ -87,6 +92,69 @@ def _value(field: ma.fields.Field[Any]) -> _Load | None:
         return value
 
     return load
+
+
+def _nested(field: ma.fields.Nested, allow_none: bool,
+            validators: tuple[Callable[[Any], Any], ...]) -> _Load | None:
+    """What ``field.deserialize`` does to a present object when its schema loads it without
+    errors, or None when the nested schema needs marshmallow's own ``load``.
+
+    ``Nested._deserialize`` calls ``schema.load``, which runs ``Schema._do_load``: with no
+    pre-load hooks and no field validators (``@validates``), that is the fields' load (compiled
+    here too), then each schema validator and each post-load hook, in marshmallow's order, with
+    ``partial``, ``many=False`` and ``unknown`` as ``_do_load`` passes them. A validator or hook
+    refusing (a ValidationError) gives up, as a field does; the whole body is then loaded the
+    ordinary way, which reports it as before. Per object, this spares the error store, the
+    hook look-ups and marshmallow's wrappers: about half a 10-claim body's load.
+    """
+    schema = field.schema
+    if (schema.many or field.many or type(schema).load is not ma.Schema.load
+            or type(schema)._do_load is not ma.Schema._do_load):
+        return None
+    unknown = schema.unknown if field.unknown is None else field.unknown
+    hooks = schema._hooks
+    if unknown != ma.RAISE or hooks[PRE_LOAD] or hooks[VALIDATES]:
+        return None
+    load_fields = compile_fields(schema)
+    if load_fields is None:
+        return None
+    # Bound methods, each with whether it takes the original data; pass_collection hooks
+    # (run first by marshmallow) are left to marshmallow.
+    steps: list[tuple[Callable[..., Any], bool, bool]] = []
+    for tag, is_processor in ((VALIDATES_SCHEMA, False), (POST_LOAD, True)):
+        for name, pass_collection, hook_kwargs in hooks[tag]:
+            if pass_collection:
+                return None
+            steps.append((getattr(schema, name), bool(hook_kwargs.get("pass_original")),
+                          is_processor))
+    own_partial = schema.partial
+
+    def load_nested(raw: Any, key: str | None, data: Any, kwargs: dict[str, Any]) -> Any:
+        if raw is None:
+            if allow_none:
+                return None
+            raise Refused
+        if type(raw) is not dict:
+            raise Refused
+        partial = kwargs.get("partial")
+        if partial is None:
+            partial = own_partial
+        if partial not in (None, False):
+            raise Refused
+        result = load_fields(raw, {} if partial is None else {"partial": partial})
+        try:
+            for step, pass_original, is_processor in steps:
+                out = (step(result, raw, partial=partial, many=False, unknown=unknown)
+                       if pass_original else
+                       step(result, partial=partial, many=False, unknown=unknown))
+                if is_processor:
+                    result = out
+        except ma.ValidationError:
+            raise Refused from None
+        _validate(validators, result)
+        return result
+
+    return load_nested
 
 
 def _validate(validators: tuple[Callable[[Any], Any], ...], value: Any) -> None:

@@ -105,7 +105,9 @@ def _dicts(original: Any, key: str) -> list[tuple[int, Mapping[str, Any]]]:
     items = original.get(key) if isinstance(original, Mapping) else None
     if not isinstance(items, list):
         return []
-    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+    # A parsed body's objects are dicts: the ABC's isinstance only for anything else.
+    return [(i, item) for i, item in enumerate(items)
+            if type(item) is dict or isinstance(item, Mapping)]
 
 
 def _noun_phrase(text: str) -> None:
