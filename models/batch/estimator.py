@@ -71,7 +71,10 @@ class BatchEstimator:
         1/(2ν), the log-scale variance of ν pseudo-claims (:mod:`models.batch.spread`).
     spread_dispersion_max : float
         v_max (> 0): the most that v may become when the spreads span decades. It bounds how
-        far a source seen once can fall below its centre: to e^{−v} σ̄ ≥ e^{−v_max} σ̄.
+        far a source seen once can fall below its centre: to e^{−v} σ̄ ≥ e^{−v_max} σ̄. The
+        default 2 is the variance of log-spreads spread evenly over two decades (1.77); a
+        larger cap lets one claim set a spread far below the others' (e^{−4} σ̄ = 0.018 σ̄ at 4),
+        and values below 1/(2ν) leave v at that floor.
     bias_strength : float
         λ: pseudo-claims of the bias prior (> 0).
     wrong_spread : float

@@ -25,6 +25,8 @@ the larger of the two lower bounds climbs to it monotonically (:func:`spread_map
 Because ℓ'(w) ≥ −R − (w − m)/v, the root is above m − R v: a source seen once (R ≤ 1) keeps a
 spread of at least e^{−v} σ̄ ≥ e^{−v_max} σ̄ (0.14 σ̄ at the default v_max = 2), and
 e^{−1/(2ν)} σ̄ = 0.88 σ̄ where the sources agree (the old prior's √(ν/(1 + ν)) σ̄ = 0.89 σ̄).
+In general a source of R right claims keeps at least e^{−R v} σ̄ from the prior alone: the
+more claims, the more the data decide (and no spread falls below ``MIN_SPREAD``).
 
 v is estimated by maximum likelihood of the normal-normal model (:func:`spread_dispersion`):
 a source's raw log-spread ŵ_s = ½ log(SS_s/R_s) scatters about its true w_s with the
