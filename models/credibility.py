@@ -97,11 +97,20 @@ class SourceProfile:
         Where the profile came from.
     grade : str or None
         The grade it was built from, if any.
+    learned_spread : float or None
+        For a batch fit's learned profile (:func:`models.batch.learned_profiles`): the
+        learned spread σ̂_s, where the component's ``sigma`` is the wider σ̃_s that a claim of
+        the source has once the uncertainty of σ_s and β_s is integrated out (what a question
+        reconciled alone needs). A batch fit that takes the profile as a prior centres the
+        source's spread prior on σ̂_s: centred on σ̃_s, every relearn widened a poorly
+        measured source's spread again (docs/batch.md, ``bench/batch_relearn.py``). None
+        elsewhere (the component's spread is the estimate).
     """
 
     components: tuple[CredibilityComponent, ...]
     origin: ProfileOrigin
     grade: str | None = None
+    learned_spread: float | None = None
 
     @property
     def credibility(self) -> float:
@@ -290,8 +299,12 @@ def profile_for(reliability: str | float | None) -> SourceProfile:
     )
 
 
-def learned_profile(c: float, sigma: float, bias: float = 0.0) -> SourceProfile:
+def learned_profile(c: float, sigma: float, bias: float = 0.0,
+                    learned_spread: float | None = None) -> SourceProfile:
     """Profile from a learned track record (credibility, spread and bias).
+
+    ``learned_spread``, when given, is the learned σ̂ behind a predictive ``sigma``
+    (:attr:`SourceProfile.learned_spread`).
 
     Raises
     ------
@@ -304,4 +317,10 @@ def learned_profile(c: float, sigma: float, bias: float = 0.0) -> SourceProfile:
         raise InvalidSourceError(f"Invalid learned spread {sigma!r}; must be positive.")
     if not math.isfinite(bias):
         raise InvalidSourceError(f"Invalid learned bias {bias!r}; must be finite.")
-    return SourceProfile((CredibilityComponent(1.0, c, sigma, bias),), "learned")
+    if learned_spread is not None and not (math.isfinite(learned_spread)
+                                           and learned_spread > 0.0):
+        raise InvalidSourceError(
+            f"Invalid learned spread {learned_spread!r}; must be positive."
+        )
+    return SourceProfile((CredibilityComponent(1.0, c, sigma, bias),), "learned",
+                         learned_spread=learned_spread)

@@ -92,7 +92,11 @@ it when their Laplace mass is larger (two camps). Its mass Z_q is the Laplace ap
     p(θ_q | data) = (Z_q N(θ; μ_q, τ_q²) + Σ_v M_v U(θ; l_v, u_v)) / (Z_q + Σ_v M_v),
 
 whose median and equal-tailed quantiles are the estimate and its intervals (bisection on the
-mixture's CDF where atoms exist, μ ± z τ elsewhere).
+mixture's CDF where atoms exist, μ ± z τ elsewhere). That final posterior is taken at spreads
+σ̃_s = σ̂_s √(E[σ_s²]/σ̂_s² + 1/(R_s + λ)), the learned σ̂_s widened by the posterior
+uncertainty of σ_s (its Louis observed information and the spread prior) and of β_s
+(:func:`~models.batch.spread.predictive_spread`): plug-in spreads gave intervals too narrow
+where a source is its own reference.
 
 The responsibilities that teach the sources integrate θ out: P(i right | data) ∝
 c ∫ N(y_i; θ + β, σ_i²) p_{−i}(θ) dθ over the *cavity* p_{−i}, the posterior without claim i,
@@ -108,11 +112,17 @@ sums over noisy-right points,
 
     c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
     η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
-    σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
+    σ_s = e^w, w the root of  −R_s + SS_s e^{−2w} − (w − log σ̄_s)/v = 0,
     β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
 
-the posterior means under Beta priors with κ pseudo-claims, a scaled-inverse-χ² prior with ν
-pseudo-claims at σ̄_s and a Normal prior with λ pseudo-claims at β̄_s. A point's P(exact |
+with R_s = Σ r_i and SS_s = Σ r_i E[(y_i − θ − β_s)²] / h_i² over noisy-right points: the
+posterior means under Beta priors with κ pseudo-claims, the mode of log σ_s under a Normal
+prior N(log σ̄_s, v) and a Normal prior with λ pseudo-claims at β̄_s. The spread prior's
+variance v is learned from how far the sources' log-spreads lie from their centres (empirical
+Bayes, :mod:`models.batch.spread`), at least 1/(2ν), the log-scale variance of ν pseudo-claims,
+and at most ``spread_dispersion_max``. Until session 12 it was a scaled-inverse-χ² prior,
+σ_s² = (SS_s + ν σ̄_s²)/(R_s + ν), whose pull is additive in σ²: where spreads spanned two
+decades it showed a precise source at 3-11 times its spread (review finding 13). A point's P(exact |
 data) is its atoms' probability where it is in one; outside them, on the exact path, its exact
 component's posterior share, and on the Gaussian path the censored-data E-step
 π_i = η_i b_i/(1 − η_i (1 − b_i)) with b_i the probability that no other unit's claim is
@@ -135,12 +145,14 @@ pooled exact share, the MAP under a Beta prior of mean η₀ = 0.01 worth κ_η 
 claims, so that one coincident pair on a sparse archive reads as η̄ ≈ 0.03 rather than 1 (0
 when no figures agree anywhere). A source seen once therefore gets a
 credibility between its prior and its one result, never 0 or 1, and a spread of at least
-√(ν/(1 + ν)) σ̄ -- the role CATD's χ² bound plays, with a prior instead of a confidence bound.
+e^{−v} σ̄ (0.88 σ̄ where the sources' spreads agree, v = 1/(2ν); 0.14 σ̄ at the most,
+v = 2) -- the role CATD's χ² bound plays, with a prior instead of a confidence bound.
 Grades enter as priors, not overrides: enough disagreeing claims outweigh them.
 
 Identification. Continuous claims see only θ_q + β_s, so all biases can rise while all truths
 fall; after each M-step biases and truths are shifted together so that the sources' biases
-(each source once, weight n/(n + λ)) average zero, relative to their priors.
+(each source once, weight n/(n + λ) ÷ σ_s², the precision of its bias under the bias prior
+N(β̄_s, σ_s²/λ)) average zero, relative to their priors.
 
 Scale. A large table (more than twice s = max(``warm_start_claims``, 20 × sources) claims) is
 first fitted on every k-th question, about s claims (there only questions of at most
@@ -166,7 +178,8 @@ those of :mod:`models.likelihood`), :mod:`~models.batch.mode` (IRLS steps, mode 
 and kernels on them in :mod:`~models.batch.panels`),
 :mod:`~models.batch.em` (E-step, leave-one-out responsibilities),
 :mod:`~models.batch.sums` (the M-step as per-source sums that add across partitions of the
-questions, and the update from their total), :mod:`~models.batch.loop` (the EM loop over
+questions, and the update from their total; the spreads' learned prior in
+:mod:`~models.batch.spread`), :mod:`~models.batch.loop` (the EM loop over
 questions held in this process or on a cluster's workers), :mod:`~models.batch.persource` (that
 loop accelerated by SQUAREM, Varadhan & Roland 2008, one step length per source, stopping when
 every source is near its fixed point; :mod:`~models.batch.squarem` holds the step's constants
@@ -194,6 +207,8 @@ trustworthy opinion discovery: an uncertainty-aware quantitative modeling approa
 1885-1894. doi:10.1145/2939672.2939837 (KDEm).
 Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete data
 via the EM algorithm. JRSS B 39(1), 1-38 (censored observations in EM).
+Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applications. JASA
+78(381), 47-55. doi:10.1080/01621459.1983.10477920 (the spread prior's learned variance).
 Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the
 convergence of any EM algorithm. Scand. J. Statist. 35(2), 335-353.
 doi:10.1111/j.1467-9469.2007.00585.x (SQUAREM).

@@ -23,8 +23,10 @@ from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.persource import run_persource
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
+from models.batch.spread import dispersion_floor, predictive_spread
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
+from models.batch.sums import settled
 from models.batch.table import ClaimTable, infer_resolution
 from models.checks import check_levels
 from models.errors import InvalidParameterError, InvalidSourceError
@@ -63,7 +65,16 @@ class BatchEstimator:
     graded_strength : float
         κ_graded: pseudo-claims of a graded source's prior (> 0).
     spread_strength : float
-        ν: pseudo-claims of the spread prior (> 0).
+        ν (> 0): the spread prior's strength where the sources' spreads agree. log σ_s has a
+        Normal prior about its centre (the source's rated spread, else the population's) of
+        variance v, learned from the sources' scatter about their centres but never below
+        1/(2ν), the log-scale variance of ν pseudo-claims (:mod:`models.batch.spread`).
+    spread_dispersion_max : float
+        v_max (> 0): the most that v may become when the spreads span decades. It bounds how
+        far a source seen once can fall below its centre: to e^{−v} σ̄ ≥ e^{−v_max} σ̄. The
+        default 2 is the variance of log-spreads spread evenly over two decades (1.77); a
+        larger cap lets one claim set a spread far below the others' (e^{−4} σ̄ = 0.018 σ̄ at 4),
+        and values below 1/(2ν) leave v at that floor.
     bias_strength : float
         λ: pseudo-claims of the bias prior (> 0).
     wrong_spread : float
@@ -107,6 +118,7 @@ class BatchEstimator:
     can serve concurrent requests. Defaults were fixed from the model's meaning before any
     comparison with gold values: κ_pooled = 4 (a new source counts as four claims' worth of the
     typical source), κ_graded = 12 (a grade is worth about a dozen claims), ν = λ = 4,
+    v_max = 2 (log σ uniform over two decades has variance (ln 100)²/12 = 1.77),
     σ_wrong = 1 and τ₀ = 2.5 as in :mod:`models.robust`; η₀ = 0.01 and κ_η = 100 (exact copying
     is believed once it is seen among a hundred right claims that could have shown it: one
     pair of coincident figures moves η̄ to about 0.03, not to 1, while an archive of copies
@@ -123,6 +135,7 @@ class BatchEstimator:
         pooled_strength: float = 4.0,
         graded_strength: float = 12.0,
         spread_strength: float = 4.0,
+        spread_dispersion_max: float = 2.0,
         bias_strength: float = 4.0,
         wrong_spread: float = 1.0,
         prior_scale: float = 2.5,
@@ -144,6 +157,7 @@ class BatchEstimator:
         for name, value in (("tol", tol), ("pooled_strength", pooled_strength),
                             ("graded_strength", graded_strength),
                             ("spread_strength", spread_strength),
+                            ("spread_dispersion_max", spread_dispersion_max),
                             ("bias_strength", bias_strength), ("wrong_spread", wrong_spread),
                             ("prior_scale", prior_scale), ("exact_strength", exact_strength)):
             if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
@@ -174,6 +188,7 @@ class BatchEstimator:
             spread_strength=spread_strength, bias_strength=bias_strength,
             learn_bias=learn_bias, exact_claims=exact_claims,
             exact_share=exact_share, exact_strength=exact_strength,
+            spread_dispersion_max=spread_dispersion_max,
         )
 
     # -- fit ------------------------------------------------------------------------------------
@@ -232,11 +247,12 @@ class BatchEstimator:
 
         outcome = self.learn(full, sample, params, prior, progress)
         local = held[0]
+        final = self.predictive(local, outcome)
         if local.post is None:  # pragma: no cover - learn always runs an E-step
             raise RuntimeError("EM ran no E-step")
-        return assemble_fit(table, local.enc, outcome.params, local.post, outcome.prior,
+        return assemble_fit(table, local.enc, final, local.post, outcome.prior,
                             checked, outcome.iterations, outcome.converged, self.hyper,
-                            self.tol)
+                            self.tol, learned=(outcome.sums, outcome.params))
 
     # -- the pieces of fit, shared with distributed engines ---------------------------------
 
@@ -265,7 +281,8 @@ class BatchEstimator:
         (credibility 0.7, spread 0.35) and every source at the prior exact share η₀.
         """
         c0, sigma0, beta0, rated = source_priors(source_ids, priors)
-        population = PopulationPrior(0.7, self.hyper.exact_share, 0.35)
+        population = PopulationPrior(0.7, self.hyper.exact_share, 0.35,
+                                     dispersion_floor(self.hyper.spread_strength))
         params = Params(c=np.where(rated, c0, population.credibility),
                         eta=np.full(len(source_ids), self.hyper.exact_share),
                         sigma=np.where(rated, sigma0, population.spread), beta=beta0.copy())
@@ -333,6 +350,40 @@ class BatchEstimator:
                       refine_iter=self.refine_iter, tol=self.tol,
                       least=self.refine_iter, progress=progress)
 
+    def predictive(self, questions: QuestionSet, outcome: Outcome) -> Params:
+        """The parameters of the E-step whose posterior gives the questions' intervals.
+
+        The learned spreads widened by what the archive leaves unknown of each source's
+        spread and bias (:func:`~models.batch.spread.predictive_spread`), then E-steps at
+        them from EM's last modes until 99 % of the questions move by under a quarter of
+        their τ_q (at most ``max(refine_iter, 2)``): ``questions`` then holds that
+        posterior. The sources' reported parameters stay the learned ones.
+
+        Parameters
+        ----------
+        questions : QuestionSet
+            The questions EM ran on, holding its last posterior.
+        outcome : Outcome
+            Where EM stopped.
+
+        Returns
+        -------
+        Params
+        """
+        hyper = self.hyper
+        p = outcome.params
+        sums = outcome.sums
+        sigma = predictive_spread(p.sigma, sums.spread_info, sums.spread_missing, sums.rp,
+                                  outcome.prior.population.spread_dispersion,
+                                  hyper.bias_strength if hyper.learn_bias else None,
+                                  np.log(np.where(outcome.prior.rated, outcome.prior.sigma0,
+                                                  outcome.prior.population.spread)))
+        final = Params(p.c, p.eta, sigma, p.beta)
+        for _ in range(max(self.refine_iter, 2)):
+            if settled(questions.step(final, 0.0, False, hyper).moved):
+                break
+        return final
+
     def posterior(
         self,
         table: ClaimTable,
@@ -387,7 +438,8 @@ class BatchEstimator:
                 break
         zero = np.zeros(table.n_sources)
         prior = SourcePrior(params.c, params.sigma, params.beta, zero > 1,
-                             PopulationPrior(0.7, float(params.eta.mean()), 0.35))
+                             PopulationPrior(0.7, float(params.eta.mean()), 0.35,
+                                             dispersion_floor(hyper.spread_strength)))
         return assemble_fit(table, enc, params, post, prior, checked, 0, True, hyper,
                             self.tol).questions
 
@@ -397,7 +449,9 @@ def source_priors(
 ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
     """Prior credibility, spread, bias and whether the source is rated, (S,) each.
 
-    A source's prior bias is its profile's component-weighted bias Σ_k w_k β_k. A source
+    A source's prior spread is its profile's learned spread where it has one (a batch fit's
+    learned profile), else its typical spread. A source's prior bias is its profile's
+    component-weighted bias Σ_k w_k β_k. A source
     without a profile, or with an "unknown" one (grade F), is unrated: NaN, NaN, 0, False.
 
     Parameters
@@ -432,7 +486,9 @@ def source_priors(
                 f"Invalid prior for source {sid!r}; expected a SourceProfile.", "sources"
             )
         c0[k] = profile.credibility
-        sigma0[k] = profile.spread
+        # A batch fit's learned profile carries its σ̂ beside the predictive σ̃ it reconciles
+        # single questions with; the prior centres on the estimate.
+        sigma0[k] = profile.spread if profile.learned_spread is None else profile.learned_spread
         beta0[k] = sum(comp.weight * comp.bias for comp in profile.components)
         rated[k] = True
     return c0, sigma0, beta0, rated

@@ -119,7 +119,8 @@ def _scaled_move(sums: SourceSums, old: Params, new: Params, prior: SourcePrior,
     """m_s: each source's move in its own 90 % half-widths (credibility and spread)."""
     half_c = logit_half_width(sums, prior, hyper)
     d_c = np.abs(np.log(new.c / (1.0 - new.c)) - np.log(old.c / (1.0 - old.c)))
-    half_s = Z90 / np.sqrt(2.0 * (np.maximum(sums.rp, 0.0) + hyper.spread_strength))
+    half_s = Z90 / np.sqrt(2.0 * np.maximum(sums.rp, 0.0)
+                           + 1.0 / prior.population.spread_dispersion)
     d_s = np.abs(np.log(new.sigma / old.sigma))
     return np.asarray(np.maximum(d_c / half_c, d_s / half_s), dtype=np.float64)
 

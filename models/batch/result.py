@@ -40,11 +40,15 @@ class PopulationPrior:
         Pooled share of right claims that are exact copies, over every source.
     spread : float
         Precision-weighted geometric mean spread of the unrated sources.
+    spread_dispersion : float
+        v, the variance of the sources' log-spreads about their prior centres (the width of
+        the spread prior, :mod:`models.batch.spread`); 0.125 = 1/(2ν) at ν = 4 until learned.
     """
 
     credibility: float
     exact_share: float
     spread: float
+    spread_dispersion: float = 0.125
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,10 @@ class SourceEstimates:
         The centre its credibility was shrunk towards.
     rated : (S,) bool
         Whether the prior came from a grade, number or track record (else the population).
+    interval_spread : (S,) float, optional
+        The spread σ̃_s that the questions' intervals used: ``spread`` widened by what the
+        archive leaves unknown of the source's spread and bias
+        (:func:`models.batch.spread.predictive_spread`); the spread of a learned profile.
     """
 
     ids: tuple[str, ...]
@@ -81,6 +89,7 @@ class SourceEstimates:
     n_claims: IntArray
     prior_credibility: FloatArray
     rated: BoolArray
+    interval_spread: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +189,10 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
     Returns
     -------
     dict of source id to SourceProfile
-        ``origin="learned"`` profiles with the learned credibility, spread and bias.
+        ``origin="learned"`` profiles with the learned credibility and bias, the spread
+        that the questions' intervals used (``interval_spread``) and, as
+        ``learned_spread``, the learned one (``spread``), on which a later batch fit centres
+        its prior.
     """
     from models.credibility import learned_profile
 
@@ -190,5 +202,11 @@ def learned_profiles(sources: SourceEstimates, min_claims: int = 1
         if int(src.n_claims[k]) < min_claims:
             continue
         c = float(np.clip(src.credibility[k], 1e-6, 1 - 1e-6))
-        out[sid] = learned_profile(c, float(src.spread[k]), float(src.bias[k]))
+        # The spread that the batch's intervals used, so that a question reconciled alone
+        # with these profiles gets the batch's answer (issue 13).
+        spread = src.spread if src.interval_spread is None else src.interval_spread
+        # The learned σ̂ rides along: a batch fit's prior must centre on the estimate, not on
+        # σ̃, or each relearn widens again (bench/batch_relearn.py).
+        out[sid] = learned_profile(c, float(spread[k]), float(src.bias[k]),
+                                   learned_spread=float(src.spread[k]))
     return out

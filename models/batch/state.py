@@ -27,7 +27,9 @@ class Hyper:
     pooled_strength, graded_strength : float
         κ_pooled and κ_graded, pseudo-claims of an unrated and a rated source's prior.
     spread_strength, bias_strength : float
-        ν and λ, pseudo-claims of the spread and bias priors.
+        ν and λ: the spread prior's strength where the sources' spreads agree (its learned
+        variance of log σ_s is at least 1/(2ν), :mod:`models.batch.spread`) and the bias
+        prior's pseudo-claims.
     learn_bias : bool
         Whether β_s is learned (else it stays at the prior's bias).
     exact_claims : int
@@ -40,6 +42,9 @@ class Hyper:
     exact_share, exact_strength : float
         η₀ and κ_η, the mean and weight (tested right claims) of the Beta prior of the
         archive's exact share η̄.
+    spread_dispersion_max : float
+        v_max, the most variance of log σ_s about its prior centre that the learned spread
+        prior may take (:mod:`models.batch.spread`).
     """
 
     wrong_spread: float
@@ -53,6 +58,7 @@ class Hyper:
     exact_contested: bool = True
     exact_share: float = 0.01
     exact_strength: float = 100.0
+    spread_dispersion_max: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)

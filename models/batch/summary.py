@@ -10,6 +10,7 @@ the warnings (single claims, cold starts, no convergence).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
@@ -29,6 +30,7 @@ FLOAT_MAX = float(np.finfo(np.float64).max)
 def assemble_fit(
     table: ClaimTable, enc: Encoded, p: Params, post: Posterior, prior: SourcePrior,
     levels: tuple[float, ...], iterations: int, converged: bool, hyper: Hyper, tol: float,
+    learned: tuple[SourceSums, Params] | None = None,
 ) -> BatchFit:
     """The fit's estimates, intervals, source summaries and warnings.
 
@@ -52,13 +54,19 @@ def assemble_fit(
     hyper : Hyper
     tol : float
         The convergence tolerance, for the warning.
+    learned : (SourceSums, Params), optional
+        The sources' learned parameters and their last E-step's sums, when ``p`` and
+        ``post`` are the final interval pass's (:meth:`~models.batch.BatchEstimator.
+        predictive`); by default the sources are summarised from ``post`` at ``p``.
 
     Returns
     -------
     BatchFit
     """
     questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
-    sources = source_estimates(source_sums(enc, post, p), p, prior, hyper, table.source_ids)
+    sums, own = learned if learned is not None else (source_sums(enc, post, p), p)
+    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids),
+                      interval_spread=p.sigma)
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
                             int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),
@@ -246,7 +254,9 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     info_c = alpha * beta_b / (alpha + beta_b) - np.maximum(sums.unsure, 0.0)
     # The same for w = log σ_s, and the pair's: the credibility's marginal information is
     # I_cc − I_cw²/I_ww (whatever the spread, which c and σ trade against each other).
-    info_w = 2.0 * (sums.spread_info + hyper.spread_strength) - sums.spread_missing
+    # The spread prior's information on w is 1/v (models.batch.spread).
+    info_w = (2.0 * sums.spread_info + 1.0 / prior.population.spread_dispersion
+              - sums.spread_missing)
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = np.where(info_w > 0, info_c - sums.cross_missing ** 2 / info_w, 0.0)
     info = np.maximum(marginal, floor)

@@ -20,6 +20,7 @@ import numpy as np
 from models.batch.common import EPS, KIND_POINT, MIN_SPREAD, BoolArray, FloatArray, IntArray
 from models.batch.kernels import noise_share
 from models.batch.result import PopulationPrior
+from models.batch.spread import dispersion_floor, spread_dispersion, spread_map
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 
 
@@ -250,12 +251,16 @@ def update_sources(
         c_s = (R_s + κ_s c̄_s) / (n_s + κ_s),          η_s = (E_s + κ_η η̄) / (T_s + κ_η),
         β_s = (Σ r_i E[y_i − θ] + λ β̄_s) / (Σ r_i + λ),
         η̄ = (Σ_s E_s + κ_η η₀) / (Σ_s T_s + κ_η),
-        σ_s² = (Σ r_i E[(y_i − θ − β_s)²] / h_i² + ν σ̄_s²) / (Σ r_i + ν),
+        σ_s = e^w,  −R_s + SS_s e^{−2w} − (w − log σ̄_s)/v = 0,
 
-    where a rated source's prior centre is its own (strength κ_graded) and an unrated one's
-    the population's (strength κ_pooled): the precision-weighted means of the unrated
-    sources' raw credibility and log-spread, with weights n/(n + κ_pooled) and
-    Σr/(Σr + ν), re-estimated here. η̄ is the pooled exact share, the MAP under its
+    with R_s = Σ r_i and SS_s = Σ r_i E[(y_i − θ − β_s)²] / h_i², where a rated source's
+    prior centre is its own (strength κ_graded) and an unrated one's the population's
+    (strength κ_pooled): the precision-weighted means of the unrated sources' raw
+    credibility and log-spread, with weights n/(n + κ_pooled) and Σr/(Σr + ν), re-estimated
+    here. σ_s is the mode of log σ_s under N(log σ̄_s, v), v the variance of the sources'
+    log-spreads about their centres, learned here too, in [1/(2ν), v_max]
+    (:mod:`models.batch.spread`; the inverse-χ² prior it replaces pulled precise sources to
+    several times their spread). η̄ is the pooled exact share, the MAP under its
     Beta(1 + κ_η η₀, 1 + κ_η (1 − η₀)) prior (``hyper.exact_share``, ``exact_strength``),
     and η → 0 where no figures agree anywhere (no atom holds any mass).
 
@@ -323,8 +328,6 @@ def update_sources(
     pop_sigma = (float(np.exp((w_sig @ np.log(np.maximum(raw_sigma, MIN_SPREAD)))
                               / w_sig.sum())) if w_sig.sum() > 0
                  else prior.population.spread)
-    population = PopulationPrior(pop_c, pop_eta, pop_sigma)
-
     c0 = np.where(prior.rated, prior.c0, pop_c)
     sigma0 = np.where(prior.rated, prior.sigma0, pop_sigma)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
@@ -343,8 +346,13 @@ def update_sources(
                           0.0)
     else:
         beta = prior.beta0.copy()
-    sigma = np.maximum(np.sqrt((ss_s + nu * sigma0 * sigma0) / (rp_s + nu)), MIN_SPREAD)
-    return Params(c, eta, sigma, beta), population
+    # log σ_s ~ N(log σ̄_s, v) with v learned from the sources' spread about their centres:
+    # an additive ν σ̄² pulled precise sources to 3-11 times their spread (models.batch.spread).
+    centre = np.log(sigma0)
+    v = spread_dispersion(ss_s, rp_s, centre, dispersion_floor(nu),
+                          hyper.spread_dispersion_max)
+    sigma = spread_map(ss_s, rp_s, centre, v)
+    return Params(c, eta, sigma, beta), PopulationPrior(pop_c, pop_eta, pop_sigma, v)
 
 
 def recentre_sources(
@@ -359,8 +367,10 @@ def recentre_sources(
     source's bias measured from its prior bias (a track record). EM would drift along
     this flat ridge for many iterations, pulled by whichever precise sources are biased.
 
-    The shift is δ = Σ_s w_s (β_s − β̄_s) / Σ_s w_s with w_s = n_s/(n_s + λ); β_s becomes
-    β_s − δ, and the caller moves every μ_q by +δ.
+    The shift is δ = Σ_s w_s (β_s − β̄_s) / Σ_s w_s with w_s = n_s/(n_s + λ) / σ_s²; β_s
+    becomes β_s − δ, and the caller moves every μ_q by +δ. The 1/σ_s² is the bias prior's
+    precision (β_s ~ N(β̄_s, σ_s²/λ)): without it the loose sources' biases set the anchor,
+    which precise sources' narrow intervals then missed (``bench/batch_spread_range.py``).
 
     Parameters
     ----------
@@ -379,7 +389,7 @@ def recentre_sources(
     """
     if not hyper.learn_bias:
         return p, 0.0
-    weight = n_eff / (n_eff + hyper.bias_strength)
+    weight = n_eff / (n_eff + hyper.bias_strength) / (p.sigma * p.sigma)
     total_w = float(weight.sum())
     if total_w <= 0:
         return p, 0.0

@@ -650,21 +650,23 @@ def _fit(
     del prepared
     outcome = est.learn(lambda: questions, sample, params, prior, progress)
     del sample
+    # The intervals' E-step, at the spreads widened by their uncertainty, as the local fit's.
+    final = est.predictive(questions, outcome)
     single = 0
     beyond: list[tuple[int, str]] = []
     if writer is not None:
         say("writing")
-        for got, named in questions.each(_estimates, outcome.params, checked, est.hyper):
+        for got, named in questions.each(_estimates, final, checked, est.hyper):
             writer.write(got)
             single += int(np.sum(got.n_claims == 1))
             beyond += named
     else:
         # Only the counts behind the warnings travel: the same warnings as the local fit.
-        for count, named in questions.each(_counts, outcome.params, checked, est.hyper):
+        for count, named in questions.each(_counts, final, checked, est.hyper):
             single += count
             beyond += named
-    sources_ = source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
-                                source_ids)
+    sources_ = replace(source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
+                                        source_ids), interval_spread=final.sigma)
     beyond.sort()
     warnings = fit_warnings(single, int(np.sum(sources_.n_claims == 1)),
                             [qid for _, qid in beyond[:5]], len(beyond), outcome.iterations,

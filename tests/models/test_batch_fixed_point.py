@@ -13,6 +13,7 @@ import pytest
 from models.batch import BatchEstimator, ClaimTable, SourceParameters
 from models.batch.encode import encode
 from models.batch.loop import LocalQuestions, run_em
+from models.batch.spread import predictive_spread
 from models.batch.state import Params
 from models.batch.sums import source_change
 from models.simulate_batch import simulate_archive
@@ -52,8 +53,18 @@ def test_one_more_iteration_moves_no_estimate(n_questions: int, n_sources: int,
 
     before = est.posterior(table, SourceParameters(params.c, params.eta, params.sigma,
                                                    params.beta), levels=(0.9,), scale="log")
-    # The E-step at the fit's sources is the fit's answer (the check's own premise).
-    np.testing.assert_allclose(before.value, fit.questions.value, rtol=1e-9)
+    # The check's own premise: the fit's answer is the E-step at its sources' spreads widened
+    # by their uncertainty (models.batch.spread.predictive_spread, from the sums of an E-step
+    # at the fit's sources; every question here is on the exact path, whose posterior depends
+    # on the sources alone, so the two agree to rounding).
+    sums = LocalQuestions(local.enc).start(params, est.hyper).sums
+    centre = np.log(np.full(table.n_sources, fit.population.spread))
+    wide = predictive_spread(params.sigma, sums.spread_info, sums.spread_missing, sums.rp,
+                             fit.population.spread_dispersion, est.hyper.bias_strength, centre)
+    answer = est.posterior(table, SourceParameters(params.c, params.eta, wide, params.beta),
+                           levels=(0.9,), scale="log")
+    np.testing.assert_allclose(answer.value, fit.questions.value, rtol=1e-9)
+    np.testing.assert_allclose(answer.high, fit.questions.high, rtol=1e-9)
     new = out.params
     after = est.posterior(table, SourceParameters(new.c, new.eta, new.sigma, new.beta),
                           levels=(0.9,), scale="log")

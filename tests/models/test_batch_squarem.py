@@ -40,12 +40,15 @@ def test_reaches_the_fixed_point_in_fewer_e_steps() -> None:
     ref = BatchEstimator(accelerate=False, tol=1e-7, max_iter=2000).fit(
         table, levels=(0.9,), scale="log")
     assert ref.converged
-    # Plain EM to the estimator's tol needs many more (the premise of the test).
+    # The premise: plain EM needs several times the E-steps to get as close, and stopped at
+    # the estimator's tol it stops further away.
+    assert ref.iterations > 4 * fit.iterations
     plain = BatchEstimator(accelerate=False).fit(table, levels=(0.9,), scale="log")
-    assert plain.iterations > BATCH_SQUAREM_MAX_ESTEPS
     half = np.log(ref.questions.high[:, 0] / ref.questions.low[:, 0]) / 2
     off = np.abs(np.log(fit.questions.value / ref.questions.value)) / half
     assert off.max() < BATCH_SQUAREM_HALF_WIDTH
+    plain_off = np.abs(np.log(plain.questions.value / ref.questions.value)) / half
+    assert off.max() < plain_off.max()
     width = np.log(fit.questions.high[:, 0] / fit.questions.low[:, 0]) / 2
     assert np.abs(width / half - 1).max() < BATCH_SQUAREM_HALF_WIDTH
 
