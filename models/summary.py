@@ -606,9 +606,13 @@ def _bounds(ctx: Context, wrong: set[int], *, bounds_head: bool) -> list[Finding
         if bounds_head:
             continue
         without = a.estimate_without  # this bound alone, not its source's other claims
-        if without is not None and relative_shift(centre, without) >= NEGLIGIBLE_SHIFT:
-            figures = (*ctx.quoted(i), ctx.computed("estimate_without", without,
-                                                    f"claims.{i}.estimate_without"))
+        shown = (None if without is None else
+                 ctx.computed("estimate_without", without, f"claims.{i}.estimate_without"))
+        # A move the print cannot show is no hold: "holds the estimate up: without it the
+        # estimate would be about 1" beside an estimate of about 1 contradicts itself.
+        if (shown is not None and relative_shift(centre, shown.value) >= NEGLIGIBLE_SHIFT
+                and shown.text != ctx.computed("estimate", centre, None).text):
+            figures = (*ctx.quoted(i), shown)
             out.append(findings.BindingBound(side=side, claims=(i,), figures=figures))
         else:
             slack.append(i)
