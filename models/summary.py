@@ -580,6 +580,7 @@ def _bounds(ctx: Context, wrong: set[int], *, bounds_head: bool) -> list[Finding
     # which every estimate_without is compared with.
     m = ctx.result.estimate.value
     centre = ctx.result.centre
+    printed = ctx.computed("estimate", centre, None).text
     # Bounds that set a bounds-only range are not "broken" by its soft ends.
     own = set(ctx.result.estimate.bounds)
     out: list[Finding] = []
@@ -611,7 +612,7 @@ def _bounds(ctx: Context, wrong: set[int], *, bounds_head: bool) -> list[Finding
         # A move the print cannot show is no hold: "holds the estimate up: without it the
         # estimate would be about 1" beside an estimate of about 1 contradicts itself.
         if (shown is not None and relative_shift(centre, shown.value) >= NEGLIGIBLE_SHIFT
-                and shown.text != ctx.computed("estimate", centre, None).text):
+                and shown.text != printed):
             figures = (*ctx.quoted(i), shown)
             out.append(findings.BindingBound(side=side, claims=(i,), figures=figures))
         else:
