@@ -40,9 +40,13 @@ run: $(RUNTIME)
 	mkdir -p "$(DATA_DIR)"
 	$(BIN)/python -m service.deploy.serve
 
-# Run the whole test suite (lint, types, tests, fixtures).
+# Run the whole test suite (lint, types, tests, fixtures): every test but the `serial` ones on
+# TEST_WORKERS pytest-xdist workers (one a core; each on a PostgreSQL database of its own), then
+# the serial ones alone (they stop the shared PostgreSQL server or time a server's answers).
+TEST_WORKERS ?= auto
 test: $(DEV) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial"
+	$(BIN)/python -m pytest -m serial
 	$(BIN)/triangulate check fixtures/
 
 # The quick set (a few minutes): lint, types and every test outside the slow groups.

@@ -1,9 +1,11 @@
-"""Shared fixtures: an app built from default settings, its test client, the troop case; and
-the markers of the slow groups (``make test-quick`` leaves them out)."""
+"""Shared fixtures: an app built from default settings, its test client, the troop case; the
+markers of the slow groups (``make test-quick`` leaves them out) and of the tests that must run
+alone; and, under pytest-xdist, a PostgreSQL database of each worker's own."""
 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from service import create_app
 from service.config import SETTINGS, defaults
@@ -48,19 +52,53 @@ TROOP_CASE: dict[str, Any] = {
 
 
 #: Markers of the slow groups, by file or directory under tests/ (declared in pyproject.toml).
+#: ``serial``: `make test` runs these alone after the parallel run, because they stop the shared
+#: PostgreSQL server, or time a server's answers to within a second, or measure its memory.
 MARKERS_BY_PATH: dict[str, tuple[str, ...]] = {
     "browser/": ("browser",),
     "contract/test_fuzz_openapi.py": ("fuzz",),
     "contract/test_fuzz_stateful.py": ("fuzz",),
-    "store/test_pg_restart.py": ("postgres_outage",),
-    "store/test_pg_under_load.py": ("postgres_outage",),
+    "store/test_pg_restart.py": ("postgres_outage", "serial"),
+    "store/test_pg_under_load.py": ("postgres_outage", "serial"),
     "store/test_restart.py": ("gunicorn",),
-    "deploy/test_soak.py": ("soak", "gunicorn"),
-    "deploy/test_faults.py": ("faults", "gunicorn"),
+    "deploy/test_soak.py": ("soak", "gunicorn", "serial"),
+    "deploy/test_faults.py": ("faults", "gunicorn", "serial"),
+    "deploy/test_proxy.py": ("serial",),
     "deploy/test_gunicorn.py": ("gunicorn",),
     "deploy/test_bench_load.py": ("gunicorn",),
 }
 _TESTS = Path(__file__).resolve().parent
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """The URL of a database of ``worker``'s own beside the one ``url`` names, created if missing.
+
+    pytest-xdist workers run at the same time, and every PostgreSQL test empties its database
+    first: on one shared database they would delete each other's rows. Each worker gets
+    ``<database>_<worker>`` on the same server (the role needs CREATEDB, as .ci/with-postgres
+    grants).
+    """
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, point this worker's PostgreSQL tests at a database of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if worker and url:
+        os.environ["TEST_DATABASE_URL"] = worker_database_url(url, worker)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
