@@ -84,6 +84,17 @@ def describe_claim(claim: Claim, quote: Callable[[float], str] = quote_number) -
     return f"{hedge}{bound}{quote(_num(claim.value))}"
 
 
+def figure_phrase(claim: Claim, label: str, unit: str | None,
+                  quote: Callable[[float], str] = quote_number, *, lead: bool = False) -> str:
+    """ "South Korea NIS's figure of 1,500", "the central bank's figure of up to −1.5%"; with
+    ``lead`` (the phrase opens a sentence) and a name that cannot open one
+    (:func:`~models.wording.can_open`), "the figure of 5,000 from 20 Minutes"."""
+    figure = describe_claim(claim, quote) + ("%" if unit == "%" else "")
+    if lead and not can_open(label):
+        return f"the figure of {figure} from {label}"
+    return f"{possessive(label)} figure of {figure}"
+
+
 def _num(x: float | None) -> float:
     return math.nan if x is None else x
 
@@ -118,14 +129,9 @@ class _Words:
         return " ".join(self.sources[self.claims[i].source].label.split())
 
     def phrase(self, i: int, *, lead: bool = False) -> str:
-        """ "South Korea NIS's figure of 1,500"; with ``lead`` (the phrase opens a sentence) and
-        a name that cannot open one (:func:`~models.wording.can_open`), "the figure of 5,000
-        from 20 Minutes"."""
+        """A claim's phrase (:func:`figure_phrase`), the claim counted as named."""
         self.named.add(i)
-        figure = describe_claim(self.claims[i], self.quote) + ("%" if self.unit == "%" else "")
-        if lead and not can_open(self.label(i)):
-            return f"the figure of {figure} from {self.label(i)}"
-        return f"{possessive(self.label(i))} figure of {figure}"
+        return figure_phrase(self.claims[i], self.label(i), self.unit, self.quote, lead=lead)
 
     def unit_phrase(self, members: Sequence[int], *, closed: bool = False,
                     lead: bool = False) -> str:

@@ -36,7 +36,7 @@ from models.errors import (
     InvalidClaimError,
     InvalidParameterError,
 )
-from models.explain import describe_claim, render
+from models.explain import figure_phrase, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.inputs import checked_inputs
 from models.likelihood import EncodedClaims
@@ -64,7 +64,15 @@ from models.shared_error import (
     with_shared_error,
 )
 from models.summary import derive_findings
-from models.wording import Quotes, possessive, quote_number, subject_phrase
+from models.wording import (
+    Quotes,
+    can_open,
+    capitalise,
+    percent,
+    possessive,
+    quote_number,
+    subject_phrase,
+)
 
 METHODS = ("auto", "robust", "random_effects", "fixed_effect")
 #: Pairwise conflicts are listed for at most this many claims (the check is O(n²)).
@@ -108,7 +116,7 @@ def _resolve_method(method: str, claims: Sequence[Claim], sources: Sequence[Sour
 
 
 def _warnings_common(
-    claims: Sequence[Claim], sources: Mapping[str, Source], units: np.ndarray
+    claims: Sequence[Claim], sources: Mapping[str, Source], units: np.ndarray, unit: str | None
 ) -> list[Warning]:
     out: list[Warning] = []
     n_units = int(units.max()) + 1
@@ -130,11 +138,15 @@ def _warnings_common(
         i_lo, lo = max(lows, key=lambda t: t[1] or 0.0)
         i_hi, hi = min(highs, key=lambda t: t[1] or 0.0)
         if lo is not None and hi is not None and lo > hi:
+            low_label, high_label = (" ".join(sources[claims[i].source].label.split())
+                                     for i in (i_lo, i_hi))
+            lead = (f"{possessive(low_label)} figure" if can_open(low_label)
+                    else f"the figure from {low_label}")
+            sign = "%" if unit == "%" else ""
             out.append(Warning(
                 "contradictory_bounds",
-                f"{possessive(sources[claims[i_lo].source].label)} figure is at least "
-                f"{quote_number(lo)} but {possessive(sources[claims[i_hi].source].label)} is "
-                f"at most {quote_number(hi)}.",
+                f"{capitalise(lead)} is at least {quote_number(lo)}{sign} but "
+                f"{possessive(high_label)} is at most {quote_number(hi)}{sign}.",
                 (i_lo, i_hi),
             ))
     return out
@@ -224,7 +236,7 @@ def reconcile(
         resolved_scale = pooling_scale(claims, scale, resolved_scale, whole_numbers)
     ws = working_scale(claims, resolved_scale)
     units = _units(claims)
-    warnings = _warnings_common(claims, by_id, units)
+    warnings = _warnings_common(claims, by_id, units, unit)
     if dynamics == "static" and (at is not None or drift is not None):
         raise InvalidParameterError("Only a moving quantity (dynamics cumulative or drifting) "
                                     "takes at or drift.", "at" if at is not None else "drift")
@@ -236,7 +248,7 @@ def reconcile(
     elif chosen == "robust":
         result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
                          warnings, estimator or _DEFAULT_ESTIMATOR,
-                         shared=shared, precision=precision)
+                         shared=shared, precision=precision, unit=unit)
     else:
         # Pooling is equivariant on its own; it runs on the raw figures (or their logs) so
         # that se and τ² come out in the quantity's units (log units on the log scale).
@@ -300,9 +312,10 @@ def _robust(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
     levels: tuple[float, ...], warnings: list[Warning], estimator: RobustEstimator,
-    *, shared: SharedErrorUse, precision: float | None = None,
+    *, shared: SharedErrorUse, precision: float | None = None, unit: str | None = None,
 ) -> ReconcileResult:
-    """The robust model's result, with the shared error ``shared`` used (and reported)."""
+    """The robust model's result, with the shared error ``shared`` used (and reported); ``unit``
+    (the quantity's, as the request names it) words the warnings."""
     enc = encode(claims, profiles, ws, precision)
     s = shared.value / ws.unit  # on the working scale
     fit = estimator.fit(enc, units, levels, LOG_SUPPORT if ws.scale == "log" else None)
@@ -329,7 +342,7 @@ def _robust(
                                    else ws.backward(without_unit)),
         ))
     disagreement = _robust_disagreement(fit, enc_units=units, claims=claims, enc=enc)
-    warnings = warnings + _robust_warnings(claims, by_id, fit, profiles)
+    warnings = warnings + _robust_warnings(claims, by_id, fit, profiles, unit)
     return ReconcileResult(
         method="robust",
         scale=ws.scale,
@@ -473,7 +486,7 @@ _OPEN_SIDE: dict[str, tuple[str, str]] = {
 
 def _robust_warnings(
     claims: Sequence[Claim], by_id: dict[str, Source], fit: RobustFit,
-    profiles: Mapping[str, SourceProfile],
+    profiles: Mapping[str, SourceProfile], unit: str | None,
 ) -> list[Warning]:
     out: list[Warning] = []
     kinds = {c.kind for c in claims}
@@ -497,10 +510,13 @@ def _robust_warnings(
             tuple(unknown),
         ))
     for i in np.flatnonzero(fit.outlier).tolist():
+        # Worded as the explanation's discounted finding words it: the same phrase, the same
+        # percentage ("over 99%", never a certain-sounding "100%" for 0.9999).
+        label = " ".join(by_id[claims[i].source].label.split())
         out.append(Warning(
             "outlier",
-            f"{possessive(by_id[claims[i].source].label)} figure of {describe_claim(claims[i])} "
-            f"is probably wrong (probability {fit.p_wrong[i]:.0%}); see its share and "
+            f"{capitalise(figure_phrase(claims[i], label, unit, lead=True))} is probably wrong "
+            f"(probability {percent(float(fit.p_wrong[i]))}); see its share and "
             "estimate_without for how far the estimate rests on it.",
             (int(i),),
         ))

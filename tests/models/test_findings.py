@@ -310,6 +310,15 @@ def _check_finding(
             assert len({c.evidence_unit for c in claims}) >= 3
         if f.negligible:
             assert "barely" in f.text or "estimate would" not in f.text
+        if r.method == "robust" and len(f.claims) == 1:
+            # The outlier warning words the claim and its probability as the paragraph does.
+            warned = [w.message for w in r.warnings if w.code == "outlier"
+                      and tuple(w.claims) == f.claims]
+            head = re.compile(r"^.*? is probably wrong \(probability [^)]*\)")
+            said = head.match(f.text)
+            assert said is not None, f.text
+            assert [h.group(0) for m in warned if (h := head.match(m))] == [said.group(0)], (
+                warned, f.text)
     if isinstance(f, Agreement):
         assert not any(c.a in f.claims and c.b in f.claims for c in r.disagreement.conflicts)
     if isinstance(f, Conflict):
@@ -514,3 +523,21 @@ def test_with_share_keeps_every_other_field() -> None:
         "residual", "estimate_without_unit", "share"]
     a = ClaimAssessment(3, "s3", 0.25, -1.5, 98.5, True, 0.75, 2.5, 97.0, 0.125)
     assert a.with_share(0.5, 0.375) == dataclasses.replace(a, share=0.5, weight=0.375)
+
+
+def test_the_outlier_warning_reads_as_the_paragraph_does() -> None:
+    """A warning is printed too: it opens with a capital, carries the unit "%" the paragraph
+    gives the figure, and words a probability of 0.9999 "over 99%", as the paragraph does,
+    not a certain-sounding "100%"."""
+    sources = [Source("stat", name="the statistics office", reliability="A"),
+               Source("bank", name="the central bank", reliability="B"),
+               Source("pol", name="the opposition", reliability="D")]
+    claims = [Claim("stat", "point", -0.3, sd=0.1),
+              Claim("bank", "range", low=-0.5, high=0.1),
+              Claim("pol", "at_most", -1.5)]
+    r = reconcile(claims, sources, scale="linear", unit="%")
+    [warning] = [w for w in r.warnings if w.code == "outlier"]
+    assert warning.message.startswith(
+        "The opposition's figure of up to \u22121.5% is probably wrong (probability over 99%);")
+    discounted = [f for f in r.findings if isinstance(f, Discounted)]
+    assert discounted and discounted[0].text.startswith(warning.message.split(";")[0])
