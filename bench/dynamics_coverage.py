@@ -14,7 +14,11 @@ For every question and every claim day (and the total) we check whether the 50 %
 intervals hold the truth on that day, and report the shares by time of the question and by
 number of claims.
 
+A disaster's toll is reported on a few days while it grows many-fold (a flood's count went
+from 150 to 2,300 in two days): ``--drift-range 0.3 2.5 --days 5`` draws such questions.
+
     .venv/bin/python bench/dynamics_coverage.py [--questions N] [--seed S]
+        [--drift-range LOW HIGH] [--days D]
 """
 
 from __future__ import annotations
@@ -54,15 +58,17 @@ class Question:
     total: float
 
 
-def simulate(rng: np.random.Generator, dynamics: str) -> Question:
-    q = math.exp(rng.uniform(math.log(DRIFT_RANGE[0]), math.log(DRIFT_RANGE[1])))
+def simulate(rng: np.random.Generator, dynamics: str,
+             drift_range: tuple[float, float] = DRIFT_RANGE, claim_days: int = CLAIM_DAYS,
+             total_after: int = TOTAL_AFTER) -> Question:
+    q = math.exp(rng.uniform(math.log(drift_range[0]), math.log(drift_range[1])))
     start = rng.uniform(math.log(100.0), math.log(1e6))
-    steps = rng.normal(0.0, q, CLAIM_DAYS + TOTAL_AFTER - 1)
+    steps = rng.normal(0.0, q, claim_days + total_after - 1)
     if dynamics == "cumulative":
         steps = np.abs(steps)
     path = start + np.r_[0.0, np.cumsum(steps)]
     n = int(rng.integers(1, 21))
-    days = rng.integers(0, CLAIM_DAYS, n)
+    days = rng.integers(0, claim_days, n)
     claims, sources, horizons = [], [], []
     for i in range(n):
         shown = str(rng.choice(list(GRADES) + ["F"]))
@@ -79,22 +85,26 @@ def simulate(rng: np.random.Generator, dynamics: str) -> Question:
         claims.append(Claim(f"s{i}", "point", float(math.exp(figure)),
                             hedge="about" if about else "none", as_of=int(days[i])))
         horizons.append("total" if total else "level")
-    return Question(claims, sources, horizons, np.exp(path[:CLAIM_DAYS]), float(math.exp(path[-1])))
+    return Question(claims, sources, horizons, np.exp(path[:claim_days]), float(math.exp(path[-1])))
 
 
 def claims_bucket(n: int) -> str:
     return "1-3 claims" if n <= 3 else ("4-10 claims" if n <= 10 else "11-20 claims")
 
 
-def run(questions: int, seed: int) -> None:
-    print(f"{questions} simulated questions per dynamics, 1-20 claims each, seed {seed}")
+def run(questions: int, seed: int, drift_range: tuple[float, float] = DRIFT_RANGE,
+        claim_days: int = CLAIM_DAYS) -> None:
+    # The total is the level as long after the last claim day as the claims span, at most 30.
+    total_after = min(TOTAL_AFTER, claim_days)
+    print(f"{questions} simulated questions per dynamics, 1-20 claims each on days 0-"
+          f"{claim_days - 1}, drift {drift_range[0]:g}-{drift_range[1]:g} a √day, seed {seed}")
     print(f"{'dynamics':<12}{'group':<16}{'nodes':>7}{'cover 50%':>11}{'cover 90%':>11}")
     for dynamics in ("cumulative", "drifting"):
         rng = np.random.default_rng([seed, len(dynamics)])
         hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
         started = time.perf_counter()
         for _ in range(questions):
-            qn = simulate(rng, dynamics)
+            qn = simulate(rng, dynamics, drift_range, claim_days, total_after)
             r = reconcile_dynamic(qn.claims, qn.sources, dynamics=dynamics,  # type: ignore[arg-type]
                                   horizons=qn.horizons)  # type: ignore[arg-type]
             bucket = claims_bucket(len(qn.claims))
@@ -124,8 +134,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20241018)
+    parser.add_argument("--drift-range", type=float, nargs=2, default=DRIFT_RANGE,
+                        metavar=("LOW", "HIGH"), help="the truths' drift, log units a √day")
+    parser.add_argument("--days", type=int, default=CLAIM_DAYS, help="days claims are made on")
     args = parser.parse_args()
-    run(args.questions, args.seed)
+    run(args.questions, args.seed, tuple(args.drift_range), args.days)
 
 
 if __name__ == "__main__":

@@ -267,7 +267,7 @@ def fine_range(
     coarse : (C,) float
         The first pass's grid.
     marginals : (M, C) float
-        Node marginals of the first pass (every node, every drift scale).
+        Node marginals of the first pass (every node, every drift scale whose evidence counts).
     """
     with np.errstate(divide="ignore"):
         log_m = np.log(marginals)

@@ -266,6 +266,24 @@ def test_a_later_lower_claim_from_a_weak_source_is_wrong_not_a_fall() -> None:
     assert cum.claims[2].p_wrong > drift.claims[2].p_wrong
 
 
+def test_a_toll_counted_while_it_grows_many_fold_is_not_called_wrong() -> None:
+    """Official counts of a disaster's toll, each right on its day, grow 15-fold in two days
+    and again 5-fold in a day (Derna, 2023: 150 on 11 September, 2,300 on the 13th, 11,300 on
+    the 14th). Nothing is wrong here: the level rises through every count, each day's 90 %
+    range holds that day's count, and no count is called probably wrong."""
+    days_counts = ((0, 150.0), (2, 2300.0), (3, 11300.0))
+    sources = [Source(f"official{d}", reliability="B") for d, _ in days_counts]
+    claims = [Claim(f"official{d}", "point", x, as_of=d) for d, x in days_counts]
+
+    result = reconcile_dynamic(claims, sources, dynamics="cumulative")
+
+    assert all(a.p_wrong < 0.5 for a in result.claims), [a.p_wrong for a in result.claims]
+    by_day = {t.day: t for t in result.trajectory}
+    for day, count in days_counts:
+        wide = by_day[day].intervals[-1]
+        assert (wide.low or 0.0) <= count <= (wide.high or math.inf), (day, wide)
+
+
 def test_cumulative_medians_never_decrease_with_noisy_claims() -> None:
     rng = np.random.default_rng(14)
     days = rng.integers(0, 40, 12)
