@@ -147,19 +147,28 @@ class _Words:
         if len(members) == 1:
             return self.phrase(first, lead=lead)
         if origin is None:  # several figures from one source: one piece of evidence
-            figures = join_and([describe_claim(self.claims[i], self.quote) for i in members])
+            figures = join_and([self.claimed(i) for i in members])
             if lead and not can_open(self.label(first)):
                 return f"the figures of {figures} from {self.label(first)}"
             return f"{possessive(self.label(first))} figures of {figures}"
         labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
         whose = origin_phrase(origin)
-        figure = describe_claim(self.claims[first], self.quote)
+        figure = self.claimed(first)
         # "the figure of 3,000 from the ministry's statement", never "the ministry's
         # statement's figure"; and never opening a sentence with a numeral.
         plain = (lead and not can_open(whose)) or re.search(r"(?:'s|s')(?= )", whose)
         head = (f"the figure of {figure} from {whose}" if plain
                 else f"{possessive(whose)} figure of {figure}")
         return f"{head}, as reported by {labels}{',' if closed else ''}"
+
+    def claimed(self, i: int) -> str:
+        """Claim i's figure as claimed, with its hedge and the unit "%" (:func:`figure_phrase`)."""
+        return describe_claim(self.claims[i], self.quote) + ("%" if self.unit == "%" else "")
+
+    def signed(self, number: str) -> str:
+        """A computed figure as a sentence after the headline prints it: with the unit "%"
+        (never a bare "59.9" beside "61.9%"), else bare (the headline named the noun)."""
+        return self.with_unit(number) if self.unit == "%" else number
 
     def with_unit(self, number: str) -> str:
         # The noun agrees with the number as printed: an estimate of 0.9999999999999999 reads
@@ -208,7 +217,7 @@ class _Words:
                     f"{_doubt_words(f)}")
         if isinstance(f, fd.BoundsOnly):
             lo, hi = f.figure("lower"), f.figure("upper")
-            span = (f"between {lo.text} and {self.with_unit(hi.text)}"
+            span = (f"between {self.signed(lo.text)} and {self.with_unit(hi.text)}"
                     if lo.value != hi.value else f"at {self.with_unit(hi.text)}")
             who = join_and([self.phrase(i) for i in f.claims])
             return (capitalise(span),
@@ -227,10 +236,11 @@ class _Words:
                     text = describe_claim(self.claims[_claim_index(end)], self.quote)
                 texts.append(text)
                 labels = join_and(list(dict.fromkeys(self.label(i) for i in members)))
-                descs.append(f"{text} ({labels}; share {f.figure(f'groups.{g}.share').text})")
+                descs.append(f"{self.signed(text)} ({labels}; share "
+                             f"{f.figure(f'groups.{g}.share').text})")
             n = len(f.groups)
             both = "both" if n == 2 else "all"
-            texts[-1] = self.with_unit(texts[-1])
+            texts = [*map(self.signed, texts[:-1]), self.with_unit(texts[-1])]
             summary = f"Split between {join_and(texts)}"
             return (summary,
                     f"The evidence{for_} splits into {count_words(n)} groups that cannot {both} "
@@ -300,8 +310,8 @@ class _Words:
         if total_words:
             summary += f"; claimed eventual total {total_words}"
         level = f.figure("level").text
-        range_words = (f", with a {level} range of {f.figure('low').text} to "
-                       f"{f.figure('high').text}") if {"low", "high"} <= names else ""
+        range_words = (f", with a {level} range of {self.signed(f.figure('low').text)} to "
+                       f"{self.signed(f.figure('high').text)}") if {"low", "high"} <= names else ""
         if {"low", "high"} & set(f.open):
             ends = self.open_ends(f, "low", "high")
             range_words = (f", with a {level} range {_NOT_LIMITED}" if ends is None
@@ -311,7 +321,7 @@ class _Words:
             first_fig = f.figure("first")
             if first_fig.text != est.text:
                 way = "up" if first_fig.value < est.value else "down"
-                trend = (f", {way} from about {first_fig.text} on "
+                trend = (f", {way} from about {self.signed(first_fig.text)} on "
                          f"{f.figure('first_date').text}")
         sentence = f"The best estimate{of} is about {value}{when}{range_words}{trend}."
         return summary, sentence + self.total_sentence(f)
@@ -355,7 +365,7 @@ class _Words:
                     f"to {self.phrase(last)}")
         level = f.figure("level").text
         if {"total_low", "total_high"} <= names:
-            said += (f"; the total's {level} range is {f.figure('total_low').text} to "
+            said += (f"; the total's {level} range is {self.signed(f.figure('total_low').text)} to "
                      f"{self.with_unit(f.figure('total_high').text)}")
         elif {"total_low", "total_high"} & set(f.open):
             ends = self.open_ends(f, "total_low", "total_high", unit_high=True)
@@ -380,9 +390,9 @@ class _Words:
             tail = ""
             if not self.bounds_head and _has(f, "estimate_without"):
                 tail = (f"; without them the estimate would be about "
-                        f"{f.figure('estimate_without').text}")
+                        f"{self.signed(f.figure('estimate_without').text)}")
             quoted = join_and(list(dict.fromkeys(
-                describe_claim(self.claims[i], self.quote) for i in f.claims)))
+                self.claimed(i) for i in f.claims)))
             count = capitalise(count_words(len(f.claims), spell=True))
             return (f"{count} claims {labels} repeat one origin, {origin_phrase(f.origin)} "
                     f"({quoted}), and count once, together a share of {total}{tail}.")
@@ -408,7 +418,7 @@ class _Words:
             way = "up" if f.side == "at_least" else "down"
             return (f"{capitalise(self.phrase(f.claims[0], lead=True))} holds the estimate "
                     f"{way}: without it the estimate would be about "
-                    f"{f.figure('estimate_without').text}.")
+                    f"{self.signed(f.figure('estimate_without').text)}.")
         if isinstance(f, fd.ViolatedBound):
             where = "below" if f.side == "at_least" else "above"
             odds = (f"; the model puts the chance that this bound is wrong at "
@@ -470,7 +480,7 @@ class _Words:
         if f.negligible:
             return f"{who} {why}; leaving {it} out barely moves the estimate."
         return (f"{who} {why}; without {it} the estimate would be about "
-                f"{f.figure('estimate_without').text}.")
+                f"{self.signed(f.figure('estimate_without').text)}.")
 
 
 #: A range both of whose ends no claim sets (:data:`models.findings.OPEN_END_FACTOR`).

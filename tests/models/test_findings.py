@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -310,6 +311,9 @@ def _check_finding(
             assert len({c.evidence_unit for c in claims}) >= 3
         if f.negligible:
             assert "barely" in f.text or "estimate would" not in f.text
+            head = r.findings[0]
+            if isinstance(head, CentralFigure):  # "barely moves": the move does not show
+                assert f.figure("estimate_without").text == head.figure("estimate").text, f.text
         if r.method == "robust" and len(f.claims) == 1:
             # The outlier warning words the claim and its probability as the paragraph does.
             warned = [w.message for w in r.warnings if w.code == "outlier"
@@ -541,3 +545,33 @@ def test_the_outlier_warning_reads_as_the_paragraph_does() -> None:
         "The opposition's figure of up to \u22121.5% is probably wrong (probability over 99%);")
     discounted = [f for f in r.findings if isinstance(f, Discounted)]
     assert discounted and discounted[0].text.startswith(warning.message.split(";")[0])
+
+
+def test_a_discounted_claim_whose_move_shows_in_print_does_not_barely_move_it() -> None:
+    """Turnouts of 58 %, 61.5 % and 66 % with their sds (pooled): the 66 % lies far from the
+    others, and without it the estimate goes from 61.9 % to 59.9 %, the largest move of the
+    three and plain in print, though under 5 % relative. The paragraph says where it would go,
+    not that leaving it out "barely moves the estimate"."""
+    sources = [Source(n) for n in ("Ipsos", "YouGov", "Opinionway")]
+    claims = [Claim("Ipsos", "point", 61.5, sd=1.2), Claim("YouGov", "point", 58.0, sd=1.5),
+              Claim("Opinionway", "point", 66.0, sd=1.3)]
+    r = reconcile(claims, sources, scale="linear", unit="%")
+    [discounted] = [f for f in r.findings if isinstance(f, Discounted)]
+    assert not discounted.negligible
+    assert "barely" not in discounted.text
+    assert discounted.text.endswith("without it the estimate would be about 59.9%."), (
+        discounted.text)
+
+
+def test_every_figure_of_a_percentage_carries_its_sign() -> None:
+    """Beside "about 37%", a source's several figures read "33% and 41%", never "33 and 41"."""
+    sources = [Source("Ifop", reliability="B"), Source("Elabe", reliability="B")]
+    claims = [Claim("Ifop", "point", 41.0, as_of=date(2024, 1, 10)),
+              Claim("Elabe", "point", 38.0, as_of=date(2024, 2, 10)),
+              Claim("Ifop", "point", 33.0, as_of=date(2024, 3, 10))]
+    r = reconcile(claims, sources, scale="linear", unit="%", dynamics="drifting")
+    assert "Ifop's figures of 33% and 41%" in r.explanation, r.explanation
+    # No bare number in the paragraph but dates and the grade-free shares' own "%".
+    bare = re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,%])(?! (?:January|February|March))",
+                      r.explanation)
+    assert [b for b in bare if not re.fullmatch(r"20\d\d", b)] == [], r.explanation
