@@ -5,7 +5,8 @@ claim was discounted and how far it would move the answer, which claims echo one
 the evidence splits into groups, which bounds bind, what the heterogeneity test says -- with the
 claim indices it cites and every number it would print as a :class:`Figure`: the value, the text
 as printed and, where there is one, the response field it equals. The derivation is in
-:mod:`models.summary`; the sentences are rendered from findings alone by :mod:`models.explain`.
+:mod:`models.summary` (the headline in :mod:`models.summary_head`); the sentences are rendered
+from findings alone by :mod:`models.explain`.
 
 Thresholds are declared here, once, each with its reason.
 
