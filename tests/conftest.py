@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from service import create_app
@@ -88,6 +89,12 @@ def worker_database_url(url: str, worker: str) -> str:
             ).first()
             if exists is None:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError as error:
+        raise pytest.UsageError(
+            f"pytest-xdist worker {worker} could not create its PostgreSQL database {name!r} "
+            f"({type(error.orig).__name__}): grant the role CREATEDB, or run with -n 0 "
+            "(make test TEST_WORKERS=0)."
+        ) from None
     finally:
         engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False)
