@@ -22,6 +22,7 @@ from models.findings import (
     Summary,
     SummaryKind,
 )
+from models.result import Warning
 from models.wording import (
     Quotes,
     can_open,
@@ -30,13 +31,14 @@ from models.wording import (
     format_computed,
     join_and,
     origin_phrase,
+    percent,
     possessive,
     quote_number,
     range_exponents,
     with_unit,
 )
 
-__all__ = ["describe_claim", "fmt", "render"]
+__all__ = ["describe_claim", "figure_phrase", "fmt", "outlier_warning", "render"]
 
 _HEDGE_WORDS = {"about": "about ", "could_be": "possibly ", "rumour": "reportedly "}
 _BOUND_WORDS = {"at_least": "at least ", "at_most": "up to "}
@@ -93,6 +95,20 @@ def figure_phrase(claim: Claim, label: str, unit: str | None,
     if lead and not can_open(label):
         return f"the figure of {figure} from {label}"
     return f"{possessive(label)} figure of {figure}"
+
+
+def outlier_warning(i: int, claim: Claim, label: str, p_wrong: float, unit: str | None
+                    ) -> Warning:
+    """The ``outlier`` warning of claim i, worded as the paragraph's discounted finding words
+    it: the same phrase, the same percentage ("over 99%", never a certain-sounding "100%")."""
+    label = " ".join(label.split())
+    return Warning(
+        "outlier",
+        f"{capitalise(figure_phrase(claim, label, unit, lead=True))} is probably wrong "
+        f"(probability {percent(p_wrong)}); see its share and estimate_without for how far the "
+        "estimate rests on it.",
+        (i,),
+    )
 
 
 def _num(x: float | None) -> float:

@@ -25,6 +25,7 @@ import numpy as np
 from models.claims import Claim, DynamicsName, Source
 from models.credibility import SourceProfile
 from models.dynamics import DynamicEstimator, DynamicResult, reconcile_dynamic
+from models.explain import outlier_warning
 from models.result import (
     ClaimAssessment,
     Disagreement,
@@ -112,6 +113,7 @@ def reconcile_moving(
     profiles: Mapping[str, SourceProfile],
     uses: tuple[SourceUse, ...],
     warnings: Sequence[Warning],
+    unit: str | None = None,
 ) -> ReconcileResult:
     """The result of a moving question, words not yet written (see the module docstring).
 
@@ -132,7 +134,10 @@ def reconcile_moving(
     uses : tuple of SourceUse
         The credibility each source was used with, echoed.
     warnings : sequence of Warning
-        Warnings already found (shared with the static path).
+        Warnings already found (shared with the static path); each outlier adds one, as on
+        the static path.
+    unit : str or None
+        The quantity's unit as the request names it (it words the outlier warnings).
 
     Returns
     -------
@@ -170,13 +175,16 @@ def reconcile_moving(
         drift=fit.drift_scale, drift_learned=fit.drift_learned,
     )
     seen = {w.code for w in warnings}
+    by_id = {s.id: s for s in sources}
+    flagged = [outlier_warning(i, claims[i], by_id[claims[i].source].label,
+                               fit.claims[i].p_wrong, unit) for i in outliers]
     return ReconcileResult(
         method="robust",
         scale="log" if fit.scale == "log" else "linear",
         estimate=Estimate(value, fit.estimate.intervals),
         claims=tuple(assessments),
         disagreement=Disagreement(detected=bool(outliers), outliers=tuple(outliers)),
-        warnings=(*warnings, *(w for w in fit.warnings if w.code not in seen)),
+        warnings=(*warnings, *(w for w in fit.warnings if w.code not in seen), *flagged),
         explanation="",
         sources=uses,
         posterior=_posterior(fit),

@@ -36,7 +36,7 @@ from models.errors import (
     InvalidClaimError,
     InvalidParameterError,
 )
-from models.explain import figure_phrase, render
+from models.explain import outlier_warning, render
 from models.findings import HETEROGENEITY_LEVEL, claim_shares
 from models.inputs import checked_inputs
 from models.likelihood import EncodedClaims
@@ -68,7 +68,6 @@ from models.wording import (
     Quotes,
     can_open,
     capitalise,
-    percent,
     possessive,
     quote_number,
     subject_phrase,
@@ -244,7 +243,7 @@ def reconcile(
     warnings += precision_warnings(claims, ws, precision, unit)
     if dynamics != "static":
         result = _moving(claims, sources, all_profiles, ws, checked_levels, warnings,
-                         method=method, dynamics=dynamics, at=at, drift=drift)
+                         method=method, dynamics=dynamics, at=at, drift=drift, unit=unit)
     elif chosen == "robust":
         result = _robust(claims, by_id, sources, all_profiles, ws, units, checked_levels,
                          warnings, estimator or _DEFAULT_ESTIMATOR,
@@ -266,7 +265,7 @@ def reconcile(
 def _moving(
     claims: Sequence[Claim], sources: Sequence[Source], profiles: Mapping[str, SourceProfile],
     ws: WorkingScale, levels: tuple[float, ...], warnings: list[Warning], *, method: str,
-    dynamics: DynamicsName, at: date | None, drift: float | None,
+    dynamics: DynamicsName, at: date | None, drift: float | None, unit: str | None,
 ) -> ReconcileResult:
     if dynamics not in DYNAMICS_NAMES:
         raise InvalidParameterError(
@@ -280,7 +279,7 @@ def _moving(
         raise InvalidParameterError(f"Invalid drift {drift!r}; must be positive.", "drift")
     return reconcile_moving(claims, sources, dynamics=dynamics, scale=ws.scale, levels=levels,
                             at=at, drift=drift, profiles=profiles,
-                            uses=_source_uses(sources, profiles), warnings=warnings)
+                            uses=_source_uses(sources, profiles), warnings=warnings, unit=unit)
 
 
 def _with_words(
@@ -509,17 +508,9 @@ def _robust_warnings(
             "their claims are weighed as anything from very reliable to unreliable.",
             tuple(unknown),
         ))
-    for i in np.flatnonzero(fit.outlier).tolist():
-        # Worded as the explanation's discounted finding words it: the same phrase, the same
-        # percentage ("over 99%", never a certain-sounding "100%" for 0.9999).
-        label = " ".join(by_id[claims[i].source].label.split())
-        out.append(Warning(
-            "outlier",
-            f"{capitalise(figure_phrase(claims[i], label, unit, lead=True))} is probably wrong "
-            f"(probability {percent(float(fit.p_wrong[i]))}); see its share and "
-            "estimate_without for how far the estimate rests on it.",
-            (int(i),),
-        ))
+    out.extend(outlier_warning(i, claims[i], by_id[claims[i].source].label,
+                               float(fit.p_wrong[i]), unit)
+               for i in np.flatnonzero(fit.outlier).tolist())
     return out
 
 

@@ -575,3 +575,21 @@ def test_every_figure_of_a_percentage_carries_its_sign() -> None:
     bare = re.findall(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,%])(?! (?:January|February|March))",
                       r.explanation)
     assert [b for b in bare if not re.fullmatch(r"20\d\d", b)] == [], r.explanation
+
+
+def test_a_moving_quantity_warns_of_its_outliers_as_the_static_path_does() -> None:
+    """A later, lower count from a weak source cannot be a fall of a cumulative count: the
+    paragraph calls it probably wrong, and so does an ``outlier`` warning, in the same words."""
+    sources = [Source("s1", name="the ministry", reliability="B"),
+               Source("s2", name="the agency", reliability="B"),
+               Source("weak", name="a local blog", reliability="E")]
+    claims = [Claim("s1", "point", 1000.0, as_of=date(2024, 1, 1)),
+              Claim("s2", "point", 2000.0, as_of=date(2024, 1, 11)),
+              Claim("weak", "point", 200.0, as_of=date(2024, 1, 21))]
+    r = reconcile(claims, sources, dynamics="cumulative", unit="people")
+    [discounted] = [f for f in r.findings if isinstance(f, Discounted)]
+    assert discounted.claims == (2,)
+    [warning] = [w for w in r.warnings if w.code == "outlier"]
+    assert tuple(warning.claims) == (2,)
+    assert warning.message.startswith("A local blog's figure of 200 is probably wrong (")
+    assert discounted.text.split(";")[0].rstrip(".") == warning.message.split(";")[0]
