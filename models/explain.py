@@ -97,16 +97,19 @@ def figure_phrase(claim: Claim, label: str, unit: str | None,
     return f"{possessive(label)} figure of {figure}"
 
 
-def outlier_warning(i: int, claim: Claim, label: str, p_wrong: float, unit: str | None
-                    ) -> Warning:
+def outlier_warning(i: int, claim: Claim, label: str, unit: str | None, *,
+                    p_wrong: float | None = None, residual: float | None = None) -> Warning:
     """The ``outlier`` warning of claim i, worded as the paragraph's discounted finding words
-    it: the same phrase, the same percentage ("over 99%", never a certain-sounding "100%")."""
+    it: the same phrase, the same percentage ("over 99%", never a certain-sounding "100%") or
+    studentized residual (the pooling methods, which give one instead of ``p_wrong``)."""
     label = " ".join(label.split())
+    why = (f"is probably wrong (probability {percent(p_wrong)})" if p_wrong is not None else
+           f"lies far from the others (studentized residual {format_computed(residual, -1)})"
+           if residual is not None else "lies far from the others")
     return Warning(
         "outlier",
-        f"{capitalise(figure_phrase(claim, label, unit, lead=True))} is probably wrong "
-        f"(probability {percent(p_wrong)}); see its share and estimate_without for how far the "
-        "estimate rests on it.",
+        f"{capitalise(figure_phrase(claim, label, unit, lead=True))} {why}; see its share and "
+        "estimate_without for how far the estimate rests on it.",
         (i,),
     )
 

@@ -176,8 +176,8 @@ def reconcile_moving(
     )
     seen = {w.code for w in warnings}
     by_id = {s.id: s for s in sources}
-    flagged = [outlier_warning(i, claims[i], by_id[claims[i].source].label,
-                               fit.claims[i].p_wrong, unit) for i in outliers]
+    flagged = [outlier_warning(i, claims[i], by_id[claims[i].source].label, unit,
+                               p_wrong=fit.claims[i].p_wrong) for i in outliers]
     return ReconcileResult(
         method="robust",
         scale="log" if fit.scale == "log" else "linear",

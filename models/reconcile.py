@@ -253,7 +253,7 @@ def reconcile(
         # that se and τ² come out in the quantity's units (log units on the log scale).
         raw = WorkingScale(resolved_scale)
         result = _pooled(claims, by_id, sources, all_profiles, raw, units, checked_levels,
-                         warnings, chosen, tau2_method, ci_method)
+                         warnings, chosen, tau2_method, ci_method, unit)
         result = replace(result, estimate=widen_estimate(result.estimate, shared.value,
                                                          raw.scale), shared_error=shared)
     if precision is not None:
@@ -508,8 +508,8 @@ def _robust_warnings(
             "their claims are weighed as anything from very reliable to unreliable.",
             tuple(unknown),
         ))
-    out.extend(outlier_warning(i, claims[i], by_id[claims[i].source].label,
-                               float(fit.p_wrong[i]), unit)
+    out.extend(outlier_warning(i, claims[i], by_id[claims[i].source].label, unit,
+                               p_wrong=float(fit.p_wrong[i]))
                for i in np.flatnonzero(fit.outlier).tolist())
     return out
 
@@ -518,7 +518,7 @@ def _pooled(
     claims: Sequence[Claim], by_id: dict[str, Source], sources: Sequence[Source],
     profiles: Mapping[str, SourceProfile], ws: WorkingScale, units: np.ndarray,
     levels: tuple[float, ...], warnings: list[Warning], method: str, tau2_method: str,
-    ci_method: str,
+    ci_method: str, unit: str | None = None,
 ) -> ReconcileResult:
     for i, claim in enumerate(claims):
         if claim.kind != "point" or (claim.sd is None and claim.ci_low is None):
@@ -598,6 +598,9 @@ def _pooled(
         "metafor: mu ± crit·sqrt(se² + τ²), crit from the normal (z) or t with k−1 df (knha)",
     )
     outliers = tuple(a.index for a in assessments if a.outlier)
+    warnings = [*warnings, *(outlier_warning(i, claims[i], by_id[claims[i].source].label, unit,
+                                             residual=assessments[i].residual)
+                             for i in outliers)]
     detected = bool(outliers) or (fit.q_df > 0 and fit.q_pvalue < HETEROGENEITY_LEVEL)
     disagreement = Disagreement(
         detected=detected, conflicts=(), clusters=(tuple(range(len(claims))),),

@@ -314,11 +314,12 @@ def _check_finding(
             head = r.findings[0]
             if isinstance(head, CentralFigure):  # "barely moves": the move does not show
                 assert f.figure("estimate_without").text == head.figure("estimate").text, f.text
-        if r.method == "robust" and len(f.claims) == 1:
-            # The outlier warning words the claim and its probability as the paragraph does.
+        if len(f.claims) == 1:
+            # The outlier warning words the claim and its probability (or residual) as the
+            # paragraph does.
             warned = [w.message for w in r.warnings if w.code == "outlier"
                       and tuple(w.claims) == f.claims]
-            head = re.compile(r"^.*? is probably wrong \(probability [^)]*\)")
+            head = re.compile(r"^.*? \((?:probability|studentized residual) [^)]*\)")
             said = head.match(f.text)
             assert said is not None, f.text
             assert [h.group(0) for m in warned if (h := head.match(m))] == [said.group(0)], (
@@ -557,6 +558,9 @@ def test_a_discounted_claim_whose_move_shows_in_print_does_not_barely_move_it() 
               Claim("Opinionway", "point", 66.0, sd=1.3)]
     r = reconcile(claims, sources, scale="linear", unit="%")
     [discounted] = [f for f in r.findings if isinstance(f, Discounted)]
+    [warning] = [w for w in r.warnings if w.code == "outlier"]
+    assert warning.message.startswith(
+        "Opinionway's figure of 66% lies far from the others (studentized residual 2.0);")
     assert not discounted.negligible
     assert "barely" not in discounted.text
     assert discounted.text.endswith("without it the estimate would be about 59.9%."), (
