@@ -196,3 +196,12 @@ BATCH_SQUAREM_HALF_WIDTH = 0.1
 #: 121 (session 11, with the copies fix and the per-source rule), against the 232 plain EM
 #: needs at tol 1e-5 to get as close; 160 leaves room for other platforms' rounding.
 BATCH_SQUAREM_FLAT_ESTEPS = 160
+
+#: Least share of sources, in each tier of spread (0.02, 0.1, 0.3 in log) pooled over three
+#: seeds (15 sources a tier and seed), whose shown 90 % credibility interval holds the true
+#: credibility where wrong claims are unrelated to the truth
+#: (tests/models/test_batch_loose_credibility.py). PLACEHOLDER
+LOOSE_CREDIBILITY_COVERAGE = 0.8
+
+#: Most median width of the loose tier's 90 % credibility interval there. PLACEHOLDER
+LOOSE_CREDIBILITY_WIDTH = 0.5

@@ -93,7 +93,7 @@ def start_part(
     """
     mu = initial_centre(enc, params)
     post, hops = e_step(enc, params, mu, True, hyper, keep_panels)
-    return post, Step(source_sums(enc, post, params), np.zeros(0), hops, _carried(post))
+    return post, Step(source_sums(enc, post, params, hyper), np.zeros(0), hops, _carried(post))
 
 
 def step_part(
@@ -127,7 +127,8 @@ def step_part(
     # it back, and counted as a move a steady shift kept questions "unsettled" for ever (a
     # Gaussian-path question at 0.34 τ a step, an exact one pinned at an agreed figure).
     moved = np.abs(new_post.mu - post.mu) / np.maximum(new_post.tau, 1e-12)
-    return new_post, Step(source_sums(enc, new_post, params), moved, hops, _carried(new_post))
+    return new_post, Step(source_sums(enc, new_post, params, hyper), moved, hops,
+                          _carried(new_post))
 
 
 def _carried(post: Posterior) -> int:

@@ -45,6 +45,11 @@ class Hyper:
     spread_dispersion_max : float
         v_max, the most variance of log σ_s about its prior centre that the learned spread
         prior may take (:mod:`models.batch.spread`).
+    loose_grid : bool
+        Whether the E-step's sums tabulate each source's right count over a grid of
+        credibilities (:attr:`~models.batch.sums.SourceSums.loose_right`): only the one
+        E-step at a wider wrong part behind the credibility interval
+        (:mod:`models.batch.sensitivity`) asks.
     """
 
     wrong_spread: float
@@ -59,6 +64,7 @@ class Hyper:
     exact_share: float = 0.01
     exact_strength: float = 100.0
     spread_dispersion_max: float = 2.0
+    loose_grid: bool = False
 
 
 @dataclass(frozen=True, slots=True)

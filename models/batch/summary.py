@@ -30,7 +30,7 @@ FLOAT_MAX = float(np.finfo(np.float64).max)
 def assemble_fit(
     table: ClaimTable, enc: Encoded, p: Params, post: Posterior, prior: SourcePrior,
     levels: tuple[float, ...], iterations: int, converged: bool, hyper: Hyper, tol: float,
-    learned: tuple[SourceSums, Params] | None = None,
+    learned: tuple[SourceSums, Params] | None = None, other: FloatArray | None = None,
 ) -> BatchFit:
     """The fit's estimates, intervals, source summaries and warnings.
 
@@ -58,6 +58,9 @@ def assemble_fit(
         The sources' learned parameters and their last E-step's sums, when ``p`` and
         ``post`` are the final interval pass's (:meth:`~models.batch.BatchEstimator.
         predictive`); by default the sources are summarised from ``post`` at ``p``.
+    other : (S,) float, optional
+        Each source's credibility under a wider wrong part, which its interval spans too
+        (:func:`source_estimates`).
 
     Returns
     -------
@@ -65,7 +68,7 @@ def assemble_fit(
     """
     questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
     sums, own = learned if learned is not None else (source_sums(enc, post, p), p)
-    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids),
+    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids, other),
                       interval_spread=p.sigma)
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
@@ -150,7 +153,8 @@ def _logistic(x: FloatArray) -> FloatArray:
 
 
 def source_estimates(
-    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...]
+    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...],
+    other: FloatArray | None = None,
 ) -> SourceEstimates:
     """Each source's learned parameters and the 90 % interval of its credibility.
 
@@ -196,6 +200,10 @@ def source_estimates(
     hyper : Hyper
     ids : tuple of str
         The sources' ids, (S,).
+    other : (S,) float, optional
+        The credibility under a wider wrong part
+        (:func:`models.batch.sensitivity.other_credibility`): the interval then spans that
+        value's interval of the same logit half-width too.
 
     Returns
     -------
@@ -212,11 +220,18 @@ def source_estimates(
     beta_b = sums.wrong + kappa * (1.0 - c0)
     centre = np.log(alpha) - np.log(beta_b)
     half = logit_half_width(sums, prior, hyper)
+    low, high = centre - half, centre + half
+    if other is not None:
+        # Where c_s rests on how much of the wrong part lies near the truth, the interval
+        # spans the credibility under a wrong part that puts far less there
+        # (models.batch.sensitivity): the archive cannot tell the two apart.
+        at = np.log(other) - np.log1p(-other)
+        low, high = np.minimum(low, at - half), np.maximum(high, at + half)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=_logistic(centre - half),
-        credibility_high=_logistic(centre + half),
+        credibility_low=_logistic(low),
+        credibility_high=_logistic(high),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,

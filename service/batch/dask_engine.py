@@ -650,7 +650,9 @@ def _fit(
     del prepared
     outcome = est.learn(lambda: questions, sample, params, prior, progress)
     del sample
-    # The intervals' E-step, at the spreads widened by their uncertainty, as the local fit's.
+    # The credibility under a wider wrong part, then the intervals' E-step at the spreads
+    # widened by their uncertainty, as the local fit's.
+    other = est.other_credibility(questions, outcome)
     final = est.predictive(questions, outcome)
     single = 0
     beyond: list[tuple[int, str]] = []
@@ -666,7 +668,7 @@ def _fit(
             single += count
             beyond += named
     sources_ = replace(source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
-                                        source_ids), interval_spread=final.sigma)
+                                        source_ids, other), interval_spread=final.sigma)
     beyond.sort()
     warnings = fit_warnings(single, int(np.sum(sources_.n_claims == 1)),
                             [qid for _, qid in beyond[:5]], len(beyond), outcome.iterations,
