@@ -5,26 +5,31 @@ part, centred on the truth with scale σ_w,i = max(σ_wrong, 2σ_i)). For a prec
 two are told apart by distance alone: the Cauchy part is flat over its right claims' scatter.
 For a loose one (σ_s a third of σ_wrong or more) they overlap, and the share of its claims
 that are right is identified only through the density that the wrong part puts near the
-truth. That density is an assumption, not something the archive measures well: where wrong
-claims are in fact unrelated to the truth (a wrong unit, another quantity, a typo), few of
-them land inside a loose source's scatter, the Cauchy part claims its right claims 2-3 σ out,
-and the fit's credibility falls 0.1-0.2 below the truth with an interval that excludes it
-(docs/batch.md, "Session 13"). Which law holds cannot be read from one source's claims.
+truth, half its mass within σ_wrong of it. Where wrong claims are in fact unrelated to the
+truth (a wrong unit, another quantity), few land inside a loose source's scatter, the Cauchy
+part takes its right claims 2-3 σ out, σ_s is learned 0.8-0.87 times the truth and c_s
+0.1-0.2 below it, with an interval that excludes it (review finding 12; docs/batch.md,
+"Session 13"). A loose source's own claims cannot tell the two laws apart: a grid
+maximisation of its likelihood with θ known finds the same bias, so EM is not at fault.
 
-The credibility interval therefore spans both: the model's, and the one under the same model
-whose wrong part is ``LOOSE_WRONG_FACTOR`` times wider (its density near the truth that much
-lower), an ignorance region in the sense of Vansteelandt et al. (2006). After EM, one E-step
-at the learned parameters but with that wider wrong part gives each claim's P(i right) = r'_i
-and so its likelihood ratio of right to wrong under the wider part,
+Precise sources can: their claims between 4σ and σ_wrong from the truth are wrong, and the
+model expects (1 − c_s) C(that window) of each there. One E-step after EM counts both
+(:func:`near_truth_sums`); where far fewer are seen than expected, a wrong part whose density
+at the truth is as much lower fits better, a Cauchy part 1/κ times wider (:func:`wrong_factor`,
+at most ``MAX_WRONG_FACTOR``). A second E-step at the learned parameters with that wider part
+gives each claim's P(i right) = r'_i, so its likelihood ratio of right to wrong under it is
 Λ'_i = r'_i (1 − c_s)/((1 − r'_i) c_s), θ integrated and the other claims' labels weighed as
-the E-step does. The credibility under that law, the other parameters held, is the fixed point
+the E-step does; the credibility under that law, the other parameters held, is the fixed point
 of the mixture weight's EM,
 
     c = (Σ_i t_i c Λ'_i / (c Λ'_i + 1 − c) + κ_s c̄_s) / (n_s + κ_s),
 
 found from its sums at a grid of logit offsets (:func:`loose_right`: additive over partitions
 of the questions, so every engine computes it alike). Holding σ_s, which would widen too,
-makes the shift an underestimate.
+makes the shift an underestimate. The interval spans both credibilities
+(:func:`models.batch.summary.source_estimates`), an ignorance region in the sense of
+Vansteelandt et al. (2006); the point estimate stays the model's. Where no precise source
+speaks, or they agree with the model, nothing changes.
 
 References
 ----------

@@ -191,6 +191,12 @@ def source_estimates(
     which leaves out the covariance of a right and a wrong claim on one question (Louis's
     off-diagonal terms); the simulations in the tests bound what that costs.
 
+    That is the uncertainty under the model. For a loose source the model's credibility also
+    rests on how much of its wrong part lies near the truth, which precise sources can
+    contradict: where they do (:func:`models.batch.sensitivity.wrong_factor`), ``other`` is
+    the credibility under a wider wrong part and the interval is the union of the two logit
+    intervals of half-width 1.645/√I_s, an ignorance region (Vansteelandt et al. 2006).
+
     Parameters
     ----------
     sums : SourceSums
@@ -213,6 +219,9 @@ def source_estimates(
     ----------
     Louis, T. A. (1982). Finding the observed information matrix when using the EM
     algorithm. JRSS B 44(2), 226-233. doi:10.1111/j.2517-6161.1982.tb01203.x
+    Vansteelandt, S., Goetghebeur, E., Kenward, M. G. & Molenberghs, G. (2006). Ignorance
+    and uncertainty regions as inferential tools in a sensitivity analysis. Statistica
+    Sinica 16(3), 953-979.
     """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
