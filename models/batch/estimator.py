@@ -378,11 +378,12 @@ class BatchEstimator:
             None where the wrong claims favour the model's own scale.
         """
         p = outcome.params
-        factor = wrong_factor(questions.step(p, 0.0, False, wider_wrong(self.hyper, 1.0)).sums)
+        check = questions.step(p, 0.0, False, wider_wrong(self.hyper, 1.0)).sums
+        factor = wrong_factor(check.near_truth)
         if factor <= 1.0:
             return None
         sums = questions.step(p, 0.0, False, wider_wrong(self.hyper, factor)).sums
-        return other_credibility(sums, p, outcome.prior, self.hyper)
+        return other_credibility(sums.loose_right, sums.n_eff, p, outcome.prior, self.hyper)
 
     def predictive(self, questions: QuestionSet, outcome: Outcome) -> Params:
         """The parameters of the E-step whose posterior gives the questions' intervals.

@@ -43,15 +43,12 @@ doi:10.1007/b97478
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 
 from models.batch.common import KIND_POINT, FloatArray
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
-
-if TYPE_CHECKING:  # models.batch.sums imports this module
-    from models.batch.sums import SourceSums
 
 #: The widest alternative wrong part, as a multiple of σ_wrong: ten times σ_wrong (1 on the
 #: log scale) is flat over any right claim's scatter below a factor of e.
@@ -119,7 +116,7 @@ def near_truth_sums(enc: Encoded, post: Posterior, p: Params, wrong_spread: floa
     return out
 
 
-def wrong_factor(sums: SourceSums) -> float:
+def wrong_factor(near_truth: FloatArray | None) -> float:
     """How much wider a wrong part fits what precise sources show near the truth, in [1, 10].
 
     With O precise claims seen near the truth but off it and E expected there
@@ -131,15 +128,16 @@ def wrong_factor(sums: SourceSums) -> float:
 
     Parameters
     ----------
-    sums : SourceSums
+    near_truth : (S, 2) float or None
+        :attr:`~models.batch.sums.SourceSums.near_truth`.
 
     Returns
     -------
     float
     """
-    if sums.near_truth is None:
+    if near_truth is None:
         return 1.0
-    seen, expected = sums.near_truth.sum(axis=0)
+    seen, expected = near_truth.sum(axis=0)
     ratio = (seen + NEAR_PSEUDO) / (expected + NEAR_PSEUDO)
     return float(np.clip(1.0 / ratio, 1.0, MAX_WRONG_FACTOR))
 
@@ -215,14 +213,17 @@ def loose_credibility(
 
 
 def other_credibility(
-    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper
+    loose: FloatArray | None, n_eff: FloatArray, p: Params, prior: SourcePrior, hyper: Hyper
 ) -> FloatArray:
     """Each source's credibility under the wider wrong part (:func:`loose_credibility`).
 
     Parameters
     ----------
-    sums : SourceSums
-        Of the E-step at :func:`wider_wrong`'s hyper-parameters (with ``loose_right``).
+    loose : (S, G) float or None
+        :attr:`~models.batch.sums.SourceSums.loose_right` of the E-step at
+        :func:`wider_wrong`'s hyper-parameters.
+    n_eff : (S,) float
+        n_s.
     p : Params
         The learned parameters of that E-step.
     prior : SourcePrior
@@ -233,8 +234,8 @@ def other_credibility(
     -------
     (S,) float
     """
-    if sums.loose_right is None:
+    if loose is None:
         raise ValueError("the sums hold no credibility grid (Hyper.loose_grid)")
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    return loose_credibility(sums.loose_right, p.c, sums.n_eff, c0, kappa)
+    return loose_credibility(loose, p.c, n_eff, c0, kappa)
