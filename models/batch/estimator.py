@@ -355,15 +355,15 @@ class BatchEstimator:
     def other_credibility(
         self, questions: QuestionSet, outcome: Outcome
     ) -> FloatArray | None:
-        """Each source's credibility had the wrong part the scale its wrong claims favour.
+        """Each source's credibility had wrong claims avoided the truth as precise sources show.
 
-        One E-step at the learned parameters reads the scale of the wrong part that the
-        archive's wrong claims favour (:func:`~models.batch.sensitivity.wrong_factor`);
-        where it is wider than the model's, a second E-step with that wider wrong part and
-        the fixed point of each source's credibility given its claims' likelihood ratios
-        there (:mod:`models.batch.sensitivity`) give the credibility that the interval spans
-        too. ``questions`` then holds the last E-step's posterior, from whose modes
-        :meth:`predictive` starts.
+        One E-step at the learned parameters counts the precise sources' claims near the
+        truth but off it against what the model's wrong part expects there
+        (:func:`~models.batch.sensitivity.wrong_factor`); where far fewer are seen, a second
+        E-step with a wrong part as much wider and the fixed point of each source's
+        credibility given its claims' likelihood ratios there (:mod:`models.batch.
+        sensitivity`) give the credibility that the interval spans too. ``questions`` then
+        holds the last E-step's posterior, from whose modes :meth:`predictive` starts.
 
         Parameters
         ----------
@@ -375,7 +375,7 @@ class BatchEstimator:
         Returns
         -------
         (S,) float or None
-            None where the wrong claims favour the model's own scale.
+            None where the precise sources agree with the model's wrong part (or none speak).
         """
         p = outcome.params
         check = questions.step(p, 0.0, False, wider_wrong(self.hyper, 1.0)).sums
