@@ -362,8 +362,9 @@ class BatchEstimator:
         (:func:`~models.batch.sensitivity.wrong_factor`); where far fewer are seen, a second
         E-step with a wrong part as much wider and the fixed point of each source's
         credibility given its claims' likelihood ratios there (:mod:`models.batch.
-        sensitivity`) give the credibility that the interval spans too. ``questions`` then
-        holds the last E-step's posterior, from whose modes :meth:`predictive` starts.
+        sensitivity`) give the credibility that the interval spans too. Both E-steps are
+        probes (:meth:`~models.batch.loop.QuestionSet.probe`): ``questions`` keeps EM's last
+        posterior, so :meth:`predictive` and the questions' answers do not depend on them.
 
         Parameters
         ----------
@@ -378,11 +379,11 @@ class BatchEstimator:
             None where the precise sources agree with the model's wrong part (or none speak).
         """
         p = outcome.params
-        check = questions.step(p, 0.0, False, wider_wrong(self.hyper, 1.0)).sums
+        check = questions.probe(p, wider_wrong(self.hyper, 1.0)).sums
         factor = wrong_factor(check.near_truth)
         if factor <= 1.0:
             return None
-        sums = questions.step(p, 0.0, False, wider_wrong(self.hyper, factor)).sums
+        sums = questions.probe(p, wider_wrong(self.hyper, factor)).sums
         return other_credibility(sums.loose_right, sums.n_eff, p, outcome.prior, self.hyper)
 
     def predictive(self, questions: QuestionSet, outcome: Outcome) -> Params:

@@ -72,6 +72,14 @@ class QuestionSet(Protocol):
     def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
         """Move every μ_q by ``shift``, then run one E-step at ``params``."""
 
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        """One E-step at ``params`` from the stored posterior, which it leaves as it was.
+
+        The sensitivity check's E-steps (:mod:`models.batch.sensitivity`) use it: had they
+        stored their posterior, the intervals' E-step would start from their modes and the
+        questions' answers would depend on whether the check ran.
+        """
+
 
 def start_part(
     enc: Encoded, params: Params, hyper: Hyper, keep_panels: bool = False
@@ -167,6 +175,13 @@ class LocalQuestions:
         self.post = replace(self.post, panels=None)
         self.post, report = step_part(self.enc, self.post, params, shift, hop, hyper,
                                       keep_panels=True)
+        return report
+
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        if self.post is None:
+            raise RuntimeError("probe() before start()")
+        _, report = step_part(self.enc, replace(self.post, panels=None), params, 0.0, False,
+                              hyper)
         return report
 
 

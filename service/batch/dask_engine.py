@@ -375,6 +375,11 @@ def _step(path: str, params: Params, shift: float, hop: bool, hyper: Hyper) -> S
     return report
 
 
+def _probe(path: str, params: Params, hyper: Hyper) -> Step:
+    _, enc, old = _fitted(path)
+    return step_part(enc, old, params, 0.0, False, hyper)[1]  # type: ignore[arg-type]
+
+
 def _estimates(
     path: str, params: Params, levels: tuple[float, ...], hyper: Hyper
 ) -> tuple[QuestionEstimates, list[tuple[int, str]]]:
@@ -439,6 +444,9 @@ class DaskQuestions:
 
     def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
         return self._advance(_step, params, shift, hop, hyper)
+
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        return self._advance(_probe, params, hyper)
 
     def each(self, fn: Callable[..., Any], *args: Any) -> Iterable[Any]:
         """``fn`` on every partition in turn, a few running ahead of the one handed back."""
