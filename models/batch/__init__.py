@@ -185,7 +185,7 @@ loop accelerated by SQUAREM, Varadhan & Roland 2008, one step length per source,
 every source is near its fixed point; :mod:`~models.batch.squarem` holds the step's constants
 and scale),
 :mod:`~models.batch.summary` (from the EM's state to a BatchFit; the credibility interval's
-ignorance region over the wrong part's law near the truth in :mod:`~models.batch.sensitivity`)
+uncertainty region over the wrong part's law near the truth in :mod:`~models.batch.sensitivity`)
 and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.

@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from models.batch.common import BoolArray, FloatArray
+from models.batch.common import BoolArray, FloatArray, logistic, logit
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
@@ -73,7 +73,8 @@ def assemble_fit(
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
                             int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),
-                            iterations, converged, tol)
+                            iterations, converged, tol,
+                            widened_sources(sources, sums, own, prior, hyper, other))
     return BatchFit(
         questions=questions,
         sources=sources,
@@ -146,12 +147,6 @@ def question_estimates(
     return questions, np.asarray(beyond, dtype=bool)
 
 
-def _logistic(x: FloatArray) -> FloatArray:
-    """1 / (1 + e^(−x)) without overflow for any x (by tanh; scipy is not loaded with the
-    package)."""
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)))
-
-
 def source_estimates(
     sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...],
     other: FloatArray | None = None,
@@ -195,7 +190,7 @@ def source_estimates(
     rests on how much of its wrong part lies near the truth, which precise sources can
     contradict: where they do (:func:`models.batch.sensitivity.wrong_factor`), ``other`` is
     the credibility under a wider wrong part and the interval is the union of the two logit
-    intervals of half-width 1.645/√I_s, an ignorance region (Vansteelandt et al. 2006).
+    intervals of half-width 1.645/√I_s, an uncertainty region (Vansteelandt et al. 2006).
 
     Parameters
     ----------
@@ -234,13 +229,13 @@ def source_estimates(
         # Where c_s rests on how much of the wrong part lies near the truth, the interval
         # spans the credibility under a wrong part that puts far less there
         # (models.batch.sensitivity): the archive cannot tell the two apart.
-        at = np.log(other) - np.log1p(-other)
+        at = logit(other)
         low, high = np.minimum(low, at - half), np.maximum(high, at + half)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=_logistic(low),
-        credibility_high=_logistic(high),
+        credibility_low=logistic(low),
+        credibility_high=logistic(high),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
@@ -287,11 +282,37 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
 
 
+def widened_sources(
+    sources: SourceEstimates, sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper,
+    other: FloatArray | None,
+) -> int:
+    """How many sources' credibility intervals ``other`` widened beyond the model's own.
+
+    Parameters
+    ----------
+    sources : SourceEstimates
+        :func:`source_estimates` with ``other``.
+    sums, p, prior, hyper
+        Its other arguments.
+    other : (S,) float or None
+
+    Returns
+    -------
+    int
+    """
+    if other is None:
+        return 0
+    plain = source_estimates(sums, p, prior, hyper, sources.ids)
+    return int(np.sum((sources.credibility_low < plain.credibility_low)
+                      | (sources.credibility_high > plain.credibility_high)))
+
+
 def fit_warnings(
     single: int, once: int, beyond_named: Sequence[str], beyond: int, iterations: int,
-    converged: bool, tol: float,
+    converged: bool, tol: float, widened: int = 0,
 ) -> tuple[BatchWarning, ...]:
-    """The fit's warnings: single-claim questions, one-claim sources, overflow, no convergence.
+    """The fit's warnings: single-claim questions, one-claim sources, overflow, no convergence,
+    widened credibility intervals.
 
     Parameters
     ----------
@@ -306,6 +327,9 @@ def fit_warnings(
     iterations : int
     converged : bool
     tol : float
+    widened : int
+        Sources whose credibility interval spans the credibility under a wider wrong part
+        (:func:`widened_sources`).
 
     Returns
     -------
@@ -336,6 +360,16 @@ def fit_warnings(
             "number; its ends are shown as ±1.8e308. Restate their figures in a larger unit "
             "(e.g. thousands).",
             beyond,
+        ))
+    if widened:
+        # Otherwise a user could not tell a range widened for the model's doubt about its own
+        # wrong-claim law from one that is wide for want of claims.
+        warnings.append(BatchWarning(
+            "credibility_widened",
+            f"The credibility range of {widened} source(s) was widened: precise sources' "
+            "claims show wrong claims near the truth far less often than the model assumes, "
+            "so each range also covers the credibility under a wider wrong-claim law.",
+            widened,
         ))
     if not converged:
         warnings.append(BatchWarning(

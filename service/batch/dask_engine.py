@@ -49,7 +49,12 @@ from models.batch.encode import archive_scale, encode, resolve_scale
 from models.batch.loop import LocalQuestions, Step, start_part, step_part
 from models.batch.result import PopulationPrior, QuestionEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior
-from models.batch.summary import fit_warnings, question_estimates, source_estimates
+from models.batch.summary import (
+    fit_warnings,
+    question_estimates,
+    source_estimates,
+    widened_sources,
+)
 from models.batch.sums import total
 from models.checks import check_levels
 from models.errors import InvalidParameterError, ReconcileError
@@ -680,6 +685,8 @@ def _fit(
     beyond.sort()
     warnings = fit_warnings(single, int(np.sum(sources_.n_claims == 1)),
                             [qid for _, qid in beyond[:5]], len(beyond), outcome.iterations,
-                            outcome.converged, est.tol)
+                            outcome.converged, est.tol,
+                            widened_sources(sources_, outcome.sums, outcome.params,
+                                            outcome.prior, est.hyper, other))
     return DaskFit(sources_, outcome.prior.population, warnings, outcome.iterations,
                    outcome.converged, n_claims, questions.n_questions, len(paths))
