@@ -75,8 +75,9 @@ LR_CLIP: Final = 1e-12
 def wider_wrong(hyper: Hyper, factor: float) -> Hyper:
     """The hyper-parameters of an E-step whose wrong part is ``factor`` times wider.
 
-    The wrong part's scale σ_w,i = max(factor σ_wrong, 2σ_i); the E-step's sums then hold the
-    near-truth counts and the credibility grid (``Hyper.loose_grid``).
+    The wrong part's scale σ_w,i = max(factor σ_wrong, 2σ_i). At factor 1 (the check) the
+    E-step's sums hold the near-truth counts (``Hyper.near_check``), above it the credibility
+    grid (``Hyper.loose_grid``): each E-step computes only what is read of it.
 
     Parameters
     ----------
@@ -89,7 +90,9 @@ def wider_wrong(hyper: Hyper, factor: float) -> Hyper:
     -------
     Hyper
     """
-    return replace(hyper, wrong_spread=factor * hyper.wrong_spread, loose_grid=True)
+    check = factor == 1.0
+    return replace(hyper, wrong_spread=factor * hyper.wrong_spread, loose_grid=not check,
+                   near_check=check)
 
 
 def near_truth_sums(enc: Encoded, post: Posterior, p: Params, wrong_spread: float) -> FloatArray:

@@ -50,6 +50,10 @@ class Hyper:
         credibilities (:attr:`~models.batch.sums.SourceSums.loose_right`): only the one
         E-step at a wider wrong part behind the credibility interval
         (:mod:`models.batch.sensitivity`) asks.
+    near_check : bool
+        Whether the E-step's sums count the precise claims near the truth
+        (:attr:`~models.batch.sums.SourceSums.near_truth`): only the sensitivity check's first
+        E-step asks.
     """
 
     wrong_spread: float
@@ -65,6 +69,7 @@ class Hyper:
     exact_strength: float = 100.0
     spread_dispersion_max: float = 2.0
     loose_grid: bool = False
+    near_check: bool = False
 
 
 @dataclass(frozen=True, slots=True)

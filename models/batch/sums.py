@@ -127,7 +127,7 @@ def source_sums(
         The parameters of that E-step.
     hyper : Hyper, optional
         The E-step's hyper-parameters: with ``loose_grid`` set, the sums include
-        :attr:`SourceSums.loose_right` and :attr:`SourceSums.near_truth`.
+        :attr:`SourceSums.loose_right`, with ``near_check`` :attr:`SourceSums.near_truth`.
 
     Returns
     -------
@@ -192,7 +192,7 @@ def source_sums(
                                           + r_pt * var_e), n_s),
         loose_right=loose_right(enc, p, right) if grid else None,
         near_truth=(near_truth_sums(enc, post, p, hyper.wrong_spread)
-                    if hyper is not None and hyper.loose_grid else None),
+                    if hyper is not None and hyper.near_check else None),
     )
 
 
@@ -453,4 +453,3 @@ def settled(moved: FloatArray) -> bool:
     does not depend on it), so partitions' vectors may simply be concatenated.
     """
     return float(np.quantile(moved, 0.99)) < 0.25
-
