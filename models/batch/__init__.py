@@ -184,7 +184,9 @@ questions held in this process or on a cluster's workers), :mod:`~models.batch.p
 loop accelerated by SQUAREM, Varadhan & Roland 2008, one step length per source, stopping when
 every source is near its fixed point; :mod:`~models.batch.squarem` holds the step's constants
 and scale),
-:mod:`~models.batch.summary` (from the EM's state to a BatchFit) and
+:mod:`~models.batch.summary` (from the EM's state to a BatchFit; the credibility interval's
+uncertainty region over the wrong part's law near the truth in :mod:`~models.batch.sensitivity`)
+and
 :mod:`~models.batch.estimator` (BatchEstimator); :mod:`~models.batch.common` and
 :mod:`~models.batch.state` hold the constants and the EM's data structures.
 

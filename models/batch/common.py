@@ -48,3 +48,14 @@ EPS: Final = 1e-9
 #: Lowest log-probability of a bound or range claim's kernels: a vanishing probability is
 #: floored at e^−700 (about 1e−304, still a normal float) so that sums of logs stay finite.
 LOG_FLOOR: Final = -700.0
+
+
+def logit(x: FloatArray) -> FloatArray:
+    """log(x / (1 − x)), elementwise."""
+    return np.asarray(np.log(x) - np.log1p(-x), dtype=np.float64)
+
+
+def logistic(x: FloatArray) -> FloatArray:
+    """1 / (1 + e^(−x)) without overflow for any x (by tanh; scipy is not loaded with the
+    package)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)), dtype=np.float64)

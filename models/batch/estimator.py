@@ -23,6 +23,7 @@ from models.batch.loop import LocalQuestions, Outcome, QuestionSet, run_em
 from models.batch.mode import initial_centre
 from models.batch.persource import run_persource
 from models.batch.result import BatchFit, PopulationPrior, QuestionEstimates, SourceParameters
+from models.batch.sensitivity import other_credibility, wider_wrong, wrong_factor
 from models.batch.spread import dispersion_floor, predictive_spread
 from models.batch.state import Hyper, Params, SourcePrior
 from models.batch.summary import assemble_fit
@@ -247,12 +248,13 @@ class BatchEstimator:
 
         outcome = self.learn(full, sample, params, prior, progress)
         local = held[0]
+        other = self.other_credibility(local, outcome)
         final = self.predictive(local, outcome)
         if local.post is None:  # pragma: no cover - learn always runs an E-step
             raise RuntimeError("EM ran no E-step")
         return assemble_fit(table, local.enc, final, local.post, outcome.prior,
                             checked, outcome.iterations, outcome.converged, self.hyper,
-                            self.tol, learned=(outcome.sums, outcome.params))
+                            self.tol, learned=(outcome.sums, outcome.params), other=other)
 
     # -- the pieces of fit, shared with distributed engines ---------------------------------
 
@@ -349,6 +351,40 @@ class BatchEstimator:
                       max_iter=max(self.max_iter, self.refine_iter),
                       refine_iter=self.refine_iter, tol=self.tol,
                       least=self.refine_iter, progress=progress)
+
+    def other_credibility(
+        self, questions: QuestionSet, outcome: Outcome
+    ) -> FloatArray | None:
+        """Each source's credibility had wrong claims avoided the truth as precise sources show.
+
+        One E-step at the learned parameters counts the precise sources' claims near the
+        truth but off it against what the model's wrong part expects there
+        (:func:`~models.batch.sensitivity.wrong_factor`); where far fewer are seen, a second
+        E-step with a wrong part as much wider and the fixed point of each source's
+        credibility given its claims' likelihood ratios there (:mod:`models.batch.
+        sensitivity`) give the credibility that the interval spans too. Both E-steps are
+        probes (:meth:`~models.batch.loop.QuestionSet.probe`): ``questions`` keeps EM's last
+        posterior, so :meth:`predictive` and the questions' answers do not depend on them.
+
+        Parameters
+        ----------
+        questions : QuestionSet
+            The questions EM ran on.
+        outcome : Outcome
+            Where EM stopped.
+
+        Returns
+        -------
+        (S,) float or None
+            None where the precise sources agree with the model's wrong part (or none speak).
+        """
+        p = outcome.params
+        check = questions.probe(p, wider_wrong(self.hyper, 1.0)).sums
+        factor = wrong_factor(check.near_truth)
+        if factor <= 1.0:
+            return None
+        sums = questions.probe(p, wider_wrong(self.hyper, factor)).sums
+        return other_credibility(sums.loose_right, sums.n_eff, p, outcome.prior, self.hyper)
 
     def predictive(self, questions: QuestionSet, outcome: Outcome) -> Params:
         """The parameters of the E-step whose posterior gives the questions' intervals.

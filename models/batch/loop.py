@@ -72,6 +72,14 @@ class QuestionSet(Protocol):
     def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
         """Move every μ_q by ``shift``, then run one E-step at ``params``."""
 
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        """One E-step at ``params`` from the stored posterior, which it leaves as it was.
+
+        The sensitivity check's E-steps (:mod:`models.batch.sensitivity`) use it: had they
+        stored their posterior, the intervals' E-step would start from their modes and the
+        questions' answers would depend on whether the check ran.
+        """
+
 
 def start_part(
     enc: Encoded, params: Params, hyper: Hyper, keep_panels: bool = False
@@ -93,7 +101,7 @@ def start_part(
     """
     mu = initial_centre(enc, params)
     post, hops = e_step(enc, params, mu, True, hyper, keep_panels)
-    return post, Step(source_sums(enc, post, params), np.zeros(0), hops, _carried(post))
+    return post, Step(source_sums(enc, post, params, hyper), np.zeros(0), hops, _carried(post))
 
 
 def step_part(
@@ -127,7 +135,8 @@ def step_part(
     # it back, and counted as a move a steady shift kept questions "unsettled" for ever (a
     # Gaussian-path question at 0.34 τ a step, an exact one pinned at an agreed figure).
     moved = np.abs(new_post.mu - post.mu) / np.maximum(new_post.tau, 1e-12)
-    return new_post, Step(source_sums(enc, new_post, params), moved, hops, _carried(new_post))
+    return new_post, Step(source_sums(enc, new_post, params, hyper), moved, hops,
+                          _carried(new_post))
 
 
 def _carried(post: Posterior) -> int:
@@ -166,6 +175,13 @@ class LocalQuestions:
         self.post = replace(self.post, panels=None)
         self.post, report = step_part(self.enc, self.post, params, shift, hop, hyper,
                                       keep_panels=True)
+        return report
+
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        if self.post is None:
+            raise RuntimeError("probe() before start()")
+        _, report = step_part(self.enc, replace(self.post, panels=None), params, 0.0, False,
+                              hyper)
         return report
 
 

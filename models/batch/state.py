@@ -45,6 +45,15 @@ class Hyper:
     spread_dispersion_max : float
         v_max, the most variance of log σ_s about its prior centre that the learned spread
         prior may take (:mod:`models.batch.spread`).
+    loose_grid : bool
+        Whether the E-step's sums tabulate each source's right count over a grid of
+        credibilities (:attr:`~models.batch.sums.SourceSums.loose_right`): only the one
+        E-step at a wider wrong part behind the credibility interval
+        (:mod:`models.batch.sensitivity`) asks.
+    near_check : bool
+        Whether the E-step's sums count the precise claims near the truth
+        (:attr:`~models.batch.sums.SourceSums.near_truth`): only the sensitivity check's first
+        E-step asks.
     """
 
     wrong_spread: float
@@ -59,6 +68,8 @@ class Hyper:
     exact_share: float = 0.01
     exact_strength: float = 100.0
     spread_dispersion_max: float = 2.0
+    loose_grid: bool = False
+    near_check: bool = False
 
 
 @dataclass(frozen=True, slots=True)

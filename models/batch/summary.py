@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from models.batch.common import BoolArray, FloatArray
+from models.batch.common import BoolArray, FloatArray, logistic, logit
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
@@ -30,7 +30,7 @@ FLOAT_MAX = float(np.finfo(np.float64).max)
 def assemble_fit(
     table: ClaimTable, enc: Encoded, p: Params, post: Posterior, prior: SourcePrior,
     levels: tuple[float, ...], iterations: int, converged: bool, hyper: Hyper, tol: float,
-    learned: tuple[SourceSums, Params] | None = None,
+    learned: tuple[SourceSums, Params] | None = None, other: FloatArray | None = None,
 ) -> BatchFit:
     """The fit's estimates, intervals, source summaries and warnings.
 
@@ -58,6 +58,9 @@ def assemble_fit(
         The sources' learned parameters and their last E-step's sums, when ``p`` and
         ``post`` are the final interval pass's (:meth:`~models.batch.BatchEstimator.
         predictive`); by default the sources are summarised from ``post`` at ``p``.
+    other : (S,) float, optional
+        Each source's credibility under a wider wrong part, which its interval spans too
+        (:func:`source_estimates`).
 
     Returns
     -------
@@ -65,12 +68,13 @@ def assemble_fit(
     """
     questions, beyond = question_estimates(table, enc, p, post, levels, hyper)
     sums, own = learned if learned is not None else (source_sums(enc, post, p), p)
-    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids),
+    sources = replace(source_estimates(sums, own, prior, hyper, table.source_ids, other),
                       interval_spread=p.sigma)
     named = [table.question_ids[k] for k in np.flatnonzero(beyond)[:5]]
     warnings = fit_warnings(int(np.sum(questions.n_claims == 1)),
                             int(np.sum(sources.n_claims == 1)), named, int(beyond.sum()),
-                            iterations, converged, tol)
+                            iterations, converged, tol,
+                            widened_sources(sources, sums, own, prior, hyper, other))
     return BatchFit(
         questions=questions,
         sources=sources,
@@ -143,14 +147,9 @@ def question_estimates(
     return questions, np.asarray(beyond, dtype=bool)
 
 
-def _logistic(x: FloatArray) -> FloatArray:
-    """1 / (1 + e^(−x)) without overflow for any x (by tanh; scipy is not loaded with the
-    package)."""
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)))
-
-
 def source_estimates(
-    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...]
+    sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...],
+    other: FloatArray | None = None,
 ) -> SourceEstimates:
     """Each source's learned parameters and the 90 % interval of its credibility.
 
@@ -187,6 +186,12 @@ def source_estimates(
     which leaves out the covariance of a right and a wrong claim on one question (Louis's
     off-diagonal terms); the simulations in the tests bound what that costs.
 
+    That is the uncertainty under the model. For a loose source the model's credibility also
+    rests on how much of its wrong part lies near the truth, which precise sources can
+    contradict: where they do (:func:`models.batch.sensitivity.wrong_factor`), ``other`` is
+    the credibility under a wider wrong part and the interval is the union of the two logit
+    intervals of half-width 1.645/√I_s, an uncertainty region (Vansteelandt et al. 2006).
+
     Parameters
     ----------
     sums : SourceSums
@@ -196,6 +201,10 @@ def source_estimates(
     hyper : Hyper
     ids : tuple of str
         The sources' ids, (S,).
+    other : (S,) float, optional
+        The credibility under a wider wrong part
+        (:func:`models.batch.sensitivity.other_credibility`): the interval then spans that
+        value's interval of the same logit half-width too.
 
     Returns
     -------
@@ -205,6 +214,9 @@ def source_estimates(
     ----------
     Louis, T. A. (1982). Finding the observed information matrix when using the EM
     algorithm. JRSS B 44(2), 226-233. doi:10.1111/j.2517-6161.1982.tb01203.x
+    Vansteelandt, S., Goetghebeur, E., Kenward, M. G. & Molenberghs, G. (2006). Ignorance
+    and uncertainty regions as inferential tools in a sensitivity analysis. Statistica
+    Sinica 16(3), 953-979.
     """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
@@ -212,11 +224,18 @@ def source_estimates(
     beta_b = sums.wrong + kappa * (1.0 - c0)
     centre = np.log(alpha) - np.log(beta_b)
     half = logit_half_width(sums, prior, hyper)
+    low, high = centre - half, centre + half
+    if other is not None:
+        # Where c_s rests on how much of the wrong part lies near the truth, the interval
+        # spans the credibility under a wrong part that puts far less there
+        # (models.batch.sensitivity): the archive cannot tell the two apart.
+        at = logit(other)
+        low, high = np.minimum(low, at - half), np.maximum(high, at + half)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=_logistic(centre - half),
-        credibility_high=_logistic(centre + half),
+        credibility_low=logistic(low),
+        credibility_high=logistic(high),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
@@ -263,11 +282,37 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
 
 
+def widened_sources(
+    sources: SourceEstimates, sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper,
+    other: FloatArray | None,
+) -> int:
+    """How many sources' credibility intervals ``other`` widened beyond the model's own.
+
+    Parameters
+    ----------
+    sources : SourceEstimates
+        :func:`source_estimates` with ``other``.
+    sums, p, prior, hyper
+        Its other arguments.
+    other : (S,) float or None
+
+    Returns
+    -------
+    int
+    """
+    if other is None:
+        return 0
+    plain = source_estimates(sums, p, prior, hyper, sources.ids)
+    return int(np.sum((sources.credibility_low < plain.credibility_low)
+                      | (sources.credibility_high > plain.credibility_high)))
+
+
 def fit_warnings(
     single: int, once: int, beyond_named: Sequence[str], beyond: int, iterations: int,
-    converged: bool, tol: float,
+    converged: bool, tol: float, widened: int = 0,
 ) -> tuple[BatchWarning, ...]:
-    """The fit's warnings: single-claim questions, one-claim sources, overflow, no convergence.
+    """The fit's warnings: single-claim questions, one-claim sources, overflow, no convergence,
+    widened credibility intervals.
 
     Parameters
     ----------
@@ -282,6 +327,9 @@ def fit_warnings(
     iterations : int
     converged : bool
     tol : float
+    widened : int
+        Sources whose credibility interval spans the credibility under a wider wrong part
+        (:func:`widened_sources`).
 
     Returns
     -------
@@ -312,6 +360,16 @@ def fit_warnings(
             "number; its ends are shown as ±1.8e308. Restate their figures in a larger unit "
             "(e.g. thousands).",
             beyond,
+        ))
+    if widened:
+        # Otherwise a user could not tell a range widened for the model's doubt about its own
+        # wrong-claim law from one that is wide for want of claims.
+        warnings.append(BatchWarning(
+            "credibility_widened",
+            f"The credibility range of {widened} source(s) was widened: precise sources' "
+            "claims show wrong claims near the truth far less often than the model assumes, "
+            "so each range also covers the credibility under a wider wrong-claim law.",
+            widened,
         ))
     if not converged:
         warnings.append(BatchWarning(

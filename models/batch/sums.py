@@ -13,13 +13,14 @@ M-step: only where the sums are taken differs. The formulas are in the docstring
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 
 import numpy as np
 
 from models.batch.common import EPS, KIND_POINT, MIN_SPREAD, BoolArray, FloatArray, IntArray
 from models.batch.kernels import noise_share
 from models.batch.result import PopulationPrior
+from models.batch.sensitivity import loose_right, near_truth_sums
 from models.batch.spread import dispersion_floor, spread_dispersion, spread_map
 from models.batch.state import Encoded, Hyper, Params, Posterior, SourcePrior
 
@@ -59,6 +60,14 @@ class SourceSums:
         information of w), Σ t r(1 − r⁺)(ē − 1) (the missing covariance of the scores of
         logit c and w; r noisy right, r⁺ right or exact) and Σ t [r(1 − r)(ē − 1)² + r V] (the
         missing variance of w's score).
+    loose_right : (S, G) float or None
+        Σ t_i P(i right) had the source's credibility been logit⁻¹(logit c_s + δ_g)
+        (δ_g = :data:`~models.batch.sensitivity.LOOSE_OFFSETS`), from the E-step whose wrong
+        part is wider (:mod:`models.batch.sensitivity`); None where the E-step did not ask.
+    near_truth : (S, 2) float or None
+        The source's precise claims seen near the truth but off it, and how many the model's
+        wrong part expects there (:func:`~models.batch.sensitivity.near_truth_sums`); None
+        where not asked.
     """
 
     n_eff: FloatArray
@@ -75,10 +84,18 @@ class SourceSums:
     spread_info: FloatArray
     cross_missing: FloatArray
     spread_missing: FloatArray
+    loose_right: FloatArray | None = None
+    near_truth: FloatArray | None = None
 
     def __add__(self, other: SourceSums) -> SourceSums:
-        return SourceSums(*(getattr(self, f.name) + getattr(other, f.name)
-                            for f in fields(self)))
+        def add(a: FloatArray | None, b: FloatArray | None) -> FloatArray | None:
+            return None if a is None or b is None else a + b
+
+        # The grids are present only on the interval pass's E-steps, on every partition alike.
+        out = SourceSums(*(getattr(self, f.name) + getattr(other, f.name)
+                           for f in fields(self) if f.default is MISSING))
+        return replace(out, loose_right=add(self.loose_right, other.loose_right),
+                       near_truth=add(self.near_truth, other.near_truth))
 
 
 def total(parts: Iterable[SourceSums]) -> SourceSums:
@@ -95,7 +112,9 @@ def _by_source(s: IntArray, weights: FloatArray, n_s: int) -> FloatArray:
     return np.asarray(np.bincount(s, weights=weights, minlength=n_s), dtype=np.float64)
 
 
-def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
+def source_sums(
+    enc: Encoded, post: Posterior, p: Params, hyper: Hyper | None = None
+) -> SourceSums:
     """The sufficient statistics of the M-step from one E-step, summed per source.
 
     Parameters
@@ -106,6 +125,9 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
         The E-step's posterior.
     p : Params
         The parameters of that E-step.
+    hyper : Hyper, optional
+        The E-step's hyper-parameters: with ``loose_grid`` set, the sums include
+        :attr:`SourceSums.loose_right`, with ``near_check`` :attr:`SourceSums.near_truth`.
 
     Returns
     -------
@@ -155,6 +177,7 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
     e_bar = second / scale2
     var_e = (4.0 * m * m * v + 2.0 * v * v) / (scale2 * scale2)
     r_tot = right if enc.all_points else np.where(is_point, right, 0.0)
+    grid = hyper is not None and hyper.loose_grid
     return SourceSums(
         n_eff=n_eff, right=right_s, wrong=wrong_s, exact=exact_s, tested=tested_s,
         matched=_by_source(s, t * post.r_exact, n_s),
@@ -167,6 +190,9 @@ def source_sums(enc: Encoded, post: Posterior, p: Params) -> SourceSums:
         cross_missing=_by_source(s, t * r_pt * (1.0 - r_tot) * (e_bar - 1.0), n_s),
         spread_missing=_by_source(s, t * (r_pt * (1.0 - r_pt) * (e_bar - 1.0) ** 2
                                           + r_pt * var_e), n_s),
+        loose_right=loose_right(enc, p, right) if grid else None,
+        near_truth=(near_truth_sums(enc, post, p, hyper.wrong_spread)
+                    if hyper is not None and hyper.near_check else None),
     )
 
 

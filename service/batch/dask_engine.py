@@ -49,7 +49,12 @@ from models.batch.encode import archive_scale, encode, resolve_scale
 from models.batch.loop import LocalQuestions, Step, start_part, step_part
 from models.batch.result import PopulationPrior, QuestionEstimates
 from models.batch.state import Encoded, Hyper, Params, Posterior
-from models.batch.summary import fit_warnings, question_estimates, source_estimates
+from models.batch.summary import (
+    fit_warnings,
+    question_estimates,
+    source_estimates,
+    widened_sources,
+)
 from models.batch.sums import total
 from models.checks import check_levels
 from models.errors import InvalidParameterError, ReconcileError
@@ -375,6 +380,11 @@ def _step(path: str, params: Params, shift: float, hop: bool, hyper: Hyper) -> S
     return report
 
 
+def _probe(path: str, params: Params, hyper: Hyper) -> Step:
+    _, enc, old = _fitted(path)
+    return step_part(enc, old, params, 0.0, False, hyper)[1]  # type: ignore[arg-type]
+
+
 def _estimates(
     path: str, params: Params, levels: tuple[float, ...], hyper: Hyper
 ) -> tuple[QuestionEstimates, list[tuple[int, str]]]:
@@ -439,6 +449,9 @@ class DaskQuestions:
 
     def step(self, params: Params, shift: float, hop: bool, hyper: Hyper) -> Step:
         return self._advance(_step, params, shift, hop, hyper)
+
+    def probe(self, params: Params, hyper: Hyper) -> Step:
+        return self._advance(_probe, params, hyper)
 
     def each(self, fn: Callable[..., Any], *args: Any) -> Iterable[Any]:
         """``fn`` on every partition in turn, a few running ahead of the one handed back."""
@@ -650,7 +663,9 @@ def _fit(
     del prepared
     outcome = est.learn(lambda: questions, sample, params, prior, progress)
     del sample
-    # The intervals' E-step, at the spreads widened by their uncertainty, as the local fit's.
+    # The credibility under a wider wrong part, then the intervals' E-step at the spreads
+    # widened by their uncertainty, as the local fit's.
+    other = est.other_credibility(questions, outcome)
     final = est.predictive(questions, outcome)
     single = 0
     beyond: list[tuple[int, str]] = []
@@ -666,10 +681,12 @@ def _fit(
             single += count
             beyond += named
     sources_ = replace(source_estimates(outcome.sums, outcome.params, outcome.prior, est.hyper,
-                                        source_ids), interval_spread=final.sigma)
+                                        source_ids, other), interval_spread=final.sigma)
     beyond.sort()
     warnings = fit_warnings(single, int(np.sum(sources_.n_claims == 1)),
                             [qid for _, qid in beyond[:5]], len(beyond), outcome.iterations,
-                            outcome.converged, est.tol)
+                            outcome.converged, est.tol,
+                            widened_sources(sources_, outcome.sums, outcome.params,
+                                            outcome.prior, est.hyper, other))
     return DaskFit(sources_, outcome.prior.population, warnings, outcome.iterations,
                    outcome.converged, n_claims, questions.n_questions, len(paths))
