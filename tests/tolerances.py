@@ -173,16 +173,17 @@ BATCH_FIXED_POINT_HALF_WIDTH = 0.03
 #: 2 leaves room. The two fixed iterations left 37 and 19.
 BATCH_FIXED_POINT_SOURCE_TOLS = 2.0
 
-#: E-steps within which the accelerated batch fit (per-source SQUAREM, models/batch/persource.py)
-#: converges on tests/models/test_batch_squarem.py's seeded archive of 1,500 two-claim
-#: questions by 30 sources (every question on the exact path, so EM is a map of the sources
-#: alone). Measured 18 with the inverse-χ² spread prior; 89 with the learned log-normal prior
-#: of session 12, whose weak pull on precise sources leaves a slow joint mode of their spreads
-#: (plain EM contracts it by 0.985 a step; two precise sources answering one question pin the
-#: sum of their squared spreads, hardly the split), which per-source steps follow only partly
-#: (docs/batch.md). Plain EM needs 577 E-steps to get as close; 110 leaves room for other
-#: platforms' rounding. A known cost, accepted for the accuracy the prior brings.
-BATCH_SQUAREM_MAX_ESTEPS = 110
+#: E-steps within which the accelerated batch fit (per-source SQUAREM, then Anderson acceleration
+#: of the tail, models/batch/persource.py) converges on tests/models/test_batch_squarem.py's
+#: seeded archive of 1,500 two-claim questions by 30 sources (every question on the exact path,
+#: so EM is a map of the sources alone). Measured 18 with the inverse-χ² spread prior; 89 with
+#: the learned log-normal prior of session 12, whose weak pull on precise sources leaves a slow
+#: joint mode of their spreads (plain EM contracts it by 0.985 a step; two precise sources
+#: answering one question pin the sum of their squared spreads, hardly the split), which
+#: per-source steps follow only partly; 40 since session 13, whose Anderson tail removes that
+#: shared direction (docs/batch.md). Plain EM needs 577 E-steps to get as close; 55 leaves room
+#: for other platforms' rounding and fails at session 12's 89.
+BATCH_SQUAREM_MAX_ESTEPS = 55
 
 #: How far the accelerated fit's estimates may sit from the fixed point (plain EM until the
 #: sources move by less than 1e-7, 577 iterations) in units of its 90 % half-width: measured
@@ -193,6 +194,7 @@ BATCH_SQUAREM_HALF_WIDTH = 0.1
 
 #: Most E-steps the per-source loop may take on tests/models/test_batch_squarem.py's flat
 #: archive (3,000 questions of 1-3 claims, seed 2) to reach plain EM's fixed point: measured
-#: 121 (session 11, with the copies fix and the per-source rule), against the 232 plain EM
-#: needs at tol 1e-5 to get as close; 160 leaves room for other platforms' rounding.
-BATCH_SQUAREM_FLAT_ESTEPS = 160
+#: 121 (session 11, with the copies fix and the per-source rule), 95 at the end of session 12 and
+#: 64 with session 13's Anderson tail, against the 232 plain EM needs at tol 1e-5 to get as
+#: close; 85 leaves room for other platforms' rounding and fails at session 12's 95.
+BATCH_SQUAREM_FLAT_ESTEPS = 85

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from models.batch.anderson import Anderson
 from models.batch.common import FloatArray
 from models.batch.loop import (
     Outcome,
@@ -291,4 +292,57 @@ def run_persource(
         if clock.check(report.sums, xj, stable, report, hop, prior, hyper):
             converged = clock.near
             break
+        if clock.averaged_at:
+            # Every source's own jump has done what it can: what remains is the tail, where
+            # EM is nearly linear and its slow directions are shared by sources.
+            params, prior, report, converged = _anderson_tail(
+                report, params, prior, hop, clock, hyper, m_step, e_step)
+            break
     return Outcome(params, prior, report.sums, done + clock.iteration, converged)
+
+
+def _anderson_tail(
+    report: Step, x: Params, prior: SourcePrior, hop: bool, clock: _Clock, hyper: Hyper,
+    m_step: Callable[[Step, Params, SourcePrior], tuple[Params, SourcePrior, float]],
+    e_step: Callable[[Params, float], tuple[Step, bool]],
+) -> tuple[Params, SourcePrior, Step, bool]:
+    """Anderson-accelerated EM (:class:`~models.batch.anderson.Anderson`) from the E-step at
+    ``x`` until ``clock`` stops it; the parameters, prior and report of the last E-step, and
+    whether it converged.
+
+    Each E-step at u_k gives G(u_k) by the M-step, tested as a plain step u_k → G(u_k); the
+    next E-step is at Anderson's u_{k+1}, or at G(u_k) where the history is too short or a hop
+    is due. EM's own contraction λ_s, which the stopping rule divides by, is measured only
+    over two consecutive plain steps; after an extrapolated step it is taken as ``RATE_MAX``.
+    """
+    n_s = x.c.shape[0]
+    history = Anderson()
+    plain, last_plain = True, False
+    last_move: FloatArray | None = None
+    while True:
+        g, prior, shift = m_step(report, x, prior)
+        move = _scaled_move(report.sums, x, g, prior, hyper)
+        clock.rate = np.full(n_s, RATE_MAX)
+        if plain and last_plain and last_move is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                clock.rate = np.where(last_move > 0, move / last_move, 0.0)
+        last_move, last_plain = move, plain
+        if clock.check(report.sums, x, g, report, hop, prior, hyper):
+            return x, prior, report, clock.near
+        if clock.iteration >= clock.max_iter:
+            return x, prior, report, False
+        if report.hops:
+            # Questions moved to rival modes: G itself changed, and so did its differences.
+            history.restart()
+        history.push(pack(x), pack(g))
+        nxt, plain = g, True
+        extrapolated = history.step() if clock.checked_hop else None
+        if extrapolated is not None:
+            jump = unpack(extrapolated, n_s)
+            if jump is not None:
+                nxt, plain = jump, False
+        # The combination of recentred images is recentred only nearly (the anchor weighs
+        # each bias by 1/σ_s²); every μ_q moves with G's shift and this one.
+        nxt, extra = recentre_sources(report.sums.n_eff, nxt, prior, hyper)
+        report, hop = e_step(nxt, shift + extra)
+        x = nxt
