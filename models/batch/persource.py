@@ -43,8 +43,19 @@ loop runs at most ``BUDGET`` × k E-steps in all, and then stops and reports tha
 converged (the fit's ``not_converged`` warning) rather than spend without bound where sources
 travel steadily (a million claims: 316 E-steps and still moving).
 
+The tail. SQUAREM's step lengths are each source's own, and a slow direction shared by several
+sources escapes them: where two precise sources answer the same questions the claims pin the
+sum of their squared spreads, hardly the split, and plain EM trades spread between them at
+0.985 an E-step (docs/batch.md). Once run_em's averaged test has held, the loop therefore goes
+on with Anderson acceleration of the whole parameter vector (:mod:`models.batch.anderson`,
+Walker & Ni 2011), which removes such a direction once its last few steps span it. The stopping
+rule is the same; EM's own contraction λ_s is measured there only over two consecutive plain
+steps (after an extrapolated one it is taken as ``RATE_MAX``).
+
 References
 ----------
+Walker, H. F. & Ni, P. (2011). Anderson acceleration for fixed-point iterations. SIAM Journal
+on Numerical Analysis 49(4), 1715-1735. doi:10.1137/10079638X.
 Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the
 convergence of any EM algorithm. Scandinavian Journal of Statistics 35(2), 335-353.
 doi:10.1111/j.1467-9469.2007.00585.x.
@@ -176,7 +187,8 @@ def run_persource(
     done: int, max_iter: int, refine_iter: int, tol: float, spreads: bool = True,
     least: int = 1, progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
-    """EM with per-source SQUAREM steps, until every source is near its fixed point.
+    """EM with per-source SQUAREM steps, then Anderson-accelerated steps once run_em's
+    averaged test has held, until every source is near its fixed point.
 
     The parameters and the result are :func:`~models.batch.loop.run_em`'s; ``iterations``
     counts E-steps after the first, as there. The convergence test is run_em's plus every
