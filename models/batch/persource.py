@@ -155,6 +155,9 @@ class _Clock:
     averaged_at: int = 0
     # Whether the per-source rule held at the last test.
     near: bool = False
+    # A second estimate of each source's remaining distance, in its half-widths (the Anderson
+    # tail's proposed step); the rule takes the larger.
+    ahead: FloatArray | None = None
 
     def hop(self) -> bool:
         """Whether the next E-step looks for rival modes (as in run_em)."""
@@ -167,6 +170,8 @@ class _Clock:
         move = _scaled_move(sums, old, new, prior, hyper)
         self.last_move = move
         left = move / (1.0 - np.minimum(self.rate, RATE_MAX))
+        if self.ahead is not None:
+            left = np.maximum(left, self.ahead)
         self.near = bool(np.all(left < GAP))
         averaged = averaged_settled(report, change, self.tol, self.n_questions,
                                     self.iteration, self.least)
@@ -339,20 +344,25 @@ def _anderson_tail(
             with np.errstate(divide="ignore", invalid="ignore"):
                 clock.rate = np.where(last_move > 0, move / last_move, 0.0)
         last_move, last_plain = move, plain
-        if clock.check(report.sums, x, g, report, hop, prior, hyper):
-            return x, prior, report, clock.near
-        if clock.iteration >= clock.max_iter:
-            return x, prior, report, False
         if report.hops:
             # Questions moved to rival modes: G itself changed, and so did its differences.
             history.restart()
         history.push(pack(x), pack(g))
+        extrapolated = history.step()
+        jump = None if extrapolated is None else unpack(extrapolated, n_s)
+        # Anderson's step is a multisecant Newton step, its length an estimate of the distance
+        # left that sees rates above RATE_MAX too (the spreads' shared drift of 1-3-claim
+        # archives, 0.994 a step): the rule takes the larger of the two, and waits for it
+        # (two E-steps after the tail starts or restarts).
+        clock.ahead = (np.full(n_s, np.inf) if jump is None
+                       else _scaled_move(report.sums, x, jump, prior, hyper))
+        if clock.check(report.sums, x, g, report, hop, prior, hyper):
+            return x, prior, report, clock.near
+        if clock.iteration >= clock.max_iter:
+            return x, prior, report, False
         nxt, plain = g, True
-        extrapolated = history.step() if clock.checked_hop else None
-        if extrapolated is not None:
-            jump = unpack(extrapolated, n_s)
-            if jump is not None:
-                nxt, plain = jump, False
+        if jump is not None and clock.checked_hop:
+            nxt, plain = jump, False
         # The combination of recentred images is recentred only nearly (the anchor weighs
         # each bias by 1/σ_s²); every μ_q moves with G's shift and this one.
         nxt, extra = recentre_sources(report.sums.n_eff, nxt, prior, hyper)
