@@ -25,7 +25,10 @@ distributed engine that hands the loop the same sums takes the same steps.
 Anderson acceleration has no globalisation of its own. The safeguard here is a restart (as in
 restarted GMRES and DAAREM, Henderson & Varadhan 2019): when a residual exceeds the smallest
 since the last restart, the history is dropped and the next step is G's own. The loop also
-restarts it when questions hop to rival modes (G itself changed).
+restarts it when questions hop to rival modes (G itself changed). A restart alone cannot undo
+an uphill step: once the residual grows every step, every push restarts and the iteration is
+G's own from wherever the last extrapolation left it. The caller therefore keeps the best
+iterate and gives the tail up (:mod:`models.batch.persource`).
 
 References
 ----------
@@ -77,10 +80,15 @@ class Anderson:
     def __init__(self, memory: int = MEMORY) -> None:
         if memory < 1:
             raise ValueError(f"memory must be at least 1, got {memory}")
-        self.memory = memory
+        self._memory = memory
         self._f: list[FloatArray] = []
         self._g: list[FloatArray] = []
         self._best = np.inf
+
+    @property
+    def memory(self) -> int:
+        """m, the most residual differences kept (fixed for the iteration's life)."""
+        return self._memory
 
     @property
     def pairs(self) -> int:
@@ -113,7 +121,7 @@ class Anderson:
         self._best = min(self._best, norm)
         self._f.append(f)
         self._g.append(g)
-        if len(self._f) > self.memory + 1:
+        if len(self._f) > self._memory + 1:
             del self._f[0], self._g[0]
         return kept
 

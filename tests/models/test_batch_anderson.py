@@ -75,3 +75,10 @@ def test_the_history_keeps_memory_plus_one_pairs() -> None:
 def test_memory_must_be_positive() -> None:
     with pytest.raises(ValueError, match="memory"):
         Anderson(memory=0)
+
+
+def test_memory_is_read_only() -> None:
+    history = Anderson(memory=2)
+    with pytest.raises(AttributeError):
+        history.memory = 4  # type: ignore[misc]
+    assert history.memory == 2

@@ -4,8 +4,8 @@ Where every question takes the exact path, EM is a map of the sources' parameter
 SQUAREM's extrapolation reaches its fixed point in half the E-steps. Where questions take the
 Gaussian path (ten claims each here), they carry μ_q between E-steps; the per-source steps
 (models/batch/persource.py) still reach plain EM's fixed point. Once the sources' averaged move
-is under tol the loop goes on with Anderson acceleration (models/batch/anderson.py), which
-removes the slow direction the precise sources' spreads share.
+is under tol, and where every question is exact, the loop goes on with Anderson acceleration
+(models/batch/anderson.py), which removes the slow direction the precise sources' spreads share.
 """
 
 from __future__ import annotations
