@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from models.findings import Finding, Summary
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from models.claims import Source
+    from models.credibility import SourceProfile
 
 Method = Literal["robust", "random_effects", "fixed_effect"]
 
@@ -205,6 +211,17 @@ class SourceUse:
     spread: float
     origin: str
     grade: str | None
+
+
+def source_uses(
+    sources: Sequence[Source], profiles: Mapping[str, SourceProfile]
+) -> tuple[SourceUse, ...]:
+    """Each source with the credibility, spread, origin and grade it was used with."""
+    return tuple(
+        SourceUse(s.id, profiles[s.id].credibility, profiles[s.id].spread, profiles[s.id].origin,
+                  profiles[s.id].grade)
+        for s in sources
+    )
 
 
 @dataclass(frozen=True, slots=True)
