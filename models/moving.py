@@ -22,10 +22,10 @@ from datetime import date
 
 import numpy as np
 
+from models.claim_words import outlier_warning
 from models.claims import Claim, DynamicsName, Source
 from models.credibility import SourceProfile
 from models.dynamics import DynamicEstimator, DynamicResult, reconcile_dynamic
-from models.explain import outlier_warning
 from models.result import (
     ClaimAssessment,
     Disagreement,

@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import norm
 
+from models.claim_words import outlier_warning
 from models.claims import Claim, Source
 from models.credibility import SourceProfile
 from models.encode import WorkingScale, claim_sd
 from models.errors import InvalidClaimError
-from models.explain import outlier_warning
 from models.findings import HETEROGENEITY_LEVEL
 from models.pooling import FixedEffect, PoolingFit, RandomEffects
 from models.result import (

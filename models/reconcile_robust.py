@@ -11,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 
 from models.bounds import bounds_range, is_bounds_only, judge_bounds
+from models.claim_words import outlier_warning
 from models.claims import Claim, Source
 from models.credibility import SourceProfile
 from models.encode import WorkingScale, encode
-from models.explain import outlier_warning
 from models.likelihood import EncodedClaims
 from models.mixture_stats import i2_tau2
 from models.result import (

@@ -12,9 +12,9 @@ from typing import Final
 
 import numpy as np
 
+from models.claim_words import describe_claim
 from models.claims import Claim, Source
 from models.encode import WorkingScale
-from models.explain import describe_claim
 from models.result import Interval, ReconcileResult
 from service.plot.style import FONT, LABEL_LINES, GradeStyle, grade_style
 from service.plot.text import (

@@ -10,7 +10,7 @@ from functools import cache
 from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.textpath import TextToPath
 
-from models.explain import fmt
+from models.claim_words import fmt
 from models.result import SourceUse
 from service.plot.style import LABEL_CHARS, REPLACEMENT
 

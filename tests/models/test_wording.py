@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import wording
+from models.claim_words import fmt
 from models.claims import Claim, Source
-from models.explain import fmt, render
+from models.explain import render
 from models.findings import CentralFigure, Figure, RestsOn
 from models.reconcile import reconcile
 from models.wording import (
