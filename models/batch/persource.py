@@ -123,6 +123,13 @@ Z90 = 1.6448536269514722
 #: 1.4-4× the E-steps (bench/batch_refine.py, the reviewers' archives); unbounded, a million
 #: claims ran 16 + 300 E-steps (672 s of CPU against 46 s) without meeting it.
 BUDGET = 4
+#: No source is extrapolated until run_em's averaged move (the sources' credibility and
+#: log-spread moves averaged over the claims) is under BURN_IN × tol: until then the loop is
+#: plain EM. The batch model's objective has several local maxima on archives of few claims a
+#: question (a source seen a few times reads as precise and often wrong, or as loose and
+#: right), and early jumps crossed to another one than plain EM climbs, of lower objective
+#: (docs/batch.md); 15 × tol still crossed on one archive, 10 × tol on none measured.
+BURN_IN = 10.0
 #: The tail gives up after this many consecutive restarts of its history (each a residual
 #: above the least since the last restart: the tail has become EM from a worse point) ...
 GIVE_UP = 3
@@ -173,6 +180,8 @@ class _Clock:
     # A second estimate of each source's remaining distance, in its half-widths (the Anderson
     # tail's proposed step); the rule takes the larger.
     ahead: FloatArray | None = None
+    # run_em's averaged move at the last test.
+    change: float = np.inf
 
     def hop(self) -> bool:
         """Whether the next E-step looks for rival modes (as in run_em)."""
@@ -182,6 +191,7 @@ class _Clock:
               prior: SourcePrior, hyper: Hyper) -> bool:
         """The test after the E-step at ``new = F(old)``: True when converged."""
         change = source_change(sums.claims, old, new, self.spreads)
+        self.change = change
         move = _scaled_move(sums, old, new, prior, hyper)
         self.last_move = move
         left = move / (1.0 - np.minimum(self.rate, RATE_MAX))
@@ -269,9 +279,11 @@ def run_persource(
         if clock.check(report.sums, x0, x1, report, hop, prior, hyper):
             converged = clock.near
             break
-        if clock.iteration + 2 > max_iter or not clock.checked_hop:
-            # No room for a cycle (plain steps to the cap), or the test held but for the
-            # hopping: a plain step that hops, not a jump that would unsettle the sources.
+        if (clock.iteration + 2 > max_iter or not clock.checked_hop
+                or clock.change >= BURN_IN * tol):
+            # No room for a cycle (plain steps to the cap), the test held but for the
+            # hopping (a plain step that hops, not a jump that would unsettle the sources), or
+            # EM has not yet chosen the local maximum it climbs (BURN_IN).
             continue
         move1 = clock.last_move
         # x₂ = F(x₁), from the E-step at x₁ (no E-step at x₂ itself).
