@@ -403,10 +403,15 @@ def _anderson_tail(
         # Waiting for it (two E-steps after a restart) cost 3 E-steps of 74 on the 100,000-claim
         # bench and moved no measured answer.
         clock.ahead = None if jump is None else _scaled_move(report.sums, x, jump, prior, hyper)
-        if clock.check(report.sums, x, g, report, hop, prior, hyper):
-            return x, prior, report, clock.near
-        if clock.iteration >= clock.max_iter:
-            return x, prior, report, False
+        stop = clock.check(report.sums, x, g, report, hop, prior, hyper)
+        if stop and clock.near:
+            return x, prior, report, True
+        if stop or clock.iteration >= clock.max_iter:
+            # Out of budget: the fit is reported not converged, at the tail's best iterate
+            # rather than wherever its last extrapolation had taken it (one E-step there).
+            if best is not x:
+                report, _ = e_step(best, 0.0)
+            return best, best_prior, report, False
         if in_row >= GIVE_UP or residual > WORSE * least or report.carried != 0:
             # Walking away (or G no longer a map of u alone): back to the best iterate, whose
             # biases were recentred when it was taken (no shift of μ_q to add).
