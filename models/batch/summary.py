@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from statistics import NormalDist
+from typing import Final
 
 import numpy as np
 
-from models.batch.common import BoolArray, FloatArray, logistic, logit
+from models.batch.common import EPS, BoolArray, FloatArray
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
@@ -147,6 +148,11 @@ def question_estimates(
     return questions, np.asarray(beyond, dtype=bool)
 
 
+#: κ_weak, the weakest pooling strength over which an unrated source's credibility range
+#: holds: Beta(2c̄, 2(1 − c̄)), uniform at c̄ = ½, the most dispersed population it guards for.
+WEAK_POOLED_STRENGTH: Final = 2.0
+
+
 def source_estimates(
     sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...],
     other: FloatArray | None = None,
@@ -168,29 +174,44 @@ def source_estimates(
     one source repeats an origin several times on a question its claims are right or wrong
     together, so their labels' variance counts once, as t_i gives; where several sources echo
     it t_i² is exact and t_i overstates U_s, widening the interval, the safe side). The
-    interval is the central 90 % of
+    interval is the equal-tailed 90 % of the Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β) the
+    estimate, whose information on the logit scale at its mode, m c̄ (1 − c̄), is
 
-        logit c ~ N(log α − log β, 1 / max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))),
+        I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))
 
-    centred on the estimate (a mode does not move when information is subtracted), with the
-    prior's own information as a floor. The information is the credibility's marginal one,
+    with the prior's own information as a floor. Where every label is resolved (P(right) 0 or
+    1) U_s is 0, m = α + β, and this is the conjugate posterior Beta(α, β) itself; a claim
+    alone on its question resolves nothing (P(right) ≈ c_s) and adds about no information.
+    A Normal on the logit scale of the same information (the Laplace approximation, used
+    until session 14) is too narrow at the few claims of a news archive: at α, β = 2.5, 1.5
+    its variance is 1/α + 1/β = 1.07 against the Beta's ψ′(α) + ψ′(β) = 1.42, and its upper
+    end 0.90 against 0.94. The information is the credibility's marginal one,
     I_cc − I_cw²/I_ww, of the 2 × 2 observed information of (logit c_s, w = log σ_s) by the
     same rule: I_ww = 2(Σ t r ē + ν) − Var(w's score | data) and I_cw = −Cov(the two scores |
     data) (:class:`~models.batch.sums.SourceSums`: ``spread_info``, ``spread_missing``,
     ``cross_missing``), since a source's credibility and spread trade against each other
-    (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every
-    label is resolved (P(right) 0 or 1)
-    U_s is 0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x:
-    the variance 1/α + 1/β); a claim alone on its question resolves nothing (P(right) ≈ c_s)
-    and adds about no information. Labels are taken independent across the claims of a question,
-    which leaves out the covariance of a right and a wrong claim on one question (Louis's
-    off-diagonal terms); the simulations in the tests bound what that costs.
+    (a wider spread counts more of its claims right); :func:`logit_half_width`. Labels are
+    taken independent across the claims of a question, which leaves out the covariance of a
+    right and a wrong claim on one question (Louis's off-diagonal terms); the simulations in
+    the tests bound what that costs.
+
+    An unrated source's prior is the pooled one, Beta(κ c̄, κ (1 − c̄)) about the population
+    centre, and how dispersed the population is (κ) a news-sized archive cannot tell: its
+    sources' labels are mostly unresolved, and κ learned from the E-step's expected counts
+    runs to its largest value (the pooled counts agree because they were pooled). A
+    precise source seen a dozen times in questions of one to three claims is then learned
+    0.13 below its credibility and its interval misses it (covering 0.71; a population drawn
+    from the model's own Beta prior gives 0.62 for its sources above 0.8). Such a source's
+    range is therefore the union of the intervals at κ_pooled and at
+    κ_weak = :data:`WEAK_POOLED_STRENGTH` (the same counts under the weaker prior), a range
+    over a class of priors (Berger 1990); a graded source's prior is its own and is kept.
 
     That is the uncertainty under the model. For a loose source the model's credibility also
     rests on how much of its wrong part lies near the truth, which precise sources can
     contradict: where they do (:func:`models.batch.sensitivity.wrong_factor`), ``other`` is
-    the credibility under a wider wrong part and the interval is the union of the two logit
-    intervals of half-width 1.645/√I_s, an uncertainty region (Vansteelandt et al. 2006).
+    the credibility under a wider wrong part and the interval is the union of the two Beta
+    intervals of size m about c̄ and about it, an uncertainty region (Vansteelandt et al.
+    2006).
 
     Parameters
     ----------
@@ -217,25 +238,26 @@ def source_estimates(
     Vansteelandt, S., Goetghebeur, E., Kenward, M. G. & Molenberghs, G. (2006). Ignorance
     and uncertainty regions as inferential tools in a sensitivity analysis. Statistica
     Sinica 16(3), 953-979.
+    Berger, J. O. (1990). Robust Bayesian analysis: sensitivity to the prior. Journal of
+    Statistical Planning and Inference 25(3), 303-328. doi:10.1016/0378-3758(90)90079-A
     """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    alpha = sums.right + kappa * c0
-    beta_b = sums.wrong + kappa * (1.0 - c0)
-    centre = np.log(alpha) - np.log(beta_b)
-    half = logit_half_width(sums, prior, hyper)
-    low, high = centre - half, centre + half
-    if other is not None:
-        # Where c_s rests on how much of the wrong part lies near the truth, the interval
-        # spans the credibility under a wrong part that puts far less there
-        # (models.batch.sensitivity): the archive cannot tell the two apart.
-        at = logit(other)
-        low, high = np.minimum(low, at - half), np.maximum(high, at + half)
+    low, high = _beta_interval(sums, prior, hyper, kappa, other)
+    # The population's dispersion is not learned from a news-sized archive: an unrated
+    # source's range holds for pooling strengths down to κ_weak.
+    weak = np.where(prior.rated, kappa, min(WEAK_POOLED_STRENGTH, hyper.pooled_strength))
+    weak_low, weak_high = _beta_interval(sums, prior, hyper, weak, None)
+    # A Beta's mean can lie outside its equal-tailed interval where a shape parameter is
+    # far below 1 (c̄ within about 1/m of 0 or 1); the range always holds the estimate, and
+    # its ends stay in [EPS, 1 − EPS] as the estimate does.
+    low = np.clip(np.minimum(np.minimum(low, weak_low), p.c), EPS, 1.0 - EPS)
+    high = np.clip(np.maximum(np.maximum(high, weak_high), p.c), EPS, 1.0 - EPS)
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=logistic(low),
-        credibility_high=logistic(high),
+        credibility_low=low,
+        credibility_high=high,
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
@@ -264,8 +286,16 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     -------
     (S,) float
     """
-    c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
+    _, _, info = _information(sums, prior, hyper, kappa)
+    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
+
+
+def _information(
+    sums: SourceSums, prior: SourcePrior, hyper: Hyper, kappa: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """α_s, β_s and the marginal observed information I_s of logit c_s at prior strength κ_s."""
+    c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     alpha = sums.right + kappa * c0
     beta_b = sums.wrong + kappa * (1.0 - c0)
     # Observed information = complete − missing (Louis 1982), never below the prior's.
@@ -279,7 +309,30 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = np.where(info_w > 0, info_c - sums.cross_missing ** 2 / info_w, 0.0)
     info = np.maximum(marginal, floor)
-    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
+    return alpha, beta_b, np.asarray(info, dtype=np.float64)
+
+
+def _beta_interval(
+    sums: SourceSums, prior: SourcePrior, hyper: Hyper, kappa: FloatArray,
+    other: FloatArray | None,
+) -> tuple[FloatArray, FloatArray]:
+    """The 90 % equal-tailed interval of Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β), whose
+    information on the logit scale at its mode, m c̄ (1 − c̄), is the observed I_s; with
+    ``other``, united with the same Beta's interval about that credibility."""
+    from scipy.special import betaincinv  # importing models.batch must not load scipy
+
+    alpha, beta_b, info = _information(sums, prior, hyper, kappa)
+    mean = alpha / (alpha + beta_b)
+    size = info / (mean * (1.0 - mean))
+    low = betaincinv(size * mean, size * (1.0 - mean), 0.05)
+    high = betaincinv(size * mean, size * (1.0 - mean), 0.95)
+    if other is not None:
+        # Where c_s rests on how much of the wrong part lies near the truth, the interval
+        # spans the credibility under a wrong part that puts far less there
+        # (models.batch.sensitivity): the archive cannot tell the two apart.
+        low = np.minimum(low, betaincinv(size * other, size * (1.0 - other), 0.05))
+        high = np.maximum(high, betaincinv(size * other, size * (1.0 - other), 0.95))
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
 def widened_sources(
