@@ -16,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-from models.batch.common import EPS, BoolArray, FloatArray
+from models.batch.common import EPS, BoolArray, FloatArray, logistic, logit
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
@@ -174,37 +174,43 @@ def source_estimates(
     one source repeats an origin several times on a question its claims are right or wrong
     together, so their labels' variance counts once, as t_i gives; where several sources echo
     it t_i² is exact and t_i overstates U_s, widening the interval, the safe side). The
-    interval is the equal-tailed 90 % of the Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β) the
-    estimate, whose information on the logit scale at its mode, m c̄ (1 − c̄), is
+    interval is the central 90 % of
 
-        I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))
+        logit c ~ N(log α − log β, 1 / I_s),   I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s)),
 
-    with the prior's own information as a floor. Where every label is resolved (P(right) 0 or
-    1) U_s is 0, m = α + β, and this is the conjugate posterior Beta(α, β) itself; a claim
-    alone on its question resolves nothing (P(right) ≈ c_s) and adds about no information.
-    A Normal on the logit scale of the same information (the Laplace approximation, used
-    until session 14) is too narrow at the few claims of a news archive: at α, β = 2.5, 1.5
-    its variance is 1/α + 1/β = 1.07 against the Beta's ψ′(α) + ψ′(β) = 1.42, and its upper
-    end 0.90 against 0.94. The information is the credibility's marginal one,
+    centred on the estimate (a mode does not move when information is subtracted), with the
+    prior's own information as a floor. The information is the credibility's marginal one,
     I_cc − I_cw²/I_ww, of the 2 × 2 observed information of (logit c_s, w = log σ_s) by the
     same rule: I_ww = 2(Σ t r ē + ν) − Var(w's score | data) and I_cw = −Cov(the two scores |
     data) (:class:`~models.batch.sums.SourceSums`: ``spread_info``, ``spread_missing``,
     ``cross_missing``), since a source's credibility and spread trade against each other
-    (a wider spread counts more of its claims right); :func:`logit_half_width`. Labels are
-    taken independent across the claims of a question, which leaves out the covariance of a
-    right and a wrong claim on one question (Louis's off-diagonal terms); the simulations in
-    the tests bound what that costs.
+    (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every
+    label is resolved (P(right) 0 or 1) U_s is 0 and this is the logit-normal approximation
+    to Beta(α, β); a claim alone on its question resolves nothing (P(right) ≈ c_s) and adds
+    about no information. Labels are taken independent across the claims of a question,
+    which leaves out the covariance of a right and a wrong claim on one question (Louis's
+    off-diagonal terms); the simulations in the tests bound what that costs.
+
+    At the few claims of a news archive that Normal is too narrow on the side away from ½: at
+    α, β = 2.5, 1.5 its variance is 1/α + 1/β = 1.07 against the Beta's ψ′(α) + ψ′(β) = 1.42,
+    its upper end 0.90 against 0.94. The range therefore also spans the equal-tailed 90 % of
+    Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β), the Beta whose information on the logit scale at
+    its mode, m c̄ (1 − c̄), is I_s (with every label resolved, Beta(α, β) itself). Not the
+    Beta alone: where the estimate is off (a wrong-claim law unlike the model's), its skew
+    moved a middle source's range away from the truth (8-claim questions: coverage 0.94 →
+    0.77), so the range is the union and never narrower than the Normal's.
 
     An unrated source's prior is the pooled one, Beta(κ c̄, κ (1 − c̄)) about the population
     centre, and how dispersed the population is (κ) a news-sized archive cannot tell: its
     sources' labels are mostly unresolved, and κ learned from the E-step's expected counts
-    runs to its largest value (the pooled counts agree because they were pooled). A
-    precise source seen a dozen times in questions of one to three claims is then learned
-    0.13 below its credibility and its interval misses it (covering 0.71; a population drawn
-    from the model's own Beta prior gives 0.62 for its sources above 0.8). Such a source's
-    range is therefore the union of the intervals at κ_pooled and at
-    κ_weak = :data:`WEAK_POOLED_STRENGTH` (the same counts under the weaker prior), a range
-    over a class of priors (Berger 1990); a graded source's prior is its own and is kept.
+    runs to its largest value (the pooled counts agree because they were pooled). With the
+    default κ a precise source seen a dozen times in questions of one to three claims is
+    learned 0.12-0.15 below its credibility and its range misses it (coverage 0.70-0.74; a
+    population drawn from the model's own Beta prior gives 0.62 for its sources above 0.8).
+    The estimate is kept (at half the pooling the sources' credibility errors grow, RMSE
+    0.187 → 0.196), and the range spans also the Beta of the same counts under the prior of
+    strength κ_weak = :data:`WEAK_POOLED_STRENGTH`: a range over a class of priors (Berger
+    1990). A graded source's prior is its own and is kept.
 
     That is the uncertainty under the model. For a loose source the model's credibility also
     rests on how much of its wrong part lies near the truth, which precise sources can
@@ -243,16 +249,25 @@ def source_estimates(
     """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    low, high = _beta_interval(sums, prior, hyper, kappa, other)
+    alpha = sums.right + kappa * c0
+    beta_b = sums.wrong + kappa * (1.0 - c0)
+    centre = np.log(alpha) - np.log(beta_b)
+    half = logit_half_width(sums, prior, hyper)
+    low, high = centre - half, centre + half
+    if other is not None:
+        # Where c_s rests on how much of the wrong part lies near the truth, the interval
+        # spans the credibility under a wrong part that puts far less there
+        # (models.batch.sensitivity): the archive cannot tell the two apart.
+        at = logit(other)
+        low, high = np.minimum(low, at - half), np.maximum(high, at + half)
+    low, high = logistic(low), logistic(high)
+    skew_low, skew_high = _beta_interval(sums, prior, hyper, kappa, other)
     # The population's dispersion is not learned from a news-sized archive: an unrated
     # source's range holds for pooling strengths down to κ_weak.
     weak = np.where(prior.rated, kappa, min(WEAK_POOLED_STRENGTH, hyper.pooled_strength))
     weak_low, weak_high = _beta_interval(sums, prior, hyper, weak, None)
-    # A Beta's mean can lie outside its equal-tailed interval where a shape parameter is
-    # far below 1 (c̄ within about 1/m of 0 or 1); the range always holds the estimate, and
-    # its ends stay in [EPS, 1 − EPS] as the estimate does.
-    low = np.clip(np.minimum(np.minimum(low, weak_low), p.c), EPS, 1.0 - EPS)
-    high = np.clip(np.maximum(np.maximum(high, weak_high), p.c), EPS, 1.0 - EPS)
+    low = np.minimum(low, np.minimum(skew_low, weak_low))
+    high = np.maximum(high, np.maximum(skew_high, weak_high))
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
@@ -332,7 +347,9 @@ def _beta_interval(
         # (models.batch.sensitivity): the archive cannot tell the two apart.
         low = np.minimum(low, betaincinv(size * other, size * (1.0 - other), 0.05))
         high = np.maximum(high, betaincinv(size * other, size * (1.0 - other), 0.95))
-    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+    # A quantile a hair from 0 or 1 is held at EPS from it, as the estimates are.
+    return (np.asarray(np.clip(low, EPS, 1.0 - EPS), dtype=np.float64),
+            np.asarray(np.clip(high, EPS, 1.0 - EPS), dtype=np.float64))
 
 
 def widened_sources(
