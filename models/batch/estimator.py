@@ -111,8 +111,8 @@ class BatchEstimator:
         also stops only when every source's estimated remaining distance is under a tenth of its
         own displayed 90 % half-width (on top of ``tol``). Settled sources are not moved, so
         the questions' μ_q that the Gaussian path carries follow. No source is extrapolated
-        before the sources' averaged move is under 10 ``tol`` (earlier jumps reached another,
-        lower local maximum than plain EM's on archives of 1-3 claims a question).
+        before the sources' averaged move is under 10 ``tol`` (earlier jumps reached another
+        fixed point than plain EM's on archives of 1-3 claims a question).
         ``False``: plain EM with the ``tol`` test alone (as the warm start's sample always is).
 
     Notes

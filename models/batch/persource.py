@@ -30,17 +30,20 @@ none for the others), and its cap shrinks; a kept jump at the cap grows it fourf
 the x₀ of the next cycle), as plain EM's three iterations.
 
 Burn-in. No source is extrapolated until run_em's averaged move is under ``BURN_IN`` × tol;
-until then each cycle is a plain EM step. The model's objective, the sum over questions of the
-log of each question's marginal likelihood (log Z_q with its atoms, :mod:`models.batch.em`)
-plus the sources' log-priors, has several local maxima on archives of 1-3 claims a question: a
-source seen a few times reads as precise and often wrong (small σ_s, low c_s) or as loose and
-right (on one archive a dozen sources at once, with the population's learned spread
-dispersion). Early jumps crossed from the maximum that plain EM climbs to a lower one, and the
-fit said ``converged`` there (0.58-1.85 of a credibility half-width off, the objective 0.4-25
-lower, on three simulated archives; docs/batch.md). Varadhan & Roland's objective-based
-monotonicity control (reject a jump whose objective is below its start's) kept one of the
-three from crossing, not the other two: there the jump that crossed raised the objective. Once
-EM has nearly settled, the jumps are short and stay where EM is heading.
+until then each cycle is a plain EM step. On archives of 1-3 claims a question EM has several
+fixed points: a source seen a few times reads as precise and often wrong (small σ_s, low c_s)
+or as loose and right. Early per-source jumps crossed from the fixed point plain EM reaches to
+another one, and the fit said ``converged`` there (0.58-1.85 of a credibility half-width off on
+three simulated archives; an independent review found 13 of 39; docs/batch.md). The burn-in
+makes acceleration a pure speed-up: the fit ends where plain EM from the same start does (13 of
+the review's 14). That point usually, not always, has the higher objective (the sum over
+questions of log Z_q with its atoms, :mod:`models.batch.em`, plus the sources' log-priors):
+on two of the review's archives the accelerated point was higher (+4.6 and +1.9), and the
+objective is no sure arbiter, since its spread prior rewards a learned dispersion of the
+log-spreads at its floor. Against the truth plain EM's point was the better one for the
+sources' credibility on 11 of 13. Varadhan & Roland's objective-based monotonicity control
+(reject a jump whose objective is below its start's) was tried and kept one of the first three
+archives from crossing: there the jumps that crossed raised the objective.
 
 Stopping. :func:`~models.batch.loop.run_em`'s test averages one step's move over the claims.
 Here, in addition, every source's estimated remaining distance must be small against what the
@@ -140,10 +143,9 @@ Z90 = 1.6448536269514722
 BUDGET = 4
 #: No source is extrapolated until run_em's averaged move (the sources' credibility and
 #: log-spread moves averaged over the claims) is under BURN_IN × tol: until then the loop is
-#: plain EM. The batch model's objective has several local maxima on archives of few claims a
-#: question (a source seen a few times reads as precise and often wrong, or as loose and
-#: right), and early jumps crossed to another one than plain EM climbs, of lower objective
-#: (docs/batch.md); 15 × tol still crossed on one archive, 10 × tol on none measured.
+#: plain EM. EM has several fixed points on archives of few claims a question, and early jumps
+#: crossed to another one than plain EM reaches (docs/batch.md). Measured, not derived: 15 ×
+#: tol still crossed on one archive of three; 10 × tol left 1 of the review's 14 apart.
 BURN_IN = 10.0
 #: The tail gives up after this many consecutive restarts of its history (each a residual
 #: above the least since the last restart: the tail has become EM from a worse point) ...
@@ -298,7 +300,7 @@ def run_persource(
                 or clock.change >= BURN_IN * tol):
             # No room for a cycle (plain steps to the cap), the test held but for the
             # hopping (a plain step that hops, not a jump that would unsettle the sources), or
-            # EM has not yet chosen the local maximum it climbs (BURN_IN).
+            # EM has not yet chosen the fixed point it heads for (BURN_IN).
             continue
         move1 = clock.last_move
         # x₂ = F(x₁), from the E-step at x₁ (no E-step at x₂ itself).
