@@ -210,8 +210,7 @@ BATCH_SQUAREM_FLAT_ESTEPS = 85
 LOOSE_CREDIBILITY_COVERAGE = 0.8
 
 #: Most median width of the loose tier's 90 % credibility interval there, so that coverage
-#: is not bought by giving up: measured 0.33 on main and 0.41 now (six seeds: 0.42); 0.45
-#: with session 14's ranges (a Beta and, unrated, a weaker pooling too), 0.42 before them.
+#: is not bought by giving up: measured 0.33 on main and 0.41 now (six seeds: 0.42).
 LOOSE_CREDIBILITY_WIDTH = 0.5
 
 #: How far the accelerated fit (per-source SQUAREM, then the Anderson tail) may end from plain

@@ -63,12 +63,10 @@ class SourceEstimates:
     credibility_low, credibility_high : (S,) float
         The range of c_s: the model's 90 % interval (logit-symmetric about its Beta
         posterior's centre, from the information of that posterior less what its claims'
-        unresolved labels miss, Louis 1982), united with the 90 % of a Beta of the same
-        information and, for an unrated source, of the same counts under a weaker pooled
-        prior, and widened to cover the credibility under a wider wrong-claim law where
-        precise sources show that wrong claims avoid the truth (an uncertainty region,
-        :mod:`models.batch.sensitivity`); so not centred on ``credibility``
-        (:func:`models.batch.summary.source_estimates`).
+        unresolved labels miss, Louis 1982), widened to cover the credibility under a wider
+        wrong-claim law where precise sources show that wrong claims avoid the truth (an
+        uncertainty region, :mod:`models.batch.sensitivity`); so not centred on
+        ``credibility`` (:func:`models.batch.summary.source_estimates`).
     exact_share : (S,) float
         ε_s / c_s, the share of its right claims that are exact copies.
     spread, bias : (S,) float

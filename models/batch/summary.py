@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from statistics import NormalDist
-from typing import Final
 
 import numpy as np
 
-from models.batch.common import EPS, BoolArray, FloatArray, logistic, logit
+from models.batch.common import BoolArray, FloatArray, logistic, logit
 from models.batch.exact import exact_quantiles
 from models.batch.panels import ONE_SD, ClaimKernels, Panels
 from models.batch.result import BatchFit, BatchWarning, QuestionEstimates, SourceEstimates
@@ -148,13 +147,6 @@ def question_estimates(
     return questions, np.asarray(beyond, dtype=bool)
 
 
-#: κ_weak, the pooling strength of the second Beta in an unrated source's credibility range
-#: (Beta(2c̄, 2(1 − c̄)), uniform at c̄ = ½). An empirical calibration: it is what brings the
-#: precise sources of news-sized simulated archives to their 90 % (docs/batch.md), also where
-#: the model's κ is the true one, so it makes up for information the interval overstates.
-WEAK_POOLED_STRENGTH: Final = 2.0
-
-
 def source_estimates(
     sums: SourceSums, p: Params, prior: SourcePrior, hyper: Hyper, ids: tuple[str, ...],
     other: FloatArray | None = None,
@@ -178,7 +170,7 @@ def source_estimates(
     it t_i² is exact and t_i overstates U_s, widening the interval, the safe side). The
     interval is the central 90 % of
 
-        logit c ~ N(log α − log β, 1 / I_s),   I_s = max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s)),
+        logit c ~ N(log α − log β, 1 / max(αβ/(α + β) − U_s, κ c̄_s (1 − c̄_s))),
 
     centred on the estimate (a mode does not move when information is subtracted), with the
     prior's own information as a floor. The information is the credibility's marginal one,
@@ -187,44 +179,18 @@ def source_estimates(
     data) (:class:`~models.batch.sums.SourceSums`: ``spread_info``, ``spread_missing``,
     ``cross_missing``), since a source's credibility and spread trade against each other
     (a wider spread counts more of its claims right); :func:`logit_half_width`. Where every
-    label is resolved (P(right) 0 or 1) U_s is 0 and this is the logit-normal approximation
-    to Beta(α, β); a claim alone on its question resolves nothing (P(right) ≈ c_s) and adds
-    about no information. Labels are taken independent across the claims of a question,
+    label is resolved (P(right) 0 or 1)
+    U_s is 0 and this is the logit-normal approximation to Beta(α, β) (ψ ≈ log, ψ′ ≈ 1/x:
+    the variance 1/α + 1/β); a claim alone on its question resolves nothing (P(right) ≈ c_s)
+    and adds about no information. Labels are taken independent across the claims of a question,
     which leaves out the covariance of a right and a wrong claim on one question (Louis's
     off-diagonal terms); the simulations in the tests bound what that costs.
-
-    At the few claims of a news archive that Normal is too narrow on the side away from ½: at
-    α, β = 2.5, 1.5 its variance is 1/α + 1/β = 1.07 against the Beta's ψ′(α) + ψ′(β) = 1.42,
-    its upper end 0.90 against 0.94. The range therefore also spans the equal-tailed 90 % of
-    Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β), the Beta whose information on the logit scale at
-    its mode, m c̄ (1 − c̄), is I_s (with every label resolved, Beta(α, β) itself). Not the
-    Beta alone: where the estimate is off (a wrong-claim law unlike the model's), its skew
-    moved a middle source's range away from the truth (8-claim questions: coverage 0.94 →
-    0.77), so the range is the union and never narrower than the Normal's.
-
-    An unrated source's prior is the pooled one, Beta(κ c̄, κ (1 − c̄)) about the population
-    centre, and how dispersed the population is (κ) a news-sized archive cannot tell: its
-    sources' labels are mostly unresolved, and κ learned from the E-step's expected counts
-    runs to its largest value (the pooled counts agree because they were pooled). With the
-    default κ a precise source seen a dozen times in questions of one to three claims is
-    learned 0.12-0.15 below its credibility and its range misses it (coverage 0.70-0.74; a
-    population drawn from the model's own Beta prior gives 0.62 for its sources above 0.8).
-    The estimate is kept (at half the pooling the sources' credibility RMSE was 0.189 →
-    0.180, 0.187 → 0.196, 0.170 → 0.173 and 0.178 → 0.190 on four such simulations: no
-    better on the whole), and the range spans also the Beta of the same counts under the
-    prior of strength κ_weak = :data:`WEAK_POOLED_STRENGTH`, in the manner of a range over a
-    class of priors (Berger 1990). That reading is not the whole story: an independent review
-    drew the sources from the model's own prior, where κ is right, and the weaker Beta was still
-    needed to bring the coverage from 0.86 to 0.92; so κ_weak is an empirical calibration of
-    an interval that still overstates what the archive knows (the other sources' c and σ, and
-    c̄, are plugged in; the correction for unresolved labels is first order). A graded
-    source's prior is its own and is kept.
 
     That is the uncertainty under the model. For a loose source the model's credibility also
     rests on how much of its wrong part lies near the truth, which precise sources can
     contradict: where they do (:func:`models.batch.sensitivity.wrong_factor`), ``other`` is
-    the credibility under a wider wrong part and the range is also the union of the Normal
-    and the Beta above about it, an uncertainty region (Vansteelandt et al. 2006).
+    the credibility under a wider wrong part and the interval is the union of the two logit
+    intervals of half-width 1.645/√I_s, an uncertainty region (Vansteelandt et al. 2006).
 
     Parameters
     ----------
@@ -251,8 +217,6 @@ def source_estimates(
     Vansteelandt, S., Goetghebeur, E., Kenward, M. G. & Molenberghs, G. (2006). Ignorance
     and uncertainty regions as inferential tools in a sensitivity analysis. Statistica
     Sinica 16(3), 953-979.
-    Berger, J. O. (1990). Robust Bayesian analysis: sensitivity to the prior. Journal of
-    Statistical Planning and Inference 25(3), 303-328. doi:10.1016/0378-3758(90)90079-A
     """
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
     kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
@@ -267,20 +231,11 @@ def source_estimates(
         # (models.batch.sensitivity): the archive cannot tell the two apart.
         at = logit(other)
         low, high = np.minimum(low, at - half), np.maximum(high, at + half)
-    low, high = logistic(low), logistic(high)
-    skew_low, skew_high = _beta_interval(sums, prior, hyper, kappa, other)
-    # An unrated source's range also spans a weaker pooled prior's Beta (an empirical
-    # calibration, see WEAK_POOLED_STRENGTH).
-    weak = np.where(prior.rated, kappa, min(WEAK_POOLED_STRENGTH, hyper.pooled_strength))
-    weak_low, weak_high = _beta_interval(sums, prior, hyper, weak, None)
-    # fmin/fmax: a Beta quantile that cannot be computed leaves the Normal's end.
-    low = np.fmin(low, np.fmin(skew_low, weak_low))
-    high = np.fmax(high, np.fmax(skew_high, weak_high))
     return SourceEstimates(
         ids=ids,
         credibility=p.c,
-        credibility_low=low,
-        credibility_high=high,
+        credibility_low=logistic(low),
+        credibility_high=logistic(high),
         exact_share=p.eta,
         spread=p.sigma,
         bias=p.beta,
@@ -309,16 +264,8 @@ def logit_half_width(sums: SourceSums, prior: SourcePrior, hyper: Hyper) -> Floa
     -------
     (S,) float
     """
-    kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
-    _, _, info = _information(sums, prior, hyper, kappa)
-    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
-
-
-def _information(
-    sums: SourceSums, prior: SourcePrior, hyper: Hyper, kappa: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """α_s, β_s and the marginal observed information I_s of logit c_s at prior strength κ_s."""
     c0 = np.where(prior.rated, prior.c0, prior.population.credibility)
+    kappa = np.where(prior.rated, hyper.graded_strength, hyper.pooled_strength)
     alpha = sums.right + kappa * c0
     beta_b = sums.wrong + kappa * (1.0 - c0)
     # Observed information = complete − missing (Louis 1982), never below the prior's.
@@ -332,32 +279,7 @@ def _information(
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = np.where(info_w > 0, info_c - sums.cross_missing ** 2 / info_w, 0.0)
     info = np.maximum(marginal, floor)
-    return alpha, beta_b, np.asarray(info, dtype=np.float64)
-
-
-def _beta_interval(
-    sums: SourceSums, prior: SourcePrior, hyper: Hyper, kappa: FloatArray,
-    other: FloatArray | None,
-) -> tuple[FloatArray, FloatArray]:
-    """The 90 % equal-tailed interval of Beta(m c̄, m (1 − c̄)), c̄ = α/(α + β), whose
-    information on the logit scale at its mode, m c̄ (1 − c̄), is the observed I_s; with
-    ``other``, united with the same Beta's interval about that credibility."""
-    from scipy.special import betaincinv  # importing models.batch must not load scipy
-
-    alpha, beta_b, info = _information(sums, prior, hyper, kappa)
-    mean = np.clip(alpha / (alpha + beta_b), EPS, 1.0 - EPS)
-    size = info / (mean * (1.0 - mean))
-    low = betaincinv(size * mean, size * (1.0 - mean), 0.05)
-    high = betaincinv(size * mean, size * (1.0 - mean), 0.95)
-    if other is not None:
-        # Where c_s rests on how much of the wrong part lies near the truth, the interval
-        # spans the credibility under a wrong part that puts far less there
-        # (models.batch.sensitivity): the archive cannot tell the two apart.
-        low = np.fmin(low, betaincinv(size * other, size * (1.0 - other), 0.05))
-        high = np.fmax(high, betaincinv(size * other, size * (1.0 - other), 0.95))
-    # A quantile a hair from 0 or 1 is held at EPS from it, as the estimates are.
-    return (np.asarray(np.clip(low, EPS, 1.0 - EPS), dtype=np.float64),
-            np.asarray(np.clip(high, EPS, 1.0 - EPS), dtype=np.float64))
+    return np.asarray(1.6448536269514722 / np.sqrt(info), dtype=np.float64)
 
 
 def widened_sources(

@@ -463,11 +463,9 @@ def estimate_columns(levels: Sequence[float]) -> list[str]:
 def write_sources(out: IO[str], src: SourceEstimates, fmt: str) -> None:
     """Write what was learned about each source.
 
-    ``credibility_low``/``_high`` are the credibility's range: the model's 90 % interval
-    (also spanning the Beta of the same information and, for a source without a grade, of a
-    weaker pooled prior; :func:`models.batch.summary.source_estimates`), widened to cover the
-    credibility under a wider wrong-claim law where precise sources show that wrong claims
-    avoid the truth (the summary's ``credibility_widened`` warning), so not
+    ``credibility_low``/``_high`` are the credibility's range: the model's 90 % interval,
+    widened to cover the credibility under a wider wrong-claim law where precise sources show
+    that wrong claims avoid the truth (the summary's ``credibility_widened`` warning), so not
     necessarily centred on ``credibility``.
     """
     names = ("credibility", "credibility_low", "credibility_high", "exact_share", "spread",

@@ -448,11 +448,9 @@ class BatchSourceResultSchema(StrictSchema):
     id = ma.fields.String(required=True, metadata={"description": "The source id."})
     credibility = out_num("Learned probability that a claim of the source is right.")
     credibility_low = out_num(
-        "Lower end of the credibility's range: the model's 90 % interval (also spanning the "
-        "Beta of the same information and, for a source without a grade, of a weaker pooled "
-        "prior), widened to cover the credibility under a wider wrong-claim law where precise "
-        "sources show that wrong claims avoid the truth (warning credibility_widened); not "
-        "centred on the estimate.")
+        "Lower end of the credibility's range: the model's 90 % interval, widened to cover "
+        "the credibility under a wider wrong-claim law where precise sources show that wrong "
+        "claims avoid the truth (warning credibility_widened); not centred on the estimate.")
     credibility_high = out_num("Upper end of that range (see credibility_low).")
     exact_share = out_num("Share of its right claims that are exact copies of the truth.")
     spread = out_num("Learned spread of its right claims (working scale).")
