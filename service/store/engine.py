@@ -20,6 +20,8 @@ Nothing here runs at import time. The Flask wiring (a session per request) lives
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -92,6 +94,30 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _journal_wal(engine: Engine) -> None:
+    """Put the SQLite file in WAL mode: persistent in the file, so set once per engine rather
+    than on every connection, and on a raw connection because SQLite refuses it inside a
+    transaction.
+
+    Switching a new file to WAL takes an exclusive lock, and where several processes switch it
+    at once (gunicorn's workers opening a fresh database together) SQLite answers "database is
+    locked" at once rather than through the busy handler (the lock would deadlock). The switch
+    is therefore retried until the busy timeout has passed, as the handler would have waited.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000.0
+    while True:
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        finally:
+            raw.close()
+        time.sleep(0.01)
+
+
 def _sqlite_on_begin(connection: Connection) -> None:
     write = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -135,13 +161,7 @@ class Database:
             self.engine: Engine = create_engine(parsed)
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
-            # Persistent in the file: set once here rather than on every connection, and on
-            # the raw connection because SQLite refuses it inside a transaction.
-            raw = self.engine.raw_connection()
-            try:
-                raw.cursor().execute("PRAGMA journal_mode = WAL")
-            finally:
-                raw.close()
+            _journal_wal(self.engine)
         elif self.backend == "postgresql":
             self.engine = create_engine(parsed, pool_pre_ping=True)
         else:
