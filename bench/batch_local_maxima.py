@@ -3,7 +3,7 @@
     .venv/bin/python bench/batch_local_maxima.py [--questions 600] [--seeds 6 7] [--copies]
 
 Draws archives of 1-3 point claims a question from the tiered simulator of
-``tests/models/test_batch_local_maxima.py`` (or, with ``--copies``, bench/batch_copies.py's
+``bench/tiered_archive.py`` (or, with ``--copies``, bench/batch_copies.py's
 without copies), fits :class:`~models.batch.BatchEstimator` with its defaults and plain EM
 (``accelerate=False``) to tol 1e-7 from the same start, and prints per seed:
 
@@ -38,6 +38,7 @@ from models.batch.loop import LocalQuestions
 from models.batch.state import Hyper, Params, SourcePrior
 
 sys.path.insert(0, str(ROOT / "bench"))
+from tiered_archive import tiered_archive  # noqa: E402
 
 
 def log_evidence(local: LocalQuestions, params: Params, hyper: Hyper) -> float:
@@ -94,7 +95,6 @@ def main() -> None:
     parser.add_argument("--copies", action="store_true",
                         help="bench/batch_copies.py's archive (no copies) instead")
     args = parser.parse_args()
-    from tests.models.test_batch_local_maxima import _tiered_archive
 
     for seed in args.seeds:
         truth: tuple[np.ndarray, np.ndarray] | None = None
@@ -104,7 +104,7 @@ def main() -> None:
             table, _, c, sigma, _ = archive(seed, args.questions, 0.0)
             truth = (c, sigma)
         else:
-            table = _tiered_archive(seed, args.questions)
+            table = tiered_archive(seed, args.questions)
         est = BatchEstimator()
         start = time.process_time()
         fast = est.fit(table, levels=(0.9,), scale="log")
